@@ -1,0 +1,74 @@
+#include "cedar/entities.h"
+
+namespace tollgate::cedar {
+
+Status Entities::add(Entity e) {
+  EntityUID uid = e.uid;
+  if (!map_.emplace(uid, std::move(e)).second) {
+    return Error("duplicate entity " + uid.str());
+  }
+  return {};
+}
+
+void Entities::finalize() {
+  // Iterative DFS from each entity over parent edges; memoised closures make
+  // this linear in the size of the result for DAGs, and cycles terminate
+  // because each walk keeps its own visited set.
+  enum class State : uint8_t { New, Active, Done };
+  std::unordered_map<EntityUID, State, EntityUIDHash> state;
+  state.reserve(map_.size());
+  for (auto& [uid, ent] : map_) state.emplace(uid, State::New);
+
+  std::vector<std::pair<Entity*, size_t>> stack;
+  bool cyclic = false;
+  for (auto& [root_uid, root] : map_) {
+    if (state[root_uid] != State::New) continue;
+    stack.push_back({&root, 0});
+    state[root_uid] = State::Active;
+    while (!stack.empty()) {
+      auto& [ent, next] = stack.back();
+      if (next < ent->parents.size()) {
+        const EntityUID& p = ent->parents[next++];
+        auto it = map_.find(p);
+        if (it == map_.end()) continue;
+        State& s = state[p];
+        if (s == State::New) {
+          s = State::Active;
+          stack.push_back({&it->second, 0});
+        } else if (s == State::Active) {
+          cyclic = true;
+        }
+        continue;
+      }
+      // All parents done: ancestors = parents ∪ their ancestors.
+      for (const auto& p : ent->parents) {
+        ent->ancestors.insert(p);
+        auto it = map_.find(p);
+        if (it != map_.end() && &it->second != ent) {
+          ent->ancestors.insert(it->second.ancestors.begin(), it->second.ancestors.end());
+        }
+      }
+      state[ent->uid] = State::Done;
+      stack.pop_back();
+    }
+  }
+  if (!cyclic) return;
+  // With cycles the memoised pass can miss ancestors reached through an
+  // entity still on the stack; finish with a plain per-entity search.
+  for (auto& [uid, ent] : map_) {
+    std::vector<const EntityUID*> work;
+    for (const auto& p : ent.parents) work.push_back(&p);
+    std::unordered_set<EntityUID, EntityUIDHash> seen;
+    while (!work.empty()) {
+      const EntityUID* p = work.back();
+      work.pop_back();
+      if (!seen.insert(*p).second) continue;
+      auto it = map_.find(*p);
+      if (it == map_.end()) continue;
+      for (const auto& q : it->second.parents) work.push_back(&q);
+    }
+    ent.ancestors = std::move(seen);
+  }
+}
+
+}  // namespace tollgate::cedar

@@ -1,0 +1,53 @@
+// The entity store: entities with attributes, tags and parents, and the
+// transitive ancestor relation that `in` consults. Built once (by
+// json_data.h or by hand with add()/finalize()), then read-only: a finalized
+// Entities may be read from many threads at once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "base/result.h"
+#include "cedar/value.h"
+
+namespace tollgate::cedar {
+
+struct Entity {
+  EntityUID uid;
+  Value attrs = Value::record({});  // a Record
+  Value tags = Value::record({});   // a Record
+  std::vector<EntityUID> parents;   // direct parents, as given
+  // Every ancestor (transitive closure of parents); filled by finalize().
+  std::unordered_set<EntityUID, EntityUIDHash> ancestors;
+};
+
+class Entities {
+ public:
+  // Adds an entity; an entity with the same uid is an error.
+  Status add(Entity e);
+  // Computes the transitive ancestors of every entity. Parents that are not
+  // in the store still count as ancestors (Cedar semantics); cycles are
+  // tolerated.
+  void finalize();
+
+  const Entity* find(const EntityUID& uid) const {
+    auto it = map_.find(uid);
+    return it == map_.end() ? nullptr : &it->second;
+  }
+  // `a in b` for entity references: a == b, or b is an ancestor of a.
+  bool in(const EntityUID& a, const EntityUID& b) const {
+    if (a == b) return true;
+    const Entity* e = find(a);
+    return e && e->ancestors.count(b) != 0;
+  }
+  size_t size() const { return map_.size(); }
+  const std::unordered_map<EntityUID, Entity, EntityUIDHash>& all() const { return map_; }
+
+ private:
+  std::unordered_map<EntityUID, Entity, EntityUIDHash> map_;
+};
+
+}  // namespace tollgate::cedar

@@ -1,0 +1,697 @@
+#include "cedar/json_data.h"
+
+#include <set>
+#include <vector>
+
+#include "cedar/cedar.h"
+#include "cedar/extensions.h"
+#include "cedar/json_internal.h"
+
+namespace tollgate::cedar {
+
+using nlohmann::json;
+
+namespace detail {
+
+SourceLoc loc_of(std::string_view text, size_t pos) {
+  SourceLoc loc{1, 1};
+  for (size_t i = 0; i < pos && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++loc.line;
+      loc.col = 1;
+    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      ++loc.col;
+    }
+  }
+  return loc;
+}
+
+namespace {
+struct DepthExceeded {};
+struct DuplicateKey {
+  std::string key;
+};
+}  // namespace
+
+Result<json> parse_json(std::string_view text, std::string_view file) {
+  // The parser callback tracks the keys of every open object, so duplicate
+  // keys (which nlohmann would silently merge) and excessive nesting are
+  // refused while parsing.
+  std::vector<std::set<std::string>> keys;
+  auto cb = [&](int depth, json::parse_event_t ev, json& parsed) -> bool {
+    switch (ev) {
+      case json::parse_event_t::object_start:
+        if (depth >= kMaxJsonDepth) throw DepthExceeded{};
+        keys.emplace_back();
+        break;
+      case json::parse_event_t::array_start:
+        if (depth >= kMaxJsonDepth) throw DepthExceeded{};
+        break;
+      case json::parse_event_t::object_end:
+        if (!keys.empty()) keys.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!keys.empty() && !keys.back().insert(parsed.get<std::string>()).second) {
+          throw DuplicateKey{parsed.get<std::string>()};
+        }
+        break;
+      default: break;
+    }
+    return true;
+  };
+  try {
+    return json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true, /*ignore_comments=*/false);
+  } catch (const json::parse_error& e) {
+    std::string msg = e.what();
+    if (auto p = msg.find("; last read"); p != std::string::npos) msg = msg.substr(0, p);
+    if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
+    SourceLoc loc = loc_of(text, e.byte > 0 ? e.byte - 1 : 0);
+    return Error("invalid JSON", {Diagnostic{std::string(file), loc, "invalid JSON: " + msg}});
+  } catch (const DepthExceeded&) {
+    return Error(
+        "JSON nested too deeply",
+        {Diagnostic{
+            std::string(file), {1, 1}, "JSON nested more than " + std::to_string(kMaxJsonDepth) + " levels deep"}});
+  } catch (const DuplicateKey& d) {
+    return Error("duplicate key",
+                 {Diagnostic{std::string(file), {1, 1}, "duplicate key `" + d.key + "` in a JSON object"}});
+  } catch (const std::exception& e) {
+    return Error("invalid JSON", {Diagnostic{std::string(file), {1, 1}, std::string("invalid JSON: ") + e.what()}});
+  }
+}
+
+}  // namespace detail
+
+namespace {
+
+bool valid_name(std::string_view n) {
+  // IDENT {'::' IDENT}, no reserved words.
+  static const std::set<std::string_view> reserved = {"true", "false", "if",   "then", "else",
+                                                      "in",   "is",    "like", "has",  "__cedar"};
+  size_t i = 0;
+  while (true) {
+    size_t start = i;
+    if (i >= n.size() || !(std::isalpha(static_cast<unsigned char>(n[i])) || n[i] == '_')) return false;
+    while (i < n.size() && (std::isalnum(static_cast<unsigned char>(n[i])) || n[i] == '_')) ++i;
+    if (reserved.count(n.substr(start, i - start))) return false;
+    if (i == n.size()) return true;
+    if (n.substr(i, 2) != "::") return false;
+    i += 2;
+  }
+}
+
+std::string json_kind(const json& j) {
+  switch (j.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return "an integer";
+    case json::value_t::number_float: return "a floating-point number";
+    case json::value_t::string: return "a string";
+    case json::value_t::array: return "an array";
+    case json::value_t::object: return "an object";
+    default: return "an unsupported JSON value";
+  }
+}
+
+Result<EntityUID> uid_fields(const json& j) {
+  if (!j.is_object()) return Error("expected an entity reference {\"type\": …, \"id\": …}, found " + json_kind(j));
+  auto t = j.find("type");
+  auto i = j.find("id");
+  if (t == j.end() || i == j.end() || j.size() != 2) {
+    return Error("an entity reference needs exactly the keys `type` and `id`");
+  }
+  if (!t->is_string()) return Error("entity `type` must be a string");
+  if (!i->is_string()) return Error("entity `id` must be a string");
+  const auto& type = t->get_ref<const std::string&>();
+  if (!valid_name(type)) return Error("`" + type + "` is not a valid entity type name");
+  return EntityUID(type, i->get<std::string>());
+}
+
+std::string type_desc(const SchemaType& t) {
+  switch (t.kind) {
+    case SchemaType::Kind::Bool: return "Bool";
+    case SchemaType::Kind::Long: return "Long";
+    case SchemaType::Kind::String: return "String";
+    case SchemaType::Kind::Set: return "Set<" + type_desc(*t.element) + ">";
+    case SchemaType::Kind::Record: return "a record";
+    case SchemaType::Kind::Entity: return "(entity of type `" + t.name + "`)";
+    case SchemaType::Kind::Extension: return t.name;
+  }
+  return "?";
+}
+
+// The implicit form of an extension value: the constructor's string.
+Result<Value> ext_from_json(std::string_view ctor, const json& arg) {
+  const FnInfo* info = lookup_function(ctor);
+  if (!info) return Error("unknown extension type `" + std::string(ctor) + "`");
+  Value args[2] = {Value(arg.get<std::string>()), Value()};
+  return call_function(*info, ctor, args, nullptr);
+}
+
+std::string_view ext_ctor(std::string_view ext_type) {
+  if (ext_type == "ipaddr") return "ip";
+  return ext_type;
+}
+
+// Converts a JSON value to a Cedar value. `expected` (may be null) directs
+// the implicit forms and is checked when present.
+class ValueReader {
+ public:
+  explicit ValueReader(const Schema* schema) : schema_(schema) {}
+
+  Result<Value> read(const json& j, const SchemaType* expected, int depth = 0) {
+    if (depth > kMaxJsonDepth) return Error("value nested too deeply");
+    using SK = SchemaType::Kind;
+    if (expected && expected->kind == SK::Extension && j.is_string()) {
+      return ext_from_json(ext_ctor(expected->name), j);
+    }
+    switch (j.type()) {
+      case json::value_t::boolean:
+        if (expected && expected->kind != SK::Bool) return mismatch(j, *expected);
+        return Value(j.get<bool>());
+      case json::value_t::number_integer:
+        if (expected && expected->kind != SK::Long) return mismatch(j, *expected);
+        return Value(j.get<int64_t>());
+      case json::value_t::number_unsigned: {
+        if (expected && expected->kind != SK::Long) return mismatch(j, *expected);
+        uint64_t u = j.get<uint64_t>();
+        if (u > static_cast<uint64_t>(INT64_MAX)) return Error("integer " + std::to_string(u) + " is out of range");
+        return Value(static_cast<int64_t>(u));
+      }
+      case json::value_t::number_float: return Error("floating-point numbers are not Cedar values; use decimal");
+      case json::value_t::string:
+        if (expected && expected->kind != SK::String) return mismatch(j, *expected);
+        return Value(j.get<std::string>());
+      case json::value_t::array: {
+        if (expected && expected->kind != SK::Set) return mismatch(j, *expected);
+        SetElems elems;
+        elems.reserve(j.size());
+        for (const auto& x : j) {
+          auto v = read(x, expected ? expected->element.get() : nullptr, depth + 1);
+          if (!v) return v;
+          elems.push_back(std::move(v).value());
+        }
+        return Value::set(std::move(elems));
+      }
+      case json::value_t::object: return object(j, expected, depth);
+      default: return Error("null is not a Cedar value");
+    }
+  }
+
+  // Reads a record against a record type (or freely when `rt` is null).
+  Result<Value> record(const json& j, const RecordType* rt, int depth, std::string_view what) {
+    if (!j.is_object()) return Error(std::string(what) + " must be a JSON object, found " + json_kind(j));
+    RecordFields fields;
+    fields.reserve(j.size());
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      const SchemaType* at = nullptr;
+      if (rt) {
+        auto a = rt->attrs.find(it.key());
+        if (a == rt->attrs.end()) {
+          if (!rt->open) return Error("attribute `" + it.key() + "` is not declared in the schema");
+        } else {
+          at = a->second.type.get();
+        }
+      }
+      auto v = read(it.value(), at, depth + 1);
+      if (!v) return Error("attribute `" + it.key() + "`: " + v.error().message);
+      fields.emplace_back(it.key(), std::move(v).value());
+    }
+    if (rt) {
+      for (const auto& [name, a] : rt->attrs) {
+        if (a.required && !j.contains(name)) return Error("required attribute `" + name + "` is missing");
+      }
+    }
+    return Value::record(std::move(fields));
+  }
+
+ private:
+  Result<Value> mismatch(const json& j, const SchemaType& t) {
+    return Error("type mismatch: expected " + type_desc(t) + ", found " + json_kind(j));
+  }
+
+  Result<Value> object(const json& j, const SchemaType* expected, int depth) {
+    using SK = SchemaType::Kind;
+    if (j.size() == 1 && j.contains("__entity")) {
+      auto uid = uid_fields(j["__entity"]);
+      if (!uid) return std::move(uid).error();
+      return check_entity(std::move(uid).value(), expected);
+    }
+    if (j.size() == 1 && j.contains("__extn")) {
+      auto v = extn(j["__extn"], depth);
+      if (!v) return v;
+      if (expected && !(expected->kind == SK::Extension && kind_name(v->kind()) == expected->name)) {
+        return Error("type mismatch: expected " + type_desc(*expected) + ", found " +
+                     std::string(kind_name(v->kind())));
+      }
+      return v;
+    }
+    if (expected && expected->kind == SK::Entity) {
+      auto uid = uid_fields(j);
+      if (!uid) return std::move(uid).error();
+      return check_entity(std::move(uid).value(), expected);
+    }
+    if (expected && expected->kind == SK::Extension) {
+      auto v = extn(j, depth);
+      if (!v) return v;
+      if (kind_name(v->kind()) != expected->name) {
+        return Error("type mismatch: expected " + expected->name + ", found " + std::string(kind_name(v->kind())));
+      }
+      return v;
+    }
+    if (expected && expected->kind != SK::Record) return mismatch(j, *expected);
+    return record(j, expected ? expected->record.get() : nullptr, depth, "a record");
+  }
+
+  Result<Value> check_entity(EntityUID uid, const SchemaType* expected) {
+    if (expected && (expected->kind != SchemaType::Kind::Entity || expected->name != uid.type())) {
+      return Error("type mismatch: expected " + type_desc(*expected) + ", found (entity of type `" + uid.type() + "`)");
+    }
+    if (schema_ && expected) {
+      if (const EntityTypeDecl* d = schema_->entity_type(uid.type()); d && d->enum_ids) {
+        if (std::find(d->enum_ids->begin(), d->enum_ids->end(), uid.id()) == d->enum_ids->end()) {
+          return Error("`" + uid.str() + "` is not one of the values of the enumerated type `" + uid.type() + "`");
+        }
+      }
+    }
+    return Value(std::move(uid));
+  }
+
+  // `{"fn": name, "arg": x}` or `{"fn": name, "args": [x, …]}`: any extension
+  // function applied to its arguments, e.g. offset(datetime, duration).
+  Result<Value> extn(const json& e, int depth) {
+    if (!e.is_object()) return Error("`__extn` must be an object with `fn` and `arg` or `args`");
+    auto fn = e.find("fn");
+    if (fn == e.end() || !fn->is_string()) return Error("`__extn` needs a string `fn`");
+    const std::string& name = fn->get_ref<const std::string&>();
+    const FnInfo* info = lookup_function(name);
+    if (!info || !info->extension) return Error("unknown extension function `" + name + "`");
+    auto arg = e.find("arg");
+    auto args = e.find("args");
+    std::vector<const json*> raw;
+    if (arg != e.end() && args == e.end() && e.size() == 2) {
+      raw.push_back(&*arg);
+    } else if (args != e.end() && arg == e.end() && e.size() == 2 && args->is_array()) {
+      for (const auto& x : *args) raw.push_back(&x);
+    } else {
+      return Error("`__extn` needs exactly `fn` and one of `arg` or `args`");
+    }
+    if (raw.size() != static_cast<size_t>(info->arity)) {
+      return Error("extension function `" + name + "` takes " + std::to_string(info->arity) + " argument" +
+                   (info->arity == 1 ? "" : "s") + ", found " + std::to_string(raw.size()));
+    }
+    Value vals[2];
+    for (size_t i = 0; i < raw.size(); ++i) {
+      auto v = read(*raw[i], nullptr, depth + 1);
+      if (!v) return v;
+      vals[i] = std::move(v).value();
+    }
+    auto r = call_function(*info, name, vals, nullptr);
+    if (!r) return std::move(r).error();
+    return r;
+  }
+
+  const Schema* schema_;
+};
+
+// Byte offset of the start of element `index` of the top-level JSON array
+// in `text`, for error positions; 0 when not found.
+size_t array_element_offset(std::string_view text, size_t index) {
+  int depth = 0;
+  bool in_str = false;
+  size_t count = 0;
+  bool expect_elem = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_str) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_str = false;
+      }
+      continue;
+    }
+    if (expect_elem && c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+      if (count == index) return i;
+      ++count;
+      expect_elem = false;
+    }
+    switch (c) {
+      case '"': in_str = true; break;
+      case '[':
+      case '{':
+        if (++depth == 1 && c == '[') expect_elem = true;
+        break;
+      case ']':
+      case '}': --depth; break;
+      case ',':
+        if (depth == 1) expect_elem = true;
+        break;
+      default: break;
+    }
+  }
+  return 0;
+}
+
+// Every action group above `uid` in the schema's action hierarchy.
+std::set<EntityUID> action_ancestors(const Schema& schema, const EntityUID& uid) {
+  std::set<EntityUID> out;
+  std::vector<EntityUID> work{uid};
+  while (!work.empty()) {
+    EntityUID u = work.back();
+    work.pop_back();
+    const ActionDecl* d = schema.action(u);
+    if (!d) continue;
+    for (const auto& p : d->member_of) {
+      if (out.insert(p).second) work.push_back(p);
+    }
+  }
+  return out;
+}
+
+bool is_action_type(const std::string& t) {
+  return t == "Action" || (t.size() > 8 && t.compare(t.size() - 8, 8, "::Action") == 0);
+}
+
+Status check_entity_against_schema(const Entity& e, const Schema& schema) {
+  const EntityTypeDecl* decl = schema.entity_type(e.uid.type());
+  if (!decl) return Error("entity type `" + e.uid.type() + "` is not declared in the schema");
+  if (decl->enum_ids &&
+      std::find(decl->enum_ids->begin(), decl->enum_ids->end(), e.uid.id()) == decl->enum_ids->end()) {
+    return Error("`" + e.uid.str() + "` is not one of the values of the enumerated type `" + e.uid.type() + "`");
+  }
+  for (const auto& p : e.parents) {
+    if (std::find(decl->member_of.begin(), decl->member_of.end(), p.type()) == decl->member_of.end()) {
+      return Error("`" + e.uid.str() + "` cannot have a parent of type `" + p.type() + "` according to the schema");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<EntityUID> detail::uid_from_json(const json& j) {
+  if (j.is_object() && j.size() == 1 && j.contains("__entity")) return uid_fields(j["__entity"]);
+  return uid_fields(j);
+}
+
+Result<Entities> parse_entities(std::string_view text, std::string_view file, const Schema* schema) {
+  auto doc = detail::parse_json(text, file);
+  if (!doc) return std::move(doc).error();
+  const json& arr = *doc;
+  std::vector<Diagnostic> diags;
+  auto diag_at = [&](size_t index, std::string msg) {
+    diags.push_back({std::string(file), detail::loc_of(text, array_element_offset(text, index)), std::move(msg)});
+  };
+  if (!arr.is_array()) {
+    return Error("invalid entities",
+                 {Diagnostic{std::string(file), {1, 1}, "entities must be a JSON array, found " + json_kind(arr)}});
+  }
+  Entities out;
+  ValueReader reader(schema);
+  std::set<EntityUID> json_actions;
+  for (size_t i = 0; i < arr.size(); ++i) {
+    const json& ej = arr[i];
+    auto fail = [&](const std::string& who, const std::string& msg) { diag_at(i, "entity " + who + ": " + msg); };
+    std::string who = "#" + std::to_string(i);
+    if (!ej.is_object()) {
+      fail(who, "expected an object, found " + json_kind(ej));
+      continue;
+    }
+    bool bad = false;
+    for (auto it = ej.begin(); it != ej.end(); ++it) {
+      if (it.key() != "uid" && it.key() != "attrs" && it.key() != "parents" && it.key() != "tags") {
+        fail(who, "unexpected key `" + it.key() + "` (expected uid, attrs, parents, tags)");
+        bad = true;
+      }
+    }
+    if (!ej.contains("uid")) {
+      fail(who, "missing `uid`");
+      continue;
+    }
+    if (bad) continue;
+    auto uid = detail::uid_from_json(ej["uid"]);
+    if (!uid) {
+      fail(who, uid.error().message);
+      continue;
+    }
+    Entity ent;
+    ent.uid = std::move(uid).value();
+    who = "`" + ent.uid.str() + "`";
+    const EntityTypeDecl* decl = nullptr;
+    bool is_action = schema && is_action_type(ent.uid.type());
+    if (schema && !is_action) {
+      decl = schema->entity_type(ent.uid.type());
+      if (!decl) {
+        fail(who, "entity type `" + ent.uid.type() + "` is not declared in the schema");
+        continue;
+      }
+    }
+    if (auto a = ej.find("attrs"); a != ej.end()) {
+      auto v = reader.record(*a, decl ? &decl->shape : nullptr, 0, "`attrs`");
+      if (!v) {
+        fail(who, v.error().message);
+        continue;
+      }
+      ent.attrs = std::move(v).value();
+    } else if (decl) {
+      auto v = reader.record(json::object(), &decl->shape, 0, "`attrs`");
+      if (!v) {
+        fail(who, v.error().message);
+        continue;
+      }
+    }
+    if (auto t = ej.find("tags"); t != ej.end()) {
+      if (decl && !decl->tags && !t->empty()) {
+        fail(who, "entity type `" + decl->name + "` has no tags in the schema");
+        continue;
+      }
+      if (!t->is_object()) {
+        fail(who, "`tags` must be a JSON object");
+        continue;
+      }
+      RecordFields tags;
+      bool tag_err = false;
+      for (auto it = t->begin(); it != t->end(); ++it) {
+        auto v = reader.read(it.value(), decl ? decl->tags.get() : nullptr, 1);
+        if (!v) {
+          fail(who, "tag `" + it.key() + "`: " + v.error().message);
+          tag_err = true;
+          break;
+        }
+        tags.emplace_back(it.key(), std::move(v).value());
+      }
+      if (tag_err) continue;
+      ent.tags = Value::record(std::move(tags));
+    }
+    if (auto p = ej.find("parents"); p != ej.end()) {
+      if (!p->is_array()) {
+        fail(who, "`parents` must be a JSON array");
+        continue;
+      }
+      bool perr = false;
+      for (const auto& pj : *p) {
+        auto puid = detail::uid_from_json(pj);
+        if (!puid) {
+          fail(who, "parent: " + puid.error().message);
+          perr = true;
+          break;
+        }
+        ent.parents.push_back(std::move(puid).value());
+      }
+      if (perr) continue;
+    }
+    if (is_action) {
+      const ActionDecl* ad = schema->action(ent.uid);
+      if (!ad) {
+        fail(who, "action `" + ent.uid.str() + "` is not declared in the schema");
+        continue;
+      }
+      // The data may list direct or transitive groups; both must close to
+      // the schema's hierarchy.
+      std::set<EntityUID> given;
+      for (const auto& p : ent.parents) {
+        given.insert(p);
+        auto up = action_ancestors(*schema, p);
+        given.insert(up.begin(), up.end());
+      }
+      if (given != action_ancestors(*schema, ent.uid) || !ent.attrs.as_record().empty()) {
+        fail(who, "action `" + ent.uid.str() + "` does not match its declaration in the schema");
+        continue;
+      }
+      json_actions.insert(ent.uid);
+      continue;  // the schema's definition is added below
+    }
+    if (schema) {
+      if (auto st = check_entity_against_schema(ent, *schema); !st.ok()) {
+        fail(who, st.error().message);
+        continue;
+      }
+    }
+    EntityUID key = ent.uid;
+    if (auto st = out.add(std::move(ent)); !st.ok()) fail("`" + key.str() + "`", "appears more than once");
+  }
+  if (schema) {
+    for (const auto& [uid, ad] : schema->actions) {
+      Entity a;
+      a.uid = uid;
+      a.parents = ad.member_of;
+      (void)out.add(std::move(a));
+    }
+  }
+  if (!diags.empty()) {
+    std::string summary = std::to_string(diags.size()) + " error(s) in entities";
+    return Error(std::move(summary), std::move(diags));
+  }
+  out.finalize();
+  return out;
+}
+
+Status validate_request(const Request& req, const Schema& schema) {
+  const ActionDecl* ad = schema.action(req.action);
+  if (!ad) return Error("request's action `" + req.action.str() + "` is not declared in the schema");
+  if (!ad->has_applies_to)
+    return Error("action `" + req.action.str() + "` does not apply to any principal or resource");
+  auto check = [&](const EntityUID& e, const std::vector<std::string>& allowed, const char* role) -> Status {
+    if (std::find(allowed.begin(), allowed.end(), e.type()) == allowed.end()) {
+      return Error(std::string(role) + " type `" + e.type() + "` is not valid for `" + req.action.str() + "`");
+    }
+    if (const EntityTypeDecl* d = schema.entity_type(e.type()); d && d->enum_ids) {
+      if (std::find(d->enum_ids->begin(), d->enum_ids->end(), e.id()) == d->enum_ids->end()) {
+        return Error(std::string(role) + " `" + e.str() + "` is not one of the values of its enumerated type");
+      }
+    }
+    return {};
+  };
+  if (auto st = check(req.principal, ad->principals, "principal"); !st.ok()) return st;
+  if (auto st = check(req.resource, ad->resources, "resource"); !st.ok()) return st;
+  return {};
+}
+
+Result<Request> detail::request_from_json(const json& j, const Schema* schema, bool validate) {
+  if (!j.is_object()) return Error("a request must be a JSON object");
+  Request req;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    if (k != "principal" && k != "action" && k != "resource" && k != "context" && k != "validateRequest" &&
+        k != "description" && k != "decision" && k != "reason" && k != "errors") {
+      return Error("unexpected key `" + k + "` in request");
+    }
+  }
+  for (const char* role : {"principal", "action", "resource"}) {
+    auto it = j.find(role);
+    if (it == j.end()) return Error(std::string("request is missing `") + role + "`");
+    auto uid = uid_from_json(*it);
+    if (!uid) return Error(std::string(role) + ": " + uid.error().message);
+    (role[0] == 'p' ? req.principal : role[0] == 'a' ? req.action : req.resource) = std::move(uid).value();
+  }
+  const ActionDecl* ad = schema ? schema->action(req.action) : nullptr;
+  if (auto c = j.find("context"); c != j.end()) {
+    ValueReader reader(schema);
+    auto v = reader.record(*c, ad ? &ad->context : nullptr, 0, "context");
+    if (!v) return Error("context: " + v.error().message);
+    req.context = std::move(v).value();
+  } else if (ad && validate) {
+    ValueReader reader(schema);
+    auto v = reader.record(json::object(), &ad->context, 0, "context");
+    if (!v) return Error("context: " + v.error().message);
+  }
+  if (schema && validate) {
+    if (auto st = validate_request(req, *schema); !st.ok()) return st.error();
+  }
+  return req;
+}
+
+Result<Request> parse_request(std::string_view text, const Schema* schema) {
+  auto doc = detail::parse_json(text, "<request>");
+  if (!doc) return Error(doc.error().diagnostics.empty() ? doc.error().message : doc.error().diagnostics[0].message);
+  bool validate = schema != nullptr;
+  if (auto v = doc->find("validateRequest"); doc->is_object() && v != doc->end()) {
+    if (!v->is_boolean()) return Error("`validateRequest` must be true or false");
+    validate = schema != nullptr && v->get<bool>();
+  }
+  return detail::request_from_json(*doc, schema, validate);
+}
+
+Result<std::vector<TemplateLink>> parse_links(std::string_view text, std::string_view file) {
+  auto doc = detail::parse_json(text, file);
+  if (!doc) return std::move(doc).error();
+  std::vector<Diagnostic> diags;
+  std::vector<TemplateLink> out;
+  auto fail = [&](size_t i, std::string msg) {
+    diags.push_back({std::string(file), detail::loc_of(text, array_element_offset(text, i)), std::move(msg)});
+  };
+  if (!doc->is_array())
+    return Error("invalid links", {Diagnostic{std::string(file), {1, 1}, "links must be a JSON array"}});
+  for (size_t i = 0; i < doc->size(); ++i) {
+    const json& l = (*doc)[i];
+    if (!l.is_object() || !l.contains("templateId") || !l.contains("newId") || !l["templateId"].is_string() ||
+        !l["newId"].is_string()) {
+      fail(i, "a link needs string `templateId` and `newId`");
+      continue;
+    }
+    TemplateLink link{l["templateId"].get<std::string>(), l["newId"].get<std::string>(), {}, {}};
+    if (auto v = l.find("values"); v != l.end()) {
+      if (!v->is_object()) {
+        fail(i, "`values` must be an object");
+        continue;
+      }
+      bool bad = false;
+      for (auto it = v->begin(); it != v->end(); ++it) {
+        auto uid = detail::uid_from_json(it.value());
+        if (!uid) {
+          fail(i, it.key() + ": " + uid.error().message);
+          bad = true;
+        } else if (it.key() == "?principal") {
+          link.principal = std::move(uid).value();
+        } else if (it.key() == "?resource") {
+          link.resource = std::move(uid).value();
+        } else {
+          fail(i, "unknown slot `" + it.key() + "`");
+          bad = true;
+        }
+      }
+      if (bad) continue;
+    }
+    out.push_back(std::move(link));
+  }
+  if (!diags.empty()) return Error("invalid links", std::move(diags));
+  return out;
+}
+
+Status apply_links(PolicySet& set, std::string_view text, std::string_view file) {
+  auto links = parse_links(text, file);
+  if (!links) return std::move(links).error();
+  std::vector<Diagnostic> diags;
+  for (size_t i = 0; i < links->size(); ++i) {
+    auto& l = (*links)[i];
+    if (auto st = set.link(l.template_id, l.new_id, l.principal, l.resource); !st.ok()) {
+      diags.push_back({std::string(file), detail::loc_of(text, array_element_offset(text, i)), st.error().message});
+    }
+  }
+  if (!diags.empty()) return Error("invalid links", std::move(diags));
+  return {};
+}
+
+std::string response_json(const Response& r) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  out["decision"] = r.allow ? "allow" : "deny";
+  out["reason"] = r.reason;
+  nlohmann::ordered_json errs = nlohmann::ordered_json::array();
+  for (const auto& e : r.errors) {
+    nlohmann::ordered_json x = nlohmann::ordered_json::object();
+    x["policy"] = e.policy;
+    x["message"] = e.message;
+    errs.push_back(std::move(x));
+  }
+  out["errors"] = std::move(errs);
+  return out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+std::string error_json(std::string_view message) {
+  json out = {{"error", std::string(message)}};
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace tollgate::cedar
