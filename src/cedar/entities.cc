@@ -10,7 +10,7 @@ Status Entities::add(Entity e) {
   return {};
 }
 
-void Entities::finalize() {
+Status Entities::finalize() {
   // Iterative DFS from each entity over parent edges; memoised closures make
   // this linear in the size of the result for DAGs, and cycles terminate
   // because each walk keeps its own visited set.
@@ -21,6 +21,7 @@ void Entities::finalize() {
 
   std::vector<std::pair<Entity*, size_t>> stack;
   bool cyclic = false;
+  EntityUID cycle_at;
   for (auto& [root_uid, root] : map_) {
     if (state[root_uid] != State::New) continue;
     stack.push_back({&root, 0});
@@ -37,6 +38,7 @@ void Entities::finalize() {
           stack.push_back({&it->second, 0});
         } else if (s == State::Active) {
           cyclic = true;
+          cycle_at = p;
         }
         continue;
       }
@@ -52,7 +54,7 @@ void Entities::finalize() {
       stack.pop_back();
     }
   }
-  if (!cyclic) return;
+  if (!cyclic) return {};
   // With cycles the memoised pass can miss ancestors reached through an
   // entity still on the stack; finish with a plain per-entity search.
   for (auto& [uid, ent] : map_) {
@@ -69,6 +71,7 @@ void Entities::finalize() {
     }
     ent.ancestors = std::move(seen);
   }
+  return Error("the entity hierarchy has a cycle through " + cycle_at.str());
 }
 
 }  // namespace tollgate::cedar

@@ -29,9 +29,9 @@ class Entities {
   // Adds an entity; an entity with the same uid is an error.
   Status add(Entity e);
   // Computes the transitive ancestors of every entity. Parents that are not
-  // in the store still count as ancestors (Cedar semantics); cycles are
-  // tolerated.
-  void finalize();
+  // in the store still count as ancestors (Cedar semantics). A cycle in the
+  // hierarchy is an error, as in Cedar; the ancestor sets are still filled.
+  Status finalize();
 
   const Entity* find(const EntityUID& uid) const {
     auto it = map_.find(uid);

@@ -27,57 +27,102 @@ SourceLoc loc_of(std::string_view text, size_t pos) {
 }
 
 namespace {
-struct DepthExceeded {};
-struct DuplicateKey {
-  std::string key;
-};
-}  // namespace
 
-Result<json> parse_json(std::string_view text, std::string_view file) {
-  // The parser callback tracks the keys of every open object, so duplicate
-  // keys (which nlohmann would silently merge) and excessive nesting are
-  // refused while parsing.
-  std::vector<std::set<std::string>> keys;
-  auto cb = [&](int depth, json::parse_event_t ev, json& parsed) -> bool {
-    switch (ev) {
-      case json::parse_event_t::object_start:
-        if (depth >= kMaxJsonDepth) throw DepthExceeded{};
-        keys.emplace_back();
-        break;
-      case json::parse_event_t::array_start:
-        if (depth >= kMaxJsonDepth) throw DepthExceeded{};
-        break;
-      case json::parse_event_t::object_end:
-        if (!keys.empty()) keys.pop_back();
-        break;
-      case json::parse_event_t::key:
-        if (!keys.empty() && !keys.back().insert(parsed.get<std::string>()).second) {
-          throw DuplicateKey{parsed.get<std::string>()};
-        }
-        break;
-      default: break;
-    }
+// Builds a json document from SAX events, refusing duplicate keys and
+// nesting deeper than kMaxJsonDepth. (nlohmann's callback parser would do
+// the same checks but rescans every parent object when a child closes,
+// which is quadratic in the number of entities.)
+class BoundedBuilder {
+ public:
+  explicit BoundedBuilder(json& root) : root_(root) {}
+
+  bool null() { return put(json(nullptr)); }
+  bool boolean(bool v) { return put(json(v)); }
+  bool number_integer(json::number_integer_t v) { return put(json(v)); }
+  bool number_unsigned(json::number_unsigned_t v) { return put(json(v)); }
+  bool number_float(json::number_float_t v, const std::string&) { return put(json(v)); }
+  bool string(json::string_t& v) { return put(json(std::move(v))); }
+  bool binary(json::binary_t&) { return fail("binary values are not JSON"); }
+  bool start_object(std::size_t) { return open(json::object()); }
+  bool start_array(std::size_t) { return open(json::array()); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+  bool key(json::string_t& k) {
+    json* obj = stack_.back();
+    if (obj->contains(k)) return fail("duplicate key `" + k + "` in a JSON object");
+    key_ = std::move(k);
     return true;
-  };
-  try {
-    return json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true, /*ignore_comments=*/false);
-  } catch (const json::parse_error& e) {
+  }
+  bool parse_error(std::size_t pos, const std::string&, const nlohmann::detail::exception& e) {
+    syntax_pos_ = pos;
     std::string msg = e.what();
     if (auto p = msg.find("; last read"); p != std::string::npos) msg = msg.substr(0, p);
     if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
-    SourceLoc loc = loc_of(text, e.byte > 0 ? e.byte - 1 : 0);
-    return Error("invalid JSON", {Diagnostic{std::string(file), loc, "invalid JSON: " + msg}});
-  } catch (const DepthExceeded&) {
-    return Error(
-        "JSON nested too deeply",
-        {Diagnostic{
-            std::string(file), {1, 1}, "JSON nested more than " + std::to_string(kMaxJsonDepth) + " levels deep"}});
-  } catch (const DuplicateKey& d) {
-    return Error("duplicate key",
-                 {Diagnostic{std::string(file), {1, 1}, "duplicate key `" + d.key + "` in a JSON object"}});
+    error_ = "invalid JSON: " + msg;
+    return false;
+  }
+
+  const std::string& error() const { return error_; }
+  size_t syntax_pos() const { return syntax_pos_; }
+
+ private:
+  bool fail(std::string msg) {
+    error_ = std::move(msg);
+    return false;
+  }
+  // Places a value in the current container (or as the root) and returns
+  // its address.
+  json* place(json v) {
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      return &root_;
+    }
+    json* top = stack_.back();
+    if (top->is_array()) {
+      top->push_back(std::move(v));
+      return &top->back();
+    }
+    return &((*top)[key_] = std::move(v));
+  }
+  bool put(json v) {
+    place(std::move(v));
+    return true;
+  }
+  bool open(json v) {
+    if (static_cast<int>(stack_.size()) >= kMaxJsonDepth) {
+      return fail("JSON nested more than " + std::to_string(kMaxJsonDepth) + " levels deep");
+    }
+    stack_.push_back(place(std::move(v)));
+    return true;
+  }
+  bool close() {
+    stack_.pop_back();
+    return true;
+  }
+
+  json& root_;
+  std::vector<json*> stack_;
+  std::string key_;
+  std::string error_;
+  size_t syntax_pos_ = SIZE_MAX;
+};
+
+}  // namespace
+
+Result<json> parse_json(std::string_view text, std::string_view file) {
+  json root;
+  BoundedBuilder builder(root);
+  bool ok = false;
+  try {
+    ok = json::sax_parse(text.begin(), text.end(), &builder, json::input_format_t::json, /*strict=*/true);
   } catch (const std::exception& e) {
     return Error("invalid JSON", {Diagnostic{std::string(file), {1, 1}, std::string("invalid JSON: ") + e.what()}});
   }
+  if (ok) return root;
+  SourceLoc loc{1, 1};
+  if (builder.syntax_pos() != SIZE_MAX) loc = loc_of(text, builder.syntax_pos() > 0 ? builder.syntax_pos() - 1 : 0);
+  std::string msg = builder.error().empty() ? std::string("invalid JSON") : builder.error();
+  return Error(msg, {Diagnostic{std::string(file), loc, msg}});
 }
 
 }  // namespace detail
@@ -116,11 +161,10 @@ std::string json_kind(const json& j) {
 
 Result<EntityUID> uid_fields(const json& j) {
   if (!j.is_object()) return Error("expected an entity reference {\"type\": …, \"id\": …}, found " + json_kind(j));
+  // Other keys are ignored, as the reference does.
   auto t = j.find("type");
   auto i = j.find("id");
-  if (t == j.end() || i == j.end() || j.size() != 2) {
-    return Error("an entity reference needs exactly the keys `type` and `id`");
-  }
+  if (t == j.end() || i == j.end()) return Error("an entity reference needs the keys `type` and `id`");
   if (!t->is_string()) return Error("entity `type` must be a string");
   if (!i->is_string()) return Error("entity `id` must be a string");
   const auto& type = t->get_ref<const std::string&>();
@@ -152,6 +196,21 @@ Result<Value> ext_from_json(std::string_view ctor, const json& arg) {
 std::string_view ext_ctor(std::string_view ext_type) {
   if (ext_type == "ipaddr") return "ip";
   return ext_type;
+}
+
+bool is_uid_shape(const json& j) {
+  if (!j.is_object()) return false;
+  auto t = j.find("type");
+  auto i = j.find("id");
+  return t != j.end() && i != j.end() && t->is_string() && i->is_string();
+}
+
+bool is_extn_shape(const json& j) {
+  if (!j.is_object()) return false;
+  auto fn = j.find("fn");
+  if (fn == j.end() || !fn->is_string()) return false;
+  auto args = j.find("args");
+  return j.contains("arg") || (args != j.end() && args->is_array());
 }
 
 // Converts a JSON value to a Cedar value. `expected` (may be null) directs
@@ -233,12 +292,15 @@ class ValueReader {
 
   Result<Value> object(const json& j, const SchemaType* expected, int depth) {
     using SK = SchemaType::Kind;
-    if (j.size() == 1 && j.contains("__entity")) {
+    // The escapes apply only when the object is exactly the escape with a
+    // payload of the right shape; anything else is an ordinary record.
+    if (j.size() == 1 && j.contains("__expr")) return Error("the `__expr` escape is no longer supported");
+    if (j.size() == 1 && j.contains("__entity") && is_uid_shape(j["__entity"])) {
       auto uid = uid_fields(j["__entity"]);
       if (!uid) return std::move(uid).error();
       return check_entity(std::move(uid).value(), expected);
     }
-    if (j.size() == 1 && j.contains("__extn")) {
+    if (j.size() == 1 && j.contains("__extn") && is_extn_shape(j["__extn"])) {
       auto v = extn(j["__extn"], depth);
       if (!v) return v;
       if (expected && !(expected->kind == SK::Extension && kind_name(v->kind()) == expected->name)) {
@@ -290,12 +352,12 @@ class ValueReader {
     auto arg = e.find("arg");
     auto args = e.find("args");
     std::vector<const json*> raw;
-    if (arg != e.end() && args == e.end() && e.size() == 2) {
+    if (arg != e.end()) {  // `arg` wins over `args`; other keys are ignored
       raw.push_back(&*arg);
-    } else if (args != e.end() && arg == e.end() && e.size() == 2 && args->is_array()) {
+    } else if (args != e.end() && args->is_array()) {
       for (const auto& x : *args) raw.push_back(&x);
     } else {
-      return Error("`__extn` needs exactly `fn` and one of `arg` or `args`");
+      return Error("`__extn` needs `fn` and `arg` or `args`");
     }
     if (raw.size() != static_cast<size_t>(info->arity)) {
       return Error("extension function `" + name + "` takes " + std::to_string(info->arity) + " argument" +
@@ -392,7 +454,7 @@ Status check_entity_against_schema(const Entity& e, const Schema& schema) {
 }  // namespace
 
 Result<EntityUID> detail::uid_from_json(const json& j) {
-  if (j.is_object() && j.size() == 1 && j.contains("__entity")) return uid_fields(j["__entity"]);
+  if (j.is_object() && j.contains("__entity")) return uid_fields(j["__entity"]);
   return uid_fields(j);
 }
 
@@ -419,18 +481,16 @@ Result<Entities> parse_entities(std::string_view text, std::string_view file, co
       fail(who, "expected an object, found " + json_kind(ej));
       continue;
     }
-    bool bad = false;
-    for (auto it = ej.begin(); it != ej.end(); ++it) {
-      if (it.key() != "uid" && it.key() != "attrs" && it.key() != "parents" && it.key() != "tags") {
-        fail(who, "unexpected key `" + it.key() + "` (expected uid, attrs, parents, tags)");
-        bad = true;
+    // Unknown keys are ignored (as the reference does); uid, attrs and
+    // parents are required.
+    bool missing = false;
+    for (const char* key : {"uid", "attrs", "parents"}) {
+      if (!ej.contains(key)) {
+        fail(who, std::string("missing `") + key + "`");
+        missing = true;
       }
     }
-    if (!ej.contains("uid")) {
-      fail(who, "missing `uid`");
-      continue;
-    }
-    if (bad) continue;
+    if (missing) continue;
     auto uid = detail::uid_from_json(ej["uid"]);
     if (!uid) {
       fail(who, uid.error().message);
@@ -530,7 +590,15 @@ Result<Entities> parse_entities(std::string_view text, std::string_view file, co
       }
     }
     EntityUID key = ent.uid;
-    if (auto st = out.add(std::move(ent)); !st.ok()) fail("`" + key.str() + "`", "appears more than once");
+    if (const Entity* prev = out.find(key)) {
+      // An identical repeat is harmless; a different one is ambiguous.
+      std::set<EntityUID> a(prev->parents.begin(), prev->parents.end()), b(ent.parents.begin(), ent.parents.end());
+      if (!(prev->attrs == ent.attrs && prev->tags == ent.tags && a == b)) {
+        fail("`" + key.str() + "`", "appears more than once with different contents");
+      }
+      continue;
+    }
+    (void)out.add(std::move(ent));
   }
   if (schema) {
     for (const auto& [uid, ad] : schema->actions) {
@@ -544,7 +612,9 @@ Result<Entities> parse_entities(std::string_view text, std::string_view file, co
     std::string summary = std::to_string(diags.size()) + " error(s) in entities";
     return Error(std::move(summary), std::move(diags));
   }
-  out.finalize();
+  if (auto st = out.finalize(); !st.ok()) {
+    return Error(st.error().message, {Diagnostic{std::string(file), {1, 1}, st.error().message}});
+  }
   return out;
 }
 

@@ -524,12 +524,17 @@ class Parser {
     }
   }
 
+  // An unquoted attribute name or record key: not a reserved word, and not
+  // `__cedar` (reserved for Cedar's own namespace).
+  void check_attr_ident(const Token& t) {
+    if (reserved_words().count(t.text) || t.text == "__cedar") {
+      fail(t.loc, "`" + std::string(t.text) + "` is reserved; write it as a string: [\"" + std::string(t.text) + "\"]");
+    }
+  }
+
   std::string attr_name(const char* ctx) {
     if (tok_.kind == Tok::Ident) {
-      if (reserved_words().count(tok_.text)) {
-        fail(tok_.loc, "`" + std::string(tok_.text) + "` is a reserved word; write it as a string: [\"" +
-                           std::string(tok_.text) + "\"]");
-      }
+      check_attr_ident(tok_);
       std::string n(tok_.text);
       bump();
       return n;
@@ -731,9 +736,7 @@ class Parser {
           if (!info->extension) check_arity(*c, info->arity, nloc);
           e = std::move(c);
         } else {
-          if (reserved_words().count(name)) {
-            fail(nloc, "`" + name + "` is a reserved word; write it as a string: [\"" + name + "\"]");
-          }
+          check_attr_ident(Token{Tok::Ident, name, nloc, {}});
           auto g = node(Op::GetAttr, loc);
           g->name = std::move(name);
           g->kids.push_back(std::move(e));
@@ -872,10 +875,7 @@ class Parser {
       if (tok_.kind == Tok::Str) {
         key = string_literal();
       } else if (tok_.kind == Tok::Ident) {
-        if (reserved_words().count(tok_.text)) {
-          fail(tok_.loc, "`" + std::string(tok_.text) + "` is a reserved word; quote the key: \"" +
-                             std::string(tok_.text) + "\"");
-        }
+        check_attr_ident(tok_);
         key = std::string(tok_.text);
         bump();
       } else {

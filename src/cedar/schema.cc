@@ -15,7 +15,7 @@
 //    as `Action::"g"`.
 // A name declared in the empty namespace may not be redeclared (as entity or
 // common type) under the same basename in a named namespace, nor an action.
-#include "cedar/schema.h"
+#include "cedar/schema_internal.h"
 
 #include <algorithm>
 #include <array>
@@ -501,8 +501,8 @@ Error schema_error(std::vector<Diagnostic> diags) {
   return Error(std::move(summary), std::move(diags));
 }
 
-Result<Schema> resolve_schema(const std::vector<RawNamespace>& namespaces, std::string_view file,
-                              std::vector<Diagnostic> diags) {
+Result<Schema> resolve_schema(const std::vector<RawNamespace>& namespaces, std::string_view file) {
+  std::vector<Diagnostic> diags;
   Schema schema = Resolver(namespaces, file, diags).run();
   if (!diags.empty()) return schema_error(std::move(diags));
   return schema;

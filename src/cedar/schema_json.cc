@@ -11,7 +11,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "cedar/schema.h"
+#include "cedar/schema_internal.h"
 
 namespace tollgate::cedar {
 namespace {
@@ -71,6 +71,7 @@ class TreeBuilder {
   bool end_object() {
     const auto& members = open_.back()->members;
     std::vector<const JMember*> sorted;
+    sorted.reserve(members.size());
     for (const JMember& m : members) sorted.push_back(&m);
     std::stable_sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->key < b->key; });
     for (size_t i = 1; i < sorted.size(); ++i)
@@ -453,7 +454,7 @@ Result<Schema> parse_schema_json(std::string_view text, std::string_view file) {
   Converter conv(pos, file);
   std::vector<schema_detail::RawNamespace> namespaces = conv.run(tree.root);
   if (!conv.diags.empty()) return schema_detail::schema_error(std::move(conv.diags));
-  return schema_detail::resolve_schema(namespaces, file, {});
+  return schema_detail::resolve_schema(namespaces, file);
 }
 
 }  // namespace tollgate::cedar

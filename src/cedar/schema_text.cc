@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <set>
 
-#include "cedar/schema.h"
+#include "cedar/schema_internal.h"
 
 namespace tollgate::cedar {
 namespace {
@@ -235,7 +235,7 @@ class TextParser {
     } catch (const TooManyErrors&) {
     }
     if (!diags_.empty()) return schema_error(std::move(diags_));
-    return resolve_schema(namespaces_, file_, {});
+    return resolve_schema(namespaces_, file_);
   }
 
  private:

@@ -70,7 +70,7 @@ cat >"$tmp/suite/t.json" <<JSON
   "resource": {"type": "Tollgate::Path", "id": "/home/dev/repo/.env"}, "context": {"now": "2026-01-01"}, "decision": "allow", "reason": ["policy0"], "errors": []}]}
 JSON
 "$tg" cedar test "$tmp/suite" >"$tmp/stdout" 2>/dev/null; rc=$?
-check CedarTestCountsRequests "1 passed, 1 failed" "$(tail -1 "$tmp/stdout")"
+check CedarTestCountsRequestsAndValidation "2 passed, 1 failed" "$(tail -1 "$tmp/stdout")"
 check CedarTestFailsOnMismatch 1 "$rc"
 
 echo "$pass passed, $fail failed"

@@ -106,15 +106,66 @@ TEST(Authorizer, ScopeIndexFindsPoliciesThroughAncestors) {
   EXPECT_EQ(r.reason, std::vector<std::string>{"policy7"});
 }
 
-TEST(Authorizer, CyclicHierarchiesTerminate) {
-  auto ents = testing::entities_from(R"([
+TEST(Authorizer, CyclicHierarchiesAreRejectedButTerminate) {
+  const char* cyclic = R"([
     {"uid": {"type": "G", "id": "a"}, "attrs": {}, "parents": [{"type": "G", "id": "b"}]},
     {"uid": {"type": "G", "id": "b"}, "attrs": {}, "parents": [{"type": "G", "id": "c"}]},
     {"uid": {"type": "G", "id": "c"}, "attrs": {}, "parents": [{"type": "G", "id": "a"}, {"type": "G", "id": "z"}]}
-  ])");
+  ])";
+  auto r = parse_entities(cyclic, "e.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("cycle"), std::string::npos);
+  // Built by hand, the store still computes complete ancestor sets.
+  Entities ents;
+  for (auto [id, parents] :
+       std::vector<std::pair<std::string, std::vector<std::string>>>{{"a", {"b"}}, {"b", {"c"}}, {"c", {"a", "z"}}}) {
+    Entity e;
+    e.uid = EntityUID("G", id);
+    for (const auto& p : parents) e.parents.emplace_back("G", p);
+    ASSERT_TRUE(ents.add(std::move(e)).ok());
+  }
+  EXPECT_FALSE(ents.finalize().ok());
+  EXPECT_TRUE(ents.in(EntityUID("G", "b"), EntityUID("G", "a")));
   auto ps = policies("permit(principal in G::\"z\", action, resource);");
   EXPECT_TRUE(authorize(ps, req("G::\"a\""), ents).allow);
-  EXPECT_TRUE(ents.in(EntityUID("G", "b"), EntityUID("G", "a")));
+}
+
+TEST(Authorizer, IdenticalDuplicateEntitiesAreAcceptedDifferentOnesRejected) {
+  EXPECT_TRUE(parse_entities(R"([
+    {"uid": {"type": "U", "id": "a"}, "attrs": {"n": 1}, "parents": []},
+    {"uid": {"type": "U", "id": "a"}, "attrs": {"n": 1}, "parents": [], "tags": {}}])",
+                             "e.json")
+                  .ok());
+  EXPECT_FALSE(parse_entities(R"([
+    {"uid": {"type": "U", "id": "a"}, "attrs": {"n": 1}, "parents": []},
+    {"uid": {"type": "U", "id": "a"}, "attrs": {"n": 2}, "parents": []}])",
+                              "e.json")
+                   .ok());
+}
+
+TEST(Authorizer, EntityJsonFollowsTheReferenceLeniency) {
+  // Unknown keys are ignored; extra keys inside uids are ignored; attrs and
+  // parents are required; escapes of the wrong shape are plain records.
+  auto ents = testing::entities_from(R"([
+    {"uid": {"type": "User", "id": "a", "note": 1}, "attrs": {
+       "m": {"__entity": {"type": "User", "id": "b", "extra": 2}},
+       "r": {"__entity": "User::\"b\""},
+       "d": {"__extn": {"fn": "decimal", "arg": "1.0", "args": ["2.0"], "x": 1}},
+       "e": {"__extn": {"fn": "ip"}}},
+     "parents": [{"type": "Group", "id": "g", "note": 1}], "unknownField": true}])");
+  Request rq = testing::request("User::\"a\"", "Action::\"v\"", "Doc::\"d\"");
+  EXPECT_EQ(testing::eval_str("principal.m == User::\"b\"", ents, rq), "true");
+  EXPECT_EQ(testing::eval_str("principal.r has __entity", ents, rq), "true");
+  EXPECT_EQ(testing::eval_str("principal.r has __cedar", ents, rq).substr(0, 11), "parse error");
+  EXPECT_EQ(testing::eval_str("principal.r has \"__entity\"", ents, rq), "true");
+  EXPECT_EQ(testing::eval_str("principal.d == decimal(\"1.0\")", ents, rq), "true");
+  EXPECT_EQ(testing::eval_str("principal.e.__extn.fn", ents, rq), "\"ip\"");
+  EXPECT_EQ(testing::eval_str("principal in Group::\"g\"", ents, rq), "true");
+  EXPECT_FALSE(parse_entities(R"([{"uid": {"type": "U", "id": "a"}, "parents": []}])", "e.json").ok());
+  EXPECT_FALSE(parse_entities(R"([{"uid": {"type": "U", "id": "a"}, "attrs": {}}])", "e.json").ok());
+  EXPECT_FALSE(
+      parse_entities(R"([{"uid": {"type": "U", "id": "a"}, "attrs": {"x": {"__expr": "1"}}, "parents": []}])", "e.json")
+          .ok());
 }
 
 }  // namespace
