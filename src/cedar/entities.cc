@@ -21,6 +21,7 @@ Status Entities::finalize() {
 
   std::vector<std::pair<Entity*, size_t>> stack;
   bool cyclic = false;
+  size_t total = 0;
   EntityUID cycle_at;
   for (auto& [root_uid, root] : map_) {
     if (state[root_uid] != State::New) continue;
@@ -50,11 +51,18 @@ Status Entities::finalize() {
           ent->ancestors.insert(it->second.ancestors.begin(), it->second.ancestors.end());
         }
       }
+      total += ent->ancestors.size();
+      if (total > kMaxAncestorPairs) {
+        for (auto& [u, e] : map_) e.ancestors.clear();
+        return Error("the entity hierarchy is too large: more than " + std::to_string(kMaxAncestorPairs) +
+                     " (entity, ancestor) pairs");
+      }
       state[ent->uid] = State::Done;
       stack.pop_back();
     }
   }
   if (!cyclic) return {};
+  total = 0;
   // With cycles the memoised pass can miss ancestors reached through an
   // entity still on the stack; finish with a plain per-entity search.
   for (auto& [uid, ent] : map_) {
@@ -69,7 +77,9 @@ Status Entities::finalize() {
       if (it == map_.end()) continue;
       for (const auto& q : it->second.parents) work.push_back(&q);
     }
+    total += seen.size();
     ent.ancestors = std::move(seen);
+    if (total > kMaxAncestorPairs) break;
   }
   return Error("the entity hierarchy has a cycle through " + cycle_at.str());
 }

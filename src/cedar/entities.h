@@ -24,6 +24,10 @@ struct Entity {
   std::unordered_set<EntityUID, EntityUIDHash> ancestors;
 };
 
+// The transitive closure is precomputed, so its size is bounded: a hostile
+// chain of n entities would otherwise cost n²/2 pairs of memory.
+inline constexpr size_t kMaxAncestorPairs = 4'000'000;
+
 class Entities {
  public:
   // Adds an entity; an entity with the same uid is an error.
@@ -31,6 +35,7 @@ class Entities {
   // Computes the transitive ancestors of every entity. Parents that are not
   // in the store still count as ancestors (Cedar semantics). A cycle in the
   // hierarchy is an error, as in Cedar; the ancestor sets are still filled.
+  // More than kMaxAncestorPairs pairs in the closure is an error too.
   Status finalize();
 
   const Entity* find(const EntityUID& uid) const {

@@ -257,12 +257,25 @@ class Evaluator {
       case Op::Has: {
         auto v = eval(*e.kids[0]);
         if (!v) return v;
-        if (v->kind() == Kind::Record) return Value(v->field(e.name) != nullptr);
-        if (v->kind() == Kind::Entity) {
-          const Entity* ent = ents_.find(v->as_entity());
-          return Value(ent != nullptr && ent->attrs.field(e.name) != nullptr);
+        // Walk the path: each step needs an entity or record; a missing
+        // attribute (or entity) answers false.
+        Value cur = std::move(v).value();
+        for (size_t i = 0; i <= e.keys.size(); ++i) {
+          const std::string& key = i == 0 ? e.name : e.keys[i - 1];
+          const Value* f;
+          if (cur.kind() == Kind::Record) {
+            f = cur.field(key);
+          } else if (cur.kind() == Kind::Entity) {
+            const Entity* ent = ents_.find(cur.as_entity());
+            f = ent ? ent->attrs.field(key) : nullptr;
+          } else {
+            return type_error("(entity or record)", cur);
+          }
+          if (!f) return Value(false);
+          if (i == e.keys.size()) break;
+          cur = *f;
         }
-        return type_error("(entity or record)", *v);
+        return Value(true);
       }
       case Op::GetAttr: {
         auto v = eval(*e.kids[0]);

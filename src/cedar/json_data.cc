@@ -129,6 +129,9 @@ Result<json> parse_json(std::string_view text, std::string_view file) {
 
 namespace {
 
+// Diagnostics kept per input; past this only the count grows.
+constexpr size_t kMaxDiagnostics = 100;
+
 bool valid_name(std::string_view n) {
   // IDENT {'::' IDENT}, no reserved words.
   static const std::set<std::string_view> reserved = {"true", "false", "if",   "then", "else",
@@ -377,12 +380,12 @@ class ValueReader {
   const Schema* schema_;
 };
 
-// Byte offset of the start of element `index` of the top-level JSON array
-// in `text`, for error positions; 0 when not found.
-size_t array_element_offset(std::string_view text, size_t index) {
+// Byte offsets of the elements of the top-level JSON array in `text`, in
+// one pass, for error positions.
+std::vector<size_t> array_element_offsets(std::string_view text) {
+  std::vector<size_t> out;
   int depth = 0;
   bool in_str = false;
-  size_t count = 0;
   bool expect_elem = false;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
@@ -395,8 +398,8 @@ size_t array_element_offset(std::string_view text, size_t index) {
       continue;
     }
     if (expect_elem && c != ' ' && c != '\n' && c != '\t' && c != '\r') {
-      if (count == index) return i;
-      ++count;
+      if (c == ']') break;
+      out.push_back(i);
       expect_elem = false;
     }
     switch (c) {
@@ -413,8 +416,45 @@ size_t array_element_offset(std::string_view text, size_t index) {
       default: break;
     }
   }
-  return 0;
+  return out;
 }
+
+// Maps array indices to source positions, computing the offsets on first use.
+class ElementLocator {
+ public:
+  explicit ElementLocator(std::string_view text) : text_(text) {}
+  SourceLoc at(size_t index) {
+    if (!computed_) {
+      offsets_ = array_element_offsets(text_);
+      computed_ = true;
+    }
+    size_t off = index < offsets_.size() ? offsets_[index] : 0;
+    // Walk forward from the previous answer when possible (errors come in order).
+    if (off < last_off_) {
+      last_off_ = 0;
+      last_loc_ = {1, 1};
+    }
+    SourceLoc loc = last_loc_;
+    for (size_t i = last_off_; i < off; ++i) {
+      if (text_[i] == '\n') {
+        ++loc.line;
+        loc.col = 1;
+      } else if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) {
+        ++loc.col;
+      }
+    }
+    last_off_ = off;
+    last_loc_ = loc;
+    return loc;
+  }
+
+ private:
+  std::string_view text_;
+  bool computed_ = false;
+  std::vector<size_t> offsets_;
+  size_t last_off_ = 0;
+  SourceLoc last_loc_{1, 1};
+};
 
 // Every action group above `uid` in the schema's action hierarchy.
 std::set<EntityUID> action_ancestors(const Schema& schema, const EntityUID& uid) {
@@ -463,8 +503,9 @@ Result<Entities> parse_entities(std::string_view text, std::string_view file, co
   if (!doc) return std::move(doc).error();
   const json& arr = *doc;
   std::vector<Diagnostic> diags;
+  ElementLocator locate(text);
   auto diag_at = [&](size_t index, std::string msg) {
-    diags.push_back({std::string(file), detail::loc_of(text, array_element_offset(text, index)), std::move(msg)});
+    if (diags.size() < kMaxDiagnostics) diags.push_back({std::string(file), locate.at(index), std::move(msg)});
   };
   if (!arr.is_array()) {
     return Error("invalid entities",
@@ -689,8 +730,9 @@ Result<std::vector<TemplateLink>> parse_links(std::string_view text, std::string
   if (!doc) return std::move(doc).error();
   std::vector<Diagnostic> diags;
   std::vector<TemplateLink> out;
+  ElementLocator locate(text);
   auto fail = [&](size_t i, std::string msg) {
-    diags.push_back({std::string(file), detail::loc_of(text, array_element_offset(text, i)), std::move(msg)});
+    if (diags.size() < kMaxDiagnostics) diags.push_back({std::string(file), locate.at(i), std::move(msg)});
   };
   if (!doc->is_array())
     return Error("invalid links", {Diagnostic{std::string(file), {1, 1}, "links must be a JSON array"}});
@@ -734,10 +776,11 @@ Status apply_links(PolicySet& set, std::string_view text, std::string_view file)
   auto links = parse_links(text, file);
   if (!links) return std::move(links).error();
   std::vector<Diagnostic> diags;
+  ElementLocator locate(text);
   for (size_t i = 0; i < links->size(); ++i) {
     auto& l = (*links)[i];
     if (auto st = set.link(l.template_id, l.new_id, l.principal, l.resource); !st.ok()) {
-      diags.push_back({std::string(file), detail::loc_of(text, array_element_offset(text, i)), st.error().message});
+      if (diags.size() < kMaxDiagnostics) diags.push_back({std::string(file), locate.at(i), st.error().message});
     }
   }
   if (!diags.empty()) return Error("invalid links", std::move(diags));

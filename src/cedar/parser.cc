@@ -156,7 +156,7 @@ class Parser {
 
  private:
   [[noreturn]] void fail(SourceLoc loc, std::string msg) {
-    diags_.push_back({std::string(file_), loc, std::move(msg)});
+    if (diags_.size() < 100) diags_.push_back({std::string(file_), loc, std::move(msg)});
     throw ParseError{};
   }
 
@@ -556,39 +556,16 @@ class Parser {
       }
     }
     check_no_chained_relation();
-    // `e has a.b.c` is `e has a && e.a has b && e.a.b has c`.
-    auto clone_prefix = [&](size_t upto) {
-      ExprPtr base = clone(*l);
-      for (size_t i = 0; i < upto; ++i) {
-        auto g = node(Op::GetAttr, loc);
-        g->name = names[i];
-        g->kids.push_back(std::move(base));
-        base = std::move(g);
-      }
-      return base;
-    };
-    ExprPtr result;
-    for (size_t i = 0; i < names.size(); ++i) {
-      auto h = node(Op::Has, loc);
-      h->name = names[i];
-      h->kids.push_back(i == 0 ? (names.size() == 1 ? std::move(l) : clone(*l)) : clone_prefix(i));
-      result = result ? binary(Op::And, std::move(result), std::move(h), loc) : std::move(h);
-    }
-    return result;
-  }
-
-  static ExprPtr clone(const Expr& e) {
-    auto c = std::make_unique<Expr>();
-    c->op = e.op;
-    c->var = e.var;
-    c->fn = e.fn;
-    c->lit = e.lit;
-    c->name = e.name;
-    c->keys = e.keys;
-    c->pattern = e.pattern;
-    c->loc = e.loc;
-    for (const auto& k : e.kids) c->kids.push_back(clone(*k));
-    return c;
+    // `e has a.b.c` means `e has a && e.a has b && e.a.b has c`; it is kept
+    // as one node with the path (name, then keys) so that long paths stay
+    // linear in size. Each step counts against the nesting budget.
+    int n = 0;
+    for (size_t i = 1; i < names.size(); ++i) chain_step(n, loc);
+    auto h = node(Op::Has, loc);
+    h->name = std::move(names[0]);
+    h->keys.assign(std::make_move_iterator(names.begin() + 1), std::make_move_iterator(names.end()));
+    h->kids.push_back(std::move(l));
+    return h;
   }
 
   ExprPtr like_expr(ExprPtr l, SourceLoc loc) {

@@ -7,5 +7,7 @@
 namespace tollgate::cli {
 
 void add_cedar_commands(CLI::App& app, int& exit_code);
+// `tollgate cedar validate`, added under the `cedar` subcommand.
+void add_cedar_validate_command(CLI::App& cedar, int& exit_code);
 
 }  // namespace tollgate::cli
