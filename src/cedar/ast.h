@@ -106,6 +106,7 @@ struct Expr {
   Op op = Op::Lit;
   Var var = Var::Principal;
   Fn fn = Fn::Decimal;
+  const FnInfo* fn_info = nullptr;  // Call: resolved by the parser
   Value lit;
   std::string name;  // attribute name, entity type name
   std::vector<std::unique_ptr<Expr>> kids;

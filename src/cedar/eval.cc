@@ -409,7 +409,7 @@ class Evaluator {
 
   Result<Value> call(const Expr& e) {
     // Evaluate all arguments (receiver first), left to right.
-    const FnInfo* info = lookup_function(e.name);
+    const FnInfo* info = e.fn_info ? e.fn_info : lookup_function(e.name);
     size_t n = e.kids.size();
     if (!info || n != static_cast<size_t>(info->arity)) return arity_error(e.name, info, n);
     Value args[2];

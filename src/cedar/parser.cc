@@ -707,6 +707,7 @@ class Parser {
           if (!info->method) fail(nloc, "`" + name + "` is a function, not a method: write `" + name + "(…)`");
           auto c = node(Op::Call, nloc);
           c->fn = info->fn;
+          c->fn_info = info;
           c->name = name;
           c->kids.push_back(std::move(e));
           args(c->kids, Tok::RParen);
@@ -817,6 +818,7 @@ class Parser {
       }
       auto c = node(Op::Call, loc);
       c->fn = info->fn;
+      c->fn_info = info;
       c->name = std::string(word);
       args(c->kids, Tok::RParen);
       return c;
