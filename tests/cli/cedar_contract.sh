@@ -50,7 +50,7 @@ printf 'permit(principal, action, resource) when { 1 + };\npermit(principal, act
 check BadPoliciesExitTwo 2 "$rc"
 check BadPoliciesPrintNothingOnStdout 0 "$(wc -c <"$tmp/stdout")"
 check EveryPolicyDiagnosticHasPosition "$tmp/bad.cedar:1:48: $tmp/bad.cedar:2:29:" "$(cut -d' ' -f1 "$tmp/stderr" | tr '\n' ' ' | sed 's/ $//')"
-printf '[{"uid": {"type": "User", "id": "a"}, "attrs": {"n": 1.5}}]' >"$tmp/bad.json"
+printf '[{"uid": {"type": "User", "id": "a"}, "attrs": {"n": 1.5}, "parents": []}]' >"$tmp/bad.json"
 "$tg" cedar authorize --policies $ex/policies.cedar --entities "$tmp/bad.json" --request "$tmp/r1.json" 2>"$tmp/stderr"; rc=$?
 check BadEntitiesExitTwo 2 "$rc"
 check EntityDiagnosticPointsAtTheEntity 1 "$(grep -c "^$tmp/bad.json:1:2: entity \`User::\"a\"\`: attribute \`n\`" "$tmp/stderr")"
