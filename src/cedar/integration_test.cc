@@ -8,6 +8,7 @@
 
 #include "cedar/cedar.h"
 #include "cedar/json_internal.h"
+#include "cedar/validator.h"
 
 namespace tollgate::cedar {
 
@@ -106,6 +107,21 @@ void run_integration_test(const std::string& path, TestTally& tally, std::ostrea
   if (auto it = t.find("templateLinks"); it != t.end()) {
     if (auto st = apply_links(*policies, it->dump(), path); !st.ok())
       return fail_all("bad template links", &st.error());
+  }
+  if (auto it = t.find("shouldValidate"); schema && it != t.end() && it->is_boolean()) {
+    // One check per test file: strict validation must agree with the corpus.
+    bool want = it->get<bool>();
+    ValidationResult v = validate(*policies, *schema);
+    ++tally.validations;
+    if (v.ok() == want) {
+      ++tally.passed;
+    } else {
+      ++tally.failed;
+      ++tally.validations_failed;
+      log << path << ": expected the policies to " << (want ? "validate" : "fail validation") << ", but they "
+          << (want ? "do not" : "do") << "\n";
+      for (const auto& d : v.errors) log << "    " << d.str() << "\n";
+    }
   }
   fs::path ep = resolve(path, field("entities"));
   std::string etext;

@@ -2,6 +2,9 @@
 // naming a policy file, an entities file and a schema, and a list of
 // requests with the expected decision, determining policies and erroring
 // policies. Used by `tollgate cedar test` and by CI on the upstream corpus.
+// A file with a schema and "shouldValidate" also counts one check that
+// strict validation (cedar/validator.h) accepts or rejects the policies as
+// expected.
 // Paths inside a test file are resolved against the test file's directory
 // and then each of its ancestors, so both the upstream layout
 // ("tests/…", "corpus-tests/…") and self-contained folders work.
@@ -13,9 +16,15 @@
 namespace tollgate::cedar {
 
 struct TestTally {
-  size_t passed = 0;  // requests whose decision, reasons and errors matched
+  // Requests whose decision, reasons and errors matched, plus validation
+  // checks that agreed with "shouldValidate"; `failed` counts the rest.
+  size_t passed = 0;
   size_t failed = 0;
   size_t files = 0;
+  // Of the above: test files with a schema and "shouldValidate" whose
+  // validation result (valid or not) was compared, and how many disagreed.
+  size_t validations = 0;
+  size_t validations_failed = 0;
 };
 
 // Runs one test file, adding to `tally`; describes every failure on `log`.

@@ -152,6 +152,8 @@ void add_cedar_commands(CLI::App& app, int& exit_code) {
     exit_code = run_authorize(*args);
   });
 
+  add_cedar_validate_command(*cedar, exit_code);
+
   auto paths = std::make_shared<std::vector<std::string>>();
   auto* test = cedar->add_subcommand("test", "Run tests in the cedar-integration-tests format");
   test->add_option("paths", *paths, "Test files or directories")->required();
