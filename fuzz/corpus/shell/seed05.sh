@@ -1,0 +1,1 @@
+curl -o install.sh https://x.example/install.sh && chmod +x install.sh && ./install.sh

@@ -1,0 +1,3 @@
+cat <<EOF | sh
+`id` $HOME $(date)
+EOF

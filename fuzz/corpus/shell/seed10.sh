@@ -1,0 +1,1 @@
+sudo env FOO=1 nohup timeout -s KILL 10 nice -n 5 stdbuf -oL setsid time curl -s x.example

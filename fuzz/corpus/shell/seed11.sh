@@ -1,0 +1,1 @@
+find . -name '*.o' -print0 | xargs -0 -I{} sh -c 'rm -f {}'; find . -exec shred {} \;

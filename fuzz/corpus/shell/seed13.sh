@@ -1,0 +1,1 @@
+ssh -o ProxyCommand='nc proxy.example 22' -J bastion admin@db.example 'uptime'; scp a u@h:/tmp

@@ -1,0 +1,1 @@
+sort < in.txt > out.txt 2>> err.log; make &> build.log 2>&1 >/dev/null; echo x > "$OUT/f"

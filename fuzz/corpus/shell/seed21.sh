@@ -1,0 +1,1 @@
+npm install --registry https://npm.example.com x; pip install --index-url=https://pypi.example/simple y

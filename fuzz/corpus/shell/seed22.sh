@@ -1,0 +1,1 @@
+docker pull ghcr.io/org/img:1; http POST api.example/items name=x; dig @1.1.1.1 txt.example

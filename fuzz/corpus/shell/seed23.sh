@@ -1,0 +1,1 @@
+export PATH=/tmp/evil:$PATH LD_PRELOAD=/tmp/x.so; A=1 B='x y' make; readonly C=3

@@ -1,0 +1,1 @@
+curl 'http://evil.example\@good.example/' http://2130706433/ 'http://[::1]:8080/x' --resolve a:1:2

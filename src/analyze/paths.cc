@@ -1,0 +1,150 @@
+#include "analyze/paths.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+
+namespace tollgate::analyze {
+namespace {
+
+std::vector<std::string_view> split(std::string_view p) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string_view::npos) j = p.size();
+    if (j > i) out.push_back(p.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+// Applies the components of `rel` to the absolute component stack `stack`.
+void apply(std::vector<std::string>& stack, std::string_view rel) {
+  for (auto c : split(rel)) {
+    if (c == ".") continue;
+    if (c == "..") {
+      if (!stack.empty()) stack.pop_back();
+      continue;
+    }
+    stack.emplace_back(c);
+  }
+}
+
+std::string join(const std::vector<std::string>& stack) {
+  if (stack.empty()) return "/";
+  std::string out;
+  for (const auto& c : stack) {
+    out += '/';
+    out += c;
+  }
+  return out;
+}
+
+std::string lexical(std::string_view abs) {
+  std::vector<std::string> stack;
+  apply(stack, abs);
+  return join(stack);
+}
+
+// Replaces a leading `~`, `~/…` or `~user…`; other paths come back as is.
+std::string expand_tilde(std::string_view path, std::string_view home) {
+  if (path.empty() || path[0] != '~') return std::string(path);
+  size_t slash = path.find('/');
+  std::string_view user = path.substr(1, slash == std::string_view::npos ? std::string_view::npos : slash - 1);
+  std::string_view rest = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+  std::string base;
+  if (user.empty()) {
+    base = std::string(home.empty() ? std::string_view("/") : home);
+  } else if (user == "root") {
+    base = "/root";
+  } else {
+    base = "/home/" + std::string(user);
+  }
+  return base + std::string(rest);
+}
+
+// Resolves symlinks component by component, as the kernel does when it
+// opens `abs`: each existing component is lstat'ed and a symlink is replaced
+// by its target (relative targets against the directory holding the link),
+// so `link/..` means the parent of the link's target. Once a component does
+// not exist the rest is applied lexically. A dangling symlink still maps to
+// where a write through it would land. Gives up following after 40 links.
+std::string resolve(std::string_view abs) {
+  std::vector<std::string> todo;  // remaining components, next one last
+  for (auto c : split(abs)) todo.emplace_back(c);
+  std::reverse(todo.begin(), todo.end());
+  std::vector<std::string> stack;
+  bool exists = true;
+  int hops = 0;
+  while (!todo.empty()) {
+    std::string c = std::move(todo.back());
+    todo.pop_back();
+    if (c == ".") continue;
+    if (c == "..") {
+      if (!stack.empty()) stack.pop_back();
+      continue;
+    }
+    if (!exists || c.find('\0') != std::string::npos) {
+      exists = false;
+      stack.push_back(std::move(c));
+      continue;
+    }
+    stack.push_back(c);
+    std::string cand = join(stack);
+    struct stat st;
+    if (lstat(cand.c_str(), &st) != 0) {
+      exists = false;
+      continue;
+    }
+    if (!S_ISLNK(st.st_mode)) continue;
+    if (++hops > 40) {
+      exists = false;
+      continue;
+    }
+    std::string target(PATH_MAX, '\0');
+    ssize_t n = readlink(cand.c_str(), target.data(), target.size());
+    if (n <= 0 || static_cast<size_t>(n) >= target.size()) {
+      exists = false;
+      continue;
+    }
+    target.resize(static_cast<size_t>(n));
+    stack.pop_back();
+    if (target[0] == '/') stack.clear();
+    auto parts = split(target);
+    for (size_t i = parts.size(); i-- > 0;) todo.emplace_back(parts[i]);
+  }
+  return join(stack);
+}
+
+}  // namespace
+
+std::string normalize_path(std::string_view path, std::string_view cwd, std::string_view home, bool resolve_symlinks) {
+  if (path.empty()) return std::string();
+  std::string p = expand_tilde(path, home);
+  std::string abs;
+  if (!p.empty() && p[0] == '/') {
+    abs = p;
+  } else {
+    std::string base = (!cwd.empty() && cwd[0] == '/') ? std::string(cwd) : "/" + std::string(cwd);
+    abs = base + "/" + p;
+  }
+  if (!resolve_symlinks) return lexical(abs);
+
+  return resolve(abs);
+}
+
+std::vector<std::string> path_ancestors(std::string_view abs) {
+  std::vector<std::string> out;
+  std::string p = lexical(abs);
+  while (p != "/") {
+    size_t slash = p.rfind('/');
+    p = slash == 0 ? std::string("/") : p.substr(0, slash);
+    out.push_back(p);
+  }
+  return out;
+}
+
+}  // namespace tollgate::analyze

@@ -1,0 +1,31 @@
+// Path normalisation for file targets (tool calls and redirections found in
+// shell commands), so that policies compare one spelling of each file.
+//
+// normalize_path expands `~` and `~/…` against `home` (and `~user/…` to
+// /root or /home/user, the usual layout, rather than leaving it relative),
+// makes a relative path absolute against `cwd` (itself made absolute against
+// `/` if it is not), and collapses `.`, `..` and repeated slashes; `..` at
+// the root stays at the root. With resolve_symlinks, the path is resolved
+// the way the kernel opens it: the longest existing prefix has its symlinks
+// replaced by their targets, component by component (so `link/..` is the
+// parent of the link's target, and a dangling link maps to where a write
+// through it would land), and the part that does not exist yet is appended
+// and collapsed lexically. The result is absolute with no trailing slash
+// except for "/"; an empty path yields an empty string. Pure apart from
+// the file-system reads that resolve_symlinks asks for; thread-safe; never
+// throws.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tollgate::analyze {
+
+std::string normalize_path(std::string_view path, std::string_view cwd, std::string_view home, bool resolve_symlinks);
+
+// The directories containing an absolute normalised path, nearest first:
+// "/a/b/c" → {"/a/b", "/a", "/"}; "/" has none.
+std::vector<std::string> path_ancestors(std::string_view abs);
+
+}  // namespace tollgate::analyze

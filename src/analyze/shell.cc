@@ -1,0 +1,3137 @@
+// The shell analyser: walks tree-sitter-bash's syntax tree, evaluates words
+// statically, peels wrappers, follows nested scripts and tracks what flows
+// through pipes, redirections and files written earlier in the same command
+// line. src/analyze/README.md is the user-facing description of the rules.
+#include "analyze/shell.h"
+
+#include <tree_sitter/api.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "analyze/paths.h"
+#include "analyze/ts_guard.h"
+#include "analyze/url.h"
+
+extern "C" const TSLanguage* tree_sitter_bash(void);
+
+namespace tollgate::analyze {
+namespace {
+
+using Sv = std::string_view;
+constexpr size_t kNpos = std::string::npos;
+
+constexpr size_t kMaxCommandBytes = size_t{1} << 20;  // longer command lines are opaque unread
+constexpr size_t kMaxParsedBytes = size_t{4} << 20;   // all text parsed, nested scripts included
+constexpr int kMaxNesting = 8;                        // nested scripts: -c, eval, $(…), here-docs …
+constexpr int kMaxSyntaxDepth = 256;                  // syntax nesting within one script
+constexpr size_t kMaxCommands = 10000;
+constexpr size_t kMaxReasons = 64;
+constexpr int kMaxPeel = 32;  // wrappers peeled from one command
+// Wall-clock budget for all parsing of one command line (tree-sitter parses
+// ~0.5 MB/s here: the generated lexer is built without optimisation), so a
+// hostile command cannot stall the decision path; past it the result is
+// opaque.
+constexpr int64_t kParseBudgetMicros = 1'500'000;
+constexpr size_t kMaxParseMemory = size_t{128} << 20;  // live tree-sitter memory during one parse
+// tree-sitter 0.20.7 corrupts its heap when ~65 535 tokens are still on its
+// stack at error recovery; texts that could have that many are not parsed.
+constexpr size_t kMaxTokens = 60000;
+
+// ---------------------------------------------------------------------------
+// Small string helpers.
+
+bool one_of(Sv x, std::initializer_list<Sv> set) {
+  for (Sv s : set) {
+    if (s == x) return true;
+  }
+  return false;
+}
+
+// Whether `w` is one of the space-separated entries of `list`.
+bool listed(Sv list, Sv w) {
+  if (w.empty()) return false;
+  size_t pos = 0;
+  while ((pos = list.find(w, pos)) != kNpos) {
+    bool left = pos == 0 || list[pos - 1] == ' ';
+    bool right = pos + w.size() == list.size() || list[pos + w.size()] == ' ';
+    if (left && right) return true;
+    pos += 1;
+  }
+  return false;
+}
+
+std::string lower(Sv s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+bool starts_with(Sv s, Sv p) { return s.substr(0, p.size()) == p; }
+bool ends_with(Sv s, Sv p) { return s.size() >= p.size() && s.substr(s.size() - p.size()) == p; }
+
+std::string basename_of(Sv p) {
+  while (p.size() > 1 && p.back() == '/') p.remove_suffix(1);
+  size_t slash = p.rfind('/');
+  return std::string(slash == kNpos ? p : p.substr(slash + 1));
+}
+
+// The name used to classify a program: basename, lowercased (case-insensitive
+// file systems run `CURL` as curl), without a Windows ".exe".
+std::string class_name(Sv program) {
+  std::string n = lower(basename_of(program));
+  if (ends_with(n, ".exe")) n.resize(n.size() - 4);
+  return n;
+}
+
+std::string clip(Sv s, size_t n = 80) {
+  std::string out;
+  for (char c : s.substr(0, n)) out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+  if (s.size() > n) out += "…";
+  return out;
+}
+
+bool all_digits(Sv s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+bool valid_var_name(Sv s) {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void append_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xc0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xe0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  } else if (cp < 0x110000) {
+    out += static_cast<char>(0xf0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  }
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int digit_value(char c, int base) {
+  int v = hex_value(c);
+  return v >= 0 && v < base ? v : -1;
+}
+
+// Reads up to `max` digits in `base` following s[i], advancing i past them.
+uint32_t read_digits(Sv s, size_t& i, int max, int base, int& count) {
+  uint32_t v = 0;
+  count = 0;
+  while (count < max && i + 1 < s.size() && digit_value(s[i + 1], base) >= 0) {
+    v = v * static_cast<uint32_t>(base) + static_cast<uint32_t>(digit_value(s[++i], base));
+    ++count;
+  }
+  return v;
+}
+
+// Backslash escapes as bash's $'…' and `echo -e` read them. Stops at a NUL
+// (bash truncates the word there) and, for echo, at `\c`.
+std::string decode_escapes(Sv s, bool echo_mode, bool* stop = nullptr) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c != '\\' || i + 1 >= s.size()) {
+      out += c;
+      continue;
+    }
+    char e = s[++i];
+    switch (e) {
+      case 'a': out += '\a'; break;
+      case 'b': out += '\b'; break;
+      case 'e':
+      case 'E': out += '\x1b'; break;
+      case 'f': out += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'v': out += '\v'; break;
+      case '\\': out += '\\'; break;
+      case '\'': out += echo_mode ? "\\'" : "'"; break;
+      case '"': out += echo_mode ? "\\\"" : "\""; break;
+      case '?': out += echo_mode ? "\\?" : "?"; break;
+      case 'c':
+        if (echo_mode) {
+          if (stop) *stop = true;
+          return out;
+        }
+        if (i + 1 < s.size()) {
+          out += static_cast<char>(s[++i] & 0x1f);
+        } else {
+          out += "\\c";
+        }
+        break;
+      case 'x': {
+        int n = 0;
+        uint32_t v = read_digits(s, i, 2, 16, n);
+        if (n == 0) {
+          out += "\\x";
+        } else {
+          if (v == 0) return out;
+          out += static_cast<char>(v);
+        }
+        break;
+      }
+      case 'u':
+      case 'U': {
+        int n = 0;
+        uint32_t v = read_digits(s, i, e == 'u' ? 4 : 8, 16, n);
+        if (n == 0) {
+          out += '\\';
+          out += e;
+        } else {
+          if (v == 0) return out;
+          append_utf8(out, v);
+        }
+        break;
+      }
+      default:
+        if (e >= '0' && e <= '7') {
+          // $'\NNN' takes up to three octal digits; echo -e takes \0NNN.
+          uint32_t v = 0;
+          int n = 0;
+          if (echo_mode && e == '0') {
+            v = read_digits(s, i, 3, 8, n);
+          } else if (!echo_mode) {
+            --i;  // the first digit is part of the number
+            v = read_digits(s, i, 3, 8, n);
+          } else {
+            out += '\\';
+            out += e;
+            break;
+          }
+          if ((v & 0xff) == 0) return out;
+          out += static_cast<char>(v & 0xff);
+        } else {
+          out += '\\';
+          out += e;
+        }
+    }
+  }
+  return out;
+}
+
+// Length of the escape at s[i] == '\\' as printf's format and $'…' read it.
+size_t escape_length(Sv s, size_t i) {
+  if (i + 1 >= s.size()) return 1;
+  char e = s[i + 1];
+  auto count = [&](size_t limit, bool hex) {
+    size_t n = 0;
+    while (n < limit && i + 2 + n < s.size() &&
+           (hex ? hex_value(s[i + 2 + n]) >= 0 : (s[i + 2 + n] >= '0' && s[i + 2 + n] <= '7')))
+      ++n;
+    return n;
+  };
+  if (e == 'x') return 2 + count(2, true);
+  if (e == 'u') return 2 + count(4, true);
+  if (e == 'U') return 2 + count(8, true);
+  if (e >= '0' && e <= '7') return 2 + count(2, false);
+  if (e == 'c') return std::min<size_t>(s.size() - i, 3);
+  return 2;
+}
+
+std::optional<std::string> base64_decode(Sv s) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  bool pad = false;
+  for (char c : s) {
+    int v;
+    if (c >= 'A' && c <= 'Z') {
+      v = c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+      v = c - 'a' + 26;
+    } else if (c >= '0' && c <= '9') {
+      v = c - '0' + 52;
+    } else if (c == '+' || c == '-') {
+      v = 62;
+    } else if (c == '/' || c == '_') {
+      v = 63;
+    } else if (c == '=') {
+      pad = true;
+      continue;
+    } else if (c == '\n' || c == '\r' || c == ' ' || c == '\t') {
+      continue;
+    } else {
+      return std::nullopt;
+    }
+    if (pad) return std::nullopt;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// What a statement writes to stdout, or what a shell reads as its script.
+
+struct Stream {
+  enum class Kind { Unknown, Text, Download };
+  Kind kind = Kind::Unknown;
+  std::string text;         // Text: the bytes (as written when dynamic)
+  bool dynamic = false;     // Text: holds expansions, so the real bytes differ
+  bool obfuscated = false;  // passed through a decoder or transformer (base64 -d, xxd -r, gunzip, rev …)
+  std::string decoder;      // the first such program, for the reason text
+
+  static Stream unknown() { return {}; }
+  static Stream download() {
+    Stream s;
+    s.kind = Kind::Download;
+    return s;
+  }
+  static Stream text_of(std::string t, bool dyn) {
+    Stream s;
+    s.kind = Kind::Text;
+    s.text = std::move(t);
+    s.dynamic = dyn;
+    return s;
+  }
+  static Stream empty() { return text_of("", false); }
+  bool is_download() const { return kind == Kind::Download; }
+  bool is_text() const { return kind == Kind::Text; }
+};
+
+// Appends the output of a statement run after `a` to it. Text is capped:
+// past kMaxCommandBytes it is kept as "computed", never copied again.
+void append(Stream& a, const Stream& b) {
+  a.obfuscated = a.obfuscated || b.obfuscated;
+  if (a.decoder.empty()) a.decoder = b.decoder;
+  if (a.is_download() || b.is_download()) {
+    a.kind = Stream::Kind::Download;
+  } else if (a.is_text() && b.is_text()) {
+    if (a.text.size() + b.text.size() > kMaxCommandBytes) {
+      a.dynamic = true;
+    } else {
+      a.text += b.text;
+      a.dynamic = a.dynamic || b.dynamic;
+    }
+    return;
+  } else if (a.is_text() && a.text.empty() && !a.dynamic) {
+    a.kind = b.kind;
+  } else if (b.is_text() && b.text.empty() && !b.dynamic) {
+    return;
+  } else {
+    a.kind = Stream::Kind::Unknown;
+  }
+  if (a.kind != Stream::Kind::Text) a.text.clear();
+}
+
+// Where a statement's stdout goes besides the pipe: files (path, append; an
+// empty path for a device or computed target) and `>(…)` substitutions.
+struct Outputs {
+  std::vector<std::pair<std::string, bool>> files;
+  std::vector<TSNode> procs;
+};
+
+// ---------------------------------------------------------------------------
+// A shell word after static evaluation.
+
+struct Word {
+  std::string value;           // quotes and escapes removed; dynamic parts as written
+  std::string raw;             // the source text
+  bool dynamic = false;        // holds an expansion or substitution
+  bool pattern = false;        // unquoted glob or brace expansion
+  bool download = false;       // holds the output of a download ($(curl …), <(curl …))
+  bool substituted = false;    // a "$(…)" whose output was static text stands in its place
+  std::optional<Stream> proc;  // the word is exactly `<(…)`: what reading it yields
+  bool unknown() const { return dynamic || pattern; }
+};
+
+using Words = std::vector<Word>;
+
+class WordBuilder {
+ public:
+  Word w;
+
+  void quoted(char c) { w.value += c; }
+  void quoted(Sv s) { w.value += s; }
+  void unquoted(char c) {
+    switch (c) {
+      case '*':
+      case '?':
+      case '[': w.pattern = true; break;
+      case '{': ++braces_; break;
+      case ',':
+        if (braces_ > 0) brace_sep_ = true;
+        break;
+      case '.':
+        if (braces_ > 0 && !w.value.empty() && w.value.back() == '.') brace_sep_ = true;
+        break;
+      case '}':
+        if (braces_ > 0) {
+          --braces_;
+          if (brace_sep_) w.pattern = true;
+        }
+        break;
+      default: break;
+    }
+    w.value += c;
+  }
+  // Unquoted source text: backslash quotes the next character, backslash-
+  // newline is a line continuation.
+  void unquoted_text(Sv s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '\\' && i + 1 < s.size()) {
+        ++i;
+        if (s[i] == '\n') continue;
+        quoted(s[i]);
+      } else if (s[i] == '\\') {
+        quoted('\\');
+      } else {
+        unquoted(s[i]);
+      }
+    }
+  }
+  // Text inside double quotes (or an unquoted here-document body): backslash
+  // only escapes $ ` " \ and newline.
+  void double_quoted_text(Sv s, bool heredoc) {
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '\\' && i + 1 < s.size()) {
+        char n = s[i + 1];
+        if (n == '\n') {
+          ++i;
+          continue;
+        }
+        if (n == '$' || n == '`' || n == '\\' || (n == '"' && !heredoc)) {
+          quoted(n);
+          ++i;
+          continue;
+        }
+      }
+      quoted(s[i]);
+    }
+  }
+  void dynamic(Sv raw) {
+    w.dynamic = true;
+    w.value += raw;
+  }
+
+ private:
+  int braces_ = 0;
+  bool brace_sep_ = false;
+};
+
+// ---------------------------------------------------------------------------
+// Options, getopt-style.
+
+struct OptSpec {
+  Sv short_arg;       // short options that take a value ("o" for -o FILE)
+  Sv long_arg;        // space-separated long options that take a value ("output header")
+  Sv short_optional;  // short options whose value may only be attached (xargs -i[R])
+};
+
+struct Opt {
+  std::string name;  // "-o", "--output"
+  std::string value;
+  bool has_value = false;
+  size_t word = kNpos;  // the word holding the value
+  bool dynamic = false;
+  bool download = false;
+};
+
+struct Args {
+  std::vector<Opt> opts;
+  std::vector<size_t> operands;
+  bool dynamic_option = false;  // a computed word where an option could be
+
+  const Opt* find(std::initializer_list<Sv> names) const {
+    for (const auto& o : opts) {
+      if (one_of(o.name, names)) return &o;
+    }
+    return nullptr;
+  }
+  bool has(std::initializer_list<Sv> names) const { return find(names) != nullptr; }
+};
+
+Args parse_args(const Words& w, size_t begin, const OptSpec& spec, bool permute) {
+  Args a;
+  size_t n = w.size();
+  auto rest_operands = [&](size_t from) {
+    for (size_t k = from; k < n; ++k) a.operands.push_back(k);
+  };
+  for (size_t i = begin; i < n; ++i) {
+    const Word& x = w[i];
+    Sv v = x.value;
+    if (x.dynamic) {
+      if (starts_with(v, "-") || starts_with(x.raw, "$")) a.dynamic_option = true;
+      a.operands.push_back(i);
+      if (!permute) {
+        rest_operands(i + 1);
+        break;
+      }
+      continue;
+    }
+    if (v == "--") {
+      rest_operands(i + 1);
+      break;
+    }
+    if (v.size() > 2 && starts_with(v, "--")) {
+      size_t eq = v.find('=');
+      Opt o;
+      o.name = std::string(v.substr(0, eq));
+      if (eq != kNpos) {
+        o.value = std::string(v.substr(eq + 1));
+        o.has_value = true;
+        o.word = i;
+        o.download = x.download;
+      } else if (listed(spec.long_arg, v.substr(2)) && i + 1 < n) {
+        o.value = w[i + 1].value;
+        o.has_value = true;
+        o.word = i + 1;
+        o.dynamic = w[i + 1].unknown();
+        o.download = w[i + 1].download;
+        ++i;
+      }
+      a.opts.push_back(std::move(o));
+      continue;
+    }
+    if (v.size() > 1 && (v[0] == '-' || v[0] == '+')) {
+      for (size_t j = 1; j < v.size(); ++j) {
+        char c = v[j];
+        Opt o;
+        o.name = std::string{v[0], c};
+        if (spec.short_arg.find(c) != kNpos) {
+          o.has_value = true;
+          if (j + 1 < v.size()) {
+            o.value = std::string(v.substr(j + 1));
+            o.word = i;
+          } else if (i + 1 < n) {
+            o.value = w[i + 1].value;
+            o.word = i + 1;
+            o.dynamic = w[i + 1].unknown();
+            o.download = w[i + 1].download;
+            ++i;
+          } else {
+            o.has_value = false;
+          }
+          a.opts.push_back(std::move(o));
+          break;
+        }
+        if (spec.short_optional.find(c) != kNpos) {
+          if (j + 1 < v.size()) {
+            o.value = std::string(v.substr(j + 1));
+            o.has_value = true;
+            o.word = i;
+          }
+          a.opts.push_back(std::move(o));
+          break;
+        }
+        a.opts.push_back(std::move(o));
+      }
+      continue;
+    }
+    a.operands.push_back(i);
+    if (!permute) {
+      rest_operands(i + 1);
+      break;
+    }
+  }
+  return a;
+}
+
+// ---------------------------------------------------------------------------
+// Program classes.
+
+bool is_shell(Sv n) {
+  return one_of(n, {"sh", "bash", "zsh", "dash", "ksh", "ksh93", "mksh", "pdksh", "ash", "yash", "fish", "rbash",
+                    "posh", "bosh", "oksh", "loksh", "csh", "tcsh"});
+}
+
+bool is_python(Sv n) {
+  if (starts_with(n, "pypy")) return true;
+  if (!starts_with(n, "python")) return false;
+  for (char c : n.substr(6)) {
+    if (!((c >= '0' && c <= '9') || c == '.')) return false;
+  }
+  return true;
+}
+
+// Interpreters of non-shell code: their code flags, and whether they read a
+// script from stdin when given no script operand.
+bool is_interpreter(Sv n) {
+  return is_python(n) ||
+         one_of(n, {"perl", "ruby", "node", "nodejs", "php", "lua", "luajit", "tclsh", "wish", "osascript", "rscript",
+                    "pwsh", "powershell", "jshell", "irb", "groovy", "bun", "deno"});
+}
+
+// Programs whose stdout is data fetched from the network.
+bool is_fetcher(Sv n) {
+  return one_of(n, {"curl",  "wget",   "wget2",  "fetch", "http", "https", "xh",     "xhs",        "aria2c",
+                    "lynx",  "links",  "elinks", "w3m",   "nc",   "ncat",  "netcat", "nc.openbsd", "nc.traditional",
+                    "socat", "telnet", "ssh",    "tftp",  "ftp",  "lftp",  "curlie"});
+}
+
+// Programs whose output is a transformed copy of their input: piping their
+// output into a shell hides the script from review.
+bool is_transformer(Sv n) {
+  return one_of(n, {"base64", "base32",     "basenc", "xxd",     "od",      "openssl",  "gzip", "gunzip",
+                    "zcat",   "gzcat",      "bzip2",  "bunzip2", "bzcat",   "xz",       "unxz", "xzcat",
+                    "lzma",   "unlzma",     "zstd",   "unzstd",  "zstdcat", "uudecode", "rev",  "tr",
+                    "iconv",  "uncompress", "brotli", "lz4",     "unlz4",   "gpg",      "age"});
+}
+
+// Programs that copy stdin to stdout unchanged (for our purposes).
+bool is_passthrough(Sv n) { return one_of(n, {"tee", "pv", "buffer", "mbuffer", "head", "tail", "dd", "stdbuf"}); }
+
+bool is_network(Sv n) {
+  return is_fetcher(n) || one_of(n, {"git",
+                                     "scp",
+                                     "sftp",
+                                     "rsync",
+                                     "mosh",
+                                     "ssh-copy-id",
+                                     "ssh-keyscan",
+                                     "npm",
+                                     "npx",
+                                     "pnpm",
+                                     "pnpx",
+                                     "yarn",
+                                     "bun",
+                                     "bunx",
+                                     "pip",
+                                     "pip3",
+                                     "pipx",
+                                     "uv",
+                                     "uvx",
+                                     "poetry",
+                                     "pdm",
+                                     "conda",
+                                     "mamba",
+                                     "cargo",
+                                     "go",
+                                     "gem",
+                                     "bundle",
+                                     "composer",
+                                     "apt",
+                                     "apt-get",
+                                     "add-apt-repository",
+                                     "brew",
+                                     "docker",
+                                     "podman",
+                                     "nerdctl",
+                                     "helm",
+                                     "ping",
+                                     "ping6",
+                                     "traceroute",
+                                     "traceroute6",
+                                     "tracepath",
+                                     "mtr",
+                                     "whois",
+                                     "nmap",
+                                     "dig",
+                                     "host",
+                                     "nslookup",
+                                     "drill",
+                                     "psql",
+                                     "pg_dump",
+                                     "mysql",
+                                     "mariadb",
+                                     "mysqldump",
+                                     "redis-cli",
+                                     "mongo",
+                                     "mongosh",
+                                     "deno",
+                                     "gh",
+                                     "kubectl",
+                                     "yt-dlp",
+                                     "youtube-dl",
+                                     "svn",
+                                     "hg",
+                                     "openssl",
+                                     "smbclient",
+                                     "rclone",
+                                     "s3cmd",
+                                     "mvn",
+                                     "gradle"});
+}
+
+bool is_special_device(Sv p) {
+  return one_of(p, {"/dev/null", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/tty", "/dev/zero", "/dev/random",
+                    "/dev/urandom", "/dev/full"}) ||
+         starts_with(p, "/dev/fd/") || starts_with(p, "/proc/self/fd/");
+}
+
+// Variables whose assignment changes which program runs or what it executes.
+bool is_hijack_variable(Sv name) {
+  return one_of(name, {"PATH",
+                       "IFS",
+                       "LD_PRELOAD",
+                       "LD_LIBRARY_PATH",
+                       "LD_AUDIT",
+                       "DYLD_INSERT_LIBRARIES",
+                       "DYLD_LIBRARY_PATH",
+                       "BASH_ENV",
+                       "ENV",
+                       "PROMPT_COMMAND",
+                       "GIT_SSH",
+                       "GIT_SSH_COMMAND",
+                       "GIT_PROXY_COMMAND",
+                       "GIT_EXEC_PATH",
+                       "GIT_CONFIG_PARAMETERS",
+                       "GIT_CONFIG_GLOBAL",
+                       "PYTHONSTARTUP",
+                       "PERL5OPT",
+                       "NODE_OPTIONS",
+                       "RUBYOPT",
+                       "SHELLOPTS",
+                       "BASHOPTS"}) ||
+         starts_with(name, "BASH_FUNC_") || starts_with(name, "GIT_CONFIG_KEY_") ||
+         starts_with(name, "GIT_CONFIG_VALUE_");
+}
+
+// Git configuration keys that run commands or redirect traffic.
+bool is_risky_git_key(Sv key_in) {
+  std::string key = lower(key_in);
+  return starts_with(key, "alias.") || starts_with(key, "url.") || starts_with(key, "protocol.") ||
+         starts_with(key, "filter.") || starts_with(key, "diff.") || starts_with(key, "merge.") ||
+         starts_with(key, "http.") || starts_with(key, "https.") || starts_with(key, "credential") ||
+         starts_with(key, "remote.") || starts_with(key, "submodule.") ||
+         one_of(key, {"core.sshcommand", "core.gitproxy", "core.pager", "core.editor", "core.hookspath",
+                      "core.fsmonitor", "core.askpass", "core.worktree", "sequence.editor", "include.path",
+                      "uploadpack.packobjectshook", "pager.log", "gpg.program", "gpg.ssh.program", "core.sshcommand"});
+}
+
+// ---------------------------------------------------------------------------
+// Tree helpers.
+
+Sv type_of(TSNode n) { return ts_node_type(n); }
+bool named(TSNode n) { return ts_node_is_named(n); }
+
+std::vector<TSNode> kids(TSNode n) {
+  std::vector<TSNode> out;
+  uint32_t c = ts_node_child_count(n);
+  if (c == 0) return out;
+  out.reserve(c);
+  TSTreeCursor cur = ts_tree_cursor_new(n);
+  if (ts_tree_cursor_goto_first_child(&cur)) {
+    do {
+      out.push_back(ts_tree_cursor_current_node(&cur));
+    } while (ts_tree_cursor_goto_next_sibling(&cur));
+  }
+  ts_tree_cursor_delete(&cur);
+  return out;
+}
+
+bool is_statement(Sv t) {
+  return one_of(t, {"command",
+                    "redirected_statement",
+                    "pipeline",
+                    "list",
+                    "subshell",
+                    "compound_statement",
+                    "if_statement",
+                    "while_statement",
+                    "for_statement",
+                    "c_style_for_statement",
+                    "case_statement",
+                    "function_definition",
+                    "declaration_command",
+                    "unset_command",
+                    "test_command",
+                    "negated_command",
+                    "variable_assignment",
+                    "variable_assignments",
+                    "do_group",
+                    "elif_clause",
+                    "else_clause",
+                    "case_item",
+                    "program",
+                    "ERROR"});
+}
+
+bool is_redirect(Sv t) { return t == "file_redirect" || t == "heredoc_redirect" || t == "herestring_redirect"; }
+
+struct TreeDeleter {
+  void operator()(TSTree* t) const { ts_tree_delete(t); }
+};
+
+// Whether the grammar's ABI is one this tree-sitter runtime can load.
+bool language_compatible(uint32_t* version) {
+  uint32_t v = ts_language_version(tree_sitter_bash());
+  *version = v;
+  return v >= TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION && v <= TREE_SITTER_LANGUAGE_VERSION;
+}
+
+// ---------------------------------------------------------------------------
+
+class Analyzer {
+ public:
+  Analyzer() = default;
+
+  ShellAnalysis run(Sv command) {
+    start_ = std::chrono::steady_clock::now();
+    parse_and_visit(command, Stream::unknown(), "");
+    return std::move(out_);
+  }
+
+  void opaque(std::string reason) {
+    out_.opaque = true;
+    if (out_.opaque_reasons.size() >= kMaxReasons) return;
+    for (const auto& r : out_.opaque_reasons) {
+      if (r == reason) return;
+    }
+    out_.opaque_reasons.push_back(std::move(reason));
+  }
+
+ private:
+  // -------------------------------------------------------------------------
+  // Parsing and nesting.
+
+  // Parses `text` and visits it with `in` on stdin. `label` names the nested
+  // script in reasons ("" for the command line itself).
+  Stream parse_and_visit(Sv text, const Stream& in, const std::string& label) {
+    parsed_bytes_ += text.size();
+    if (parsed_bytes_ > kMaxParsedBytes) {
+      opaque("too much nested script text to analyse");
+      return Stream::unknown();
+    }
+    if (text.size() > kMaxCommandBytes) {
+      opaque("command longer than " + std::to_string(kMaxCommandBytes) + " bytes");
+      return Stream::unknown();
+    }
+    if (text.size() >= kMaxTokens && detail::token_upper_bound(text) >= kMaxTokens) {
+      opaque("too many shell tokens to parse safely");
+      return Stream::unknown();
+    }
+    auto deadline = start_ + std::chrono::microseconds(kParseBudgetMicros);
+    detail::GuardedParse parsed = detail::guarded_parse(tree_sitter_bash(), text, deadline, kMaxParseMemory);
+    if (parsed.status != detail::ParseStatus::Ok) {
+      opaque(parsed.status == detail::ParseStatus::OutOfMemory ? "shell parser gave up (memory limit)"
+             : parsed.status == detail::ParseStatus::Refused   ? "tree-sitter refused the bash grammar"
+                                                             : "shell parser gave up (analysis time budget exhausted)");
+      return Stream::unknown();
+    }
+    std::unique_ptr<TSTree, TreeDeleter> tree(parsed.tree);
+    Sv saved_src = src_;
+    src_ = text;
+    TSNode root = ts_tree_root_node(tree.get());
+    if (ts_node_has_error(root)) report_parse_error(root, label);
+    Stream s = visit(root, in);
+    src_ = saved_src;
+    return s;
+  }
+
+  void report_parse_error(TSNode root, const std::string& label) {
+    // Depth-first search for the first ERROR or MISSING node.
+    TSTreeCursor cur = ts_tree_cursor_new(root);
+    TSNode found = root;
+    bool have = false;
+    while (true) {
+      TSNode n = ts_tree_cursor_current_node(&cur);
+      if (ts_node_is_missing(n) || type_of(n) == "ERROR") {
+        found = n;
+        have = true;
+        break;
+      }
+      if (ts_node_has_error(n) && ts_tree_cursor_goto_first_child(&cur)) continue;
+      bool moved = false;
+      while (!moved) {
+        if (ts_tree_cursor_goto_next_sibling(&cur)) {
+          moved = true;
+        } else if (!ts_tree_cursor_goto_parent(&cur)) {
+          break;
+        }
+      }
+      if (!moved) break;
+    }
+    ts_tree_cursor_delete(&cur);
+    TSPoint p = ts_node_start_point(found);
+    std::string where = std::to_string(p.row + 1) + ":" + std::to_string(p.column + 1);
+    std::string what;
+    if (have && ts_node_is_missing(found)) {
+      what = "missing '" + std::string(type_of(found)) + "'";
+    } else {
+      uint32_t s = ts_node_start_byte(found);
+      what = "unexpected '" + clip(src_.substr(s, std::min<size_t>(20, src_.size() - s)), 20) + "'";
+    }
+    opaque("parse error" + (label.empty() ? std::string() : " in " + label + " script") + " at " + where + ": " + what);
+  }
+
+  // Runs a nested script (the string of `bash -c`, eval's text, a here-doc
+  // fed to a shell …) with `label` pushed onto the wrapper stack.
+  Stream nested(Sv text, const Stream& in, const std::string& label) {
+    if (nesting_ >= kMaxNesting) {
+      opaque("nesting deeper than " + std::to_string(kMaxNesting) + " levels (" + label + ")");
+      return Stream::unknown();
+    }
+    ++nesting_;
+    wrappers_.push_back(label);
+    std::string copy(text);  // src_ must outlive the tree walk
+    Stream s = parse_and_visit(copy, in, label);
+    wrappers_.pop_back();
+    --nesting_;
+    return s;
+  }
+
+  // A script about to be run by `label` (a shell reading it from stdin, a
+  // file, a -c string …).
+  Stream run_script(const Stream& script, const Stream& in, const std::string& label) {
+    if (script.is_download()) {
+      out_.download_exec = true;
+      return Stream::unknown();
+    }
+    if (script.obfuscated) {
+      opaque("script run by " + label + " is decoded or transformed first (" +
+             (script.decoder.empty() ? std::string("decoder") : script.decoder) + ")");
+    }
+    if (!script.is_text()) return Stream::unknown();
+    if (script.dynamic) opaque(label + " script is computed: " + clip(script.text));
+    return nested(script.text, in, label);
+  }
+
+  Stream run_script_word(const Word& w, const Stream& in, const std::string& label) {
+    if (w.proc) return run_script(*w.proc, in, label);
+    if (w.download) {
+      // The script is (partly) a download: that alone decides. The
+      // substitution's own commands were analysed when the word was.
+      out_.download_exec = true;
+      return Stream::unknown();
+    }
+    if (w.unknown()) opaque(label + " script is computed: " + clip(w.raw));
+    return nested(w.value, in, label);
+  }
+
+  // -------------------------------------------------------------------------
+  // Statements.
+
+  Sv text(TSNode n) const {
+    uint32_t s = ts_node_start_byte(n), e = ts_node_end_byte(n);
+    if (s > src_.size()) return {};
+    return src_.substr(s, std::min<size_t>(e, src_.size()) - s);
+  }
+
+  Stream visit(TSNode n, const Stream& in) {
+    if (syntax_depth_ >= kMaxSyntaxDepth) {
+      opaque("syntax nested deeper than " + std::to_string(kMaxSyntaxDepth) + " levels");
+      return Stream::unknown();
+    }
+    ++syntax_depth_;
+    Stream s = visit_inner(n, in);
+    --syntax_depth_;
+    return s;
+  }
+
+  Stream visit_inner(TSNode n, const Stream& in) {
+    Sv t = type_of(n);
+    if (t == "command") return visit_command(n, in);
+    if (t == "redirected_statement") return visit_redirected(n, in);
+    if (t == "list") return visit_list(n, in);
+    if (t == "pipeline") return visit_pipeline(n, in);
+    if (t == "function_definition") {
+      for (TSNode c : kids(n)) {
+        if (!named(c) || type_of(c) == "word") continue;
+        if (is_statement(type_of(c))) {
+          visit(c, Stream::unknown());
+        } else if (is_redirect(type_of(c))) {
+          Stream dummy;
+          Outputs files;
+          apply_redirect(c, dummy, files);
+        }
+      }
+      return Stream::empty();
+    }
+    if (t == "declaration_command" || t == "unset_command") return visit_declaration(n);
+    if (t == "variable_assignment") {
+      std::string a = assignment(n);
+      if (!a.empty()) out_.assignments.push_back(a);
+      return Stream::empty();
+    }
+    if (t == "comment") return Stream::empty();
+    if (!is_statement(t) && !named(n)) return Stream::empty();
+    if (!is_statement(t)) {
+      // A word-like node in statement position (inside ERROR, conditions of
+      // c-style for loops, test expressions): only its substitutions run.
+      scan_substitutions(n);
+      return Stream::unknown();
+    }
+    // Compound statements: every statement inside shares stdin; outputs add up.
+    Stream out = Stream::empty();
+    for (TSNode c : kids(n)) {
+      if (!named(c)) continue;
+      Sv ct = type_of(c);
+      if (ct == "comment") continue;
+      if (is_statement(ct)) {
+        append(out, visit(c, in));
+      } else if (is_redirect(ct)) {
+        Stream dummy = in;
+        Outputs files;
+        apply_redirect(c, dummy, files);
+      } else {
+        scan_substitutions(c);
+      }
+    }
+    if (t == "test_command") return Stream::empty();
+    return out;
+  }
+
+  Stream visit_list(TSNode n, const Stream& in) {
+    // `a && b && c` nests to the left; flatten it without recursion.
+    std::vector<TSNode> items;
+    TSNode cur = n;
+    while (type_of(cur) == "list") {
+      std::vector<TSNode> parts;
+      for (TSNode c : kids(cur)) {
+        if (named(c) && type_of(c) != "comment") parts.push_back(c);
+      }
+      if (parts.empty()) break;
+      for (size_t i = parts.size(); i-- > 1;) items.push_back(parts[i]);
+      cur = parts[0];
+      if (type_of(cur) != "list") {
+        items.push_back(cur);
+        break;
+      }
+    }
+    std::reverse(items.begin(), items.end());
+    Stream out = Stream::empty();
+    for (TSNode c : items) append(out, visit(c, in));
+    return out;
+  }
+
+  Stream visit_pipeline(TSNode n, const Stream& in) {
+    Stream cur = in;
+    for (TSNode c : kids(n)) {
+      if (!named(c) || type_of(c) == "comment") continue;
+      cur = visit(c, cur);
+    }
+    return cur;
+  }
+
+  Stream visit_redirected(TSNode n, const Stream& in) {
+    std::vector<TSNode> bodies, heredocs;
+    Stream body_in = in;
+    Outputs files;  // stdout goes to these (path, append)
+    std::vector<TSNode> redirects;
+    for (TSNode c : kids(n)) {
+      if (!named(c)) continue;
+      Sv ct = type_of(c);
+      if (ct == "heredoc_redirect") {
+        heredocs.push_back(c);
+      } else if (is_redirect(ct)) {
+        redirects.push_back(c);
+      } else if (ct != "comment") {
+        bodies.push_back(c);
+      }
+    }
+    for (TSNode h : heredocs) body_in = heredoc_stream(h, files);
+    for (TSNode r : redirects) apply_redirect(r, body_in, files);
+    Stream out = Stream::empty();
+    for (TSNode b : bodies) {
+      append(out, is_statement(type_of(b)) ? visit(b, body_in) : (scan_substitutions(b), Stream::unknown()));
+    }
+    out = write_stdout(out, files);
+    // What follows the here-doc's delimiter on its line: `| sh`, `&& next`.
+    for (TSNode h : heredocs) {
+      for (TSNode c : kids(h)) {
+        if (!named(c)) continue;
+        Sv ct = type_of(c);
+        if (ct == "pipeline") {
+          Stream cur = out;
+          for (TSNode s : kids(c)) {
+            if (named(s) && is_statement(type_of(s))) cur = visit(s, cur);
+          }
+          out = cur;
+        } else if (is_statement(ct)) {
+          append(out, visit(c, in));
+        } else if (!one_of(ct, {"heredoc_start", "heredoc_body", "heredoc_end", "file_redirect", "herestring_redirect",
+                                "file_descriptor"})) {
+          scan_substitutions(c);
+        }
+      }
+    }
+    return out;
+  }
+
+  // The stdin a here-document gives; also applies redirections written after
+  // the delimiter (`cat <<EOF > file`).
+  Stream heredoc_stream(TSNode h, Outputs& files) {
+    bool quoted_delim = false;
+    TSNode body{};
+    bool have_body = false;
+    for (TSNode c : kids(h)) {
+      Sv ct = type_of(c);
+      if (ct == "heredoc_start") {
+        Sv d = text(c);
+        quoted_delim = d.find_first_of("'\"\\") != kNpos;
+      } else if (ct == "heredoc_body") {
+        body = c;
+        have_body = true;
+      } else if (ct == "file_redirect" || ct == "herestring_redirect") {
+        Stream dummy;
+        apply_redirect(c, dummy, files);
+      }
+    }
+    if (!have_body) return Stream::empty();
+    Sv b = text(body);
+    if (quoted_delim) return Stream::text_of(std::string(b), false);
+    // Unquoted delimiter: the outer shell expands $…, $(…) and `…` first.
+    WordBuilder wb;
+    uint32_t pos = ts_node_start_byte(body);
+    bool download = false;
+    auto gap = [&](uint32_t upto) {
+      if (upto > pos) heredoc_text(src_.substr(pos, upto - pos), wb, download);
+    };
+    for (TSNode c : kids(body)) {
+      gap(ts_node_start_byte(c));
+      Sv ct = type_of(c);
+      if (ct == "heredoc_content") {
+        heredoc_text(text(c), wb, download);
+      } else {
+        wb.dynamic(text(c));
+        if (scan_substitutions(c).is_download()) download = true;
+      }
+      pos = ts_node_end_byte(c);
+    }
+    gap(ts_node_end_byte(body));
+    if (download) return Stream::download();
+    return Stream::text_of(wb.w.value, wb.w.dynamic);
+  }
+
+  // Literal here-document text; tree-sitter leaves backticks inside it
+  // unparsed, so they are found and analysed here.
+  void heredoc_text(Sv s, WordBuilder& wb, bool& download) {
+    size_t i = 0;
+    while (i < s.size()) {
+      size_t tick = kNpos;
+      for (size_t k = i; k < s.size(); ++k) {
+        if (s[k] == '\\') {
+          ++k;
+          continue;
+        }
+        if (s[k] == '`') {
+          tick = k;
+          break;
+        }
+      }
+      if (tick == kNpos) {
+        wb.double_quoted_text(s.substr(i), true);
+        return;
+      }
+      wb.double_quoted_text(s.substr(i, tick - i), true);
+      size_t end = s.find('`', tick + 1);
+      if (end == kNpos) end = s.size();
+      Sv inner = s.substr(tick + 1, end - tick - 1);
+      wb.dynamic(s.substr(tick, std::min(end + 1, s.size()) - tick));
+      if (substitution_script(inner).is_download()) download = true;
+      i = end + 1;
+    }
+  }
+
+  Stream substitution_script(Sv inner) {
+    if (nesting_ >= kMaxNesting) {
+      opaque("nesting deeper than " + std::to_string(kMaxNesting) + " levels (command substitution)");
+      return Stream::unknown();
+    }
+    ++nesting_;
+    std::string copy(inner);
+    Stream s = parse_and_visit(copy, Stream::unknown(), "command substitution");
+    --nesting_;
+    return s;
+  }
+
+  // Redirections. Records files; adjusts `in` for stdin redirections; adds
+  // stdout targets to `files`.
+  void apply_redirect(TSNode r, Stream& in, Outputs& files) {
+    Sv rt = type_of(r);
+    if (rt == "heredoc_redirect") {
+      in = heredoc_stream(r, files);
+      return;
+    }
+    std::vector<TSNode> dest;
+    int fd = -1;
+    std::string op;
+    for (TSNode c : kids(r)) {
+      Sv ct = type_of(c);
+      if (ct == "file_descriptor") {
+        Sv d = text(c);
+        fd = all_digits(d) && d.size() < 6 ? std::stoi(std::string(d)) : 99;
+      } else if (!named(c) && op.empty() && dest.empty()) {
+        op = std::string(ct);
+      } else if (ct != "comment") {
+        dest.push_back(c);
+      }
+    }
+    if (rt == "herestring_redirect") {
+      if (dest.empty()) return;
+      Word w = eval_group(dest);
+      if (w.download) {
+        in = Stream::download();
+      } else {
+        in = Stream::text_of(w.value + "\n", w.dynamic);
+      }
+      return;
+    }
+    if (dest.empty() || op.empty()) return;
+    bool write = op.find('>') != kNpos;
+    bool read = op.find('<') != kNpos;
+    bool append = op == ">>" || op == "&>>";
+    bool to_stdout = write && (fd == -1 || fd == 1 || op[0] == '&' || op == ">&");
+    bool from_stdin = read && (fd == -1 || fd == 0);
+    // Output into a process substitution: `cmd > >(sh)`.
+    if (dest.size() == 1 && type_of(dest[0]) == "process_substitution") {
+      Sv open = text(dest[0]).substr(0, 2);
+      if (open == ">(" && write) {
+        files.procs.push_back(dest[0]);
+        return;
+      }
+      Word w = eval_group(dest);
+      if (from_stdin && w.proc) in = *w.proc;
+      return;
+    }
+    Word w = eval_group(dest);
+    if ((op == ">&" || op == "<&") && !w.unknown() && (all_digits(w.value) || w.value == "-")) return;  // fd dup
+    if (op == ">&" || op == "<&") {
+      if (!w.unknown() && ends_with(w.value, "-") && all_digits(w.value.substr(0, w.value.size() - 1))) return;
+    }
+    if (w.unknown()) {
+      Redirection rd{w.value, write, append, true};
+      out_.redirections.push_back(rd);
+      opaque("redirection target is computed: " + clip(w.raw));
+      if (to_stdout) files.files.emplace_back("", append);
+      if (from_stdin) in = w.download ? Stream::download() : Stream::unknown();
+      return;
+    }
+    const std::string& p = w.value;
+    if (starts_with(p, "/dev/tcp/") || starts_with(p, "/dev/udp/")) {
+      Sv rest = Sv(p).substr(9);
+      std::string host(rest.substr(0, rest.find('/')));
+      if (!host.empty()) add_host_loose(host);
+      if (from_stdin) in = Stream::download();
+      if (write) socket_redirect_ = true;
+      return;
+    }
+    if (is_special_device(p)) {
+      if (from_stdin) in = p == "/dev/null" ? Stream::empty() : Stream::unknown();
+      if (to_stdout) files.files.emplace_back("", false);
+      return;
+    }
+    if (write && read) {
+      out_.redirections.push_back({p, false, false, false});
+      out_.redirections.push_back({p, true, false, false});
+    } else {
+      out_.redirections.push_back({p, write, append, false});
+    }
+    if (to_stdout) files.files.emplace_back(p, append);
+    if (from_stdin && !write) {
+      auto known = written_file(p);
+      in = known ? *known : Stream::unknown();
+    }
+  }
+
+  // Applies stdout redirections to a statement's output: what was written is
+  // remembered per file (a download saved to `x` makes `sh x` download-exec).
+  Stream write_stdout(const Stream& out, const Outputs& files) {
+    Stream result = out;
+    if (!files.files.empty() || !files.procs.empty()) {
+      for (const auto& [path, append] : files.files) {
+        if (!path.empty()) remember_file(path, out, append);
+      }
+      result = Stream::empty();
+    }
+    for (TSNode p : files.procs) visit_process_substitution(p, out);
+    return result;
+  }
+
+  // A file a program's options name (curl -o, wget -O, dd of=, tee …),
+  // recorded alongside redirections.
+  void file_access(Sv path, Sv raw, bool write, bool append, bool dynamic) {
+    if (path.empty() || path == "-") return;
+    if (dynamic) {
+      out_.redirections.push_back({std::string(path), write, append, true});
+      opaque(std::string(write ? "file written" : "file read") + " is computed: " + clip(raw));
+      return;
+    }
+    if (is_special_device(path)) return;
+    out_.redirections.push_back({std::string(path), write, append, false});
+  }
+
+  std::string file_key(Sv p) const { return normalize_path(p, "/.cwd", "/.home", false); }
+
+  void remember_file(Sv path, const Stream& content, bool append_to) {
+    std::string key = file_key(path);
+    if (key.empty()) return;
+    auto it = files_.find(key);
+    if (append_to && it != files_.end()) {
+      append(it->second, content);
+    } else {
+      files_[key] = content;
+    }
+    if (content.is_download()) {
+      downloaded_names_.insert(basename_of(key));
+      // Saved into a directory on the usual PATH: running it by name runs it.
+      std::string dir = key.substr(0, key.rfind('/'));
+      if (one_of(dir,
+                 {"/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/usr/sbin", "/bin", "/sbin", "/opt/homebrew/bin",
+                  "/.home/bin", "/.home/.local/bin", "/.home/.cargo/bin", "/.home/go/bin", "/.home/.npm-global/bin"})) {
+        downloaded_programs_.insert(basename_of(key));
+      }
+    }
+  }
+
+  // What an earlier part of this command line wrote to `path`, if anything.
+  std::optional<Stream> written_file(Sv path) const {
+    if (files_.empty()) return std::nullopt;
+    std::string key = file_key(path);
+    auto it = files_.find(key);
+    if (it != files_.end()) return it->second;
+    // The directory may have changed in between (`cd`); a download saved
+    // under the same file name still counts.
+    if (downloaded_names_.count(basename_of(key))) return Stream::download();
+    return std::nullopt;
+  }
+
+  Stream visit_declaration(TSNode n) {
+    size_t slot = reserve();
+    SimpleCommand sc;
+    bool first = true;
+    for (TSNode c : kids(n)) {
+      Sv ct = type_of(c);
+      if (first && !named(c)) {
+        sc.program = std::string(text(c));
+        first = false;
+        continue;
+      }
+      first = false;
+      if (!named(c) || ct == "comment") continue;
+      if (ct == "variable_assignment") {
+        std::string a = assignment(c);
+        sc.args.push_back(a);
+        if (sc.program != "unset") out_.assignments.push_back(a);
+        continue;
+      }
+      if (is_redirect(ct)) continue;
+      Word w = eval_group({c});
+      if (w.unknown()) sc.dynamic_args.push_back(sc.args.size()), sc.opaque = true;
+      sc.args.push_back(w.value);
+    }
+    sc.name = sc.program;
+    sc.wrappers = wrappers_;
+    fill(slot, std::move(sc));
+    return Stream::empty();
+  }
+
+  // NAME=value (or NAME+=value) with the value evaluated; flags variables
+  // that change what runs.
+  std::string assignment(TSNode n) {
+    std::string name, op = "=";
+    std::vector<TSNode> value;
+    bool seen_op = false;
+    for (TSNode c : kids(n)) {
+      Sv ct = type_of(c);
+      if (!seen_op && (ct == "variable_name" || ct == "subscript")) {
+        name = std::string(text(c));
+      } else if (!seen_op && !named(c)) {
+        op = std::string(ct);
+        seen_op = true;
+      } else {
+        value.push_back(c);
+      }
+    }
+    std::string v;
+    if (!value.empty()) {
+      Word w = eval_group(value);
+      v = w.value;
+    }
+    std::string base = name.substr(0, name.find('['));
+    if (is_hijack_variable(base)) opaque("assignment to " + base + " changes what programs run");
+    return name + op + v;
+  }
+
+  // -------------------------------------------------------------------------
+  // Words.
+
+  // Evaluates adjacent nodes that form one shell word.
+  Word eval_group(const std::vector<TSNode>& nodes) {
+    WordBuilder b;
+    if (nodes.empty()) return b.w;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      TSNode n = nodes[i];
+      if (!named(n) && type_of(n) == "$" && i + 1 < nodes.size() && type_of(nodes[i + 1]) == "string") continue;
+      eval_into(n, b);
+    }
+    uint32_t s = ts_node_start_byte(nodes.front()), e = ts_node_end_byte(nodes.back());
+    b.w.raw = std::string(src_.substr(s, e - s));
+    if (nodes.size() == 1 && type_of(nodes[0]) == "process_substitution" && last_proc_) {
+      b.w.proc = std::move(last_proc_);
+    }
+    last_proc_.reset();
+    return std::move(b.w);
+  }
+
+  void eval_children(TSNode n, WordBuilder& b, uint32_t from, uint32_t to) {
+    uint32_t pos = from;
+    std::vector<TSNode> ks = kids(n);
+    for (size_t i = 0; i < ks.size(); ++i) {
+      TSNode c = ks[i];
+      uint32_t cs = ts_node_start_byte(c);
+      if (cs < from || ts_node_end_byte(c) > to) continue;
+      if (cs > pos) b.unquoted_text(src_.substr(pos, cs - pos));
+      if (!named(c) && type_of(c) == "$" && i + 1 < ks.size() && type_of(ks[i + 1]) == "string") {
+        pos = ts_node_end_byte(c);
+        continue;
+      }
+      eval_into(c, b);
+      pos = ts_node_end_byte(c);
+    }
+    if (to > pos) b.unquoted_text(src_.substr(pos, to - pos));
+  }
+
+  void eval_into(TSNode n, WordBuilder& b) {
+    Sv t = type_of(n);
+    Sv s = text(n);
+    if (t == "word" || t == "variable_name" || t == "file_descriptor" || t == "special_variable_name" ||
+        t == "extglob_pattern" || t == "regex" || t == "test_operator" || !named(n)) {
+      b.unquoted_text(s);
+      return;
+    }
+    if (t == "number") {
+      if (ts_node_named_child_count(n) > 0) {
+        b.dynamic(s);
+        if (scan_substitutions(n).is_download()) b.w.download = true;
+      } else {
+        b.unquoted_text(s);
+      }
+      return;
+    }
+    if (t == "raw_string") {
+      Sv inner =
+          s.size() >= 2 && s.back() == '\'' ? s.substr(1, s.size() - 2) : s.substr(std::min<size_t>(1, s.size()));
+      b.quoted(inner);
+      return;
+    }
+    if (t == "ansi_c_string") {
+      Sv inner = s.size() >= 2 ? s.substr(2) : Sv();
+      if (!inner.empty() && inner.back() == '\'') inner.remove_suffix(1);
+      b.quoted(decode_escapes(inner, false));
+      return;
+    }
+    if (t == "string") {
+      eval_string(n, b);
+      return;
+    }
+    if (t == "translated_string" || t == "concatenation" || t == "command_name") {
+      eval_children(n, b, ts_node_start_byte(n), ts_node_end_byte(n));
+      return;
+    }
+    if (t == "process_substitution") {
+      b.dynamic(s);
+      Stream out = visit_process_substitution(n, proc_in_);
+      if (out.is_download()) b.w.download = true;
+      last_proc_ = out;
+      return;
+    }
+    // Expansions, substitutions, arithmetic, brace ranges, arrays, ERROR …
+    b.dynamic(s);
+    if (scan_substitutions(n).is_download()) b.w.download = true;
+  }
+
+  void eval_string(TSNode n, WordBuilder& b) {
+    uint32_t start = ts_node_start_byte(n), end = ts_node_end_byte(n);
+    uint32_t pos = start + 1;  // past the opening quote
+    for (TSNode c : kids(n)) {
+      uint32_t cs = ts_node_start_byte(c), ce = ts_node_end_byte(c);
+      if (!named(c)) {
+        if (cs > pos) b.double_quoted_text(src_.substr(pos, cs - pos), false);
+        if (cs >= pos && type_of(c) != "\"") b.double_quoted_text(text(c), false);  // a bare `$`
+        pos = std::max(pos, ce);
+        continue;
+      }
+      if (cs > pos) b.double_quoted_text(src_.substr(pos, cs - pos), false);
+      if (type_of(c) == "string_content") {
+        b.double_quoted_text(text(c), false);
+      } else if (type_of(c) == "command_substitution") {
+        // "$(cat <<'EOF' … EOF)", "$(echo x)": when the output is known text
+        // it is the value (trailing newlines removed, as bash does); inside
+        // double quotes it is not split or globbed.
+        Stream o = scan_substitutions(c);
+        if (o.is_text() && !o.dynamic && !o.obfuscated) {
+          std::string t = o.text;
+          while (!t.empty() && t.back() == '\n') t.pop_back();
+          b.quoted(t);
+          b.w.substituted = true;
+        } else {
+          b.dynamic(text(c));
+          if (o.is_download()) b.w.download = true;
+        }
+      } else {
+        b.dynamic(text(c));
+        if (scan_substitutions(c).is_download()) b.w.download = true;
+      }
+      pos = ce;
+    }
+    if (end > pos + 1) b.double_quoted_text(src_.substr(pos, end - 1 - pos), false);
+  }
+
+  // Visits the statements inside every command or process substitution in
+  // `n` (not inside nested substitutions: visit handles those). Returns what
+  // they output together.
+  Stream scan_substitutions(TSNode n) {
+    Sv t = type_of(n);
+    if (t == "command_substitution") return visit_substitution_body(n, Stream::unknown(), "command substitution");
+    if (t == "process_substitution") return visit_process_substitution(n, proc_in_);
+    Stream out = Stream::empty();
+    bool any = false;
+    std::vector<TSNode> stack;
+    for (TSNode c : kids(n)) stack.push_back(c);
+    std::reverse(stack.begin(), stack.end());
+    while (!stack.empty()) {
+      TSNode c = stack.back();
+      stack.pop_back();
+      Sv ct = type_of(c);
+      if (ct == "command_substitution" || ct == "process_substitution") {
+        any = true;
+        append(out, ct == "command_substitution" ? visit_substitution_body(c, Stream::unknown(), "command substitution")
+                                                 : visit_process_substitution(c, proc_in_));
+        continue;
+      }
+      std::vector<TSNode> ks = kids(c);
+      for (size_t i = ks.size(); i-- > 0;) stack.push_back(ks[i]);
+    }
+    return any ? out : Stream::unknown();
+  }
+
+  Stream visit_process_substitution(TSNode n, const Stream& in) {
+    bool output = starts_with(text(n), ">(");
+    return visit_substitution_body(n, output ? in : Stream::unknown(), "process substitution");
+  }
+
+  Stream visit_substitution_body(TSNode n, const Stream& in, const char* what) {
+    if (nesting_ >= kMaxNesting) {
+      opaque("nesting deeper than " + std::to_string(kMaxNesting) + " levels (" + what + ")");
+      return Stream::unknown();
+    }
+    ++nesting_;
+    Stream out = Stream::empty();
+    for (TSNode c : kids(n)) {
+      if (!named(c)) continue;
+      Sv ct = type_of(c);
+      if (is_statement(ct)) {
+        append(out, visit(c, in));
+      } else if (is_redirect(ct)) {
+        Stream dummy;
+        Outputs files;
+        apply_redirect(c, dummy, files);
+      }
+    }
+    --nesting_;
+    return out;
+  }
+
+  // -------------------------------------------------------------------------
+  // Simple commands.
+
+  size_t reserve() {
+    out_.commands.emplace_back();
+    reserved_.push_back(true);
+    return out_.commands.size() - 1;
+  }
+
+  void fill(size_t slot, SimpleCommand sc) {
+    if (slot < out_.commands.size() && reserved_[slot]) {
+      out_.commands[slot] = std::move(sc);
+      reserved_[slot] = false;
+    } else {
+      push(std::move(sc));
+    }
+  }
+
+  void push(SimpleCommand sc) {
+    out_.commands.push_back(std::move(sc));
+    reserved_.push_back(false);
+  }
+
+  void release(size_t slot) {
+    if (slot < out_.commands.size() && reserved_[slot]) {
+      out_.commands.erase(out_.commands.begin() + static_cast<std::ptrdiff_t>(slot));
+      reserved_.erase(reserved_.begin() + static_cast<std::ptrdiff_t>(slot));
+    }
+  }
+
+  // Whether only line continuations separate two nodes (`c\<newline>url`
+  // is one word to bash, two to tree-sitter).
+  bool adjacent(TSNode a, TSNode b) const {
+    uint32_t e = ts_node_end_byte(a), s = ts_node_start_byte(b);
+    if (s < e) return false;
+    Sv gap = src_.substr(e, s - e);
+    while (!gap.empty()) {
+      if (starts_with(gap, "\\\n")) {
+        gap.remove_prefix(2);
+      } else if (starts_with(gap, "\\\r\n")) {
+        gap.remove_prefix(3);
+      } else {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  Stream visit_command(TSNode n, const Stream& in) {
+    if (out_.commands.size() >= kMaxCommands) {
+      opaque("more than " + std::to_string(kMaxCommands) + " commands");
+      return Stream::unknown();
+    }
+    size_t slot = reserve();
+    std::vector<std::string> assigns;
+    std::vector<TSNode> word_nodes, redirects;
+    bool seen_name = false;
+    for (TSNode c : kids(n)) {
+      Sv ct = type_of(c);
+      if (ct == "comment") continue;
+      if (!seen_name && ct == "variable_assignment") {
+        assigns.push_back(assignment(c));
+      } else if (ct == "file_redirect" || ct == "herestring_redirect") {
+        redirects.push_back(c);
+      } else if (ct == "command_name") {
+        seen_name = true;
+        word_nodes.push_back(c);
+      } else if (seen_name) {
+        word_nodes.push_back(c);
+      } else if (named(c)) {
+        if (is_statement(ct)) {
+          visit(c, Stream::unknown());
+        } else {
+          scan_substitutions(c);
+        }
+      }
+    }
+    Stream cmd_in = in;
+    Outputs files;
+    Stream saved_proc_in = proc_in_;
+    proc_in_ = in;
+    for (TSNode r : redirects) apply_redirect(r, cmd_in, files);
+    // Group nodes into shell words.
+    Words words;
+    std::vector<TSNode> group;
+    for (TSNode c : word_nodes) {
+      if (!group.empty() && !adjacent(group.back(), c)) {
+        words.push_back(eval_group(group));
+        group.clear();
+      }
+      group.push_back(c);
+    }
+    if (!group.empty()) words.push_back(eval_group(group));
+    proc_in_ = saved_proc_in;
+    if (socket_redirect_) {
+      socket_redirect_ = false;
+      if (!words.empty() && !words[0].unknown() &&
+          (is_shell(class_name(words[0].value)) || is_interpreter(class_name(words[0].value)))) {
+        out_.download_exec = true;  // a shell wired to a /dev/tcp socket runs what the peer sends
+      }
+    }
+    Stream out = run_words(std::move(words), std::move(assigns), cmd_in, slot, {});
+    release(slot);
+    return write_stdout(out, files);
+  }
+
+  // Peels wrappers off `w` and analyses the command that remains. `slot`
+  // receives the final command (if any). Returns the command's stdout.
+  Stream run_words(Words w, std::vector<std::string> assigns, const Stream& in, size_t slot,
+                   std::vector<std::string> local) {
+    size_t i = 0;
+    bool from_xargs = false;
+    for (int round = 0; round < kMaxPeel; ++round) {
+      if (i >= w.size()) {
+        // Only assignments (through env/sudo) or a wrapper with nothing left.
+        return Stream::unknown();
+      }
+      const Word& p = w[i];
+      if (p.download) out_.download_exec = true;
+      if (p.unknown() || p.substituted) {
+        // Even a substitution that evaluates statically ("$(printf cu%s rl)")
+        // is an obfuscation in the program position.
+        Words shown = w;
+        shown[i].value = shown[i].raw;
+        shown[i].dynamic = true;
+        SimpleCommand sc = make_command(shown, i, assigns, local, true);
+        fill(slot, std::move(sc));
+        opaque((p.pattern && !p.dynamic && !p.substituted ? "program is a pattern: " : "program is computed: ") +
+               clip(p.raw));
+        return Stream::unknown();
+      }
+      std::string name = class_name(p.value);
+      size_t next = kNpos;
+      std::string label = name;
+      // ---- wrappers that run the rest of the words as a command ----
+      if (name == "sudo") {
+        Args a = parse_args(
+            w, i + 1,
+            {"CDgpRrTtUu", "close-from chdir group host prompt role type command-timeout other-user user chroot", ""},
+            false);
+        if (a.dynamic_option) opaque("sudo options are computed");
+        // -e edits files and -l lists rights: neither runs the operands.
+        bool runs = !a.has({"-e", "--edit", "-l", "--list"});
+        next = runs && !a.operands.empty() ? a.operands[0] : kNpos;
+        next = skip_assignments(w, next, assigns);
+      } else if (name == "doas") {
+        Args a = parse_args(w, i + 1, {"uC", "", ""}, false);
+        next = a.operands.empty() ? kNpos : a.operands[0];
+      } else if (name == "pkexec") {
+        Args a = parse_args(w, i + 1, {"", "user", ""}, false);
+        next = a.operands.empty() ? kNpos : a.operands[0];
+      } else if (name == "su" || name == "runuser") {
+        Args a = parse_args(
+            w, i + 1, {"cCsugwG", "command session-command shell group supp-group whitelist-environment user", ""},
+            true);
+        const Opt* c = a.find({"-c", "--command", "-C", "--session-command"});
+        if (c && c->has_value) {
+          local.push_back(name);
+          return script_option(w, *c, in, local, name + " -c");
+        }
+        if (name == "runuser" && a.has({"-u", "--user"}) && !a.operands.empty()) next = a.operands[0];
+      } else if (name == "env") {
+        Args a = parse_args(
+            w, i + 1, {"uCPSa", "unset chdir split-string argv0 default-signal ignore-signal block-signal", ""}, false);
+        const Opt* split = a.find({"-S", "--split-string"});
+        if (split && split->has_value && split->word != kNpos && split->word > i) {
+          // env -S "prog args": the string is split into words (env's own
+          // quoting inside it is not interpreted).
+          if (split->dynamic) opaque("env -S string is computed: " + clip(split->value));
+          Words repl(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(i + 1));
+          std::string cur;
+          for (char ch : split->value + " ") {
+            if (ch == ' ' || ch == '\t' || ch == '\n') {
+              if (!cur.empty()) {
+                Word x;
+                x.value = x.raw = cur;
+                x.dynamic = split->dynamic;
+                repl.push_back(std::move(x));
+                cur.clear();
+              }
+            } else {
+              cur += ch;
+            }
+          }
+          repl.insert(repl.end(), w.begin() + static_cast<std::ptrdiff_t>(split->word + 1), w.end());
+          w = std::move(repl);
+          Args b2 = parse_args(w, i + 1, {"uCPa", "unset chdir argv0", ""}, false);
+          next = b2.operands.empty() ? kNpos : b2.operands[0];
+        } else {
+          next = a.operands.empty() ? kNpos : a.operands[0];
+        }
+        next = skip_assignments(w, next, assigns);
+      } else if (one_of(name, {"nohup", "setsid", "unbuffer", "catchsegv", "proxychains", "proxychains4", "torsocks",
+                               "firejail", "caffeinate", "rlwrap", "dbus-run-session"})) {
+        Args a = parse_args(w, i + 1,
+                            {name == "proxychains" || name == "proxychains4" ? "f"
+                             : name == "caffeinate"                          ? "tw"
+                                                                             : "",
+                             "", ""},
+                            false);
+        next = a.operands.empty() ? kNpos : a.operands[0];
+      } else if (name == "timeout") {
+        Args a = parse_args(w, i + 1, {"sk", "signal kill-after", ""}, false);
+        next = a.operands.size() >= 2 ? a.operands[1] : kNpos;
+      } else if (name == "nice") {
+        Args a = parse_args(w, i + 1, {"n", "adjustment", ""}, false);
+        next = a.operands.empty() ? kNpos : a.operands[0];
+      } else if (name == "ionice") {
+        Args a = parse_args(w, i + 1, {"cnpPu", "class classdata pid pgid uid", ""}, false);
+        next = a.has({"-p", "-P", "-u", "--pid", "--pgid", "--uid"}) || a.operands.empty() ? kNpos : a.operands[0];
+      } else if (name == "chrt") {
+        Args a = parse_args(w, i + 1, {"TPD", "sched-runtime sched-period sched-deadline", ""}, false);
+        next = a.has({"-p", "--pid"}) || a.operands.size() < 2 ? kNpos : a.operands[1];
+      } else if (name == "taskset") {
+        Args a = parse_args(w, i + 1, {"", "", ""}, false);
+        next = a.has({"-p", "--pid"}) || a.operands.size() < 2 ? kNpos : a.operands[1];
+      } else if (name == "time") {
+        Args a = parse_args(w, i + 1, {"fo", "format output", ""}, false);
+        next = a.operands.empty() ? kNpos : a.operands[0];
+      } else if (name == "command") {
+        Args a = parse_args(w, i + 1, {"", "", ""}, false);
+        next = a.has({"-v", "-V"}) || a.operands.empty() ? kNpos : a.operands[0];
+      } else if (name == "builtin") {
+        next = i + 1 < w.size() ? i + 1 : kNpos;
+      } else if (name == "exec") {
+        Args a = parse_args(w, i + 1, {"a", "", ""}, false);
+        next = a.operands.empty() ? kNpos : a.operands[0];
+      } else if (name == "stdbuf") {
+        Args a = parse_args(w, i + 1, {"ioe", "input output error", ""}, false);
+        next = a.operands.empty() ? kNpos : a.operands[0];
+      } else if (name == "chroot") {
+        Args a = parse_args(w, i + 1, {"", "userspec groups", ""}, false);
+        next = a.operands.size() >= 2 ? a.operands[1] : kNpos;
+      } else if (name == "gosu" || name == "su-exec") {
+        next = i + 2 < w.size() ? i + 2 : kNpos;
+      } else if (name == "busybox") {
+        next = i + 1 < w.size() && !starts_with(w[i + 1].value, "-") ? i + 1 : kNpos;
+      } else if (name == "xargs") {
+        Args a = parse_args(
+            w, i + 1,
+            {"aEdILnPs", "arg-file delimiter eof max-lines max-args max-procs max-chars process-slot-var", "iel"},
+            false);
+        next = a.operands.empty() ? kNpos : a.operands[0];
+        std::string replace;
+        if (const Opt* o = a.find({"-I"})) replace = o->value;
+        if (const Opt* o = a.find({"-i", "--replace"})) replace = o->has_value ? o->value : "{}";
+        if (next == kNpos) {
+          // xargs alone runs echo.
+          Word echo;
+          echo.value = echo.raw = "echo";
+          w.push_back(echo);
+          next = w.size() - 1;
+        }
+        if (!replace.empty()) {
+          for (size_t k = next; k < w.size(); ++k) {
+            if (w[k].value.find(replace) != kNpos) w[k].dynamic = true;
+          }
+        }
+        from_xargs = true;
+        if (in.is_download()) {
+          // Downloaded lines become arguments of a shell or interpreter.
+          for (size_t k = next; k < w.size(); ++k) {
+            std::string c = class_name(w[k].value);
+            if (!w[k].unknown() && (is_shell(c) || is_interpreter(c) || c == "eval")) out_.download_exec = true;
+          }
+        }
+      } else if (name == "flock") {
+        Args a = parse_args(w, i + 1, {"wEc", "timeout conflict-exit-code command", ""}, true);
+        if (const Opt* c = a.find({"-c", "--command"}); c && c->has_value) {
+          local.push_back(name);
+          return script_option(w, *c, in, local, "flock -c");
+        }
+        // flock FILE CMD ARGS…: the command starts at the second operand.
+        Args b = parse_args(w, i + 1, {"wE", "timeout conflict-exit-code", ""}, false);
+        next = b.operands.size() >= 2 ? b.operands[1] : kNpos;
+      } else if (name == "watch") {
+        Args a = parse_args(w, i + 1, {"nq", "interval equexit", "d"}, false);
+        if (!a.operands.empty()) {
+          if (a.has({"-x", "--exec"})) {
+            next = a.operands[0];
+          } else {
+            local.push_back(name);
+            return joined_script(w, a.operands[0], in, local, "watch");
+          }
+        }
+      } else if (name == "script") {
+        Args a = parse_args(w, i + 1, {"cEIOBT", "command echo log-in log-out log-io log-timing", ""}, true);
+        if (const Opt* c = a.find({"-c", "--command"}); c && c->has_value) {
+          local.push_back(name);
+          return script_option(w, *c, in, local, "script -c");
+        }
+      } else if (name == "eval") {
+        if (i + 1 < w.size()) {
+          local.push_back(name);
+          return joined_script(w, i + 1, in, local, "eval");
+        }
+      } else if (is_shell(name)) {
+        // sh -c 'script' [name [args…]]
+        Args a = parse_args(w, i + 1, {"oO", "rcfile init-file", ""}, false);
+        bool dash_c = false;
+        for (const auto& o : a.opts) {
+          if (o.name.size() == 2 && o.name[0] == '-' && o.name[1] == 'c') dash_c = true;
+        }
+        if (dash_c && !a.operands.empty()) {
+          local.push_back(name + " -c");
+          std::vector<std::string> saved = wrappers_;
+          wrappers_.insert(wrappers_.end(), local.begin(), local.end());
+          wrappers_.pop_back();
+          Stream s = run_script_word(w[a.operands[0]], in, name + " -c");
+          wrappers_ = std::move(saved);
+          return s;
+        }
+      }
+      if (next == kNpos || next >= w.size()) break;
+      local.push_back(label);
+      i = next;
+    }
+    return final_command(w, i, assigns, local, in, slot, from_xargs);
+  }
+
+  // Records NAME=value words (after env or sudo) as assignments; returns the
+  // first word that is not one.
+  size_t skip_assignments(const Words& w, size_t i, std::vector<std::string>& assigns) {
+    while (i != kNpos && i < w.size()) {
+      const Word& x = w[i];
+      size_t eq = x.value.find('=');
+      if (eq == kNpos || eq == 0 || !valid_var_name(Sv(x.value).substr(0, eq))) break;
+      std::string nm = x.value.substr(0, eq);
+      if (is_hijack_variable(nm)) opaque("assignment to " + nm + " changes what programs run");
+      assigns.push_back(x.value);
+      ++i;
+    }
+    return i < w.size() ? i : kNpos;
+  }
+
+  Stream script_option(const Words& w, const Opt& o, const Stream& in, const std::vector<std::string>& local,
+                       const std::string& label) {
+    Word x;
+    if (o.word != kNpos && o.word < w.size() && w[o.word].value == o.value) {
+      x = w[o.word];
+    } else {
+      x.value = x.raw = o.value;
+      x.dynamic = o.dynamic;
+      x.download = o.download;
+    }
+    std::vector<std::string> saved = wrappers_;
+    wrappers_.insert(wrappers_.end(), local.begin(), local.end());
+    wrappers_.pop_back();
+    Stream s = run_script_word(x, in, label);
+    wrappers_ = std::move(saved);
+    return s;
+  }
+
+  // eval and watch join their words with spaces and run the result.
+  Stream joined_script(const Words& w, size_t from, const Stream& in, const std::vector<std::string>& local,
+                       const std::string& label) {
+    Word x;
+    for (size_t k = from; k < w.size(); ++k) {
+      if (k > from) {
+        x.value += ' ';
+        x.raw += ' ';
+      }
+      x.value += w[k].value;
+      x.raw += w[k].raw;
+      x.dynamic = x.dynamic || w[k].dynamic;
+      x.download = x.download || w[k].download;
+    }
+    std::vector<std::string> saved = wrappers_;
+    wrappers_.insert(wrappers_.end(), local.begin(), local.end());
+    wrappers_.pop_back();
+    Stream s = run_script_word(x, in, label);
+    wrappers_ = std::move(saved);
+    return s;
+  }
+
+  SimpleCommand make_command(const Words& w, size_t i, const std::vector<std::string>& assigns,
+                             const std::vector<std::string>& local, bool opaque_cmd) {
+    SimpleCommand sc;
+    sc.program = w[i].value;
+    sc.name = w[i].unknown() ? w[i].value : basename_of(w[i].value);
+    sc.assignments = assigns;
+    sc.wrappers = wrappers_;
+    sc.wrappers.insert(sc.wrappers.end(), local.begin(), local.end());
+    sc.opaque = opaque_cmd;
+    for (size_t k = i + 1; k < w.size(); ++k) {
+      if (w[k].unknown()) {
+        sc.dynamic_args.push_back(sc.args.size());
+        sc.opaque = true;
+      }
+      sc.args.push_back(w[k].value);
+    }
+    return sc;
+  }
+
+  // The command that remains after unwrapping: record it and work out what
+  // it does with its stdin, its arguments and the network.
+  Stream final_command(const Words& w, size_t i, const std::vector<std::string>& assigns,
+                       const std::vector<std::string>& local, const Stream& in, size_t slot, bool from_xargs) {
+    SimpleCommand sc = make_command(w, i, assigns, local, from_xargs);
+    std::string name = class_name(w[i].value);
+    fill(slot, std::move(sc));
+    size_t b = i + 1;  // first argument
+    std::vector<std::string> saved = wrappers_;
+    wrappers_.insert(wrappers_.end(), local.begin(), local.end());
+    // By default a program's output is derived from its input: a download
+    // filtered through grep, jq or sed is still a download, and an encoded
+    // payload stays suspect.
+    Stream out = Stream::unknown();
+    if (in.is_download()) out = Stream::download();
+    out.obfuscated = in.obfuscated;
+    out.decoder = in.decoder;
+
+    // Running a file written earlier in this command line.
+    if (auto f = written_file(w[i].value); f && w[i].value.find('/') != kNpos) {
+      run_script(*f, in, name + " script");
+    }
+    if (w[i].value.find('/') == kNpos && downloaded_programs_.count(w[i].value)) out_.download_exec = true;
+    if (from_xargs && is_network(name)) opaque(name + " gets its targets from xargs input");
+
+    if (is_shell(name)) {
+      shell_stdin(w, b, name, in);
+    } else if (is_interpreter(name)) {
+      interpreter(w, b, name, in);
+    } else if (name == "source" || name == ".") {
+      if (b < w.size()) script_file(w[b], in, name + " script", true);
+    } else if (name == "echo") {
+      out = echo_output(w, b);
+    } else if (name == "printf") {
+      out = printf_output(w, b);
+    } else if (name == "cat" || name == "tac") {
+      Args a = parse_args(w, b, {"", "", ""}, true);
+      if (a.operands.empty()) {
+        out = in;
+      } else {
+        out = Stream::empty();
+        for (size_t k : a.operands) {
+          if (w[k].value == "-") {
+            append(out, in);
+          } else if (w[k].proc) {
+            append(out, *w[k].proc);
+          } else if (auto f = written_file(w[k].value); f && !w[k].unknown()) {
+            append(out, *f);
+          } else {
+            append(out, Stream::unknown());
+          }
+        }
+      }
+    } else if (name == "tee") {
+      Args a = parse_args(w, b, {"", "output-error", ""}, true);
+      bool appends = a.has({"-a", "--append"});
+      for (size_t k : a.operands) {
+        if (w[k].proc) continue;
+        if (w[k].unknown()) {
+          out_.redirections.push_back({w[k].value, true, appends, true});
+          opaque("tee target is computed: " + clip(w[k].raw));
+          continue;
+        }
+        if (is_special_device(w[k].value)) continue;
+        out_.redirections.push_back({w[k].value, true, appends, false});
+        remember_file(w[k].value, in, appends);
+      }
+      out = in;
+    } else if (name == "dd") {
+      // dd copies if= (stdin by default) to of= (stdout by default).
+      Stream copied = in;
+      for (size_t k = b; k < w.size(); ++k) {
+        if (!starts_with(w[k].value, "if=")) continue;
+        file_access(Sv(w[k].value).substr(3), w[k].raw, false, false, w[k].dynamic);
+        auto known = w[k].dynamic ? std::nullopt : written_file(Sv(w[k].value).substr(3));
+        copied = known ? *known : Stream::unknown();
+      }
+      out = copied;
+      for (size_t k = b; k < w.size(); ++k) {
+        if (!starts_with(w[k].value, "of=")) continue;
+        file_access(Sv(w[k].value).substr(3), w[k].raw, true, false, w[k].dynamic);
+        if (!w[k].dynamic) remember_file(Sv(w[k].value).substr(3), copied, false);
+        out = Stream::empty();
+      }
+    } else if (is_passthrough(name)) {
+      out = in;
+    } else if (is_transformer(name)) {
+      out = transform(w, b, name, in);
+    } else if (name == "find") {
+      find_exec(w, b);
+    } else if (name == "trap") {
+      Args a = parse_args(w, b, {"", "", ""}, false);
+      if (!a.has({"-l", "-p"}) && a.operands.size() >= 2) run_script_word(w[a.operands[0]], Stream::unknown(), "trap");
+    } else if (name == "alias") {
+      for (size_t k = b; k < w.size(); ++k) {
+        size_t eq = w[k].value.find('=');
+        if (eq == kNpos) continue;
+        Word x = w[k];
+        x.value = x.value.substr(eq + 1);
+        run_script_word(x, Stream::unknown(), "alias");
+      }
+    }
+    if (is_network(name)) network(w, b, name);
+    if (is_fetcher(name)) {
+      if (!(name == "ssh" && !ssh_has_remote_command(w, b))) out = Stream::download();
+    }
+    wrappers_ = std::move(saved);
+    return out;
+  }
+
+  // -------------------------------------------------------------------------
+  // What programs do with their input.
+
+  void shell_stdin(const Words& w, size_t b, const std::string& name, const Stream& in) {
+    Args a = parse_args(w, b, {"oO", "rcfile init-file", ""}, false);
+    bool s_flag = false;
+    for (const auto& o : a.opts) {
+      if (o.name == "-s") s_flag = true;
+    }
+    if (a.dynamic_option) opaque(name + " arguments are computed (they could be options or a script)");
+    if (s_flag || a.operands.empty()) {
+      run_script(in, Stream::unknown(), name + " stdin");
+      return;
+    }
+    script_file(w[a.operands[0]], in, name + " script", true);
+  }
+
+  // A script named as a file operand: `-`/`/dev/stdin` read stdin,
+  // `<(…)` and files written earlier are known.
+  void script_file(const Word& f, const Stream& in, const std::string& label, bool shell) {
+    if (f.download) out_.download_exec = true;
+    Stream script;
+    if (f.proc) {
+      script = *f.proc;
+    } else if (!f.unknown() && one_of(f.value, {"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})) {
+      script = in;
+    } else if (auto known = written_file(f.value); known && !f.unknown()) {
+      script = *known;
+    } else {
+      return;
+    }
+    if (!shell) {
+      if (script.is_download()) out_.download_exec = true;
+      if (script.obfuscated) opaque("script run by " + label + " is decoded or transformed first");
+      return;
+    }
+    run_script(script, Stream::unknown(), label);
+  }
+
+  void interpreter(const Words& w, size_t b, const std::string& name, const Stream& in) {
+    if (name == "deno") {
+      if (b < w.size() && one_of(w[b].value, {"run", "eval", "x"})) {
+        Args a = parse_args(w, b + 1, {"", "config import-map location seed v8-flags cert lock", ""}, false);
+        if (!a.operands.empty()) {
+          const Word& target = w[a.operands[0]];
+          if (w[b].value == "eval" && target.download) out_.download_exec = true;
+          if (w[b].value != "eval" && (starts_with(lower(target.value), "http://") ||
+                                       starts_with(lower(target.value), "https://") || target.download)) {
+            out_.download_exec = true;
+          }
+          if (w[b].value != "eval" && target.proc) script_file(target, in, "deno script", false);
+        }
+      }
+      return;
+    }
+    Sv code_flags = "";
+    Sv arg_flags = "";
+    if (is_python(name)) {
+      code_flags = "c";
+      arg_flags = "cmWXQ";
+    } else if (name == "perl") {
+      code_flags = "eE";
+      arg_flags = "eEIMmx";
+    } else if (name == "ruby" || name == "irb") {
+      code_flags = "e";
+      arg_flags = "erICEF";
+    } else if (name == "node" || name == "nodejs" || name == "bun") {
+      code_flags = "ep";
+      arg_flags = "eprC";
+    } else if (name == "php") {
+      code_flags = "rBRE";
+      arg_flags = "rBREFfcdz";
+    } else if (name == "lua" || name == "luajit") {
+      code_flags = "e";
+      arg_flags = "el";
+    } else if (name == "osascript" || name == "rscript") {
+      code_flags = "e";
+      arg_flags = "el";
+    } else if (name == "pwsh" || name == "powershell") {
+      // -EncodedCommand takes base64; -Command takes the rest of the line.
+      for (size_t k = b; k < w.size(); ++k) {
+        std::string o = lower(w[k].value);
+        if (o.size() >= 2 && (o[0] == '-' || o[0] == '/') &&
+            (Sv("-encodedcommand").substr(0, o.size()) == o || o == "-ec" || o == "-enc" || o == "-e")) {
+          opaque(name + " runs an encoded command");
+        }
+        if (w[k].download) out_.download_exec = true;
+      }
+      Args a = parse_args(w, b, {"cfFC", "command file", ""}, false);
+      if (a.operands.empty() && a.opts.empty())
+        run_script(in.is_download() ? in : Stream::unknown(), Stream::unknown(), name + " stdin");
+      return;
+    }
+    std::string longs = name == "node" || name == "nodejs" || name == "bun" ? "eval print require" : "";
+    Args a = parse_args(w, b, {arg_flags, longs, ""}, false);
+    bool has_code = false;
+    for (const auto& o : a.opts) {
+      bool code =
+          (o.name.size() == 2 && code_flags.find(o.name[1]) != kNpos) || o.name == "--eval" || o.name == "--print";
+      if (!code) continue;
+      has_code = true;
+      if (o.download) out_.download_exec = true;
+      if (o.dynamic && !o.download) opaque(name + " code is computed: " + clip(o.value));
+    }
+    if (has_code || a.has({"-m"})) return;
+    if (a.operands.empty()) {
+      if (in.is_download()) out_.download_exec = true;
+      if (in.obfuscated) opaque("script run by " + name + " stdin is decoded or transformed first");
+      return;
+    }
+    script_file(w[a.operands[0]], in, name + " script", false);
+  }
+
+  Stream echo_output(const Words& w, size_t b) {
+    bool newline = true, escapes = false;
+    size_t k = b;
+    for (; k < w.size(); ++k) {
+      const std::string& v = w[k].value;
+      if (w[k].unknown()) break;
+      if (v.size() < 2 || v[0] != '-' || v.find_first_not_of("neE", 1) != kNpos) break;
+      for (char c : v.substr(1)) {
+        if (c == 'n') newline = false;
+        if (c == 'e') escapes = true;
+        if (c == 'E') escapes = false;
+      }
+    }
+    std::string body;
+    bool dyn = false, download = false;
+    bool stop = false;
+    for (size_t j = k; j < w.size() && !stop; ++j) {
+      if (j > k) body += ' ';
+      body += escapes ? decode_escapes(w[j].value, true, &stop) : w[j].value;
+      dyn = dyn || w[j].unknown();
+      download = download || w[j].download;
+    }
+    if (download) return Stream::download();
+    if (newline && !stop) body += '\n';
+    return Stream::text_of(body, dyn);
+  }
+
+  Stream printf_output(const Words& w, size_t b) {
+    size_t k = b;
+    if (k < w.size() && w[k].value == "--") ++k;
+    if (k < w.size() && starts_with(w[k].value, "-v")) return Stream::empty();
+    if (k >= w.size()) return Stream::empty();
+    bool download = false, dyn = false;
+    for (size_t j = k; j < w.size(); ++j) {
+      download = download || w[j].download;
+      dyn = dyn || w[j].unknown();
+    }
+    if (download) return Stream::download();
+    Sv fmt = w[k].value;
+    size_t arg = k + 1;
+    std::string out;
+    for (int pass = 0; pass < 64 && out.size() <= kMaxCommandBytes; ++pass) {
+      size_t arg_before = arg;
+      for (size_t i = 0; i < fmt.size(); ++i) {
+        char c = fmt[i];
+        if (c == '\\') {
+          size_t len = escape_length(fmt, i);
+          out += decode_escapes(fmt.substr(i, len), false);
+          i += len - 1;
+          continue;
+        }
+        if (c != '%') {
+          out += c;
+          continue;
+        }
+        if (i + 1 >= fmt.size()) {
+          out += c;
+          continue;
+        }
+        char conv = fmt[++i];
+        if (conv == '%') {
+          out += '%';
+        } else if (conv == 's' || conv == 'b') {
+          std::string v = arg < w.size() ? w[arg].value : "";
+          ++arg;
+          out += conv == 'b' ? decode_escapes(v, true) : v;
+        } else if (conv == 'c') {
+          std::string v = arg < w.size() ? w[arg].value : "";
+          ++arg;
+          if (!v.empty()) out += v[0];
+        } else {
+          dyn = true;  // numeric and padded conversions are not evaluated
+          out += '%';
+          out += conv;
+          ++arg;
+        }
+      }
+      if (arg >= w.size() || arg == arg_before) break;  // bash reuses the format only while arguments remain
+    }
+    return Stream::text_of(out, dyn);
+  }
+
+  Stream transform(const Words& w, size_t b, const std::string& name, const Stream& in) {
+    if (in.is_download()) return Stream::download();
+    Stream out = Stream::unknown();
+    out.obfuscated = true;
+    out.decoder = name;
+    bool decode = false;
+    for (size_t k = b; k < w.size(); ++k) {
+      Sv v = w[k].value;
+      if (v == "-d" || v == "--decode" || v == "-D" ||
+          (starts_with(v, "-") && !starts_with(v, "--") && v.find('d') != kNpos))
+        decode = true;
+    }
+    if (decode) out.decoder = name + " -d";
+    if (name == "base64" && decode && in.is_text() && !in.dynamic) {
+      bool has_file = false;
+      for (size_t k = b; k < w.size(); ++k) {
+        if (!starts_with(w[k].value, "-")) has_file = true;
+      }
+      if (!has_file) {
+        if (auto dec = base64_decode(in.text)) {
+          out.kind = Stream::Kind::Text;
+          out.text = *dec;
+        }
+      }
+    }
+    return out;
+  }
+
+  void find_exec(const Words& w, size_t b) {
+    for (size_t k = b; k < w.size(); ++k) {
+      if (w[k].unknown() || !one_of(w[k].value, {"-exec", "-execdir", "-ok", "-okdir"})) continue;
+      std::string label = "find " + w[k].value;
+      Words inner;
+      size_t j = k + 1;
+      for (; j < w.size(); ++j) {
+        if (!w[j].unknown() && (w[j].value == ";" || w[j].value == "+")) break;
+        Word x = w[j];
+        if (x.value.find("{}") != kNpos) x.dynamic = true;
+        inner.push_back(std::move(x));
+      }
+      if (!inner.empty()) {
+        if (nesting_ >= kMaxNesting) {
+          opaque("nesting deeper than " + std::to_string(kMaxNesting) + " levels (" + label + ")");
+        } else {
+          ++nesting_;
+          size_t slot = reserve();
+          run_words(std::move(inner), {}, Stream::unknown(), slot, {label});
+          release(slot);
+          --nesting_;
+        }
+      }
+      k = j;
+    }
+  }
+
+  bool ssh_has_remote_command(const Words& w, size_t b) const {
+    Args a = parse_args(w, b, {"BbcDEeFIiJLlmOopQRSWw", "", ""}, false);
+    return a.operands.size() >= 2;
+  }
+
+  // -------------------------------------------------------------------------
+  // Network targets.
+
+  void add_host(const std::string& h) {
+    if (!h.empty() && seen_hosts_.insert(h).second) out_.hosts.push_back(h);
+  }
+  void add_url(const std::string& u) {
+    if (seen_urls_.insert(u).second) out_.urls.push_back(u);
+  }
+
+  // A host as written ("Example.COM", "[::1]", "host:22"): validated and
+  // canonicalised through parse_url.
+  bool add_host_loose(Sv h) {
+    if (h.empty()) return false;
+    auto u = parse_url("ssh://" + std::string(h));
+    if (!u || u->host.empty() || !u->path.empty()) {
+      opaque("network host is not a plain host name: " + clip(h));
+      return false;
+    }
+    add_host(u->host);
+    return true;
+  }
+
+  // `value` as a URL; with schemeless, also `host[:port][/path]` as curl and
+  // wget read it. Returns whether it named a target.
+  // Only expansions make a target unknown: an unquoted `?` or `*` in a URL
+  // is a glob bash leaves alone unless a file matches, and odd host bytes
+  // fail parse_url and are reported anyway.
+  bool add_target(const Word& w, bool schemeless) { return add_target_value(w.value, w.raw, w.dynamic, schemeless); }
+
+  bool add_target_value(Sv value, Sv raw, bool unknown, bool schemeless) {
+    std::string v(value);
+    for (Sv pre : {"git+", "svn+", "hg+", "bzr+"}) {
+      if (starts_with(lower(v), pre) && v.find("://") != kNpos) v = v.substr(pre.size());
+    }
+    if (unknown) {
+      // Computed: the host is known only if the part before the first
+      // expansion already holds a whole authority.
+      size_t sep = v.find("://");
+      size_t dollar = v.find_first_of("$`*?[{");
+      if (sep != kNpos && dollar != kNpos && dollar > sep + 3) {
+        size_t auth_end = v.find_first_of("/?#", sep + 3);
+        if (auth_end != kNpos && auth_end < dollar) {
+          if (auto u = parse_url(v.substr(0, auth_end))) {
+            add_host(u->host);
+            add_url(std::string(raw));
+            return true;
+          }
+        }
+      }
+      opaque("network target is computed: " + clip(raw));
+      return true;
+    }
+    if (auto u = parse_url(v)) {
+      if (u->scheme == "file") return true;
+      add_url(std::string(value));
+      add_host(u->host);
+      return true;
+    }
+    if (v.find("://") != kNpos) {
+      opaque("network target is not a plain URL: " + clip(value));
+      return true;
+    }
+    if (!schemeless || v.empty() || v[0] == '-' || v[0] == '@' || v[0] == '/' || v[0] == '.') return false;
+    auto u = parse_url("http://" + v);
+    if (!u) return false;
+    bool hosty = u->host.find('.') != kNpos || u->host == "localhost" || u->host.find(':') != kNpos;
+    if (!hosty) return false;
+    add_url("http://" + v);
+    add_host(u->host);
+    return true;
+  }
+
+  // Generic scan: every argument (or --opt=value, key=value) that is a URL.
+  void scan_urls(const Words& w, size_t b) {
+    for (size_t k = b; k < w.size(); ++k) {
+      const Word& x = w[k];
+      if (x.dynamic) continue;
+      size_t eq = x.value.find('=');
+      size_t sep = x.value.find("://");
+      if (sep == kNpos) continue;
+      if (eq != kNpos && eq < sep) {
+        add_target_value(x.value.substr(eq + 1), x.raw, false, false);  // --index-url=URL, registry=URL
+      } else if (x.value[0] != '-') {
+        add_target_value(x.value, x.raw, false, false);
+      }
+    }
+  }
+
+  // An ssh-style destination: [user@]host, ssh://…
+  void ssh_destination(const Word& x) {
+    if (x.dynamic) {
+      opaque("network target is computed: " + clip(x.raw));
+      return;
+    }
+    if (x.value.find("://") != kNpos) {
+      add_target(x, false);
+      return;
+    }
+    Sv v = x.value;
+    size_t at = v.rfind('@');
+    Sv host = at == kNpos ? v : v.substr(at + 1);
+    add_host_loose(host);
+  }
+
+  // scp/rsync operand: remote if it has a colon before any slash
+  // (`[user@]host:path`, rsync's `host::module`).
+  void remote_path(const Word& x) {
+    if (x.dynamic) {
+      if (x.value.find(':') != kNpos || x.value.find('@') != kNpos)
+        opaque("network target is computed: " + clip(x.raw));
+      return;
+    }
+    Sv v = x.value;
+    if (v.find("://") != kNpos) {
+      add_target(x, false);
+      return;
+    }
+    size_t colon = v.find(':');
+    if (colon == kNpos || colon == 0) return;
+    if (v.substr(0, colon).find('/') != kNpos) return;
+    Sv userhost = v.substr(0, colon);
+    size_t at = userhost.rfind('@');
+    Sv host = at == kNpos ? userhost : userhost.substr(at + 1);
+    if (host.empty()) return;
+    if (host.front() == '[' && host.back() != ']') return;
+    if (add_host_loose(host)) add_url(std::string(v));
+  }
+
+  void ssh_options(const Args& a) {
+    for (const auto& o : a.opts) {
+      if (o.name == "-J" && o.has_value) {
+        size_t start = 0;
+        Sv v = o.value;
+        while (start <= v.size()) {
+          size_t comma = v.find(',', start);
+          Sv part = v.substr(start, comma == kNpos ? kNpos : comma - start);
+          if (!part.empty()) {
+            Word x;
+            x.value = x.raw = std::string(part);
+            x.dynamic = o.dynamic;
+            std::string hp = x.value;
+            size_t at = hp.rfind('@');
+            if (at != kNpos) hp = hp.substr(at + 1);
+            if (!hp.empty() && hp[0] != '[') hp = hp.substr(0, hp.find(':'));
+            x.value = hp;
+            ssh_destination(x);
+          }
+          if (comma == kNpos) break;
+          start = comma + 1;
+        }
+      } else if (o.name == "-o" && o.has_value) {
+        std::string v = o.value;
+        size_t sep = v.find_first_of("= \t");
+        std::string key = lower(v.substr(0, sep));
+        std::string val =
+            sep == kNpos
+                ? ""
+                : v.substr(v.find_first_not_of("= \t", sep) == kNpos ? v.size() : v.find_first_not_of("= \t", sep));
+        if (one_of(key, {"proxycommand", "localcommand", "knownhostscommand", "remotecommand"})) {
+          if (key == "remotecommand") continue;
+          Word x;
+          x.value = val;
+          x.raw = v;
+          x.dynamic = o.dynamic;
+          run_script_word(x, Stream::unknown(), "ssh " + key);
+        } else if (one_of(key, {"hostname", "proxyjump"})) {
+          Word x;
+          x.value = x.raw = val;
+          x.dynamic = o.dynamic;
+          size_t at = x.value.rfind('@');
+          if (at != kNpos) x.value = x.value.substr(at + 1);
+          if (!x.value.empty() && x.value[0] != '[') x.value = x.value.substr(0, x.value.find(':'));
+          if (key == "proxyjump" && val == "none") continue;
+          ssh_destination(x);
+        }
+      } else if (o.name == "-F" && o.has_value) {
+        opaque("ssh reads configuration from " + clip(o.value));
+      } else if (o.name == "-W" && o.has_value) {
+        std::string hp = o.value;
+        if (!hp.empty() && hp[0] != '[') hp = hp.substr(0, hp.find(':'));
+        Word x;
+        x.value = hp;
+        x.raw = o.value;
+        x.dynamic = o.dynamic;
+        ssh_destination(x);
+      }
+    }
+  }
+
+  void network(const Words& w, size_t b, const std::string& name) {
+    if (name == "curl" || name == "curlie") {
+      Args a = parse_args(
+          w, b,
+          {"AbcCdDeEFHKmoPQrtTuUwxXyYz",
+           "data data-ascii data-binary data-raw data-urlencode header output user-agent user proxy request referer "
+           "cookie cookie-jar form form-string upload-file config max-time connect-timeout retry write-out resolve "
+           "connect-to cacert capath cert key output-dir json url proxy-user range continue-at dump-header interface "
+           "limit-rate max-filesize noproxy oauth2-bearer pass preproxy socks4 socks4a socks5 socks5-hostname "
+           "unix-socket abstract-unix-socket variable retry-delay retry-max-time expect100-timeout keepalive-time "
+           "max-redirs proxy-header proto proto-redir proto-default cert-type key-type ciphers engine hostpubmd5 "
+           "hostpubsha256 krb local-port login-options mail-auth mail-from mail-rcpt netrc-file proxy-cacert "
+           "proxy-cert proxy-key quote random-file speed-limit speed-time stderr telnet-option time-cond tls-max "
+           "tlsuser tlspassword trace trace-ascii url-query aws-sigv4 doh-url dns-servers dns-interface "
+           "dns-ipv4-addr dns-ipv6-addr etag-compare etag-save haproxy-clientip happy-eyeballs-timeout-ms ftp-port "
+           "ftp-account ftp-alternative-to-user create-file-mode parallel-max proxy-service-name service-name "
+           "sasl-authzid socks5-gssapi-service delegation ech ip-tos mptcp vlan-priority",
+           ""},
+          true);
+      for (size_t k : a.operands) add_target(w[k], true);
+      if (a.dynamic_option) opaque("curl options are computed");
+      for (const auto& o : a.opts) {
+        if (!o.has_value) continue;
+        if (one_of(o.name, {"--url"})) {
+          add_target_value(o.value, o.value, o.dynamic, true);
+        } else if (one_of(o.name, {"-x", "--proxy", "--preproxy", "--socks4", "--socks4a", "--socks5",
+                                   "--socks5-hostname", "--doh-url"})) {
+          if (o.dynamic || o.value.find("://") != kNpos) {
+            add_target_value(o.value, o.value, o.dynamic, false);
+          } else {
+            add_host_loose(o.value);
+          }
+        } else if (one_of(o.name, {"--resolve", "--connect-to", "--dns-servers"})) {
+          opaque("curl " + o.name + " changes which address a host name reaches");
+        } else if (one_of(o.name, {"-K", "--config"})) {
+          opaque("curl reads options from " + clip(o.value));
+        } else if (one_of(o.name, {"-o", "--output"}) && o.value != "-") {
+          file_access(output_dir(a) + o.value, o.value, true, false, o.dynamic);
+          remember_file(output_dir(a) + o.value, Stream::download(), false);
+        } else if (one_of(o.name, {"-c", "--cookie-jar", "-D", "--dump-header", "--etag-save", "--trace",
+                                   "--trace-ascii", "--stderr"}) &&
+                   o.value != "-") {
+          file_access(o.value, o.value, true, false, o.dynamic);
+        } else if (one_of(o.name, {"-T", "--upload-file", "--netrc-file", "--etag-compare"})) {
+          file_access(o.value, o.value, false, false, o.dynamic);
+        } else if (one_of(o.name, {"-d", "--data", "--data-binary", "--data-ascii", "--data-urlencode", "--json"})) {
+          // @file sends a file's contents (--data-urlencode: name@file).
+          size_t at = o.value.find('@');
+          bool whole = at == 0;
+          if (o.name == "--data-urlencode" && at != kNpos && o.value.substr(0, at).find('=') == kNpos) whole = true;
+          if (whole && at + 1 < o.value.size())
+            file_access(Sv(o.value).substr(at + 1), o.value, false, false, o.dynamic);
+        } else if (one_of(o.name, {"-F", "--form"})) {
+          // name=@file uploads a file; name=<file sends its contents.
+          size_t eq = o.value.find('=');
+          if (eq != kNpos && eq + 1 < o.value.size() && (o.value[eq + 1] == '@' || o.value[eq + 1] == '<')) {
+            std::string f = o.value.substr(eq + 2);
+            f = f.substr(0, f.find(';'));
+            file_access(f, o.value, false, false, o.dynamic);
+          }
+        } else if (one_of(o.name, {"-b", "--cookie"}) && o.value.find('=') == kNpos) {
+          file_access(o.value, o.value, false, false, o.dynamic);
+        }
+      }
+      if (a.has({"-O", "--remote-name", "--remote-name-all"})) {
+        for (size_t k : a.operands) {
+          if (w[k].dynamic) continue;
+          file_access(output_dir(a) + remote_name(w[k].value), w[k].raw, true, false, false);
+          remember_file(output_dir(a) + remote_name(w[k].value), Stream::download(), false);
+        }
+      }
+      return;
+    }
+    if (name == "wget" || name == "wget2") {
+      Args a = parse_args(w, b,
+                          {"oaeOiBtTwQPUlARDXIFhn",
+                           "output-file append-output execute output-document input-file base tries timeout wait "
+                           "quota directory-prefix user-agent level accept reject domains exclude-directories "
+                           "include-directories header post-data post-file user password method body-data "
+                           "body-file referer load-cookies save-cookies ca-certificate certificate private-key "
+                           "bind-address dns-timeout connect-timeout read-timeout limit-rate http-user "
+                           "http-password proxy-user proxy-password ftp-user ftp-password cut-dirs "
+                           "default-page restrict-file-names config e-robots",
+                           ""},
+                          true);
+      for (size_t k : a.operands) add_target(w[k], true);
+      if (a.dynamic_option) opaque("wget options are computed");
+      std::string prefix;
+      if (const Opt* p = a.find({"-P", "--directory-prefix"}); p && p->has_value) prefix = p->value + "/";
+      const Opt* doc = a.find({"-O", "--output-document"});
+      for (const auto& o : a.opts) {
+        if (one_of(o.name, {"-i", "--input-file"})) opaque("wget reads its URLs from " + clip(o.value));
+        if (one_of(o.name, {"-e", "--execute"}) && o.has_value) {
+          std::string v = lower(o.value);
+          size_t eq = v.find('=');
+          if (eq != kNpos && v.find("proxy") != kNpos && v.find("use_proxy") == kNpos) {
+            add_target_value(Sv(o.value).substr(eq + 1), o.value, o.dynamic, true);
+          }
+        }
+      }
+      for (const auto& o : a.opts) {
+        if (!o.has_value) continue;
+        if (one_of(o.name, {"-o", "--output-file", "-a", "--append-output", "--save-cookies"})) {
+          file_access(o.value, o.value, true, o.name == "-a" || o.name == "--append-output", o.dynamic);
+        } else if (one_of(o.name, {"-i", "--input-file", "--post-file", "--body-file", "--load-cookies"})) {
+          file_access(o.value, o.value, false, false, o.dynamic);
+        }
+      }
+      if (doc && doc->has_value) {
+        if (doc->value != "-") {
+          file_access(doc->value, doc->value, true, false, doc->dynamic);
+          remember_file(doc->value, Stream::download(), false);
+        }
+      } else {
+        for (size_t k : a.operands) {
+          if (w[k].dynamic) continue;
+          file_access(prefix + remote_name(w[k].value), w[k].raw, true, false, false);
+          remember_file(prefix + remote_name(w[k].value), Stream::download(), false);
+        }
+      }
+      return;
+    }
+    if (one_of(name, {"http", "https", "xh", "xhs"})) {
+      Args a = parse_args(
+          w, b, {"aAopvFs", "auth auth-type output print verify cert cert-key session session-read-only proxy", ""},
+          false);
+      size_t k = 0;
+      if (k < a.operands.size() && !w[a.operands[k]].dynamic &&
+          w[a.operands[k]].value.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == kNpos)
+        ++k;
+      if (k < a.operands.size()) {
+        const Word& u = w[a.operands[k]];
+        if (!u.dynamic && starts_with(u.value, ":")) {
+          add_host("localhost");
+          add_url("http://localhost" + u.value);
+        } else {
+          add_target(u, true);
+        }
+      }
+      for (const auto& o : a.opts) {
+        if (o.name == "--proxy" && o.has_value) {
+          size_t colon = o.value.find(':');
+          if (colon != kNpos) add_target_value(Sv(o.value).substr(colon + 1), o.value, o.dynamic, false);
+        }
+      }
+      return;
+    }
+    if (name == "aria2c") {
+      Args a = parse_args(
+          w, b,
+          {"odsxjiUlcp",
+           "out dir split max-connection-per-server input-file user-agent log all-proxy http-proxy https-proxy", ""},
+          true);
+      for (size_t k : a.operands) add_target(w[k], false);
+      if (a.has({"-i", "--input-file"})) opaque("aria2c reads its URLs from a file");
+      if (const Opt* o = a.find({"-o", "--out"}); o && o->has_value) {
+        remember_file(o->value, Stream::download(), false);
+      } else {
+        for (size_t k : a.operands) {
+          if (!w[k].dynamic) remember_file(remote_name(w[k].value), Stream::download(), false);
+        }
+      }
+      return;
+    }
+    if (one_of(name, {"ssh", "mosh", "ssh-copy-id"})) {
+      Args a = parse_args(w, b, {"BbcDEeFIiJLlmOopQRSWwt", "ssh port", ""}, false);
+      if (a.dynamic_option) opaque(name + " options are computed");
+      ssh_options(a);
+      if (!a.operands.empty()) ssh_destination(w[a.operands[0]]);
+      return;
+    }
+    if (name == "ssh-keyscan") {
+      Args a = parse_args(w, b, {"fpTt", "", ""}, true);
+      for (size_t k : a.operands) ssh_destination(w[k]);
+      return;
+    }
+    if (name == "scp") {
+      Args a = parse_args(w, b, {"cFiJloPSDX", "", ""}, true);
+      ssh_options(a);
+      for (size_t k : a.operands) remote_path(w[k]);
+      if (const Opt* s = a.find({"-S"}); s && s->has_value) opaque("scp runs " + clip(s->value) + " as its transport");
+      return;
+    }
+    if (name == "sftp") {
+      Args a = parse_args(w, b, {"BbcDFiJloPRSs", "", ""}, false);
+      ssh_options(a);
+      if (!a.operands.empty()) {
+        const Word& d = w[a.operands[0]];
+        if (d.value.find("://") != kNpos || d.dynamic) {
+          add_target(d, false);
+        } else {
+          Word x = d;
+          x.value = x.value.substr(0, x.value.find(':'));
+          ssh_destination(x);
+        }
+      }
+      return;
+    }
+    if (name == "rsync") {
+      Args a = parse_args(
+          w, b,
+          {"eBfTM",
+           "rsh rsync-path exclude include filter files-from exclude-from include-from password-file port log-file "
+           "backup-dir suffix chmod chown compare-dest copy-dest link-dest temp-dir partial-dir max-size min-size "
+           "bwlimit timeout contimeout address sockopts out-format log-file-format usermap groupmap iconv "
+           "checksum-choice compress-choice block-size max-delete modify-window info debug skip-compress outbuf "
+           "remote-option write-batch only-write-batch read-batch protocol checksum-seed stop-after stop-at",
+           ""},
+          true);
+      for (size_t k : a.operands) remote_path(w[k]);
+      if (const Opt* e = a.find({"-e", "--rsh"}); e && e->has_value) {
+        Word x;
+        x.value = e->value;
+        x.raw = e->value;
+        x.dynamic = e->dynamic;
+        run_script_word(x, Stream::unknown(), "rsync -e");
+      }
+      return;
+    }
+    if (one_of(name, {"nc", "ncat", "netcat", "nc.openbsd", "nc.traditional"})) {
+      Args a = parse_args(w, b,
+                          {"bcegGiImMoOpPqsTVwWxXd",
+                           "exec sh-exec lua-exec proxy proxy-type proxy-auth source-port source wait idle-timeout "
+                           "output hex-dump allow allowfile deny denyfile max-conns ssl-cert ssl-key ssl-trustfile "
+                           "ssl-ciphers ssl-servername ssl-alpn append-output",
+                           ""},
+                          true);
+      bool listen = a.has({"-l", "--listen"});
+      if (!listen && !a.operands.empty()) {
+        const Word& h = w[a.operands[0]];
+        if (h.dynamic) {
+          opaque("network target is computed: " + clip(h.raw));
+        } else if (!all_digits(h.value)) {
+          add_host_loose(h.value);
+        }
+      }
+      for (const auto& o : a.opts) {
+        if (!o.has_value) continue;
+        if (one_of(o.name, {"-x", "--proxy"})) {
+          std::string hp = o.value;
+          if (!hp.empty() && hp[0] != '[') hp = hp.substr(0, hp.find(':'));
+          add_host_loose(hp);
+        } else if (one_of(o.name, {"-e", "--exec"})) {
+          Words inner;
+          Word x;
+          x.value = x.raw = o.value;
+          x.dynamic = o.dynamic;
+          inner.push_back(x);
+          size_t slot = reserve();
+          run_words(std::move(inner), {}, Stream::download(), slot, {name + " -e"});
+          release(slot);
+        } else if (one_of(o.name, {"-c", "--sh-exec"})) {
+          Word x;
+          x.value = x.raw = o.value;
+          x.dynamic = o.dynamic;
+          run_script_word(x, Stream::download(), name + " -c");
+        } else if (o.name == "--lua-exec") {
+          opaque(name + " runs a Lua script for each connection");
+        }
+      }
+      return;
+    }
+    if (name == "socat") {
+      Args a = parse_args(w, b, {"dDlLvhxT", "", ""}, true);
+      for (size_t k : a.operands) socat_address(w[k]);
+      return;
+    }
+    if (one_of(name, {"telnet", "ftp", "tftp", "lftp"})) {
+      Args a = parse_args(w, b, {name == "lftp" ? "epuU" : "lbenXk", "", ""}, false);
+      if (!a.operands.empty()) {
+        const Word& h = w[a.operands[0]];
+        if (h.value.find("://") != kNpos || h.dynamic) {
+          add_target(h, false);
+        } else {
+          Word x = h;
+          ssh_destination(x);
+        }
+      }
+      return;
+    }
+    if (one_of(name, {"ping", "ping6", "traceroute", "traceroute6", "tracepath", "mtr", "whois", "nmap", "dig", "host",
+                      "nslookup", "drill"})) {
+      Args a = parse_args(w, b,
+                          {name == "dig"    ? "bcfkpqtxy"
+                           : name == "nmap" ? "iopeDgS"
+                                            : "cfiIlmMpQsStTwWhF",
+                           "", ""},
+                          true);
+      for (size_t k : a.operands) {
+        const Word& x = w[k];
+        if (x.dynamic) {
+          opaque("network target is computed: " + clip(x.raw));
+          continue;
+        }
+        Sv v = x.value;
+        if (name == "dig" && starts_with(v, "@")) v.remove_prefix(1);
+        if (name == "dig" && (starts_with(v, "+") || one_of(lower(v), {"a", "aaaa", "mx", "txt", "ns", "cname", "soa",
+                                                                       "any", "ptr", "srv", "in"})))
+          continue;
+        auto u = parse_url("ssh://" + std::string(v));
+        if (u && u->path.empty() &&
+            (u->host.find('.') != kNpos || u->host.find(':') != kNpos || u->host == "localhost"))
+          add_host(u->host);
+      }
+      return;
+    }
+    if (name == "git") {
+      git(w, b);
+      return;
+    }
+    if (one_of(name, {"docker", "podman", "nerdctl"})) {
+      Args a = parse_args(w, b, {"Hcl", "host context config log-level tlscacert tlscert tlskey", ""}, false);
+      if (const Opt* h = a.find({"-H", "--host"}); h && h->has_value)
+        add_target_value(h->value, h->value, h->dynamic, false);
+      if (a.operands.empty()) return;
+      size_t sub = a.operands[0];
+      std::string cmd = w[sub].value;
+      if (cmd == "image" && sub + 1 < w.size()) cmd = w[++sub].value;
+      if (one_of(cmd, {"pull", "push"})) {
+        Args p = parse_args(w, sub + 1, {"a", "platform", ""}, true);
+        if (!p.operands.empty()) image_registry(w[p.operands[0]]);
+      } else if (cmd == "login" || cmd == "logout") {
+        Args p = parse_args(w, sub + 1, {"up", "username password", ""}, true);
+        if (p.operands.empty()) {
+          add_host("docker.io");
+        } else {
+          const Word& r = w[p.operands[0]];
+          if (r.dynamic || r.value.find("://") != kNpos) {
+            add_target(r, false);
+          } else {
+            add_host_loose(r.value);
+          }
+        }
+      } else {
+        scan_urls(w, sub + 1);
+      }
+      return;
+    }
+    if (name == "openssl") {
+      // openssl options are single-dash words: -connect host:port.
+      if (b < w.size() && w[b].value == "s_client") {
+        for (size_t k = b + 1; k + 1 < w.size(); ++k) {
+          if (!one_of(w[k].value, {"-connect", "-proxy", "-host"})) continue;
+          const Word& v = w[++k];
+          if (v.dynamic) {
+            opaque("network target is computed: " + clip(v.raw));
+          } else {
+            add_host_loose(v.value);
+          }
+        }
+      }
+      return;
+    }
+    // Package managers and other clients: explicit URLs only.
+    scan_urls(w, b);
+    if (one_of(name, {"psql", "pg_dump", "mysql", "mariadb", "mysqldump", "redis-cli", "mongo", "mongosh"})) {
+      Args a = parse_args(w, b, {"hUpdPuSaonF", "host", ""}, true);
+      if (const Opt* h = a.find({"-h", "--host"}); h && h->has_value) {
+        if (h->dynamic) {
+          opaque("network target is computed: " + clip(h->value));
+        } else if (!starts_with(h->value, "/")) {
+          add_host_loose(h->value);
+        }
+      }
+    }
+  }
+
+  std::string output_dir(const Args& a) const {
+    if (const Opt* d = a.find({"--output-dir"}); d && d->has_value) return d->value + "/";
+    return "";
+  }
+
+  static std::string remote_name(Sv url) {
+    auto u = parse_url(url);
+    std::string path = u ? u->path : std::string(url);
+    path = path.substr(0, path.find_first_of("?#"));
+    std::string base = basename_of(path);
+    if (base.empty() || base == "/" || path.empty() || path.back() == '/') return "index.html";
+    return base;
+  }
+
+  void socat_address(const Word& x) {
+    if (x.unknown()) {
+      opaque("socat address is computed: " + clip(x.raw));
+      return;
+    }
+    Sv v = x.value;
+    size_t colon = v.find(':');
+    std::string kind = lower(v.substr(0, colon == kNpos ? v.find(',') : colon));
+    Sv rest = colon == kNpos ? Sv() : v.substr(colon + 1);
+    if (kind == "exec" || kind == "system") {
+      std::string cmd(rest.substr(0, rest.find(',')));
+      Word c;
+      c.value = c.raw = cmd;
+      run_script_word(c, Stream::download(), "socat " + kind);
+      return;
+    }
+    static constexpr Sv kNet[] = {"tcp",
+                                  "tcp4",
+                                  "tcp6",
+                                  "tcp-connect",
+                                  "udp",
+                                  "udp4",
+                                  "udp6",
+                                  "udp-connect",
+                                  "udp-sendto",
+                                  "openssl",
+                                  "openssl-connect",
+                                  "ssl",
+                                  "sctp",
+                                  "sctp-connect",
+                                  "dccp",
+                                  "dccp-connect",
+                                  "socks",
+                                  "socks4",
+                                  "socks4a",
+                                  "socks5",
+                                  "proxy",
+                                  "proxy-connect",
+                                  "go-tcp",
+                                  "sctp4",
+                                  "sctp6"};
+    bool net = false;
+    for (Sv k : kNet) net = net || kind == k;
+    if (!net) return;
+    // TYPE:host:port[,opts]; SOCKS/PROXY: TYPE:proxy:host:port.
+    std::string fields(rest.substr(0, rest.find(',')));
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (true) {
+      if (start < fields.size() && fields[start] == '[') {
+        size_t close = fields.find(']', start);
+        if (close == kNpos) break;
+        parts.push_back(fields.substr(start, close - start + 1));
+        start = close + 2;
+        if (start > fields.size()) break;
+        continue;
+      }
+      size_t c = fields.find(':', start);
+      parts.push_back(fields.substr(start, c == kNpos ? kNpos : c - start));
+      if (c == kNpos) break;
+      start = c + 1;
+    }
+    size_t hosts = starts_with(kind, "socks") || starts_with(kind, "proxy") ? 2 : 1;
+    for (size_t k = 0; k < hosts && k < parts.size(); ++k) {
+      if (!parts[k].empty() && !all_digits(parts[k])) add_host_loose(parts[k]);
+    }
+  }
+
+  void image_registry(const Word& x) {
+    if (x.unknown()) {
+      opaque("image reference is computed: " + clip(x.raw));
+      return;
+    }
+    Sv v = x.value;
+    size_t slash = v.find('/');
+    if (slash != kNpos) {
+      Sv first = v.substr(0, slash);
+      if (first.find('.') != kNpos || first.find(':') != kNpos || first == "localhost") {
+        add_host_loose(first);
+        return;
+      }
+    }
+    add_host("docker.io");
+  }
+
+  void git(const Words& w, size_t b) {
+    Args g = parse_args(w, b, {"Cc", "git-dir work-tree namespace exec-path super-prefix config-env", ""}, false);
+    for (const auto& o : g.opts) {
+      if (o.name == "-c" && o.has_value) {
+        std::string key = o.value.substr(0, o.value.find('='));
+        if (o.dynamic || is_risky_git_key(key)) opaque("git -c " + clip(key) + " can run commands or redirect traffic");
+      } else if (o.name == "--config-env" || o.name == "--exec-path") {
+        opaque("git " + o.name + " can run commands or redirect traffic");
+      }
+    }
+    if (g.operands.empty()) return;
+    size_t sub = g.operands[0];
+    if (w[sub].unknown()) {
+      opaque("git subcommand is computed: " + clip(w[sub].raw));
+      return;
+    }
+    const std::string& cmd = w[sub].value;
+    auto remote_arg = [&](const Word& x, bool must_be_remote) {
+      if (x.dynamic) {
+        if (must_be_remote) opaque("git remote is computed: " + clip(x.raw));
+        return;
+      }
+      Sv v = x.value;
+      if (starts_with(lower(v), "ext::")) {
+        opaque("git ext:: transport runs a command: " + clip(v));
+        return;
+      }
+      if (v.find("://") != kNpos || parse_url(v)) add_target(x, false);
+    };
+    if (one_of(cmd, {"clone", "fetch", "pull", "push", "ls-remote", "archive"})) {
+      Args a = parse_args(w, sub + 1,
+                          {"obujc",
+                           "origin branch upload-pack template reference reference-if-able separate-git-dir depth "
+                           "shallow-since shallow-exclude jobs filter config server-option receive-pack repo "
+                           "push-option exec format prefix output remote recurse-submodules",
+                           ""},
+                          true);
+      for (const auto& o : a.opts) {
+        if (one_of(o.name, {"-u", "--upload-pack", "--receive-pack", "--exec"})) {
+          opaque("git " + o.name + " runs " + clip(o.value));
+        } else if (one_of(o.name, {"-c", "--config"}) && o.has_value) {
+          std::string key = o.value.substr(0, o.value.find('='));
+          if (is_risky_git_key(key)) opaque("git -c " + clip(key) + " can run commands or redirect traffic");
+        } else if (o.name == "--remote" && o.has_value) {
+          Word x;
+          x.value = x.raw = o.value;
+          x.dynamic = o.dynamic;
+          remote_arg(x, true);
+        } else if (o.name == "--repo" && o.has_value) {
+          Word x;
+          x.value = x.raw = o.value;
+          x.dynamic = o.dynamic;
+          remote_arg(x, false);
+        }
+      }
+      for (size_t k = 0; k < a.operands.size(); ++k) remote_arg(w[a.operands[k]], k == 0 && cmd != "archive");
+    } else if (cmd == "remote") {
+      Args a = parse_args(w, sub + 1, {"tm", "", ""}, true);
+      if (a.operands.size() >= 3 && one_of(w[a.operands[0]].value, {"add", "set-url"})) {
+        remote_arg(w[a.operands.back()], true);
+      }
+    } else if (cmd == "submodule") {
+      Args a = parse_args(w, sub + 1, {"b", "branch name reference depth", ""}, true);
+      if (!a.operands.empty() && w[a.operands[0]].value == "add" && a.operands.size() >= 2) {
+        remote_arg(w[a.operands[1]], true);
+      } else if (!a.operands.empty() && w[a.operands[0]].value == "foreach" && a.operands.size() >= 2) {
+        run_joined(w, a.operands[1], "git submodule foreach");
+      }
+    } else if (cmd == "rebase") {
+      Args a = parse_args(w, sub + 1, {"xsX", "exec strategy strategy-option onto", ""}, true);
+      for (const auto& o : a.opts) {
+        if (one_of(o.name, {"-x", "--exec"}) && o.has_value) {
+          Word x;
+          x.value = x.raw = o.value;
+          x.dynamic = o.dynamic;
+          x.download = o.download;
+          run_script_word(x, Stream::unknown(), "git rebase --exec");
+        }
+      }
+    } else if (cmd == "bisect") {
+      if (sub + 2 < w.size() && w[sub + 1].value == "run") {
+        Words inner(w.begin() + static_cast<std::ptrdiff_t>(sub + 2), w.end());
+        size_t slot = reserve();
+        run_words(std::move(inner), {}, Stream::unknown(), slot, {"git bisect run"});
+        release(slot);
+      }
+    } else if (cmd == "config") {
+      for (size_t k = sub + 1; k < w.size(); ++k) {
+        if (starts_with(w[k].value, "-")) continue;
+        if (w[k].unknown() || is_risky_git_key(w[k].value)) {
+          opaque("git config " + clip(w[k].raw) + " can run commands or redirect traffic");
+        }
+        break;
+      }
+    } else if (cmd == "daemon" || cmd == "instaweb") {
+      // serves, does not fetch
+    } else {
+      scan_urls(w, sub + 1);
+    }
+  }
+
+  void run_joined(const Words& w, size_t from, const std::string& label) {
+    Word x;
+    for (size_t k = from; k < w.size(); ++k) {
+      if (k > from) {
+        x.value += ' ';
+        x.raw += ' ';
+      }
+      x.value += w[k].value;
+      x.raw += w[k].raw;
+      x.dynamic = x.dynamic || w[k].unknown();
+      x.download = x.download || w[k].download;
+    }
+    run_script_word(x, Stream::unknown(), label);
+  }
+
+  // -------------------------------------------------------------------------
+
+  ShellAnalysis out_;
+  std::vector<bool> reserved_;  // parallel to out_.commands: a slot not yet filled
+  std::vector<std::string> wrappers_;
+  std::map<std::string, Stream> files_;        // files written earlier in this command line
+  std::set<std::string> downloaded_names_;     // file names of the downloads among them
+  std::set<std::string> downloaded_programs_;  // … of those saved into a PATH directory
+  std::set<std::string> seen_hosts_, seen_urls_;
+  std::optional<Stream> last_proc_;  // what the last evaluated `<(…)` yields
+  Stream proc_in_;                   // stdin of the command whose words are being evaluated
+  Sv src_;
+  std::chrono::steady_clock::time_point start_;
+  size_t parsed_bytes_ = 0;
+  int nesting_ = 0;
+  int syntax_depth_ = 0;
+  bool socket_redirect_ = false;
+};
+
+}  // namespace
+
+ShellAnalysis analyze_shell(std::string_view command) {
+  try {
+    ShellAnalysis result;
+    uint32_t version = 0;
+    if (!language_compatible(&version)) {
+      result.opaque = true;
+      result.opaque_reasons.push_back("bash grammar ABI " + std::to_string(version) +
+                                      " is outside this tree-sitter runtime's range " +
+                                      std::to_string(TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION) + ".." +
+                                      std::to_string(TREE_SITTER_LANGUAGE_VERSION));
+      return result;
+    }
+    if (command.size() > kMaxCommandBytes) {
+      result.opaque = true;
+      result.opaque_reasons.push_back("command longer than " + std::to_string(kMaxCommandBytes) + " bytes");
+      return result;
+    }
+    Analyzer a;
+    return a.run(command);
+  } catch (...) {
+    ShellAnalysis result;
+    result.opaque = true;
+    result.opaque_reasons.push_back("internal error while analysing the command");
+    return result;
+  }
+}
+
+}  // namespace tollgate::analyze

@@ -1,0 +1,87 @@
+// Shell command analysis: what a command line given to an agent's shell
+// tool would actually do. The command is parsed with tree-sitter's bash
+// grammar; every simple command is found wherever it hides (lists,
+// pipelines, subshells, `{ }` groups, if/while/for/case bodies, function
+// bodies, command and process substitutions, backticks, `bash -c`, `eval`,
+// here-documents and strings fed to a shell, and wrappers such as `env`,
+// `sudo`, `xargs`, `nohup`, `timeout`), with the files it redirects to and
+// from, the URLs and hosts it names, and the patterns that matter to policy
+// (download-and-execute). src/analyze/README.md describes every rule.
+//
+// The agent is the adversary: anything the analyser cannot resolve with
+// confidence (unknown expansions in a program position, a script for a
+// nested shell that is computed, unparsable text, nesting deeper than the
+// cap, an encoded script piped to a shell) marks the result opaque, with
+// reasons, so a policy can ask a human instead of guessing. Work is bounded:
+// 1 MiB of command, 1.5 s and 128 MiB of parsing, nesting depth 8; past any
+// limit the result is opaque. Pure functions (the parser's memory goes
+// through a tracking allocator installed into tree-sitter on first use);
+// thread-safe; never throws.
+//
+// Words. Quotes and escapes are resolved (`'a b'`, `"a\"b"`, `$'\x41'`,
+// `a\ b`, `c\url`, line continuations). A word holding an expansion
+// (`$X`, `${X}`, `$(…)`, backticks, `$((…))`, `<(…)`) is kept with its
+// static parts unquoted and its dynamic parts as written (`"$HOME/a b"` →
+// `$HOME/a b`) and its index is listed in dynamic_args; so is a word with an
+// unquoted glob (`*`, `?`, `[`) or brace expansion (`{a,b}`), whose real
+// value depends on the file system. In the program position either makes
+// the command opaque ("program is computed: $X").
+//
+// Wrappers are peeled and the command they run is reported in their place,
+// with the wrapper named in `wrappers`: sudo, doas, pkexec, su -c, runuser,
+// env, nohup, setsid, timeout, nice, ionice, chrt, taskset, time, command,
+// builtin, exec, stdbuf, unbuffer, xargs, chroot, flock, watch, script -c,
+// busybox, gosu, su-exec, proxychains, torsocks, firejail; `bash|sh|zsh|
+// dash|ksh|mksh|ash|yash|fish -c` and `eval` (their script is parsed as
+// commands, labelled "bash -c", "eval"). Scripts a command defines or runs
+// later are analysed too, labelled by their source: `trap '…'`, `alias
+// x='…'`, `find -exec`, `git rebase --exec`, `git submodule foreach`, `ssh
+// -o ProxyCommand=…`, `rsync -e …`, `nc -e/-c`, `socat EXEC:/SYSTEM:`, and
+// a script fed to a shell on stdin ("sh stdin": `echo … | sh`, here-docs,
+// here-strings) or as a file ("bash script": `bash <(…)`, `sh x` after
+// `cat > x <<EOF`).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tollgate::analyze {
+
+struct SimpleCommand {
+  std::string program;                    // as written after unwrapping ("git", "/usr/bin/curl")
+  std::string name;                       // basename of program ("curl" for "/usr/bin/curl"); what policy should match
+  std::vector<std::string> args;          // words after the program, quotes removed where static
+  std::vector<std::size_t> dynamic_args;  // indices into args of words holding expansions or globs
+  std::vector<std::string> assignments;   // NAME=value prefixes (also those given to env/sudo)
+  std::vector<std::string> wrappers;      // wrappers peeled off, outermost first ("sudo", "bash -c")
+  bool opaque = false;                    // program or arguments not statically known (dynamic words, xargs input)
+};
+
+// A file the command line reads or writes: redirection targets, and the
+// files named to tee, dd (if=/of=), curl (-o, -O, -T, -d @f, -F x=@f …) and
+// wget (-O, the saved name, -i …).
+struct Redirection {
+  std::string path;      // as written (not yet normalised)
+  bool write = false;    // >, >>, &>, &>>, >|, >&file, tee, curl -o … (false: <, curl -T …)
+  bool append = false;   // >>, &>>, tee -a
+  bool dynamic = false;  // the target holds expansions: path is as written, the result is opaque
+};
+
+struct ShellAnalysis {
+  std::vector<SimpleCommand> commands;  // in source order, innermost commands included
+  std::vector<Redirection> redirections;
+  std::vector<std::string> urls;   // every URL found in arguments of network programs (deduplicated)
+  std::vector<std::string> hosts;  // hosts of those URLs and of ssh/scp/rsync/nc/git remotes, lowercased (deduplicated)
+  std::vector<std::string> assignments;  // NAME=value that outlive one command: bare, export/declare/local/readonly
+  bool download_exec = false;  // e.g. `curl … | sh`, `bash <(curl …)`, `sh -c "$(wget -O- …)"`, `curl -o x … && sh x`
+  bool opaque = false;
+  std::vector<std::string> opaque_reasons;
+};
+
+// Analyses one command line. Never fails: malformed input yields an opaque
+// result with a reason.
+ShellAnalysis analyze_shell(std::string_view command);
+
+}  // namespace tollgate::analyze

@@ -1,0 +1,88 @@
+// normalize_path and path_ancestors: lexical rules, home expansion, and
+// symlink resolution against a real temporary directory tree.
+#include "analyze/paths.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace tollgate::analyze {
+namespace {
+
+namespace fs = std::filesystem;
+using V = std::vector<std::string>;
+
+TEST(NormalizePath, MakesRelativePathsAbsoluteAgainstCwd) {
+  EXPECT_EQ(normalize_path("src/a.cc", "/home/dev/repo", "/home/dev", false), "/home/dev/repo/src/a.cc");
+  EXPECT_EQ(normalize_path("a", "relative/cwd", "/h", false), "/relative/cwd/a");
+}
+
+TEST(NormalizePath, ExpandsTilde) {
+  EXPECT_EQ(normalize_path("~", "/x", "/home/dev", false), "/home/dev");
+  EXPECT_EQ(normalize_path("~/.ssh/id_rsa", "/x", "/home/dev", false), "/home/dev/.ssh/id_rsa");
+  EXPECT_EQ(normalize_path("~root/.bashrc", "/x", "/home/dev", false), "/root/.bashrc");
+  EXPECT_EQ(normalize_path("~alice/notes", "/x", "/home/dev", false), "/home/alice/notes");
+  EXPECT_EQ(normalize_path("a/~/b", "/x", "/home/dev", false), "/x/a/~/b");
+}
+
+TEST(NormalizePath, CollapsesDotsAndSlashes) {
+  EXPECT_EQ(normalize_path("/a//b/./c/../d/", "/", "/h", false), "/a/b/d");
+  EXPECT_EQ(normalize_path("../../../../etc/passwd", "/home/dev/repo", "/h", false), "/etc/passwd");
+  EXPECT_EQ(normalize_path("/..", "/", "/h", false), "/");
+  EXPECT_EQ(normalize_path(".", "/home/dev/", "/h", false), "/home/dev");
+}
+
+TEST(NormalizePath, EmptyPathIsEmpty) { EXPECT_EQ(normalize_path("", "/x", "/h", false), ""); }
+
+class SymlinkTree : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/tollgate-paths-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    root_ = fs::canonical(tmpl).string();
+    fs::create_directories(root_ + "/real/deep");
+    std::ofstream(root_ + "/real/deep/file") << "x";
+    fs::create_directory_symlink(root_ + "/real/deep", root_ + "/link");
+    fs::create_directory_symlink("real", root_ + "/rel");
+    fs::create_symlink(root_ + "/outside/target", root_ + "/dangling");
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  std::string root_;
+};
+
+TEST_F(SymlinkTree, ResolvesSymlinkedDirectoriesForExistingAndNewFiles) {
+  EXPECT_EQ(normalize_path(root_ + "/link/file", "/", "/h", true), root_ + "/real/deep/file");
+  EXPECT_EQ(normalize_path("link/new/file.txt", root_, "/h", true), root_ + "/real/deep/new/file.txt");
+  EXPECT_EQ(normalize_path("rel/deep/file", root_, "/h", true), root_ + "/real/deep/file");
+  EXPECT_EQ(normalize_path("link/file", root_, "/h", false), root_ + "/link/file") << "lexical when asked";
+}
+
+TEST_F(SymlinkTree, DotDotAfterSymlinkFollowsTheTarget) {
+  // The kernel resolves link first: link/.. is real/, not root_.
+  EXPECT_EQ(normalize_path(root_ + "/link/../x", "/", "/h", true), root_ + "/real/x");
+}
+
+TEST_F(SymlinkTree, DanglingSymlinkMapsToWhereAWriteWouldLand) {
+  EXPECT_EQ(normalize_path(root_ + "/dangling", "/", "/h", true), root_ + "/outside/target");
+}
+
+TEST_F(SymlinkTree, SymlinkLoopDoesNotHang) {
+  fs::create_symlink(root_ + "/loop2", root_ + "/loop1");
+  fs::create_symlink(root_ + "/loop1", root_ + "/loop2");
+  std::string r = normalize_path(root_ + "/loop1/x", "/", "/h", true);
+  EXPECT_FALSE(r.empty());
+}
+
+TEST(PathAncestors, ListsEveryContainingDirectoryNearestFirst) {
+  EXPECT_EQ(path_ancestors("/a/b/c"), (V{"/a/b", "/a", "/"}));
+  EXPECT_EQ(path_ancestors("/a"), (V{"/"}));
+  EXPECT_TRUE(path_ancestors("/").empty());
+}
+
+}  // namespace
+}  // namespace tollgate::analyze
