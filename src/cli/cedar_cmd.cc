@@ -171,7 +171,12 @@ void add_cedar_commands(CLI::App& app, int& exit_code) {
         std::cerr << failures.substr(0, 20000) << "… (more failures; run with --verbose)\n";
       }
     }
-    std::cout << tally.files << " test files\n" << tally.passed << " passed, " << tally.failed << " failed\n";
+    std::cout << tally.files << " test files\n";
+    if (tally.validations) {
+      std::cout << tally.validations << " validation checks, " << tally.validations_failed
+                << " disagreed with shouldValidate\n";
+    }
+    std::cout << tally.passed << " passed, " << tally.failed << " failed\n";
     exit_code = tally.failed == 0 && tally.passed > 0 ? 0 : 1;
   });
 }
