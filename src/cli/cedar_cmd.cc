@@ -14,33 +14,11 @@
 #include "cedar/cedar.h"
 #include "cedar/integration_test.h"
 #include "cli/commands.h"
+#include "cli/io.h"
 
 namespace tollgate::cli {
 
 namespace {
-
-bool read_file(const std::string& path, std::string& out) {
-  if (path == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    out = ss.str();
-    return true;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
-
-void print_error(const Error& e) {
-  if (e.diagnostics.empty()) {
-    std::cerr << "error: " << e.message << "\n";
-    return;
-  }
-  for (const auto& d : e.diagnostics) std::cerr << d.str() << "\n";
-}
 
 struct AuthorizeArgs {
   std::string policies, schema, entities, request, requests, links;

@@ -18,6 +18,7 @@
 #include "cedar/cedar.h"
 #include "cedar/validator.h"
 #include "cli/commands.h"
+#include "cli/io.h"
 
 namespace tollgate::cli {
 
@@ -27,53 +28,36 @@ struct ValidateArgs {
   std::string policies, schema, links;
 };
 
-bool read_input(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
-
-void print_parse_error(const Error& e) {
-  if (e.diagnostics.empty()) {
-    std::cerr << "error: " << e.message << "\n";
-    return;
-  }
-  for (const auto& d : e.diagnostics) std::cerr << d.str() << "\n";
-}
-
 int run_validate(const ValidateArgs& a) {
   using namespace tollgate::cedar;
   bool bad = false;
   std::string text;
   std::optional<Schema> schema;
-  if (!read_input(a.schema, text)) {
+  if (!read_file(a.schema, text)) {
     std::cerr << a.schema << ":1:1: cannot read schema file\n";
     bad = true;
   } else if (auto s = parse_schema(text, a.schema); s) {
     schema = std::move(s).value();
   } else {
-    print_parse_error(s.error());
+    print_error(s.error());
     bad = true;
   }
   std::optional<PolicySet> policies;
-  if (!read_input(a.policies, text)) {
+  if (!read_file(a.policies, text)) {
     std::cerr << a.policies << ":1:1: cannot read policy file\n";
     bad = true;
   } else if (auto p = parse_policies(text, a.policies); p) {
     policies = std::move(p).value();
   } else {
-    print_parse_error(p.error());
+    print_error(p.error());
     bad = true;
   }
   if (policies && !a.links.empty()) {
-    if (!read_input(a.links, text)) {
+    if (!read_file(a.links, text)) {
       std::cerr << a.links << ":1:1: cannot read links file\n";
       bad = true;
     } else if (auto st = apply_links(*policies, text, a.links); !st.ok()) {
-      print_parse_error(st.error());
+      print_error(st.error());
       bad = true;
     }
   }

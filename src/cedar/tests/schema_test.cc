@@ -1,6 +1,5 @@
 #include <gtest/gtest.h>
 
-
 #include "cedar/schema.h"
 
 namespace tollgate::cedar {
