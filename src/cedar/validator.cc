@@ -58,6 +58,9 @@ std::pair<std::string_view, std::string_view> split_help(std::string_view messag
 
 namespace {
 
+// Deep copy of an expression, expanding `has` paths (defined below).
+ExprPtr clone(const Expr& e);
+
 // ---- types ------------------------------------------------------------
 
 enum class TK : uint8_t { Never, Bool, True, False, Long, String, Set, Record, Entity, AnyEntity, Ext };
@@ -1176,60 +1179,12 @@ class Checker {
     return c;
   }
 
-  static ExprPtr clone_expr(const Expr& e) {
-    auto c = std::make_unique<Expr>();
-    c->op = e.op;
-    c->var = e.var;
-    c->fn = e.fn;
-    c->fn_info = e.fn_info;
-    c->lit = e.lit;
-    c->name = e.name;
-    c->keys = e.keys;
-    c->pattern = e.pattern;
-    c->loc = e.loc;
-    for (const auto& k : e.kids) c->kids.push_back(clone_expr(*k));
-    return c;
-  }
-
   // `e has a.b.c` is typed as `e has a && e.a has b && e.a.b has c`, the
-  // form whose capabilities Cedar's typechecker tracks. The parser caps the
-  // path length, so the expansion stays small; it lives as long as the
-  // checker because capabilities point into it.
+  // form whose capabilities Cedar's typechecker tracks; clone() performs that
+  // expansion. The expansion lives as long as the checker because
+  // capabilities point into it.
   const Expr& expand_has_path(const Expr& e) {
-    auto step = [&](ExprPtr target, const std::string& name) {
-      auto h = std::make_unique<Expr>();
-      h->op = Op::Has;
-      h->name = name;
-      h->loc = e.loc;
-      h->kids.push_back(std::move(target));
-      return h;
-    };
-    std::vector<std::string> names{e.name};
-    names.insert(names.end(), e.keys.begin(), e.keys.end());
-    ExprPtr result;
-    for (size_t i = 0; i < names.size(); ++i) {
-      ExprPtr target = clone_expr(*e.kids[0]);
-      for (size_t j = 0; j < i; ++j) {
-        auto g = std::make_unique<Expr>();
-        g->op = Op::GetAttr;
-        g->name = names[j];
-        g->loc = e.loc;
-        g->kids.push_back(std::move(target));
-        target = std::move(g);
-      }
-      ExprPtr h = step(std::move(target), names[i]);
-      if (!result) {
-        result = std::move(h);
-      } else {
-        auto a = std::make_unique<Expr>();
-        a->op = Op::And;
-        a->loc = e.loc;
-        a->kids.push_back(std::move(result));
-        a->kids.push_back(std::move(h));
-        result = std::move(a);
-      }
-    }
-    expansions_.push_back(std::move(result));
+    expansions_.push_back(clone(e));
     return *expansions_.back();
   }
 
