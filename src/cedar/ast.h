@@ -113,8 +113,19 @@ struct Expr {
   std::vector<std::string> keys;     // RecordLit
   std::vector<PatternElem> pattern;  // Like
   SourceLoc loc;
+  // SetLit, RecordLit, Call: the value, when the parser could compute it
+  // once (see fold_constants). The node keeps its kids, so the validator
+  // and printers see the expression as written.
+  std::shared_ptr<const Value> folded;
 };
 using ExprPtr = std::unique_ptr<Expr>;
+
+// Precomputes `folded` throughout `e`: set and record literals of
+// constants, and extension functions applied to constants that succeed
+// (`ip("10.0.0.0/8")`, `decimal("1.5")`, `duration("8h")`), so they are not
+// rebuilt or re-parsed on every evaluation. A call that would fail is left
+// alone, so its error still aborts the policy when it is evaluated.
+void fold_constants(Expr& e);
 
 enum class Effect : uint8_t { Permit, Forbid };
 

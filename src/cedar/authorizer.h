@@ -8,6 +8,7 @@
 // construction only); authorize() may be called concurrently on one set.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,22 +52,72 @@ class PolicySet {
   const std::shared_ptr<const Policy>* find_template(const std::string& id) const;
   const std::vector<std::shared_ptr<const Policy>>& policies() const { return policies_; }
 
-  // Indices of the instances whose scope may match a request with this
-  // principal and resource (a superset; evaluation still checks the scope).
+  // Indices of the instances whose scope may match the request, in
+  // increasing order (a superset; evaluation still checks the scope).
   void candidates(const Request& req, const Entities& entities, std::vector<uint32_t>& out) const;
 
  private:
+  // An open-addressing hash table from an entity uid (by identity, see
+  // EntityUID::key) to the instances filed under it, grouped by a second,
+  // optional uid (the action). Looking up an entity touches one small table
+  // and one short array of groups, which matters when the policy set no
+  // longer fits in the caches. The uids are owned by the set's policies.
+  class UidIndex {
+   public:
+    struct Group {
+      const void* action;  // EntityUID::key(), or null
+      std::vector<uint32_t> instances;
+    };
+    void add(const EntityUID& key, const EntityUID* action, uint32_t instance);
+    // The groups filed under `key`; null when none.
+    const std::vector<Group>* find(const EntityUID& key) const;
+    bool empty() const { return entries_.empty(); }
+
+   private:
+    struct Slot {
+      const void* key = nullptr;
+      uint32_t entry = UINT32_MAX;  // index into entries_; UINT32_MAX: empty slot
+    };
+    void grow();
+    std::vector<Slot> slots_;
+    std::vector<size_t> hashes_;  // per entry, for growing
+    std::vector<std::vector<Group>> entries_;
+  };
+
+  // A compact copy of one instance's scope, kept in one array so that the
+  // instances which cannot match are dropped without touching their
+  // (scattered, cache-cold) policies.
+  struct ScopeFilter {
+    struct Dim {
+      ScopeConstraint::Kind kind = ScopeConstraint::Kind::Any;
+      const void* key = nullptr;  // EntityUID::key() of ==, in, is … in
+      size_t type_hash = 0;       // is, is … in
+    };
+    Dim principal, action, resource;
+    const std::vector<EntityUID>* action_list = nullptr;  // action in [...]
+    uint8_t need = 0;                                     // bit 0: filed in by_principal_, bit 1: in by_resource_
+  };
+
   void index(uint32_t i);
   std::vector<std::shared_ptr<const Policy>> policies_;  // static and templates, source order
   std::vector<PolicyInstance> instances_;
   std::unordered_map<std::string, size_t> ids_;  // id -> 1 (static/link) or 2 (template)
-  // Scope index. An instance whose principal constraint names an entity
-  // (==, in, is … in) is filed under that entity in by_principal_; failing
-  // that, under its resource entity; failing that, under its action (== or
-  // in); otherwise it is unindexed and always a candidate. A request looks
-  // up its principal, resource and action and each of their ancestors.
-  using Index = std::unordered_map<EntityUID, std::vector<uint32_t>, EntityUIDHash>;
-  Index by_principal_, by_resource_, by_action_;
+  // The scope index. An instance whose principal constraint names an entity
+  // (==, in, is … in) is filed in by_principal_ under that entity, in the
+  // group of each entity its action constraint names (==, in, each of
+  // `in [...]`; the null group for an unconstrained action); likewise in
+  // by_resource_ for its resource. A request looks up its principal and each
+  // of the principal's ancestors and takes the groups of its action, the
+  // action's groups and null; likewise its resource; and keeps the instances
+  // found in every
+  // index they were filed in (ScopeFilter::need). So the three scopes are
+  // intersected: a request from a large team meets only the team's policies
+  // for its action on its own resource. Instances filed in neither are
+  // filed under their action alone in by_action_ or, failing that, are
+  // unindexed and always found. Every instance found passes its
+  // ScopeFilter before it becomes a candidate.
+  UidIndex by_principal_, by_resource_, by_action_;
+  std::vector<ScopeFilter> filters_;  // per instance
   std::vector<uint32_t> unindexed_;
 };
 

@@ -8,7 +8,9 @@
 // problems it finds as file:line:col diagnostics.
 #pragma once
 
+#include <memory>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "cedar/ast.h"
@@ -27,6 +29,10 @@ inline constexpr int kMaxDepth = 200;
 // policy1, … in source order (`@id` is only an annotation). On failure the
 // Error carries one diagnostic per problem found.
 Result<PolicySet> parse_policies(std::string_view text, std::string_view file);
+
+// The same policies before they enter a set, for callers that rename them
+// (a policy pack gives ids that are unique across its files).
+Result<std::vector<std::shared_ptr<Policy>>> parse_policy_list(std::string_view text, std::string_view file);
 
 // Parses a single expression (for tests and tools).
 Result<ExprPtr> parse_expression(std::string_view text, std::string_view file = "<expr>");

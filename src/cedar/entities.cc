@@ -1,6 +1,33 @@
 #include "cedar/entities.h"
 
+#include <algorithm>
+#include <unordered_set>
+
 namespace tollgate::cedar {
+
+namespace {
+
+bool key_less(const EntityUID& a, const EntityUID& b) { return a.key() < b.key(); }
+
+}  // namespace
+
+UidSet::UidSet(std::vector<EntityUID> uids) : uids_(std::move(uids)) {
+  std::sort(uids_.begin(), uids_.end(), key_less);
+  uids_.erase(std::unique(uids_.begin(), uids_.end()), uids_.end());
+}
+
+bool UidSet::contains_key(const void* k) const {
+  // Ancestor sets are short (a dozen entries in deep hierarchies); a
+  // branch-light binary search over the keys.
+  const EntityUID* lo = uids_.data();
+  size_t n = uids_.size();
+  while (n > 1) {
+    size_t half = n / 2;
+    if (lo[half].key() <= k) lo += half;
+    n -= half;
+  }
+  return n == 1 && lo->key() == k;
+}
 
 Status Entities::add(Entity e) {
   EntityUID uid = e.uid;
@@ -44,16 +71,27 @@ Status Entities::finalize() {
         continue;
       }
       // All parents done: ancestors = parents ∪ their ancestors.
+      std::vector<EntityUID> anc;
+      size_t distinct = 0;  // anc[0, distinct) is sorted and free of repeats
       for (const auto& p : ent->parents) {
-        ent->ancestors.insert(p);
+        anc.push_back(p);
         auto it = map_.find(p);
         if (it != map_.end() && &it->second != ent) {
-          ent->ancestors.insert(it->second.ancestors.begin(), it->second.ancestors.end());
+          anc.insert(anc.end(), it->second.ancestors.begin(), it->second.ancestors.end());
+        }
+        // Parents' sets overlap heavily; squeeze the repeats out now and then
+        // so many parents sharing one large closure cost no more memory than
+        // the closure itself.
+        if (anc.size() > 2 * distinct + 4096) {
+          anc = UidSet(std::move(anc)).release();
+          distinct = anc.size();
+          if (distinct > kMaxAncestorPairs) break;
         }
       }
+      ent->ancestors = UidSet(std::move(anc));
       total += ent->ancestors.size();
       if (total > kMaxAncestorPairs) {
-        for (auto& [u, e] : map_) e.ancestors.clear();
+        for (auto& [u, e] : map_) e.ancestors = UidSet();
         return Error("the entity hierarchy is too large: more than " + std::to_string(kMaxAncestorPairs) +
                      " (entity, ancestor) pairs");
       }
@@ -78,7 +116,7 @@ Status Entities::finalize() {
       for (const auto& q : it->second.parents) work.push_back(&q);
     }
     total += seen.size();
-    ent.ancestors = std::move(seen);
+    ent.ancestors = UidSet(std::vector<EntityUID>(seen.begin(), seen.end()));
     if (total > kMaxAncestorPairs) break;
   }
   return Error("the entity hierarchy has a cycle through " + cycle_at.str());

@@ -7,7 +7,6 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "base/result.h"
@@ -15,13 +14,37 @@
 
 namespace tollgate::cedar {
 
+// A set of entity uids kept as a flat array sorted by EntityUID::key():
+// membership is a binary search over pointers, iteration is in no
+// meaningful order.
+class UidSet {
+ public:
+  UidSet() = default;
+  // Takes any uids; sorts them and drops repeats.
+  explicit UidSet(std::vector<EntityUID> uids);
+
+  bool contains(const EntityUID& u) const { return contains_key(u.key()); }
+  // Membership by EntityUID::key().
+  bool contains_key(const void* key) const;
+  size_t count(const EntityUID& u) const { return contains(u) ? 1 : 0; }
+  size_t size() const { return uids_.size(); }
+  bool empty() const { return uids_.empty(); }
+  auto begin() const { return uids_.begin(); }
+  auto end() const { return uids_.end(); }
+  // Gives up the sorted array (to grow it into a larger set).
+  std::vector<EntityUID> release() && { return std::move(uids_); }
+
+ private:
+  std::vector<EntityUID> uids_;
+};
+
 struct Entity {
   EntityUID uid;
   Value attrs = Value::record({});  // a Record
   Value tags = Value::record({});   // a Record
   std::vector<EntityUID> parents;   // direct parents, as given
   // Every ancestor (transitive closure of parents); filled by finalize().
-  std::unordered_set<EntityUID, EntityUIDHash> ancestors;
+  UidSet ancestors;
 };
 
 // The transitive closure is precomputed, so its size is bounded: a hostile

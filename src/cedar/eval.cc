@@ -59,10 +59,14 @@ Error arity_error(std::string_view name, const FnInfo* info, size_t n) {
 
 }  // namespace
 
-Result<Value> call_function(const FnInfo& info, std::string_view name, const Value* args, const Entities* ents) {
+namespace {
+
+// call_function over borrowed arguments (the evaluator does not copy them).
+Result<Value> call_function_args(const FnInfo& info, std::string_view name, const Value* const* args,
+                                 const Entities* ents) {
   const Fn fn = info.fn;
-  const Value& a = args[0];
-  const Value& b = info.arity > 1 ? args[1] : args[0];
+  const Value& a = *args[0];
+  const Value& b = info.arity > 1 ? *args[1] : *args[0];
   auto need = [&](const Value& v, Kind k) -> bool { return v.kind() == k; };
   auto bad_ext = [&](std::string_view what) {
     return Error("error while evaluating `" + std::string(name) + "` extension function: " + std::string(what));
@@ -189,62 +193,96 @@ Result<Value> call_function(const FnInfo& info, std::string_view name, const Val
   return Error("internal error: unknown function");
 }
 
+}  // namespace
+
+Result<Value> call_function(const FnInfo& info, std::string_view name, const Value* args, const Entities* ents) {
+  const Value* ptrs[2] = {&args[0], info.arity > 1 ? &args[1] : &args[0]};
+  return call_function_args(info, name, ptrs, ents);
+}
+
 namespace {
 
+const Value kTrue(true);
+const Value kFalse(false);
+
+const Value* boolean(bool b) { return b ? &kTrue : &kFalse; }
+
+// Evaluates expressions for one request. Results are borrowed, not copied:
+// eval() returns a pointer either into long-lived storage (the AST, the
+// request, the entity store, the evaluator's own members) or to the `tmp`
+// its caller passed in, never into the interior of a temporary, so a caller
+// that keeps a child's temporary alive may use the result freely. A null
+// result means an error, kept in err_. The principal's and resource's
+// entities are looked up once per request, not on every use.
 class Evaluator {
  public:
-  Evaluator(const Request& req, const Entities& entities) : req_(req), ents_(entities) {}
+  Evaluator(const Request& req, const Entities& entities)
+      : req_(req),
+        ents_(entities),
+        principal_(req.principal),
+        action_(req.action),
+        resource_(req.resource),
+        principal_ent_(entities.find(req.principal)),
+        resource_ent_(entities.find(req.resource)) {}
 
-  Result<Value> eval(const Expr& e) {
+  Error take_error() { return std::move(err_); }
+
+  const Value* eval(const Expr& e, Value& tmp) {
     switch (e.op) {
-      case Op::Lit: return e.lit;
+      case Op::Lit: return &e.lit;
       case Op::Var:
         switch (e.var) {
-          case Var::Principal: return Value(req_.principal);
-          case Var::Action: return Value(req_.action);
-          case Var::Resource: return Value(req_.resource);
-          case Var::Context: return req_.context;
+          case Var::Principal: return &principal_;
+          case Var::Action: return &action_;
+          case Var::Resource: return &resource_;
+          case Var::Context: return &req_.context;
         }
         break;
       case Op::Not: {
-        auto v = eval(*e.kids[0]);
+        Value t;
+        const Value* v = eval(*e.kids[0], t);
         if (!v) return v;
-        if (v->kind() != Kind::Bool) return type_error("bool", *v);
-        return Value(!v->as_bool());
+        if (v->kind() != Kind::Bool) return fail(type_error("bool", *v));
+        return boolean(!v->as_bool());
       }
       case Op::Neg: {
-        auto v = eval(*e.kids[0]);
+        Value t;
+        const Value* v = eval(*e.kids[0], t);
         if (!v) return v;
-        if (v->kind() != Kind::Long) return type_error("long", *v);
-        if (v->as_long() == INT64_MIN) return overflow("negate " + v->str());
-        return Value(-v->as_long());
+        if (v->kind() != Kind::Long) return fail(type_error("long", *v));
+        if (v->as_long() == INT64_MIN) return fail(overflow("negate " + v->str()));
+        tmp = Value(-v->as_long());
+        return &tmp;
       }
       case Op::And:
       case Op::Or: {
         bool is_and = e.op == Op::And;
-        auto l = eval(*e.kids[0]);
+        Value t;
+        const Value* l = eval(*e.kids[0], t);
         if (!l) return l;
-        if (l->kind() != Kind::Bool) return type_error("bool", *l);
-        if (l->as_bool() != is_and) return Value(!is_and);
-        auto r = eval(*e.kids[1]);
+        if (l->kind() != Kind::Bool) return fail(type_error("bool", *l));
+        if (l->as_bool() != is_and) return boolean(!is_and);
+        const Value* r = eval(*e.kids[1], t);
         if (!r) return r;
-        if (r->kind() != Kind::Bool) return type_error("bool", *r);
-        return r;
+        if (r->kind() != Kind::Bool) return fail(type_error("bool", *r));
+        return boolean(r->as_bool());
       }
       case Op::If: {
-        auto c = eval(*e.kids[0]);
+        Value t;
+        const Value* c = eval(*e.kids[0], t);
         if (!c) return c;
-        if (c->kind() != Kind::Bool) return type_error("bool", *c);
-        return eval(*e.kids[c->as_bool() ? 1 : 2]);
+        if (c->kind() != Kind::Bool) return fail(type_error("bool", *c));
+        return eval(*e.kids[c->as_bool() ? 1 : 2], tmp);
       }
       case Op::Eq:
       case Op::Ne: {
-        auto l = eval(*e.kids[0]);
+        Value t1, t2;
+        const Value* l = eval(*e.kids[0], t1);
         if (!l) return l;
-        auto r = eval(*e.kids[1]);
+        const Value* r = eval(*e.kids[1], t2);
         if (!r) return r;
         bool eq = *l == *r;
-        return Value(e.op == Op::Eq ? eq : !eq);
+        return boolean(e.op == Op::Eq ? eq : !eq);
       }
       case Op::Lt:
       case Op::Le:
@@ -252,97 +290,160 @@ class Evaluator {
       case Op::Ge: return compare_op(e);
       case Op::Add:
       case Op::Sub:
-      case Op::Mul: return arith(e);
-      case Op::In: return in_op(e);
+      case Op::Mul: return arith(e, tmp);
+      case Op::In: {
+        Value t1, t2;
+        const Value* l = eval(*e.kids[0], t1);
+        if (!l) return l;
+        if (l->kind() != Kind::Entity) return fail(type_error("entity", *l));
+        const Value* r = eval(*e.kids[1], t2);
+        if (!r) return r;
+        return in_values(*l, *r);
+      }
       case Op::Has: {
-        auto v = eval(*e.kids[0]);
-        if (!v) return v;
+        Value t;
+        const Value* cur = eval(*e.kids[0], t);
+        if (!cur) return cur;
         // Walk the path: each step needs an entity or record; a missing
-        // attribute (or entity) answers false.
-        Value cur = std::move(v).value();
+        // attribute (or entity) answers false. Every step points into `t`
+        // or into long-lived storage, both alive until we return.
         for (size_t i = 0; i <= e.keys.size(); ++i) {
           const std::string& key = i == 0 ? e.name : e.keys[i - 1];
           const Value* f;
-          if (cur.kind() == Kind::Record) {
-            f = cur.field(key);
-          } else if (cur.kind() == Kind::Entity) {
-            const Entity* ent = ents_.find(cur.as_entity());
+          if (cur->kind() == Kind::Record) {
+            f = cur->field(key);
+          } else if (cur->kind() == Kind::Entity) {
+            const Entity* ent = entity(cur->as_entity());
             f = ent ? ent->attrs.field(key) : nullptr;
           } else {
-            return type_error("(entity or record)", cur);
+            return fail(type_error("(entity or record)", *cur));
           }
-          if (!f) return Value(false);
-          if (i == e.keys.size()) break;
-          cur = *f;
+          if (!f) return &kFalse;
+          cur = f;
         }
-        return Value(true);
+        return &kTrue;
       }
       case Op::GetAttr: {
-        auto v = eval(*e.kids[0]);
+        Value t;
+        const Value* v = eval(*e.kids[0], t);
         if (!v) return v;
         if (v->kind() == Kind::Record) {
-          if (const Value* f = v->field(e.name)) return *f;
-          return Error("record does not have the attribute `" + e.name + "`");
+          const Value* f = v->field(e.name);
+          if (!f) return fail(Error("record does not have the attribute `" + e.name + "`"));
+          if (v != &t) return f;
+          tmp = *f;  // the record dies with `t`
+          return &tmp;
         }
         if (v->kind() == Kind::Entity) {
-          const Entity* ent = ents_.find(v->as_entity());
-          if (!ent) return Error("entity `" + v->as_entity().str() + "` does not exist");
-          if (const Value* f = ent->attrs.field(e.name)) return *f;
-          return Error("`" + v->as_entity().str() + "` does not have the attribute `" + e.name + "`");
+          const Entity* ent = entity(v->as_entity());
+          if (!ent) return fail(Error("entity `" + v->as_entity().str() + "` does not exist"));
+          if (const Value* f = ent->attrs.field(e.name)) return f;
+          return fail(Error("`" + v->as_entity().str() + "` does not have the attribute `" + e.name + "`"));
         }
-        return type_error("(entity or record)", *v);
+        return fail(type_error("(entity or record)", *v));
       }
       case Op::Like: {
-        auto v = eval(*e.kids[0]);
+        Value t;
+        const Value* v = eval(*e.kids[0], t);
         if (!v) return v;
-        if (v->kind() != Kind::String) return type_error("string", *v);
-        return Value(like_match(v->as_string(), e.pattern));
+        if (v->kind() != Kind::String) return fail(type_error("string", *v));
+        return boolean(like_match(v->as_string(), e.pattern));
       }
       case Op::Is: {
-        auto v = eval(*e.kids[0]);
+        Value t;
+        const Value* v = eval(*e.kids[0], t);
         if (!v) return v;
-        if (v->kind() != Kind::Entity) return type_error("entity", *v);
-        return Value(v->as_entity().type() == e.name);
+        if (v->kind() != Kind::Entity) return fail(type_error("entity", *v));
+        return boolean(v->as_entity().type() == e.name);
       }
       case Op::IsIn: {
-        auto v = eval(*e.kids[0]);
+        Value t1, t2;
+        const Value* v = eval(*e.kids[0], t1);
         if (!v) return v;
-        if (v->kind() != Kind::Entity) return type_error("entity", *v);
-        if (v->as_entity().type() != e.name) return Value(false);
-        auto r = eval(*e.kids[1]);
+        if (v->kind() != Kind::Entity) return fail(type_error("entity", *v));
+        if (v->as_entity().type() != e.name) return &kFalse;
+        const Value* r = eval(*e.kids[1], t2);
         if (!r) return r;
         return in_values(*v, *r);
       }
       case Op::SetLit: {
+        if (e.folded) return e.folded.get();
         SetElems elems;
         elems.reserve(e.kids.size());
         for (const auto& k : e.kids) {
-          auto v = eval(*k);
+          Value t;
+          const Value* v = eval(*k, t);
           if (!v) return v;
-          elems.push_back(std::move(v).value());
+          elems.push_back(v == &t ? std::move(t) : *v);
         }
-        return Value::set(std::move(elems));
+        tmp = Value::set(std::move(elems));
+        return &tmp;
       }
       case Op::RecordLit: {
+        if (e.folded) return e.folded.get();
         RecordFields fields;
         fields.reserve(e.kids.size());
         for (size_t i = 0; i < e.kids.size(); ++i) {
-          auto v = eval(*e.kids[i]);
+          Value t;
+          const Value* v = eval(*e.kids[i], t);
           if (!v) return v;
-          fields.emplace_back(e.keys[i], std::move(v).value());
+          fields.emplace_back(e.keys[i], v == &t ? std::move(t) : *v);
         }
-        return Value::record(std::move(fields));
+        tmp = Value::record(std::move(fields));
+        return &tmp;
       }
-      case Op::Call: return call(e);
+      case Op::Call: return call(e, tmp);
     }
-    return Error("internal error: unknown expression");
+    return fail(Error("internal error: unknown expression"));
+  }
+
+  // Whether the instance's scope admits the request.
+  bool scope_matches(const PolicyInstance& inst) {
+    const Policy& p = *inst.policy;
+    return scope_matches(p.principal, req_.principal, inst.principal_slot) &&
+           scope_matches(p.action, req_.action, std::nullopt) &&
+           scope_matches(p.resource, req_.resource, inst.resource_slot);
   }
 
  private:
-  Result<Value> compare_op(const Expr& e) {
-    auto l = eval(*e.kids[0]);
+  const Value* fail(Error err) {
+    err_ = std::move(err);
+    return nullptr;
+  }
+
+  // The request's own entities are by far the most looked up.
+  const Entity* entity(const EntityUID& u) const {
+    if (u == req_.principal) return principal_ent_;
+    if (u == req_.resource) return resource_ent_;
+    return ents_.find(u);
+  }
+
+  // `a in b` for entity references, as Entities::in.
+  bool in(const EntityUID& a, const EntityUID& b) const {
+    if (a == b) return true;
+    const Entity* e = entity(a);
+    return e && e->ancestors.contains(b);
+  }
+
+  bool scope_matches(const ScopeConstraint& sc, const EntityUID& v, const std::optional<EntityUID>& slot) const {
+    using K = ScopeConstraint::Kind;
+    const EntityUID& target = sc.slot ? *slot : sc.entity;
+    switch (sc.kind) {
+      case K::Any: return true;
+      case K::Eq: return v == target;
+      case K::In: return in(v, target);
+      case K::Is: return v.type() == sc.type;
+      case K::IsIn: return v.type() == sc.type && in(v, target);
+      case K::InList: return std::any_of(sc.list.begin(), sc.list.end(), [&](const EntityUID& a) { return in(v, a); });
+    }
+    return false;
+  }
+
+  const Value* compare_op(const Expr& e) {
+    Value t1, t2;
+    const Value* l = eval(*e.kids[0], t1);
     if (!l) return l;
-    auto r = eval(*e.kids[1]);
+    const Value* r = eval(*e.kids[1], t2);
     if (!r) return r;
     int c;
     if (l->kind() == Kind::Long && r->kind() == Kind::Long) {
@@ -352,116 +453,207 @@ class Evaluator {
     } else if (l->kind() == Kind::Duration && r->kind() == Kind::Duration) {
       c = compare(*l, *r);
     } else if (l->kind() == Kind::Long || l->kind() == Kind::Datetime || l->kind() == Kind::Duration) {
-      return type_error(kind_name(l->kind()), *r);
+      return fail(type_error(kind_name(l->kind()), *r));
     } else {
-      return type_error("long, datetime or duration", *l);
+      return fail(type_error("long, datetime or duration", *l));
     }
     switch (e.op) {
-      case Op::Lt: return Value(c < 0);
-      case Op::Le: return Value(c <= 0);
-      case Op::Gt: return Value(c > 0);
-      default: return Value(c >= 0);
+      case Op::Lt: return boolean(c < 0);
+      case Op::Le: return boolean(c <= 0);
+      case Op::Gt: return boolean(c > 0);
+      default: return boolean(c >= 0);
     }
   }
 
-  Result<Value> arith(const Expr& e) {
-    auto l = eval(*e.kids[0]);
+  const Value* arith(const Expr& e, Value& tmp) {
+    Value t1, t2;
+    const Value* l = eval(*e.kids[0], t1);
     if (!l) return l;
-    if (l->kind() != Kind::Long) return type_error("long", *l);
-    auto r = eval(*e.kids[1]);
+    if (l->kind() != Kind::Long) return fail(type_error("long", *l));
+    const Value* r = eval(*e.kids[1], t2);
     if (!r) return r;
-    if (r->kind() != Kind::Long) return type_error("long", *r);
+    if (r->kind() != Kind::Long) return fail(type_error("long", *r));
     int64_t a = l->as_long(), b = r->as_long(), out;
     switch (e.op) {
       case Op::Add:
-        if (__builtin_add_overflow(a, b, &out)) return overflow("add " + l->str() + " to " + r->str());
+        if (__builtin_add_overflow(a, b, &out)) return fail(overflow("add " + l->str() + " to " + r->str()));
         break;
       case Op::Sub:
-        if (__builtin_sub_overflow(a, b, &out)) return overflow("subtract " + r->str() + " from " + l->str());
+        if (__builtin_sub_overflow(a, b, &out)) return fail(overflow("subtract " + r->str() + " from " + l->str()));
         break;
       default:
-        if (__builtin_mul_overflow(a, b, &out)) return overflow("multiply " + l->str() + " by " + r->str());
+        if (__builtin_mul_overflow(a, b, &out)) return fail(overflow("multiply " + l->str() + " by " + r->str()));
     }
-    return Value(out);
+    tmp = Value(out);
+    return &tmp;
   }
 
-  Result<Value> in_op(const Expr& e) {
-    auto l = eval(*e.kids[0]);
-    if (!l) return l;
-    if (l->kind() != Kind::Entity) return type_error("entity", *l);
-    auto r = eval(*e.kids[1]);
-    if (!r) return r;
-    return in_values(*l, *r);
-  }
-
-  Result<Value> in_values(const Value& l, const Value& r) {
+  const Value* in_values(const Value& l, const Value& r) {
     const EntityUID& a = l.as_entity();
-    if (r.kind() == Kind::Entity) return Value(ents_.in(a, r.as_entity()));
-    if (r.kind() != Kind::Set) return type_error("set or entity", r);
+    if (r.kind() == Kind::Entity) return boolean(in(a, r.as_entity()));
+    if (r.kind() != Kind::Set) return fail(type_error("set or entity", r));
     for (const auto& x : r.as_set()) {
-      if (x.kind() != Kind::Entity) return type_error("entity", x);
+      if (x.kind() != Kind::Entity) return fail(type_error("entity", x));
     }
     for (const auto& x : r.as_set()) {
-      if (ents_.in(a, x.as_entity())) return Value(true);
+      if (in(a, x.as_entity())) return &kTrue;
     }
-    return Value(false);
+    return &kFalse;
   }
 
-  Result<Value> call(const Expr& e) {
+  const Value* call(const Expr& e, Value& tmp) {
+    if (e.folded) return e.folded.get();
     // Evaluate all arguments (receiver first), left to right.
     const FnInfo* info = e.fn_info ? e.fn_info : lookup_function(e.name);
     size_t n = e.kids.size();
-    if (!info || n != static_cast<size_t>(info->arity)) return arity_error(e.name, info, n);
-    Value args[2];
+    if (!info || n != static_cast<size_t>(info->arity)) return fail(arity_error(e.name, info, n));
+    Value t[2];
+    const Value* args[2] = {nullptr, nullptr};
     for (size_t i = 0; i < n; ++i) {
-      auto v = eval(*e.kids[i]);
-      if (!v) return v;
-      args[i] = std::move(v).value();
+      args[i] = eval(*e.kids[i], t[i]);
+      if (!args[i]) return nullptr;
     }
-    return call_function(*info, e.name, args, &ents_);
+    auto r = call_function_args(*info, e.name, args, &ents_);
+    if (!r) return fail(std::move(r).error());
+    tmp = std::move(r).value();
+    return &tmp;
   }
 
   const Request& req_;
   const Entities& ents_;
+  const Value principal_, action_, resource_;
+  const Entity* principal_ent_;
+  const Entity* resource_ent_;
+  Error err_;
 };
 
-bool scope_matches(const ScopeConstraint& sc, const EntityUID& v, const std::optional<EntityUID>& slot,
-                   const Entities& ents) {
-  using K = ScopeConstraint::Kind;
-  const EntityUID& target = sc.slot ? *slot : sc.entity;
-  switch (sc.kind) {
-    case K::Any: return true;
-    case K::Eq: return v == target;
-    case K::In: return ents.in(v, target);
-    case K::Is: return v.type() == sc.type;
-    case K::IsIn: return v.type() == sc.type && ents.in(v, target);
-    case K::InList:
-      return std::any_of(sc.list.begin(), sc.list.end(), [&](const EntityUID& a) { return ents.in(v, a); });
-  }
-  return false;
-}
-
-}  // namespace
-
-Result<Value> evaluate(const Expr& e, const Request& req, const Entities& entities) {
-  return Evaluator(req, entities).eval(e);
-}
-
-Result<bool> satisfied(const PolicyInstance& inst, const Request& req, const Entities& entities) {
-  const Policy& p = *inst.policy;
-  if (!scope_matches(p.principal, req.principal, inst.principal_slot, entities) ||
-      !scope_matches(p.action, req.action, std::nullopt, entities) ||
-      !scope_matches(p.resource, req.resource, inst.resource_slot, entities)) {
-    return false;
-  }
-  Evaluator ev(req, entities);
-  for (const auto& c : p.conditions) {
-    auto v = ev.eval(*c.expr);
-    if (!v) return std::move(v).error();
+Result<bool> condition_holds(Evaluator& ev, const PolicyInstance& inst) {
+  for (const auto& c : inst.policy->conditions) {
+    Value t;
+    const Value* v = ev.eval(*c.expr, t);
+    if (!v) return ev.take_error();
     if (v->kind() != Kind::Bool) return type_error("bool", *v);
     if (v->as_bool() != c.when) return false;
   }
   return true;
+}
+
+// Whether every kid is a constant (a literal or folded), and its value.
+const Value* constant(const Expr& e) {
+  if (e.op == Op::Lit) return &e.lit;
+  return e.folded.get();
+}
+
+// In a large policy set the candidates' policies and expressions are
+// scattered over memory that is no longer in any cache, and a tree walk
+// meets one miss after another. Walking the candidates' expression trees
+// level by level first, touching nothing but prefetching the next level,
+// lets those misses overlap instead of queueing. (Only a few levels: the
+// top of each tree is where the walk starts.)
+void prefetch_policies(const PolicySet& policies, const std::vector<uint32_t>& cand) {
+  if (cand.size() < 4) return;
+  thread_local std::vector<const Expr*> level, next;
+  level.clear();
+  for (uint32_t i : cand) __builtin_prefetch(policies.instances()[i].policy.get());
+  for (uint32_t i : cand) {
+    const Policy& p = *policies.instances()[i].policy;
+    for (const auto& c : p.conditions) {
+      __builtin_prefetch(c.expr.get());
+      level.push_back(c.expr.get());
+    }
+  }
+  for (int depth = 0; depth < 4 && !level.empty(); ++depth) {
+    for (const Expr* e : level) __builtin_prefetch(e->kids.data());
+    next.clear();
+    for (const Expr* e : level) {
+      for (const auto& k : e->kids) {
+        __builtin_prefetch(k.get());
+        next.push_back(k.get());
+      }
+    }
+    std::swap(level, next);
+  }
+}
+
+}  // namespace
+
+void fold_constants(Expr& e) {
+  for (auto& k : e.kids) fold_constants(*k);
+  if (e.op != Op::SetLit && e.op != Op::RecordLit && e.op != Op::Call) return;
+  std::vector<const Value*> vals;
+  for (const auto& k : e.kids) {
+    const Value* v = constant(*k);
+    if (!v) return;
+    vals.push_back(v);
+  }
+  switch (e.op) {
+    case Op::SetLit: {
+      SetElems elems;
+      for (const Value* v : vals) elems.push_back(*v);
+      e.folded = std::make_shared<const Value>(Value::set(std::move(elems)));
+      return;
+    }
+    case Op::RecordLit: {
+      if (e.keys.size() != vals.size()) return;
+      RecordFields fields;
+      for (size_t i = 0; i < vals.size(); ++i) fields.emplace_back(e.keys[i], *vals[i]);
+      e.folded = std::make_shared<const Value>(Value::record(std::move(fields)));
+      return;
+    }
+    default: {
+      // Only calls that succeed are folded: an error (a malformed ip("…"),
+      // a wrong arity) must still abort the policy when it is evaluated.
+      // The tag methods read the entity store, so they are never constant.
+      const FnInfo* info = e.fn_info;
+      if (!info || !info->extension || vals.size() != static_cast<size_t>(info->arity)) return;
+      if (info->fn == Fn::GetTag || info->fn == Fn::HasTag) return;
+      auto r = call_function_args(*info, e.name, vals.data(), nullptr);
+      if (r) e.folded = std::make_shared<const Value>(std::move(r).value());
+      return;
+    }
+  }
+}
+
+Result<Value> evaluate(const Expr& e, const Request& req, const Entities& entities) {
+  Evaluator ev(req, entities);
+  Value t;
+  const Value* v = ev.eval(e, t);
+  if (!v) return ev.take_error();
+  return v == &t ? std::move(t) : *v;
+}
+
+Result<bool> satisfied(const PolicyInstance& inst, const Request& req, const Entities& entities) {
+  Evaluator ev(req, entities);
+  if (!ev.scope_matches(inst)) return false;
+  return condition_holds(ev, inst);
+}
+
+Response authorize(const PolicySet& policies, const Request& req, const Entities& entities) {
+  thread_local std::vector<uint32_t> cand;
+  policies.candidates(req, entities, cand);
+  Response resp;
+  std::vector<std::string> permits, forbids;
+  Evaluator ev(req, entities);
+  prefetch_policies(policies, cand);
+  for (uint32_t i : cand) {
+    const PolicyInstance& inst = policies.instances()[i];
+    if (!ev.scope_matches(inst)) continue;
+    auto r = condition_holds(ev, inst);
+    if (!r) {
+      resp.errors.push_back({inst.id, r.error().message});
+      continue;
+    }
+    if (!*r) continue;
+    (inst.policy->effect == Effect::Permit ? permits : forbids).push_back(inst.id);
+  }
+  if (!forbids.empty()) {
+    resp.allow = false;
+    resp.reason = std::move(forbids);
+  } else if (!permits.empty()) {
+    resp.allow = true;
+    resp.reason = std::move(permits);
+  }
+  return resp;
 }
 
 }  // namespace tollgate::cedar

@@ -6,6 +6,7 @@
 #include "cedar/cedar.h"
 #include "cedar/extensions.h"
 #include "cedar/json_internal.h"
+#include "cedar/json_lite.h"
 
 namespace tollgate::cedar {
 
@@ -132,23 +133,52 @@ namespace {
 // Diagnostics kept per input; past this only the count grows.
 constexpr size_t kMaxDiagnostics = 100;
 
+bool ident_start(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool ident_char(unsigned char c) { return ident_start(c) || (c >= '0' && c <= '9'); }
+
+bool reserved_word(std::string_view w) {
+  // Read for every entity reference of every request: a switch on the
+  // length spares the search.
+  switch (w.size()) {
+    case 2: return w == "if" || w == "in" || w == "is";
+    case 3: return w == "has";
+    case 4: return w == "true" || w == "then" || w == "else" || w == "like";
+    case 5: return w == "false";
+    case 7: return w == "__cedar";
+    default: return false;
+  }
+}
+
 bool valid_name(std::string_view n) {
-  // IDENT {'::' IDENT}, no reserved words.
-  static const std::set<std::string_view> reserved = {"true", "false", "if",   "then", "else",
-                                                      "in",   "is",    "like", "has",  "__cedar"};
+  // IDENT {'::' IDENT}, no reserved words. (ASCII classes: the process
+  // never leaves the "C" locale, where isalpha and isalnum mean these.)
   size_t i = 0;
   while (true) {
     size_t start = i;
-    if (i >= n.size() || !(std::isalpha(static_cast<unsigned char>(n[i])) || n[i] == '_')) return false;
-    while (i < n.size() && (std::isalnum(static_cast<unsigned char>(n[i])) || n[i] == '_')) ++i;
-    if (reserved.count(n.substr(start, i - start))) return false;
+    if (i >= n.size() || !ident_start(static_cast<unsigned char>(n[i]))) return false;
+    while (i < n.size() && ident_char(static_cast<unsigned char>(n[i]))) ++i;
+    if (reserved_word(n.substr(start, i - start))) return false;
     if (i == n.size()) return true;
     if (n.substr(i, 2) != "::") return false;
     i += 2;
   }
 }
 
-std::string json_kind(const json& j) {
+// The keys a request object may have (the corpus' own keys are allowed).
+bool request_key(std::string_view k) {
+  switch (k.size()) {
+    case 6: return k == "action" || k == "errors" || k == "reason";
+    case 7: return k == "context";
+    case 8: return k == "resource" || k == "decision";
+    case 9: return k == "principal";
+    case 11: return k == "description";
+    case 15: return k == "validateRequest";
+    default: return false;
+  }
+}
+
+template <class J>
+std::string json_kind(const J& j) {
   switch (j.type()) {
     case json::value_t::null: return "null";
     case json::value_t::boolean: return "a boolean";
@@ -162,7 +192,12 @@ std::string json_kind(const json& j) {
   }
 }
 
-Result<EntityUID> uid_fields(const json& j) {
+// The text of a string node, without a copy.
+std::string_view str_view(const json& j) { return j.get_ref<const std::string&>(); }
+std::string_view str_view(const detail::LiteJson& j) { return j.str(); }
+
+template <class J>
+Result<EntityUID> uid_fields(const J& j) {
   if (!j.is_object()) return Error("expected an entity reference {\"type\": …, \"id\": …}, found " + json_kind(j));
   // Other keys are ignored, as the reference does.
   auto t = j.find("type");
@@ -170,9 +205,9 @@ Result<EntityUID> uid_fields(const json& j) {
   if (t == j.end() || i == j.end()) return Error("an entity reference needs the keys `type` and `id`");
   if (!t->is_string()) return Error("entity `type` must be a string");
   if (!i->is_string()) return Error("entity `id` must be a string");
-  const auto& type = t->get_ref<const std::string&>();
-  if (!valid_name(type)) return Error("`" + type + "` is not a valid entity type name");
-  return EntityUID(type, i->get<std::string>());
+  std::string_view type = str_view(*t);
+  if (!valid_name(type)) return Error("`" + std::string(type) + "` is not a valid entity type name");
+  return EntityUID::of(type, str_view(*i));
 }
 
 std::string type_desc(const SchemaType& t) {
@@ -189,10 +224,11 @@ std::string type_desc(const SchemaType& t) {
 }
 
 // The implicit form of an extension value: the constructor's string.
-Result<Value> ext_from_json(std::string_view ctor, const json& arg) {
+template <class J>
+Result<Value> ext_from_json(std::string_view ctor, const J& arg) {
   const FnInfo* info = lookup_function(ctor);
   if (!info) return Error("unknown extension type `" + std::string(ctor) + "`");
-  Value args[2] = {Value(arg.get<std::string>()), Value()};
+  Value args[2] = {Value(arg.template get<std::string>()), Value()};
   return call_function(*info, ctor, args, nullptr);
 }
 
@@ -201,14 +237,16 @@ std::string_view ext_ctor(std::string_view ext_type) {
   return ext_type;
 }
 
-bool is_uid_shape(const json& j) {
+template <class J>
+bool is_uid_shape(const J& j) {
   if (!j.is_object()) return false;
   auto t = j.find("type");
   auto i = j.find("id");
   return t != j.end() && i != j.end() && t->is_string() && i->is_string();
 }
 
-bool is_extn_shape(const json& j) {
+template <class J>
+bool is_extn_shape(const J& j) {
   if (!j.is_object()) return false;
   auto fn = j.find("fn");
   if (fn == j.end() || !fn->is_string()) return false;
@@ -222,7 +260,8 @@ class ValueReader {
  public:
   explicit ValueReader(const Schema* schema) : schema_(schema) {}
 
-  Result<Value> read(const json& j, const SchemaType* expected, int depth = 0) {
+  template <class J>
+  Result<Value> read(const J& j, const SchemaType* expected, int depth = 0) {
     if (depth > kMaxJsonDepth) return Error("value nested too deeply");
     using SK = SchemaType::Kind;
     if (expected && expected->kind == SK::Extension && j.is_string()) {
@@ -231,20 +270,20 @@ class ValueReader {
     switch (j.type()) {
       case json::value_t::boolean:
         if (expected && expected->kind != SK::Bool) return mismatch(j, *expected);
-        return Value(j.get<bool>());
+        return Value(j.template get<bool>());
       case json::value_t::number_integer:
         if (expected && expected->kind != SK::Long) return mismatch(j, *expected);
-        return Value(j.get<int64_t>());
+        return Value(j.template get<int64_t>());
       case json::value_t::number_unsigned: {
         if (expected && expected->kind != SK::Long) return mismatch(j, *expected);
-        uint64_t u = j.get<uint64_t>();
+        uint64_t u = j.template get<uint64_t>();
         if (u > static_cast<uint64_t>(INT64_MAX)) return Error("integer " + std::to_string(u) + " is out of range");
         return Value(static_cast<int64_t>(u));
       }
       case json::value_t::number_float: return Error("floating-point numbers are not Cedar values; use decimal");
       case json::value_t::string:
         if (expected && expected->kind != SK::String) return mismatch(j, *expected);
-        return Value(j.get<std::string>());
+        return Value(j.template get<std::string>());
       case json::value_t::array: {
         if (expected && expected->kind != SK::Set) return mismatch(j, *expected);
         SetElems elems;
@@ -262,7 +301,8 @@ class ValueReader {
   }
 
   // Reads a record against a record type (or freely when `rt` is null).
-  Result<Value> record(const json& j, const RecordType* rt, int depth, std::string_view what) {
+  template <class J>
+  Result<Value> record(const J& j, const RecordType* rt, int depth, std::string_view what) {
     if (!j.is_object()) return Error(std::string(what) + " must be a JSON object, found " + json_kind(j));
     RecordFields fields;
     fields.reserve(j.size());
@@ -289,11 +329,13 @@ class ValueReader {
   }
 
  private:
-  Result<Value> mismatch(const json& j, const SchemaType& t) {
+  template <class J>
+  Result<Value> mismatch(const J& j, const SchemaType& t) {
     return Error("type mismatch: expected " + type_desc(t) + ", found " + json_kind(j));
   }
 
-  Result<Value> object(const json& j, const SchemaType* expected, int depth) {
+  template <class J>
+  Result<Value> object(const J& j, const SchemaType* expected, int depth) {
     using SK = SchemaType::Kind;
     // The escapes apply only when the object is exactly the escape with a
     // payload of the right shape; anything else is an ordinary record.
@@ -345,16 +387,17 @@ class ValueReader {
 
   // `{"fn": name, "arg": x}` or `{"fn": name, "args": [x, …]}`: any extension
   // function applied to its arguments, e.g. offset(datetime, duration).
-  Result<Value> extn(const json& e, int depth) {
+  template <class J>
+  Result<Value> extn(const J& e, int depth) {
     if (!e.is_object()) return Error("`__extn` must be an object with `fn` and `arg` or `args`");
     auto fn = e.find("fn");
     if (fn == e.end() || !fn->is_string()) return Error("`__extn` needs a string `fn`");
-    const std::string& name = fn->get_ref<const std::string&>();
+    const std::string name = fn->template get<std::string>();
     const FnInfo* info = lookup_function(name);
     if (!info || !info->extension) return Error("unknown extension function `" + name + "`");
     auto arg = e.find("arg");
     auto args = e.find("args");
-    std::vector<const json*> raw;
+    std::vector<const J*> raw;
     if (arg != e.end()) {  // `arg` wins over `args`; other keys are ignored
       raw.push_back(&*arg);
     } else if (args != e.end() && args->is_array()) {
@@ -680,20 +723,26 @@ Status validate_request(const Request& req, const Schema& schema) {
   return {};
 }
 
-Result<Request> detail::request_from_json(const json& j, const Schema* schema, bool validate) {
+namespace {
+
+template <class J>
+Result<EntityUID> uid_from(const J& j) {
+  if (j.is_object() && j.contains("__entity")) return uid_fields(j["__entity"]);
+  return uid_fields(j);
+}
+
+template <class J>
+Result<Request> request_from(const J& j, const Schema* schema, bool validate) {
   if (!j.is_object()) return Error("a request must be a JSON object");
   Request req;
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
-    if (k != "principal" && k != "action" && k != "resource" && k != "context" && k != "validateRequest" &&
-        k != "description" && k != "decision" && k != "reason" && k != "errors") {
-      return Error("unexpected key `" + k + "` in request");
-    }
+    if (!request_key(k)) return Error("unexpected key `" + k + "` in request");
   }
   for (const char* role : {"principal", "action", "resource"}) {
     auto it = j.find(role);
     if (it == j.end()) return Error(std::string("request is missing `") + role + "`");
-    auto uid = uid_from_json(*it);
+    auto uid = uid_from(*it);
     if (!uid) return Error(std::string(role) + ": " + uid.error().message);
     (role[0] == 'p' ? req.principal : role[0] == 'a' ? req.action : req.resource) = std::move(uid).value();
   }
@@ -705,7 +754,7 @@ Result<Request> detail::request_from_json(const json& j, const Schema* schema, b
     req.context = std::move(v).value();
   } else if (ad && validate) {
     ValueReader reader(schema);
-    auto v = reader.record(json::object(), &ad->context, 0, "context");
+    auto v = reader.record(J::object(), &ad->context, 0, "context");
     if (!v) return Error("context: " + v.error().message);
   }
   if (schema && validate) {
@@ -714,15 +763,37 @@ Result<Request> detail::request_from_json(const json& j, const Schema* schema, b
   return req;
 }
 
+// parse_request on a parsed document.
+template <class J>
+Result<Request> request_doc(const J& doc, const Schema* schema) {
+  bool validate = schema != nullptr;
+  if (doc.is_object()) {
+    if (auto v = doc.find("validateRequest"); v != doc.end()) {
+      if (!v->is_boolean()) return Error("`validateRequest` must be true or false");
+      validate = schema != nullptr && v->template get<bool>();
+    }
+  }
+  return request_from(doc, schema, validate);
+}
+
+}  // namespace
+
+Result<Request> detail::request_from_json(const json& j, const Schema* schema, bool validate) {
+  return request_from(j, schema, validate);
+}
+
 Result<Request> parse_request(std::string_view text, const Schema* schema) {
+  // Plain requests (nearly all of them) take the fast parser; anything it
+  // declines, and any request that turns out to be invalid, is read again
+  // by the hardened parser, which has the last word and words the error.
+  thread_local detail::LiteDoc lite;
+  if (detail::parse_lite(text, lite)) {
+    auto r = request_doc(lite.root(), schema);
+    if (r) return r;
+  }
   auto doc = detail::parse_json(text, "<request>");
   if (!doc) return Error(doc.error().diagnostics.empty() ? doc.error().message : doc.error().diagnostics[0].message);
-  bool validate = schema != nullptr;
-  if (auto v = doc->find("validateRequest"); doc->is_object() && v != doc->end()) {
-    if (!v->is_boolean()) return Error("`validateRequest` must be true or false");
-    validate = schema != nullptr && v->get<bool>();
-  }
-  return detail::request_from_json(*doc, schema, validate);
+  return request_doc(*doc, schema);
 }
 
 Result<std::vector<TemplateLink>> parse_links(std::string_view text, std::string_view file) {
@@ -787,7 +858,66 @@ Status apply_links(PolicySet& set, std::string_view text, std::string_view file)
   return {};
 }
 
+namespace {
+
+// Appends `s` as a JSON string exactly as nlohmann's dump() writes it
+// (ensure_ascii off): short escapes for the usual control characters,
+// \u00xx for the rest below 0x20, everything else as is. Returns false for
+// a string with non-ASCII bytes, whose UTF-8 must be checked (and any bad
+// sequence replaced) as nlohmann does.
+bool append_ascii_json(std::string& out, std::string_view s) {
+  static const char* hex = "0123456789abcdef";
+  out += '"';
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x80) return false;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += hex[c >> 4];
+          out += hex[c & 0xf];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+  return true;
+}
+
+// The answer written directly (it is built once per request, and building
+// it as a JSON document cost more than deciding); nullopt when a string is
+// not ASCII.
+std::optional<std::string> response_json_ascii(const Response& r) {
+  std::string out = r.allow ? "{\"decision\":\"allow\",\"reason\":[" : "{\"decision\":\"deny\",\"reason\":[";
+  for (size_t i = 0; i < r.reason.size(); ++i) {
+    if (i) out += ',';
+    if (!append_ascii_json(out, r.reason[i])) return std::nullopt;
+  }
+  out += "],\"errors\":[";
+  for (size_t i = 0; i < r.errors.size(); ++i) {
+    out += i ? ",{\"policy\":" : "{\"policy\":";
+    if (!append_ascii_json(out, r.errors[i].policy)) return std::nullopt;
+    out += ",\"message\":";
+    if (!append_ascii_json(out, r.errors[i].message)) return std::nullopt;
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+}  // namespace
+
 std::string response_json(const Response& r) {
+  if (auto fast = response_json_ascii(r)) return std::move(*fast);
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
   out["decision"] = r.allow ? "allow" : "deny";
   out["reason"] = r.reason;

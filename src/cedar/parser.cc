@@ -253,6 +253,7 @@ class Parser {
       expect(Tok::LBrace, "`{`");
       if (tok_.kind == Tok::RBrace) fail(open, std::string("empty `") + (c.when ? "when" : "unless") + "` clause");
       c.expr = expr(0);
+      fold_constants(*c.expr);
       expect(Tok::RBrace, "`}` to close the condition");
       p->conditions.push_back(std::move(c));
     }
@@ -887,7 +888,7 @@ Error utf8_error(std::string_view file) {
 
 }  // namespace
 
-Result<PolicySet> parse_policies(std::string_view text, std::string_view file) {
+Result<std::vector<std::shared_ptr<Policy>>> parse_policy_list(std::string_view text, std::string_view file) {
   if (!valid_utf8(text)) return utf8_error(file);
   std::vector<Diagnostic> diags;
   std::vector<std::shared_ptr<Policy>> parsed;
@@ -904,8 +905,14 @@ Result<PolicySet> parse_policies(std::string_view text, std::string_view file) {
     std::string summary = std::to_string(diags.size()) + " error(s) in policies";
     return Error(std::move(summary), std::move(diags));
   }
+  return parsed;
+}
+
+Result<PolicySet> parse_policies(std::string_view text, std::string_view file) {
+  auto parsed = parse_policy_list(text, file);
+  if (!parsed) return std::move(parsed).error();
   PolicySet set;
-  for (auto& p : parsed) {
+  for (auto& p : *parsed) {
     if (auto st = set.add(std::move(p)); !st.ok()) return st.error();
   }
   return set;

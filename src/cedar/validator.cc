@@ -38,6 +38,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "base/suggest.h"
 #include "cedar/extensions.h"
 
 namespace tollgate::cedar {
@@ -257,47 +258,6 @@ bool is_plain_ident(std::string_view s) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
   static const std::set<std::string_view> reserved = {"true", "false", "if", "then", "else", "in", "is", "like", "has"};
   return !reserved.count(s);
-}
-
-// Levenshtein distance over bytes, giving up (returning `limit + 1`) once
-// the distance must exceed `limit`.
-size_t edit_distance(std::string_view a, std::string_view b, size_t limit) {
-  if ((a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) > limit) return limit + 1;
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    size_t best = row[0];
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-      best = std::min(best, row[j]);
-    }
-    if (best > limit) return limit + 1;
-  }
-  return row[b.size()];
-}
-
-// The candidate nearest to `key`, if it is near enough to be a plausible typo.
-template <class Range, class Key>
-std::optional<std::string> nearest(std::string_view key, const Range& candidates, Key key_of) {
-  // Suggestions are a courtesy: skip them where the search would be costly.
-  if (key.empty() || key.size() > 256 || std::size(candidates) > 20000) return std::nullopt;
-  size_t limit = std::max<size_t>(2, key.size() / 3);
-  size_t best = limit + 1;
-  std::optional<std::string> out;
-  for (const auto& c : candidates) {
-    std::string_view k = key_of(c);
-    if (k == key) continue;
-    size_t d = edit_distance(key, k, std::min(limit, best));
-    if (d < best && d < std::max(key.size(), k.size())) {
-      best = d;
-      out = std::string(k);
-    }
-  }
-  return out;
 }
 
 std::string quote_str(std::string_view s) { return "\"" + escape_string(s) + "\""; }

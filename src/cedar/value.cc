@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <functional>
+#include <mutex>
+#include <unordered_map>
 
 #include "cedar/extensions.h"
 
@@ -9,9 +11,11 @@ namespace tollgate::cedar {
 
 namespace {
 
-size_t hash_uid(const std::string& type, const std::string& id) {
-  size_t h = std::hash<std::string>{}(type);
-  return h ^ (std::hash<std::string>{}(id) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+size_t hash_uid(std::string_view type, std::string_view id) {
+  // std::hash of a string and of its view agree, so this is the hash the
+  // uids always had.
+  size_t h = std::hash<std::string_view>{}(type);
+  return h ^ (std::hash<std::string_view>{}(id) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
 }
 
 const std::shared_ptr<const std::string>& empty_string() {
@@ -26,11 +30,85 @@ int cmp3(const T& a, const T& b) {
 
 }  // namespace
 
-EntityUID::EntityUID() : EntityUID(std::string(), std::string()) {}
+// The intern table behind EntityUID: shards of content-keyed hash sets of
+// live representations. A representation removes itself from its shard when
+// its last uid dies; a lookup that finds one already dying (use count zero,
+// removal pending) replaces the entry with a fresh representation, and the
+// dying one then leaves the new entry alone. The table is never destroyed,
+// so uids in static storage may outlive everything else.
+class UidInterner {
+ public:
+  using Rep = EntityUID::Rep;
 
-EntityUID::EntityUID(std::string type, std::string id) {
-  size_t h = hash_uid(type, id);
-  rep_ = std::make_shared<const Rep>(Rep{std::move(type), std::move(id), h});
+  // `S` is std::string (moved in when new) or std::string_view (copied).
+  template <class S>
+  static std::shared_ptr<const Rep> intern(S&& type, S&& id) {
+    size_t h = hash_uid(type, id);
+    Shard& sh = shard(h);
+    std::lock_guard<std::mutex> lock(sh.mu);
+    auto it = sh.map.find(Probe{type, id, h});
+    if (it != sh.map.end()) {
+      if (auto live = it->second.lock()) return live;
+      sh.map.erase(it);
+    }
+    auto* raw = new Rep{std::string(std::forward<S>(type)), std::string(std::forward<S>(id)), h};
+    std::shared_ptr<const Rep> rep(raw, &release);
+    sh.map.emplace(raw, rep);
+    return rep;
+  }
+
+  static const std::shared_ptr<const Rep>& empty() {
+    static const auto* e = new std::shared_ptr<const Rep>(intern(std::string_view(), std::string_view()));
+    return *e;
+  }
+
+ private:
+  struct Probe {
+    std::string_view type, id;
+    size_t hash;
+  };
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(const Rep* r) const { return r->hash; }
+    size_t operator()(const Probe& p) const { return p.hash; }
+  };
+  struct Eq {
+    using is_transparent = void;
+    static bool same(const Rep* r, const Probe& p) { return r->hash == p.hash && r->type == p.type && r->id == p.id; }
+    bool operator()(const Rep* a, const Rep* b) const { return a == b || same(a, Probe{b->type, b->id, b->hash}); }
+    bool operator()(const Rep* a, const Probe& p) const { return same(a, p); }
+    bool operator()(const Probe& p, const Rep* a) const { return same(a, p); }
+  };
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<const Rep*, std::weak_ptr<const Rep>, Hash, Eq> map;
+  };
+  static constexpr size_t kShards = 16;
+
+  static Shard& shard(size_t hash) {
+    static Shard* shards = new Shard[kShards];
+    return shards[(hash >> 7) % kShards];
+  }
+
+  static void release(const Rep* r) {
+    {
+      Shard& sh = shard(r->hash);
+      std::lock_guard<std::mutex> lock(sh.mu);
+      auto it = sh.map.find(r);
+      if (it != sh.map.end() && it->first == r) sh.map.erase(it);
+    }
+    delete r;
+  }
+};
+
+EntityUID::EntityUID() : rep_(UidInterner::empty()) {}
+
+EntityUID::EntityUID(std::string type, std::string id) : rep_(UidInterner::intern(std::move(type), std::move(id))) {}
+
+EntityUID EntityUID::of(std::string_view type, std::string_view id) {
+  EntityUID u;
+  u.rep_ = UidInterner::intern(std::move(type), std::move(id));
+  return u;
 }
 
 std::string EntityUID::str() const { return type() + "::\"" + escape_string(id()) + "\""; }
@@ -96,6 +174,18 @@ Value Value::record(RecordFields fields) {
 
 const Value* Value::field(std::string_view key) const {
   const auto& fs = as_record();
+  // Records are small (a context, an entity's attributes): a scan that
+  // rejects most keys on their length beats a binary search whose every
+  // step is a string comparison.
+  if (fs.size() <= 16) {
+    for (const auto& f : fs) {
+      if (f.first.size() == key.size() &&
+          std::char_traits<char>::compare(f.first.data(), key.data(), key.size()) == 0) {
+        return &f.second;
+      }
+    }
+    return nullptr;
+  }
   auto it = std::lower_bound(fs.begin(), fs.end(), key, [](const auto& f, std::string_view k) { return f.first < k; });
   if (it != fs.end() && it->first == key) return &it->second;
   return nullptr;

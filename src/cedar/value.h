@@ -54,26 +54,36 @@ struct IpAddr {
 };
 
 // An entity reference `Type::"id"`. The type is the fully qualified name
-// (`NS::Sub::Type`). Shares its strings; equality compares contents.
+// (`NS::Sub::Type`). Uids are interned: every EntityUID with the same type
+// and id shares one representation for as long as any of them lives, so
+// equality and hashing are a pointer comparison and a stored hash (the
+// evaluator compares uids constantly; comparing strings was a tenth of its
+// time). Constructing a uid takes a lock on one shard of the intern table;
+// copying, comparing and destroying uids is thread-safe like a shared_ptr.
 class EntityUID {
  public:
   EntityUID();
   EntityUID(std::string type, std::string id);
+  // The same from views: copies the strings only for a uid not yet live.
+  static EntityUID of(std::string_view type, std::string_view id);
 
   const std::string& type() const { return rep_->type; }
   const std::string& id() const { return rep_->id; }
+  // Derived from the contents only (stable across runs and processes).
   size_t hash() const { return rep_->hash; }
+  // The identity of the interned representation: equal uids, equal keys.
+  // Valid while this uid (or an equal one) is alive.
+  const void* key() const { return rep_.get(); }
 
   // `Type::"id"` with the id escaped as Cedar prints strings.
   std::string str() const;
 
-  friend bool operator==(const EntityUID& a, const EntityUID& b) {
-    return a.rep_ == b.rep_ ||
-           (a.rep_->hash == b.rep_->hash && a.rep_->type == b.rep_->type && a.rep_->id == b.rep_->id);
-  }
+  friend bool operator==(const EntityUID& a, const EntityUID& b) { return a.rep_ == b.rep_; }
+  // By type, then id (a content order, the same in every run).
   friend std::strong_ordering operator<=>(const EntityUID& a, const EntityUID& b);
 
  private:
+  friend class UidInterner;
   struct Rep {
     std::string type;
     std::string id;
