@@ -3000,15 +3000,16 @@ class Analyzer {
       if (v.find("://") != kNpos || parse_url(v)) add_target(x, false);
     };
     if (one_of(cmd, {"clone", "fetch", "pull", "push", "ls-remote", "archive"})) {
+      // `push -u` is --set-upstream (a flag); elsewhere `-u` is --upload-pack.
       Args a = parse_args(w, sub + 1,
-                          {"obujc",
+                          {cmd == "push" ? "oc" : "obujc",
                            "origin branch upload-pack template reference reference-if-able separate-git-dir depth "
                            "shallow-since shallow-exclude jobs filter config server-option receive-pack repo "
                            "push-option exec format prefix output remote recurse-submodules",
                            ""},
                           true);
       for (const auto& o : a.opts) {
-        if (one_of(o.name, {"-u", "--upload-pack", "--receive-pack", "--exec"})) {
+        if (one_of(o.name, {"--upload-pack", "--receive-pack", "--exec"}) || (o.name == "-u" && cmd != "push")) {
           opaque("git " + o.name + " runs " + clip(o.value));
         } else if (one_of(o.name, {"-c", "--config"}) && o.has_value) {
           std::string key = o.value.substr(0, o.value.find('='));

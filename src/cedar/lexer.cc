@@ -52,7 +52,7 @@ void Lexer::skip_space_and_comments() {
     char c = peek();
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
       advance();
-    } else if (c == '/' && peek(1) == '/') {
+    } else if (c == '/' && peek(1) == '/' && !comments_) {
       while (!at_end() && peek() != '\n') advance();
     } else {
       return;
@@ -70,6 +70,12 @@ Token Lexer::next() {
     return t;
   }
   char c = peek();
+  if (c == '/' && peek(1) == '/') {  // only reached with comments_ set
+    while (!at_end() && peek() != '\n') advance();
+    t.kind = Tok::Comment;
+    t.text = src_.substr(start, pos_ - start);
+    return t;
+  }
   auto single = [&](Tok k, size_t n = 1) {
     advance(n);
     t.kind = k;

@@ -1,6 +1,7 @@
-// Tokenizer for Cedar policy text. Internal to the cedar library. The lexer
-// works over a borrowed string_view that must outlive it; it never fails:
-// malformed input becomes an Error token carrying a message.
+// Tokenizer for Cedar policy text. Internal to the cedar library, and used by
+// the policy formatter (src/policy/format.cc), which asks for comments too.
+// The lexer works over a borrowed string_view that must outlive it; it never
+// fails: malformed input becomes an Error token carrying a message.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +44,7 @@ enum class Tok : uint8_t {
   Minus,
   Star,
   Assign,
+  Comment,  // `// …` up to the end of the line; only with KeepComments
 };
 
 struct Token {
@@ -52,9 +54,14 @@ struct Token {
   std::string error;  // Error tokens
 };
 
+// Whether comments come back as Comment tokens (for tools that rewrite the
+// text) or are skipped like whitespace (for parsing).
+enum class KeepComments : bool { No, Yes };
+
 class Lexer {
  public:
-  explicit Lexer(std::string_view src) : src_(src) {}
+  explicit Lexer(std::string_view src, KeepComments comments = KeepComments::No)
+      : src_(src), comments_(comments == KeepComments::Yes) {}
   Token next();
 
  private:
@@ -64,6 +71,7 @@ class Lexer {
   void advance(size_t n = 1);
 
   std::string_view src_;
+  bool comments_ = false;
   size_t pos_ = 0;
   uint32_t line_ = 1;
   uint32_t col_ = 1;

@@ -1,0 +1,62 @@
+// libFuzzer target: the daemon's request path for hook events. The first
+// byte picks a harness; the rest is the event JSON an agent's harness would
+// send. It goes through Service::handle (parsing, adapters, shell analysis,
+// the baseline pack's decision, the SQLite record in memory) and the answer
+// is rendered in that harness's protocol, as `tollgate hook` does. Any
+// crash, sanitizer report, hang, or a reply that is not one JSON object with
+// a verdict is a finding.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "action/hook_protocol.h"
+#include "policy/pack.h"
+#include "server/daemon.h"
+
+extern "C" const char* __ubsan_default_options() { return "halt_on_error=1:print_stacktrace=1"; }
+
+namespace {
+
+using namespace tollgate;
+
+server::Service& service() {
+  static server::Service* svc = [] {
+    auto pack = policy::load_pack_files(policy::baseline_pack_files(), "baseline");
+    if (!pack) std::abort();
+    auto st = store::Store::open_sqlite(":memory:");
+    if (!st) std::abort();
+    auto pdp = std::make_shared<const pdp::Pdp>(*pack, session::LabelTable::defaults("/home/dev"),
+                                                pdp::Protected{{"/home/dev/.local/state/tollgate"}, {"tollgate"}});
+    server::ServiceOptions o;
+    o.home = "/home/dev";
+    o.user = "dev";
+    o.host = "fuzz";
+    o.now = [] { return int64_t{1'780'000'000'000}; };
+    return new server::Service(std::move(*st), pdp, o);
+  }();
+  return *svc;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0 || size > (1u << 16)) return 0;
+  static const char* harnesses[] = {"claude-code", "codex", "cursor", "gemini"};
+  const char* harness = harnesses[data[0] % 4];
+  std::string payload(reinterpret_cast<const char*>(data) + 1, size - 1);
+  nlohmann::json header = {{"v", 1}, {"op", "hook"}, {"harness", harness}, {"bytes", payload.size()}};
+  std::string reply = service().handle(header.dump(), payload);
+  auto j = nlohmann::json::parse(reply, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.value("ok", false) || !j.contains("verdict")) {
+    std::fprintf(stderr, "bad reply: %s\n", reply.c_str());
+    std::abort();
+  }
+  auto h = action::parse_harness(harness);
+  (void)action::render_answer(*h, action::EventKind::PreTool, j.value("event", ""), action::Verdict::Deny,
+                              j.value("reason", ""));
+  (void)action::render_failure(*h, j.value("event", ""), "fuzz");
+  return 0;
+}

@@ -1,0 +1,122 @@
+// The canonical action model (docs/actions.md): every harness's hook event
+// becomes a HookEvent, and every tool call one or more Actions, so that one
+// policy serves Claude Code, Codex, Cursor and Gemini CLI alike.
+//
+//   parse_hook_event(harness, json)  → HookEvent   (which event, which tool)
+//   to_actions(event, env)           → [Action]    (what the call would do)
+//
+// Tool calls map to shell.exec, file.read / file.write / file.delete,
+// net.fetch, mcp.call, agent.spawn, or — for a tool with no adapter — the
+// generic tool.use, which the policies still decide (never silently
+// allowed). A shell command yields one shell.exec per simple command plus
+// the files it reads, writes and deletes and the hosts it contacts; the
+// command is allowed only when every part is.
+//
+// Inputs are untrusted (the agent writes the tool input): JSON is parsed
+// with a depth cap, sizes are capped, and anything malformed is an Error
+// the caller turns into a deny. Pure functions apart from symlink
+// resolution in paths; thread-safe; never throw.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace tollgate::action {
+
+enum class Harness : uint8_t { ClaudeCode, Codex, Cursor, Gemini, Mcp };
+std::string_view harness_name(Harness h);  // "claude-code", "codex", "cursor", "gemini", "mcp"
+std::optional<Harness> parse_harness(std::string_view name);
+
+enum class EventKind : uint8_t {
+  SessionStart,
+  SessionEnd,
+  Prompt,    // the user's prompt: recorded as intent
+  PreTool,   // before a tool runs: decided
+  PostTool,  // after it ran: the outcome
+  Stop,      // the agent's turn ended
+  Other,     // an event Tollgate records but does not act on
+};
+std::string_view event_kind_name(EventKind k);
+
+// One hook invocation, harness-neutral.
+struct HookEvent {
+  Harness harness = Harness::ClaudeCode;
+  EventKind kind = EventKind::Other;
+  std::string event_name;    // as the harness named it ("PreToolUse", "beforeShellExecution")
+  std::string session_id;    // Cursor: conversation_id
+  std::string cwd;           // the session's working directory
+  std::string tool_name;     // the harness's tool name (PreTool/PostTool)
+  std::string tool_input;    // the tool input as compact JSON ("{}" when absent)
+  std::string tool_use_id;   // links PreTool to PostTool; empty where the harness has none
+  std::string prompt;        // Prompt
+  bool tool_failed = false;  // PostTool: the tool reported an error
+  std::string tool_output;   // PostTool: a bounded excerpt of the result
+  std::string source;        // SessionStart: startup/resume/clear …
+};
+
+// Largest hook event accepted, and the JSON nesting cap.
+inline constexpr size_t kMaxEventBytes = 16u << 20;
+inline constexpr int kMaxEventDepth = 64;
+
+Result<HookEvent> parse_hook_event(Harness harness, std::string_view json);
+
+enum class Kind : uint8_t {
+  ShellExec,
+  FileRead,
+  FileWrite,
+  FileDelete,
+  NetFetch,
+  McpCall,
+  McpList,
+  CredRequest,
+  AgentSpawn,
+  ToolUse,
+};
+std::string_view action_name(Kind k);    // "shell.exec", …
+std::string_view resource_type(Kind k);  // "Command", "Path", …
+
+struct CommandInfo {
+  std::string program, name;
+  std::vector<std::string> args;
+  std::string line;        // program and arguments joined by spaces
+  std::string subcommand;  // first argument that is not an option
+  std::vector<std::string> flags;
+  std::vector<std::string> wrappers;
+};
+
+struct Action {
+  Kind kind = Kind::ToolUse;
+  std::string resource;  // the resource entity id: program name, absolute path, host, "server/tool" …
+  std::string tool;      // the harness's tool name
+  bool opaque = false;   // not understood with confidence
+  bool download_exec = false;
+  bool internal = false;               // a harness-internal tool with no effect outside the session (todo lists …)
+  std::string path;                    // file actions: absolute, normalised
+  std::string host, url;               // net.fetch
+  std::string mcp_server;              // mcp.*
+  std::optional<CommandInfo> command;  // shell.exec
+  std::string full_command;            // shell: the whole command line
+  std::string summary;                 // one line for messages: "rm -rf /", "read ~/.ssh/id_rsa"
+};
+
+// What an adapter needs to know about the session's machine.
+struct Environment {
+  std::string cwd;   // the session's working directory (absolute)
+  std::string home;  // the user's home directory
+  bool resolve_symlinks = true;
+};
+
+// The actions one tool call would perform. An Error means the tool input
+// is malformed (a Bash call without a command); deny it.
+Result<std::vector<Action>> to_actions(const HookEvent& event, const Environment& env);
+
+// The actions of one shell command line (used by to_actions and by tests).
+std::vector<Action> shell_actions(std::string_view command, std::string_view tool, const Environment& env);
+
+}  // namespace tollgate::action

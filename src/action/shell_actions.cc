@@ -1,0 +1,240 @@
+// A shell command line as canonical actions: one shell.exec per simple
+// command (src/analyze/shell.h finds them wherever they hide), file.read /
+// file.write / file.delete for the files the commands name, and net.fetch
+// for every host contacted. The argument conventions of the common file
+// tools are encoded here; an argument the analyser could not resolve makes
+// its action opaque rather than guessed.
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "action/action.h"
+#include "analyze/paths.h"
+#include "analyze/shell.h"
+#include "analyze/url.h"
+
+namespace tollgate::action {
+
+namespace {
+
+bool is_option(std::string_view a) { return a.size() > 1 && a[0] == '-'; }
+
+// Programs whose operands (arguments that are not options) are files they
+// read, write or delete. The first operand of grep/rg/sed/awk is a pattern
+// or script, not a file.
+enum class Role { Read, Write, Delete, ReadSkipFirst, CopyLike, MoveLike, None };
+
+Role role_of(std::string_view name, const std::vector<std::string>& args) {
+  static const std::set<std::string_view> readers = {
+      "cat",    "tac",  "head",    "tail",    "less",    "more",      "bat",       "batcat", "nl",  "base64",
+      "base32", "xxd",  "od",      "hexdump", "strings", "wc",        "sort",      "uniq",   "cut", "diff",
+      "cmp",    "file", "stat",    "md5sum",  "sha1sum", "sha256sum", "sha512sum", "source", ".",   "jq",
+      "yq",     "gpg",  "openssl", "view",    "zcat",    "gunzip",    "tar",       "unzip"};
+  static const std::set<std::string_view> pattern_first = {"grep", "egrep", "fgrep", "rg", "ag", "awk", "gawk"};
+  static const std::set<std::string_view> writers = {"touch", "mkdir", "truncate", "chmod",  "chown",
+                                                     "chgrp", "ln",    "install",  "mkfifo", "shred"};
+  static const std::set<std::string_view> deleters = {"rm", "rmdir", "unlink"};
+  if (readers.count(name)) {
+    // `tar -x`/`unzip` also write, but into the working directory; the archive is what is read.
+    return Role::Read;
+  }
+  if (pattern_first.count(name)) return Role::ReadSkipFirst;
+  if (name == "sed") {
+    bool in_place = std::any_of(args.begin(), args.end(), [](const std::string& a) {
+      return a == "-i" || a.rfind("-i", 0) == 0 || a.rfind("--in-place", 0) == 0;
+    });
+    return in_place ? Role::Write : Role::ReadSkipFirst;
+  }
+  if (writers.count(name)) return name == "shred" ? Role::Delete : Role::Write;
+  if (deleters.count(name)) return Role::Delete;
+  if (name == "cp" || name == "scp" || name == "rsync") return Role::CopyLike;
+  if (name == "mv") return Role::MoveLike;
+  return Role::None;
+}
+
+// `$HOME/x`, `${HOME}/x` and `$PWD/x` are known to Tollgate; expand them so
+// the common spellings of a path are not needlessly opaque.
+std::optional<std::string> expand_known(std::string_view word, const Environment& env) {
+  for (auto [var, value] :
+       {std::pair{std::string_view("$HOME"), env.home}, std::pair{std::string_view("${HOME}"), env.home},
+        std::pair{std::string_view("$PWD"), env.cwd}, std::pair{std::string_view("${PWD}"), env.cwd}}) {
+    if (word.substr(0, var.size()) == var && (word.size() == var.size() || word[var.size()] == '/')) {
+      std::string rest(word.substr(var.size()));
+      if (rest.find_first_of("$`*?[{") != std::string::npos) return std::nullopt;
+      return value + rest;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<Action> shell_actions(std::string_view command, std::string_view tool, const Environment& env) {
+  analyze::ShellAnalysis sa = analyze::analyze_shell(command);
+  std::vector<Action> out;
+  std::string full(command);
+  if (full.size() > 4096) full = full.substr(0, 4096) + "…";
+
+  auto file = [&](Kind kind, const std::string& word, bool dynamic) {
+    Action a;
+    a.kind = kind;
+    a.tool = std::string(tool);
+    std::string text = word;
+    if (dynamic) {
+      auto expanded = expand_known(word, env);
+      if (expanded)
+        text = *expanded;
+      else
+        a.opaque = true;
+    }
+    a.path = analyze::normalize_path(text, env.cwd, env.home, env.resolve_symlinks);
+    if (a.path.empty()) a.path = env.cwd.empty() ? "/" : env.cwd;
+    a.resource = a.path;
+    a.full_command = full;
+    a.summary = std::string(kind == Kind::FileRead     ? "read "
+                            : kind == Kind::FileDelete ? "delete "
+                                                       : "write ") +
+                (a.opaque ? word : a.path);
+    out.push_back(std::move(a));
+  };
+
+  for (const auto& c : sa.commands) {
+    Action a;
+    a.kind = Kind::ShellExec;
+    a.tool = std::string(tool);
+    a.opaque = c.opaque || c.name.empty();
+    // Arguments from xargs are unknown, which matters when they are files
+    // whose content the program reveals or changes; counting lines or
+    // hashing them does neither.
+    static const std::set<std::string_view> harmless_with_xargs = {
+        "wc", "ls", "stat", "file", "du", "md5sum", "sha1sum", "sha256sum", "sha512sum", "echo", "basename", "dirname"};
+    if (a.opaque && !c.name.empty() && harmless_with_xargs.count(c.name) &&
+        std::find(c.wrappers.begin(), c.wrappers.end(), "xargs") != c.wrappers.end())
+      a.opaque = false;
+    a.download_exec = sa.download_exec;
+    a.full_command = full;
+    CommandInfo ci;
+    ci.program = c.program;
+    ci.name = c.name.empty() ? "?" : c.name;
+    ci.args = c.args;
+    ci.wrappers = c.wrappers;
+    ci.line = c.program;
+    for (const auto& arg : c.args) ci.line += " " + arg;
+    for (const auto& arg : c.args) {
+      if (arg == "--") break;
+      if (is_option(arg)) {
+        if (arg.size() > 2 && arg[1] != '-') {
+          for (size_t i = 1; i < arg.size() && std::isalnum(static_cast<unsigned char>(arg[i])); ++i)
+            ci.flags.push_back(std::string("-") + arg[i]);
+        } else {
+          ci.flags.push_back(arg.substr(0, arg.find('=')));
+        }
+      } else if (ci.subcommand.empty()) {
+        ci.subcommand = arg;
+      }
+    }
+    // A shell or interpreter started with nothing to run reads its program
+    // from input Tollgate never sees (Codex's write_stdin has no hook).
+    static const std::set<std::string_view> interactive = {
+        "bash",    "sh",    "zsh",     "dash",      "ksh",     "fish", "csh",   "tcsh", "python",
+        "python3", "node",  "irb",     "ruby",      "perl",    "php",  "lua",   "R",    "ghci",
+        "psql",    "mysql", "sqlite3", "redis-cli", "mongosh", "ssh",  "telnet"};
+    if (interactive.count(ci.name)) {
+      bool has_operand = false;
+      for (const auto& arg : c.args) has_operand = has_operand || !is_option(arg) || arg == "-c" || arg == "-e";
+      if (!has_operand) a.opaque = true;
+    }
+    a.resource = ci.name;
+    a.summary = ci.line.size() > 200 ? ci.line.substr(0, 200) + "…" : ci.line;
+    a.command = std::move(ci);
+    out.push_back(std::move(a));
+
+    // The files the program's operands name.
+    Role role = role_of(c.name, c.args);
+    if (role == Role::None) continue;
+    std::vector<std::pair<std::string, bool>> operands;  // word, dynamic
+    bool options_done = false;
+    for (size_t i = 0; i < c.args.size(); ++i) {
+      const std::string& w = c.args[i];
+      if (!options_done && w == "--") {
+        options_done = true;
+        continue;
+      }
+      if (!options_done && is_option(w)) continue;
+      bool dynamic = std::find(c.dynamic_args.begin(), c.dynamic_args.end(), i) != c.dynamic_args.end();
+      operands.emplace_back(w, dynamic);
+    }
+    if (role == Role::ReadSkipFirst && !operands.empty()) operands.erase(operands.begin());
+    if (c.name == "chmod" || c.name == "chown" || c.name == "chgrp") {
+      if (!operands.empty()) operands.erase(operands.begin());  // the mode or owner
+    }
+    for (size_t i = 0; i < operands.size(); ++i) {
+      const auto& [w, dyn] = operands[i];
+      // scp/rsync remote operands (host:path) are network targets, found by the analyser.
+      if ((c.name == "scp" || c.name == "rsync") && w.find(':') != std::string::npos && w[0] != '/') continue;
+      bool last = i + 1 == operands.size();
+      switch (role) {
+        case Role::Read:
+        case Role::ReadSkipFirst: file(Kind::FileRead, w, dyn); break;
+        case Role::Write: file(Kind::FileWrite, w, dyn); break;
+        case Role::Delete: file(Kind::FileDelete, w, dyn); break;
+        case Role::CopyLike: file(last && operands.size() > 1 ? Kind::FileWrite : Kind::FileRead, w, dyn); break;
+        case Role::MoveLike: file(last && operands.size() > 1 ? Kind::FileWrite : Kind::FileDelete, w, dyn); break;
+        case Role::None: break;
+      }
+    }
+  }
+  for (const auto& r : sa.redirections) {
+    // /dev/null and friends are not files an agent reads or writes.
+    if (r.path == "/dev/null" || r.path == "/dev/stdout" || r.path == "/dev/stderr" || r.path == "/dev/stdin") continue;
+    file(r.write ? Kind::FileWrite : Kind::FileRead, r.path, r.dynamic);
+  }
+  for (const auto& h : sa.hosts) {
+    Action a;
+    a.kind = Kind::NetFetch;
+    a.tool = std::string(tool);
+    a.host = h;
+    a.resource = h;
+    for (const auto& u : sa.urls) {
+      if (auto p = analyze::parse_url(u); p && p->host == h) {
+        a.url = u;
+        break;
+      }
+    }
+    a.full_command = full;
+    a.download_exec = sa.download_exec;
+    a.summary = "contact " + h;
+    out.push_back(std::move(a));
+  }
+  if (sa.opaque || out.empty()) {
+    // Something was not understood: the policies see it as such.
+    bool marked = false;
+    for (auto& a : out) {
+      if (a.kind == Kind::ShellExec) {
+        a.opaque = true;
+        marked = true;
+      }
+    }
+    if (!marked) {
+      Action a;
+      a.kind = Kind::ShellExec;
+      a.tool = std::string(tool);
+      a.opaque = true;
+      a.download_exec = sa.download_exec;
+      a.full_command = full;
+      CommandInfo ci;
+      ci.name = ci.program = "?";
+      ci.line = full;
+      a.resource = "?";
+      a.command = std::move(ci);
+      a.summary = full.size() > 200 ? full.substr(0, 200) + "…" : full;
+      out.insert(out.begin(), std::move(a));
+    }
+  }
+  return out;
+}
+
+}  // namespace tollgate::action

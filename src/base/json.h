@@ -1,0 +1,59 @@
+// JSON from untrusted sources (hook events, the daemon protocol, config and
+// harness settings files): nlohmann::json behind a Result, with a nesting
+// cap checked before the parser runs, so hostile input gets a clear error
+// instead of deep recursion or an exception. Include only from .cc files.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace tollgate {
+
+// Deepest nesting of arrays and objects found in `text` (strings skipped);
+// stops counting once `cap` is exceeded.
+inline int json_depth(std::string_view text, int cap) {
+  int depth = 0, max_depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth && (max_depth = depth) > cap) return max_depth;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
+// Parses `text` as one JSON value. `what` names the input in errors:
+// "hook event: parse error at byte 17: unexpected end of input".
+inline Result<nlohmann::json> parse_json(std::string_view text, std::string_view what, int max_depth = 64) {
+  if (json_depth(text, max_depth) > max_depth)
+    return Error(std::string(what) + ": nested deeper than " + std::to_string(max_depth) + " levels");
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    std::string msg = e.what();
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: …" → keep what follows the tag
+    if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
+    return Error(std::string(what) + ": " + msg);
+  }
+}
+
+// Compact serialisation that never throws: invalid UTF-8 is replaced.
+inline std::string dump_json(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace tollgate

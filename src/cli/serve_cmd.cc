@@ -1,0 +1,92 @@
+// `tollgate serve [--data DIR] [--policies DIR] [--config FILE]`: the
+// decision daemon (server/daemon.h), in the foreground until SIGINT/SIGTERM.
+#include <limits.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <string>
+
+#include "base/json.h"
+#include "cli/commands.h"
+#include "cli/io.h"
+#include "server/daemon.h"
+#include "server/protocol.h"
+
+namespace tollgate::cli {
+
+std::string self_binary() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return "tollgate";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+void add_serve_command(CLI::App& app, int& exit_code) {
+  struct Args {
+    server::DaemonOptions opts;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("serve", "Run the decision daemon (hooks connect to its unix socket)");
+  cmd->add_option("--data", args->opts.data_dir,
+                  "Data directory (default: $TOLLGATE_DATA, $XDG_STATE_HOME/tollgate or ~/.local/state/tollgate)");
+  cmd->add_option("--policies", args->opts.policies_dir,
+                  "Policy pack directory (default: DATA/policies, seeded with the baseline)");
+  cmd->add_option("--config", args->opts.config_file, "Configuration file (default: DATA/config.json if present)");
+  cmd->add_option("--socket", args->opts.socket_path, "Unix socket path (default: DATA/tollgate.sock)");
+  cmd->add_option("--http", args->opts.http,
+                  "Also serve the HTTP API on HOST:PORT, loopback only (e.g. 127.0.0.1:8420; docs/hooks.md)");
+  cmd->add_option("--reload-interval-ms", args->opts.reload_poll_ms,
+                  "How often the policy directory is checked for changes")
+      ->check(CLI::Range(50, 3600000));
+  cmd->callback([args, &exit_code] {
+    args->opts.binary = self_binary();
+    auto d = server::Daemon::create(args->opts);
+    if (!d) {
+      std::cerr << "tollgate serve: ";
+      print_error(d.error());
+      exit_code = 1;
+      return;
+    }
+    exit_code = (*d)->run();
+  });
+
+  auto* status = app.add_subcommand("status", "Ask the daemon whether it runs and which policy pack it enforces");
+  auto socket = std::make_shared<std::string>();
+  status->add_option("--socket", *socket,
+                     "Unix socket path (default: $TOLLGATE_SOCKET or the default data directory's)");
+  status->callback([socket, &exit_code] {
+    std::string path = socket->empty() ? server::default_socket() : *socket;
+    auto r = server::call_daemon(path, R"({"v":1,"op":"status","bytes":0})", "", 2000);
+    if (!r) {
+      std::cerr << "tollgate status: " << r.error().message << "\n";
+      exit_code = 1;
+      return;
+    }
+    std::cout << *r << "\n";
+  });
+
+  auto* reload = app.add_subcommand("reload", "Make the daemon reload its policy pack now");
+  reload->add_option("--socket", *socket, "Unix socket path");
+  reload->callback([socket, &exit_code] {
+    std::string path = socket->empty() ? server::default_socket() : *socket;
+    auto r = server::call_daemon(path, R"({"v":1,"op":"reload","bytes":0})", "", 10000);
+    if (!r) {
+      std::cerr << "tollgate reload: " << r.error().message << "\n";
+      exit_code = 1;
+      return;
+    }
+    auto j = parse_json(*r, "reply", 8);
+    if (!j || !j->is_object() || !j->value("ok", false)) {
+      std::cerr << "tollgate reload: the pack was refused; the previous pack stays active\n";
+      if (j && j->is_object() && j->contains("diagnostics"))
+        for (const auto& d : (*j)["diagnostics"]) std::cerr << "  " << d.get<std::string>() << "\n";
+      else
+        std::cerr << *r << "\n";
+      exit_code = 1;
+      return;
+    }
+    std::cout << "policy pack " << j->value("pack", std::string()) << " active\n";
+  });
+}
+
+}  // namespace tollgate::cli

@@ -1,0 +1,358 @@
+#include "pdp/pdp.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "analyze/paths.h"
+#include "analyze/url.h"
+#include "cedar/authorizer.h"
+#include "cedar/entities.h"
+
+namespace tollgate::pdp {
+
+using action::Action;
+using action::Kind;
+using cedar::EntityUID;
+using cedar::Value;
+
+std::string_view effect_name(Effect e) {
+  switch (e) {
+    case Effect::Allow: return "allow";
+    case Effect::Deny: return "deny";
+    case Effect::Ask: return "ask";
+  }
+  return "deny";
+}
+
+namespace {
+
+constexpr std::string_view kNs = "Tollgate::";
+
+EntityUID uid(std::string_view type, std::string id) {
+  return EntityUID(std::string(kNs) + std::string(type), std::move(id));
+}
+
+Value str_set(const std::vector<std::string>& v) {
+  cedar::SetElems e;
+  e.reserve(v.size());
+  for (const auto& s : v) e.emplace_back(s);
+  return Value::set(std::move(e));
+}
+
+template <class C>
+Value str_set_of(const C& c) {
+  cedar::SetElems e;
+  for (const auto& s : c) e.emplace_back(s);
+  return Value::set(std::move(e));
+}
+
+bool has(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+bool is_temp(std::string_view path) {
+  for (std::string_view d : {"/tmp", "/var/tmp", "/dev/shm"})
+    if (session::path_within(path, d)) return true;
+  return false;
+}
+
+// Paths whose wholesale deletion or permission change wrecks a machine or
+// an account: "/", top-level directories, "/home", the home directory.
+bool is_broad(std::string_view path, std::string_view home) {
+  if (path == "/" || path == home) return true;
+  if (path.size() > 1 && path.find('/', 1) == std::string_view::npos) return true;  // "/usr", "/etc", "/home"
+  return false;
+}
+
+Value command_value(const Action& a) {
+  const action::CommandInfo empty;
+  const action::CommandInfo& c = a.command ? *a.command : empty;
+  return Value::record({{"program", Value(c.program)},
+                        {"name", Value(c.name)},
+                        {"args", str_set(c.args)},
+                        {"line", Value(c.line)},
+                        {"subcommand", Value(c.subcommand)},
+                        {"flags", str_set(c.flags)},
+                        {"wrappers", str_set(c.wrappers)},
+                        {"full", Value(a.full_command)}});
+}
+
+std::string_view target_kind(Kind k) {
+  switch (k) {
+    case Kind::ShellExec: return "command";
+    case Kind::FileRead:
+    case Kind::FileWrite:
+    case Kind::FileDelete: return "path";
+    case Kind::NetFetch: return "host";
+    case Kind::McpCall:
+    case Kind::McpList: return "mcp";
+    case Kind::CredRequest: return "credential";
+    case Kind::AgentSpawn: return "subagent";
+    case Kind::ToolUse: return "tool";
+  }
+  return "tool";
+}
+
+bool is_file(Kind k) { return k == Kind::FileRead || k == Kind::FileWrite || k == Kind::FileDelete; }
+
+std::string quote_summary(const Action& a) {
+  std::string s = a.summary.empty() ? std::string(action::action_name(a.kind)) + " " + a.resource : a.summary;
+  if (s.size() > 160) s = s.substr(0, 160) + "…";
+  return "`" + s + "`";
+}
+
+}  // namespace
+
+Pdp::Pdp(std::shared_ptr<const policy::Pack> pack, session::LabelTable labels, Protected prot)
+    : pack_(std::move(pack)), labels_(std::move(labels)), prot_(std::move(prot)) {}
+
+bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) const {
+  auto deny = [&](std::string name, std::string reason) {
+    out.effect = Effect::Deny;
+    out.policies = {"builtin:" + std::move(name)};
+    out.reason = std::move(reason);
+    return true;
+  };
+  if (req.task && req.task->ended)
+    return deny("task-ended", "the task `" + req.task->id + "` has ended; everything issued under it is revoked");
+  if (req.task && req.task->expires_ms && req.now_ms >= req.task->expires_ms)
+    return deny("task-expired", "the task `" + req.task->id + "` has expired; start a new task to continue");
+  if (a.kind == Kind::FileWrite || a.kind == Kind::FileDelete) {
+    for (const auto& p : prot_.paths) {
+      if (session::path_within(a.path, p))
+        return deny("self-protection", "Tollgate's own files (" + p + ") cannot be changed by an agent");
+    }
+    if (has(out.labels, "agent-config"))
+      return deny("hook-settings",
+                  "the harness settings that hold Tollgate's hooks (" + a.path +
+                      ") cannot be changed by an agent; a human can run `tollgate install`/`uninstall`");
+  }
+  if (a.kind == Kind::ShellExec && a.command) {
+    const auto& c = *a.command;
+    auto names_tollgate = [&] {
+      for (const auto& arg : c.args) {
+        for (const auto& n : prot_.names)
+          if (arg.find(n) != std::string::npos) return true;
+      }
+      return false;
+    };
+    if ((c.name == "kill" || c.name == "pkill" || c.name == "killall" || c.name == "skill") && names_tollgate())
+      return deny("self-protection", "stopping Tollgate's daemon from an agent is not allowed");
+    if (c.name == "kill" && !c.args.empty() && c.args.back() == "-1")
+      return deny("self-protection", "signalling every process (`kill -1`) would stop Tollgate's daemon");
+    if ((c.name == "systemctl" || c.name == "service") && names_tollgate())
+      return deny("self-protection", "managing Tollgate's service from an agent is not allowed");
+    for (const auto& n : prot_.names) {
+      if (c.name == n && (c.subcommand == "uninstall" || c.subcommand == "install"))
+        return deny("self-protection", "changing Tollgate's hook installation from an agent is not allowed");
+    }
+  }
+  return false;
+}
+
+session::Effects Pdp::effects(const Action& a, std::vector<std::string>* labels_out) const {
+  std::vector<std::string> labels;
+  if (is_file(a.kind)) labels = labels_.path_labels(a.path);
+  if (a.kind == Kind::NetFetch) labels = labels_.host_labels(a.host);
+  session::Effects e;
+  if (a.kind == Kind::FileRead) {
+    e.labels_read = labels;
+    e.secret_read = has(labels, "secret");
+  } else if (a.kind == Kind::NetFetch) {
+    // Content from anywhere but a package registry is untrusted input.
+    e.hosts = {a.host};
+    e.untrusted = !has(labels, "registry");
+  } else if (a.kind == Kind::McpCall) {
+    e.untrusted = true;  // MCP results are untrusted input
+  }
+  if (labels_out) *labels_out = std::move(labels);
+  return e;
+}
+
+ActionDecision Pdp::decide_one(const Action& a, const Request& req) const {
+  ActionDecision out;
+  out.action = a;
+  const session::Session& s = *req.session;
+  out.effects = effects(a, &out.labels);
+
+  if (builtin(a, req, out)) return out;
+
+  // Entities: the principal with its task and agent, the action with its
+  // groups, the resource with its ancestors.
+  cedar::Entities ents;
+  std::string agent_id = s.agent.empty() ? "unknown" : s.agent;
+  EntityUID principal = uid("Session", s.id);
+  {
+    cedar::Entity e;
+    e.uid = principal;
+    e.parents.push_back(uid("Agent", agent_id));
+    if (req.task) e.parents.push_back(uid("Task", req.task->id));
+    (void)ents.add(std::move(e));
+    cedar::Entity ag;
+    ag.uid = uid("Agent", agent_id);
+    ag.attrs = Value::record({{"harness", Value(req.harness)}, {"owner", Value(std::string())}});
+    (void)ents.add(std::move(ag));
+  }
+  EntityUID act = uid("Action", std::string(action::action_name(a.kind)));
+  if (pack_->schema) {
+    // The action and its groups, transitively.
+    std::vector<EntityUID> todo = {act};
+    while (!todo.empty()) {
+      EntityUID cur = todo.back();
+      todo.pop_back();
+      if (ents.find(cur)) continue;
+      cedar::Entity e;
+      e.uid = cur;
+      if (const auto* decl = pack_->schema->action(cur)) {
+        e.parents = decl->member_of;
+        for (const auto& p : decl->member_of) todo.push_back(p);
+      }
+      (void)ents.add(std::move(e));
+    }
+  }
+  EntityUID resource = uid(action::resource_type(a.kind), a.resource);
+  {
+    cedar::Entity e;
+    e.uid = resource;
+    if (is_file(a.kind)) {
+      for (auto& p : analyze::path_ancestors(a.path)) e.parents.push_back(uid("Path", std::move(p)));
+    } else if (a.kind == Kind::NetFetch) {
+      for (auto& h : analyze::host_ancestors(a.host)) e.parents.push_back(uid("Host", std::move(h)));
+    } else if (a.kind == Kind::McpCall || a.kind == Kind::McpList) {
+      e.parents.push_back(uid("McpServer", a.mcp_server));
+    }
+    e.parents.erase(std::remove(e.parents.begin(), e.parents.end(), resource), e.parents.end());
+    (void)ents.add(std::move(e));
+  }
+  (void)ents.finalize();
+
+  // Context.
+  bool in_workspace = is_file(a.kind) && session::path_within(a.path, s.cwd);
+  bool in_task_repo = false;
+  if (req.task && is_file(a.kind)) {
+    for (const auto& r : req.task->repos) in_task_repo = in_task_repo || session::path_within(a.path, r);
+  }
+  const session::Task no_task;
+  const session::Task& t = req.task ? *req.task : no_task;
+  bool in_window = !t.window_start_ms || (req.now_ms >= t.window_start_ms && req.now_ms < t.window_end_ms);
+  Value task = Value::record({{"bound", Value(req.task != nullptr)},
+                              {"id", Value(t.id)},
+                              {"ticket", Value(t.ticket)},
+                              {"repos", str_set(t.repos)},
+                              {"environment", Value(t.environment)},
+                              {"in_window", Value(in_window)},
+                              {"grants", str_set(t.grants)}});
+  Value sess = Value::record({{"id", Value(s.id)},
+                              {"cwd", Value(s.cwd)},
+                              {"labels_read", str_set_of(s.labels_read)},
+                              {"secrets_read", Value(s.secrets_read)},
+                              {"hosts_contacted", str_set_of(s.hosts_contacted)},
+                              {"untrusted_input", Value(s.untrusted_input)},
+                              {"denials", Value(s.denials)}});
+  Value target =
+      Value::record({{"kind", Value(std::string(target_kind(a.kind)))},
+                     {"tool", Value(a.tool)},
+                     {"opaque", Value(a.opaque)},
+                     {"download_exec", Value(a.download_exec)},
+                     {"internal", Value(a.internal)},
+                     {"labels", str_set(out.labels)},
+                     {"path", Value(a.path)},
+                     {"in_workspace", Value(in_workspace)},
+                     {"in_task_repo", Value(in_task_repo)},
+                     {"in_temp", Value(is_file(a.kind) && is_temp(a.path))},
+                     {"in_home", Value(is_file(a.kind) && !req.home.empty() && session::path_within(a.path, req.home))},
+                     {"broad", Value(is_file(a.kind) && is_broad(a.path, req.home))},
+                     {"host", Value(a.host)},
+                     {"url", Value(a.url)},
+                     {"command", command_value(a)}});
+  cedar::Request creq;
+  creq.principal = principal;
+  creq.action = act;
+  creq.resource = resource;
+  creq.context = Value::record({{"now", Value(cedar::Datetime{req.now_ms})},
+                                {"harness", Value(req.harness)},
+                                {"task", std::move(task)},
+                                {"session", std::move(sess)},
+                                {"target", std::move(target)},
+                                {"approved", Value(req.approved)}});
+
+  cedar::Response r = cedar::authorize(pack_->enforced, creq, ents);
+  for (auto& e : r.errors) out.errors.push_back({std::move(e.policy), std::move(e.message)});
+  out.policies = r.reason;
+  if (r.allow) {
+    out.effect = Effect::Allow;
+    const auto* m = r.reason.empty() ? nullptr : pack_->find(r.reason.front());
+    out.reason = m && !m->reason.empty() ? m->reason : "allowed by policy";
+  } else if (r.reason.empty()) {
+    out.effect = Effect::Deny;
+    out.reason = "no policy permits " + quote_summary(a) + " (default deny)";
+  } else {
+    bool all_ask = true;
+    std::string ask, reason;
+    for (const auto& id : r.reason) {
+      const auto* m = pack_->find(id);
+      if (!m || !m->ask) {
+        all_ask = false;
+        if (reason.empty() && m && !m->reason.empty()) reason = m->reason;
+      } else if (ask.empty()) {
+        ask = *m->ask;
+      }
+    }
+    if (all_ask && !req.approved) {
+      out.effect = Effect::Ask;
+      out.reason = ask;
+    } else if (all_ask) {
+      out.effect = Effect::Allow;  // a human approved exactly this request
+      out.reason = "approved: " + ask;
+    } else {
+      out.effect = Effect::Deny;
+      if (reason.empty()) {
+        // A deny without @reason: name the policy at least.
+        reason = "denied by policy `" + r.reason.front() + "`";
+      }
+      out.reason = reason;
+    }
+  }
+  if (!pack_->log_only.instances().empty()) {
+    cedar::Response shadow = cedar::authorize(pack_->log_only, creq, ents);
+    for (const auto& id : shadow.reason) {
+      const auto* m = pack_->find(id);
+      out.log_only.push_back(std::string(m && m->forbid ? (m->ask ? "would ask: " : "would deny: ") : "would allow: ") +
+                             id);
+    }
+    for (auto& e : shadow.errors) out.errors.push_back({std::move(e.policy), std::move(e.message)});
+  }
+  return out;
+}
+
+Decision Pdp::decide(const std::vector<Action>& actions, const Request& req) const {
+  Decision d;
+  d.pack = pack_->hash;
+  d.effect = Effect::Allow;
+  for (const auto& a : actions) d.actions.push_back(decide_one(a, req));
+  if (d.actions.empty()) {
+    d.effect = Effect::Deny;
+    d.reason = "the tool call names no action Tollgate can decide";
+    return d;
+  }
+  const ActionDecision* first_deny = nullptr;
+  const ActionDecision* first_ask = nullptr;
+  for (const auto& ad : d.actions) {
+    if (ad.effect == Effect::Deny && !first_deny) first_deny = &ad;
+    if (ad.effect == Effect::Ask && !first_ask) first_ask = &ad;
+  }
+  auto describe = [](const ActionDecision& ad) {
+    std::string who = ad.policies.empty() ? std::string() : " [" + ad.policies.front() + "]";
+    return quote_summary(ad.action) + ": " + ad.reason + who;
+  };
+  if (first_deny) {
+    d.effect = Effect::Deny;
+    d.reason = "Tollgate denied " + describe(*first_deny);
+  } else if (first_ask) {
+    d.effect = Effect::Ask;
+    d.reason = "Tollgate asks for approval of " + describe(*first_ask);
+  } else {
+    d.reason = "allowed";
+  }
+  return d;
+}
+
+}  // namespace tollgate::pdp

@@ -1,0 +1,196 @@
+#include "pdp/pdp.h"
+
+#include <gtest/gtest.h>
+
+#include "pdp/pack_test.h"
+
+namespace tollgate::pdp {
+namespace {
+
+// The baseline schema with a pack of the test's own policies.
+std::shared_ptr<const policy::Pack> pack_with(const std::string& policies) {
+  std::vector<policy::PackFile> files;
+  for (const auto& f : policy::baseline_pack_files())
+    if (f.path == "schema.cedarschema") files.push_back(f);
+  files.push_back({"test.cedar", policies});
+  auto p = policy::load_pack_files(files, "test");
+  EXPECT_TRUE(p.ok()) << (p.ok() ? ""
+                                 : p.error().message +
+                                       (p.error().diagnostics.empty() ? "" : ": " + p.error().diagnostics[0].str()));
+  return p.ok() ? *p : nullptr;
+}
+
+std::shared_ptr<const policy::Pack> baseline() {
+  auto p = policy::load_pack_files(policy::baseline_pack_files(), "baseline");
+  EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error().message);
+  return *p;
+}
+
+struct Fixture {
+  session::Session s;
+  Request req;
+  Fixture() {
+    s.id = "s1";
+    s.cwd = "/home/dev/project";
+    s.agent = "claude-code:dev@host";
+    req.session = &s;
+    req.harness = "claude-code";
+    req.home = "/home/dev";
+    req.now_ms = 1'780'000'000'000;
+  }
+};
+
+action::Action read(std::string path) {
+  action::Action a;
+  a.kind = action::Kind::FileRead;
+  a.path = a.resource = std::move(path);
+  a.tool = "Read";
+  return a;
+}
+
+action::Action fetch(std::string host) {
+  action::Action a;
+  a.kind = action::Kind::NetFetch;
+  a.host = a.resource = std::move(host);
+  a.tool = "WebFetch";
+  return a;
+}
+
+Pdp make(std::shared_ptr<const policy::Pack> p) {
+  return Pdp(std::move(p), session::LabelTable::defaults("/home/dev"),
+             Protected{{"/home/dev/.local/state/tollgate"}, {"tollgate"}});
+}
+
+TEST(Pdp, DefaultDenyWithoutAPermit) {
+  Fixture f;
+  auto pdp =
+      make(pack_with(R"(@id("only-reads") permit(principal, action == Tollgate::Action::"file.read", resource);)"));
+  auto d = pdp.decide({fetch("example.com")}, f.req);
+  EXPECT_EQ(d.effect, Effect::Deny);
+  EXPECT_NE(d.reason.find("default deny"), std::string::npos);
+  EXPECT_EQ(pdp.decide({read("/home/dev/project/a")}, f.req).effect, Effect::Allow);
+}
+
+TEST(Pdp, AskWhenEverySatisfiedForbidAsks) {
+  Fixture f;
+  auto pdp = make(pack_with(R"(
+    permit(principal, action, resource);
+    @id("ask-a") @ask("approve a") forbid(principal, action, resource) when { context.target.path like "*a*" };
+    @id("ask-b") @ask("approve b") forbid(principal, action, resource) when { context.target.path like "*b*" };
+    @id("deny-c") @reason("never c") forbid(principal, action, resource) when { context.target.path like "*c*" };
+  )"));
+  auto d = pdp.decide({read("/x/a")}, f.req);
+  EXPECT_EQ(d.effect, Effect::Ask);
+  EXPECT_NE(d.reason.find("approve a"), std::string::npos);
+  EXPECT_EQ(pdp.decide({read("/x/ab")}, f.req).effect, Effect::Ask);
+  d = pdp.decide({read("/x/ac")}, f.req);  // one forbid does not ask: deny
+  EXPECT_EQ(d.effect, Effect::Deny);
+  EXPECT_NE(d.reason.find("never c"), std::string::npos);
+  f.req.approved = true;  // a human approved exactly this request
+  EXPECT_EQ(pdp.decide({read("/x/a")}, f.req).effect, Effect::Allow);
+  EXPECT_EQ(pdp.decide({read("/x/ac")}, f.req).effect, Effect::Deny);
+}
+
+TEST(Pdp, LogOnlyPoliciesAreReportedNotEnforced) {
+  Fixture f;
+  auto pdp = make(pack_with(R"(
+    permit(principal, action, resource);
+    @id("shadow") @mode("log-only") @reason("trial rule") forbid(principal, action == Tollgate::Action::"net.fetch", resource);
+  )"));
+  auto d = pdp.decide({fetch("example.com")}, f.req);
+  EXPECT_EQ(d.effect, Effect::Allow);
+  ASSERT_EQ(d.actions.size(), 1u);
+  EXPECT_EQ(d.actions[0].log_only, std::vector<std::string>{"would deny: shadow"});
+}
+
+TEST(Pdp, ErroringPoliciesAreSkippedAndReported) {
+  Fixture f;
+  auto pdp = make(pack_with(R"(
+    permit(principal, action, resource);
+    @id("overflow") forbid(principal, action, resource) when { context.session.denials + 9223372036854775807 > 0 };
+  )"));
+  f.s.denials = 1;
+  auto d = pdp.decide({read("/home/dev/project/x")}, f.req);
+  EXPECT_EQ(d.effect, Effect::Allow);
+  ASSERT_EQ(d.actions[0].errors.size(), 1u);
+  EXPECT_EQ(d.actions[0].errors[0].policy, "overflow");
+}
+
+TEST(Pdp, EveryActionOfACallMustBeAllowed) {
+  Fixture f;
+  auto pdp = make(baseline());
+  auto d = pdp.decide({read("/home/dev/project/README.md"), read("/home/dev/project/.env")}, f.req);
+  EXPECT_EQ(d.effect, Effect::Deny);
+  EXPECT_EQ(d.actions[0].effect, Effect::Allow);
+  EXPECT_EQ(d.actions[1].effect, Effect::Deny);
+  EXPECT_EQ(d.actions[1].policies, std::vector<std::string>{"no-secret-reads"});
+  EXPECT_NE(d.reason.find(".env"), std::string::npos);
+  EXPECT_EQ(d.pack, pdp.pack().hash);
+}
+
+TEST(Pdp, DeniesEgressAfterSecretRead) {
+  Fixture f;
+  auto pdp = make(baseline());
+  EXPECT_EQ(pdp.decide({fetch("collector.example.com")}, f.req).effect, Effect::Allow);
+  auto e = pdp.effects(read("/home/dev/project/config/prod.pem"));
+  EXPECT_TRUE(e.secret_read);
+  session::apply(f.s, e);
+  auto d = pdp.decide({fetch("collector.example.com")}, f.req);
+  EXPECT_EQ(d.effect, Effect::Deny);
+  EXPECT_EQ(d.actions[0].policies, std::vector<std::string>{"no-egress-after-secret"});
+  EXPECT_EQ(pdp.decide({fetch("registry.npmjs.org")}, f.req).effect, Effect::Allow);
+}
+
+TEST(Pdp, BuiltInProtectionsCannotBeLiftedByPolicy) {
+  Fixture f;
+  auto pdp = make(pack_with("permit(principal, action, resource);"));
+  action::Action w;
+  w.kind = action::Kind::FileWrite;
+  w.path = w.resource = "/home/dev/.local/state/tollgate/policies/x.cedar";
+  auto d = pdp.decide({w}, f.req);
+  EXPECT_EQ(d.effect, Effect::Deny);
+  EXPECT_EQ(d.actions[0].policies, std::vector<std::string>{"builtin:self-protection"});
+  w.path = w.resource = "/home/dev/project/.claude/settings.local.json";
+  EXPECT_EQ(pdp.decide({w}, f.req).actions[0].policies, std::vector<std::string>{"builtin:hook-settings"});
+  auto kill = action::shell_actions("killall -9 tollgate", "Bash", {"/home/dev/project", "/home/dev", false});
+  EXPECT_EQ(pdp.decide(kill, f.req).effect, Effect::Deny);
+  session::Task t;
+  t.id = "T1";
+  t.expires_ms = f.req.now_ms - 1;
+  f.req.task = &t;
+  EXPECT_EQ(pdp.decide({read("/home/dev/project/a")}, f.req).actions[0].policies,
+            std::vector<std::string>{"builtin:task-expired"});
+}
+
+TEST(Pdp, ScopeSeesPathAndHostHierarchies) {
+  Fixture f;
+  auto pdp = make(pack_with(R"(
+    @id("repo-only") permit(principal, action == Tollgate::Action::"file.read", resource in Tollgate::Path::"/srv/repo");
+    @id("github") permit(principal, action in Tollgate::Action::"egress", resource in Tollgate::Host::"github.com");
+  )"));
+  EXPECT_EQ(pdp.decide({read("/srv/repo/a/b/c.txt")}, f.req).effect, Effect::Allow);
+  EXPECT_EQ(pdp.decide({read("/srv/repository/x")}, f.req).effect, Effect::Deny);
+  EXPECT_EQ(pdp.decide({fetch("api.github.com")}, f.req).effect, Effect::Allow);
+  EXPECT_EQ(pdp.decide({fetch("github.com.evil.io")}, f.req).effect, Effect::Deny);
+}
+
+TEST(PackTests, BaselineCasesRunThroughTheWholePipeline) {
+  auto p = baseline();
+  auto r = run_pack_tests(p, R"([
+    {"name": "ok", "tool": "Bash", "input": {"command": "git status"}, "expect": "allow"},
+    {"name": "bad", "tool": "Bash", "input": {"command": "git status"}, "expect": "deny"},
+    {"name": "policy", "tool": "Read", "input": {"file_path": ".env"}, "expect": "deny", "policies": ["no-secret-reads"]}
+  ])",
+                          "t.json");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 3u);
+  EXPECT_TRUE((*r)[0].passed);
+  EXPECT_FALSE((*r)[1].passed);
+  EXPECT_EQ((*r)[1].actual, "allow");
+  EXPECT_TRUE((*r)[2].passed);
+  EXPECT_FALSE(run_pack_tests(p, R"([{"name": "x", "expect": "maybe", "tool": "Bash"}])", "t.json").ok());
+  EXPECT_FALSE(run_pack_tests(p, "{", "t.json").ok());
+}
+
+}  // namespace
+}  // namespace tollgate::pdp

@@ -1,0 +1,528 @@
+// Daemon: the data directory, the lock, the socket, the epoll loop and pack
+// reloading around Service (server/daemon.h).
+#include "server/daemon.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "base/json.h"
+#include "base/random.h"
+#include "base/suggest.h"
+#include "policy/pack.h"
+#include "server/http.h"
+#include "server/protocol.h"
+
+namespace tollgate::server {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+Status load_config(const std::string& path, session::LabelTable& labels, pdp::Protected& prot) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(path + ": cannot read the configuration file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = parse_json(ss.str(), path, 16);
+  if (!j) return std::move(j).error();
+  if (!j->is_object()) return Error(path + ": the configuration must be a JSON object");
+  static const std::vector<std::string_view> known = {"labels", "protected_paths"};
+  for (const auto& [key, value] : j->items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      std::string msg = path + ": unknown key `" + key + "`";
+      if (auto s = nearest(key, known, [](std::string_view k) { return k; })) msg += "; did you mean `" + *s + "`?";
+      return Error(msg);
+    }
+  }
+  if (auto it = j->find("labels"); it != j->end()) {
+    if (!it->is_array()) return Error(path + ": `labels` must be an array of rules");
+    for (const auto& r : *it) {
+      if (!r.is_object() || !r.contains("pattern") || !r["pattern"].is_string() || !r.contains("labels") ||
+          !r["labels"].is_array())
+        return Error(path + ": each label rule needs a string `pattern` and an array `labels`");
+      session::LabelRule rule;
+      rule.pattern = r["pattern"].get<std::string>();
+      for (const auto& l : r["labels"]) {
+        if (!l.is_string()) return Error(path + ": labels must be strings");
+        rule.labels.push_back(l.get<std::string>());
+      }
+      rule.host = r.value("host", false);
+      rule.exclude = r.value("exclude", false);
+      labels.add(std::move(rule));
+    }
+  }
+  if (auto it = j->find("protected_paths"); it != j->end()) {
+    if (!it->is_array()) return Error(path + ": `protected_paths` must be an array of paths");
+    for (const auto& p : *it) {
+      if (!p.is_string() || p.get<std::string>().empty() || p.get<std::string>()[0] != '/')
+        return Error(path + ": protected paths must be absolute");
+      prot.paths.push_back(p.get<std::string>());
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+struct Conn {
+  int fd = -1;
+  std::string in, out;
+  size_t out_off = 0;
+  int64_t deadline_ms = 0;
+  bool header_done = false;
+  std::string header;
+  size_t need = 0;
+  bool http = false;  // a connection to the loopback HTTP API
+};
+
+// "127.0.0.1:PORT" or "[::1]:PORT" (loopback only: the API is for this machine).
+Result<sockaddr_storage> loopback_address(const std::string& spec, socklen_t& len) {
+  sockaddr_storage ss{};
+  auto colon = spec.rfind(':');
+  if (colon == std::string::npos) return Error("--http wants HOST:PORT, e.g. 127.0.0.1:8420");
+  std::string host = spec.substr(0, colon), port_s = spec.substr(colon + 1);
+  char* end = nullptr;
+  long port = std::strtol(port_s.c_str(), &end, 10);
+  if (port_s.empty() || *end || port < 0 || port > 65535) return Error("--http: bad port `" + port_s + "`");
+  if (host == "127.0.0.1" || host == "localhost") {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(static_cast<uint16_t>(port));
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = sizeof(sockaddr_in);
+  } else if (host == "[::1]" || host == "::1") {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(static_cast<uint16_t>(port));
+    a->sin6_addr = in6addr_loopback;
+    len = sizeof(sockaddr_in6);
+  } else {
+    return Error("--http listens on loopback only (127.0.0.1 or [::1]), not `" + host + "`");
+  }
+  return ss;
+}
+
+// A fresh random token for the HTTP API's state-changing routes, kept in a
+// 0600 file next to the socket.
+Result<std::string> make_token(const std::string& path) {
+  std::string token = random_hex(32);
+  if (token.empty()) return Error("the kernel gave no random bytes");
+  int out = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (out < 0 || ::write(out, token.data(), token.size()) != static_cast<ssize_t>(token.size())) {
+    if (out >= 0) ::close(out);
+    return Error("cannot write `" + path + "`");
+  }
+  ::close(out);
+  return token;
+}
+
+std::string home_dir() {
+  if (const char* h = std::getenv("HOME"); h && *h) return h;
+  if (passwd* pw = getpwuid(getuid())) return pw->pw_dir;
+  return "/";
+}
+
+std::string user_name() {
+  if (passwd* pw = getpwuid(getuid())) return pw->pw_name;
+  return "uid" + std::to_string(getuid());
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
+  return buf;
+}
+
+void set_nonblock(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+}  // namespace
+
+struct Daemon::Impl {
+  int lock_fd = -1;
+  int listen_fd = -1;
+  int http_fd = -1;
+  int http_port = 0;
+  std::string http_token;
+  int epoll_fd = -1;
+  int stop_fd = -1;
+  int signal_fd = -1;
+  sigset_t old_mask{};
+  bool mask_set = false;
+  std::unordered_map<int, Conn> conns;
+  std::string pack_hash;     // of the active pack's files
+  std::string refused_hash;  // of the last refused files (not reported twice)
+  session::LabelTable labels;
+  pdp::Protected prot;
+
+  ~Impl() {
+    for (auto& [fd, c] : conns) ::close(fd);
+    for (int fd : {listen_fd, http_fd, epoll_fd, stop_fd, signal_fd})
+      if (fd >= 0) ::close(fd);
+    if (mask_set) pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+    if (lock_fd >= 0) ::close(lock_fd);  // releases the lock
+  }
+};
+
+Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
+  if (opts.data_dir.empty()) opts.data_dir = default_data_dir();
+  if (!opts.now) opts.now = system_now_ms;
+  std::error_code ec;
+  fs::create_directories(opts.data_dir, ec);
+  if (ec) return Error("cannot create the data directory `" + opts.data_dir + "`: " + ec.message());
+  opts.data_dir = fs::canonical(opts.data_dir, ec).string();
+  ::chmod(opts.data_dir.c_str(), 0700);
+  if (opts.policies_dir.empty()) opts.policies_dir = opts.data_dir + "/policies";
+  if (opts.socket_path.empty()) opts.socket_path = opts.data_dir + "/tollgate.sock";
+  if (opts.config_file.empty() && fs::exists(opts.data_dir + "/config.json"))
+    opts.config_file = opts.data_dir + "/config.json";
+
+  std::unique_ptr<Daemon> d(new Daemon(opts));
+  d->impl_ = std::make_unique<Impl>();
+  Impl& im = *d->impl_;
+
+  // One daemon per data directory.
+  std::string lock_path = opts.data_dir + "/tollgate.lock";
+  im.lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (im.lock_fd < 0) return Error("cannot open `" + lock_path + "`: " + std::strerror(errno));
+  if (::flock(im.lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    char buf[32] = {};
+    ssize_t n = ::pread(im.lock_fd, buf, sizeof(buf) - 1, 0);
+    std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "?";
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    return Error("another `tollgate serve` (pid " + pid + ") is already using the data directory `" + opts.data_dir +
+                 "`; stop it first, or give this one its own --data DIR");
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(im.lock_fd, 0) != 0 || ::pwrite(im.lock_fd, pid.data(), pid.size(), 0) < 0)
+    return Error("cannot write `" + lock_path + "`");
+
+  auto store = store::Store::open_sqlite(opts.data_dir + "/tollgate.db");
+  if (!store) return std::move(store).error();
+
+  // Policies: seeded with the baseline on first start.
+  if (!fs::exists(opts.policies_dir)) {
+    if (auto st = policy::write_baseline_pack(opts.policies_dir); !st) return st.error();
+  }
+  auto pack = policy::load_pack(opts.policies_dir);
+  if (!pack) return std::move(pack).error();
+  im.pack_hash = (*pack)->hash;
+
+  std::string home = home_dir();
+  im.labels = session::LabelTable::defaults(home);
+  // Tollgate's own files carry their own label, so policies and records can name them.
+  for (const auto& p : {opts.data_dir, opts.policies_dir}) im.labels.add({p + "/**", {"tollgate"}, false, false});
+  im.prot.paths = {opts.data_dir, opts.policies_dir};
+  if (!opts.config_file.empty()) {
+    im.prot.paths.push_back(opts.config_file);
+    if (auto st = load_config(opts.config_file, im.labels, im.prot); !st) return st.error();
+  }
+  if (!opts.binary.empty()) im.prot.paths.push_back(opts.binary);
+  im.prot.names = {"tollgate"};
+  auto pdp = std::make_shared<const pdp::Pdp>(*pack, im.labels, im.prot);
+
+  ServiceOptions so;
+  so.home = home;
+  so.user = user_name();
+  so.host = host_name();
+  so.now = opts.now;
+  d->service_ = std::make_unique<Service>(std::move(*store), pdp, so);
+  d->service_->set_reloader([raw = d.get()] { return raw->reload(); });
+
+  // The socket: only this user may connect.
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (opts.socket_path.size() >= sizeof(addr.sun_path))
+    return Error("the socket path `" + opts.socket_path + "` is too long for a unix socket; use a shorter --data DIR");
+  std::memcpy(addr.sun_path, opts.socket_path.c_str(), opts.socket_path.size() + 1);
+  ::unlink(opts.socket_path.c_str());  // stale: we hold the lock, so no daemon is behind it
+  im.listen_fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  mode_t old = ::umask(0077);
+  int rc = ::bind(im.listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  ::umask(old);
+  if (rc != 0) return Error("cannot listen on `" + opts.socket_path + "`: " + std::strerror(errno));
+  if (::listen(im.listen_fd, 1024) != 0)
+    return Error("cannot listen on `" + opts.socket_path + "`: " + std::strerror(errno));
+
+  if (!opts.http.empty()) {
+    socklen_t len = 0;
+    auto addr_or = loopback_address(opts.http, len);
+    if (!addr_or) return std::move(addr_or).error();
+    im.http_fd = ::socket(addr_or->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int one = 1;
+    ::setsockopt(im.http_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (::bind(im.http_fd, reinterpret_cast<sockaddr*>(&*addr_or), len) != 0 || ::listen(im.http_fd, 1024) != 0)
+      return Error("cannot listen on " + opts.http + ": " + std::strerror(errno));
+    sockaddr_storage bound{};
+    socklen_t blen = sizeof(bound);
+    ::getsockname(im.http_fd, reinterpret_cast<sockaddr*>(&bound), &blen);
+    im.http_port = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                                    : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+    auto token = make_token(opts.data_dir + "/http.token");
+    if (!token) return std::move(token).error();
+    im.http_token = std::move(*token);
+  }
+
+  im.epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  im.stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &mask, &im.old_mask);
+  im.mask_set = true;
+  im.signal_fd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  for (int fd : {im.listen_fd, im.stop_fd, im.signal_fd, im.http_fd}) {
+    if (fd < 0) continue;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    ::epoll_ctl(im.epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+  }
+  d->service_->set_pdp(pdp);  // records the pack in use
+  return d;
+}
+
+Daemon::Daemon(DaemonOptions opts) : opts_(std::move(opts)) {}
+
+int Daemon::http_port() const { return impl_ ? impl_->http_port : 0; }
+
+Daemon::~Daemon() {
+  if (impl_ && impl_->listen_fd >= 0) ::unlink(opts_.socket_path.c_str());
+}
+
+void Daemon::stop() {
+  uint64_t one = 1;
+  if (impl_ && impl_->stop_fd >= 0) (void)!::write(impl_->stop_fd, &one, sizeof(one));
+}
+
+Status Daemon::reload() {
+  Impl& im = *impl_;
+  auto files = policy::read_pack_files(opts_.policies_dir);
+  if (!files) return files.error();
+  std::string hash = policy::pack_hash(*files);
+  if (hash == im.pack_hash) return Status::Ok();
+  if (hash == im.refused_hash) return Error("the policy pack is unchanged since it was refused");
+  auto pack = policy::load_pack_files(std::move(*files), opts_.policies_dir);
+  if (!pack) {
+    im.refused_hash = hash;
+    std::cerr << "tollgate serve: " << pack.error().message << "; the previous pack (" << im.pack_hash.substr(7, 12)
+              << ") stays active\n";
+    for (const auto& dg : pack.error().diagnostics) std::cerr << "  " << dg.str() << "\n";
+    return pack.error();
+  }
+  im.pack_hash = hash;
+  im.refused_hash.clear();
+  service_->set_pdp(std::make_shared<const pdp::Pdp>(*pack, im.labels, im.prot));
+  std::cerr << "tollgate serve: loaded policy pack " << (*pack)->short_hash() << " from " << opts_.policies_dir << "\n";
+  return Status::Ok();
+}
+
+int Daemon::run() {
+  Impl& im = *impl_;
+  if (im.http_fd >= 0)
+    std::cerr << "tollgate serve: HTTP API on " << opts_.http.substr(0, opts_.http.rfind(':')) << ":" << im.http_port
+              << " (token in " << opts_.data_dir << "/http.token)\n";
+  std::cerr << "tollgate serve: listening on " << opts_.socket_path << " (policy pack "
+            << service_->pdp()->pack().short_hash() << ", data " << opts_.data_dir << ")\n";
+  int64_t next_poll = opts_.now() + opts_.reload_poll_ms;
+  epoll_event events[64];
+  auto close_conn = [&](int fd) {
+    ::epoll_ctl(im.epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+    ::close(fd);
+    im.conns.erase(fd);
+  };
+  auto try_write = [&](Conn& c) {
+    while (c.out_off < c.out.size()) {
+      ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
+      if (n > 0) {
+        c.out_off += static_cast<size_t>(n);
+      } else if (n < 0 && errno == EAGAIN) {
+        epoll_event ev{};
+        ev.events = EPOLLOUT;
+        ev.data.fd = c.fd;
+        ::epoll_ctl(im.epoll_fd, EPOLL_CTL_MOD, c.fd, &ev);
+        return;
+      } else {
+        break;
+      }
+    }
+    close_conn(c.fd);
+  };
+  auto respond = [&](Conn& c, std::string reply) {
+    c.out = std::move(reply);
+    c.out += '\n';
+    c.in.clear();
+    c.in.shrink_to_fit();
+    try_write(c);
+  };
+  auto respond_http = [&](Conn& c, int status, const std::string& body) {
+    c.out = http_response(status, body);
+    c.in.clear();
+    try_write(c);
+  };
+  // The loopback HTTP API: health and status for anyone on this machine;
+  // hook decisions and reloads for holders of DATA/http.token.
+  auto route_http = [&](Conn& c, const HttpRequest& r) {
+    auto err = [](std::string_view m) { return dump_json(json{{"ok", false}, {"error", m}}); };
+    bool authorized = false;
+    if (auto it = r.headers.find("authorization"); it != r.headers.end())
+      authorized = it->second == "Bearer " + im.http_token;
+    if (r.target == "/healthz") {
+      if (r.method != "GET") return respond_http(c, 405, err("use GET"));
+      return respond_http(c, 200, R"({"ok":true})");
+    }
+    if (r.target == "/v1/status") {
+      if (r.method != "GET") return respond_http(c, 405, err("use GET"));
+      return respond_http(c, 200, service_->handle(R"({"op":"status"})", ""));
+    }
+    if (r.target.rfind("/v1/hook/", 0) == 0 || r.target == "/v1/reload") {
+      if (r.method != "POST") return respond_http(c, 405, err("use POST"));
+      if (!authorized) return respond_http(c, 401, err("send `Authorization: Bearer <DATA/http.token>`"));
+      if (r.target == "/v1/reload") return respond_http(c, 200, service_->handle(R"({"op":"reload"})", ""));
+      std::string harness = r.target.substr(9);
+      json h = {{"v", 1}, {"op", "hook"}, {"harness", harness}, {"bytes", r.body.size()}};
+      return respond_http(c, 200, service_->handle(dump_json(h), r.body));
+    }
+    return respond_http(c, 404, err("no such route; try /healthz, /v1/status, /v1/hook/<harness>, /v1/reload"));
+  };
+  // Reads what is available; answers once a whole request is in.
+  auto on_readable = [&](Conn& c) {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::recv(c.fd, buf, sizeof(buf), 0);
+      if (n > 0 && c.http) {
+        c.in.append(buf, static_cast<size_t>(n));
+        HttpRequest req;
+        int status = 0;
+        std::string why;
+        switch (parse_http_request(c.in, req, status, why)) {
+          case HttpParse::Incomplete: continue;
+          case HttpParse::Bad: return respond_http(c, status, dump_json(json{{"ok", false}, {"error", why}}));
+          case HttpParse::Complete: return route_http(c, req);
+        }
+      } else if (n > 0) {
+        c.in.append(buf, static_cast<size_t>(n));
+        if (!c.header_done) {
+          auto nl = c.in.find('\n');
+          if (nl == std::string::npos) {
+            if (c.in.size() > kMaxHeaderBytes)
+              return respond(c, dump_json(json{{"ok", false}, {"error", "request header too long"}}));
+            continue;
+          }
+          c.header = c.in.substr(0, nl);
+          c.in.erase(0, nl + 1);
+          c.header_done = true;
+          auto h = parse_json(c.header, "request header", 4);
+          int64_t bytes = h && h->is_object() ? h->value("bytes", int64_t{0}) : 0;
+          if (!h || !h->is_object()) return respond(c, service_->handle(c.header, ""));
+          if (bytes < 0 || static_cast<size_t>(bytes) > kMaxPayloadBytes) {
+            return respond(c, dump_json(json{{"ok", true},
+                                             {"verdict", "deny"},
+                                             {"kind", "other"},
+                                             {"event", ""},
+                                             {"reason", "the hook event is larger than 16 MiB; Tollgate denies it"}}));
+          }
+          c.need = static_cast<size_t>(bytes);
+        }
+        if (c.header_done && c.in.size() >= c.need) {
+          c.in.resize(c.need);
+          return respond(c, service_->handle(c.header, c.in));
+        }
+      } else if (n == 0) {
+        // The client hung up early: whatever arrived is handled (it is
+        // malformed), so the record shows it, but nobody reads the answer.
+        if (c.header_done) (void)service_->handle(c.header, c.in);
+        return close_conn(c.fd);
+      } else if (errno == EAGAIN || errno == EINTR) {
+        return;
+      } else {
+        return close_conn(c.fd);
+      }
+    }
+  };
+
+  bool running = true;
+  while (running) {
+    int64_t now = opts_.now();
+    int64_t wait = std::max<int64_t>(0, next_poll - now);
+    for (auto& [fd, c] : im.conns) wait = std::min(wait, std::max<int64_t>(0, c.deadline_ms - now));
+    int n = ::epoll_wait(im.epoll_fd, events, 64, static_cast<int>(std::min<int64_t>(wait, 1000)));
+    if (n < 0 && errno != EINTR) {
+      std::cerr << "tollgate serve: epoll_wait: " << std::strerror(errno) << "\n";
+      return 1;
+    }
+    for (int i = 0; i < n; ++i) {
+      int fd = events[i].data.fd;
+      if (fd == im.stop_fd) {
+        running = false;
+      } else if (fd == im.signal_fd) {
+        signalfd_siginfo si{};
+        while (::read(im.signal_fd, &si, sizeof(si)) == sizeof(si)) {
+          if (si.ssi_signo == SIGHUP) {
+            (void)reload();
+          } else {
+            running = false;
+          }
+        }
+      } else if (fd == im.listen_fd || fd == im.http_fd) {
+        for (;;) {
+          int cfd = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+          if (cfd < 0) break;
+          Conn c;
+          c.fd = cfd;
+          c.http = fd == im.http_fd;
+          c.deadline_ms = opts_.now() + opts_.read_timeout_ms;
+          epoll_event ev{};
+          ev.events = EPOLLIN | EPOLLRDHUP;
+          ev.data.fd = cfd;
+          ::epoll_ctl(im.epoll_fd, EPOLL_CTL_ADD, cfd, &ev);
+          im.conns.emplace(cfd, std::move(c));
+        }
+      } else {
+        auto it = im.conns.find(fd);
+        if (it == im.conns.end()) continue;
+        if (!it->second.out.empty()) {
+          try_write(it->second);
+        } else {
+          on_readable(it->second);
+        }
+      }
+    }
+    now = opts_.now();
+    // Clients that sent nothing (or too little) in time are dropped.
+    std::vector<int> expired;
+    for (auto& [fd, c] : im.conns)
+      if (c.deadline_ms <= now) expired.push_back(fd);
+    for (int fd : expired) close_conn(fd);
+    if (now >= next_poll) {
+      (void)reload();
+      next_poll = now + opts_.reload_poll_ms;
+    }
+  }
+  std::cerr << "tollgate serve: shutting down\n";
+  for (auto it = im.conns.begin(); it != im.conns.end();) {
+    ::close(it->first);
+    it = im.conns.erase(it);
+  }
+  return 0;
+}
+
+}  // namespace tollgate::server

@@ -1,0 +1,123 @@
+// `tollgate serve`: the decision daemon. It owns all state — the policy
+// pack, the sessions, the store — and answers enforcement points over a
+// unix socket (server/protocol.h).
+//
+// Service is the logic without the sockets: one hook event in, one verdict
+// out, with the session updated and every prompt, decision and outcome
+// recorded in the store before the verdict is returned. Daemon wraps it in
+// an epoll loop on one thread: it holds the data directory's lock (a second
+// daemon on the same directory refuses to start), seeds DIR/policies with
+// the baseline pack on first start, reloads the pack when its files change
+// (a pack that does not load is refused with diagnostics and the previous
+// one stays active), and shuts down cleanly on SIGINT/SIGTERM or stop().
+//
+// Failure behaviour: a request that cannot be understood gets a deny (for
+// events that can be denied) with the reason; a store failure denies the
+// decision it could not record. The daemon never exits on bad input.
+//
+// Thread-safety: Service::handle is serialised internally; Daemon::run runs
+// on the calling thread and stop() may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "base/result.h"
+#include "pdp/pdp.h"
+#include "session/session.h"
+#include "store/store.h"
+
+namespace tollgate::server {
+
+using Clock = std::function<int64_t()>;  // milliseconds since the Unix epoch
+int64_t system_now_ms();
+
+struct ServiceOptions {
+  std::string home;        // the user's home directory (for `~` and labels)
+  std::string user, host;  // for agent ids until agents are registered
+  Clock now = system_now_ms;
+};
+
+class Service {
+ public:
+  Service(std::unique_ptr<store::Store> store, std::shared_ptr<const pdp::Pdp> pdp, ServiceOptions opts);
+
+  // One request (header JSON + payload) → the reply line (JSON, no newline).
+  std::string handle(std::string_view header, std::string_view payload);
+
+  // Swaps in a new decision point (after a pack reload) and records it.
+  void set_pdp(std::shared_ptr<const pdp::Pdp> pdp);
+  std::shared_ptr<const pdp::Pdp> pdp() const;
+  store::Store& store() { return *store_; }
+  // What the "reload" op runs (the daemon's pack reload).
+  void set_reloader(std::function<Status()> f) { reloader_ = std::move(f); }
+
+ private:
+  std::string handle_hook(std::string_view harness, std::string_view project_dir, std::string_view task_token,
+                          std::string_view payload);
+  std::string handle_task(const std::string& op, const nlohmann::json& header);
+  const session::Task* task_of(const session::Session& s);  // mu_ held
+  session::Session& session_for(const std::string& id, const std::string& harness, const std::string& cwd);
+  void record(const std::string& session, std::string kind, std::string tool_use_id, std::string effect,
+              std::string record_json, std::string* error, const session::Session* state = nullptr);
+
+  mutable std::mutex mu_;
+  std::unique_ptr<store::Store> store_;
+  std::shared_ptr<const pdp::Pdp> pdp_;  // guarded by mu_
+  ServiceOptions opts_;
+  std::function<Status()> reloader_;
+  std::unordered_map<std::string, session::Session> sessions_;  // guarded by mu_; bounded
+  std::unordered_map<std::string, session::Task> tasks_;        // guarded by mu_; a cache of the store
+};
+
+struct DaemonOptions {
+  std::string data_dir;      // empty: default_data_dir()
+  std::string policies_dir;  // empty: <data_dir>/policies, seeded with the baseline pack
+  std::string config_file;   // empty: <data_dir>/config.json if it exists
+  std::string socket_path;   // empty: <data_dir>/tollgate.sock
+  int64_t reload_poll_ms = 1000;
+  int64_t read_timeout_ms = 10000;  // a client that sends nothing is dropped after this
+  std::string binary;               // the tollgate binary (protected from writes)
+  std::string http;                 // "127.0.0.1:PORT" (0: any free port): the loopback HTTP API; empty: none
+  Clock now = system_now_ms;
+};
+
+class Daemon {
+ public:
+  // Takes the lock, opens the store, loads the pack, binds the socket.
+  // Errors say what to do ("another tollgate serve (pid 123) is using …").
+  static Result<std::unique_ptr<Daemon>> create(DaemonOptions opts);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Serves until stop() or SIGINT/SIGTERM; returns the exit code.
+  int run();
+  void stop();
+  // Reloads the pack now (also on SIGHUP and when its files change).
+  Status reload();
+
+  const std::string& socket_path() const { return opts_.socket_path; }
+  int http_port() const;  // the bound port of the HTTP API, 0 without one
+  Service& service() { return *service_; }
+
+ private:
+  explicit Daemon(DaemonOptions opts);
+  struct Impl;
+  DaemonOptions opts_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Loads a config file ({"labels":[{"pattern","labels","host","exclude"}],
+// "protected_paths":[…]}) into a label table and protection list.
+Status load_config(const std::string& path, session::LabelTable& labels, pdp::Protected& prot);
+
+}  // namespace tollgate::server

@@ -1,0 +1,420 @@
+// Service: one hook event in, one verdict out (server/daemon.h).
+#include <unistd.h>
+
+#include <chrono>
+#include <set>
+
+#include "action/action.h"
+#include "action/hook_protocol.h"
+#include "analyze/paths.h"
+#include "base/json.h"
+#include "base/random.h"
+#include "policy/pack.h"
+#include "server/daemon.h"
+#include "server/protocol.h"
+
+namespace tollgate::server {
+
+using nlohmann::json;
+
+int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+namespace {
+
+constexpr size_t kMaxSessionsInMemory = 10000;
+constexpr size_t kPromptExcerpt = 512;
+
+std::string reply_error(std::string_view msg) { return dump_json(json{{"ok", false}, {"error", msg}}); }
+
+std::string reply_verdict(action::Verdict v, action::EventKind kind, std::string_view event, std::string_view reason,
+                          std::string_view notice = {}) {
+  std::string_view vs = v == action::Verdict::Allow  ? "allow"
+                        : v == action::Verdict::Deny ? "deny"
+                        : v == action::Verdict::Ask  ? "ask"
+                                                     : "record";
+  json j = {
+      {"ok", true}, {"verdict", vs}, {"kind", action::event_kind_name(kind)}, {"event", event}, {"reason", reason}};
+  if (!notice.empty()) j["notice"] = notice;
+  return dump_json(j);
+}
+
+action::Verdict to_verdict(pdp::Effect e) {
+  switch (e) {
+    case pdp::Effect::Allow: return action::Verdict::Allow;
+    case pdp::Effect::Ask: return action::Verdict::Ask;
+    case pdp::Effect::Deny: return action::Verdict::Deny;
+  }
+  return action::Verdict::Deny;
+}
+
+json action_json(const pdp::ActionDecision& ad) {
+  const auto& a = ad.action;
+  json errors = json::array();
+  for (const auto& e : ad.errors) errors.push_back({{"policy", e.policy}, {"message", e.message}});
+  json j = {{"action", action::action_name(a.kind)},
+            {"resource", std::string(action::resource_type(a.kind)) + "::" + a.resource},
+            {"summary", a.summary},
+            {"effect", pdp::effect_name(ad.effect)},
+            {"policies", ad.policies},
+            {"reason", ad.reason},
+            {"errors", std::move(errors)},
+            {"labels", ad.labels}};
+  if (a.opaque) j["opaque"] = true;
+  if (a.download_exec) j["download_exec"] = true;
+  if (!ad.log_only.empty()) j["log_only"] = ad.log_only;
+  return j;
+}
+
+// The event name, when the payload is JSON enough to have one.
+std::string best_effort_event_name(std::string_view payload) {
+  auto j = parse_json(payload.substr(0, std::min<size_t>(payload.size(), action::kMaxEventBytes)), "event", 64);
+  if (!j || !j->is_object()) return {};
+  auto it = j->find("hook_event_name");
+  return it != j->end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+Service::Service(std::unique_ptr<store::Store> store, std::shared_ptr<const pdp::Pdp> pdp, ServiceOptions opts)
+    : store_(std::move(store)), pdp_(std::move(pdp)), opts_(std::move(opts)) {
+  if (!opts_.now) opts_.now = system_now_ms;
+}
+
+void Service::set_pdp(std::shared_ptr<const pdp::Pdp> p) {
+  std::string hash = p->pack().hash;
+  {
+    std::lock_guard lock(mu_);
+    pdp_ = std::move(p);
+  }
+  std::string err;
+  record("", "pack", "", "loaded", dump_json(json{{"type", "pack"}, {"pack", hash}}), &err);
+}
+
+std::shared_ptr<const pdp::Pdp> Service::pdp() const {
+  std::lock_guard lock(mu_);
+  return pdp_;
+}
+
+void Service::record(const std::string& session, std::string kind, std::string tool_use_id, std::string effect,
+                     std::string record_json, std::string* error, const session::Session* state) {
+  store::Event e;
+  e.ts_ms = opts_.now();
+  e.session = session;
+  e.kind = std::move(kind);
+  e.tool_use_id = std::move(tool_use_id);
+  e.effect = std::move(effect);
+  if (pdp_) e.pack = pdp_->pack().hash;
+  e.record = std::move(record_json);
+  auto r = state ? store_->append_event(e, *state) : store_->append_event(e);
+  if (!r && error) *error = r.error().message;
+}
+
+session::Session& Service::session_for(const std::string& id, const std::string& harness, const std::string& cwd) {
+  auto it = sessions_.find(id);
+  if (it != sessions_.end()) return it->second;
+  if (sessions_.size() >= kMaxSessionsInMemory) {
+    // Forget the least recently seen session; it stays in the store.
+    auto oldest = sessions_.begin();
+    for (auto i = sessions_.begin(); i != sessions_.end(); ++i)
+      if (i->second.last_seen_ms < oldest->second.last_seen_ms) oldest = i;
+    sessions_.erase(oldest);
+  }
+  session::Session s;
+  if (auto stored = store_->get_session(id); stored && stored->has_value()) {
+    s = std::move(**stored);
+  } else {
+    s.id = id;
+    s.harness = harness;
+    s.agent = harness + ":" + opts_.user + "@" + opts_.host;
+    s.cwd = cwd;
+    s.started_ms = opts_.now();
+  }
+  return sessions_.emplace(id, std::move(s)).first->second;
+}
+
+std::string Service::handle(std::string_view header, std::string_view payload) {
+  auto h = parse_json(header, "request header", 4);
+  if (!h) return reply_error(h.error().message);
+  if (!h->is_object()) return reply_error("request header: expected a JSON object");
+  std::string op = h->value("op", std::string());
+  if (op == "ping" || op == "status") {
+    auto p = pdp();
+    json j = {{"ok", true},
+              {"pid", static_cast<int64_t>(::getpid())},
+              {"version", "0.1.0"},
+              {"pack", p->pack().hash},
+              {"pack_root", p->pack().root}};
+    if (op == "status") {
+      std::lock_guard lock(mu_);
+      j["policies"] = p->pack().meta.size();
+      j["sessions_in_memory"] = sessions_.size();
+      if (auto n = store_->event_count()) j["events"] = *n;
+      // Proof that hooks fire: which harnesses' sessions reached the daemon, and when.
+      if (auto seen = store_->harnesses_seen()) {
+        json hs = json::object();
+        for (const auto& x : *seen) hs[x.harness] = {{"sessions", x.sessions}, {"last_seen_ms", x.last_seen_ms}};
+        j["harnesses"] = std::move(hs);
+      }
+    }
+    return dump_json(j);
+  }
+  if (op == "task_start" || op == "task_end" || op == "task_list" || op == "task_show") return handle_task(op, *h);
+  if (op == "reload") {
+    if (!reloader_) return reply_error("this service cannot reload");
+    Status st = reloader_();
+    if (!st) {
+      json diags = json::array();
+      for (const auto& d : st.error().diagnostics) diags.push_back(d.str());
+      return dump_json(json{{"ok", false}, {"error", st.error().message}, {"diagnostics", diags}});
+    }
+    return dump_json(json{{"ok", true}, {"pack", pdp()->pack().hash}});
+  }
+  if (op == "hook") {
+    std::string harness = h->value("harness", std::string());
+    std::string project_dir = h->value("project_dir", std::string());
+    std::string task_token = h->value("task_token", std::string());
+    return handle_hook(harness, project_dir, task_token, payload);
+  }
+  return reply_error("unknown op `" + op + "`; expected hook, ping or status");
+}
+
+std::string Service::handle_task(const std::string& op, const nlohmann::json& h) {
+  std::lock_guard lock(mu_);
+  int64_t now = opts_.now();
+  try {
+    if (op == "task_start") {
+      session::Task t;
+      t.id = "task-" + random_hex(6);
+      std::string token = "tgt_" + random_hex(32);
+      if (token.size() < 10) return reply_error("no random bytes for the task token");
+      t.token_sha256 = policy::sha256_hex(token);
+      t.agent = h.value("agent", std::string());
+      t.ticket = h.value("ticket", std::string());
+      if (t.agent.empty() || t.ticket.empty()) return reply_error("a task needs an agent and a ticket");
+      for (const auto& r : h.value("repos", std::vector<std::string>{}))
+        t.repos.push_back(analyze::normalize_path(r, "/", opts_.home, true));
+      t.environment = h.value("environment", std::string("dev"));
+      t.window_start_ms = h.value("window_start_ms", int64_t{0});
+      t.window_end_ms = h.value("window_end_ms", int64_t{0});
+      int64_t ttl = h.value("ttl_ms", int64_t{30 * 60 * 1000});
+      if (ttl <= 0 || ttl > int64_t{30} * 24 * 3600 * 1000)
+        return reply_error("the TTL must be between 1 ms and 30 days");
+      t.expires_ms = now + ttl;
+      if (t.window_end_ms && t.window_end_ms < t.expires_ms) t.expires_ms = t.window_end_ms;
+      t.grants = h.value("grants", std::vector<std::string>{});
+      t.created_ms = now;
+      if (auto st = store_->put_task(t); !st) return reply_error(st.error().message);
+      std::string err;
+      record("", "task_start", "", "",
+             dump_json(json{{"type", "task_start"}, {"task", json::parse(session::task_json(t))}, {"ts", now}}), &err);
+      tasks_[t.id] = t;
+      return dump_json(json{{"ok", true}, {"task", t.id}, {"token", token}, {"expires_ms", t.expires_ms}});
+    }
+    if (op == "task_end") {
+      std::string id = h.value("task", std::string());
+      auto t = store_->get_task(id);
+      if (!t) return reply_error(t.error().message);
+      if (!t->has_value()) return reply_error("no task `" + id + "`");
+      session::Task task = std::move(**t);
+      task.ended = true;
+      if (auto st = store_->put_task(task); !st) return reply_error(st.error().message);
+      tasks_[task.id] = task;
+      std::string err;
+      record("", "task_end", "", "", dump_json(json{{"type", "task_end"}, {"task", id}, {"ts", now}}), &err);
+      return dump_json(json{{"ok", true}, {"task", id}, {"ended", true}});
+    }
+    if (op == "task_show") {
+      auto t = store_->get_task(h.value("task", std::string()));
+      if (!t) return reply_error(t.error().message);
+      if (!t->has_value()) return reply_error("no such task");
+      return dump_json(json{{"ok", true}, {"task", json::parse(session::task_json(**t))}});
+    }
+    auto list = store_->list_tasks();
+    if (!list) return reply_error(list.error().message);
+    json arr = json::array();
+    for (const auto& t : *list) arr.push_back(json::parse(session::task_json(t)));
+    return dump_json(json{{"ok", true}, {"tasks", arr}});
+  } catch (const json::exception& e) {
+    return reply_error(std::string("task request: ") + e.what());
+  }
+}
+
+const session::Task* Service::task_of(const session::Session& s) {
+  if (s.task_id.empty()) return nullptr;
+  auto it = tasks_.find(s.task_id);
+  if (it != tasks_.end()) return &it->second;
+  auto t = store_->get_task(s.task_id);
+  if (!t || !t->has_value()) return nullptr;
+  return &(tasks_[s.task_id] = std::move(**t));
+}
+
+std::string Service::handle_hook(std::string_view harness_name, std::string_view project_dir,
+                                 std::string_view task_token, std::string_view payload) {
+  auto harness = action::parse_harness(harness_name);
+  if (!harness) return reply_error("unknown harness `" + std::string(harness_name) + "`");
+  auto ev = action::parse_hook_event(*harness, payload);
+  if (!ev) {
+    // Unreadable: deny, and keep a record of what arrived.
+    std::string name = best_effort_event_name(payload);
+    std::string reason = "Tollgate could not read this hook event (" + ev.error().message + "); the action is denied";
+    std::string err;
+    std::lock_guard lock(mu_);
+    record("", "malformed", "", "deny",
+           dump_json(json{{"type", "malformed"},
+                          {"harness", harness_name},
+                          {"event", name},
+                          {"error", ev.error().message},
+                          {"bytes", payload.size()},
+                          {"sha256", policy::sha256_hex(payload)}}),
+           &err);
+    auto kind = action::EventKind::Other;
+    if (!name.empty()) {
+      if (auto probe =
+              action::parse_hook_event(*harness, dump_json(json{{"hook_event_name", name}, {"tool_name", "?"}})))
+        kind = probe->kind;
+    }
+    return reply_verdict(action::Verdict::Deny, kind, name, reason);
+  }
+
+  auto start = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  const pdp::Pdp& pdp = *pdp_;
+  int64_t now = opts_.now();
+  std::string sid = ev->session_id.empty() ? "anonymous-" + std::string(harness_name) : ev->session_id;
+  std::string cwd = ev->cwd.empty() ? opts_.home : analyze::normalize_path(ev->cwd, "/", opts_.home, true);
+  // The workspace is the project directory the harness names (it exports
+  // it to hooks), else the directory the session was first seen in.
+  std::string workspace = project_dir.empty() ? cwd : analyze::normalize_path(project_dir, cwd, opts_.home, true);
+  session::Session& s = session_for(sid, std::string(harness_name), workspace);
+  s.last_seen_ms = now;
+  if (s.cwd.empty()) s.cwd = cwd;
+  // A session is bound to the task whose token its harness carries
+  // (TOLLGATE_TASK_TOKEN in the agent's environment).
+  std::string bind_error;
+  if (!task_token.empty()) {
+    auto t = store_->task_by_token_digest(policy::sha256_hex(task_token));
+    if (!t || !t->has_value()) {
+      bind_error = "the task token in TOLLGATE_TASK_TOKEN is not known to this daemon";
+    } else if (s.task_id != (*t)->id) {
+      s.task_id = (*t)->id;
+      tasks_[s.task_id] = std::move(**t);
+      std::string e;
+      record(sid, "task_bind", "", "",
+             dump_json(json{{"type", "task_bind"}, {"session", sid}, {"task", s.task_id}, {"ts", now}}), &e);
+    }
+  }
+  action::Environment env{cwd, opts_.home, true};
+  std::string err;
+  json rec = {{"type", std::string(action::event_kind_name(ev->kind))},
+              {"session", sid},
+              {"harness", harness_name},
+              {"event", ev->event_name},
+              {"ts", now}};
+
+  switch (ev->kind) {
+    case action::EventKind::PreTool: {
+      rec["type"] = "decision";
+      rec["tool"] = ev->tool_name;
+      rec["tool_use_id"] = ev->tool_use_id;
+      pdp::Decision d;
+      auto actions = action::to_actions(*ev, env);
+      if (!bind_error.empty()) {
+        d.effect = pdp::Effect::Deny;
+        d.reason = "Tollgate denied this call: " + bind_error + "; start a task with `tollgate task start` or unset it";
+        d.pack = pdp.pack().hash;
+      } else if (!actions) {
+        d.effect = pdp::Effect::Deny;
+        d.reason = "Tollgate denied this call: " + actions.error().message;
+        d.pack = pdp.pack().hash;
+      } else {
+        pdp::Request req;
+        req.session = &s;
+        req.harness = std::string(harness_name);
+        req.home = opts_.home;
+        req.now_ms = now;
+        req.task = task_of(s);
+        d = pdp.decide(*actions, req);
+      }
+      ++s.decisions;
+      if (d.effect == pdp::Effect::Deny) ++s.denials;
+      // Cursor reports no outcome for reads: a read it was allowed counts at once.
+      if (d.effect == pdp::Effect::Allow && ev->event_name == "beforeReadFile") {
+        for (const auto& ad : d.actions) session::apply(s, ad.effects);
+      }
+      auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+      if (!s.task_id.empty()) rec["task"] = s.task_id;
+      rec["decision"] = pdp::effect_name(d.effect);
+      rec["reason"] = d.reason;
+      rec["pack"] = d.pack;
+      rec["latency_us"] = us;
+      json acts = json::array();
+      for (const auto& ad : d.actions) acts.push_back(action_json(ad));
+      rec["actions"] = std::move(acts);
+      record(sid, "decision", ev->tool_use_id, std::string(pdp::effect_name(d.effect)), dump_json(rec), &err, &s);
+      if (!err.empty() && d.effect != pdp::Effect::Deny) {
+        // A decision that cannot be recorded is not made.
+        return reply_verdict(action::Verdict::Deny, ev->kind, ev->event_name,
+                             "Tollgate could not record this decision (" + err + "); the action is denied");
+      }
+      return reply_verdict(to_verdict(d.effect), ev->kind, ev->event_name, d.reason);
+    }
+    case action::EventKind::PostTool: {
+      rec["type"] = "outcome";
+      rec["tool"] = ev->tool_name;
+      rec["tool_use_id"] = ev->tool_use_id;
+      rec["success"] = !ev->tool_failed;
+      // The output of a call that touched labelled data (a secret that was
+      // read) stays out of the record; its labels say what it was.
+      std::set<std::string> sensitive;
+      if (auto actions = action::to_actions(*ev, env)) {
+        for (const auto& a : *actions) {
+          std::vector<std::string> labels;
+          session::Effects e = pdp.effects(a, &labels);
+          for (const auto& l : labels)
+            if (l == "secret" || l == "credentials" || l == "pii") sensitive.insert(l);
+          if (!ev->tool_failed) session::apply(s, e);
+        }
+      }
+      if (sensitive.empty()) {
+        rec["summary"] = ev->tool_output.substr(0, 512);
+      } else {
+        rec["summary"] = "";
+        rec["withheld"] = sensitive;
+      }
+      record(sid, "outcome", ev->tool_use_id, ev->tool_failed ? "failure" : "success", dump_json(rec), &err, &s);
+      return reply_verdict(action::Verdict::Record, ev->kind, ev->event_name, "");
+    }
+    case action::EventKind::Prompt: {
+      rec["type"] = "intent";
+      rec["prompt_sha256"] = policy::sha256_hex(ev->prompt);
+      rec["excerpt"] = ev->prompt.substr(0, kPromptExcerpt);
+      record(sid, "intent", "", "", dump_json(rec), &err, &s);
+      if (!err.empty()) {
+        return reply_verdict(action::Verdict::Deny, ev->kind, ev->event_name,
+                             "Tollgate could not record this prompt (" + err + ")");
+      }
+      return reply_verdict(action::Verdict::Record, ev->kind, ev->event_name, "");
+    }
+    case action::EventKind::SessionStart:
+      s.ended = false;
+      rec["cwd"] = s.cwd;
+      rec["source"] = ev->source;
+      record(sid, "session_start", "", "", dump_json(rec), &err, &s);
+      return reply_verdict(action::Verdict::Record, ev->kind, ev->event_name, "");
+    case action::EventKind::SessionEnd:
+      s.ended = true;
+      if (auto st = parse_json(session::state_json(s), "state", 8)) rec["state"] = std::move(*st);
+      record(sid, "session_end", "", "", dump_json(rec), &err, &s);
+      return reply_verdict(action::Verdict::Record, ev->kind, ev->event_name, "");
+    case action::EventKind::Stop:
+    case action::EventKind::Other:
+      record(sid, std::string(action::event_kind_name(ev->kind)), "", "", dump_json(rec), &err);
+      return reply_verdict(action::Verdict::Record, ev->kind, ev->event_name, "");
+  }
+  return reply_error("unhandled event");
+}
+
+}  // namespace tollgate::server

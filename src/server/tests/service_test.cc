@@ -1,0 +1,404 @@
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "policy/pack.h"
+#include "server/daemon.h"
+#include "server/http.h"
+#include "server/protocol.h"
+
+namespace tollgate::server {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/tollgate-test-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+std::shared_ptr<const pdp::Pdp> baseline_pdp() {
+  auto p = policy::load_pack_files(policy::baseline_pack_files(), "baseline");
+  EXPECT_TRUE(p.ok());
+  return std::make_shared<const pdp::Pdp>(*p, session::LabelTable::defaults("/home/dev"),
+                                          pdp::Protected{{"/data"}, {"tollgate"}});
+}
+
+struct ServiceFixture {
+  TempDir dir;
+  int64_t now = 1'780'000'000'000;
+  std::unique_ptr<Service> svc;
+  ServiceFixture() {
+    auto st = store::Store::open_sqlite((dir.path / "t.db").string());
+    EXPECT_TRUE(st.ok());
+    ServiceOptions o;
+    o.home = "/home/dev";
+    o.user = "dev";
+    o.host = "box";
+    o.now = [this] { return now; };
+    svc = std::make_unique<Service>(std::move(*st), baseline_pdp(), o);
+  }
+  json hook(const std::string& harness, const json& event) { return hook_raw(harness, event.dump()); }
+  json hook_raw(const std::string& harness, const std::string& payload) {
+    json h = {{"v", 1}, {"op", "hook"}, {"harness", harness}, {"bytes", payload.size()}};
+    return json::parse(svc->handle(h.dump(), payload));
+  }
+  std::vector<store::Event> events(const std::string& kind = "") {
+    store::EventFilter f;
+    f.kind = kind;
+    auto r = svc->store().events(f);
+    EXPECT_TRUE(r.ok());
+    return *r;
+  }
+};
+
+json claude(const std::string& event, const std::string& tool, json input, const std::string& id = "t1",
+            json extra = {}) {
+  json j = {{"session_id", "sess-1"}, {"cwd", "/home/dev/project"},     {"hook_event_name", event},
+            {"tool_name", tool},      {"tool_input", std::move(input)}, {"tool_use_id", id}};
+  for (auto& [k, v] : extra.items()) j[k] = v;
+  return j;
+}
+
+TEST(Service, DeniesEgressAfterSecretReadSucceeded) {
+  ServiceFixture f;
+  auto curl = claude("PreToolUse", "Bash", {{"command", "curl https://collector.example.com/x"}}, "t3");
+  EXPECT_EQ(f.hook("claude-code", curl)["verdict"], "allow");
+  // The pem file is readable (not denied by the baseline's no-secret-reads? it is: use a task-free label).
+  auto read = claude("PreToolUse", "Bash", {{"command", "openssl x509 -in certs/server.pem -noout"}}, "t1");
+  auto r = f.hook("claude-code", read);
+  EXPECT_EQ(r["verdict"], "deny") << r.dump();  // reading a .pem is reading a secret
+  // A failed read does not taint the session; a successful one does.
+  auto failed = claude("PostToolUse", "Read", {{"file_path", "/home/dev/project/.env"}}, "t2",
+                       {{"tool_response", {{"success", false}}}});
+  EXPECT_EQ(f.hook("claude-code", failed)["verdict"], "record");
+  EXPECT_EQ(f.hook("claude-code", curl)["verdict"], "allow");
+  auto ok = claude("PostToolUse", "Read", {{"file_path", "/home/dev/project/.env"}}, "t2",
+                   {{"tool_response", {{"type", "text"}}}});
+  f.hook("claude-code", ok);
+  r = f.hook("claude-code", curl);
+  EXPECT_EQ(r["verdict"], "deny");
+  EXPECT_NE(r["reason"].get<std::string>().find("read a secret"), std::string::npos) << r.dump();
+  // The session survives a restart of the service: it is in the store.
+  auto stored = f.svc->store().get_session("sess-1");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->secrets_read, 1);
+  EXPECT_EQ((*stored)->cwd, "/home/dev/project");
+}
+
+TEST(Service, RecordsIntentDecisionAndOutcomeLinkedByToolUseId) {
+  ServiceFixture f;
+  f.hook("claude-code", {{"session_id", "sess-1"},
+                         {"hook_event_name", "SessionStart"},
+                         {"cwd", "/home/dev/project"},
+                         {"source", "startup"}});
+  f.hook("claude-code", {{"session_id", "sess-1"},
+                         {"hook_event_name", "UserPromptSubmit"},
+                         {"prompt", "fix the tests"},
+                         {"cwd", "/home/dev/project"}});
+  f.hook("claude-code", claude("PreToolUse", "Bash", {{"command", "npm test"}}, "toolu_9"));
+  f.hook("claude-code", claude("PostToolUse", "Bash", {{"command", "npm test"}}, "toolu_9", {{"tool_response", "ok"}}));
+  f.hook("claude-code", {{"session_id", "sess-1"}, {"hook_event_name", "SessionEnd"}});
+  auto ev = f.events();
+  std::vector<std::string> kinds;
+  for (const auto& e : ev) kinds.push_back(e.kind);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"session_start", "intent", "decision", "outcome", "session_end"}));
+  EXPECT_EQ(ev[2].tool_use_id, "toolu_9");
+  EXPECT_EQ(ev[3].tool_use_id, "toolu_9");
+  EXPECT_EQ(ev[2].effect, "allow");
+  EXPECT_EQ(ev[3].effect, "success");
+  auto intent = json::parse(ev[1].record);
+  EXPECT_EQ(intent["excerpt"], "fix the tests");
+  EXPECT_EQ(intent["prompt_sha256"].get<std::string>().size(), 64u);
+  auto decision = json::parse(ev[2].record);
+  EXPECT_EQ(decision["pack"], f.svc->pdp()->pack().hash);
+  EXPECT_EQ(decision["actions"][0]["action"], "shell.exec");
+  EXPECT_EQ(decision["actions"][0]["policies"][0], "allow-development");
+}
+
+TEST(Service, BadInputIsDeniedAndRecordedWithoutHarm) {
+  ServiceFixture f;
+  auto r = f.hook_raw("claude-code", "{\"hook_event_name\":\"PreToolUse\",\"tool_na");
+  EXPECT_EQ(r["verdict"], "deny");
+  EXPECT_EQ(r["event"], "");
+  r = f.hook_raw("claude-code", std::string("\0\xff\xfe binary", 10));
+  EXPECT_EQ(r["verdict"], "deny");
+  r = f.hook_raw("gemini", R"({"hook_event_name":"BeforeTool","tool_name":"run_shell_command","tool_input":{}})");
+  EXPECT_EQ(r["verdict"], "deny");  // no command: malformed tool input
+  EXPECT_EQ(r["kind"], "pre_tool");
+  r = f.hook_raw("nonsense", "{}");
+  EXPECT_EQ(r["ok"], false);
+  // A megabyte-sized tool input is decided like any other.
+  std::string big(1 << 20, 'x');
+  r = f.hook("claude-code",
+             claude("PreToolUse", "Write", {{"file_path", "/home/dev/project/big.txt"}, {"content", big}}));
+  EXPECT_EQ(r["verdict"], "allow");
+  // Every one of them left a record, and the service still answers.
+  EXPECT_EQ(f.events("malformed").size(), 2u);
+  EXPECT_EQ(json::parse(f.svc->handle(R"({"op":"ping"})", ""))["ok"], true);
+  EXPECT_EQ(json::parse(f.svc->handle("not json", ""))["ok"], false);
+}
+
+TEST(Service, CursorReadsCountWhenAllowed) {
+  ServiceFixture f;
+  json ev = {{"hook_event_name", "beforeReadFile"},
+             {"conversation_id", "c1"},
+             {"workspace_roots", {"/home/dev/project"}},
+             {"file_path", "/home/dev/project/exports/users-2026.csv"}};
+  auto r = f.hook("cursor", ev);
+  EXPECT_EQ(r["verdict"], "ask");  // personal data asks
+  ev["file_path"] = "/home/dev/project/README.md";
+  EXPECT_EQ(f.hook("cursor", ev)["verdict"], "allow");
+}
+
+// The daemon on a real socket, in a temporary data directory.
+struct DaemonFixture {
+  TempDir dir;
+  std::unique_ptr<Daemon> d;
+  std::thread t;
+  explicit DaemonFixture(const std::string& policies = "") {
+    DaemonOptions o;
+    o.data_dir = dir.path.string();
+    o.policies_dir = policies;
+    o.reload_poll_ms = 3600000;  // reloads are explicit in tests
+    auto r = Daemon::create(o);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    d = std::move(*r);
+    t = std::thread([this] { d->run(); });
+  }
+  ~DaemonFixture() {
+    d->stop();
+    t.join();
+  }
+  json call(const std::string& header, const std::string& payload = "") {
+    auto r = call_daemon(d->socket_path(), header, payload, 5000);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? json::parse(*r) : json();
+  }
+};
+
+TEST(Daemon, SeedsTheBaselineAndAnswersOnItsSocket) {
+  DaemonFixture f;
+  auto ping = f.call(R"({"v":1,"op":"ping","bytes":0})");
+  EXPECT_EQ(ping["ok"], true);
+  EXPECT_EQ(ping["pid"], static_cast<int64_t>(::getpid()));
+  EXPECT_TRUE(fs::exists(f.dir.path / "policies" / "schema.cedarschema"));
+  std::string ev = claude("PreToolUse", "Read", {{"file_path", "/home/dev/project/.env"}}).dump();
+  auto r = f.call(json{{"v", 1}, {"op", "hook"}, {"harness", "claude-code"}, {"bytes", ev.size()}}.dump(), ev);
+  EXPECT_EQ(r["verdict"], "deny");
+}
+
+TEST(Daemon, SecondDaemonOnTheSameDataDirectoryRefuses) {
+  DaemonFixture f;
+  DaemonOptions o;
+  o.data_dir = f.dir.path.string();
+  auto second = Daemon::create(o);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message.find("already using the data directory"), std::string::npos);
+  EXPECT_NE(second.error().message.find(std::to_string(::getpid())), std::string::npos);
+  EXPECT_EQ(f.call(R"({"v":1,"op":"ping","bytes":0})")["ok"], true);  // the first is unaffected
+}
+
+TEST(Daemon, RefusedPackKeepsThePreviousOneActive) {
+  DaemonFixture f;
+  std::string before = f.call(R"({"op":"ping","bytes":0})")["pack"];
+  {
+    std::ofstream out(f.dir.path / "policies" / "99-broken.cedar");
+    out << "forbid (principal, action, resource) when { context.nope };\n";
+  }
+  auto r = f.call(R"({"op":"reload","bytes":0})");
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_NE(r["diagnostics"].dump().find("99-broken.cedar:1:"), std::string::npos) << r.dump();
+  EXPECT_EQ(f.call(R"({"op":"ping","bytes":0})")["pack"], before);
+  fs::remove(f.dir.path / "policies" / "99-broken.cedar");
+  {
+    std::ofstream out(f.dir.path / "policies" / "99-extra.cedar");
+    out << "@id(\"no-npm\") forbid (principal, action, resource == Tollgate::Command::\"npm\");\n";
+  }
+  r = f.call(R"({"op":"reload","bytes":0})");
+  EXPECT_EQ(r["ok"], true) << r.dump();
+  EXPECT_NE(r["pack"], before);
+  std::string ev = claude("PreToolUse", "Bash", {{"command", "npm test"}}).dump();
+  r = f.call(json{{"op", "hook"}, {"harness", "claude-code"}, {"bytes", ev.size()}}.dump(), ev);
+  EXPECT_EQ(r["verdict"], "deny");
+}
+
+TEST(Daemon, SilentAndTruncatedClientsDoNotBlockOthers) {
+  DaemonFixture f;
+  // A client that connects and sends nothing, and one that stops mid-header.
+  int silent = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  int partial = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, f.d->socket_path().c_str(), sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(::connect(silent, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::connect(partial, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_GT(::write(partial, "{\"op\":\"hook\",\"ha", 16), 0);
+  EXPECT_EQ(f.call(R"({"op":"ping","bytes":0})")["ok"], true);
+  // A header announcing more than the cap is refused at once.
+  auto r = f.call(R"({"op":"hook","harness":"claude-code","bytes":999999999999})");
+  EXPECT_EQ(r["verdict"], "deny");
+  ::close(silent);
+  ::close(partial);
+  EXPECT_EQ(f.call(R"({"op":"ping","bytes":0})")["ok"], true);
+}
+
+TEST(Daemon, ClientFailsClosedWhenNoDaemonListens) {
+  TempDir dir;
+  auto r = call_daemon((dir.path / "none.sock").string(), R"({"op":"ping"})", "", 500);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("cannot reach the Tollgate daemon"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tollgate::server
+
+namespace tollgate::server {
+namespace {
+
+TEST(Http, ParsesRequestsAndRejectsAmbiguousFraming) {
+  HttpRequest r;
+  int status = 0;
+  std::string why;
+  EXPECT_EQ(parse_http_request("GET /healthz HTTP/1.1\r\nHost: x\r\n", r, status, why), HttpParse::Incomplete);
+  ASSERT_EQ(parse_http_request("POST /v1/hook/codex HTTP/1.1\r\nContent-Length: 2\r\nAuthorization: Bearer t\r\n\r\n{}",
+                               r, status, why),
+            HttpParse::Complete);
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.target, "/v1/hook/codex");
+  EXPECT_EQ(r.headers["authorization"], "Bearer t");
+  EXPECT_EQ(r.body, "{}");
+  EXPECT_EQ(parse_http_request("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n{}", r, status, why),
+            HttpParse::Incomplete);
+  EXPECT_EQ(parse_http_request("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n{}", r, status, why),
+            HttpParse::Bad);
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(parse_http_request("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", r, status, why),
+            HttpParse::Bad);
+  EXPECT_EQ(status, 411);
+  EXPECT_EQ(parse_http_request("POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n", r, status, why),
+            HttpParse::Bad);
+  EXPECT_EQ(status, 413);
+  EXPECT_EQ(parse_http_request("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", r, status, why), HttpParse::Bad);
+  EXPECT_EQ(parse_http_request("GET / HTTP/2.0\r\n\r\n", r, status, why), HttpParse::Bad);
+  EXPECT_EQ(status, 505);
+  EXPECT_EQ(parse_http_request("GARBAGE\r\n\r\n", r, status, why), HttpParse::Bad);
+  EXPECT_EQ(parse_http_request(std::string(9000, 'a'), r, status, why), HttpParse::Bad);
+  EXPECT_EQ(status, 431);
+}
+
+std::string http_call(int port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return "connect failed";
+  (void)!::write(fd, request.data(), request.size());
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+TEST(Daemon, HttpApiNeedsTheTokenToDecide) {
+  TempDir dir;
+  DaemonOptions o;
+  o.data_dir = dir.path.string();
+  o.http = "127.0.0.1:0";
+  o.reload_poll_ms = 3600000;
+  auto d = Daemon::create(o);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  std::thread t([&] { (*d)->run(); });
+  int port = (*d)->http_port();
+  ASSERT_GT(port, 0);
+  EXPECT_NE(http_call(port, "GET /healthz HTTP/1.1\r\n\r\n").find("200 OK"), std::string::npos);
+  std::string body =
+      R"({"session_id":"h","hook_event_name":"PreToolUse","tool_name":"Read","tool_input":{"file_path":"/p/.env"}})";
+  std::string post = "POST /v1/hook/claude-code HTTP/1.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  EXPECT_NE(http_call(port, post + "\r\n" + body).find("401 Unauthorized"), std::string::npos);
+  std::ifstream tf(dir.path / "http.token");
+  std::string token;
+  tf >> token;
+  EXPECT_EQ(token.size(), 64u);
+  EXPECT_EQ(fs::status(dir.path / "http.token").permissions() & fs::perms::others_read, fs::perms::none);
+  std::string r = http_call(port, post + "Authorization: Bearer " + token + "\r\n\r\n" + body);
+  EXPECT_NE(r.find("\"verdict\":\"deny\""), std::string::npos) << r;
+  EXPECT_NE(http_call(port, "BAD\r\n\r\n").find("400"), std::string::npos);
+  auto bad = Daemon::create(DaemonOptions{(dir.path / "other").string(), "", "", "", 1000, 10000, "", "0.0.0.0:0"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("loopback only"), std::string::npos);
+  (*d)->stop();
+  t.join();
+}
+
+}  // namespace
+}  // namespace tollgate::server
+
+namespace tollgate::server {
+namespace {
+
+TEST(Service, TasksGrantScopeAndDieWithTheirEnd) {
+  ServiceFixture f;
+  auto start = json::parse(f.svc->handle(json{{"op", "task_start"},
+                                              {"agent", "claude"},
+                                              {"ticket", "OPS-7"},
+                                              {"repos", {"/srv/infra"}},
+                                              {"grants", {"infra"}},
+                                              {"ttl_ms", 600000}}
+                                             .dump(),
+                                         ""));
+  ASSERT_EQ(start["ok"], true) << start.dump();
+  std::string token = start["token"], id = start["task"];
+  EXPECT_EQ(token.rfind("tgt_", 0), 0u);
+  auto hook_with = [&](const std::string& tok, const json& ev) {
+    std::string payload = ev.dump();
+    json h = {{"op", "hook"}, {"harness", "claude-code"}, {"bytes", payload.size()}, {"task_token", tok}};
+    return json::parse(f.svc->handle(h.dump(), payload));
+  };
+  auto apply = claude("PreToolUse", "Bash", {{"command", "terraform apply"}});
+  EXPECT_EQ(f.hook("claude-code", apply)["verdict"], "ask");  // no task
+  EXPECT_EQ(hook_with(token, apply)["verdict"], "allow");     // the task grants infra
+  auto write = claude("PreToolUse", "Write", {{"file_path", "/srv/infra/main.tf"}, {"content", "x"}});
+  EXPECT_EQ(hook_with(token, write)["verdict"], "allow");  // a task repository
+  EXPECT_EQ(f.hook("claude-code",
+                   claude("PreToolUse", "Write", {{"file_path", "/srv/other/x"}, {"content", "x"}}))["verdict"],
+            "deny");
+  EXPECT_EQ(hook_with("tgt_forged", apply)["verdict"], "deny");  // an unknown token fails closed
+  // Expiry, on the injected clock.
+  f.now += 600001;
+  auto r = hook_with(token, apply);
+  EXPECT_EQ(r["verdict"], "deny");
+  EXPECT_NE(r["reason"].get<std::string>().find("expired"), std::string::npos);
+  // Ending a task revokes it for every session bound to it.
+  auto second = json::parse(f.svc->handle(json{{"op", "task_start"}, {"agent", "a"}, {"ticket", "T-2"}}.dump(), ""));
+  EXPECT_EQ(hook_with(second["token"], apply)["verdict"], "ask");
+  EXPECT_EQ(json::parse(f.svc->handle(json{{"op", "task_end"}, {"task", second["task"]}}.dump(), ""))["ok"], true);
+  r = hook_with(second["token"], claude("PreToolUse", "Bash", {{"command", "ls"}}));
+  EXPECT_EQ(r["verdict"], "deny");
+  EXPECT_NE(r["reason"].get<std::string>().find("has ended"), std::string::npos);
+  EXPECT_EQ(json::parse(f.svc->handle(R"({"op":"task_start","agent":"a"})", ""))["ok"], false);
+  EXPECT_EQ(f.events("task_start").size(), 2u);
+  EXPECT_EQ(f.events("task_end").size(), 1u);
+}
+
+}  // namespace
+}  // namespace tollgate::server

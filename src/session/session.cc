@@ -1,0 +1,305 @@
+#include "session/session.h"
+
+#include <algorithm>
+
+#include "base/json.h"
+
+namespace tollgate::session {
+
+namespace {
+
+// Iterative glob matcher with single backtracking points for `*` and `**`.
+bool match_segment_glob(std::string_view p, std::string_view t) {
+  size_t pi = 0, ti = 0;
+  size_t star_p = std::string_view::npos, star_t = 0;
+  size_t dstar_p = std::string_view::npos, dstar_t = 0;
+  while (ti < t.size()) {
+    if (pi + 1 < p.size() && p[pi] == '*' && p[pi + 1] == '*') {
+      // `**` (and `**/`) matches any run of characters, slashes included.
+      pi += 2;
+      if (pi < p.size() && p[pi] == '/') ++pi;
+      dstar_p = pi;
+      dstar_t = ti;
+      star_p = std::string_view::npos;
+      continue;
+    }
+    if (pi < p.size() && p[pi] == '*') {
+      star_p = ++pi;
+      star_t = ti;
+      continue;
+    }
+    if (pi < p.size() && (p[pi] == t[ti] || (p[pi] == '?' && t[ti] != '/'))) {
+      ++pi;
+      ++ti;
+      continue;
+    }
+    if (star_p != std::string_view::npos && t[star_t] != '/') {
+      pi = star_p;
+      ti = ++star_t;
+      continue;
+    }
+    if (dstar_p != std::string_view::npos) {
+      pi = dstar_p;
+      ti = ++dstar_t;
+      star_p = std::string_view::npos;
+      continue;
+    }
+    return false;
+  }
+  while (pi < p.size() && p[pi] == '*') ++pi;
+  return pi == p.size();
+}
+
+std::string_view basename(std::string_view path) {
+  auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+void add_unique(std::vector<std::string>& v, const std::string& s) {
+  if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+}
+
+}  // namespace
+
+bool glob_match(std::string_view pattern, std::string_view text) { return match_segment_glob(pattern, text); }
+
+bool path_within(std::string_view path, std::string_view dir) {
+  if (dir.empty()) return false;
+  if (dir == "/") return !path.empty() && path[0] == '/';
+  return path == dir || (path.size() > dir.size() && path.substr(0, dir.size()) == dir && path[dir.size()] == '/');
+}
+
+LabelTable LabelTable::defaults(const std::string& home) {
+  LabelTable t;
+  t.home_ = home;
+  auto path = [&](std::string p, std::vector<std::string> labels) {
+    t.add({std::move(p), std::move(labels), false, false});
+  };
+  auto host = [&](std::string p, std::vector<std::string> labels) {
+    t.add({std::move(p), std::move(labels), true, false});
+  };
+  // Secrets anywhere.
+  for (const char* p : {".env",
+                        ".env.*",
+                        "*.pem",
+                        "*.key",
+                        "*.p12",
+                        "*.pfx",
+                        "*.jks",
+                        "*.keystore",
+                        "id_rsa*",
+                        "id_dsa*",
+                        "id_ecdsa*",
+                        "id_ed25519*",
+                        ".netrc",
+                        ".pgpass",
+                        "*.kdbx",
+                        ".git-credentials",
+                        "credentials.json",
+                        "service-account*.json",
+                        "*.tfstate",
+                        "*.tfstate.backup",
+                        ".htpasswd"})
+    path(p, {"secret"});
+  for (const char* p : {".env.example", ".env.sample", ".env.template", ".env.dist", "*.pub"})
+    t.add({p, {"secret"}, false, true});
+  // Other tools' credential stores.
+  for (const char* p : {"~/.ssh/**",
+                        "~/.aws/**",
+                        "~/.config/gcloud/**",
+                        "~/.azure/**",
+                        "~/.kube/**",
+                        "~/.docker/config.json",
+                        "~/.config/gh/hosts.yml",
+                        "~/.npmrc",
+                        "~/.pypirc",
+                        "~/.netrc",
+                        "~/.git-credentials",
+                        "~/.cargo/credentials*",
+                        "~/.gnupg/**",
+                        "~/.terraform.d/credentials*",
+                        "~/.config/hub",
+                        "~/.vault-token",
+                        "~/.password-store/**",
+                        "/etc/shadow",
+                        "/etc/gshadow",
+                        "/etc/ssh/ssh_host_*_key"})
+    path(p, {"credentials", "secret"});
+  t.add({"~/.ssh/*.pub", {"credentials", "secret"}, false, true});
+  t.add({"~/.ssh/known_hosts", {"credentials", "secret"}, false, true});
+  t.add({"~/.ssh/config", {"secret"}, false, true});
+  // CI/CD configuration.
+  for (const char* p : {".github/workflows/**", ".github/actions/**", ".gitlab-ci.yml", ".gitlab-ci/**", ".circleci/**",
+                        "Jenkinsfile", ".buildkite/**", "azure-pipelines.yml", ".travis.yml", "bitbucket-pipelines.yml",
+                        ".drone.yml", "cloudbuild.yaml", ".woodpecker.yml"})
+    path(p, {"ci-config"});
+  // Agent harness settings (where hooks live).
+  for (const char* p : {".claude/settings.json", ".claude/settings.local.json", "~/.claude/settings.json",
+                        "~/.claude/settings.local.json", ".codex/hooks.json", ".codex/config.toml",
+                        "~/.codex/hooks.json", "~/.codex/config.toml", ".cursor/hooks.json", "~/.cursor/hooks.json",
+                        ".gemini/settings.json", "~/.gemini/settings.json", "/etc/claude-code/managed-settings.json"})
+    path(p, {"agent-config"});
+  // Personal data, by the usual names.
+  for (const char* p : {"**/pii/**", "*.pii.*", "customers*.csv", "users*.csv", "*.sql.gz", "*dump*.sql"})
+    path(p, {"pii"});
+  // Hosts: package registries and source forges (the egress allowlist of the baseline).
+  for (const char* h : {"registry.npmjs.org",
+                        "registry.yarnpkg.com",
+                        "pypi.org",
+                        "files.pythonhosted.org",
+                        "crates.io",
+                        "index.crates.io",
+                        "static.crates.io",
+                        "proxy.golang.org",
+                        "sum.golang.org",
+                        "rubygems.org",
+                        "repo.maven.apache.org",
+                        "repo1.maven.org",
+                        "plugins.gradle.org",
+                        "api.nuget.org",
+                        "deb.debian.org",
+                        "security.debian.org",
+                        "archive.ubuntu.com",
+                        "dl-cdn.alpinelinux.org",
+                        "registry-1.docker.io",
+                        "hub.docker.com",
+                        "ghcr.io",
+                        "packagist.org",
+                        "repo.packagist.org",
+                        "hex.pm",
+                        "pub.dev",
+                        "cocoapods.org"})
+    host(h, {"registry"});
+  for (const char* h : {"github.com", "*.github.com", "*.githubusercontent.com", "gitlab.com", "*.gitlab.com",
+                        "bitbucket.org", "codeberg.org", "sr.ht", "*.sr.ht"})
+    host(h, {"forge"});
+  // Places data is commonly exfiltrated to.
+  for (const char* h : {"pastebin.com", "*.pastebin.com", "paste.ee", "hastebin.com", "transfer.sh", "0x0.st",
+                        "webhook.site", "*.requestbin.net", "*.pipedream.net", "*.ngrok.io", "*.ngrok-free.app",
+                        "termbin.com", "ix.io", "file.io", "*.interact.sh", "*.oast.fun", "*.burpcollaborator.net"})
+    host(h, {"paste"});
+  return t;
+}
+
+void LabelTable::add(LabelRule rule) {
+  if (!rule.host && rule.pattern.size() >= 2 && rule.pattern[0] == '~' && rule.pattern[1] == '/')
+    rule.pattern = home_ + rule.pattern.substr(1);
+  rules_.push_back(std::move(rule));
+}
+
+namespace {
+
+// Adds (or, for an exclusion, removes) a matching rule's labels.
+void apply_rule(const LabelRule& r, std::vector<std::string>& out) {
+  for (const auto& l : r.labels) {
+    if (r.exclude) {
+      out.erase(std::remove(out.begin(), out.end(), l), out.end());
+    } else {
+      add_unique(out, l);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> LabelTable::path_labels(std::string_view path) const {
+  std::vector<std::string> out;
+  for (const auto& r : rules_) {
+    if (r.host) continue;
+    bool m;
+    if (!r.pattern.empty() && r.pattern[0] == '/') {
+      m = glob_match(r.pattern, path);
+    } else if (r.pattern.find('/') == std::string::npos) {
+      m = glob_match(r.pattern, basename(path));  // a file name anywhere
+    } else {
+      m = glob_match("**/" + r.pattern, path);  // a relative path anywhere
+    }
+    if (m) apply_rule(r, out);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> LabelTable::host_labels(std::string_view host) const {
+  std::vector<std::string> out;
+  for (const auto& r : rules_)
+    if (r.host && glob_match(r.pattern, host)) apply_rule(r, out);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void apply(Session& s, const Effects& e) {
+  for (const auto& l : e.labels_read) s.labels_read.insert(l);
+  if (e.secret_read) ++s.secrets_read;
+  // Bounded: a session that contacts thousands of hosts keeps the first 1,000.
+  for (const auto& h : e.hosts)
+    if (s.hosts_contacted.size() < 1000) s.hosts_contacted.insert(h);
+  if (e.untrusted) s.untrusted_input = true;
+}
+
+std::string state_json(const Session& s) {
+  nlohmann::json j = {
+      {"labels_read", s.labels_read},         {"secrets_read", s.secrets_read}, {"hosts_contacted", s.hosts_contacted},
+      {"untrusted_input", s.untrusted_input}, {"denials", s.denials},           {"decisions", s.decisions}};
+  return dump_json(j);
+}
+
+Status load_state_json(Session& s, std::string_view text) {
+  auto parsed = parse_json(text, "session state", 8);
+  if (!parsed) return std::move(parsed).error();
+  const auto& j = *parsed;
+  if (!j.is_object()) return Error("session state: expected an object");
+  try {
+    s.labels_read = j.value("labels_read", std::set<std::string>{});
+    s.secrets_read = j.value("secrets_read", int64_t{0});
+    s.hosts_contacted = j.value("hosts_contacted", std::set<std::string>{});
+    s.untrusted_input = j.value("untrusted_input", false);
+    s.denials = j.value("denials", int64_t{0});
+    s.decisions = j.value("decisions", int64_t{0});
+  } catch (const nlohmann::json::exception& e) {
+    return Error(std::string("session state: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+std::string task_json(const Task& t, bool with_digest) {
+  nlohmann::json j = {{"id", t.id},
+                      {"ticket", t.ticket},
+                      {"repos", t.repos},
+                      {"environment", t.environment},
+                      {"window_start_ms", t.window_start_ms},
+                      {"window_end_ms", t.window_end_ms},
+                      {"expires_ms", t.expires_ms},
+                      {"grants", t.grants},
+                      {"agent", t.agent},
+                      {"created_ms", t.created_ms},
+                      {"ended", t.ended}};
+  if (with_digest) j["token_sha256"] = t.token_sha256;
+  return dump_json(j);
+}
+
+Status load_task_json(Task& t, std::string_view text) {
+  auto parsed = parse_json(text, "task", 8);
+  if (!parsed) return std::move(parsed).error();
+  const auto& j = *parsed;
+  if (!j.is_object()) return Error("task: expected an object");
+  try {
+    t.id = j.value("id", std::string());
+    t.ticket = j.value("ticket", std::string());
+    t.repos = j.value("repos", std::vector<std::string>{});
+    t.environment = j.value("environment", std::string());
+    t.window_start_ms = j.value("window_start_ms", int64_t{0});
+    t.window_end_ms = j.value("window_end_ms", int64_t{0});
+    t.expires_ms = j.value("expires_ms", int64_t{0});
+    t.grants = j.value("grants", std::vector<std::string>{});
+    t.agent = j.value("agent", std::string());
+    t.created_ms = j.value("created_ms", int64_t{0});
+    t.ended = j.value("ended", false);
+    t.token_sha256 = j.value("token_sha256", std::string());
+  } catch (const nlohmann::json::exception& e) {
+    return Error(std::string("task: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+}  // namespace tollgate::session

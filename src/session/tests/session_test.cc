@@ -1,0 +1,77 @@
+#include "session/session.h"
+
+#include <gtest/gtest.h>
+
+namespace tollgate::session {
+namespace {
+
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+TEST(Glob, StarStaysInASegmentDoubleStarCrosses) {
+  EXPECT_TRUE(glob_match("*.pem", "server.pem"));
+  EXPECT_FALSE(glob_match("*.pem", "dir/server.pem"));
+  EXPECT_TRUE(glob_match("/home/dev/.ssh/**", "/home/dev/.ssh/id_rsa"));
+  EXPECT_TRUE(glob_match("/home/dev/.ssh/**", "/home/dev/.ssh/keys/deep/k"));
+  EXPECT_FALSE(glob_match("/home/dev/.ssh/**", "/home/dev/.sshx/id_rsa"));
+  EXPECT_TRUE(glob_match("**/.github/workflows/**", "/r/.github/workflows/ci.yml"));
+  EXPECT_TRUE(glob_match("id_rsa*", "id_rsa.pub"));
+  EXPECT_TRUE(glob_match("?.txt", "a.txt"));
+  EXPECT_FALSE(glob_match("?.txt", "/.txt"));
+  EXPECT_TRUE(glob_match("*.github.com", "api.github.com"));
+  EXPECT_FALSE(glob_match("*.github.com", "github.com"));
+  // Many stars against a long text stay linear enough to be instant.
+  EXPECT_FALSE(glob_match("*a*a*a*a*a*a*a*a*b", std::string(5000, 'a')));
+}
+
+TEST(Labels, DefaultsLabelSecretsCredentialsAndCi) {
+  auto t = LabelTable::defaults("/home/dev");
+  EXPECT_TRUE(has(t.path_labels("/home/dev/project/.env"), "secret"));
+  EXPECT_TRUE(has(t.path_labels("/home/dev/project/.env.production"), "secret"));
+  EXPECT_FALSE(has(t.path_labels("/home/dev/project/.env.example"), "secret"));
+  EXPECT_TRUE(has(t.path_labels("/home/dev/.ssh/id_ed25519"), "credentials"));
+  EXPECT_FALSE(has(t.path_labels("/home/dev/.ssh/id_ed25519.pub"), "secret"));
+  EXPECT_TRUE(has(t.path_labels("/home/dev/.aws/credentials"), "secret"));
+  EXPECT_TRUE(has(t.path_labels("/srv/repo/.github/workflows/release.yml"), "ci-config"));
+  EXPECT_TRUE(has(t.path_labels("/home/dev/project/.claude/settings.json"), "agent-config"));
+  EXPECT_TRUE(t.path_labels("/home/dev/project/src/main.rs").empty());
+  EXPECT_TRUE(has(t.host_labels("registry.npmjs.org"), "registry"));
+  EXPECT_TRUE(has(t.host_labels("raw.githubusercontent.com"), "forge"));
+  EXPECT_TRUE(has(t.host_labels("webhook.site"), "paste"));
+  EXPECT_TRUE(t.host_labels("example.com").empty());
+}
+
+TEST(Labels, ConfiguredRulesAddAndExclude) {
+  auto t = LabelTable::defaults("/home/dev");
+  t.add({"~/work/customers/**", {"pii"}, false, false});
+  t.add({"/home/dev/project/.env", {"secret"}, false, true});
+  EXPECT_TRUE(has(t.path_labels("/home/dev/work/customers/a.csv"), "pii"));
+  EXPECT_FALSE(has(t.path_labels("/home/dev/project/.env"), "secret"));
+}
+
+TEST(SessionState, EffectsAccumulateAndRoundTrip) {
+  Session s;
+  apply(s, Effects{{"secret"}, true, {"example.com"}, true});
+  apply(s, Effects{{"pii"}, false, {}, false});
+  EXPECT_EQ(s.secrets_read, 1);
+  EXPECT_TRUE(s.untrusted_input);
+  EXPECT_EQ(s.labels_read, (std::set<std::string>{"pii", "secret"}));
+  Session back;
+  ASSERT_TRUE(load_state_json(back, state_json(s)).ok());
+  EXPECT_EQ(back.labels_read, s.labels_read);
+  EXPECT_EQ(back.hosts_contacted, s.hosts_contacted);
+  EXPECT_TRUE(back.untrusted_input);
+  EXPECT_FALSE(load_state_json(back, "{\"secrets_read\":\"x\"}").ok());
+}
+
+TEST(Paths, WithinIsByComponent) {
+  EXPECT_TRUE(path_within("/a/b", "/a"));
+  EXPECT_TRUE(path_within("/a", "/a"));
+  EXPECT_FALSE(path_within("/ab", "/a"));
+  EXPECT_TRUE(path_within("/x", "/"));
+  EXPECT_FALSE(path_within("/x", ""));
+}
+
+}  // namespace
+}  // namespace tollgate::session

@@ -1,0 +1,309 @@
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+namespace tollgate::store {
+
+namespace {
+
+// A prepared statement that finalises itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &st_, nullptr); }
+  ~Stmt() { sqlite3_finalize(st_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return rc_ == SQLITE_OK; }
+  sqlite3_stmt* get() { return st_; }
+  void bind(int i, const std::string& s) {
+    sqlite3_bind_text(st_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
+  void bind(int i, int64_t v) { sqlite3_bind_int64(st_, i, v); }
+  std::string text(int col) {
+    const unsigned char* p = sqlite3_column_text(st_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(st_, col)) : std::string();
+  }
+  int64_t i64(int col) { return sqlite3_column_int64(st_, col); }
+
+ private:
+  sqlite3_stmt* st_ = nullptr;
+  int rc_;
+};
+
+Error db_error(sqlite3* db, const std::string& what) { return Error(what + ": " + sqlite3_errmsg(db)); }
+
+session::Session read_session(Stmt& st) {
+  session::Session s;
+  s.id = st.text(0);
+  s.harness = st.text(1);
+  s.agent = st.text(2);
+  s.cwd = st.text(3);
+  s.task_id = st.text(4);
+  s.started_ms = st.i64(5);
+  s.last_seen_ms = st.i64(6);
+  s.ended = st.i64(7) != 0;
+  (void)session::load_state_json(s, st.text(8));  // a damaged state reads as empty, never as a crash
+  return s;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::open_sqlite(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Error("cannot open the store `" + path + "`: " + msg);
+  }
+  std::unique_ptr<Store> s(new Store(db));
+  sqlite3_busy_timeout(db, 5000);
+  for (const char* sql : {
+           "PRAGMA journal_mode=WAL",
+           "PRAGMA synchronous=NORMAL",
+           "CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, harness TEXT NOT NULL, agent TEXT NOT NULL, "
+           "cwd TEXT NOT NULL, task TEXT NOT NULL, started_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL, "
+           "ended INTEGER NOT NULL, state TEXT NOT NULL)",
+           "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, ts_ms INTEGER NOT NULL, "
+           "session TEXT NOT NULL, kind TEXT NOT NULL, tool_use_id TEXT NOT NULL, effect TEXT NOT NULL, "
+           "pack TEXT NOT NULL, record TEXT NOT NULL, leaf TEXT NOT NULL, tree_root TEXT NOT NULL)",
+           "CREATE INDEX IF NOT EXISTS events_session ON events(session, seq)",
+           "CREATE TABLE IF NOT EXISTS tasks (id TEXT PRIMARY KEY, token_sha256 TEXT NOT NULL UNIQUE, "
+           "created_ms INTEGER NOT NULL, body TEXT NOT NULL)",
+       }) {
+    if (auto st = s->exec(sql); !st) return Error("cannot open the store `" + path + "`: " + st.error().message);
+  }
+  if (auto st = s->load_frontier(); !st) return Error("cannot open the store `" + path + "`: " + st.error().message);
+  return s;
+}
+
+Store::~Store() { sqlite3_close(db_); }
+
+Status Store::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Error(msg);
+  }
+  return Status::Ok();
+}
+
+Status Store::put_session(const session::Session& s) {
+  std::lock_guard lock(mu_);
+  return put_session_locked(s);
+}
+
+Status Store::put_session_locked(const session::Session& s) {
+  Stmt st(db_,
+          "INSERT INTO sessions (id, harness, agent, cwd, task, started_ms, last_seen_ms, ended, state) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO UPDATE SET harness=?2, agent=?3, cwd=?4, "
+          "task=?5, last_seen_ms=?7, ended=?8, state=?9");
+  if (!st.ok()) return db_error(db_, "store: saving a session");
+  st.bind(1, s.id);
+  st.bind(2, s.harness);
+  st.bind(3, s.agent);
+  st.bind(4, s.cwd);
+  st.bind(5, s.task_id);
+  st.bind(6, s.started_ms);
+  st.bind(7, s.last_seen_ms);
+  st.bind(8, int64_t{s.ended ? 1 : 0});
+  st.bind(9, session::state_json(s));
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return db_error(db_, "store: saving a session");
+  return Status::Ok();
+}
+
+Result<std::optional<session::Session>> Store::get_session(const std::string& id) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_,
+          "SELECT id, harness, agent, cwd, task, started_ms, last_seen_ms, ended, state FROM sessions WHERE id=?1");
+  if (!st.ok()) return db_error(db_, "store: reading a session");
+  st.bind(1, id);
+  int rc = sqlite3_step(st.get());
+  if (rc == SQLITE_DONE) return std::optional<session::Session>();
+  if (rc != SQLITE_ROW) return db_error(db_, "store: reading a session");
+  return std::optional<session::Session>(read_session(st));
+}
+
+Result<std::vector<session::Session>> Store::list_sessions(size_t limit) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_,
+          "SELECT id, harness, agent, cwd, task, started_ms, last_seen_ms, ended, state FROM sessions "
+          "ORDER BY last_seen_ms DESC LIMIT ?1");
+  if (!st.ok()) return db_error(db_, "store: listing sessions");
+  st.bind(1, static_cast<int64_t>(limit));
+  std::vector<session::Session> out;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) out.push_back(read_session(st));
+  if (rc != SQLITE_DONE) return db_error(db_, "store: listing sessions");
+  return out;
+}
+
+Status Store::load_frontier() {
+  Stmt st(db_, "SELECT leaf FROM events ORDER BY seq");
+  if (!st.ok()) return db_error(db_, "store: reading the ledger");
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    ledger::Hash h{};
+    if (!ledger::from_hex(st.text(0), h))
+      return Error("store: a ledger leaf hash is damaged; run `tollgate audit verify`");
+    frontier_.push(h);
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "store: reading the ledger");
+  return Status::Ok();
+}
+
+Result<std::vector<Store::HarnessSeen>> Store::harnesses_seen() {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "SELECT harness, count(*), max(last_seen_ms) FROM sessions GROUP BY harness ORDER BY harness");
+  if (!st.ok()) return db_error(db_, "store: reading sessions");
+  std::vector<HarnessSeen> out;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) out.push_back({st.text(0), st.i64(1), st.i64(2)});
+  if (rc != SQLITE_DONE) return db_error(db_, "store: reading sessions");
+  return out;
+}
+
+Result<int64_t> Store::append_event(const Event& e, const session::Session& s) {
+  std::lock_guard lock(mu_);
+  // One transaction, one WAL commit, for the record and the state it changed.
+  if (auto st = exec("BEGIN IMMEDIATE"); !st) return st.error();
+  auto seq = append_event_locked(e);
+  Status put = seq ? put_session_locked(s) : Status(seq.error());
+  if (!put) {
+    (void)exec("ROLLBACK");
+    frontier_ = frontier_before_;
+    return put.error();
+  }
+  if (auto st = exec("COMMIT"); !st) {
+    (void)exec("ROLLBACK");
+    frontier_ = frontier_before_;
+    return st.error();
+  }
+  return seq;
+}
+
+Result<int64_t> Store::append_event(const Event& e) {
+  std::lock_guard lock(mu_);
+  return append_event_locked(e);
+}
+
+Result<int64_t> Store::append_event_locked(const Event& e) {
+  frontier_before_ = frontier_;
+  ledger::Hash leaf = ledger::leaf_hash(e.record);
+  ledger::Frontier next = frontier_;
+  next.push(leaf);
+  Stmt st(db_,
+          "INSERT INTO events (ts_ms, session, kind, tool_use_id, effect, pack, record, leaf, tree_root) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  if (!st.ok()) return db_error(db_, "store: appending an event");
+  st.bind(1, e.ts_ms);
+  st.bind(2, e.session);
+  st.bind(3, e.kind);
+  st.bind(4, e.tool_use_id);
+  st.bind(5, e.effect);
+  st.bind(6, e.pack);
+  st.bind(7, e.record);
+  st.bind(8, ledger::to_hex(leaf));
+  st.bind(9, ledger::to_hex(next.root()));
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return db_error(db_, "store: appending an event");
+  frontier_ = std::move(next);
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+Result<std::vector<Event>> Store::events(const EventFilter& f) {
+  std::lock_guard lock(mu_);
+  Stmt st(
+      db_,
+      "SELECT seq, ts_ms, session, kind, tool_use_id, effect, pack, record, leaf, tree_root FROM events WHERE seq > ?1 "
+      "AND (?2 = '' OR session = ?2) AND (?3 = '' OR kind = ?3) ORDER BY seq LIMIT ?4");
+  if (!st.ok()) return db_error(db_, "store: reading events");
+  st.bind(1, f.after_seq);
+  st.bind(2, f.session);
+  st.bind(3, f.kind);
+  st.bind(4, static_cast<int64_t>(f.limit));
+  std::vector<Event> out;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    Event e;
+    e.seq = st.i64(0);
+    e.ts_ms = st.i64(1);
+    e.session = st.text(2);
+    e.kind = st.text(3);
+    e.tool_use_id = st.text(4);
+    e.effect = st.text(5);
+    e.pack = st.text(6);
+    e.record = st.text(7);
+    e.leaf = st.text(8);
+    e.tree_root = st.text(9);
+    out.push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "store: reading events");
+  return out;
+}
+
+Status Store::put_task(const session::Task& t) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_,
+          "INSERT INTO tasks (id, token_sha256, created_ms, body) VALUES (?1, ?2, ?3, ?4) "
+          "ON CONFLICT(id) DO UPDATE SET body=?4");
+  if (!st.ok()) return db_error(db_, "store: saving a task");
+  st.bind(1, t.id);
+  st.bind(2, t.token_sha256);
+  st.bind(3, t.created_ms);
+  st.bind(4, session::task_json(t, true));
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return db_error(db_, "store: saving a task");
+  return Status::Ok();
+}
+
+namespace {
+Result<std::vector<session::Task>> read_tasks(sqlite3* db, Stmt& st) {
+  std::vector<session::Task> out;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    session::Task t;
+    if (auto s = session::load_task_json(t, st.text(0)); !s) return s.error();
+    out.push_back(std::move(t));
+  }
+  if (rc != SQLITE_DONE) return db_error(db, "store: reading tasks");
+  return out;
+}
+}  // namespace
+
+Result<std::optional<session::Task>> Store::get_task(const std::string& id) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "SELECT body FROM tasks WHERE id=?1");
+  if (!st.ok()) return db_error(db_, "store: reading a task");
+  st.bind(1, id);
+  auto r = read_tasks(db_, st);
+  if (!r) return std::move(r).error();
+  return r->empty() ? std::optional<session::Task>() : std::optional<session::Task>(std::move(r->front()));
+}
+
+Result<std::optional<session::Task>> Store::task_by_token_digest(const std::string& digest) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "SELECT body FROM tasks WHERE token_sha256=?1");
+  if (!st.ok()) return db_error(db_, "store: reading a task");
+  st.bind(1, digest);
+  auto r = read_tasks(db_, st);
+  if (!r) return std::move(r).error();
+  return r->empty() ? std::optional<session::Task>() : std::optional<session::Task>(std::move(r->front()));
+}
+
+Result<std::vector<session::Task>> Store::list_tasks(size_t limit) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "SELECT body FROM tasks ORDER BY created_ms DESC LIMIT ?1");
+  if (!st.ok()) return db_error(db_, "store: listing tasks");
+  st.bind(1, static_cast<int64_t>(limit));
+  return read_tasks(db_, st);
+}
+
+Result<int64_t> Store::event_count() {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "SELECT count(*) FROM events");
+  if (!st.ok() || sqlite3_step(st.get()) != SQLITE_ROW) return db_error(db_, "store: counting events");
+  return st.i64(0);
+}
+
+}  // namespace tollgate::store

@@ -1,0 +1,96 @@
+// Persistence for the daemon, behind one interface: sessions (with their
+// accumulated state) and the event record (prompts, decisions, outcomes,
+// session lifecycle, policy pack changes). The embedded implementation is
+// one SQLite file in the data directory (WAL mode); the fleet store on
+// PostgreSQL implements the same interface later.
+//
+// Durability: every write is committed before the call returns (WAL with
+// synchronous=NORMAL: survives a crash of the daemon; the ledger adds
+// fsync'd batches for power loss). Errors are values; a failed write is
+// reported, never dropped silently.
+//
+// Thread-safety: all methods may be called from any thread; calls are
+// serialised on one connection.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "ledger/merkle.h"
+#include "session/session.h"
+
+struct sqlite3;
+
+namespace tollgate::store {
+
+struct Event {
+  int64_t seq = 0;  // assigned by append_event
+  int64_t ts_ms = 0;
+  std::string session;
+  std::string kind;         // "prompt", "decision", "outcome", "session_start", "session_end", "pack" …
+  std::string tool_use_id;  // links a decision to its outcome
+  std::string effect;       // decisions: allow / deny / ask; outcomes: success / failure
+  std::string pack;         // pack hash for decisions
+  std::string record;       // the whole record: canonical JSON, the ledger leaf's bytes
+  std::string leaf;         // hex SHA-256(0x00 ‖ record), set by append_event
+  std::string tree_root;    // hex RFC 9162 tree head after this record, set by append_event
+};
+
+struct EventFilter {
+  std::string session;  // empty: any
+  std::string kind;     // empty: any
+  int64_t after_seq = 0;
+  size_t limit = 1000;
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the SQLite database at `path`.
+  static Result<std::unique_ptr<Store>> open_sqlite(const std::string& path);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  Status put_session(const session::Session& s);
+  Result<std::optional<session::Session>> get_session(const std::string& id);
+  Result<std::vector<session::Session>> list_sessions(size_t limit = 1000);
+  // Per harness: how many sessions, and when one was last seen (ms).
+  struct HarnessSeen {
+    std::string harness;
+    int64_t sessions = 0;
+    int64_t last_seen_ms = 0;
+  };
+  Result<std::vector<HarnessSeen>> harnesses_seen();
+
+  Status put_task(const session::Task& t);
+  Result<std::optional<session::Task>> get_task(const std::string& id);
+  Result<std::optional<session::Task>> task_by_token_digest(const std::string& sha256_hex);
+  Result<std::vector<session::Task>> list_tasks(size_t limit = 1000);
+
+  // Appends and returns the sequence number. Each event is a leaf of the
+  // ledger's Merkle tree (docs/ledger.md): its leaf hash and the tree head
+  // after it are stored with it.
+  Result<int64_t> append_event(const Event& e);
+  // The same, and the session's new state, in one transaction.
+  Result<int64_t> append_event(const Event& e, const session::Session& s);
+  Result<std::vector<Event>> events(const EventFilter& f);
+  Result<int64_t> event_count();
+
+ private:
+  explicit Store(sqlite3* db) : db_(db) {}
+  Status exec(const char* sql);
+  Status load_frontier();
+  Status put_session_locked(const session::Session& s);
+  Result<int64_t> append_event_locked(const Event& e);
+  std::mutex mu_;
+  sqlite3* db_;                       // guarded by mu_
+  ledger::Frontier frontier_;         // guarded by mu_
+  ledger::Frontier frontier_before_;  // guarded by mu_: for rollback
+};
+
+}  // namespace tollgate::store

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The ledger as an auditor meets it: checkpoints, verification, proofs and
+# export, checked against an independent RFC 9162 implementation in Node.js
+# and against tampering done straight in the SQLite file.
+# Usage: audit_contract.sh /path/to/tollgate
+set -uo pipefail
+TG=${1:?usage: audit_contract.sh TOLLGATE}
+WORK=$(mktemp -d /tmp/tollgate-audit-XXXXXX)
+DATA=$WORK/data
+export HOME=$WORK/home TOLLGATE_SOCKET=$WORK/data/tollgate.sock
+mkdir -p "$HOME"
+SERVE_PID=
+cleanup() { [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+fails=0
+check() { if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi; }
+wait_for() { local d=$((SECONDS + $1)); shift; until "$@" >/dev/null 2>&1; do [ $SECONDS -ge $d ] && return 1; sleep 0.05; done; }
+
+"$TG" serve --data "$DATA" 2>/dev/null &
+SERVE_PID=$!
+wait_for 20 "$TG" status
+for c in "ls" "cat .env" "git status" "npm test" "rm -rf /" "curl https://example.com"; do
+  printf '{"session_id":"s","cwd":"%s","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"%s"},"tool_use_id":"x"}' \
+    "$WORK" "$c" | "$TG" hook claude-code >/dev/null
+done
+kill "$SERVE_PID"; wait "$SERVE_PID"; SERVE_PID=
+
+cp_json=$("$TG" audit checkpoint --data "$DATA")
+size=$(node -e 'console.log(JSON.parse(process.argv[1]).size)' "$cp_json")
+root=$(node -e 'console.log(JSON.parse(process.argv[1]).root)' "$cp_json")
+[ "$size" -eq 7 ] && [ ${#root} -eq 64 ]; check "CheckpointPrintsSizeAndRoot" $?
+
+# An independent implementation of RFC 9162 recomputes the root from the exported leaves.
+"$TG" audit export --data "$DATA" --format leaves >"$WORK/leaves"
+node -e '
+  const c = require("crypto"), fs = require("fs");
+  const h = (...b) => c.createHash("sha256").update(Buffer.concat(b)).digest();
+  const leaves = fs.readFileSync(process.argv[1], "utf8").split("\n").slice(0, -1).map(l => h(Buffer.from([0]), Buffer.from(l)));
+  const mth = (a) => a.length === 1 ? a[0] : (() => { let k = 1; while (k * 2 < a.length) k *= 2;
+    return h(Buffer.from([1]), mth(a.slice(0, k)), mth(a.slice(k))); })();
+  process.exit(mth(leaves).toString("hex") === process.argv[2] ? 0 : 1);' "$WORK/leaves" "$root"
+check "ExportedLeavesRecomputeTheRootIndependently" $?
+
+# An inclusion proof checks with the RFC's algorithm, outside Tollgate.
+proof=$("$TG" audit prove 3 --data "$DATA")
+node -e '
+  const c = require("crypto");
+  const p = JSON.parse(process.argv[1]), leaf = require("fs").readFileSync(process.argv[2], "utf8").split("\n")[2];
+  const h = (...b) => c.createHash("sha256").update(Buffer.concat(b)).digest();
+  let r = h(Buffer.from([0]), Buffer.from(leaf)), fn = p.leaf_index, sn = p.tree_size - 1;
+  for (const x of p.inclusion_path.map(s => Buffer.from(s, "hex"))) {
+    if (fn % 2 === 1 || fn === sn) { r = h(Buffer.from([1]), x, r); if (fn % 2 === 0) while (fn !== 0 && fn % 2 === 0) { fn >>= 1; sn >>= 1; } }
+    else r = h(Buffer.from([1]), r, x);
+    fn >>= 1; sn >>= 1;
+  }
+  process.exit(sn === 0 && r.toString("hex") === p.root ? 0 : 1);' "$proof" "$WORK/leaves"
+check "InclusionProofVerifiesWithoutTollgate" $?
+"$TG" audit consistency 2 7 --data "$DATA" | grep -q '"consistency_path"'; check "ConsistencyProofIsPrinted" $?
+
+"$TG" audit export --data "$DATA" --format ocsf | grep '"disposition":"Blocked"' | grep -q '"class_uid":6003'
+check "OcsfExportCarriesTheDecision" $?
+
+"$TG" audit checkpoint --data "$DATA" --out "$WORK/checkpoint.txt" >/dev/null
+head -1 "$WORK/checkpoint.txt" | grep -q "tollgate checkpoint v1"; check "SignedCheckpointIsWritten" $?
+"$TG" audit verify --data "$DATA" --checkpoint "$WORK/checkpoint.txt" | grep -q "^ok: 7 records"; check "VerifyPassesUntouchedLedger" $?
+
+cp "$DATA/tollgate.db" "$WORK/pristine.db"
+sqlite3 "$DATA/tollgate.db" "UPDATE events SET record = replace(record, 'rm -rf', 'ls -la') WHERE seq = 6"
+out=$("$TG" audit verify --data "$DATA"); rc=$?
+[ $rc -eq 1 ] && [[ "$out" == *"record 6 was modified"* ]]; check "LedgerDetectsModifiedRecord" $?
+
+cp "$WORK/pristine.db" "$DATA/tollgate.db"; rm -f "$DATA/tollgate.db-wal" "$DATA/tollgate.db-shm"
+sqlite3 "$DATA/tollgate.db" "DELETE FROM events WHERE seq = 4"
+out=$("$TG" audit verify --data "$DATA"); rc=$?
+[ $rc -eq 1 ] && [[ "$out" == *"record 4 was removed"* ]]; check "LedgerDetectsRemovedRecord" $?
+
+cp "$WORK/pristine.db" "$DATA/tollgate.db"
+sqlite3 "$DATA/tollgate.db" "DELETE FROM events WHERE seq >= 6"
+out=$("$TG" audit verify --data "$DATA" --checkpoint "$WORK/checkpoint.txt"); rc=$?
+[ $rc -eq 1 ] && [[ "$out" == *"truncated"* ]]; check "CheckpointDetectsTruncation" $?
+
+sed -i 's/^size 7$/size 6/' "$WORK/checkpoint.txt"
+out=$("$TG" audit verify --data "$DATA" --checkpoint "$WORK/checkpoint.txt"); rc=$?
+[ $rc -eq 1 ] && [[ "$out" == *"signature does not verify"* ]]; check "ForgedCheckpointIsRejected" $?
+
+echo "$fails failed"
+[ $fails -eq 0 ]
