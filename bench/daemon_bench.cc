@@ -91,6 +91,32 @@ void BM_ServiceHandle(benchmark::State& state) {
 }
 BENCHMARK(BM_ServiceHandle);
 
+// Ledger appends (durable: WAL, synchronous=FULL) on the disk of the data
+// directory's file system ($TMPDIR here): one commit per record, and group
+// commits of state.range(0) records as the daemon makes them under load.
+void BM_LedgerAppend(benchmark::State& state) {
+  fs::path dir = fs::temp_directory_path() / ("tollgate-benchl-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto st = store::Store::open_sqlite((dir / "l.db").string());
+  session::Session s;
+  s.id = "bench";
+  store::Event e;
+  e.kind = "decision";
+  e.session = "bench";
+  e.record = std::string(R"({"actions":[{"action":"shell.exec","effect":"allow","policies":["allow-development"]}],)") +
+             R"("decision":"allow","harness":"claude-code","session":"bench","tool":"Bash","ts":1780000000000})";
+  const int64_t batch = state.range(0);
+  for (auto _ : state) {
+    if (batch > 1) (void)(*st)->begin_batch();
+    for (int64_t i = 0; i < batch; ++i) benchmark::DoNotOptimize((*st)->append_event(e, s));
+    if (batch > 1) (void)(*st)->commit_batch();
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  st->reset();
+  fs::remove_all(dir);
+}
+BENCHMARK(BM_LedgerAppend)->Arg(1)->Arg(100)->Arg(1000)->UseRealTime();
+
 struct RunningDaemon {
   fs::path dir;
   std::unique_ptr<server::Daemon> d;

@@ -284,6 +284,74 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
     std::cout << dump_json(j) << "\n";
   });
 
+  struct QueryArgs {
+    std::string session, kind, decision, task, harness;
+    int64_t since = 0, until = 0;
+  };
+  auto qa = std::make_shared<QueryArgs>();
+  auto* query = audit->add_subcommand("query", "Records matching every filter given, as JSON lines");
+  query->add_option("--data", *data, "The daemon's data directory");
+  query->add_option("--session", qa->session, "One session");
+  query->add_option("--kind", qa->kind, "decision, outcome, intent, session_start, session_end, task_start …");
+  query->add_option("--decision", qa->decision, "allow, deny or ask")->check(CLI::IsMember({"allow", "deny", "ask"}));
+  query->add_option("--task", qa->task, "Records of one task's sessions");
+  query->add_option("--harness", qa->harness, "claude-code, codex, cursor or gemini");
+  query->add_option("--since", qa->since, "From this time (ms since the epoch)");
+  query->add_option("--until", qa->until, "Up to this time (ms since the epoch)");
+  query->callback([data, qa, fail] {
+    auto ev = load_events(*data);
+    if (!ev) return fail("query", ev.error().message);
+    for (const auto& e : *ev) {
+      if (!qa->session.empty() && e.session != qa->session) continue;
+      if (!qa->kind.empty() && e.kind != qa->kind) continue;
+      if (!qa->decision.empty() && (e.kind != "decision" || e.effect != qa->decision)) continue;
+      if (qa->since && e.ts_ms < qa->since) continue;
+      if (qa->until && e.ts_ms > qa->until) continue;
+      if (!qa->task.empty() || !qa->harness.empty()) {
+        auto rec = parse_json(e.record, "record", 64);
+        if (!rec || !rec->is_object()) continue;
+        if (!qa->task.empty() && rec->value("task", std::string()) != qa->task) continue;
+        if (!qa->harness.empty() && rec->value("harness", std::string()) != qa->harness) continue;
+      }
+      std::cout << "{\"seq\":" << e.seq << ",\"record\":" << e.record << "}\n";
+    }
+  });
+
+  auto tl_session = std::make_shared<std::string>();
+  auto* timeline =
+      audit->add_subcommand("timeline", "One session's delegated action path: prompts, decisions, outcomes");
+  timeline->add_option("session", *tl_session, "The session id")->required();
+  timeline->add_option("--data", *data, "The daemon's data directory");
+  timeline->callback([data, tl_session, fail] {
+    auto ev = load_events(*data);
+    if (!ev) return fail("timeline", ev.error().message);
+    size_t shown = 0;
+    for (const auto& e : *ev) {
+      if (e.session != *tl_session) continue;
+      auto rec = parse_json(e.record, "record", 64);
+      if (!rec || !rec->is_object()) continue;
+      const json& r = *rec;
+      std::time_t t = static_cast<std::time_t>(e.ts_ms / 1000);
+      std::tm tm{};
+      gmtime_r(&t, &tm);
+      char when[16];
+      std::strftime(when, sizeof(when), "%H:%M:%S", &tm);
+      std::cout << "#" << e.seq << " " << when << "  ";
+      if (e.kind == "intent") {
+        std::cout << "prompt  \"" << r.value("excerpt", std::string()).substr(0, 120) << "\"\n";
+      } else if (e.kind == "decision") {
+        std::cout << "  " << e.effect << "  " << r.value("tool", std::string()) << " [" << e.tool_use_id << "]  "
+                  << r.value("reason", std::string()) << "\n";
+      } else if (e.kind == "outcome") {
+        std::cout << "    -> " << e.effect << " [" << e.tool_use_id << "]\n";
+      } else {
+        std::cout << e.kind << "\n";
+      }
+      ++shown;
+    }
+    if (!shown) return fail("timeline", "no records of session `" + *tl_session + "`");
+  });
+
   auto tail_n = std::make_shared<size_t>(20);
   auto* tail = audit->add_subcommand("tail", "The last records, as JSON lines");
   tail->add_option("-n", *tail_n, "How many (default 20)");

@@ -340,6 +340,9 @@ int Daemon::run() {
   if (im.http_fd >= 0)
     std::cerr << "tollgate serve: HTTP API on " << opts_.http.substr(0, opts_.http.rfind(':')) << ":" << im.http_port
               << " (token in " << opts_.data_dir << "/http.token)\n";
+  if (auto head = service_->store().ledger_head())
+    std::cerr << "tollgate serve: ledger recovered to its last complete record: " << head->first << " records, root "
+              << head->second.substr(0, 16) << "…\n";
   std::cerr << "tollgate serve: listening on " << opts_.socket_path << " (policy pack "
             << service_->pdp()->pack().short_hash() << ", data " << opts_.data_dir << ")\n";
   int64_t next_poll = opts_.now() + opts_.reload_poll_ms;
@@ -366,17 +369,28 @@ int Daemon::run() {
     }
     close_conn(c.fd);
   };
+  // Group commit: the records of every request handled in one turn of the
+  // loop reach the disk with one fsync, and no answer leaves before that.
+  bool batching = false;
+  std::vector<int> held;  // connections whose answers wait for the commit
+  auto send = [&](Conn& c) {
+    if (batching) {
+      held.push_back(c.fd);
+    } else {
+      try_write(c);
+    }
+  };
   auto respond = [&](Conn& c, std::string reply) {
     c.out = std::move(reply);
     c.out += '\n';
     c.in.clear();
     c.in.shrink_to_fit();
-    try_write(c);
+    send(c);
   };
   auto respond_http = [&](Conn& c, int status, const std::string& body) {
     c.out = http_response(status, body);
     c.in.clear();
-    try_write(c);
+    send(c);
   };
   // The loopback HTTP API: health and status for anyone on this machine;
   // hook decisions and reloads for holders of DATA/http.token.
@@ -469,6 +483,7 @@ int Daemon::run() {
       std::cerr << "tollgate serve: epoll_wait: " << std::strerror(errno) << "\n";
       return 1;
     }
+    batching = n > 0 && service_->store().begin_batch().ok();
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
       if (fd == im.stop_fd) {
@@ -505,6 +520,25 @@ int Daemon::run() {
           on_readable(it->second);
         }
       }
+    }
+    if (batching) {
+      batching = false;
+      if (auto st = service_->store().commit_batch(); !st) {
+        // Nothing of this turn was recorded: no answer may say otherwise.
+        std::cerr << "tollgate serve: " << st.error().message << "\n";
+        for (int fd : held) {
+          auto it = im.conns.find(fd);
+          if (it == im.conns.end() || it->second.http) continue;
+          it->second.out =
+              dump_json(json{{"ok", false}, {"error", "the record could not be written: " + st.error().message}}) +
+              "\n";
+        }
+      }
+      for (int fd : held) {
+        auto it = im.conns.find(fd);
+        if (it != im.conns.end()) try_write(it->second);
+      }
+      held.clear();
     }
     now = opts_.now();
     // Clients that sent nothing (or too little) in time are dropped.

@@ -61,7 +61,8 @@ Result<std::unique_ptr<Store>> Store::open_sqlite(const std::string& path) {
   sqlite3_busy_timeout(db, 5000);
   for (const char* sql : {
            "PRAGMA journal_mode=WAL",
-           "PRAGMA synchronous=NORMAL",
+           // Every commit reaches the disk before the caller is answered.
+           "PRAGMA synchronous=FULL",
            "CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, harness TEXT NOT NULL, agent TEXT NOT NULL, "
            "cwd TEXT NOT NULL, task TEXT NOT NULL, started_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL, "
            "ended INTEGER NOT NULL, state TEXT NOT NULL)",
@@ -154,6 +155,11 @@ Status Store::load_frontier() {
   return Status::Ok();
 }
 
+Result<std::pair<int64_t, std::string>> Store::ledger_head() {
+  std::lock_guard lock(mu_);
+  return std::pair<int64_t, std::string>{static_cast<int64_t>(frontier_.size()), ledger::to_hex(frontier_.root())};
+}
+
 Result<std::vector<Store::HarnessSeen>> Store::harnesses_seen() {
   std::lock_guard lock(mu_);
   Stmt st(db_, "SELECT harness, count(*), max(last_seen_ms) FROM sessions GROUP BY harness ORDER BY harness");
@@ -167,21 +173,42 @@ Result<std::vector<Store::HarnessSeen>> Store::harnesses_seen() {
 
 Result<int64_t> Store::append_event(const Event& e, const session::Session& s) {
   std::lock_guard lock(mu_);
-  // One transaction, one WAL commit, for the record and the state it changed.
-  if (auto st = exec("BEGIN IMMEDIATE"); !st) return st.error();
+  // One transaction (inside a batch: one savepoint) for the record and the
+  // state it changed: both or neither.
+  const char* begin = batch_ ? "SAVEPOINT rec" : "BEGIN IMMEDIATE";
+  const char* commit = batch_ ? "RELEASE rec" : "COMMIT";
+  const char* rollback = batch_ ? "ROLLBACK TO rec; RELEASE rec" : "ROLLBACK";
+  if (auto st = exec(begin); !st) return st.error();
   auto seq = append_event_locked(e);
   Status put = seq ? put_session_locked(s) : Status(seq.error());
+  if (put) put = exec(commit);
   if (!put) {
-    (void)exec("ROLLBACK");
+    (void)exec(rollback);
     frontier_ = frontier_before_;
     return put.error();
   }
+  return seq;
+}
+
+Status Store::begin_batch() {
+  std::lock_guard lock(mu_);
+  if (batch_) return Error("store: a batch is already open");
+  if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
+  batch_ = true;
+  frontier_batch_ = frontier_;
+  return Status::Ok();
+}
+
+Status Store::commit_batch() {
+  std::lock_guard lock(mu_);
+  if (!batch_) return Error("store: no batch is open");
+  batch_ = false;
   if (auto st = exec("COMMIT"); !st) {
     (void)exec("ROLLBACK");
-    frontier_ = frontier_before_;
-    return st.error();
+    frontier_ = frontier_batch_;
+    return st;
   }
-  return seq;
+  return Status::Ok();
 }
 
 Result<int64_t> Store::append_event(const Event& e) {

@@ -4,10 +4,11 @@
 // one SQLite file in the data directory (WAL mode); the fleet store on
 // PostgreSQL implements the same interface later.
 //
-// Durability: every write is committed before the call returns (WAL with
-// synchronous=NORMAL: survives a crash of the daemon; the ledger adds
-// fsync'd batches for power loss). Errors are values; a failed write is
-// reported, never dropped silently.
+// Durability: every write is committed and on disk before the call returns
+// (WAL with synchronous=FULL: an acknowledged record survives a crash of the
+// daemon and a power cut; SQLite's recovery rolls back a transaction that
+// was not complete). Errors are values; a failed write is reported, never
+// dropped silently.
 //
 // Thread-safety: all methods may be called from any thread; calls are
 // serialised on one connection.
@@ -66,6 +67,15 @@ class Store {
     int64_t last_seen_ms = 0;
   };
   Result<std::vector<HarnessSeen>> harnesses_seen();
+  // Group commit: records appended between begin_batch() and commit_batch()
+  // reach the disk with one fsync. Nothing appended in a batch may be
+  // acknowledged before commit_batch() succeeds; if it fails, the whole batch
+  // is rolled back.
+  Status begin_batch();
+  Status commit_batch();
+
+  // The ledger's size and tree head (hex) as the store last committed them.
+  Result<std::pair<int64_t, std::string>> ledger_head();
 
   Status put_task(const session::Task& t);
   Result<std::optional<session::Task>> get_task(const std::string& id);
@@ -90,7 +100,9 @@ class Store {
   std::mutex mu_;
   sqlite3* db_;                       // guarded by mu_
   ledger::Frontier frontier_;         // guarded by mu_
-  ledger::Frontier frontier_before_;  // guarded by mu_: for rollback
+  ledger::Frontier frontier_before_;  // guarded by mu_: for rollback of one record
+  ledger::Frontier frontier_batch_;   // guarded by mu_: for rollback of a batch
+  bool batch_ = false;                // guarded by mu_
 };
 
 }  // namespace tollgate::store

@@ -60,6 +60,10 @@ check "InclusionProofVerifiesWithoutTollgate" $?
 "$TG" audit export --data "$DATA" --format ocsf | grep '"disposition":"Blocked"' | grep -q '"class_uid":6003'
 check "OcsfExportCarriesTheDecision" $?
 
+n=$("$TG" audit query --data "$DATA" --decision deny | wc -l)
+[ "$n" -eq 2 ]; check "QueryFindsTheDenials" $?
+"$TG" audit timeline s --data "$DATA" | grep -q "deny  Bash"; check "TimelineShowsTheSessionsDecisions" $?
+
 "$TG" audit checkpoint --data "$DATA" --out "$WORK/checkpoint.txt" >/dev/null
 head -1 "$WORK/checkpoint.txt" | grep -q "tollgate checkpoint v1"; check "SignedCheckpointIsWritten" $?
 "$TG" audit verify --data "$DATA" --checkpoint "$WORK/checkpoint.txt" | grep -q "^ok: 7 records"; check "VerifyPassesUntouchedLedger" $?

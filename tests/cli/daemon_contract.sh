@@ -152,6 +152,21 @@ pre Bash '{"command":"ls"}' | sh -c "$cmd" >/dev/null 2>&1; check "InstalledHook
 # --- the record
 "$TG" status | grep -q '"events":'; check "StatusCountsRecordedEvents" $?
 
+# --- kill -9 in the middle of a stream of decisions: every acknowledged one is in the ledger
+acked=0
+for i in $(seq 1 40); do
+  pre Bash "{\"command\":\"echo kill9-$i\"}" | "$TG" hook claude-code >/dev/null 2>&1 && acked=$i
+  [ "$i" -eq 25 ] && kill -9 "$SERVE_PID"
+done
+wait "$SERVE_PID" 2>/dev/null; SERVE_PID=
+n=$("$TG" audit query --data "$DATA" --kind decision | grep -c 'kill9-')
+[ "$n" -ge 25 ]; check "AcknowledgedDecisionsSurviveKill9" $?
+"$TG" audit verify --data "$DATA" | grep -q "^ok:"; check "LedgerVerifiesAfterKill9" $?
+"$TG" serve --data "$DATA" 2>"$WORK/restart.log" &
+SERVE_PID=$!
+wait_for 20 "$TG" status
+grep -q "ledger recovered to its last complete record" "$WORK/restart.log"; check "RestartSaysWhereTheLedgerRecovered" $?
+
 # --- graceful shutdown
 kill -TERM "$SERVE_PID"; wait "$SERVE_PID"; rc=$?; SERVE_PID=
 [ $rc -eq 0 ] && [ ! -e "$DATA/tollgate.sock" ]; check "GracefulShutdownRemovesTheSocket" $?
