@@ -50,24 +50,18 @@
 
 #include "cedar/cedar.h"
 
+#include "bench_workloads.h"
+
 namespace {
+
+using tollgate::bench::g_workloads;
+using tollgate::bench::shell_quote;
+using tollgate::bench::slurp;
 
 namespace fs = std::filesystem;
 using namespace tollgate::cedar;
 
-std::string g_workloads = TOLLGATE_BENCH_BINARY_DIR "/workloads";
 std::string g_corpus = TOLLGATE_BENCH_BINARY_DIR "/corpus";
-
-bool slurp(const fs::path& p, std::string& out) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
-
-std::string shell_quote(const std::string& s) { return "'" + s + "'"; }  // paths here never contain quotes
 
 // ---------------------------------------------------------------------------
 // The agent workloads.
@@ -139,14 +133,10 @@ Workload& workload(int size) {
   if (slot) return *slot;
   slot = std::make_unique<Workload>();
   Workload& w = *slot;
-  fs::path dir = fs::path(g_workloads) / ("agent-" + std::to_string(size));
-  if (!fs::exists(dir / "requests.jsonl")) {
-    std::string cmd = "node " + shell_quote(TOLLGATE_BENCH_SOURCE_DIR "/gen_workload.mjs") + " --out " +
-                      shell_quote(g_workloads) + " --sizes " + std::to_string(size);
-    if (std::system(cmd.c_str()) != 0) {
-      w.error = "cannot generate " + dir.string() + " (is node installed?)";
-      return w;
-    }
+  fs::path dir;
+  if (std::string err = tollgate::bench::ensure_workload(size, "requests.jsonl", dir); !err.empty()) {
+    w.error = err;
+    return w;
   }
   std::string requests_text;
   if (!slurp(dir / "policies.cedar", w.policy_text) || !slurp(dir / "entities.json", w.entity_text) ||

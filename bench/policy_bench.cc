@@ -27,27 +27,16 @@
 #include "policy/lint.h"
 #include "policy/pack.h"
 
+#include "bench_workloads.h"
+
 namespace {
+
+using tollgate::bench::g_workloads;
+using tollgate::bench::shell_quote;
+using tollgate::bench::slurp;
 
 namespace fs = std::filesystem;
 using namespace tollgate;
-
-std::string g_workloads = TOLLGATE_BENCH_BINARY_DIR "/workloads";
-
-bool slurp(const fs::path& p, std::string& out) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 struct Workload {
   std::string error;
@@ -62,14 +51,10 @@ Workload& workload(int size) {
   if (slot) return *slot;
   slot = std::make_unique<Workload>();
   Workload& w = *slot;
-  fs::path dir = fs::path(g_workloads) / ("agent-" + std::to_string(size));
-  if (!fs::exists(dir / "policies.cedar")) {
-    std::string cmd = "node " + shell_quote(TOLLGATE_BENCH_SOURCE_DIR "/gen_workload.mjs") + " --out " +
-                      shell_quote(g_workloads) + " --sizes " + std::to_string(size);
-    if (std::system(cmd.c_str()) != 0) {
-      w.error = "cannot generate " + dir.string() + " (is node installed?)";
-      return w;
-    }
+  fs::path dir;
+  if (std::string err = tollgate::bench::ensure_workload(size, "policies.cedar", dir); !err.empty()) {
+    w.error = err;
+    return w;
   }
   if (!slurp(dir / "policies.cedar", w.policy_text) ||
       !slurp(TOLLGATE_BENCH_SOURCE_DIR "/agent.cedarschema", w.schema_text)) {
