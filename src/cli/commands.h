@@ -23,6 +23,8 @@ void add_serve_command(CLI::App& app, int& exit_code);
 void add_install_commands(CLI::App& app, int& exit_code);
 // `tollgate audit …` (audit_cmd.cc): the ledger.
 void add_audit_commands(CLI::App& app, int& exit_code);
+// `tollgate agent …` (agent_cmd.cc).
+void add_agent_commands(CLI::App& app, int& exit_code);
 // `tollgate task …` (task_cmd.cc).
 void add_task_commands(CLI::App& app, int& exit_code);
 // `tollgate hook <harness>` (hook_cmd.cc): returns the process exit code.

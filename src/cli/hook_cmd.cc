@@ -85,6 +85,7 @@ int run_hook(std::string_view harness_name) {
   json header = {{"v", 1}, {"op", "hook"}, {"harness", harness_name}, {"bytes", input.size()}};
   if (std::string pd = project_dir(*h); !pd.empty()) header["project_dir"] = pd;
   if (const char* tok = std::getenv("TOLLGATE_TASK_TOKEN"); tok && *tok) header["task_token"] = tok;
+  if (const char* agent = std::getenv("TOLLGATE_AGENT"); agent && *agent) header["agent"] = agent;
   auto reply = server::call_daemon(socket, dump_json(header), input, timeout_ms());
   if (!reply) {
     return emit(action::render_failure(

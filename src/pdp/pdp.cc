@@ -111,6 +111,11 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
     out.reason = std::move(reason);
     return true;
   };
+  if (req.agent && req.agent->status == "offboarded")
+    return deny("agent-offboarded", "the agent `" + req.agent->id + "` has been offboarded");
+  if (req.agent && req.agent->status == "suspended")
+    return deny("agent-suspended",
+                "the agent `" + req.agent->id + "` is suspended; its owner can run `tollgate agent resume`");
   if (req.task && req.task->ended)
     return deny("task-ended", "the task `" + req.task->id + "` has ended; everything issued under it is revoked");
   if (req.task && req.task->expires_ms && req.now_ms >= req.task->expires_ms)

@@ -67,6 +67,7 @@ struct Protected {
 struct Request {
   const session::Session* session = nullptr;  // required
   const session::Task* task = nullptr;        // null: no task
+  const session::Agent* agent = nullptr;      // null: unknown (treated as active)
   std::string harness;
   std::string home;
   int64_t now_ms = 0;

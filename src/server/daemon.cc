@@ -168,6 +168,7 @@ struct Daemon::Impl {
   std::unordered_map<int, Conn> conns;
   std::string pack_hash;     // of the active pack's files
   std::string refused_hash;  // of the last refused files (not reported twice)
+  Error refused;             // why they were refused, for whoever asks again
   session::LabelTable labels;
   pdp::Protected prot;
 
@@ -319,10 +320,13 @@ Status Daemon::reload() {
   if (!files) return files.error();
   std::string hash = policy::pack_hash(*files);
   if (hash == im.pack_hash) return Status::Ok();
-  if (hash == im.refused_hash) return Error("the policy pack is unchanged since it was refused");
+  // Refused already (the file watcher may have been first): the same answer,
+  // without logging it again.
+  if (hash == im.refused_hash) return im.refused;
   auto pack = policy::load_pack_files(std::move(*files), opts_.policies_dir);
   if (!pack) {
     im.refused_hash = hash;
+    im.refused = pack.error();
     std::cerr << "tollgate serve: " << pack.error().message << "; the previous pack (" << im.pack_hash.substr(7, 12)
               << ") stays active\n";
     for (const auto& dg : pack.error().diagnostics) std::cerr << "  " << dg.str() << "\n";

@@ -61,7 +61,9 @@ class Service {
 
  private:
   std::string handle_hook(std::string_view harness, std::string_view project_dir, std::string_view task_token,
-                          std::string_view payload);
+                          std::string_view agent_id, std::string_view payload);
+  std::string handle_agent(const std::string& op, const nlohmann::json& header);
+  session::Agent* agent_for(const std::string& id);  // mu_ held; null when unknown
   std::string handle_task(const std::string& op, const nlohmann::json& header);
   const session::Task* task_of(const session::Session& s);  // mu_ held
   session::Session& session_for(const std::string& id, const std::string& harness, const std::string& cwd);
@@ -75,6 +77,7 @@ class Service {
   std::function<Status()> reloader_;
   std::unordered_map<std::string, session::Session> sessions_;  // guarded by mu_; bounded
   std::unordered_map<std::string, session::Task> tasks_;        // guarded by mu_; a cache of the store
+  std::unordered_map<std::string, session::Agent> agents_;      // guarded by mu_; a cache of the store
 };
 
 struct DaemonOptions {

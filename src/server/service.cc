@@ -1,6 +1,7 @@
 // Service: one hook event in, one verdict out (server/daemon.h).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -162,6 +163,7 @@ std::string Service::handle(std::string_view header, std::string_view payload) {
     return dump_json(j);
   }
   if (op == "task_start" || op == "task_end" || op == "task_list" || op == "task_show") return handle_task(op, *h);
+  if (op.rfind("agent_", 0) == 0) return handle_agent(op, *h);
   if (op == "reload") {
     if (!reloader_) return reply_error("this service cannot reload");
     Status st = reloader_();
@@ -176,7 +178,8 @@ std::string Service::handle(std::string_view header, std::string_view payload) {
     std::string harness = h->value("harness", std::string());
     std::string project_dir = h->value("project_dir", std::string());
     std::string task_token = h->value("task_token", std::string());
-    return handle_hook(harness, project_dir, task_token, payload);
+    std::string agent = h->value("agent", std::string());
+    return handle_hook(harness, project_dir, task_token, agent, payload);
   }
   return reply_error("unknown op `" + op + "`; expected hook, ping or status");
 }
@@ -251,8 +254,82 @@ const session::Task* Service::task_of(const session::Session& s) {
   return &(tasks_[s.task_id] = std::move(**t));
 }
 
+session::Agent* Service::agent_for(const std::string& id) {
+  auto it = agents_.find(id);
+  if (it != agents_.end()) return &it->second;
+  auto a = store_->get_agent(id);
+  if (!a || !a->has_value()) return nullptr;
+  return &(agents_[id] = std::move(**a));
+}
+
+std::string Service::handle_agent(const std::string& op, const nlohmann::json& h) {
+  std::lock_guard lock(mu_);
+  int64_t now = opts_.now();
+  std::string err;
+  try {
+    if (op == "agent_list") {
+      auto list = store_->list_agents();
+      if (!list) return reply_error(list.error().message);
+      json arr = json::array();
+      for (const auto& a : *list)
+        arr.push_back(json::parse(session::agent_json(agents_.count(a.id) ? agents_[a.id] : a)));
+      return dump_json(json{{"ok", true}, {"agents", arr}});
+    }
+    std::string id = h.value("agent", std::string());
+    if (id.empty()) return reply_error("name the agent");
+    session::Agent* a = agent_for(id);
+    if (op == "agent_register") {
+      if (a && a->status == "offboarded")
+        return reply_error("the agent `" + id + "` was offboarded and cannot come back under the same id");
+      if (a && a->registered) return reply_error("the agent `" + id + "` is already registered");
+      session::Agent fresh;
+      session::Agent& r = a ? *a : fresh;
+      r.id = r.name = id;
+      r.harness = h.value("harness", std::string());
+      r.owner = h.value("owner", std::string());
+      r.team = h.value("team", std::string());
+      r.registered = true;
+      if (!r.first_seen_ms) r.first_seen_ms = now;
+      if (auto st = store_->put_agent(r); !st) return reply_error(st.error().message);
+      agents_[id] = r;
+      record("", "agent_register", "", "",
+             dump_json(json{{"type", "agent_register"}, {"agent", id}, {"owner", r.owner}, {"ts", now}}), &err);
+      return dump_json(json{{"ok", true}, {"agent", json::parse(session::agent_json(r))}});
+    }
+    if (!a) return reply_error("no agent `" + id + "`");
+    if (op == "agent_show") return dump_json(json{{"ok", true}, {"agent", json::parse(session::agent_json(*a))}});
+    if (a->status == "offboarded") return reply_error("the agent `" + id + "` was offboarded");
+    if (op == "agent_set_owner") {
+      a->owner = h.value("owner", std::string());
+    } else if (op == "agent_suspend") {
+      a->status = "suspended";
+    } else if (op == "agent_resume") {
+      a->status = "active";
+    } else if (op == "agent_offboard") {
+      a->status = "offboarded";
+      // Everything issued to it dies with it: its tasks end now.
+      if (auto tasks = store_->list_tasks(100000)) {
+        for (auto t : *tasks) {
+          if (t.agent != id || t.ended) continue;
+          t.ended = true;
+          (void)store_->put_task(t);
+          tasks_[t.id] = t;
+        }
+      }
+    } else {
+      return reply_error("unknown op `" + op + "`");
+    }
+    if (auto st = store_->put_agent(*a); !st) return reply_error(st.error().message);
+    record("", op, "", "",
+           dump_json(json{{"type", op}, {"agent", id}, {"owner", a->owner}, {"status", a->status}, {"ts", now}}), &err);
+    return dump_json(json{{"ok", true}, {"agent", json::parse(session::agent_json(*a))}});
+  } catch (const json::exception& e) {
+    return reply_error(std::string("agent request: ") + e.what());
+  }
+}
+
 std::string Service::handle_hook(std::string_view harness_name, std::string_view project_dir,
-                                 std::string_view task_token, std::string_view payload) {
+                                 std::string_view task_token, std::string_view agent_id, std::string_view payload) {
   auto harness = action::parse_harness(harness_name);
   if (!harness) return reply_error("unknown harness `" + std::string(harness_name) + "`");
   auto ev = action::parse_hook_event(*harness, payload);
@@ -291,9 +368,35 @@ std::string Service::handle_hook(std::string_view harness_name, std::string_view
   session::Session& s = session_for(sid, std::string(harness_name), workspace);
   s.last_seen_ms = now;
   if (s.cwd.empty()) s.cwd = cwd;
+  // The agent: the registered one TOLLGATE_AGENT names, else the one this
+  // harness, account and host make (registered on first sight).
+  std::string bind_error;
+  if (!agent_id.empty()) {
+    session::Agent* named = agent_for(std::string(agent_id));
+    if (!named || !named->registered) {
+      bind_error =
+          "the agent `" + std::string(agent_id) + "` in TOLLGATE_AGENT is not registered (tollgate agent register)";
+    } else {
+      s.agent = named->id;
+    }
+  }
+  session::Agent* agent = agent_for(s.agent);
+  if (!agent) {
+    session::Agent fresh;
+    fresh.id = fresh.name = s.agent;
+    fresh.harness = std::string(harness_name);
+    fresh.account = opts_.user;
+    fresh.host = opts_.host;
+    fresh.first_seen_ms = now;
+    agent = &(agents_[s.agent] = fresh);
+    (void)store_->put_agent(*agent);
+    std::string e;
+    record(sid, "agent_seen", "", "",
+           dump_json(json{{"type", "agent_seen"}, {"agent", s.agent}, {"harness", harness_name}, {"ts", now}}), &e);
+  }
+  agent->last_seen_ms = now;
   // A session is bound to the task whose token its harness carries
   // (TOLLGATE_TASK_TOKEN in the agent's environment).
-  std::string bind_error;
   if (!task_token.empty()) {
     auto t = store_->task_by_token_digest(policy::sha256_hex(task_token));
     if (!t || !t->has_value()) {
@@ -336,7 +439,16 @@ std::string Service::handle_hook(std::string_view harness_name, std::string_view
         req.home = opts_.home;
         req.now_ms = now;
         req.task = task_of(s);
+        req.agent = agent;
         d = pdp.decide(*actions, req);
+        // Tool connections the agent uses (MCP servers), for its inventory.
+        for (const auto& a : *actions) {
+          if (a.mcp_server.empty() ||
+              std::find(agent->mcp_servers.begin(), agent->mcp_servers.end(), a.mcp_server) != agent->mcp_servers.end())
+            continue;
+          if (agent->mcp_servers.size() < 256) agent->mcp_servers.push_back(a.mcp_server);
+          (void)store_->put_agent(*agent);
+        }
       }
       ++s.decisions;
       if (d.effect == pdp::Effect::Deny) ++s.denials;
@@ -406,6 +518,7 @@ std::string Service::handle_hook(std::string_view harness_name, std::string_view
       return reply_verdict(action::Verdict::Record, ev->kind, ev->event_name, "");
     case action::EventKind::SessionEnd:
       s.ended = true;
+      (void)store_->put_agent(*agent);  // last seen
       if (auto st = parse_json(session::state_json(s), "state", 8)) rec["state"] = std::move(*st);
       record(sid, "session_end", "", "", dump_json(rec), &err, &s);
       return reply_verdict(action::Verdict::Record, ev->kind, ev->event_name, "");

@@ -262,6 +262,46 @@ Status load_state_json(Session& s, std::string_view text) {
   return Status::Ok();
 }
 
+std::string agent_json(const Agent& a) {
+  nlohmann::json j = {{"id", a.id},
+                      {"name", a.name},
+                      {"harness", a.harness},
+                      {"owner", a.owner},
+                      {"team", a.team},
+                      {"account", a.account},
+                      {"host", a.host},
+                      {"status", a.status},
+                      {"mcp_servers", a.mcp_servers},
+                      {"first_seen_ms", a.first_seen_ms},
+                      {"last_seen_ms", a.last_seen_ms},
+                      {"registered", a.registered}};
+  return dump_json(j);
+}
+
+Status load_agent_json(Agent& a, std::string_view text) {
+  auto parsed = parse_json(text, "agent", 8);
+  if (!parsed) return std::move(parsed).error();
+  const auto& j = *parsed;
+  if (!j.is_object()) return Error("agent: expected an object");
+  try {
+    a.id = j.value("id", std::string());
+    a.name = j.value("name", std::string());
+    a.harness = j.value("harness", std::string());
+    a.owner = j.value("owner", std::string());
+    a.team = j.value("team", std::string());
+    a.account = j.value("account", std::string());
+    a.host = j.value("host", std::string());
+    a.status = j.value("status", std::string("active"));
+    a.mcp_servers = j.value("mcp_servers", std::vector<std::string>{});
+    a.first_seen_ms = j.value("first_seen_ms", int64_t{0});
+    a.last_seen_ms = j.value("last_seen_ms", int64_t{0});
+    a.registered = j.value("registered", false);
+  } catch (const nlohmann::json::exception& e) {
+    return Error(std::string("agent: ") + e.what());
+  }
+  return Status::Ok();
+}
+
 std::string task_json(const Task& t, bool with_digest) {
   nlohmann::json j = {{"id", t.id},
                       {"ticket", t.ticket},

@@ -73,6 +73,24 @@ struct Task {
   bool ended = false;
 };
 
+// An agent: a governed non-human identity. Registered by a person
+// (`tollgate agent register`) or on first sight of one of its sessions.
+struct Agent {
+  std::string id;  // registered name, or "<harness>:<user>@<host>" when first seen
+  std::string name;
+  std::string harness;
+  std::string owner;  // the human accountable for it; empty is flagged
+  std::string team;
+  std::string account;  // the OS account it runs as
+  std::string host;
+  std::string status = "active";         // active, suspended, offboarded
+  std::vector<std::string> mcp_servers;  // tool connections seen
+  int64_t first_seen_ms = 0, last_seen_ms = 0;
+  bool registered = false;  // provisioned by a person before first use
+};
+std::string agent_json(const Agent& a);
+Status load_agent_json(Agent& a, std::string_view json);
+
 // A task as JSON for the API and the CLI (without the token digest), and
 // the store's full form.
 std::string task_json(const Task& t, bool with_digest = false);

@@ -70,6 +70,7 @@ Result<std::unique_ptr<Store>> Store::open_sqlite(const std::string& path) {
            "session TEXT NOT NULL, kind TEXT NOT NULL, tool_use_id TEXT NOT NULL, effect TEXT NOT NULL, "
            "pack TEXT NOT NULL, record TEXT NOT NULL, leaf TEXT NOT NULL, tree_root TEXT NOT NULL)",
            "CREATE INDEX IF NOT EXISTS events_session ON events(session, seq)",
+           "CREATE TABLE IF NOT EXISTS agents (id TEXT PRIMARY KEY, body TEXT NOT NULL)",
            "CREATE TABLE IF NOT EXISTS tasks (id TEXT PRIMARY KEY, token_sha256 TEXT NOT NULL UNIQUE, "
            "created_ms INTEGER NOT NULL, body TEXT NOT NULL)",
        }) {
@@ -268,6 +269,47 @@ Result<std::vector<Event>> Store::events(const EventFilter& f) {
   }
   if (rc != SQLITE_DONE) return db_error(db_, "store: reading events");
   return out;
+}
+
+Status Store::put_agent(const session::Agent& a) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "INSERT INTO agents (id, body) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET body=?2");
+  if (!st.ok()) return db_error(db_, "store: saving an agent");
+  st.bind(1, a.id);
+  st.bind(2, session::agent_json(a));
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return db_error(db_, "store: saving an agent");
+  return Status::Ok();
+}
+
+namespace {
+Result<std::vector<session::Agent>> read_agents(sqlite3* db, Stmt& st) {
+  std::vector<session::Agent> out;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    session::Agent a;
+    if (auto s = session::load_agent_json(a, st.text(0)); !s) return s.error();
+    out.push_back(std::move(a));
+  }
+  if (rc != SQLITE_DONE) return db_error(db, "store: reading agents");
+  return out;
+}
+}  // namespace
+
+Result<std::optional<session::Agent>> Store::get_agent(const std::string& id) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "SELECT body FROM agents WHERE id=?1");
+  if (!st.ok()) return db_error(db_, "store: reading an agent");
+  st.bind(1, id);
+  auto r = read_agents(db_, st);
+  if (!r) return std::move(r).error();
+  return r->empty() ? std::optional<session::Agent>() : std::optional<session::Agent>(std::move(r->front()));
+}
+
+Result<std::vector<session::Agent>> Store::list_agents() {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "SELECT body FROM agents ORDER BY id");
+  if (!st.ok()) return db_error(db_, "store: listing agents");
+  return read_agents(db_, st);
 }
 
 Status Store::put_task(const session::Task& t) {

@@ -77,6 +77,10 @@ class Store {
   // The ledger's size and tree head (hex) as the store last committed them.
   Result<std::pair<int64_t, std::string>> ledger_head();
 
+  Status put_agent(const session::Agent& a);
+  Result<std::optional<session::Agent>> get_agent(const std::string& id);
+  Result<std::vector<session::Agent>> list_agents();
+
   Status put_task(const session::Task& t);
   Result<std::optional<session::Task>> get_task(const std::string& id);
   Result<std::optional<session::Task>> task_by_token_digest(const std::string& sha256_hex);

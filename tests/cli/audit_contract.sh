@@ -28,7 +28,8 @@ kill "$SERVE_PID"; wait "$SERVE_PID"; SERVE_PID=
 cp_json=$("$TG" audit checkpoint --data "$DATA")
 size=$(node -e 'console.log(JSON.parse(process.argv[1]).size)' "$cp_json")
 root=$(node -e 'console.log(JSON.parse(process.argv[1]).root)' "$cp_json")
-[ "$size" -eq 7 ] && [ ${#root} -eq 64 ]; check "CheckpointPrintsSizeAndRoot" $?
+# The pack loaded, the agent's first sight, six decisions.
+[ "$size" -eq 8 ] && [ ${#root} -eq 64 ]; check "CheckpointPrintsSizeAndRoot" $?
 
 # An independent implementation of RFC 9162 recomputes the root from the exported leaves.
 "$TG" audit export --data "$DATA" --format leaves >"$WORK/leaves"
@@ -55,7 +56,7 @@ node -e '
   }
   process.exit(sn === 0 && r.toString("hex") === p.root ? 0 : 1);' "$proof" "$WORK/leaves"
 check "InclusionProofVerifiesWithoutTollgate" $?
-"$TG" audit consistency 2 7 --data "$DATA" | grep -q '"consistency_path"'; check "ConsistencyProofIsPrinted" $?
+"$TG" audit consistency 2 8 --data "$DATA" | grep -q '"consistency_path"'; check "ConsistencyProofIsPrinted" $?
 
 "$TG" audit export --data "$DATA" --format ocsf | grep '"disposition":"Blocked"' | grep -q '"class_uid":6003'
 check "OcsfExportCarriesTheDecision" $?
@@ -66,12 +67,12 @@ n=$("$TG" audit query --data "$DATA" --decision deny | wc -l)
 
 "$TG" audit checkpoint --data "$DATA" --out "$WORK/checkpoint.txt" >/dev/null
 head -1 "$WORK/checkpoint.txt" | grep -q "tollgate checkpoint v1"; check "SignedCheckpointIsWritten" $?
-"$TG" audit verify --data "$DATA" --checkpoint "$WORK/checkpoint.txt" | grep -q "^ok: 7 records"; check "VerifyPassesUntouchedLedger" $?
+"$TG" audit verify --data "$DATA" --checkpoint "$WORK/checkpoint.txt" | grep -q "^ok: 8 records"; check "VerifyPassesUntouchedLedger" $?
 
 cp "$DATA/tollgate.db" "$WORK/pristine.db"
-sqlite3 "$DATA/tollgate.db" "UPDATE events SET record = replace(record, 'rm -rf', 'ls -la') WHERE seq = 6"
+sqlite3 "$DATA/tollgate.db" "UPDATE events SET record = replace(record, 'rm -rf', 'ls -la') WHERE seq = 7"
 out=$("$TG" audit verify --data "$DATA"); rc=$?
-[ $rc -eq 1 ] && [[ "$out" == *"record 6 was modified"* ]]; check "LedgerDetectsModifiedRecord" $?
+[ $rc -eq 1 ] && [[ "$out" == *"record 7 was modified"* ]]; check "LedgerDetectsModifiedRecord" $?
 
 cp "$WORK/pristine.db" "$DATA/tollgate.db"; rm -f "$DATA/tollgate.db-wal" "$DATA/tollgate.db-shm"
 sqlite3 "$DATA/tollgate.db" "DELETE FROM events WHERE seq = 4"
@@ -83,7 +84,7 @@ sqlite3 "$DATA/tollgate.db" "DELETE FROM events WHERE seq >= 6"
 out=$("$TG" audit verify --data "$DATA" --checkpoint "$WORK/checkpoint.txt"); rc=$?
 [ $rc -eq 1 ] && [[ "$out" == *"truncated"* ]]; check "CheckpointDetectsTruncation" $?
 
-sed -i 's/^size 7$/size 6/' "$WORK/checkpoint.txt"
+sed -i 's/^size 8$/size 7/' "$WORK/checkpoint.txt"
 out=$("$TG" audit verify --data "$DATA" --checkpoint "$WORK/checkpoint.txt"); rc=$?
 [ $rc -eq 1 ] && [[ "$out" == *"signature does not verify"* ]]; check "ForgedCheckpointIsRejected" $?
 

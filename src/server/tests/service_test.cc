@@ -116,6 +116,9 @@ TEST(Service, RecordsIntentDecisionAndOutcomeLinkedByToolUseId) {
   f.hook("claude-code", claude("PostToolUse", "Bash", {{"command", "npm test"}}, "toolu_9", {{"tool_response", "ok"}}));
   f.hook("claude-code", {{"session_id", "sess-1"}, {"hook_event_name", "SessionEnd"}});
   auto ev = f.events();
+  ASSERT_FALSE(ev.empty());
+  EXPECT_EQ(ev[0].kind, "agent_seen");  // the agent's first sight comes first
+  ev.erase(ev.begin());
   std::vector<std::string> kinds;
   for (const auto& e : ev) kinds.push_back(e.kind);
   EXPECT_EQ(kinds, (std::vector<std::string>{"session_start", "intent", "decision", "outcome", "session_end"}));
@@ -223,6 +226,10 @@ TEST(Daemon, RefusedPackKeepsThePreviousOneActive) {
     out << "forbid (principal, action, resource) when { context.nope };\n";
   }
   auto r = f.call(R"({"op":"reload","bytes":0})");
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_NE(r["diagnostics"].dump().find("99-broken.cedar:1:"), std::string::npos) << r.dump();
+  // Asking again (the file watcher may have refused it first) gives the same diagnostics.
+  r = f.call(R"({"op":"reload","bytes":0})");
   EXPECT_EQ(r["ok"], false);
   EXPECT_NE(r["diagnostics"].dump().find("99-broken.cedar:1:"), std::string::npos) << r.dump();
   EXPECT_EQ(f.call(R"({"op":"ping","bytes":0})")["pack"], before);
@@ -398,6 +405,55 @@ TEST(Service, TasksGrantScopeAndDieWithTheirEnd) {
   EXPECT_EQ(json::parse(f.svc->handle(R"({"op":"task_start","agent":"a"})", ""))["ok"], false);
   EXPECT_EQ(f.events("task_start").size(), 2u);
   EXPECT_EQ(f.events("task_end").size(), 1u);
+}
+
+}  // namespace
+}  // namespace tollgate::server
+
+namespace tollgate::server {
+namespace {
+
+TEST(Service, AgentsAreRegisteredSuspendedAndOffboarded) {
+  ServiceFixture f;
+  auto op = [&](json h) { return json::parse(f.svc->handle(h.dump(), "")); };
+  auto hook_as = [&](const std::string& agent, const json& ev) {
+    std::string payload = ev.dump();
+    json h = {{"op", "hook"}, {"harness", "claude-code"}, {"bytes", payload.size()}};
+    if (!agent.empty()) h["agent"] = agent;
+    return json::parse(f.svc->handle(h.dump(), payload));
+  };
+  auto ls = claude("PreToolUse", "Bash", {{"command", "ls"}});
+  // First sight registers the agent the harness, account and host make.
+  EXPECT_EQ(f.hook("claude-code", ls)["verdict"], "allow");
+  auto list = op({{"op", "agent_list"}});
+  ASSERT_EQ(list["agents"].size(), 1u);
+  EXPECT_EQ(list["agents"][0]["id"], "claude-code:dev@box");
+  EXPECT_EQ(list["agents"][0]["registered"], false);
+  EXPECT_EQ(list["agents"][0]["owner"], "");
+  // A provisioned agent: sessions attach through TOLLGATE_AGENT.
+  EXPECT_EQ(op({{"op", "agent_register"}, {"agent", "reviewer"}, {"harness", "claude-code"}, {"owner", "ana"}})["ok"],
+            true);
+  EXPECT_EQ(op({{"op", "agent_register"}, {"agent", "reviewer"}, {"harness", "claude-code"}, {"owner", "ana"}})["ok"],
+            false);
+  auto other = claude("PreToolUse", "Bash", {{"command", "ls"}});
+  other["session_id"] = "sess-2";
+  EXPECT_EQ(hook_as("reviewer", other)["verdict"], "allow");
+  EXPECT_EQ(hook_as("nobody", other)["verdict"], "deny");  // an unregistered name fails closed
+  // A task for it, then suspension and offboarding.
+  auto task = op({{"op", "task_start"}, {"agent", "reviewer"}, {"ticket", "R-1"}});
+  EXPECT_EQ(op({{"op", "agent_suspend"}, {"agent", "reviewer"}})["agent"]["status"], "suspended");
+  auto r = hook_as("reviewer", other);
+  EXPECT_EQ(r["verdict"], "deny");
+  EXPECT_NE(r["reason"].get<std::string>().find("suspended"), std::string::npos);
+  EXPECT_EQ(op({{"op", "agent_resume"}, {"agent", "reviewer"}})["agent"]["status"], "active");
+  EXPECT_EQ(hook_as("reviewer", other)["verdict"], "allow");
+  EXPECT_EQ(op({{"op", "agent_offboard"}, {"agent", "reviewer"}})["agent"]["status"], "offboarded");
+  EXPECT_EQ(op({{"op", "task_show"}, {"task", task["task"]}})["task"]["ended"], true);  // its tasks died with it
+  EXPECT_EQ(hook_as("reviewer", other)["verdict"], "deny");
+  EXPECT_EQ(op({{"op", "agent_register"}, {"agent", "reviewer"}, {"harness", "claude-code"}, {"owner", "ana"}})["ok"],
+            false);
+  EXPECT_EQ(op({{"op", "agent_resume"}, {"agent", "reviewer"}})["ok"], false);
+  EXPECT_EQ(f.events("agent_offboard").size(), 1u);
 }
 
 }  // namespace
