@@ -46,6 +46,26 @@ session::Session read_session(Stmt& st) {
   return s;
 }
 
+// Rows whose one column is a JSON body (agents, tasks), loaded with `load`.
+template <class T>
+Result<std::vector<T>> read_bodies(sqlite3* db, Stmt& st, Status (*load)(T&, std::string_view), const char* what) {
+  std::vector<T> out;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    T x;
+    if (auto s = load(x, st.text(0)); !s) return s.error();
+    out.push_back(std::move(x));
+  }
+  if (rc != SQLITE_DONE) return db_error(db, std::string("store: reading ") + what);
+  return out;
+}
+
+template <class T>
+Result<std::optional<T>> first_of(Result<std::vector<T>> r) {
+  if (!r) return std::move(r).error();
+  return r->empty() ? std::optional<T>() : std::optional<T>(std::move(r->front()));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Store>> Store::open_sqlite(const std::string& path) {
@@ -281,35 +301,19 @@ Status Store::put_agent(const session::Agent& a) {
   return Status::Ok();
 }
 
-namespace {
-Result<std::vector<session::Agent>> read_agents(sqlite3* db, Stmt& st) {
-  std::vector<session::Agent> out;
-  int rc;
-  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-    session::Agent a;
-    if (auto s = session::load_agent_json(a, st.text(0)); !s) return s.error();
-    out.push_back(std::move(a));
-  }
-  if (rc != SQLITE_DONE) return db_error(db, "store: reading agents");
-  return out;
-}
-}  // namespace
-
 Result<std::optional<session::Agent>> Store::get_agent(const std::string& id) {
   std::lock_guard lock(mu_);
   Stmt st(db_, "SELECT body FROM agents WHERE id=?1");
   if (!st.ok()) return db_error(db_, "store: reading an agent");
   st.bind(1, id);
-  auto r = read_agents(db_, st);
-  if (!r) return std::move(r).error();
-  return r->empty() ? std::optional<session::Agent>() : std::optional<session::Agent>(std::move(r->front()));
+  return first_of(read_bodies(db_, st, session::load_agent_json, "agents"));
 }
 
 Result<std::vector<session::Agent>> Store::list_agents() {
   std::lock_guard lock(mu_);
   Stmt st(db_, "SELECT body FROM agents ORDER BY id");
   if (!st.ok()) return db_error(db_, "store: listing agents");
-  return read_agents(db_, st);
+  return read_bodies(db_, st, session::load_agent_json, "agents");
 }
 
 Status Store::put_task(const session::Task& t) {
@@ -326,28 +330,12 @@ Status Store::put_task(const session::Task& t) {
   return Status::Ok();
 }
 
-namespace {
-Result<std::vector<session::Task>> read_tasks(sqlite3* db, Stmt& st) {
-  std::vector<session::Task> out;
-  int rc;
-  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-    session::Task t;
-    if (auto s = session::load_task_json(t, st.text(0)); !s) return s.error();
-    out.push_back(std::move(t));
-  }
-  if (rc != SQLITE_DONE) return db_error(db, "store: reading tasks");
-  return out;
-}
-}  // namespace
-
 Result<std::optional<session::Task>> Store::get_task(const std::string& id) {
   std::lock_guard lock(mu_);
   Stmt st(db_, "SELECT body FROM tasks WHERE id=?1");
   if (!st.ok()) return db_error(db_, "store: reading a task");
   st.bind(1, id);
-  auto r = read_tasks(db_, st);
-  if (!r) return std::move(r).error();
-  return r->empty() ? std::optional<session::Task>() : std::optional<session::Task>(std::move(r->front()));
+  return first_of(read_bodies(db_, st, session::load_task_json, "tasks"));
 }
 
 Result<std::optional<session::Task>> Store::task_by_token_digest(const std::string& digest) {
@@ -355,9 +343,7 @@ Result<std::optional<session::Task>> Store::task_by_token_digest(const std::stri
   Stmt st(db_, "SELECT body FROM tasks WHERE token_sha256=?1");
   if (!st.ok()) return db_error(db_, "store: reading a task");
   st.bind(1, digest);
-  auto r = read_tasks(db_, st);
-  if (!r) return std::move(r).error();
-  return r->empty() ? std::optional<session::Task>() : std::optional<session::Task>(std::move(r->front()));
+  return first_of(read_bodies(db_, st, session::load_task_json, "tasks"));
 }
 
 Result<std::vector<session::Task>> Store::list_tasks(size_t limit) {
@@ -365,7 +351,7 @@ Result<std::vector<session::Task>> Store::list_tasks(size_t limit) {
   Stmt st(db_, "SELECT body FROM tasks ORDER BY created_ms DESC LIMIT ?1");
   if (!st.ok()) return db_error(db_, "store: listing tasks");
   st.bind(1, static_cast<int64_t>(limit));
-  return read_tasks(db_, st);
+  return read_bodies(db_, st, session::load_task_json, "tasks");
 }
 
 Result<int64_t> Store::event_count() {
