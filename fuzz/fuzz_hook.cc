@@ -13,34 +13,10 @@
 #include <string>
 
 #include "action/hook_protocol.h"
-#include "policy/pack.h"
-#include "server/daemon.h"
-
-extern "C" const char* __ubsan_default_options() { return "halt_on_error=1:print_stacktrace=1"; }
-
-namespace {
+#include "fuzz_service.h"
 
 using namespace tollgate;
-
-server::Service& service() {
-  static server::Service* svc = [] {
-    auto pack = policy::load_pack_files(policy::baseline_pack_files(), "baseline");
-    if (!pack) std::abort();
-    auto st = store::Store::open_sqlite(":memory:");
-    if (!st) std::abort();
-    auto pdp = std::make_shared<const pdp::Pdp>(*pack, session::LabelTable::defaults("/home/dev"),
-                                                pdp::Protected{{"/home/dev/.local/state/tollgate"}, {"tollgate"}});
-    server::ServiceOptions o;
-    o.home = "/home/dev";
-    o.user = "dev";
-    o.host = "fuzz";
-    o.now = [] { return int64_t{1'780'000'000'000}; };
-    return new server::Service(std::move(*st), pdp, o);
-  }();
-  return *svc;
-}
-
-}  // namespace
+using fuzz::service;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0 || size > (1u << 16)) return 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "action/action_internal.h"
 #include "analyze/paths.h"
 #include "analyze/url.h"
 #include "base/json.h"
@@ -232,8 +233,6 @@ std::string_view resource_type(Kind k) {
   return "Tool";
 }
 
-namespace {
-
 Action file_action(Kind kind, std::string_view raw, std::string_view tool, const Environment& env) {
   Action a;
   a.kind = kind;
@@ -246,6 +245,8 @@ Action file_action(Kind kind, std::string_view raw, std::string_view tool, const
   a.summary = std::string(kind == Kind::FileRead ? "read " : kind == Kind::FileDelete ? "delete " : "write ") + a.path;
   return a;
 }
+
+namespace {
 
 Action net_action(std::string_view url_text, std::string_view tool) {
   Action a;
@@ -273,17 +274,14 @@ Action generic(std::string_view tool, Harness h) {
 }
 
 // `mcp__server__tool` (Claude Code, Codex, Gemini CLI, and Cursor as
-// normalised by parse_hook_event).
-bool mcp_action(std::string_view tool, Action& a) {
+// normalised by parse_hook_event): the server and the tool's name.
+bool mcp_tool_name(std::string_view tool, std::string_view& server, std::string_view& name) {
   if (tool.substr(0, 5) != "mcp__") return false;
   std::string_view rest = tool.substr(5);
   auto sep = rest.find("__");
   if (sep == std::string_view::npos || sep == 0 || sep + 2 >= rest.size()) return false;
-  a.kind = Kind::McpCall;
-  a.tool = std::string(tool);
-  a.mcp_server = std::string(rest.substr(0, sep));
-  a.resource = a.mcp_server + "/" + std::string(rest.substr(sep + 2));
-  a.summary = "call MCP tool " + a.resource;
+  server = rest.substr(0, sep);
+  name = rest.substr(sep + 2);
   return true;
 }
 
@@ -394,9 +392,12 @@ Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& e
     out.push_back(std::move(a));
   };
 
-  Action mcp;
-  if (mcp_action(t, mcp)) {
-    out.push_back(std::move(mcp));
+  std::string_view mcp_server, mcp_tool;
+  if (mcp_tool_name(t, mcp_server, mcp_tool)) {
+    McpRequest req{std::string(mcp_server), "tools/call", std::string(mcp_tool), ev.tool_input, std::nullopt, t};
+    auto acts = mcp_actions(req, env);
+    if (!acts) return std::move(acts).error();
+    out = std::move(*acts);
   } else if (t == "Bash" || t == "Shell" || t == "run_shell_command" || t == "exec_command" || t == "shell" ||
              t == "local_shell" || t == "container.exec") {
     auto cmd = command_of(in);

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -90,6 +91,17 @@ struct CommandInfo {
   std::vector<std::string> wrappers;
 };
 
+// An MCP call's arguments flattened to string pairs, the tags of the
+// McpTool entity a policy reads with `resource.getTag("repo")`: nested keys
+// are joined with dots (`options.branch`), array elements by index
+// (`labels.0`); strings stay as they are, other scalars become their JSON
+// text. Objects nested deeper than kMaxMcpArgDepth stay whole as compact
+// JSON. At most kMaxMcpArgs pairs: a call with more is refused (an Error),
+// never decided on a prefix.
+using McpArgs = std::vector<std::pair<std::string, std::string>>;
+inline constexpr size_t kMaxMcpArgs = 256;
+inline constexpr int kMaxMcpArgDepth = 8;
+
 struct Action {
   Kind kind = Kind::ToolUse;
   std::string resource;  // the resource entity id: program name, absolute path, host, "server/tool" …
@@ -100,6 +112,8 @@ struct Action {
   std::string path;                    // file actions: absolute, normalised
   std::string host, url;               // net.fetch
   std::string mcp_server;              // mcp.*
+  std::string mcp_method;              // mcp.*: "tools/call", "resources/read", "prompts/get", "tools/list"
+  McpArgs mcp_args;                    // mcp.call: the call's arguments, flattened (McpTool tags)
   std::optional<CommandInfo> command;  // shell.exec
   std::string full_command;            // shell: the whole command line
   std::string summary;                 // one line for messages: "rm -rf /", "read ~/.ssh/id_rsa"
@@ -115,6 +129,27 @@ struct Environment {
 // The actions one tool call would perform. An Error means the tool input
 // is malformed (a Bash call without a command); deny it.
 Result<std::vector<Action>> to_actions(const HookEvent& event, const Environment& env);
+
+// One MCP request the gateway (or a harness's MCP tool) makes.
+struct McpRequest {
+  std::string server;
+  std::string method;             // "tools/call", "resources/read", "prompts/get"
+  std::string name;               // the tool or prompt name; the URI for resources/read
+  std::string arguments;          // JSON object text ("{}" when absent)
+  std::optional<bool> read_only;  // the tool's pinned readOnlyHint, when it declares one
+  std::string tool;               // the harness's tool name for the record (`mcp__fs__read_file`)
+};
+
+// The actions of one MCP request: an mcp.call on McpTool::"<server>/<name>"
+// (`<server>/resources/read`, `<server>/prompts/get` for those methods) with
+// the arguments as tags, plus one file action per path-like argument (`path`,
+// `paths`, `source`, `destination`, … and file:// URIs), so the file
+// policies govern a filesystem tool exactly as they govern the harness's own
+// Read and Write. Such a file action is a read when the tool's name reads
+// (read_, get_, list_, search_ …) and it does not declare readOnlyHint false;
+// otherwise a write (a delete for delete_/remove_ tools).
+Result<std::vector<Action>> mcp_actions(const McpRequest& req, const Environment& env);
+Result<McpArgs> flatten_mcp_arguments(std::string_view arguments_json);
 
 // The actions of one shell command line (used by to_actions and by tests).
 std::vector<Action> shell_actions(std::string_view command, std::string_view tool, const Environment& env);

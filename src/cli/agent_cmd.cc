@@ -8,24 +8,13 @@
 
 #include "base/json.h"
 #include "cli/commands.h"
-#include "server/protocol.h"
+#include "cli/daemon_client.h"
 
 namespace tollgate::cli {
 
 namespace {
 
 using nlohmann::json;
-
-Result<json> ask_daemon(json header) {
-  header["v"] = 1;
-  header["bytes"] = 0;
-  auto r = server::call_daemon(server::default_socket(), dump_json(header), "", 5000);
-  if (!r) return std::move(r).error();
-  auto j = parse_json(*r, "daemon reply", 16);
-  if (!j || !j->is_object()) return Error("the daemon's answer was not understood");
-  if (!j->value("ok", false)) return Error(j->value("error", std::string("the daemon refused")));
-  return std::move(*j);
-}
 
 void print_agent(const json& a) {
   std::cout << a.value("id", "") << "  " << a.value("status", "") << "  harness " << a.value("harness", "")

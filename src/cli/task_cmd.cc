@@ -10,7 +10,7 @@
 
 #include "base/json.h"
 #include "cli/commands.h"
-#include "server/protocol.h"
+#include "cli/daemon_client.h"
 
 namespace tollgate::cli {
 
@@ -57,15 +57,6 @@ int64_t parse_time(const std::string& s) {
   tm.tm_min = mi;
   tm.tm_sec = sec;
   return static_cast<int64_t>(timegm(&tm)) * 1000;
-}
-
-Result<json> ask(const json& header) {
-  auto r = server::call_daemon(server::default_socket(), dump_json(header), "", 5000);
-  if (!r) return std::move(r).error();
-  auto j = parse_json(*r, "daemon reply", 16);
-  if (!j || !j->is_object()) return Error("the daemon's answer was not understood");
-  if (!j->value("ok", false)) return Error(j->value("error", std::string("the daemon refused")));
-  return std::move(*j);
 }
 
 }  // namespace
@@ -116,7 +107,7 @@ void add_task_commands(CLI::App& app, int& exit_code) {
       h["window_start_ms"] = a;
       h["window_end_ms"] = b;
     }
-    auto r = ask(h);
+    auto r = ask_daemon(h);
     if (!r) return fail(r.error().message);
     if (sa->json) {
       std::cout << dump_json(json{{"task", (*r)["task"]}, {"token", (*r)["token"]}}) << "\n";
@@ -130,20 +121,20 @@ void add_task_commands(CLI::App& app, int& exit_code) {
   auto* end = task->add_subcommand("end", "End a task: its sessions are denied from now on");
   end->add_option("id", *id, "The task id")->required();
   end->callback([id, fail] {
-    auto r = ask({{"v", 1}, {"op", "task_end"}, {"bytes", 0}, {"task", *id}});
+    auto r = ask_daemon({{"v", 1}, {"op", "task_end"}, {"bytes", 0}, {"task", *id}});
     if (!r) return fail(r.error().message);
     std::cout << "task " << *id << " ended\n";
   });
   auto* show = task->add_subcommand("show", "Show one task");
   show->add_option("id", *id, "The task id")->required();
   show->callback([id, fail] {
-    auto r = ask({{"v", 1}, {"op", "task_show"}, {"bytes", 0}, {"task", *id}});
+    auto r = ask_daemon({{"v", 1}, {"op", "task_show"}, {"bytes", 0}, {"task", *id}});
     if (!r) return fail(r.error().message);
     std::cout << (*r)["task"].dump(2) << "\n";
   });
   auto* list = task->add_subcommand("list", "List tasks, newest first");
   list->callback([fail] {
-    auto r = ask({{"v", 1}, {"op", "task_list"}, {"bytes", 0}});
+    auto r = ask_daemon({{"v", 1}, {"op", "task_list"}, {"bytes", 0}});
     if (!r) return fail(r.error().message);
     for (const auto& t : (*r)["tasks"])
       std::cout << t.value("id", "") << "  " << t.value("ticket", "") << "  " << t.value("agent", "") << "  "

@@ -146,8 +146,26 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
     if ((c.name == "systemctl" || c.name == "service") && names_tollgate())
       return deny("self-protection", "managing Tollgate's service from an agent is not allowed");
     for (const auto& n : prot_.names) {
-      if (c.name == n && (c.subcommand == "uninstall" || c.subcommand == "install"))
+      if (c.name != n) continue;
+      if (c.subcommand == "uninstall" || c.subcommand == "install")
         return deny("self-protection", "changing Tollgate's hook installation from an agent is not allowed");
+      // Operator commands: an agent may not approve its own MCP tools, start
+      // its own tasks (with their grants), or change agents' status.
+      std::string second;
+      bool past_sub = false;
+      for (const auto& arg : c.args) {
+        if (arg.empty() || arg[0] == '-') continue;
+        if (past_sub) {
+          second = arg;
+          break;
+        }
+        past_sub = arg == c.subcommand;
+      }
+      bool reading = second == "list" || second == "show" || second == "pins";
+      if ((c.subcommand == "mcp" && second == "approve") ||
+          ((c.subcommand == "task" || c.subcommand == "agent") && !reading) || c.subcommand == "reload")
+        return deny("self-protection", "`tollgate " + c.subcommand + (second.empty() ? "" : " " + second) +
+                                           "` is for people; an agent may not run it");
     }
   }
   return false;
@@ -223,6 +241,12 @@ ActionDecision Pdp::decide_one(const Action& a, const Request& req) const {
       for (auto& h : analyze::host_ancestors(a.host)) e.parents.push_back(uid("Host", std::move(h)));
     } else if (a.kind == Kind::McpCall || a.kind == Kind::McpList) {
       e.parents.push_back(uid("McpServer", a.mcp_server));
+      // The call's arguments: `resource.hasTag("repo") && resource.getTag("repo") == "acme/web"`.
+      if (!a.mcp_args.empty()) {
+        cedar::RecordFields tags;
+        for (const auto& [k, v] : a.mcp_args) tags.emplace_back(k, Value(v));
+        e.tags = Value::record(std::move(tags));
+      }
     }
     e.parents.erase(std::remove(e.parents.begin(), e.parents.end(), resource), e.parents.end());
     (void)ents.add(std::move(e));
@@ -267,7 +291,8 @@ ActionDecision Pdp::decide_one(const Action& a, const Request& req) const {
                      {"broad", Value(is_file(a.kind) && is_broad(a.path, req.home))},
                      {"host", Value(a.host)},
                      {"url", Value(a.url)},
-                     {"command", command_value(a)}});
+                     {"command", command_value(a)},
+                     {"mcp", Value::record({{"server", Value(a.mcp_server)}, {"method", Value(a.mcp_method)}})}});
   cedar::Request creq;
   creq.principal = principal;
   creq.action = act;

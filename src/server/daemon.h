@@ -63,6 +63,17 @@ class Service {
   std::string handle_hook(std::string_view harness, std::string_view project_dir, std::string_view task_token,
                           std::string_view agent_id, std::string_view payload);
   std::string handle_agent(const std::string& op, const nlohmann::json& header);
+  std::string handle_mcp(const nlohmann::json& header, std::string_view payload);  // server/mcp_service.cc
+  // The session an event belongs to (loaded or created), its agent
+  // (registered on first sight) and its task (bound by the task token).
+  // mu_ held. bind_error: the agent or token named cannot be used.
+  struct Entered {
+    session::Session* session;
+    session::Agent* agent;
+    std::string bind_error;
+  };
+  Entered enter(const std::string& sid, std::string_view harness, const std::string& workspace, const std::string& cwd,
+                std::string_view task_token, std::string_view agent_id, int64_t now);
   session::Agent* agent_for(const std::string& id);  // mu_ held; null when unknown
   std::string handle_task(const std::string& op, const nlohmann::json& header);
   const session::Task* task_of(const session::Session& s);  // mu_ held

@@ -13,6 +13,7 @@
 #include "policy/pack.h"
 #include "server/daemon.h"
 #include "server/protocol.h"
+#include "server/service_internal.h"
 
 namespace tollgate::server {
 
@@ -28,10 +29,12 @@ namespace {
 constexpr size_t kMaxSessionsInMemory = 10000;
 constexpr size_t kPromptExcerpt = 512;
 
+}  // namespace
+
 std::string reply_error(std::string_view msg) { return dump_json(json{{"ok", false}, {"error", msg}}); }
 
 std::string reply_verdict(action::Verdict v, action::EventKind kind, std::string_view event, std::string_view reason,
-                          std::string_view notice = {}) {
+                          std::string_view notice) {
   std::string_view vs = v == action::Verdict::Allow  ? "allow"
                         : v == action::Verdict::Deny ? "deny"
                         : v == action::Verdict::Ask  ? "ask"
@@ -68,6 +71,8 @@ json action_json(const pdp::ActionDecision& ad) {
   if (!ad.log_only.empty()) j["log_only"] = ad.log_only;
   return j;
 }
+
+namespace {
 
 // The event name, when the payload is JSON enough to have one.
 std::string best_effort_event_name(std::string_view payload) {
@@ -174,6 +179,7 @@ std::string Service::handle(std::string_view header, std::string_view payload) {
     }
     return dump_json(json{{"ok", true}, {"pack", pdp()->pack().hash}});
   }
+  if (op == "mcp") return handle_mcp(*h, payload);
   if (op == "hook") {
     std::string harness = h->value("harness", std::string());
     std::string project_dir = h->value("project_dir", std::string());
@@ -181,7 +187,7 @@ std::string Service::handle(std::string_view header, std::string_view payload) {
     std::string agent = h->value("agent", std::string());
     return handle_hook(harness, project_dir, task_token, agent, payload);
   }
-  return reply_error("unknown op `" + op + "`; expected hook, ping or status");
+  return reply_error("unknown op `" + op + "`; expected hook, mcp, ping or status");
 }
 
 std::string Service::handle_task(const std::string& op, const nlohmann::json& h) {
@@ -328,43 +334,9 @@ std::string Service::handle_agent(const std::string& op, const nlohmann::json& h
   }
 }
 
-std::string Service::handle_hook(std::string_view harness_name, std::string_view project_dir,
-                                 std::string_view task_token, std::string_view agent_id, std::string_view payload) {
-  auto harness = action::parse_harness(harness_name);
-  if (!harness) return reply_error("unknown harness `" + std::string(harness_name) + "`");
-  auto ev = action::parse_hook_event(*harness, payload);
-  if (!ev) {
-    // Unreadable: deny, and keep a record of what arrived.
-    std::string name = best_effort_event_name(payload);
-    std::string reason = "Tollgate could not read this hook event (" + ev.error().message + "); the action is denied";
-    std::string err;
-    std::lock_guard lock(mu_);
-    record("", "malformed", "", "deny",
-           dump_json(json{{"type", "malformed"},
-                          {"harness", harness_name},
-                          {"event", name},
-                          {"error", ev.error().message},
-                          {"bytes", payload.size()},
-                          {"sha256", policy::sha256_hex(payload)}}),
-           &err);
-    auto kind = action::EventKind::Other;
-    if (!name.empty()) {
-      if (auto probe =
-              action::parse_hook_event(*harness, dump_json(json{{"hook_event_name", name}, {"tool_name", "?"}})))
-        kind = probe->kind;
-    }
-    return reply_verdict(action::Verdict::Deny, kind, name, reason);
-  }
-
-  auto start = std::chrono::steady_clock::now();
-  std::lock_guard lock(mu_);
-  const pdp::Pdp& pdp = *pdp_;
-  int64_t now = opts_.now();
-  std::string sid = ev->session_id.empty() ? "anonymous-" + std::string(harness_name) : ev->session_id;
-  std::string cwd = ev->cwd.empty() ? opts_.home : analyze::normalize_path(ev->cwd, "/", opts_.home, true);
-  // The workspace is the project directory the harness names (it exports
-  // it to hooks), else the directory the session was first seen in.
-  std::string workspace = project_dir.empty() ? cwd : analyze::normalize_path(project_dir, cwd, opts_.home, true);
+Service::Entered Service::enter(const std::string& sid, std::string_view harness_name, const std::string& workspace,
+                                const std::string& cwd, std::string_view task_token, std::string_view agent_id,
+                                int64_t now) {
   session::Session& s = session_for(sid, std::string(harness_name), workspace);
   s.last_seen_ms = now;
   if (s.cwd.empty()) s.cwd = cwd;
@@ -409,6 +381,50 @@ std::string Service::handle_hook(std::string_view harness_name, std::string_view
              dump_json(json{{"type", "task_bind"}, {"session", sid}, {"task", s.task_id}, {"ts", now}}), &e);
     }
   }
+  return Entered{&s, agent, std::move(bind_error)};
+}
+
+std::string Service::handle_hook(std::string_view harness_name, std::string_view project_dir,
+                                 std::string_view task_token, std::string_view agent_id, std::string_view payload) {
+  auto harness = action::parse_harness(harness_name);
+  if (!harness) return reply_error("unknown harness `" + std::string(harness_name) + "`");
+  auto ev = action::parse_hook_event(*harness, payload);
+  if (!ev) {
+    // Unreadable: deny, and keep a record of what arrived.
+    std::string name = best_effort_event_name(payload);
+    std::string reason = "Tollgate could not read this hook event (" + ev.error().message + "); the action is denied";
+    std::string err;
+    std::lock_guard lock(mu_);
+    record("", "malformed", "", "deny",
+           dump_json(json{{"type", "malformed"},
+                          {"harness", harness_name},
+                          {"event", name},
+                          {"error", ev.error().message},
+                          {"bytes", payload.size()},
+                          {"sha256", policy::sha256_hex(payload)}}),
+           &err);
+    auto kind = action::EventKind::Other;
+    if (!name.empty()) {
+      if (auto probe =
+              action::parse_hook_event(*harness, dump_json(json{{"hook_event_name", name}, {"tool_name", "?"}})))
+        kind = probe->kind;
+    }
+    return reply_verdict(action::Verdict::Deny, kind, name, reason);
+  }
+
+  auto start = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  const pdp::Pdp& pdp = *pdp_;
+  int64_t now = opts_.now();
+  std::string sid = ev->session_id.empty() ? "anonymous-" + std::string(harness_name) : ev->session_id;
+  std::string cwd = ev->cwd.empty() ? opts_.home : analyze::normalize_path(ev->cwd, "/", opts_.home, true);
+  // The workspace is the project directory the harness names (it exports
+  // it to hooks), else the directory the session was first seen in.
+  std::string workspace = project_dir.empty() ? cwd : analyze::normalize_path(project_dir, cwd, opts_.home, true);
+  Entered en = enter(sid, harness_name, workspace, cwd, task_token, agent_id, now);
+  session::Session& s = *en.session;
+  session::Agent* agent = en.agent;
+  const std::string& bind_error = en.bind_error;
   action::Environment env{cwd, opts_.home, true};
   std::string err;
   json rec = {{"type", std::string(action::event_kind_name(ev->kind))},

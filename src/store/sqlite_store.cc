@@ -91,6 +91,8 @@ Result<std::unique_ptr<Store>> Store::open_sqlite(const std::string& path) {
            "pack TEXT NOT NULL, record TEXT NOT NULL, leaf TEXT NOT NULL, tree_root TEXT NOT NULL)",
            "CREATE INDEX IF NOT EXISTS events_session ON events(session, seq)",
            "CREATE TABLE IF NOT EXISTS agents (id TEXT PRIMARY KEY, body TEXT NOT NULL)",
+           "CREATE TABLE IF NOT EXISTS mcp_pins (server TEXT NOT NULL, tool TEXT NOT NULL, body TEXT NOT NULL, "
+           "PRIMARY KEY (server, tool))",
            "CREATE TABLE IF NOT EXISTS tasks (id TEXT PRIMARY KEY, token_sha256 TEXT NOT NULL UNIQUE, "
            "created_ms INTEGER NOT NULL, body TEXT NOT NULL)",
        }) {
@@ -314,6 +316,32 @@ Result<std::vector<session::Agent>> Store::list_agents() {
   Stmt st(db_, "SELECT body FROM agents ORDER BY id");
   if (!st.ok()) return db_error(db_, "store: listing agents");
   return read_bodies(db_, st, session::load_agent_json, "agents");
+}
+
+Status Store::put_mcp_pin(const std::string& server, const std::string& tool, const std::string& body) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_,
+          "INSERT INTO mcp_pins (server, tool, body) VALUES (?1, ?2, ?3) "
+          "ON CONFLICT(server, tool) DO UPDATE SET body=?3");
+  if (!st.ok()) return db_error(db_, "store: saving an MCP pin");
+  st.bind(1, server);
+  st.bind(2, tool);
+  st.bind(3, body);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return db_error(db_, "store: saving an MCP pin");
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> Store::mcp_pins(const std::string& server) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, server.empty() ? "SELECT body FROM mcp_pins ORDER BY server, tool"
+                              : "SELECT body FROM mcp_pins WHERE server=?1 ORDER BY tool");
+  if (!st.ok()) return db_error(db_, "store: reading MCP pins");
+  if (!server.empty()) st.bind(1, server);
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) out.emplace_back(st.text(0));
+  if (rc != SQLITE_DONE) return db_error(db_, "store: reading MCP pins");
+  return out;
 }
 
 Status Store::put_task(const session::Task& t) {

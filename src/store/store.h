@@ -81,6 +81,12 @@ class Store {
   Result<std::optional<session::Agent>> get_agent(const std::string& id);
   Result<std::vector<session::Agent>> list_agents();
 
+  // Pinned MCP tool definitions (mcp/pins.h), stored as their JSON bodies;
+  // an empty tool is the server's own pin.
+  Status put_mcp_pin(const std::string& server, const std::string& tool, const std::string& body);
+  // The pins of one server, or of every server when `server` is empty.
+  Result<std::vector<std::string>> mcp_pins(const std::string& server);
+
   Status put_task(const session::Task& t);
   Result<std::optional<session::Task>> get_task(const std::string& id);
   Result<std::optional<session::Task>> task_by_token_digest(const std::string& sha256_hex);

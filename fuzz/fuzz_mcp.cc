@@ -1,0 +1,58 @@
+// libFuzzer target: the MCP gateway's protocol logic and the daemon's MCP
+// requests. The input is lines; each line's first byte says who sent it
+// (even: the client, odd: the server). Lines go through mcp::Gateway, which
+// asks a real in-memory Service (the baseline pack, SQLite in memory) for
+// decisions, pins and records. Any crash, sanitizer report or hang is a
+// finding, and so is an output line that is not a JSON object or array.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "fuzz_service.h"
+#include "mcp/gateway.h"
+
+using namespace tollgate;
+using fuzz::service;
+
+namespace {
+
+void check(const std::vector<std::string>& lines) {
+  for (const auto& l : lines) {
+    auto j = nlohmann::json::parse(l, nullptr, false);
+    if (j.is_discarded() || !(j.is_object() || j.is_array())) {
+      std::fprintf(stderr, "bad output line: %s\n", l.c_str());
+      std::abort();
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0 || size > (1u << 16)) return 0;
+  mcp::GatewayOptions o;
+  o.server = "fuzz";
+  o.session = "fuzz-session";
+  o.cwd = "/home/dev/project";
+  o.max_message_bytes = 1u << 16;
+  mcp::Gateway gw(o,
+                  [](std::string_view h, std::string_view p) -> Result<std::string> { return service().handle(h, p); });
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  while (!in.empty()) {
+    size_t nl = in.find('\n');
+    std::string_view line = in.substr(0, nl);
+    in = nl == std::string_view::npos ? std::string_view() : in.substr(nl + 1);
+    if (line.empty()) continue;
+    bool from_server = (static_cast<uint8_t>(line[0]) & 1) != 0;
+    line.remove_prefix(1);
+    auto out = from_server ? gw.from_server(line) : gw.from_client(line);
+    check(out.to_client);
+    check(out.to_server);
+  }
+  check(gw.server_exited(1).to_client);
+  return 0;
+}

@@ -1,0 +1,165 @@
+// MCP requests as canonical actions (action/action.h, docs/mcp.md).
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "action/action.h"
+#include "action/action_internal.h"
+#include "base/json.h"
+
+namespace tollgate::action {
+
+using nlohmann::json;
+
+namespace {
+
+// Argument names whose string values are file paths.
+constexpr std::array<std::string_view, 22> kPathKeys = {
+    "path",    "paths",       "file",     "files",       "file_path",     "filepath",     "filename", "filenames",
+    "source",  "destination", "src",      "dest",        "dir",           "directory",    "root",     "cwd",
+    "workdir", "old_path",    "new_path", "target_path", "notebook_path", "absolute_path"};
+
+// Tool names that change what they touch.
+constexpr std::array<std::string_view, 16> kWriteWords = {"write",  "edit",   "create", "delete", "remove", "move",
+                                                          "rename", "update", "put",    "set",    "patch",  "upload",
+                                                          "append", "insert", "mkdir",  "save"};
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool is_path_key(std::string_view key) {
+  // The last dotted segment that is not an array index: `edits.0.path` → path.
+  while (!key.empty()) {
+    auto dot = key.rfind('.');
+    std::string_view last = dot == std::string_view::npos ? key : key.substr(dot + 1);
+    bool index = !last.empty() && std::all_of(last.begin(), last.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!index) {
+      std::string l = lower(last);
+      return std::find(kPathKeys.begin(), kPathKeys.end(), l) != kPathKeys.end();
+    }
+    if (dot == std::string_view::npos) return false;
+    key = key.substr(0, dot);
+  }
+  return false;
+}
+
+// The tool's name says it changes things: a word of kWriteWords starts
+// the name or stands between separators (`write_file`, `createDirectory`,
+// not `get_settings`).
+Kind kind_by_name(std::string_view name) {
+  std::string l = lower(name);
+  auto word_at = [&](std::string_view w) {
+    for (size_t pos = l.find(w); pos != std::string::npos; pos = l.find(w, pos + 1)) {
+      size_t end = pos + w.size();
+      bool starts = pos == 0 || !std::isalpha(static_cast<unsigned char>(l[pos - 1])) ||
+                    std::isupper(static_cast<unsigned char>(name[pos])) != 0;
+      bool ends = end >= l.size() || !std::isalpha(static_cast<unsigned char>(l[end])) ||
+                  std::isupper(static_cast<unsigned char>(name[end])) != 0;
+      if (starts && ends) return true;
+    }
+    return false;
+  };
+  if (word_at("delete") || word_at("remove")) return Kind::FileDelete;
+  for (auto w : kWriteWords)
+    if (word_at(w)) return Kind::FileWrite;
+  return Kind::FileRead;
+}
+
+Status flatten(const json& v, std::string& key, int depth, McpArgs& out) {
+  if (out.size() > kMaxMcpArgs)
+    return Error("the MCP call has more than " + std::to_string(kMaxMcpArgs) + " arguments");
+  if ((v.is_object() || v.is_array()) && depth < kMaxMcpArgDepth && !v.empty()) {
+    size_t base = key.size();
+    size_t i = 0;
+    for (auto it = v.begin(); it != v.end(); ++it, ++i) {
+      if (base) key += '.';
+      key += v.is_object() ? it.key() : std::to_string(i);
+      if (auto st = flatten(*it, key, depth + 1, out); !st) return st;
+      key.resize(base);
+    }
+    return {};
+  }
+  out.emplace_back(key, v.is_string() ? v.get<std::string>() : dump_json(v));
+  if (out.size() > kMaxMcpArgs)
+    return Error("the MCP call has more than " + std::to_string(kMaxMcpArgs) + " arguments");
+  return {};
+}
+
+}  // namespace
+
+Result<McpArgs> flatten_mcp_arguments(std::string_view arguments_json) {
+  McpArgs out;
+  if (arguments_json.empty()) return out;
+  auto j = parse_json(arguments_json, "MCP arguments", kMaxEventDepth);
+  if (!j) return std::move(j).error();
+  if (j->is_null()) return out;
+  if (!j->is_object()) return Error("MCP arguments must be a JSON object");
+  std::string key;
+  if (auto st = flatten(*j, key, 0, out); !st) return st.error();
+  // `{"a.b": 1, "a": {"b": 2}}` would give two tags of one name, and a
+  // policy would see only one of them: such a call is refused.
+  std::vector<std::string_view> keys;
+  keys.reserve(out.size());
+  for (const auto& [k, v] : out) keys.push_back(k);
+  std::sort(keys.begin(), keys.end());
+  if (auto d = std::adjacent_find(keys.begin(), keys.end()); d != keys.end())
+    return Error("the MCP call's arguments name `" + std::string(*d) + "` twice (a dotted key and a nested one)");
+  return out;
+}
+
+Result<std::vector<Action>> mcp_actions(const McpRequest& req, const Environment& env) {
+  if (req.server.empty()) return Error("an MCP request needs a server name");
+  if (req.name.empty() && req.method != "tools/list")
+    return Error("an MCP request needs a tool, prompt or resource name");
+  auto args = flatten_mcp_arguments(req.arguments);
+  if (!args) return std::move(args).error();
+
+  Action call;
+  call.kind = Kind::McpCall;
+  call.tool = req.tool.empty() ? req.name : req.tool;
+  call.mcp_server = req.server;
+  call.mcp_method = req.method;
+  std::vector<Action> out;
+  std::string tool_name = req.name;
+  if (req.method == "resources/read") {
+    call.resource = req.server + "/resources/read";
+    call.mcp_args = {{"uri", req.name}};
+    call.summary = "read MCP resource " + req.name + " of " + req.server;
+    // file:// resources are files.
+    if (req.name.rfind("file://", 0) == 0) {
+      std::string path = req.name.substr(7);
+      if (auto slash = path.find('/'); slash != std::string::npos) path = path.substr(slash);  // file://host/p
+      out.push_back(file_action(Kind::FileRead, path, call.tool, env));
+    }
+    out.insert(out.begin(), std::move(call));
+    return out;
+  }
+  if (req.method == "prompts/get") {
+    call.resource = req.server + "/prompts/get";
+    call.mcp_args = std::move(*args);
+    call.mcp_args.insert(call.mcp_args.begin(), {"name", req.name});
+    call.summary = "get MCP prompt " + req.name + " of " + req.server;
+    return std::vector<Action>{std::move(call)};
+  }
+  call.resource = req.server + "/" + tool_name;
+  call.summary = "call MCP tool " + call.resource;
+  call.mcp_args = std::move(*args);
+
+  Kind by_name = kind_by_name(tool_name);
+  Kind file_kind = by_name;
+  if (req.read_only.has_value() && !*req.read_only && by_name == Kind::FileRead) file_kind = Kind::FileWrite;
+  out.push_back(call);
+  for (const auto& [k, v] : out.front().mcp_args) {
+    if (v.empty() || (!is_path_key(k) && v.rfind("file://", 0) != 0)) continue;
+    std::string path = v.rfind("file://", 0) == 0 ? v.substr(7) : v;
+    Action f = file_action(file_kind, path, call.tool, env);
+    f.summary = "MCP tool " + call.resource + ": " + f.summary;
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+}  // namespace tollgate::action

@@ -1,0 +1,21 @@
+#include "cli/daemon_client.h"
+
+#include "base/json.h"
+#include "server/protocol.h"
+
+namespace tollgate::cli {
+
+using nlohmann::json;
+
+Result<json> ask_daemon(json header) {
+  header["v"] = 1;
+  header["bytes"] = 0;
+  auto r = server::call_daemon(server::default_socket(), dump_json(header), "", 5000);
+  if (!r) return std::move(r).error();
+  auto j = parse_json(*r, "daemon reply", 16);
+  if (!j || !j->is_object()) return Error("the daemon's answer was not understood");
+  if (!j->value("ok", false)) return Error(j->value("error", std::string("the daemon refused")));
+  return std::move(*j);
+}
+
+}  // namespace tollgate::cli

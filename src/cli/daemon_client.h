@@ -1,0 +1,15 @@
+// Operator commands (`tollgate agent`, `task`, `mcp approve` …) ask the
+// running daemon over its socket ($TOLLGATE_SOCKET) with one JSON header.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+
+namespace tollgate::cli {
+
+// Sends `header` (with "v" and "bytes" filled in) and returns the reply;
+// an Error when the daemon cannot be reached or answers {"ok": false}.
+Result<nlohmann::json> ask_daemon(nlohmann::json header);
+
+}  // namespace tollgate::cli

@@ -1,0 +1,103 @@
+// The MCP gateway (docs/mcp.md): sits between an MCP client and an MCP
+// server and puts every request behind Tollgate's policies.
+//
+//   client ──line──► Gateway::from_client ──► to_server (or an answer to the client)
+//   server ──line──► Gateway::from_server ──► to_client
+//
+// tools/call, resources/read and prompts/get are decided by the daemon
+// (`mcp.call` on McpTool::"<server>/<tool>" with the arguments as tags);
+// a denial is answered to the client as a tool error (tools/call) or a
+// JSON-RPC error that says why, and never reaches the server. tools/list
+// results are reviewed against the pinned definitions and filtered: a
+// quarantined tool, or one the caller may never call, is removed before the
+// model sees it. Results count as untrusted input for the session.
+// Everything else (notifications, progress, cancellation, the server's own
+// requests) passes through unchanged; ids are never rewritten.
+//
+// The daemon is reached through a Decider (the socket protocol of
+// server/protocol.h); when it cannot be reached, decided requests are
+// refused (fail closed). Malformed JSON-RPC, oversized messages and batches
+// the negotiated protocol version forbids get a JSON-RPC error; the gateway
+// keeps going and the event is recorded.
+//
+// Gateway is a state machine over complete lines (single-threaded, no
+// I/O); run_stdio() drives it between a child process and stdin/stdout.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace tollgate::mcp {
+
+// Sends one request to the daemon (header JSON, payload) and returns its
+// reply line.
+using Decider = std::function<Result<std::string>(std::string_view header, std::string_view payload)>;
+
+struct GatewayOptions {
+  std::string server;      // the server's name in policies: McpTool::"<server>/<tool>"
+  std::string session;     // the session the gateway's requests belong to
+  std::string cwd;         // where the server runs (relative paths in arguments)
+  std::string task_token;  // TOLLGATE_TASK_TOKEN
+  std::string agent;       // TOLLGATE_AGENT
+  size_t max_message_bytes = 16u << 20;
+};
+
+class Gateway {
+ public:
+  Gateway(GatewayOptions opts, Decider decider);
+
+  struct Output {
+    std::vector<std::string> to_server;  // lines without the newline
+    std::vector<std::string> to_client;
+  };
+
+  Output from_client(std::string_view line);
+  Output from_server(std::string_view line);
+  // A server line too large to hold was passed to the client as it came;
+  // `tail` is its last bytes (for linking the outcome to its request).
+  void streamed_from_server(std::string_view tail, size_t bytes);
+  // A line over max_message_bytes was dropped.
+  Output oversized(bool from_client, size_t bytes);
+  // The server is gone: every request still waiting gets an error.
+  Output server_exited(int status);
+
+  // A pending request whose answer must be inspected whole (tools/list,
+  // initialize): large server lines must then be buffered, not streamed.
+  bool needs_whole_answers() const { return inspect_pending_ > 0; }
+  const std::string& protocol_version() const { return protocol_version_; }
+
+ private:
+  struct Pending {
+    std::string method;
+    std::string name;       // tools/call: the tool
+    std::string arguments;  // its arguments (JSON), for the outcome's effects
+  };
+  Output handle_client_message(const std::string& line, bool in_batch, std::string* batch_error_reply);
+  Result<std::string> ask(std::string_view kind, std::string_view payload);
+  void record_event(std::string_view event, std::string_view detail, size_t bytes);
+
+  GatewayOptions opts_;
+  Decider decider_;
+  std::map<std::string, Pending> pending_;  // by the JSON text of the client's request id
+  int inspect_pending_ = 0;
+  std::string protocol_version_;  // the negotiated (or, before that, the client's) version
+};
+
+struct StdioOptions {
+  GatewayOptions gateway;
+  std::vector<std::string> command;  // the real server: argv
+  size_t stream_threshold = 256u << 10;
+};
+
+// Starts the server and serves stdin/stdout until the client closes its
+// side and the server exits. Returns the server's exit status (or 127 when
+// it could not be started).
+int run_stdio(const StdioOptions& opts, const Decider& decider);
+
+}  // namespace tollgate::mcp

