@@ -1,0 +1,89 @@
+// The real Claude Code CLI using MCP servers through the gateway: its MCP
+// configuration runs `tollgate mcp --name … -- node <server>` for a server on
+// the official SDK and for @modelcontextprotocol/server-filesystem; the
+// scripted model calls their tools. No hooks are installed, so every
+// decision here is the gateway's.
+//
+//   node claude_code_mcp.test.mjs --tollgate PATH
+import fs from 'node:fs';
+import path from 'node:path';
+import { startModelServer } from './model_server.mjs';
+import {
+  Checks, E2E_DIR, ROOT, baseEnv, events, finish, log, makeSandbox, parseArgs, requireCli, run, startDaemon,
+} from './lib.mjs';
+
+const opt = parseArgs();
+const claude = requireCli('@anthropic-ai/claude-code', '@anthropic-ai/claude-code-linux-x64/claude');
+requireCli('@modelcontextprotocol/server-filesystem', '@modelcontextprotocol/server-filesystem/dist/index.js');
+const t = new Checks('claude_code_mcp');
+const sb = makeSandbox('claude-mcp');
+fs.rmSync(path.join(sb.pack, 'policies.cedar'));
+for (const f of fs.readdirSync(path.join(ROOT, 'policies/baseline'))) {
+  if (f.endsWith('.cedar')) fs.copyFileSync(path.join(ROOT, 'policies/baseline', f), path.join(sb.pack, f));
+}
+const WS = sb.ws;
+fs.writeFileSync(path.join(WS, 'notes.txt'), 'ordinary-notes-content\n');
+fs.writeFileSync(path.join(WS, '.env'), 'API_TOKEN=TOP-SECRET-VALUE-91c2\n');
+
+const env = baseEnv(sb);
+const mcpConfig = path.join(sb.root, 'mcp.json');
+fs.writeFileSync(mcpConfig, JSON.stringify({
+  mcpServers: {
+    calc: { command: opt.tollgate, args: ['mcp', '--name', 'calc', '--', 'node', path.join(E2E_DIR, 'mcp_test_server.mjs')], env },
+    fs: {
+      command: opt.tollgate,
+      args: ['mcp', '--name', 'fs', '--', 'node', path.join(E2E_DIR, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js'), WS],
+      env,
+    },
+  },
+}, null, 2));
+
+const steps = [
+  /* 0 allowed */ { name: 'mcp__calc__add', input: { a: 2, b: 3 } },
+  /* 1 allowed */ { name: 'mcp__fs__read_text_file', input: { path: path.join(WS, 'notes.txt') } },
+  /* 2 denied: a secret, read through the MCP server */ { name: 'mcp__fs__read_text_file', input: { path: path.join(WS, '.env') } },
+];
+
+const daemon = await startDaemon(opt.tollgate, sb);
+try {
+  const srv = await startModelServer({ steps, final: 'All steps done.' });
+  const res = await run(claude, ['-p', 'Tollgate e2e: use the MCP tools.', '--output-format', 'json',
+    '--dangerously-skip-permissions', '--max-turns', '10', '--mcp-config', mcpConfig, '--strict-mcp-config'], {
+    cwd: WS,
+    timeoutMs: 120000,
+    name: 'claude -p (MCP through tollgate mcp)',
+    env: {
+      ...env,
+      ANTHROPIC_BASE_URL: srv.url,
+      ANTHROPIC_API_KEY: 'sk-test',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      DISABLE_AUTOUPDATER: '1',
+      MCP_TIMEOUT: '30000',
+      ...(process.getuid?.() === 0 ? { IS_SANDBOX: '1' } : {}),
+    },
+  });
+  await srv.close();
+  fs.writeFileSync(path.join(sb.logs, 'claude.stdout'), res.stdout);
+  fs.writeFileSync(path.join(sb.logs, 'claude.stderr'), res.stderr);
+  fs.writeFileSync(path.join(sb.logs, 'model.json'), JSON.stringify({ requests: srv.requests, toolResults: srv.toolResults }, null, 2));
+  t.ok(res.code === 0, 'claude exits 0', { code: res.code, stderr: res.stderr.slice(-2000), stdout: res.stdout.slice(-2000) });
+  const tr = srv.toolResults;
+  t.ok(tr.toolu_e2e_00 && !tr.toolu_e2e_00.is_error && tr.toolu_e2e_00.text?.includes('5'),
+    'the SDK server\'s add tool ran through the gateway and the model got 5', tr.toolu_e2e_00);
+  t.ok(tr.toolu_e2e_01 && tr.toolu_e2e_01.text?.includes('ordinary-notes-content'),
+    'server-filesystem read a workspace file through the gateway', tr.toolu_e2e_01);
+  t.ok(tr.toolu_e2e_02?.text?.includes('Tollgate denied') && !tr.toolu_e2e_02?.text?.includes('TOP-SECRET'),
+    'a secret read through server-filesystem was denied and the model was told why', tr.toolu_e2e_02);
+  const rows = events(sb);
+  const decisions = rows.filter((r) => r.kind === 'decision' && r.record.harness === 'mcp');
+  t.ok(decisions.some((d) => d.record.tool === 'calc/add' && d.effect === 'allow') &&
+    decisions.some((d) => d.record.tool === 'fs/read_text_file' && d.effect === 'deny'),
+  'the daemon recorded the gateway\'s decisions', decisions.map((d) => `${d.record.tool} ${d.effect}`));
+  t.ok(rows.some((r) => r.kind === 'mcp_pin' && r.record.server === 'fs'), 'the filesystem server\'s tools were pinned');
+} catch (e) {
+  t.ok(false, `the test ran to the end: ${e.stack || e}`);
+} finally {
+  await daemon.stop();
+}
+log('');
+finish(t, sb);
