@@ -95,6 +95,7 @@ class Service {
   void tick();
 
  private:
+  std::string handle_request(std::string_view header, std::string_view payload);
   std::string handle_hook(std::string_view harness, std::string_view project_dir, std::string_view task_token,
                           std::string_view agent_id, std::string_view payload);
   std::string handle_agent(const std::string& op, const nlohmann::json& header);

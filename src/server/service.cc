@@ -240,6 +240,15 @@ session::Session& Service::session_for(const std::string& id, const std::string&
 }
 
 std::string Service::handle(std::string_view header, std::string_view payload) {
+  // A header member of the wrong type (`{"op":5}`) must not take the daemon down.
+  try {
+    return handle_request(header, payload);
+  } catch (const json::exception& e) {
+    return reply_error(std::string("request header: ") + e.what());
+  }
+}
+
+std::string Service::handle_request(std::string_view header, std::string_view payload) {
   auto h = parse_json(header, "request header", 4);
   if (!h) return reply_error(h.error().message);
   if (!h->is_object()) return reply_error("request header: expected a JSON object");

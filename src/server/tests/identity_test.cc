@@ -182,6 +182,15 @@ TEST(TaskToken, HookBindsOnlyAVerifiedLiveToken) {
   EXPECT_EQ(f.hook(token, "s1", "ls")["verdict"], "deny");
 }
 
+TEST(Service, HeaderMembersOfTheWrongTypeAreAnErrorNotACrash) {
+  Fixture f;
+  for (const char* h : {R"({"op":5})", R"({"op":"hook","harness":"claude-code","task_token":7})",
+                        R"({"op":"token_introspect","token":[]})", R"({"op":"task_start","agent":1,"ticket":"T"})"}) {
+    json r = json::parse(f.svc->handle(h, ""));
+    EXPECT_EQ(r["ok"], false) << h;
+  }
+}
+
 TEST(TaskToken, RotationKeepsEarlierTokensVerifiable) {
   Fixture f;
   std::string before = f.op({{"op", "task_start"}, {"agent", "a"}, {"ticket", "T-1"}})["token"];
