@@ -149,7 +149,9 @@ TEST(TaskToken, IntrospectionReportsOnlyLiveTokensActive) {
   // Every answer is recorded, never the token itself.
   EXPECT_EQ(f.events("token_introspect"), 9u);
   store::EventFilter all;
-  for (const auto& e : *f.svc->store().events(all)) EXPECT_EQ(e.record.find(token), std::string::npos);
+  auto recorded = f.svc->store().events(all);
+  ASSERT_TRUE(recorded.ok());
+  for (const auto& e : *recorded) EXPECT_EQ(e.record.find(token), std::string::npos);
 }
 
 TEST(TaskToken, HookBindsOnlyAVerifiedLiveToken) {
