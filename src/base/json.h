@@ -6,8 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 
@@ -46,6 +48,37 @@ inline Result<nlohmann::json> parse_json(std::string_view text, std::string_view
   } catch (const nlohmann::json::exception& e) {
     std::string msg = e.what();
     // "[json.exception.parse_error.101] parse error at line 1, column 2: …" → keep what follows the tag
+    if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
+    return Error(std::string(what) + ": " + msg);
+  }
+}
+
+// As parse_json, and refuses an object that names a member twice (RFC 8259
+// leaves the meaning open; for signed claims and other security-relevant
+// input, two readers must never see two different values).
+inline Result<nlohmann::json> parse_json_unique_keys(std::string_view text, std::string_view what, int max_depth = 64) {
+  if (json_depth(text, max_depth) > max_depth)
+    return Error(std::string(what) + ": nested deeper than " + std::to_string(max_depth) + " levels");
+  std::vector<std::set<std::string>> open;  // member names of each object being parsed
+  std::string duplicate;
+  auto check = [&](int, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (ev == E::object_start) {
+      open.emplace_back();
+    } else if (ev == E::object_end && !open.empty()) {
+      open.pop_back();
+    } else if (ev == E::key && !open.empty() && parsed.is_string()) {
+      const auto& name = parsed.get_ref<const std::string&>();
+      if (!open.back().insert(name).second && duplicate.empty()) duplicate = name;
+    }
+    return true;
+  };
+  try {
+    auto j = nlohmann::json::parse(text, check);
+    if (!duplicate.empty()) return Error(std::string(what) + ": the member `" + duplicate + "` appears twice");
+    return j;
+  } catch (const nlohmann::json::exception& e) {
+    std::string msg = e.what();
     if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
     return Error(std::string(what) + ": " + msg);
   }

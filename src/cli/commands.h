@@ -29,6 +29,8 @@ void add_agent_commands(CLI::App& app, int& exit_code);
 void add_task_commands(CLI::App& app, int& exit_code);
 // `tollgate mcp …` (mcp_cmd.cc): the MCP gateway.
 void add_mcp_commands(CLI::App& app, int& exit_code);
+// `tollgate token …` (token_cmd.cc).
+void add_token_commands(CLI::App& app, int& exit_code);
 // `tollgate hook <harness>` (hook_cmd.cc): returns the process exit code.
 int run_hook(std::string_view harness);
 

@@ -3,6 +3,7 @@
 // as `file:line:col: message`.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "base/result.h"
@@ -11,5 +12,7 @@ namespace tollgate::cli {
 
 bool read_file(const std::string& path, std::string& out);
 void print_error(const Error& e);
+// "30m", "2h", "1d", "90s", "1h30m" → milliseconds; -1 when malformed.
+int64_t parse_duration_ms(const std::string& s);
 
 }  // namespace tollgate::cli

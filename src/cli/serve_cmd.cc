@@ -35,11 +35,27 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--socket", args->opts.socket_path, "Unix socket path (default: DATA/tollgate.sock)");
   cmd->add_option("--http", args->opts.http,
                   "Also serve the HTTP API on HOST:PORT, loopback only (e.g. 127.0.0.1:8420; docs/hooks.md)");
+  auto rotation = std::make_shared<std::string>("24h");
+  cmd->add_option("--issuer", args->opts.tokens.issuer,
+                  "The `iss` of task tokens (default: the --http URL, else urn:tollgate:<trust domain>)");
+  cmd->add_option("--trust-domain", args->opts.tokens.trust_domain,
+                  "Trust domain of the tokens' SPIFFE subjects (default: tollgate.local)");
+  cmd->add_option("--token-audience", args->opts.tokens.audience,
+                  "The `aud` of tasks started without --audience (default: tollgate)");
+  cmd->add_option("--key-rotation", *rotation, "Rotate the token signing key this often (default: 24h; 0: never)");
   cmd->add_option("--reload-interval-ms", args->opts.reload_poll_ms,
                   "How often the policy directory is checked for changes")
       ->check(CLI::Range(50, 3600000));
-  cmd->callback([args, &exit_code] {
+  cmd->callback([args, rotation, &exit_code] {
     args->opts.binary = self_binary();
+    int64_t every = *rotation == "0" ? 0 : parse_duration_ms(*rotation);
+    if (every < 0 || (every && every < 60000)) {
+      std::cerr << "tollgate serve: --key-rotation `" << *rotation
+                << "`: expected a duration of 1m or more (24h, 7d) or 0\n";
+      exit_code = 2;
+      return;
+    }
+    args->opts.tokens.rotate_every_s = every / 1000;
     auto d = server::Daemon::create(args->opts);
     if (!d) {
       std::cerr << "tollgate serve: ";

@@ -11,33 +11,13 @@
 #include "base/json.h"
 #include "cli/commands.h"
 #include "cli/daemon_client.h"
+#include "cli/io.h"
 
 namespace tollgate::cli {
 
 namespace {
 
 using nlohmann::json;
-
-// "30m", "2h", "1d", "90s", "1h30m" → milliseconds; -1 when malformed.
-int64_t parse_ttl(const std::string& s) {
-  int64_t total = 0, n = 0;
-  bool digits = false;
-  for (char c : s) {
-    if (c >= '0' && c <= '9') {
-      n = n * 10 + (c - '0');
-      digits = true;
-      if (n > 100000000) return -1;
-      continue;
-    }
-    if (!digits) return -1;
-    int64_t unit = c == 's' ? 1000 : c == 'm' ? 60000 : c == 'h' ? 3600000 : c == 'd' ? 86400000 : -1;
-    if (unit < 0) return -1;
-    total += n * unit;
-    n = 0;
-    digits = false;
-  }
-  return digits || total == 0 ? -1 : total;
-}
 
 // RFC 3339 in UTC ("2026-11-22T09:00:00Z", seconds optional) → ms; -1 when malformed.
 int64_t parse_time(const std::string& s) {
@@ -72,7 +52,7 @@ void add_task_commands(CLI::App& app, int& exit_code) {
 
   struct StartArgs {
     std::string agent, ticket, env = "dev", window, ttl = "30m";
-    std::vector<std::string> repos, grants;
+    std::vector<std::string> repos, grants, audience;
     bool json = false;
   };
   auto sa = std::make_shared<StartArgs>();
@@ -85,9 +65,11 @@ void add_task_commands(CLI::App& app, int& exit_code) {
   start->add_option("--ttl", sa->ttl, "How long it lives (30m, 2h, 1d; default 30m)");
   start->add_option("--allow-label", sa->grants,
                     "A data label or capability it grants (secret, pii, infra; repeatable)");
+  start->add_option("--audience", sa->audience,
+                    "Who the task token is for: its `aud` (repeatable; default: the daemon's --token-audience)");
   start->add_flag("--json", sa->json, "Print {\"task\": …, \"token\": …}");
   start->callback([sa, fail] {
-    int64_t ttl = parse_ttl(sa->ttl);
+    int64_t ttl = parse_duration_ms(sa->ttl);
     if (ttl < 0) return fail("--ttl `" + sa->ttl + "`: expected a duration such as 30m, 2h or 1d");
     json h = {{"v", 1},
               {"op", "task_start"},
@@ -97,7 +79,8 @@ void add_task_commands(CLI::App& app, int& exit_code) {
               {"repos", sa->repos},
               {"environment", sa->env},
               {"ttl_ms", ttl},
-              {"grants", sa->grants}};
+              {"grants", sa->grants},
+              {"audience", sa->audience}};
     if (!sa->window.empty()) {
       auto dots = sa->window.find("..");
       int64_t a = dots == std::string::npos ? -1 : parse_time(sa->window.substr(0, dots));

@@ -1,69 +1,19 @@
 #include "ledger/ledger.h"
 
-#include <fcntl.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 
+#include "crypto/crypto.h"
+
 namespace tollgate::ledger {
 
 namespace {
 
-template <class T, void (*F)(T*)>
-struct Deleter {
-  void operator()(T* p) const { F(p); }
-};
-using PKey = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
-using MdCtx = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
-
-std::string b64(const unsigned char* data, size_t n) {
-  std::string out(4 * ((n + 2) / 3) + 1, '\0');
-  int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
-  out.resize(static_cast<size_t>(len));
-  return out;
-}
-
-bool unb64(const std::string& in, std::string& out) {
-  if (in.empty() || in.size() % 4) return false;
-  out.assign(3 * in.size() / 4 + 1, '\0');
-  int len = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (len < 0) return false;
-  size_t pad = (in.end()[-1] == '=') + (in.end()[-2] == '=');
-  out.resize(static_cast<size_t>(len) - pad);
-  return true;
-}
-
-PKey read_private(const std::string& pem) {
-  Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  return PKey(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-}
-
-std::string public_pem_of(EVP_PKEY* k) {
-  Bio bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_PUBKEY(bio.get(), k);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(n));
-}
-
-std::string key_id_of(EVP_PKEY* k) {
-  unsigned char* der = nullptr;
-  int n = i2d_PUBKEY(k, &der);
-  Hash h{};
-  unsigned int len = 0;
-  EVP_Digest(der, static_cast<size_t>(n), h.data(), &len, EVP_sha256(), nullptr);
-  OPENSSL_free(der);
-  return to_hex(h).substr(0, 16);
-}
+std::string key_id_of(const crypto::EcKey& k) { return crypto::sha256_hex(k.public_der()).substr(0, 16); }
 
 }  // namespace
 
@@ -123,28 +73,19 @@ Result<Signer> load_or_create_key(const std::string& path) {
   if (!fs::exists(path, ec)) {
     fs::create_directories(fs::path(path).parent_path(), ec);
     ::chmod(fs::path(path).parent_path().c_str(), 0700);
-    PKey k(EVP_EC_gen("P-256"));
+    auto k = crypto::EcKey::generate();
     if (!k) return Error("cannot generate a signing key");
-    Bio bio(BIO_new(BIO_s_mem()));
-    PEM_write_bio_PrivateKey(bio.get(), k.get(), nullptr, nullptr, 0, nullptr, nullptr);
-    char* data = nullptr;
-    long n = BIO_get_mem_data(bio.get(), &data);
-    std::string pem(data, static_cast<size_t>(n));
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 || ::write(fd, pem.data(), pem.size()) != static_cast<ssize_t>(pem.size()) || ::fsync(fd) != 0) {
-      if (fd >= 0) ::close(fd);
+    if (auto st = crypto::write_private_file(path, k->private_pem()); !st)
       return Error("cannot write the signing key `" + path + "`");
-    }
-    ::close(fd);
   }
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   s.pem = ss.str();
-  PKey k = read_private(s.pem);
-  if (!k) return Error("`" + path + "` is not a PEM private key");
-  s.key_id = key_id_of(k.get());
-  s.public_pem = public_pem_of(k.get());
+  auto k = crypto::EcKey::from_private_pem(s.pem);
+  if (!k) return Error("`" + path + "` is not a PEM P-256 private key");
+  s.key_id = key_id_of(*k);
+  s.public_pem = k->public_pem();
   return s;
 }
 
@@ -155,19 +96,11 @@ std::string checkpoint_body(const Checkpoint& c) {
 
 Result<Checkpoint> sign_checkpoint(uint64_t size, const Hash& root, const std::string& time, const Signer& key) {
   Checkpoint c{size, root, time, key.key_id, ""};
-  PKey k = read_private(key.pem);
+  auto k = crypto::EcKey::from_private_pem(key.pem);
   if (!k) return Error("the signing key does not load");
-  std::string body = checkpoint_body(c);
-  MdCtx ctx(EVP_MD_CTX_new());
-  size_t len = 0;
-  if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, k.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(body.data()), body.size()) != 1)
-    return Error("signing failed");
-  std::vector<unsigned char> sig(len);
-  if (EVP_DigestSign(ctx.get(), sig.data(), &len, reinterpret_cast<const unsigned char*>(body.data()), body.size()) !=
-      1)
-    return Error("signing failed");
-  c.signature = b64(sig.data(), len);
+  auto sig = k->sign_der(checkpoint_body(c));
+  if (!sig) return std::move(sig).error();
+  c.signature = crypto::base64_encode(*sig);
   return c;
 }
 
@@ -208,18 +141,12 @@ Result<Checkpoint> parse_checkpoint(std::string_view text) {
 }
 
 Status verify_checkpoint_signature(const Checkpoint& c, const std::string& public_pem) {
-  Bio bio(BIO_new_mem_buf(public_pem.data(), static_cast<int>(public_pem.size())));
-  PKey k(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+  auto k = crypto::EcKey::from_public_pem(public_pem);
   if (!k) return Error("the public key does not load");
-  if (key_id_of(k.get()) != c.key_id) return Error("the checkpoint was signed with another key (" + c.key_id + ")");
-  std::string sig;
-  if (!unb64(c.signature, sig)) return Error("the checkpoint's signature is not base64");
-  std::string body = checkpoint_body(c);
-  MdCtx ctx(EVP_MD_CTX_new());
-  if (EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, k.get()) != 1 ||
-      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                       reinterpret_cast<const unsigned char*>(body.data()), body.size()) != 1)
-    return Error("the checkpoint's signature does not verify");
+  if (key_id_of(*k) != c.key_id) return Error("the checkpoint was signed with another key (" + c.key_id + ")");
+  auto sig = crypto::base64_decode(c.signature);
+  if (!sig) return Error("the checkpoint's signature is not base64");
+  if (!k->verify_der(checkpoint_body(c), *sig)) return Error("the checkpoint's signature does not verify");
   return Status::Ok();
 }
 

@@ -26,6 +26,8 @@
 #include "base/json.h"
 #include "base/random.h"
 #include "base/suggest.h"
+#include "identity/identity.h"
+#include "identity/keys.h"
 #include "policy/pack.h"
 #include "server/http.h"
 #include "server/protocol.h"
@@ -243,7 +245,17 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
   so.user = user_name();
   so.host = host_name();
   so.now = opts.now;
+  so.tokens = opts.tokens;
+  if (auto st = identity::check_trust_domain(so.tokens.trust_domain); !st) return st.error();
   d->service_ = std::make_unique<Service>(std::move(*store), pdp, so);
+  // The issuer's signing keys: DATA/keys (docs/tasks.md, "Signing keys and rotation").
+  identity::KeySetOptions ko;
+  ko.dir = opts.data_dir + "/keys";
+  ko.rotate_every_s = opts.tokens.rotate_every_s;
+  ko.skew_s = opts.tokens.skew_s;
+  auto keys = identity::KeySet::open(ko, opts.now() / 1000);
+  if (!keys) return Error("signing keys: " + keys.error().message);
+  d->service_->set_keys(std::move(*keys));
   d->service_->set_reloader([raw = d.get()] { return raw->reload(); });
 
   // The socket: only this user may connect.
@@ -278,6 +290,10 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
     auto token = make_token(opts.data_dir + "/http.token");
     if (!token) return std::move(token).error();
     im.http_token = std::move(*token);
+    // Without --issuer, tokens name the API's own URL, where discovery and JWKS are served.
+    if (opts.tokens.issuer.empty())
+      d->service_->set_issuer((addr_or->ss_family == AF_INET6 ? "http://[::1]:" : "http://127.0.0.1:") +
+                              std::to_string(im.http_port));
   }
 
   im.epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
@@ -396,8 +412,9 @@ int Daemon::run() {
     c.in.clear();
     send(c);
   };
-  // The loopback HTTP API: health and status for anyone on this machine;
-  // hook decisions and reloads for holders of DATA/http.token.
+  // The loopback HTTP API: health, status, OIDC discovery and JWKS for
+  // anyone on this machine; hook decisions, reloads and token introspection
+  // for holders of DATA/http.token.
   auto route_http = [&](Conn& c, const HttpRequest& r) {
     auto err = [](std::string_view m) { return dump_json(json{{"ok", false}, {"error", m}}); };
     bool authorized = false;
@@ -411,6 +428,25 @@ int Daemon::run() {
       if (r.method != "GET") return respond_http(c, 405, err("use GET"));
       return respond_http(c, 200, service_->handle(R"({"op":"status"})", ""));
     }
+    if (r.target == "/.well-known/openid-configuration" || r.target == "/.well-known/jwks.json") {
+      if (r.method != "GET") return respond_http(c, 405, err("use GET"));
+      return respond_http(c, 200,
+                          r.target == "/.well-known/jwks.json" ? service_->jwks() : service_->openid_configuration());
+    }
+    if (r.target == "/introspect") {
+      // RFC 7662 §2.1: the caller authenticates (the API's bearer token), or
+      // anyone could probe which tokens are live.
+      if (r.method != "POST") return respond_http(c, 405, err("use POST"));
+      if (!authorized) return respond_http(c, 401, err("send `Authorization: Bearer <DATA/http.token>`"));
+      std::map<std::string, std::string> form;
+      auto type = r.headers.find("content-type");
+      if (type == r.headers.end() || type->second.rfind("application/x-www-form-urlencoded", 0) != 0)
+        return respond_http(c, 400,
+                            err("send the token form-encoded: Content-Type: application/x-www-form-urlencoded"));
+      if (!parse_form(r.body, form) || !form.count("token"))
+        return respond_http(c, 400, err("the body must be `token=…` (application/x-www-form-urlencoded)"));
+      return respond_http(c, 200, service_->introspect(form["token"]));
+    }
     if (r.target.rfind("/v1/hook/", 0) == 0 || r.target == "/v1/reload") {
       if (r.method != "POST") return respond_http(c, 405, err("use POST"));
       if (!authorized) return respond_http(c, 401, err("send `Authorization: Bearer <DATA/http.token>`"));
@@ -419,7 +455,9 @@ int Daemon::run() {
       json h = {{"v", 1}, {"op", "hook"}, {"harness", harness}, {"bytes", r.body.size()}};
       return respond_http(c, 200, service_->handle(dump_json(h), r.body));
     }
-    return respond_http(c, 404, err("no such route; try /healthz, /v1/status, /v1/hook/<harness>, /v1/reload"));
+    return respond_http(c, 404,
+                        err("no such route; try /healthz, /v1/status, /v1/hook/<harness>, /v1/reload, "
+                            "/.well-known/openid-configuration, /.well-known/jwks.json, /introspect"));
   };
   // Reads what is available; answers once a whole request is in.
   auto on_readable = [&](Conn& c) {
@@ -552,6 +590,7 @@ int Daemon::run() {
     for (int fd : expired) close_conn(fd);
     if (now >= next_poll) {
       (void)reload();
+      service_->tick();  // scheduled key rotation
       next_poll = now + opts_.reload_poll_ms;
     }
   }

@@ -34,20 +34,39 @@
 #include "session/session.h"
 #include "store/store.h"
 
+namespace tollgate::identity {
+class KeySet;
+}
+
 namespace tollgate::server {
 
 using Clock = std::function<int64_t()>;  // milliseconds since the Unix epoch
 int64_t system_now_ms();
 
+// Task tokens (docs/tasks.md, "Task tokens").
+struct TokenOptions {
+  std::string issuer;                           // `iss`; empty: "urn:tollgate:<trust domain>"
+  std::string trust_domain = "tollgate.local";  // of the SPIFFE subjects
+  std::string audience = "tollgate";            // `aud` of tasks started without one
+  int64_t skew_s = 60;                          // clock skew tolerated on exp/nbf/iat
+  int64_t rotate_every_s = 86400;               // signing key rotation; 0: on demand only
+};
+
 struct ServiceOptions {
   std::string home;        // the user's home directory (for `~` and labels)
   std::string user, host;  // for agent ids until agents are registered
   Clock now = system_now_ms;
+  TokenOptions tokens;
 };
 
+// The issuer's signing keys start in memory; the daemon installs its
+// persisted key set (DATA/keys) with set_keys().
 class Service {
  public:
   Service(std::unique_ptr<store::Store> store, std::shared_ptr<const pdp::Pdp> pdp, ServiceOptions opts);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
 
   // One request (header JSON + payload) → the reply line (JSON, no newline).
   std::string handle(std::string_view header, std::string_view payload);
@@ -59,7 +78,24 @@ class Service {
   // What the "reload" op runs (the daemon's pack reload).
   void set_reloader(std::function<Status()> f) { reloader_ = std::move(f); }
 
+  // Identity: the key set that signs task tokens, and the issuer named in
+  // them and in the discovery document.
+  void set_keys(std::unique_ptr<identity::KeySet> keys);
+  void set_issuer(std::string issuer);
+  std::string issuer() const;
+  // GET /.well-known/jwks.json and /.well-known/openid-configuration.
+  std::string jwks();
+  std::string openid_configuration();
+  // RFC 7662: {"active":false} for anything but a live task token, else
+  // {"active":true, …its claims}. Every answer is recorded (never the token).
+  std::string introspect(std::string_view token);
+  // A new signing key now; returns its kid. Recorded.
+  Result<std::string> rotate_keys();
+  // Periodic work (the daemon's poll): scheduled key rotation.
+  void tick();
+
  private:
+  std::string handle_request(std::string_view header, std::string_view payload);
   std::string handle_hook(std::string_view harness, std::string_view project_dir, std::string_view task_token,
                           std::string_view agent_id, std::string_view payload);
   std::string handle_agent(const std::string& op, const nlohmann::json& header);
@@ -89,6 +125,11 @@ class Service {
   std::unordered_map<std::string, session::Session> sessions_;  // guarded by mu_; bounded
   std::unordered_map<std::string, session::Task> tasks_;        // guarded by mu_; a cache of the store
   std::unordered_map<std::string, session::Agent> agents_;      // guarded by mu_; a cache of the store
+  // Session id → digest of the task token verified when it was bound: the
+  // token is checked once per bind, not on every event.
+  std::unordered_map<std::string, std::string> bound_tokens_;  // guarded by mu_; bounded like sessions_
+  std::unique_ptr<identity::KeySet> keys_;                     // guarded by mu_
+  std::string issuer_;                                         // guarded by mu_
 };
 
 struct DaemonOptions {
@@ -101,6 +142,8 @@ struct DaemonOptions {
   std::string binary;               // the tollgate binary (protected from writes)
   std::string http;                 // "127.0.0.1:PORT" (0: any free port): the loopback HTTP API; empty: none
   Clock now = system_now_ms;
+  // Task tokens; an empty issuer becomes the HTTP API's URL (http://127.0.0.1:PORT) when there is one.
+  TokenOptions tokens;
 };
 
 class Daemon {

@@ -87,6 +87,40 @@ HttpParse parse_http_request(std::string_view buf, HttpRequest& out, int& status
   return HttpParse::Complete;
 }
 
+bool parse_form(std::string_view body, std::map<std::string, std::string>& out) {
+  auto decode = [](std::string_view in, std::string& s) {
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (in[i] == '+') {
+        s += ' ';
+      } else if (in[i] == '%') {
+        unsigned v = 0;
+        if (i + 3 > in.size()) return false;
+        auto [p, ec] = std::from_chars(in.data() + i + 1, in.data() + i + 3, v, 16);
+        if (ec != std::errc() || p != in.data() + i + 3) return false;
+        s += static_cast<char>(v);
+        i += 2;
+      } else {
+        s += in[i];
+      }
+    }
+    return true;
+  };
+  out.clear();
+  size_t pos = 0;
+  while (pos <= body.size()) {
+    size_t amp = body.find('&', pos);
+    std::string_view pair = body.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
+    pos = amp == std::string_view::npos ? body.size() + 1 : amp + 1;
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    std::string name, value;
+    if (!decode(pair.substr(0, eq), name)) return false;
+    if (eq != std::string_view::npos && !decode(pair.substr(eq + 1), value)) return false;
+    if (!out.emplace(std::move(name), std::move(value)).second) return false;
+  }
+  return true;
+}
+
 std::string http_response(int status, std::string_view body, std::string_view content_type) {
   std::string_view reason = status == 200   ? "OK"
                             : status == 400 ? "Bad Request"

@@ -29,6 +29,11 @@ enum class HttpParse { Incomplete, Complete, Bad };
 // reason and `status` the code to answer with (400, 411, 413, 431, 505).
 HttpParse parse_http_request(std::string_view buf, HttpRequest& out, int& status, std::string& error);
 
+// An application/x-www-form-urlencoded body (`token=…&token_type_hint=…`)
+// → name/value pairs, percent-decoded, `+` as space. False for a bad escape
+// or a name given twice.
+bool parse_form(std::string_view body, std::map<std::string, std::string>& out);
+
 // A complete response with Content-Length and Connection: close.
 std::string http_response(int status, std::string_view body, std::string_view content_type = "application/json");
 

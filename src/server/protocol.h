@@ -9,7 +9,7 @@
 //              "event":"PreToolUse","reason":"…","notice":"…"}  or  {"ok":false,"error":"…"}
 //
 // Other ops: "ping" (→ {"ok":true,"pid":…,"pack":…}), "status", "reload".
-// Headers are capped at 4 KiB and payloads at 16 MiB; a client that sends
+// Headers are capped at 16 KiB and payloads at 16 MiB; a client that sends
 // nothing is disconnected after the daemon's read timeout.
 //
 // call_daemon() is the client side: connect, send, read the reply, all
@@ -23,7 +23,7 @@
 
 namespace tollgate::server {
 
-inline constexpr size_t kMaxHeaderBytes = 4096;
+inline constexpr size_t kMaxHeaderBytes = 16384;  // room for a task token (identity::kMaxTokenBytes)
 inline constexpr size_t kMaxPayloadBytes = 16u << 20;
 inline constexpr size_t kMaxReplyBytes = 1u << 20;
 

@@ -10,10 +10,14 @@
 #include "analyze/paths.h"
 #include "base/json.h"
 #include "base/random.h"
+#include "crypto/crypto.h"
+#include "identity/identity.h"
+#include "identity/keys.h"
 #include "policy/pack.h"
 #include "server/daemon.h"
 #include "server/protocol.h"
 #include "server/service_internal.h"
+#include "server/tokens.h"
 
 namespace tollgate::server {
 
@@ -87,6 +91,105 @@ std::string best_effort_event_name(std::string_view payload) {
 Service::Service(std::unique_ptr<store::Store> store, std::shared_ptr<const pdp::Pdp> pdp, ServiceOptions opts)
     : store_(std::move(store)), pdp_(std::move(pdp)), opts_(std::move(opts)) {
   if (!opts_.now) opts_.now = system_now_ms;
+  issuer_ = opts_.tokens.issuer.empty() ? "urn:tollgate:" + opts_.tokens.trust_domain : opts_.tokens.issuer;
+  identity::KeySetOptions ko;
+  ko.rotate_every_s = opts_.tokens.rotate_every_s;
+  ko.skew_s = opts_.tokens.skew_s;
+  // In memory until the daemon installs its persisted keys; without keys no task can start.
+  if (auto ks = identity::KeySet::open(ko, opts_.now() / 1000)) keys_ = std::move(*ks);
+}
+
+Service::~Service() = default;
+
+void Service::set_keys(std::unique_ptr<identity::KeySet> keys) {
+  std::lock_guard lock(mu_);
+  keys_ = std::move(keys);
+}
+
+void Service::set_issuer(std::string issuer) {
+  std::lock_guard lock(mu_);
+  issuer_ = std::move(issuer);
+}
+
+std::string Service::issuer() const {
+  std::lock_guard lock(mu_);
+  return issuer_;
+}
+
+std::string Service::jwks() {
+  std::lock_guard lock(mu_);
+  if (!keys_) return R"({"keys":[]})";
+  (void)keys_->maybe_rotate(opts_.now() / 1000);  // never serve a key set that is due
+  return keys_->jwks_json();
+}
+
+std::string Service::openid_configuration() {
+  std::lock_guard lock(mu_);
+  json j = {{"issuer", issuer_},
+            {"jwks_uri", issuer_ + "/.well-known/jwks.json"},
+            {"introspection_endpoint", issuer_ + "/introspect"},
+            {"introspection_endpoint_auth_methods_supported", {"bearer"}},
+            {"id_token_signing_alg_values_supported", {"ES256"}},
+            {"response_types_supported", {"id_token"}},
+            {"subject_types_supported", {"public"}},
+            {"claims_supported",
+             {"iss", "sub", "aud", "iat", "nbf", "exp", "jti", "act", "agent", "task", "ticket", "repos", "env",
+              "labels", "window"}}};
+  return dump_json(j);
+}
+
+std::string Service::introspect(std::string_view token) {
+  std::lock_guard lock(mu_);
+  int64_t now = opts_.now();
+  identity::Verification v;
+  if (keys_) {
+    identity::VerifyOptions vo;
+    vo.skew_s = opts_.tokens.skew_s;
+    v = check_task_token(token, *keys_, *store_, now, vo);
+  } else {
+    v.reason = "this daemon has no signing keys";
+  }
+  json rec = {{"type", "token_introspect"},
+              {"active", v.ok()},
+              {"status", identity::token_status_name(v.status)},
+              {"token_sha256", crypto::sha256_hex(token)},
+              {"ts", now}};
+  if (!v.claims.jti.empty()) rec["jti"] = v.claims.jti;
+  if (!v.ok()) rec["reason"] = v.reason;
+  std::string err;
+  record("", "token_introspect", "", v.ok() ? "active" : "inactive", dump_json(rec), &err);
+  if (!v.ok()) return R"({"active":false})";
+  auto claims = parse_json(v.claims.json, "claims", identity::kMaxClaimsDepth);
+  if (!claims || !claims->is_object()) return R"({"active":false})";
+  json out = {{"active", true}, {"token_type", "Bearer"}};
+  for (auto& [k, val] : claims->items())
+    if (k != "active") out[k] = val;
+  return dump_json(out);
+}
+
+Result<std::string> Service::rotate_keys() {
+  std::lock_guard lock(mu_);
+  if (!keys_) return Error("this daemon has no signing keys");
+  auto kid = keys_->rotate(opts_.now() / 1000);
+  if (!kid) return kid;
+  std::string err;
+  record("", "key_rotate", "", "",
+         dump_json(json{{"type", "key_rotate"}, {"kid", *kid}, {"reason", "on demand"}, {"ts", opts_.now()}}), &err);
+  return kid;
+}
+
+void Service::tick() {
+  std::lock_guard lock(mu_);
+  if (!keys_) return;
+  std::string before = keys_->active_kid();
+  auto changed = keys_->maybe_rotate(opts_.now() / 1000);
+  if (changed && *changed && keys_->active_kid() != before) {
+    std::string err;
+    record("", "key_rotate", "", "",
+           dump_json(
+               json{{"type", "key_rotate"}, {"kid", keys_->active_kid()}, {"reason", "schedule"}, {"ts", opts_.now()}}),
+           &err);
+  }
 }
 
 void Service::set_pdp(std::shared_ptr<const pdp::Pdp> p) {
@@ -142,6 +245,15 @@ session::Session& Service::session_for(const std::string& id, const std::string&
 }
 
 std::string Service::handle(std::string_view header, std::string_view payload) {
+  // A header member of the wrong type (`{"op":5}`) must not take the daemon down.
+  try {
+    return handle_request(header, payload);
+  } catch (const json::exception& e) {
+    return reply_error(std::string("request header: ") + e.what());
+  }
+}
+
+std::string Service::handle_request(std::string_view header, std::string_view payload) {
   auto h = parse_json(header, "request header", 4);
   if (!h) return reply_error(h.error().message);
   if (!h->is_object()) return reply_error("request header: expected a JSON object");
@@ -169,6 +281,17 @@ std::string Service::handle(std::string_view header, std::string_view payload) {
   }
   if (op == "task_start" || op == "task_end" || op == "task_list" || op == "task_show") return handle_task(op, *h);
   if (op.rfind("agent_", 0) == 0) return handle_agent(op, *h);
+  if (op == "token_jwks") return dump_json(json{{"ok", true}, {"jwks", json::parse(jwks())}});
+  if (op == "token_introspect") {
+    auto tok = h->find("token");
+    if (tok == h->end() || !tok->is_string()) return reply_error("token_introspect needs a `token`");
+    return dump_json(json{{"ok", true}, {"introspection", json::parse(introspect(tok->get<std::string>()))}});
+  }
+  if (op == "token_rotate") {
+    auto kid = rotate_keys();
+    if (!kid) return reply_error(kid.error().message);
+    return dump_json(json{{"ok", true}, {"kid", *kid}});
+  }
   if (op == "reload") {
     if (!reloader_) return reply_error("this service cannot reload");
     Status st = reloader_();
@@ -197,12 +320,15 @@ std::string Service::handle_task(const std::string& op, const nlohmann::json& h)
     if (op == "task_start") {
       session::Task t;
       t.id = "task-" + random_hex(6);
-      std::string token = "tgt_" + random_hex(32);
-      if (token.size() < 10) return reply_error("no random bytes for the task token");
-      t.token_sha256 = policy::sha256_hex(token);
+      t.jti = random_hex(16);
+      if (t.id.size() < 10 || t.jti.empty()) return reply_error("no random bytes for the task");
+      if (!keys_) return reply_error("this daemon has no signing keys; no task token can be issued");
       t.agent = h.value("agent", std::string());
       t.ticket = h.value("ticket", std::string());
       if (t.agent.empty() || t.ticket.empty()) return reply_error("a task needs an agent and a ticket");
+      session::Agent* agent = agent_for(t.agent);
+      if (agent && agent->status != "active")
+        return reply_error("the agent `" + t.agent + "` is " + agent->status + "; no task can start for it");
       for (const auto& r : h.value("repos", std::vector<std::string>{}))
         t.repos.push_back(analyze::normalize_path(r, "/", opts_.home, true));
       t.environment = h.value("environment", std::string("dev"));
@@ -214,7 +340,34 @@ std::string Service::handle_task(const std::string& op, const nlohmann::json& h)
       t.expires_ms = now + ttl;
       if (t.window_end_ms && t.window_end_ms < t.expires_ms) t.expires_ms = t.window_end_ms;
       t.grants = h.value("grants", std::vector<std::string>{});
+      t.audience = h.value("audience", std::vector<std::string>{});
+      if (t.audience.empty()) t.audience.push_back(opts_.tokens.audience);
+      if (t.audience.size() > 16) return reply_error("a task token names at most 16 audiences");
+      for (const auto& a : t.audience)
+        if (a.empty() || a.size() > 256) return reply_error("an audience is 1 to 256 characters");
       t.created_ms = now;
+      // The task token: an ES256 JWT that never outlives the task.
+      identity::TaskTokenClaims c;
+      c.issuer = issuer_;
+      c.trust_domain = opts_.tokens.trust_domain;
+      c.audience = t.audience;
+      c.agent = t.agent;
+      c.task = t.id;
+      c.owner = agent && !agent->owner.empty() ? agent->owner : opts_.user;
+      c.ticket = t.ticket;
+      c.environment = t.environment;
+      c.repos = t.repos;
+      c.labels = t.grants;
+      c.window_start_s = t.window_start_ms / 1000;
+      c.window_end_s = t.window_end_ms / 1000;
+      c.iat = now / 1000;
+      c.exp = t.expires_ms / 1000;  // rounded down: never past the task's end
+      c.jti = t.jti;
+      t.token_exp_s = c.exp;
+      auto minted = keys_->mint(identity::task_token_claims(c), c.exp, now / 1000);
+      if (!minted) return reply_error("cannot issue the task token: " + minted.error().message);
+      std::string token = std::move(*minted);
+      t.token_sha256 = crypto::sha256_hex(token);
       if (auto st = store_->put_task(t); !st) return reply_error(st.error().message);
       std::string err;
       record("", "task_start", "", "",
@@ -370,15 +523,39 @@ Service::Entered Service::enter(const std::string& sid, std::string_view harness
   // A session is bound to the task whose token its harness carries
   // (TOLLGATE_TASK_TOKEN in the agent's environment).
   if (!task_token.empty()) {
-    auto t = store_->task_by_token_digest(policy::sha256_hex(task_token));
-    if (!t || !t->has_value()) {
-      bind_error = "the task token in TOLLGATE_TASK_TOKEN is not known to this daemon";
-    } else if (s.task_id != (*t)->id) {
-      s.task_id = (*t)->id;
-      tasks_[s.task_id] = std::move(**t);
-      std::string e;
-      record(sid, "task_bind", "", "",
-             dump_json(json{{"type", "task_bind"}, {"session", sid}, {"task", s.task_id}, {"ts", now}}), &e);
+    std::string digest = crypto::sha256_hex(task_token);
+    auto bound = bound_tokens_.find(sid);
+    if (bound == bound_tokens_.end() || bound->second != digest || s.task_id.empty()) {
+      // Verified once per bind: signature, expiry, and a live task. Later
+      // events of the session meet the task's end and expiry in the PDP.
+      identity::VerifyOptions vo;
+      vo.skew_s = opts_.tokens.skew_s;
+      session::Task task;
+      auto v = keys_ ? check_task_token(task_token, *keys_, *store_, now, vo, &task) : identity::Verification{};
+      if (!v.ok()) {
+        std::string status(identity::token_status_name(v.status));
+        bind_error = "the task token in TOLLGATE_TASK_TOKEN is " + status + " (" +
+                     (v.reason.empty() ? std::string("no signing keys") : v.reason) + ")";
+        std::string e;
+        record(sid, "token_rejected", "", "deny",
+               dump_json(json{{"type", "token_rejected"},
+                              {"session", sid},
+                              {"status", status},
+                              {"reason", v.reason},
+                              {"token_sha256", digest},
+                              {"ts", now}}),
+               &e);
+      } else {
+        if (bound_tokens_.size() >= kMaxSessionsInMemory) bound_tokens_.clear();  // re-verified on next use
+        bound_tokens_[sid] = digest;
+        if (s.task_id != task.id) {
+          s.task_id = task.id;
+          tasks_[s.task_id] = std::move(task);
+          std::string e;
+          record(sid, "task_bind", "", "",
+                 dump_json(json{{"type", "task_bind"}, {"session", sid}, {"task", s.task_id}, {"ts", now}}), &e);
+        }
+      }
     }
   }
   return Entered{&s, agent, std::move(bind_error)};

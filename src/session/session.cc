@@ -314,6 +314,9 @@ std::string task_json(const Task& t, bool with_digest) {
                       {"agent", t.agent},
                       {"created_ms", t.created_ms},
                       {"ended", t.ended}};
+  if (!t.jti.empty()) j["jti"] = t.jti;
+  if (!t.audience.empty()) j["audience"] = t.audience;
+  if (t.token_exp_s) j["token_exp"] = t.token_exp_s;
   if (with_digest) j["token_sha256"] = t.token_sha256;
   return dump_json(j);
 }
@@ -336,6 +339,9 @@ Status load_task_json(Task& t, std::string_view text) {
     t.created_ms = j.value("created_ms", int64_t{0});
     t.ended = j.value("ended", false);
     t.token_sha256 = j.value("token_sha256", std::string());
+    t.jti = j.value("jti", std::string());
+    t.audience = j.value("audience", std::vector<std::string>{});
+    t.token_exp_s = j.value("token_exp", int64_t{0});
   } catch (const nlohmann::json::exception& e) {
     return Error(std::string("task: ") + e.what());
   }

@@ -69,6 +69,9 @@ struct Task {
   std::vector<std::string> grants;
   std::string agent;         // the agent it was started for
   std::string token_sha256;  // hex digest of the task token (the token itself is never stored)
+  std::string jti;           // the task token's id (docs/tasks.md, "Task tokens")
+  std::vector<std::string> audience;
+  int64_t token_exp_s = 0;  // the token's `exp`
   int64_t created_ms = 0;
   bool ended = false;
 };
