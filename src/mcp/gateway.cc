@@ -195,6 +195,7 @@ Gateway::Output Gateway::handle_client_message(const std::string& line, bool in_
     }
     p.name = n->get<std::string>();
     p.arguments = dump_json(args);
+    flush_outcomes();  // the session's state includes every earlier result
     auto reply = ask("call", dump_json(json{{"method", method}, {"name", p.name}, {"arguments", args}, {"id", key}}));
     std::string verdict, reason;
     if (!reply) {
@@ -330,7 +331,7 @@ Gateway::Output Gateway::from_server(std::string_view line) {
   out.to_client.push_back(std::string(line));
   if (p.method == "tools/call" || p.method == "resources/read" || p.method == "prompts/get") {
     bool success = ok && !(result->contains("isError") && (*result)["isError"] == true);
-    (void)ask("result", dump_json(json{{"method", p.method},
+    deferred_.push_back(dump_json(json{{"method", p.method},
                                        {"name", p.name},
                                        {"arguments", p.arguments},
                                        {"id", id_key(m["id"])},
@@ -356,7 +357,7 @@ void Gateway::streamed_from_server(std::string_view tail, size_t bytes) {
   Pending p = std::move(it->second);
   pending_.erase(it);
   if (p.method == "tools/call" || p.method == "resources/read" || p.method == "prompts/get") {
-    (void)ask("result", dump_json(json{{"method", p.method},
+    deferred_.push_back(dump_json(json{{"method", p.method},
                                        {"name", p.name},
                                        {"arguments", p.arguments},
                                        {"id", id_key(*id)},
@@ -365,7 +366,13 @@ void Gateway::streamed_from_server(std::string_view tail, size_t bytes) {
   }
 }
 
+void Gateway::flush_outcomes() {
+  for (const auto& payload : deferred_) (void)ask("result", payload);
+  deferred_.clear();
+}
+
 Gateway::Output Gateway::server_exited(int status) {
+  flush_outcomes();
   Output out;
   std::string msg = "Tollgate: the MCP server `" + opts_.server + "` exited (status " + std::to_string(status) + ")";
   for (const auto& [key, p] : pending_) {

@@ -67,6 +67,12 @@ class Gateway {
   // The server is gone: every request still waiting gets an error.
   Output server_exited(int status);
 
+  // Outcomes of answered calls are recorded after the answer is on its way
+  // to the client (and before the next decision): the caller flushes them
+  // once its output is written.
+  bool has_outcomes() const { return !deferred_.empty(); }
+  void flush_outcomes();
+
   // A pending request whose answer must be inspected whole (tools/list,
   // initialize): large server lines must then be buffered, not streamed.
   bool needs_whole_answers() const { return inspect_pending_ > 0; }
@@ -84,7 +90,8 @@ class Gateway {
 
   GatewayOptions opts_;
   Decider decider_;
-  std::map<std::string, Pending> pending_;  // by the JSON text of the client's request id
+  std::map<std::string, Pending> pending_;
+  std::vector<std::string> deferred_;  // outcome payloads not yet sent to the daemon  // by the JSON text of the client's request id
   int inspect_pending_ = 0;
   std::string protocol_version_;  // the negotiated (or, before that, the client's) version
 };

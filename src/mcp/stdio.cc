@@ -194,12 +194,14 @@ int run_stdio(const StdioOptions& opts, const Decider& decider) {
         q_client.clear();
       }
     }
+    if ((q_client.empty() || client_gone) && gw.has_outcomes()) gw.flush_outcomes();
     if (!client_open && q_server.empty() && child_in >= 0) {
       ::close(child_in);
       child_in = -1;
     }
     if (!server_open && (q_client.empty() || client_gone)) break;
   }
+  gw.flush_outcomes();
   if (child_in >= 0) ::close(child_in);
   if (server_open) ::close(child_out);
   if (!reaped) ::waitpid(pid, &status, 0);
