@@ -23,6 +23,14 @@ std::string id_key(const json& id) { return dump_json(id); }
 
 bool valid_id(const json& id) { return id.is_string() || id.is_number_integer() || id.is_number_unsigned(); }
 
+constexpr const char* kMetaVersion = "io.modelcontextprotocol/protocolVersion";
+
+// Answers the gateway must read whole: the tool list it filters, and the
+// server's identity (instructions) it pins.
+bool needs_review(std::string_view method) {
+  return method == "tools/list" || method == "initialize" || method == "server/discover";
+}
+
 // Batches are JSON-RPC 2.0, allowed by MCP up to 2025-03-26 and removed after.
 bool batches_allowed(std::string_view version) { return !version.empty() && version <= "2025-03-26"; }
 
@@ -116,7 +124,7 @@ Gateway::Output Gateway::from_client(std::string_view line) {
       if (m.is_object() && m.contains("id") && m.contains("method")) {
         auto it = pending_.find(id_key(m["id"]));
         if (it != pending_.end()) {
-          if (it->second.method == "tools/list" || it->second.method == "initialize") --inspect_pending_;
+          if (needs_review(it->second.method)) --inspect_pending_;
           pending_.erase(it);
         }
       }
@@ -175,6 +183,22 @@ Gateway::Output Gateway::handle_client_message(const std::string& line, bool in_
   }
   const json params = m.contains("params") && m["params"].is_object() ? m["params"] : json::object();
   Pending p{method, {}, {}};
+  // The stateless era (2026-07-28) names the version in every request's
+  // _meta; a request that contradicts the session's version is refused.
+  if (auto meta = params.find("_meta"); meta != params.end() && meta->is_object()) {
+    if (auto v = meta->find(kMetaVersion); v != meta->end() && v->is_string()) {
+      const std::string& claimed = v->get_ref<const std::string&>();
+      if (!protocol_version_.empty() && claimed != protocol_version_) {
+        record_event("version-mismatch", "a request claims " + claimed + " in a " + protocol_version_ + " session",
+                     line.size());
+        refuse(id, -32600,
+               "Tollgate: this request claims MCP protocol version " + claimed + " but the session uses " +
+                   protocol_version_);
+        return out;
+      }
+      if (protocol_version_.empty()) protocol_version_ = claimed;
+    }
+  }
   if (method == "initialize") {
     if (auto v = params.find("protocolVersion"); v != params.end() && v->is_string())
       protocol_version_ = v->get<std::string>();
@@ -226,7 +250,7 @@ Gateway::Output Gateway::handle_client_message(const std::string& line, bool in_
       return out;
     }
   }
-  if (method == "tools/list" || method == "initialize") ++inspect_pending_;
+  if (needs_review(method)) ++inspect_pending_;
   pending_.emplace(key, std::move(p));
   if (!in_batch) out.to_server.push_back(line);
   return out;
@@ -246,7 +270,7 @@ Gateway::Output Gateway::from_server(std::string_view line) {
       if (!m.is_object() || !m.contains("id") || m.contains("method")) continue;
       auto it = pending_.find(id_key(m["id"]));
       if (it == pending_.end()) continue;
-      if (it->second.method == "tools/list" || it->second.method == "initialize") {
+      if (needs_review(it->second.method)) {
         // Never forward an unreviewed tool list.
         --inspect_pending_;
         pending_.erase(it);
@@ -276,11 +300,11 @@ Gateway::Output Gateway::from_server(std::string_view line) {
   }
   Pending p = std::move(it->second);
   pending_.erase(it);
-  if (p.method == "tools/list" || p.method == "initialize") --inspect_pending_;
+  if (needs_review(p.method)) --inspect_pending_;
   auto result = m.find("result");
   bool ok = result != m.end() && result->is_object();
 
-  if (p.method == "initialize" && ok) {
+  if ((p.method == "initialize" || p.method == "server/discover") && ok) {
     if (auto v = result->find("protocolVersion"); v != result->end() && v->is_string())
       protocol_version_ = v->get<std::string>();
     std::string instructions;

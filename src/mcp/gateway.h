@@ -91,7 +91,8 @@ class Gateway {
   GatewayOptions opts_;
   Decider decider_;
   std::map<std::string, Pending> pending_;
-  std::vector<std::string> deferred_;  // outcome payloads not yet sent to the daemon  // by the JSON text of the client's request id
+  std::vector<std::string>
+      deferred_;  // outcome payloads not yet sent to the daemon  // by the JSON text of the client's request id
   int inspect_pending_ = 0;
   std::string protocol_version_;  // the negotiated (or, before that, the client's) version
 };

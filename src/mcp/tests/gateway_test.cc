@@ -307,6 +307,25 @@ TEST(McpGateway, BatchesInOlderVersionsReachTheServerOnlyWhenAllowed) {
   EXPECT_NE(errors[1]["error"]["message"].get<std::string>().find("not sent"), std::string::npos);
 }
 
+TEST(McpGateway, RefusesARequestThatContradictsTheSessionsProtocolVersion) {
+  Fixture f;
+  auto gw = f.gateway("calc");
+  json meta = {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+               {"io.modelcontextprotocol/clientCapabilities", json::object()}};
+  EXPECT_EQ(gw.from_client(request(1, "server/discover", {{"_meta", meta}})).to_server.size(), 1u);
+  EXPECT_TRUE(gw.needs_whole_answers());
+  gw.from_server(result(1, {{"instructions", "Adds numbers."}, {"resultType", "complete"}}));
+  EXPECT_EQ(gw.protocol_version(), "2026-07-28");
+  EXPECT_EQ(f.events("mcp_pin").size(), 1u);  // the server's instructions are pinned
+  meta["io.modelcontextprotocol/protocolVersion"] = "2024-11-05";
+  auto out = gw.from_client(request(2, "tools/list", {{"_meta", meta}}));
+  EXPECT_TRUE(out.to_server.empty());
+  ASSERT_EQ(out.to_client.size(), 1u);
+  EXPECT_NE(out.to_client[0].find("2024-11-05"), std::string::npos);
+  // And a batch, which 2026-07-28 does not have, is refused.
+  EXPECT_TRUE(gw.from_client("[" + request(3, "tools/list") + "]").to_server.empty());
+}
+
 TEST(McpGateway, PassesNotificationsAndServerRequestsThrough) {
   Fixture f;
   auto gw = f.gateway("calc");
