@@ -35,6 +35,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--socket", args->opts.socket_path, "Unix socket path (default: DATA/tollgate.sock)");
   cmd->add_option("--http", args->opts.http,
                   "Also serve the HTTP API on HOST:PORT, loopback only (e.g. 127.0.0.1:8420; docs/hooks.md)");
+  cmd->add_option("--mcp-config", args->opts.mcp_config,
+                  "Remote MCP servers behind the gateway at /mcp/<name> (default: DATA/mcp.json if present; "
+                  "docs/mcp.md)");
   auto rotation = std::make_shared<std::string>("24h");
   cmd->add_option("--issuer", args->opts.tokens.issuer,
                   "The `iss` of task tokens (default: the --http URL, else urn:tollgate:<trust domain>)");

@@ -390,6 +390,27 @@ void Gateway::streamed_from_server(std::string_view tail, size_t bytes) {
   }
 }
 
+std::string Gateway::abandon(std::string_view client_line, std::string_view why) {
+  auto j = parse_json(client_line, "JSON-RPC message", kMaxDepth);
+  if (!j) return {};
+  json errors = json::array();
+  auto one = [&](const json& m) {
+    if (!m.is_object() || !m.contains("id") || !m.contains("method")) return;
+    auto it = pending_.find(id_key(m["id"]));
+    if (it != pending_.end()) {
+      if (needs_review(it->second.method)) --inspect_pending_;
+      pending_.erase(it);
+    }
+    errors.push_back(json::parse(error_reply(m["id"], kGatewayCode, std::string("Tollgate: ") + std::string(why))));
+  };
+  if (j->is_array()) {
+    for (const auto& m : *j) one(m);
+    return errors.empty() ? std::string() : dump_json(errors);
+  }
+  one(*j);
+  return errors.empty() ? std::string() : dump_json(errors[0]);
+}
+
 void Gateway::flush_outcomes() {
   for (const auto& payload : deferred_) (void)ask("result", payload);
   deferred_.clear();

@@ -67,6 +67,11 @@ class Gateway {
   // The server is gone: every request still waiting gets an error.
   Output server_exited(int status);
 
+  // The request in `client_line` will never be answered by the server (the
+  // upstream failed): forget it, and return the JSON-RPC error its client
+  // gets (empty for a notification).
+  std::string abandon(std::string_view client_line, std::string_view why);
+
   // Outcomes of answered calls are recorded after the answer is on its way
   // to the client (and before the next decision): the caller flushes them
   // once its output is written.

@@ -30,6 +30,7 @@
 #include "identity/keys.h"
 #include "policy/pack.h"
 #include "server/http.h"
+#include "server/mcp_http.h"
 #include "server/protocol.h"
 
 namespace tollgate::server {
@@ -173,8 +174,10 @@ struct Daemon::Impl {
   Error refused;             // why they were refused, for whoever asks again
   session::LabelTable labels;
   pdp::Protected prot;
+  std::unique_ptr<McpHttpGateway> mcp_http;  // /mcp/<name> on the HTTP API (DATA/mcp.json)
 
   ~Impl() {
+    if (mcp_http) mcp_http->abort_all();
     for (auto& [fd, c] : conns) ::close(fd);
     for (int fd : {listen_fd, http_fd, epoll_fd, stop_fd, signal_fd})
       if (fd >= 0) ::close(fd);
@@ -290,6 +293,13 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
     auto token = make_token(opts.data_dir + "/http.token");
     if (!token) return std::move(token).error();
     im.http_token = std::move(*token);
+    // Remote MCP servers behind the gateway: /mcp/<name>.
+    std::string mcp_config = opts.mcp_config.empty() ? opts.data_dir + "/mcp.json" : opts.mcp_config;
+    if (!opts.mcp_config.empty() || fs::exists(mcp_config)) {
+      auto ups = load_mcp_upstreams(mcp_config);
+      if (!ups) return std::move(ups).error();
+      im.mcp_http = std::make_unique<McpHttpGateway>(*d->service_, std::move(*ups));
+    }
     // Without --issuer, tokens name the API's own URL, where discovery and JWKS are served.
     if (opts.tokens.issuer.empty())
       d->service_->set_issuer((addr_or->ss_family == AF_INET6 ? "http://[::1]:" : "http://127.0.0.1:") +
@@ -455,8 +465,31 @@ int Daemon::run() {
       json h = {{"v", 1}, {"op", "hook"}, {"harness", harness}, {"bytes", r.body.size()}};
       return respond_http(c, 200, service_->handle(dump_json(h), r.body));
     }
+    if (r.target.rfind("/mcp/", 0) == 0) {
+      std::string name = r.target.substr(5);
+      if (auto q = name.find('?'); q != std::string::npos) name = name.substr(0, q);
+      if (!im.mcp_http || !im.mcp_http->has(name))
+        return respond_http(c, 404, err("no MCP upstream `" + name + "` (DATA/mcp.json)"));
+      if (r.method != "POST" && r.method != "GET" && r.method != "DELETE")
+        return respond_http(c, 405, err("use POST, GET or DELETE"));
+      // The API token, or a task token (which binds the session to its task).
+      auto auth = r.headers.find("authorization");
+      if (auth == r.headers.end() || auth->second.rfind("Bearer ", 0) != 0 || auth->second.size() <= 7)
+        return respond_http(c, 401, err("send `Authorization: Bearer <DATA/http.token or a task token>`"));
+      int fd = c.fd;
+      ::epoll_ctl(im.epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+      if (im.mcp_http->dispatch(fd, r, name, authorized)) {
+        im.conns.erase(fd);  // the worker owns the socket now
+        return;
+      }
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = fd;
+      ::epoll_ctl(im.epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+      return respond_http(c, 503, err("every MCP gateway worker is busy; retry"));
+    }
     return respond_http(c, 404,
-                        err("no such route; try /healthz, /v1/status, /v1/hook/<harness>, /v1/reload, "
+                        err("no such route; try /healthz, /mcp/<name>, /v1/status, /v1/hook/<harness>, /v1/reload, "
                             "/.well-known/openid-configuration, /.well-known/jwks.json, /introspect"));
   };
   // Reads what is available; answers once a whole request is in.
@@ -595,6 +628,7 @@ int Daemon::run() {
     }
   }
   std::cerr << "tollgate serve: shutting down\n";
+  if (im.mcp_http) im.mcp_http->abort_all();
   for (auto it = im.conns.begin(); it != im.conns.end();) {
     ::close(it->first);
     it = im.conns.erase(it);

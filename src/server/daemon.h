@@ -141,6 +141,7 @@ struct DaemonOptions {
   int64_t read_timeout_ms = 10000;  // a client that sends nothing is dropped after this
   std::string binary;               // the tollgate binary (protected from writes)
   std::string http;                 // "127.0.0.1:PORT" (0: any free port): the loopback HTTP API; empty: none
+  std::string mcp_config;           // remote MCP upstreams (server/mcp_http.h); empty: DATA/mcp.json if it exists
   Clock now = system_now_ms;
   // Task tokens; an empty issuer becomes the HTTP API's URL (http://127.0.0.1:PORT) when there is one.
   TokenOptions tokens;

@@ -204,9 +204,9 @@ export async function waitFor(what, fn, deadlineMs = 30000, everyMs = 25) {
 
 // `tollgate serve` on the sandbox's data directory with the e2e pack; ready
 // when `tollgate status` answers through the socket.
-export async function startDaemon(tollgate, sb) {
+export async function startDaemon(tollgate, sb, extraArgs = []) {
   const out = fs.openSync(path.join(sb.logs, 'daemon.log'), 'a');
-  const child = spawn(tollgate, ['serve', '--data', sb.data, '--policies', sb.pack],
+  const child = spawn(tollgate, ['serve', '--data', sb.data, '--policies', sb.pack, ...extraArgs],
     { env: baseEnv(sb), detached: true, stdio: ['ignore', out, out] });
   fs.closeSync(out);
   children.add(child);

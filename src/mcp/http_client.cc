@@ -1,0 +1,403 @@
+// The MCP gateway's HTTP client (mcp/http_client.h).
+#include "mcp/http_client.h"
+
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace tollgate::mcp {
+
+namespace {
+
+constexpr size_t kMaxHeadBytes = 64u << 10;
+constexpr size_t kMaxHeaders = 100;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t\r");
+  return a == std::string_view::npos ? std::string() : std::string(s.substr(a, b - a + 1));
+}
+
+std::string ssl_error() {
+  unsigned long e = ERR_get_error();
+  if (!e) return "TLS error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+bool valid_header_text(std::string_view s) {
+  for (char c : s)
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  return true;
+}
+
+}  // namespace
+
+std::string HttpUrl::authority() const {
+  bool v6 = host.find(':') != std::string::npos;
+  std::string h = v6 ? "[" + host + "]" : host;
+  bool default_port = (tls && port == "443") || (!tls && port == "80");
+  return default_port ? h : h + ":" + port;
+}
+
+Result<HttpUrl> parse_http_url(std::string_view url) {
+  HttpUrl u;
+  std::string_view rest;
+  if (url.rfind("https://", 0) == 0) {
+    u.tls = true;
+    rest = url.substr(8);
+  } else if (url.rfind("http://", 0) == 0) {
+    rest = url.substr(7);
+  } else {
+    return Error("an upstream URL must start with https:// or http:// (got `" + std::string(url) + "`)");
+  }
+  size_t slash = rest.find_first_of("/?#");
+  std::string_view auth = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+  if (auto hash = path.find('#'); hash != std::string_view::npos) path = path.substr(0, hash);
+  if (auth.find('@') != std::string_view::npos)
+    return Error("put upstream credentials in the configuration's headers, not in the URL");
+  if (!auth.empty() && auth.front() == '[') {
+    auto close = auth.find(']');
+    if (close == std::string_view::npos) return Error("bad IPv6 address in `" + std::string(url) + "`");
+    u.host = std::string(auth.substr(1, close - 1));
+    auth = auth.substr(close + 1);
+    if (!auth.empty() && auth.front() != ':') return Error("bad authority in `" + std::string(url) + "`");
+    u.port = auth.empty() ? "" : std::string(auth.substr(1));
+  } else {
+    auto colon = auth.find(':');
+    u.host = std::string(auth.substr(0, colon));
+    u.port = colon == std::string_view::npos ? "" : std::string(auth.substr(colon + 1));
+  }
+  if (u.host.empty()) return Error("no host in `" + std::string(url) + "`");
+  if (u.port.empty()) u.port = u.tls ? "443" : "80";
+  for (char c : u.port)
+    if (c < '0' || c > '9') return Error("bad port in `" + std::string(url) + "`");
+  if (path.empty() || path.front() != '/')
+    u.path = "/" + std::string(path);
+  else
+    u.path = std::string(path);
+  if (!valid_header_text(u.path) || u.path.find(' ') != std::string::npos)
+    return Error("bad path in `" + std::string(url) + "`");
+  return u;
+}
+
+std::string HttpResponseHead::header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+HttpConnection::~HttpConnection() {
+  if (ssl_) {
+    SSL_shutdown(static_cast<SSL*>(ssl_));
+    SSL_free(static_cast<SSL*>(ssl_));
+  }
+  if (ctx_) SSL_CTX_free(static_cast<SSL_CTX*>(ctx_));
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<std::unique_ptr<HttpConnection>> HttpConnection::open(const HttpUrl& url, const Options& opts) {
+  std::unique_ptr<HttpConnection> c(new HttpConnection());
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (int rc = ::getaddrinfo(url.host.c_str(), url.port.c_str(), &hints, &res); rc != 0)
+    return Error("cannot resolve `" + url.host + "`: " + gai_strerror(rc));
+  std::string last = "no address";
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) continue;
+    timeval tv{opts.timeout_ms / 1000, (opts.timeout_ms % 1000) * 1000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+      c->fd_ = fd;
+      break;
+    }
+    last = std::strerror(errno);
+    ::close(fd);
+  }
+  ::freeaddrinfo(res);
+  if (c->fd_ < 0) return Error("cannot connect to " + url.authority() + ": " + last);
+  if (!url.tls) return c;
+
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (!ctx) return Error(ssl_error());
+  c->ctx_ = ctx;
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  if (opts.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx) != 1
+                           : SSL_CTX_load_verify_locations(ctx, opts.ca_file.c_str(), nullptr) != 1)
+    return Error("cannot load the CA certificates" + (opts.ca_file.empty() ? "" : " `" + opts.ca_file + "`") + ": " +
+                 ssl_error());
+  SSL* ssl = SSL_new(ctx);
+  if (!ssl) return Error(ssl_error());
+  c->ssl_ = ssl;
+  SSL_set_fd(ssl, c->fd_);
+  SSL_set_tlsext_host_name(ssl, url.host.c_str());
+  if (SSL_set1_host(ssl, url.host.c_str()) != 1) return Error(ssl_error());
+  if (SSL_connect(ssl) != 1) {
+    long v = SSL_get_verify_result(ssl);
+    std::string why = v != X509_V_OK ? X509_verify_cert_error_string(v) : ssl_error();
+    return Error("TLS with " + url.authority() + " failed: " + why);
+  }
+  return c;
+}
+
+Status HttpConnection::raw_write(std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n;
+    if (ssl_) {
+      n = SSL_write(static_cast<SSL*>(ssl_), data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 30)));
+      if (n <= 0) return Error("writing to the upstream: " + ssl_error());
+    } else {
+      n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Error(std::string("writing to the upstream: ") + (errno == EAGAIN ? "timed out" : std::strerror(errno)));
+      }
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+Result<size_t> HttpConnection::raw_read(char* buf, size_t n) {
+  for (;;) {
+    if (ssl_) {
+      int r = SSL_read(static_cast<SSL*>(ssl_), buf, static_cast<int>(std::min<size_t>(n, 1 << 30)));
+      if (r > 0) return static_cast<size_t>(r);
+      int e = SSL_get_error(static_cast<SSL*>(ssl_), r);
+      if (e == SSL_ERROR_ZERO_RETURN) return size_t{0};
+      if (e == SSL_ERROR_SYSCALL && errno == 0) return size_t{0};  // closed without close_notify
+      return Error("reading from the upstream: " + (errno == EAGAIN ? std::string("timed out") : ssl_error()));
+    }
+    ssize_t r = ::recv(fd_, buf, n, 0);
+    if (r >= 0) return static_cast<size_t>(r);
+    if (errno == EINTR) continue;
+    return Error(std::string("reading from the upstream: ") + (errno == EAGAIN ? "timed out" : std::strerror(errno)));
+  }
+}
+
+Status HttpConnection::send(std::string_view method, const HttpUrl& url,
+                            const std::map<std::string, std::string>& headers, std::string_view body) {
+  std::string req = std::string(method) + " " + url.path + " HTTP/1.1\r\nHost: " + url.authority() + "\r\n";
+  for (const auto& [k, v] : headers) {
+    if (!valid_header_text(k) || !valid_header_text(v) || k.find(':') != std::string::npos)
+      return Error("a header for the upstream contains a line break");
+    req += k + ": " + v + "\r\n";
+  }
+  req += "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  if (auto st = raw_write(req); !st) return st;
+  return raw_write(body);
+}
+
+Result<std::string> HttpConnection::read_line(size_t cap) {
+  for (;;) {
+    auto nl = buf_.find('\n');
+    if (nl != std::string::npos) {
+      std::string line = buf_.substr(0, nl);
+      buf_.erase(0, nl + 1);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      return line;
+    }
+    if (buf_.size() > cap) return Error("the upstream sent a line longer than " + std::to_string(cap) + " bytes");
+    char tmp[16384];
+    auto n = raw_read(tmp, sizeof tmp);
+    if (!n) return std::move(n).error();
+    if (*n == 0) return Error("the upstream closed the connection mid-response");
+    buf_.append(tmp, *n);
+  }
+}
+
+Result<HttpResponseHead> HttpConnection::read_head() {
+  HttpResponseHead h;
+  auto status = read_line(kMaxHeadBytes);
+  if (!status) return std::move(status).error();
+  // HTTP/1.x NNN reason
+  if (status->rfind("HTTP/1.", 0) != 0 || status->size() < 12 || (*status)[8] != ' ')
+    return Error("the upstream's answer is not HTTP/1.x");
+  h.status = std::atoi(status->substr(9, 3).c_str());
+  if (h.status < 100 || h.status > 599) return Error("the upstream sent a bad status code");
+  size_t total = status->size();
+  for (;;) {
+    auto line = read_line(kMaxHeadBytes);
+    if (!line) return std::move(line).error();
+    if (line->empty()) break;
+    total += line->size();
+    if (total > kMaxHeadBytes || h.headers.size() >= kMaxHeaders) return Error("the upstream's headers are too large");
+    auto colon = line->find(':');
+    if (colon == std::string::npos || colon == 0) return Error("the upstream sent a malformed header");
+    std::string name = lower(line->substr(0, colon));
+    std::string value = trim(std::string_view(*line).substr(colon + 1));
+    auto [it, fresh] = h.headers.emplace(name, value);
+    if (!fresh) it->second += ", " + value;
+  }
+  if (h.status == 204 || h.status == 304 || (h.status >= 100 && h.status < 200)) {
+    done_ = true;
+  } else if (lower(h.header("transfer-encoding")).find("chunked") != std::string::npos) {
+    framing_ = Framing::Chunked;
+  } else if (auto cl = h.header("content-length"); !cl.empty()) {
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(cl.c_str(), &end, 10);
+    if (!end || *end || cl[0] == '-') return Error("the upstream sent a bad Content-Length");
+    framing_ = Framing::Length;
+    remaining_ = n;
+    done_ = n == 0;
+  } else {
+    framing_ = Framing::Close;
+  }
+  return h;
+}
+
+Result<std::string> HttpConnection::read_some() {
+  if (done_) return std::string();
+  char tmp[65536];
+  auto fill = [&]() -> Result<bool> {
+    auto n = raw_read(tmp, sizeof tmp);
+    if (!n) return std::move(n).error();
+    if (*n == 0) return false;
+    buf_.append(tmp, *n);
+    return true;
+  };
+  switch (framing_) {
+    case Framing::Close: {
+      if (buf_.empty()) {
+        auto more = fill();
+        if (!more) return std::move(more).error();
+        if (!*more) {
+          done_ = true;
+          return std::string();
+        }
+      }
+      return std::exchange(buf_, std::string());
+    }
+    case Framing::Length: {
+      if (buf_.empty()) {
+        auto more = fill();
+        if (!more) return std::move(more).error();
+        if (!*more) return Error("the upstream closed the connection before the whole body");
+      }
+      size_t take = static_cast<size_t>(std::min<uint64_t>(remaining_, buf_.size()));
+      std::string out = buf_.substr(0, take);
+      buf_.erase(0, take);
+      remaining_ -= take;
+      done_ = remaining_ == 0;
+      return out;
+    }
+    case Framing::Chunked: {
+      if (remaining_ == 0) {
+        if (chunk_trailer_) {  // the CRLF after the previous chunk's data
+          auto crlf = read_line(16);
+          if (!crlf) return std::move(crlf).error();
+          if (!crlf->empty()) return Error("the upstream's chunked body is malformed");
+        }
+        auto size_line = read_line(1024);
+        if (!size_line) return std::move(size_line).error();
+        std::string hex = size_line->substr(0, size_line->find(';'));
+        char* end = nullptr;
+        unsigned long long n = std::strtoull(hex.c_str(), &end, 16);
+        if (hex.empty() || !end || (*end && *end != ' ')) return Error("the upstream sent a bad chunk size");
+        if (n == 0) {
+          for (;;) {  // trailers
+            auto t = read_line(kMaxHeadBytes);
+            if (!t) return std::move(t).error();
+            if (t->empty()) break;
+          }
+          done_ = true;
+          return std::string();
+        }
+        remaining_ = n;
+        chunk_trailer_ = true;
+      }
+      if (buf_.empty()) {
+        auto more = fill();
+        if (!more) return std::move(more).error();
+        if (!*more) return Error("the upstream closed the connection mid-chunk");
+      }
+      size_t take = static_cast<size_t>(std::min<uint64_t>(remaining_, buf_.size()));
+      std::string out = buf_.substr(0, take);
+      buf_.erase(0, take);
+      remaining_ -= take;
+      return out;
+    }
+  }
+  return std::string();
+}
+
+Result<std::string> HttpConnection::read_body(size_t cap) {
+  std::string body;
+  for (;;) {
+    auto piece = read_some();
+    if (!piece) return std::move(piece).error();
+    if (piece->empty() && done_) return body;
+    body += *piece;
+    if (body.size() > cap) return Error("the upstream's answer is larger than " + std::to_string(cap) + " bytes");
+  }
+}
+
+Status SseSplitter::feed(std::string_view piece, std::vector<Event>& out) {
+  buf_.append(piece);
+  for (;;) {
+    // An event ends at a blank line (LF LF, or CRLF CRLF).
+    size_t end = std::string::npos, skip = 0;
+    for (size_t i = 0; i + 1 < buf_.size(); ++i) {
+      if (buf_[i] == '\n' && buf_[i + 1] == '\n') {
+        end = i;
+        skip = 2;
+        break;
+      }
+      if (buf_[i] == '\n' && buf_[i + 1] == '\r' && i + 2 < buf_.size() && buf_[i + 2] == '\n') {
+        end = i;
+        skip = 3;
+        break;
+      }
+    }
+    if (end == std::string::npos) {
+      if (buf_.size() > max_) return Error("an event from the upstream is larger than the cap");
+      return {};
+    }
+    std::string_view block(buf_.data(), end);
+    Event ev;
+    bool any = false;
+    while (!block.empty()) {
+      size_t nl = block.find('\n');
+      std::string_view line = block.substr(0, nl);
+      block = nl == std::string_view::npos ? std::string_view() : block.substr(nl + 1);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty() || line.front() == ':') continue;  // a comment (keep-alive)
+      auto colon = line.find(':');
+      std::string_view field = line.substr(0, colon);
+      std::string_view value = colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1);
+      if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      if (field == "data") {
+        if (any) ev.data += '\n';
+        ev.data.append(value);
+        any = true;
+      } else if (field == "id") {
+        ev.id = std::string(value);
+      } else if (field == "event") {
+        ev.event = std::string(value);
+      }
+    }
+    buf_.erase(0, end + skip);
+    if (any || !ev.id.empty()) out.push_back(std::move(ev));
+  }
+}
+
+}  // namespace tollgate::mcp

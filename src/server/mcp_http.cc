@@ -1,0 +1,376 @@
+// The MCP gateway over HTTP (server/mcp_http.h).
+#include "server/mcp_http.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "base/json.h"
+#include "policy/pack.h"
+#include "server/daemon.h"
+
+namespace tollgate::server {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kMaxUpstreamBody = 16u << 20;
+constexpr size_t kMaxStates = 1000;
+
+// ${VAR} from the daemon's environment; an unset variable is an error.
+Result<std::string> expand(const std::string& v, const std::string& where) {
+  std::string out;
+  for (size_t i = 0; i < v.size();) {
+    if (v.compare(i, 2, "${") == 0) {
+      auto close = v.find('}', i);
+      if (close == std::string::npos) return Error(where + ": unterminated ${…}");
+      std::string name = v.substr(i + 2, close - i - 2);
+      const char* val = std::getenv(name.c_str());
+      if (!val) return Error(where + ": the environment variable `" + name + "` is not set");
+      out += val;
+      i = close + 1;
+    } else {
+      out += v[i++];
+    }
+  }
+  return out;
+}
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+std::string reason_phrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 202: return "Accepted";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+  }
+}
+
+std::string head(int status, std::string_view content_type, const std::string& session, int64_t length) {
+  std::string h = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
+  if (!content_type.empty()) h += "Content-Type: " + std::string(content_type) + "\r\n";
+  if (!session.empty()) h += "Mcp-Session-Id: " + session + "\r\n";
+  if (length >= 0) h += "Content-Length: " + std::to_string(length) + "\r\n";
+  h += "Cache-Control: no-store\r\nConnection: close\r\n\r\n";
+  return h;
+}
+
+void reply(int fd, int status, const std::string& body, const std::string& session = {},
+           std::string_view type = "application/json") {
+  write_all(fd, head(status, body.empty() ? "" : type, session, static_cast<int64_t>(body.size())) + body);
+}
+
+std::string rpc_error(int code, const std::string& msg) {
+  return dump_json(json{{"jsonrpc", "2.0"}, {"id", nullptr}, {"error", {{"code", code}, {"message", msg}}}});
+}
+
+std::string header_of(const HttpRequest& r, const std::string& name) {
+  auto it = r.headers.find(name);
+  return it == r.headers.end() ? std::string() : it->second;
+}
+
+// The 2026-07-28 routing headers must say what the body says.
+std::string routing_mismatch(const HttpRequest& r) {
+  std::string method_h = header_of(r, "mcp-method"), name_h = header_of(r, "mcp-name");
+  if (method_h.empty() && name_h.empty()) return {};
+  auto j = parse_json(r.body, "body", 64);
+  if (!j || !j->is_object()) return "Mcp-Method/Mcp-Name headers need a single JSON-RPC message";
+  std::string method = j->value("method", std::string());
+  if (!method_h.empty() && method_h != method)
+    return "the Mcp-Method header (" + method_h + ") does not match the body's method (" + method + ")";
+  if (!name_h.empty()) {
+    const json params = j->contains("params") && (*j)["params"].is_object() ? (*j)["params"] : json::object();
+    std::string key = method == "resources/read" ? "uri" : "name";
+    std::string name = params.contains(key) && params[key].is_string() ? params[key].get<std::string>() : "";
+    if (name_h != name) return "the Mcp-Name header (" + name_h + ") does not match the body (" + name + ")";
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::vector<McpUpstream>> load_mcp_upstreams(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error("cannot read `" + path + "`");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = parse_json(ss.str(), path, 16);
+  if (!j) return std::move(j).error();
+  if (!j->is_object() || !j->contains("upstreams") || !(*j)["upstreams"].is_array())
+    return Error(path + ": expected {\"upstreams\": [ … ]}");
+  std::vector<McpUpstream> out;
+  try {
+    for (const auto& u : (*j)["upstreams"]) {
+      McpUpstream up;
+      up.name = u.at("name").get<std::string>();
+      std::string where = path + ": upstream `" + up.name + "`";
+      if (up.name.empty() || up.name.size() > 128 ||
+          up.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+              std::string::npos)
+        return Error(path + ": an upstream name must be 1–128 letters, digits, `-`, `_` or `.`");
+      for (const auto& o : out)
+        if (o.name == up.name) return Error(where + " is declared twice");
+      up.url_text = u.at("url").get<std::string>();
+      auto url = mcp::parse_http_url(up.url_text);
+      if (!url) return Error(where + ": " + url.error().message);
+      up.url = *url;
+      if (auto h = u.find("headers"); h != u.end()) {
+        for (auto it = h->begin(); it != h->end(); ++it) {
+          auto v = expand(it.value().get<std::string>(), where);
+          if (!v) return std::move(v).error();
+          up.headers[it.key()] = *v;
+        }
+      }
+      if (auto hf = u.find("headers_file"); hf != u.end()) {
+        std::ifstream f(hf->get<std::string>());
+        if (!f) return Error(where + ": cannot read its headers_file");
+        std::string line;
+        while (std::getline(f, line)) {
+          if (!line.empty() && line.back() == '\r') line.pop_back();
+          if (line.empty() || line[0] == '#') continue;
+          auto colon = line.find(':');
+          if (colon == std::string::npos) return Error(where + ": headers_file lines are `Name: value`");
+          std::string value = line.substr(colon + 1);
+          value.erase(0, value.find_first_not_of(' '));
+          up.headers[line.substr(0, colon)] = value;
+        }
+      }
+      up.ca_file = u.value("ca_file", std::string());
+      up.timeout_ms = u.value("timeout_ms", 30000);
+      if (up.timeout_ms <= 0 || up.timeout_ms > 600000) return Error(where + ": timeout_ms must be 1–600000");
+      out.push_back(std::move(up));
+    }
+  } catch (const json::exception& e) {
+    return Error(path + ": " + e.what());
+  }
+  return out;
+}
+
+struct McpHttpGateway::State {
+  std::mutex mu;
+  std::unique_ptr<mcp::Gateway> gw;
+};
+
+McpHttpGateway::McpHttpGateway(Service& service, std::vector<McpUpstream> upstreams) : service_(service) {
+  for (auto& u : upstreams) upstreams_.emplace(u.name, std::move(u));
+}
+
+McpHttpGateway::~McpHttpGateway() { abort_all(); }
+
+bool McpHttpGateway::has(const std::string& name) const { return upstreams_.count(name) > 0; }
+
+void McpHttpGateway::track(int fd, bool on) {
+  std::lock_guard lock(mu_);
+  if (on)
+    fds_.insert(fd);
+  else
+    fds_.erase(fd);
+}
+
+bool McpHttpGateway::dispatch(int fd, HttpRequest req, std::string name, bool api_token) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || workers_ >= kMaxWorkers) return false;
+    ++workers_;
+    fds_.insert(fd);
+  }
+  std::thread([this, fd, req = std::move(req), name = std::move(name), api_token] {
+    serve(fd, req, name, api_token);
+    std::lock_guard lock(mu_);
+    fds_.erase(fd);
+    ::close(fd);
+    if (--workers_ == 0) idle_.notify_all();
+  }).detach();
+  return true;
+}
+
+void McpHttpGateway::abort_all() {
+  std::unique_lock lock(mu_);
+  stopping_ = true;
+  for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
+  idle_.wait(lock, [this] { return workers_ == 0; });
+}
+
+std::shared_ptr<McpHttpGateway::State> McpHttpGateway::state_for(const std::string& key, const mcp::GatewayOptions& o) {
+  std::lock_guard lock(mu_);
+  auto it = states_.find(key);
+  if (it != states_.end()) return it->second;
+  if (states_.size() >= kMaxStates) states_.erase(states_.begin());
+  auto st = std::make_shared<State>();
+  Service* svc = &service_;
+  st->gw = std::make_unique<mcp::Gateway>(
+      o, [svc](std::string_view h, std::string_view p) -> Result<std::string> { return svc->handle(h, p); });
+  states_[key] = st;
+  return st;
+}
+
+void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& name, bool api_token) {
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  const McpUpstream& up = upstreams_.at(name);
+  timeval tv{up.timeout_ms / 1000, (up.timeout_ms % 1000) * 1000};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+
+  std::string bearer = header_of(req, "authorization");
+  if (bearer.rfind("Bearer ", 0) == 0) bearer = bearer.substr(7);
+  std::string client_session = header_of(req, "mcp-session-id");
+  if (client_session.size() > 256 || client_session.find_first_of("\r\n") != std::string::npos)
+    return reply(fd, 400, rpc_error(-32600, "Tollgate: a bad Mcp-Session-Id"));
+  // The state of one client session of one upstream: the upstream's
+  // session id when it has one (2025 era), else the client's credential.
+  std::string cred_digest = policy::sha256_hex(bearer).substr(0, 16);
+  std::string key = name + "|" + (client_session.empty() ? "-" : client_session) + "|" + cred_digest;
+  mcp::GatewayOptions o;
+  o.server = name;
+  o.session = "mcp-http-" + name + "-" + policy::sha256_hex(key).substr(0, 12);
+  o.cwd = "/";
+  if (!api_token) o.task_token = bearer;  // a task token: the session is bound to its task
+  o.agent = header_of(req, "x-tollgate-agent");
+  auto st = state_for(key, o);
+
+  if (req.method == "POST") {
+    if (std::string why = routing_mismatch(req); !why.empty()) {
+      std::lock_guard lock(st->mu);
+      (void)service_.handle(
+          dump_json(
+              json{{"v", 1}, {"op", "mcp"}, {"kind", "event"}, {"server", name}, {"session", o.session}, {"bytes", 0}}),
+          dump_json(json{{"event", "header-mismatch"}, {"detail", why}, {"bytes", req.body.size()}}));
+      return reply(fd, 400, rpc_error(-32600, "Tollgate: " + why));
+    }
+  }
+
+  mcp::Gateway::Output first;
+  if (req.method == "POST") {
+    std::lock_guard lock(st->mu);
+    first = st->gw->from_client(req.body);
+  }
+  if (req.method == "POST" && first.to_server.empty()) {
+    // Answered by the gateway itself (a denial, a protocol error) or nothing to send.
+    if (first.to_client.empty()) return reply(fd, 202, "");
+    return reply(fd, 200, first.to_client.front(), client_session);
+  }
+
+  // Upstream request: the configured credentials, the protocol's headers,
+  // nothing else of the client's.
+  std::map<std::string, std::string> headers = up.headers;
+  headers["Accept"] = req.method == "GET" ? "text/event-stream" : "application/json, text/event-stream";
+  if (req.method == "POST") headers["Content-Type"] = "application/json";
+  for (const char* h : {"mcp-session-id", "mcp-protocol-version", "mcp-method", "mcp-name", "last-event-id"}) {
+    std::string v = header_of(req, h);
+    if (!v.empty() && v.find_first_of("\r\n") == std::string::npos) headers[h] = v;
+  }
+  auto fail = [&](const std::string& why) {
+    std::string err;
+    if (req.method == "POST") {
+      std::lock_guard lock(st->mu);
+      err = st->gw->abandon(req.body, "the upstream `" + name + "` failed: " + why);
+    }
+    reply(fd, 502, err.empty() ? rpc_error(-32000, "Tollgate: the upstream `" + name + "` failed: " + why) : err);
+  };
+  auto conn = mcp::HttpConnection::open(up.url, {up.timeout_ms, up.ca_file});
+  if (!conn) return fail(conn.error().message);
+  track((*conn)->fd(), true);
+  struct Untrack {
+    McpHttpGateway* g;
+    int fd;
+    ~Untrack() { g->track(fd, false); }
+  } untrack{this, (*conn)->fd()};
+  if (auto s = (*conn)->send(req.method, up.url, headers, req.method == "POST" ? first.to_server.front() : ""); !s)
+    return fail(s.error().message);
+  auto h = (*conn)->read_head();
+  if (!h) return fail(h.error().message);
+  std::string upstream_session = h->header("mcp-session-id");
+  if (upstream_session.find_first_of("\r\n") != std::string::npos) upstream_session.clear();
+  if (!upstream_session.empty() && client_session.empty()) {
+    // The upstream opened a session (initialize): later requests carry its id.
+    std::lock_guard lock(mu_);
+    states_[name + "|" + upstream_session + "|" + cred_digest] = st;
+  }
+  std::string type = h->header("content-type");
+  if (h->status == 202 || h->status == 204) {
+    if (req.method == "DELETE") {
+      std::lock_guard lock(mu_);
+      states_.erase(key);
+    }
+    return reply(fd, h->status, "", upstream_session);
+  }
+  if (h->status >= 400 || req.method == "DELETE") {
+    auto body = (*conn)->read_body(1u << 20);
+    if (req.method == "POST") {
+      std::lock_guard lock(st->mu);
+      (void)st->gw->abandon(req.body, "the upstream answered " + std::to_string(h->status));
+    }
+    // 401 would send the client to the upstream's authorization server:
+    // the upstream's credentials are Tollgate's to fix, not the client's.
+    int status = h->status == 401 || h->status == 403 ? 502 : h->status;
+    return reply(fd, status, body ? *body : std::string(), upstream_session, type.empty() ? "text/plain" : type);
+  }
+  if (type.rfind("text/event-stream", 0) == 0) {
+    if (!write_all(fd, head(200, "text/event-stream", upstream_session, -1))) return;
+    mcp::SseSplitter splitter;
+    for (;;) {
+      auto piece = (*conn)->read_some();
+      if (!piece) break;
+      if (piece->empty()) break;
+      std::vector<mcp::SseSplitter::Event> events;
+      if (!splitter.feed(*piece, events)) break;
+      std::string out;
+      for (const auto& ev : events) {
+        mcp::Gateway::Output o2;
+        if (!ev.data.empty()) {
+          std::lock_guard lock(st->mu);
+          o2 = st->gw->from_server(ev.data);
+        }
+        if (o2.to_client.empty() && !ev.id.empty()) out += "id: " + ev.id + "\n\n";  // a priming event
+        for (const auto& line : o2.to_client) {
+          if (!ev.id.empty()) out += "id: " + ev.id + "\n";
+          out += "event: message\ndata: " + line + "\n\n";
+        }
+      }
+      if (!out.empty() && !write_all(fd, out)) break;
+      std::lock_guard lock(st->mu);
+      st->gw->flush_outcomes();
+    }
+    std::lock_guard lock(st->mu);
+    st->gw->flush_outcomes();
+    return;
+  }
+  auto body = (*conn)->read_body(kMaxUpstreamBody);
+  if (!body) return fail(body.error().message);
+  mcp::Gateway::Output o2;
+  {
+    std::lock_guard lock(st->mu);
+    o2 = st->gw->from_server(*body);
+  }
+  if (o2.to_client.empty()) {
+    reply(fd, 502, rpc_error(-32000, "Tollgate: the upstream `" + name + "` answered something unreadable"));
+  } else {
+    reply(fd, 200, o2.to_client.front(), upstream_session);
+  }
+  std::lock_guard lock(st->mu);
+  st->gw->flush_outcomes();
+}
+
+}  // namespace tollgate::server

@@ -1,0 +1,103 @@
+// The HTTP side of the MCP gateway end to end: the real
+// @modelcontextprotocol/server-everything in Streamable HTTP mode as the
+// remote upstream, `tollgate serve --http` in front of it at
+// /mcp/everything (DATA/mcp.json), and the official SDK's Streamable HTTP
+// client — plus raw requests for what a well-behaved client never sends.
+//
+//   node mcp_http.test.mjs --tollgate PATH
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import {
+  Checks, E2E_DIR, ROOT, baseEnv, events, finish, log, makeSandbox, parseArgs, requireCli, startDaemon, waitFor,
+} from './lib.mjs';
+
+const opt = parseArgs();
+requireCli('@modelcontextprotocol/server-everything', '@modelcontextprotocol/server-everything/dist/index.js');
+const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+const t = new Checks('mcp_http');
+const sb = makeSandbox('mcp-http');
+fs.rmSync(path.join(sb.pack, 'policies.cedar'));
+for (const f of fs.readdirSync(path.join(ROOT, 'policies/baseline'))) {
+  if (f.endsWith('.cedar')) fs.copyFileSync(path.join(ROOT, 'policies/baseline', f), path.join(sb.pack, f));
+}
+fs.writeFileSync(path.join(sb.pack, '90-e2e.cedar'), `
+@id("e2e-no-forbidden-echo")
+@reason("the e2e policy forbids echoing the word forbidden")
+forbid (principal, action == Tollgate::Action::"mcp.call", resource == Tollgate::McpTool::"everything/echo")
+when { resource.hasTag("message") && resource.getTag("message") like "*forbidden*" };
+`);
+
+const freePort = () => new Promise((resolve) => {
+  const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+});
+const upstreamPort = await freePort();
+const upstream = spawn('node', [path.join(E2E_DIR, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'streamableHttp'],
+  { env: { ...baseEnv(sb), PORT: String(upstreamPort) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+let upstreamLog = '';
+upstream.stdout.on('data', (d) => { upstreamLog += d; });
+upstream.stderr.on('data', (d) => { upstreamLog += d; });
+const SECRET = 'UPSTREAM-SECRET-e2e-3f9a';
+fs.writeFileSync(path.join(sb.data, 'mcp.json'), JSON.stringify({
+  upstreams: [{ name: 'everything', url: `http://127.0.0.1:${upstreamPort}/mcp`, headers: { 'X-Upstream-Key': SECRET } }],
+}));
+
+let daemon;
+try {
+  await waitFor('server-everything to listen', () => upstreamLog.includes('listening'), 30000);
+  const apiPort = await freePort();
+  daemon = await startDaemon(opt.tollgate, sb, ['--http', `127.0.0.1:${apiPort}`]);
+  const token = fs.readFileSync(path.join(sb.data, 'http.token'), 'utf8').trim();
+  const base = `http://127.0.0.1:${apiPort}`;
+
+  const client = new Client({ name: 'tollgate-e2e', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/everything`),
+    { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  const tools = (await client.listTools()).tools.map((x) => x.name);
+  t.ok(tools.includes('echo'), 'tools/list through the HTTP gateway', tools);
+  const echo = await client.callTool({ name: 'echo', arguments: { message: 'through the http gateway' } });
+  const text = (r) => (r.content || []).map((c) => c.text || '').join('');
+  t.ok(!echo.isError && text(echo).includes('through the http gateway'), 'an allowed call reaches the upstream', echo);
+  const denied = await client.callTool({ name: 'echo', arguments: { message: 'a forbidden word' } });
+  t.ok(denied.isError && text(denied).includes('the e2e policy forbids echoing'),
+    'a call denied on its arguments never reaches the upstream, and the model is told why', denied);
+  const everything = JSON.stringify([tools, echo, denied]);
+  t.ok(!everything.includes(SECRET), 'the upstream credential never reaches the client');
+  await client.close();
+
+  // What a well-behaved client never sends.
+  const post = (body, headers = {}) => fetch(`${base}/mcp/everything`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers },
+    body: JSON.stringify(body),
+  });
+  const call = { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'echo', arguments: { message: 'x' } } };
+  const noAuth = await post(call);
+  t.ok(noAuth.status === 401, 'no credential: 401', noAuth.status);
+  const mismatch = await post(call, { Authorization: `Bearer ${token}`, 'Mcp-Method': 'tools/list' });
+  const mismatchBody = await mismatch.text();
+  t.ok(mismatch.status === 400 && mismatchBody.includes('Mcp-Method'),
+    'an Mcp-Method header that contradicts the body: 400', { status: mismatch.status, body: mismatchBody });
+  const nameMismatch = await post(call, { Authorization: `Bearer ${token}`, 'Mcp-Method': 'tools/call', 'Mcp-Name': 'get-env' });
+  t.ok(nameMismatch.status === 400, 'an Mcp-Name header that contradicts the body: 400', nameMismatch.status);
+  const unknown = await fetch(`${base}/mcp/nowhere`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: '{}' });
+  t.ok(unknown.status === 404, 'an unknown upstream: 404', unknown.status);
+  const garbage = await fetch(`${base}/mcp/everything`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{nope' });
+  const garbageBody = await garbage.text();
+  t.ok(garbageBody.includes('-32700'), 'malformed JSON: a JSON-RPC parse error', garbageBody);
+
+  const rows = events(sb);
+  const decisions = rows.filter((r) => r.kind === 'decision' && r.record.server === 'everything');
+  t.ok(decisions.some((d) => d.effect === 'allow') && decisions.some((d) => d.effect === 'deny'),
+    'the daemon recorded the HTTP gateway\'s decisions', decisions.map((d) => `${d.record.tool} ${d.effect}`));
+  t.ok(rows.some((r) => r.kind === 'mcp_event' && r.record.event === 'header-mismatch'), 'the header mismatch was recorded');
+  t.ok(!fs.readFileSync(sb.db).includes(SECRET), 'the upstream credential is not in the store');
+} catch (e) {
+  t.ok(false, `the test ran to the end: ${e.stack || e}`);
+} finally {
+  if (daemon) await daemon.stop();
+  try { process.kill(-upstream.pid, 'SIGKILL'); } catch { /* gone */ }
+}
+finish(t, sb);
