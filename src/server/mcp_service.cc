@@ -176,6 +176,7 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
                               {"before", current ? pin_record(*current) : json(nullptr)},
                               {"after", pin_record(*upd)},
                               {"server_info", body->value("server_info", json::object())},
+                              {"protocol_version", body->value("protocol_version", std::string())},
                               {"ts", now}}),
                &err);
         current = upd;

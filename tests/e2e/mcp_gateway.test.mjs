@@ -98,6 +98,37 @@ try {
   }
   await ev.close();
 
+  // ---- the 2026-07-28 SDK on both sides ---------------------------------------
+  log('the 2026-07-28 SDK (server and client 2.x) behind the gateway');
+  {
+    const { Client: Client2 } = await import('@modelcontextprotocol/client');
+    const { StdioClientTransport: Stdio2 } = await import('@modelcontextprotocol/client/stdio');
+    const c2 = new Client2({ name: 'tollgate-e2e-v2', version: '2.0.0' });
+    await c2.connect(new Stdio2({ command: opt.tollgate, args: ['mcp', '--name', 'calcv2', '--', 'node', path.join(E2E_DIR, 'mcp_v2_server.mjs')],
+      env: baseEnv(sb), cwd: WS, stderr: 'pipe' }));
+    const tools2 = (await c2.listTools()).tools.map((x) => x.name);
+    t.ok(tools2.includes('multiply'), 'the 2.x client lists the 2.x server\'s tools through the gateway', tools2);
+    const product = await c2.callTool({ name: 'multiply', arguments: { a: 6, b: 7 } });
+    t.ok(!product.isError && text(product) === '42', 'a 2.x call through the gateway', product);
+    await c2.close();
+    const pin = events(sb).find((r) => r.kind === 'mcp_pin' && r.record.server === 'calcv2' && !r.record.tool);
+    t.ok(pin && pin.record.after.definition.includes('Multiplies numbers.'), 'the 2.x server\'s instructions are pinned',
+      pin?.record);
+    log(`  note the 2.x pair negotiated protocol version ${pin?.record.protocol_version || '(none recorded)'}`);
+    // The stateless era: no initialize, a version in every request's _meta, server/discover.
+    const c3 = new Client2({ name: 'tollgate-e2e-v2', version: '2.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    await c3.connect(new Stdio2({ command: opt.tollgate, args: ['mcp', '--name', 'calcv2', '--', 'node', path.join(E2E_DIR, 'mcp_v2_server.mjs')],
+      env: baseEnv(sb), cwd: WS, stderr: 'pipe' }));
+    const tools3 = (await c3.listTools()).tools.map((x) => x.name);
+    const product3 = await c3.callTool({ name: 'multiply', arguments: { a: 3, b: 5 } });
+    t.ok(tools3.includes('multiply') && text(product3) === '15', 'a 2026-07-28 (stateless) session through the gateway',
+      { tools3, product3 });
+    await c3.close();
+    const stateless = events(sb).filter((r) => r.kind === 'decision' && r.record.server === 'calcv2');
+    t.ok(stateless.length === 2 && stateless.every((d) => d.effect === 'allow'),
+      'both eras\' calls were decided and recorded', stateless.map((d) => d.record.session));
+  }
+
   // ---- a rug pull on an SDK server: quarantined until a person approves --------
   log('a rug pull');
   const calc1 = await connect('calc', ['node', CALC]);
