@@ -9,7 +9,8 @@
 namespace tollgate::cli {
 
 // Sends `header` (with "v" and "bytes" filled in) and returns the reply;
-// an Error when the daemon cannot be reached or answers {"ok": false}.
-Result<nlohmann::json> ask_daemon(nlohmann::json header);
+// an Error when the daemon cannot be reached, does not answer within
+// `timeout_ms`, or answers {"ok": false}.
+Result<nlohmann::json> ask_daemon(nlohmann::json header, int timeout_ms = 5000);
 
 }  // namespace tollgate::cli

@@ -220,7 +220,11 @@ Gateway::Output Gateway::handle_client_message(const std::string& line, bool in_
     p.name = n->get<std::string>();
     p.arguments = dump_json(args);
     flush_outcomes();  // the session's state includes every earlier result
-    auto reply = ask("call", dump_json(json{{"method", method}, {"name", p.name}, {"arguments", args}, {"id", key}}));
+    auto reply = ask("call", dump_json(json{{"method", method},
+                                            {"name", p.name},
+                                            {"arguments", args},
+                                            {"id", key},
+                                            {"protocol_version", protocol_version_}}));
     std::string verdict, reason;
     if (!reply) {
       reason = "Tollgate cannot reach its daemon (" + reply.error().message +

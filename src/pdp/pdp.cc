@@ -247,6 +247,9 @@ ActionDecision Pdp::decide_one(const Action& a, const Request& req) const {
         for (const auto& [k, v] : a.mcp_args) tags.emplace_back(k, Value(v));
         e.tags = Value::record(std::move(tags));
       }
+    } else if (a.kind == Kind::CredRequest) {
+      // `context.task.grants.contains(resource.grant)`: the grant that lets a task have it.
+      e.attrs = Value::record({{"name", Value(a.resource)}, {"grant", Value("cred:" + a.resource)}});
     }
     e.parents.erase(std::remove(e.parents.begin(), e.parents.end(), resource), e.parents.end());
     (void)ents.add(std::move(e));

@@ -38,7 +38,8 @@ namespace tollgate::server {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-Status load_config(const std::string& path, session::LabelTable& labels, pdp::Protected& prot) {
+Status load_config(const std::string& path, session::LabelTable& labels, pdp::Protected& prot,
+                   std::vector<Credential>* credentials) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error(path + ": cannot read the configuration file");
   std::stringstream ss;
@@ -46,7 +47,7 @@ Status load_config(const std::string& path, session::LabelTable& labels, pdp::Pr
   auto j = parse_json(ss.str(), path, 16);
   if (!j) return std::move(j).error();
   if (!j->is_object()) return Error(path + ": the configuration must be a JSON object");
-  static const std::vector<std::string_view> known = {"labels", "protected_paths"};
+  static const std::vector<std::string_view> known = {"labels", "protected_paths", "credentials"};
   for (const auto& [key, value] : j->items()) {
     if (std::find(known.begin(), known.end(), key) == known.end()) {
       std::string msg = path + ": unknown key `" + key + "`";
@@ -78,6 +79,11 @@ Status load_config(const std::string& path, session::LabelTable& labels, pdp::Pr
         return Error(path + ": protected paths must be absolute");
       prot.paths.push_back(p.get<std::string>());
     }
+  }
+  if (auto it = j->find("credentials"); it != j->end()) {
+    std::vector<Credential> parsed;
+    if (auto st = parse_credentials(*it, path, parsed); !st) return st;
+    if (credentials) *credentials = std::move(parsed);
   }
   return Status::Ok();
 }
@@ -235,9 +241,17 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
   // Tollgate's own files carry their own label, so policies and records can name them.
   for (const auto& p : {opts.data_dir, opts.policies_dir}) im.labels.add({p + "/**", {"tollgate"}, false, false});
   im.prot.paths = {opts.data_dir, opts.policies_dir};
+  std::vector<Credential> credentials;
   if (!opts.config_file.empty()) {
     im.prot.paths.push_back(opts.config_file);
-    if (auto st = load_config(opts.config_file, im.labels, im.prot); !st) return st.error();
+    if (auto st = load_config(opts.config_file, im.labels, im.prot, &credentials); !st) return st.error();
+  }
+  // A static credential's file is Tollgate's to hand out: an agent reads it
+  // through the broker, never directly.
+  for (const auto& cr : credentials) {
+    if (cr.file.empty()) continue;
+    im.labels.add({cr.file, {"secret", "tollgate"}, false, false});
+    im.prot.paths.push_back(cr.file);
   }
   if (!opts.binary.empty()) im.prot.paths.push_back(opts.binary);
   im.prot.names = {"tollgate"};
@@ -249,6 +263,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
   so.host = host_name();
   so.now = opts.now;
   so.tokens = opts.tokens;
+  so.credentials = std::move(credentials);
   if (auto st = identity::check_trust_domain(so.tokens.trust_domain); !st) return st.error();
   d->service_ = std::make_unique<Service>(std::move(*store), pdp, so);
   // The issuer's signing keys: DATA/keys (docs/tasks.md, "Signing keys and rotation").
@@ -457,6 +472,22 @@ int Daemon::run() {
         return respond_http(c, 400, err("the body must be `token=…` (application/x-www-form-urlencoded)"));
       return respond_http(c, 200, service_->introspect(form["token"]));
     }
+    if (r.target == "/token") {
+      // RFC 8693 token exchange: the subject token (a task token)
+      // authenticates the caller; policy decides (`cred.request`).
+      if (r.method != "POST") return respond_http(c, 405, err("use POST"));
+      std::map<std::string, std::string> form;
+      auto type = r.headers.find("content-type");
+      if (type == r.headers.end() || type->second.rfind("application/x-www-form-urlencoded", 0) != 0 ||
+          !parse_form(r.body, form))
+        return respond_http(c, 400,
+                            dump_json(json{{"error", "invalid_request"},
+                                           {"error_description",
+                                            "send the request form-encoded (application/x-www-form-urlencoded), "
+                                            "each parameter once"}}));
+      auto [status, body] = service_->token_exchange(form);
+      return respond_http(c, status, body);
+    }
     if (r.target.rfind("/v1/hook/", 0) == 0 || r.target == "/v1/reload") {
       if (r.method != "POST") return respond_http(c, 405, err("use POST"));
       if (!authorized) return respond_http(c, 401, err("send `Authorization: Bearer <DATA/http.token>`"));
@@ -490,7 +521,7 @@ int Daemon::run() {
     }
     return respond_http(c, 404,
                         err("no such route; try /healthz, /mcp/<name>, /v1/status, /v1/hook/<harness>, /v1/reload, "
-                            "/.well-known/openid-configuration, /.well-known/jwks.json, /introspect"));
+                            "/.well-known/openid-configuration, /.well-known/jwks.json, /introspect, /token"));
   };
   // Reads what is available; answers once a whole request is in.
   auto on_readable = [&](Conn& c) {

@@ -21,8 +21,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -31,6 +33,7 @@
 
 #include "base/result.h"
 #include "pdp/pdp.h"
+#include "server/broker.h"
 #include "session/session.h"
 #include "store/store.h"
 
@@ -57,6 +60,7 @@ struct ServiceOptions {
   std::string user, host;  // for agent ids until agents are registered
   Clock now = system_now_ms;
   TokenOptions tokens;
+  std::vector<Credential> credentials;  // the broker's (docs/tasks.md, "Credentials")
 };
 
 // The issuer's signing keys start in memory; the daemon installs its
@@ -91,8 +95,12 @@ class Service {
   std::string introspect(std::string_view token);
   // A new signing key now; returns its kid. Recorded.
   Result<std::string> rotate_keys();
-  // Periodic work (the daemon's poll): scheduled key rotation.
+  // Periodic work (the daemon's poll): scheduled key rotation, and the
+  // revocation of leases that expired.
   void tick();
+  // RFC 8693 token exchange (POST /token): the form's fields → HTTP status
+  // and JSON body (docs/tasks.md, "Token exchange").
+  std::pair<int, std::string> token_exchange(const std::map<std::string, std::string>& form);
 
  private:
   std::string handle_request(std::string_view header, std::string_view payload);
@@ -100,6 +108,20 @@ class Service {
                           std::string_view agent_id, std::string_view payload);
   std::string handle_agent(const std::string& op, const nlohmann::json& header);
   std::string handle_mcp(const nlohmann::json& header, std::string_view payload);  // server/mcp_service.cc
+  // The broker (server/cred_service.cc). mu_ held by the callers.
+  struct Issued {
+    std::string error;        // empty: issued
+    std::string oauth_error;  // for token exchange: invalid_request, invalid_target
+    std::string secret;       // the credential: a token or a secret; never recorded
+    store::Lease lease;
+  };
+  std::string handle_cred(const nlohmann::json& header);
+  Issued issue(std::string_view task_token, const std::string& name, std::string_view via, int64_t now);
+  // Revokes every live lease `which` selects, running revoke commands, and
+  // records each revocation.
+  void revoke_leases(const std::function<bool(const store::Lease&)>& which, const std::string& why, int64_t now);
+  // Introspection of a token the broker issued: nullopt when it is not one.
+  std::optional<std::string> introspect_lease(std::string_view token, int64_t now);
   // The session an event belongs to (loaded or created), its agent
   // (registered on first sight) and its task (bound by the task token).
   // mu_ held. bind_error: the agent or token named cannot be used.
@@ -130,6 +152,10 @@ class Service {
   std::unordered_map<std::string, std::string> bound_tokens_;  // guarded by mu_; bounded like sessions_
   std::unique_ptr<identity::KeySet> keys_;                     // guarded by mu_
   std::string issuer_;                                         // guarded by mu_
+  // Live leases by id (a cache of the store), and the secrets of live
+  // command leases, kept in memory only, for their revoke command's input.
+  std::unordered_map<std::string, store::Lease> leases_;        // guarded by mu_
+  std::unordered_map<std::string, std::string> lease_secrets_;  // guarded by mu_
 };
 
 struct DaemonOptions {
@@ -175,7 +201,9 @@ class Daemon {
 };
 
 // Loads a config file ({"labels":[{"pattern","labels","host","exclude"}],
-// "protected_paths":[…]}) into a label table and protection list.
-Status load_config(const std::string& path, session::LabelTable& labels, pdp::Protected& prot);
+// "protected_paths":[…], "credentials":{name: {…}}}) into a label table, a
+// protection list and the broker's credentials (server/broker.h).
+Status load_config(const std::string& path, session::LabelTable& labels, pdp::Protected& prot,
+                   std::vector<Credential>* credentials = nullptr);
 
 }  // namespace tollgate::server

@@ -348,6 +348,7 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
       for (const auto& ad : d.actions) acts.push_back(action_json(ad));
       rec["actions"] = std::move(acts);
       if (tool_pin) rec["definition_hash"] = tool_pin->hash;
+      if (auto v = body->value("protocol_version", std::string()); !v.empty()) rec["protocol_version"] = v;
       record(sid, "decision", tool_use_id, std::string(pdp::effect_name(d.effect)), dump_json(rec), &err, &s);
       if (!err.empty() && d.effect != pdp::Effect::Deny)
         return reply_verdict(action::Verdict::Deny, action::EventKind::PreTool, method,

@@ -97,6 +97,9 @@ Service::Service(std::unique_ptr<store::Store> store, std::shared_ptr<const pdp:
   ko.skew_s = opts_.tokens.skew_s;
   // In memory until the daemon installs its persisted keys; without keys no task can start.
   if (auto ks = identity::KeySet::open(ko, opts_.now() / 1000)) keys_ = std::move(*ks);
+  // Leases issued before a restart are revoked on schedule like any other.
+  if (auto live = store_->live_leases())
+    for (auto& l : *live) leases_[l.id] = std::move(l);
 }
 
 Service::~Service() = default;
@@ -128,6 +131,8 @@ std::string Service::openid_configuration() {
   json j = {{"issuer", issuer_},
             {"jwks_uri", issuer_ + "/.well-known/jwks.json"},
             {"introspection_endpoint", issuer_ + "/introspect"},
+            {"token_endpoint", issuer_ + "/token"},
+            {"grant_types_supported", {"urn:ietf:params:oauth:grant-type:token-exchange"}},
             {"introspection_endpoint_auth_methods_supported", {"bearer"}},
             {"id_token_signing_alg_values_supported", {"ES256"}},
             {"response_types_supported", {"id_token"}},
@@ -141,6 +146,9 @@ std::string Service::openid_configuration() {
 std::string Service::introspect(std::string_view token) {
   std::lock_guard lock(mu_);
   int64_t now = opts_.now();
+  if (keys_) {
+    if (auto lease = introspect_lease(token, now)) return *lease;  // a token the broker issued
+  }
   identity::Verification v;
   if (keys_) {
     identity::VerifyOptions vo;
@@ -180,6 +188,8 @@ Result<std::string> Service::rotate_keys() {
 
 void Service::tick() {
   std::lock_guard lock(mu_);
+  int64_t now = opts_.now();
+  revoke_leases([&](const store::Lease& l) { return l.expires_ms <= now; }, "expired", now);
   if (!keys_) return;
   std::string before = keys_->active_kid();
   auto changed = keys_->maybe_rotate(opts_.now() / 1000);
@@ -281,6 +291,7 @@ std::string Service::handle_request(std::string_view header, std::string_view pa
   }
   if (op == "task_start" || op == "task_end" || op == "task_list" || op == "task_show") return handle_task(op, *h);
   if (op.rfind("agent_", 0) == 0) return handle_agent(op, *h);
+  if (op.rfind("cred_", 0) == 0) return handle_cred(*h);
   if (op == "token_jwks") return dump_json(json{{"ok", true}, {"jwks", json::parse(jwks())}});
   if (op == "token_introspect") {
     auto tok = h->find("token");
@@ -386,6 +397,7 @@ std::string Service::handle_task(const std::string& op, const nlohmann::json& h)
       tasks_[task.id] = task;
       std::string err;
       record("", "task_end", "", "", dump_json(json{{"type", "task_end"}, {"task", id}, {"ts", now}}), &err);
+      revoke_leases([&](const store::Lease& l) { return l.task == id; }, "task ended", now);
       return dump_json(json{{"ok", true}, {"task", id}, {"ended", true}});
     }
     if (op == "task_show") {
@@ -481,6 +493,8 @@ std::string Service::handle_agent(const std::string& op, const nlohmann::json& h
     if (auto st = store_->put_agent(*a); !st) return reply_error(st.error().message);
     record("", op, "", "",
            dump_json(json{{"type", op}, {"agent", id}, {"owner", a->owner}, {"status", a->status}, {"ts", now}}), &err);
+    if (a->status != "active")
+      revoke_leases([&](const store::Lease& l) { return l.agent == id; }, "agent " + a->status, now);
     return dump_json(json{{"ok", true}, {"agent", json::parse(session::agent_json(*a))}});
   } catch (const json::exception& e) {
     return reply_error(std::string("agent request: ") + e.what());
@@ -505,27 +519,13 @@ Service::Entered Service::enter(const std::string& sid, std::string_view harness
       s.agent = named->id;
     }
   }
-  session::Agent* agent = agent_for(s.agent);
-  if (!agent) {
-    session::Agent fresh;
-    fresh.id = fresh.name = s.agent;
-    fresh.harness = std::string(harness_name);
-    fresh.account = opts_.user;
-    fresh.host = opts_.host;
-    fresh.first_seen_ms = now;
-    agent = &(agents_[s.agent] = fresh);
-    (void)store_->put_agent(*agent);
-    std::string e;
-    record(sid, "agent_seen", "", "",
-           dump_json(json{{"type", "agent_seen"}, {"agent", s.agent}, {"harness", harness_name}, {"ts", now}}), &e);
-  }
-  agent->last_seen_ms = now;
   // A session is bound to the task whose token its harness carries
   // (TOLLGATE_TASK_TOKEN in the agent's environment).
   if (!task_token.empty()) {
     std::string digest = crypto::sha256_hex(task_token);
     auto bound = bound_tokens_.find(sid);
     if (bound == bound_tokens_.end() || bound->second != digest || s.task_id.empty()) {
+      std::string implicit_agent = std::string(harness_name) + ":" + opts_.user + "@" + opts_.host;
       // Verified once per bind: signature, expiry, and a live task. Later
       // events of the session meet the task's end and expiry in the PDP.
       identity::VerifyOptions vo;
@@ -545,7 +545,25 @@ Service::Entered Service::enter(const std::string& sid, std::string_view harness
                               {"token_sha256", digest},
                               {"ts", now}}),
                &e);
+      } else if (s.agent != task.agent && s.agent != implicit_agent) {
+        // Fail closed: a task token binds only its own agent's sessions. A
+        // session named for another agent (TOLLGATE_AGENT, or an earlier
+        // task) cannot borrow this task's grants and credentials.
+        bind_error = "the task token in TOLLGATE_TASK_TOKEN is for the agent `" + task.agent +
+                     "`, but this session is `" + s.agent + "`'s; start a task for `" + s.agent +
+                     "` or run the agent as `" + task.agent + "`";
+        std::string e;
+        record(sid, "token_rejected", "", "deny",
+               dump_json(json{{"type", "token_rejected"},
+                              {"session", sid},
+                              {"status", "wrong agent"},
+                              {"reason", bind_error},
+                              {"token_sha256", digest},
+                              {"ts", now}}),
+               &e);
       } else {
+        // The session is the task's agent from now on (the token names it).
+        s.agent = task.agent;
         if (bound_tokens_.size() >= kMaxSessionsInMemory) bound_tokens_.clear();  // re-verified on next use
         bound_tokens_[sid] = digest;
         if (s.task_id != task.id) {
@@ -558,6 +576,21 @@ Service::Entered Service::enter(const std::string& sid, std::string_view harness
       }
     }
   }
+  session::Agent* agent = agent_for(s.agent);
+  if (!agent) {
+    session::Agent fresh;
+    fresh.id = fresh.name = s.agent;
+    fresh.harness = std::string(harness_name);
+    fresh.account = opts_.user;
+    fresh.host = opts_.host;
+    fresh.first_seen_ms = now;
+    agent = &(agents_[s.agent] = fresh);
+    (void)store_->put_agent(*agent);
+    std::string e;
+    record(sid, "agent_seen", "", "",
+           dump_json(json{{"type", "agent_seen"}, {"agent", s.agent}, {"harness", harness_name}, {"ts", now}}), &e);
+  }
+  agent->last_seen_ms = now;
   return Entered{&s, agent, std::move(bind_error)};
 }
 

@@ -95,6 +95,11 @@ Result<std::unique_ptr<Store>> Store::open_sqlite(const std::string& path) {
            "PRIMARY KEY (server, tool))",
            "CREATE TABLE IF NOT EXISTS tasks (id TEXT PRIMARY KEY, token_sha256 TEXT NOT NULL UNIQUE, "
            "created_ms INTEGER NOT NULL, body TEXT NOT NULL)",
+           "CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, credential TEXT NOT NULL, kind TEXT NOT NULL, "
+           "task TEXT NOT NULL, agent TEXT NOT NULL, token_sha256 TEXT NOT NULL, secret_sha256 TEXT NOT NULL, "
+           "issued_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, revoked_ms INTEGER NOT NULL, "
+           "revoked_why TEXT NOT NULL)",
+           "CREATE INDEX IF NOT EXISTS leases_live ON leases(revoked_ms)",
        }) {
     if (auto st = s->exec(sql); !st) return Error("cannot open the store `" + path + "`: " + st.error().message);
   }
@@ -380,6 +385,68 @@ Result<std::vector<session::Task>> Store::list_tasks(size_t limit) {
   if (!st.ok()) return db_error(db_, "store: listing tasks");
   st.bind(1, static_cast<int64_t>(limit));
   return read_bodies(db_, st, session::load_task_json, "tasks");
+}
+
+namespace {
+
+constexpr const char* kLeaseColumns =
+    "id, credential, kind, task, agent, token_sha256, secret_sha256, issued_ms, expires_ms, revoked_ms, revoked_why";
+
+Result<std::vector<Lease>> read_leases(sqlite3* db, Stmt& st) {
+  std::vector<Lease> out;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    Lease l;
+    l.id = st.text(0);
+    l.credential = st.text(1);
+    l.kind = st.text(2);
+    l.task = st.text(3);
+    l.agent = st.text(4);
+    l.token_sha256 = st.text(5);
+    l.secret_sha256 = st.text(6);
+    l.issued_ms = st.i64(7);
+    l.expires_ms = st.i64(8);
+    l.revoked_ms = st.i64(9);
+    l.revoked_why = st.text(10);
+    out.push_back(std::move(l));
+  }
+  if (rc != SQLITE_DONE) return db_error(db, "store: reading leases");
+  return out;
+}
+
+}  // namespace
+
+Status Store::put_lease(const Lease& l) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, (std::string("INSERT OR REPLACE INTO leases (") + kLeaseColumns +
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
+                   .c_str());
+  if (!st.ok()) return db_error(db_, "store: saving a lease");
+  int i = 1;
+  for (const std::string* s : {&l.id, &l.credential, &l.kind, &l.task, &l.agent, &l.token_sha256, &l.secret_sha256})
+    st.bind(i++, *s);
+  st.bind(i++, l.issued_ms);
+  st.bind(i++, l.expires_ms);
+  st.bind(i++, l.revoked_ms);
+  st.bind(i++, l.revoked_why);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return db_error(db_, "store: saving a lease");
+  return Status::Ok();
+}
+
+Result<std::vector<Lease>> Store::live_leases() {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, (std::string("SELECT ") + kLeaseColumns + " FROM leases WHERE revoked_ms=0 ORDER BY issued_ms").c_str());
+  if (!st.ok()) return db_error(db_, "store: reading leases");
+  return read_leases(db_, st);
+}
+
+Result<std::optional<Lease>> Store::lease_by_token_digest(const std::string& digest) {
+  std::lock_guard lock(mu_);
+  if (digest.empty()) return std::optional<Lease>();
+  Stmt st(db_, (std::string("SELECT ") + kLeaseColumns + " FROM leases WHERE token_sha256=?1").c_str());
+  if (!st.ok()) return db_error(db_, "store: reading a lease");
+  st.bind(1, digest);
+  return first_of(read_leases(db_, st));
 }
 
 Result<int64_t> Store::event_count() {

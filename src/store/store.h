@@ -49,6 +49,21 @@ struct EventFilter {
   size_t limit = 1000;
 };
 
+// A credential lease the broker issued (docs/tasks.md, "Credentials"). The
+// secret itself is never stored: only its digest, and for `jwt` leases the
+// digest of the token, by which introspection finds the lease.
+struct Lease {
+  std::string id;          // "lease-…"; for `jwt` leases also the token's `jti`
+  std::string credential;  // the configured credential's name
+  std::string kind;        // jwt, static, command
+  std::string task, agent;
+  std::string token_sha256;   // `jwt` leases: hex SHA-256 of the token; else empty
+  std::string secret_sha256;  // hex SHA-256 of the lease id and the secret (server/broker.h)
+  int64_t issued_ms = 0, expires_ms = 0;
+  int64_t revoked_ms = 0;   // 0: live
+  std::string revoked_why;  // "task ended", "expired", "agent suspended" …
+};
+
 class Store {
  public:
   // Opens (creating if needed) the SQLite database at `path`.
@@ -91,6 +106,12 @@ class Store {
   Result<std::optional<session::Task>> get_task(const std::string& id);
   Result<std::optional<session::Task>> task_by_token_digest(const std::string& sha256_hex);
   Result<std::vector<session::Task>> list_tasks(size_t limit = 1000);
+
+  // Leases: saved whole (insert or update); the live ones (not revoked);
+  // one by the digest of its token.
+  Status put_lease(const Lease& l);
+  Result<std::vector<Lease>> live_leases();
+  Result<std::optional<Lease>> lease_by_token_digest(const std::string& sha256_hex);
 
   // Appends and returns the sequence number. Each event is a leaf of the
   // ledger's Merkle tree (docs/ledger.md): its leaf hash and the tree head

@@ -9,13 +9,15 @@
 //
 // Exits 77 (ctest: skipped) when jose is not installed (`./dev deps`), except under CI.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
+
+import { startDaemon } from './daemon.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let jose;
@@ -37,21 +39,7 @@ function cli(...args) {
 }
 
 // The daemon, with its HTTP API on a free port.
-const daemon = spawn(tollgate, ['serve', '--data', data, '--http', '127.0.0.1:0', '--reload-interval-ms', '3600000'],
-  { env, stdio: ['ignore', 'ignore', 'pipe'] });
-let daemonLog = '';
-const port = await new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`the daemon did not start:\n${daemonLog}`)), 20000);
-  daemon.stderr.on('data', (chunk) => {
-    daemonLog += chunk;
-    const m = /HTTP API on 127\.0\.0\.1:(\d+)/.exec(daemonLog);
-    if (m && /listening on/.test(daemonLog)) {
-      clearTimeout(timer);
-      resolve(Number(m[1]));
-    }
-  });
-  daemon.on('exit', (code) => reject(new Error(`the daemon exited (${code}):\n${daemonLog}`)));
-});
+const { daemon, port } = await startDaemon(tollgate, data, env, ['--reload-interval-ms', '3600000']);
 const issuer = `http://127.0.0.1:${port}`;
 const bearer = readFileSync(path.join(data, 'http.token'), 'utf8').trim();
 

@@ -114,8 +114,7 @@ try {
     const pin = events(sb).find((r) => r.kind === 'mcp_pin' && r.record.server === 'calcv2' && !r.record.tool);
     t.ok(pin && pin.record.after.definition.includes('Multiplies numbers.'), 'the 2.x server\'s instructions are pinned',
       pin?.record);
-    log(`  note the 2.x pair negotiated protocol version ${pin?.record.protocol_version || '(none recorded)'}`);
-    // The stateless era: no initialize, a version in every request's _meta, server/discover.
+        // The stateless era: no initialize, a version in every request's _meta, server/discover.
     const c3 = new Client2({ name: 'tollgate-e2e-v2', version: '2.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
     await c3.connect(new Stdio2({ command: opt.tollgate, args: ['mcp', '--name', 'calcv2', '--', 'node', path.join(E2E_DIR, 'mcp_v2_server.mjs')],
       env: baseEnv(sb), cwd: WS, stderr: 'pipe' }));
@@ -125,8 +124,10 @@ try {
       { tools3, product3 });
     await c3.close();
     const stateless = events(sb).filter((r) => r.kind === 'decision' && r.record.server === 'calcv2');
-    t.ok(stateless.length === 2 && stateless.every((d) => d.effect === 'allow'),
-      'both eras\' calls were decided and recorded', stateless.map((d) => d.record.session));
+    const versions = stateless.map((d) => d.record.protocol_version).sort();
+    t.ok(stateless.length === 2 && stateless.every((d) => d.effect === 'allow') &&
+      versions[0] === '2025-11-25' && versions[1] === '2026-07-28',
+    'both eras\' calls were decided and recorded with their protocol versions', versions);
   }
 
   // ---- a rug pull on an SDK server: quarantined until a person approves --------

@@ -31,22 +31,7 @@ struct Fixture {
   TempDir dir;
   int64_t now = 1'780'000'000'000;
   std::unique_ptr<Service> svc;
-  Fixture() {
-    auto st = store::Store::open_sqlite((dir.path / "t.db").string());
-    EXPECT_TRUE(st.ok());
-    auto pack = policy::load_pack_files(policy::baseline_pack_files(), "baseline");
-    EXPECT_TRUE(pack.ok());
-    ServiceOptions o;
-    o.home = "/home/dev";
-    o.user = "dev";
-    o.host = "box";
-    o.now = [this] { return now; };
-    o.tokens.issuer = "https://tollgate.test";
-    o.tokens.skew_s = 30;
-    svc = std::make_unique<Service>(
-        std::move(*st),
-        std::make_shared<const pdp::Pdp>(*pack, session::LabelTable::defaults("/home/dev"), pdp::Protected{}), o);
-  }
+  Fixture() : svc(testing::test_service(dir.path, &now)) { EXPECT_TRUE(svc); }
   json op(const json& h) { return json::parse(svc->handle(h.dump(), "")); }
   json hook(const std::string& token, const std::string& session, const std::string& command) {
     std::string payload =

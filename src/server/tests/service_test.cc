@@ -371,7 +371,9 @@ TEST(Service, TasksGrantScopeAndDieWithTheirEnd) {
   EXPECT_EQ(r["verdict"], "deny");
   EXPECT_NE(r["reason"].get<std::string>().find("expired"), std::string::npos);
   // Ending a task revokes it for every session bound to it.
-  auto second = json::parse(f.svc->handle(json{{"op", "task_start"}, {"agent", "a"}, {"ticket", "T-2"}}.dump(), ""));
+  // (A new task of the same agent: the session is `claude`'s since it bound the first.)
+  auto second =
+      json::parse(f.svc->handle(json{{"op", "task_start"}, {"agent", "claude"}, {"ticket", "T-2"}}.dump(), ""));
   EXPECT_EQ(hook_with(second["token"], apply)["verdict"], "ask");
   EXPECT_EQ(json::parse(f.svc->handle(json{{"op", "task_end"}, {"task", second["task"]}}.dump(), ""))["ok"], true);
   r = hook_with(second["token"], claude("PreToolUse", "Bash", {{"command", "ls"}}));

@@ -1,5 +1,6 @@
 // Helpers shared by the daemon's tests: a temporary directory removed on
-// scope exit, and one HTTP/1.1 exchange with the loopback API.
+// scope exit, one HTTP/1.1 exchange with the loopback API, and a Service
+// on a fresh store with the baseline pack and a fixed clock.
 #pragma once
 
 #include <arpa/inet.h>
@@ -9,7 +10,12 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <vector>
+
+#include "policy/pack.h"
+#include "server/daemon.h"
 
 namespace tollgate::server::testing {
 
@@ -43,6 +49,27 @@ inline std::string http_call(int port, const std::string& request) {
   while ((n = ::read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
   ::close(fd);
   return out;
+}
+
+// A Service on a new SQLite store `dir`/t.db with the baseline pack, the
+// clock `*now` (which must outlive it), the issuer https://tollgate.test,
+// 30 s of clock skew and the broker's `credentials`.
+inline std::unique_ptr<Service> test_service(const std::filesystem::path& dir, const int64_t* now,
+                                             std::vector<Credential> credentials = {}) {
+  auto st = store::Store::open_sqlite((dir / "t.db").string());
+  auto pack = policy::load_pack_files(policy::baseline_pack_files(), "baseline");
+  if (!st || !pack) return nullptr;
+  ServiceOptions o;
+  o.home = "/home/dev";
+  o.user = "dev";
+  o.host = "box";
+  o.now = [now] { return *now; };
+  o.tokens.issuer = "https://tollgate.test";
+  o.tokens.skew_s = 30;
+  o.credentials = std::move(credentials);
+  return std::make_unique<Service>(
+      std::move(*st),
+      std::make_shared<const pdp::Pdp>(*pack, session::LabelTable::defaults("/home/dev"), pdp::Protected{}), o);
 }
 
 }  // namespace tollgate::server::testing

@@ -1,0 +1,367 @@
+// Service: the credential broker — `cred_get`, RFC 8693 token exchange,
+// lease revocation and the introspection of broker-issued tokens
+// (docs/tasks.md, "Credentials"; server/broker.h).
+//
+// The caller is the adversary: the agent runs `tollgate cred get` itself.
+// A credential is issued only for a task token that verifies and names a
+// live task, for a configured credential, when the pack allows
+// `cred.request` on it; every attempt is recorded, and no record, log line,
+// error or decision holds a secret — only lease ids and digests.
+#include <algorithm>
+
+#include "action/action.h"
+#include "base/json.h"
+#include "base/random.h"
+#include "base/suggest.h"
+#include "crypto/crypto.h"
+#include "identity/identity.h"
+#include "identity/keys.h"
+#include "server/daemon.h"
+#include "server/service_internal.h"
+#include "server/tokens.h"
+
+namespace tollgate::server {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::string_view kTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange";
+constexpr std::string_view kJwtType = "urn:ietf:params:oauth:token-type:jwt";
+constexpr std::string_view kAccessTokenType = "urn:ietf:params:oauth:token-type:access_token";
+
+// The daemon variables a command sees besides its own pass_env and the
+// lease's TOLLGATE_* variables: enough to find its tools and config.
+EnvPairs command_env(const Credential& c, const store::Lease& l, std::string_view subject) {
+  EnvPairs env;
+  for (const char* k : {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TMPDIR"})
+    if (const char* v = std::getenv(k)) env.emplace_back(k, v);
+  for (const auto& k : c.pass_env)
+    if (const char* v = std::getenv(k.c_str())) env.emplace_back(k, v);
+  env.emplace_back("TOLLGATE_LEASE_ID", l.id);
+  env.emplace_back("TOLLGATE_CREDENTIAL", l.credential);
+  env.emplace_back("TOLLGATE_TASK", l.task);
+  env.emplace_back("TOLLGATE_AGENT", l.agent);
+  env.emplace_back("TOLLGATE_SUBJECT", std::string(subject));
+  env.emplace_back("TOLLGATE_EXPIRES", std::to_string(l.expires_ms / 1000));
+  return env;
+}
+
+json lease_json(const store::Lease& l) {
+  json j = {{"lease", l.id},
+            {"credential", l.credential},
+            {"kind", l.kind},
+            {"task", l.task},
+            {"agent", l.agent},
+            {"issued_ms", l.issued_ms},
+            {"expires_ms", l.expires_ms}};
+  if (l.revoked_ms) {
+    j["revoked_ms"] = l.revoked_ms;
+    j["revoked_why"] = l.revoked_why;
+  }
+  return j;
+}
+
+}  // namespace
+
+Service::Issued Service::issue(std::string_view task_token, const std::string& name, std::string_view via,
+                               int64_t now) {
+  Issued out;
+  std::string digest = task_token.empty() ? std::string() : crypto::sha256_hex(task_token);
+  // What the agent asked for goes into the record bounded, never whole.
+  std::string asked = name.substr(0, 64);
+  json rec = {{"type", "cred_request"}, {"credential", asked}, {"via", via}, {"ts", now}};
+  if (!digest.empty()) rec["token_sha256"] = digest;
+  auto refuse = [&](std::string why, std::string oauth = "invalid_request") {
+    out.error = std::move(why);
+    out.oauth_error = std::move(oauth);
+    rec["decision"] = "deny";
+    rec["reason"] = out.error;
+    std::string err;
+    record("", "cred_request", "", "deny", dump_json(rec), &err);
+    return out;
+  };
+  if (task_token.empty())
+    return refuse("no task token: credentials are issued only to a task's sessions (TOLLGATE_TASK_TOKEN)");
+  if (!keys_) return refuse("this daemon has no signing keys");
+  identity::VerifyOptions vo;
+  vo.skew_s = opts_.tokens.skew_s;
+  session::Task task;
+  auto v = check_task_token(task_token, *keys_, *store_, now, vo, &task);
+  if (!v.ok()) {
+    rec["status"] = identity::token_status_name(v.status);
+    return refuse("the task token is " + std::string(identity::token_status_name(v.status)) + " (" + v.reason + ")");
+  }
+  rec["task"] = task.id;
+  rec["agent"] = task.agent;
+  const Credential* cred = nullptr;
+  for (const auto& c : opts_.credentials)
+    if (c.name == name) cred = &c;
+  if (!cred) {
+    std::string msg = valid_credential_name(name)
+                          ? "no credential `" + name + "` is configured"
+                          : std::string("a credential name is 1 to 64 letters, digits, `.`, `_` or `-`");
+    if (auto s = nearest(name, opts_.credentials, [](const Credential& c) { return std::string_view(c.name); }))
+      msg += "; did you mean `" + *s + "`?";
+    return refuse(msg, "invalid_target");
+  }
+  rec["kind"] = cred_kind_name(cred->kind);
+
+  // The decision: `cred.request` on Credential::"<name>" through the pack,
+  // for a principal that stands for the task (no hook session is involved).
+  session::Session s;
+  s.id = "task:" + task.id;
+  s.agent = task.agent;
+  s.task_id = task.id;
+  action::Action a;
+  a.kind = action::Kind::CredRequest;
+  a.resource = cred->name;
+  a.tool = std::string(via);
+  a.summary = "cred.request " + cred->name;
+  pdp::Request req;
+  req.session = &s;
+  req.task = &task;
+  req.agent = agent_for(task.agent);
+  req.harness = "tollgate";
+  req.home = opts_.home;
+  req.now_ms = now;
+  pdp::ActionDecision d = pdp_->decide_one(a, req);
+  rec["pack"] = pdp_->pack().hash;
+  rec["action"] = action_json(d);
+  if (d.effect != pdp::Effect::Allow) {
+    std::string why = d.effect == pdp::Effect::Ask ? "the policy asks for a human's approval (" + d.reason +
+                                                         "), which a credential request cannot wait for"
+                                                   : d.reason;
+    return refuse("Tollgate denied the credential `" + cred->name + "`: " + why +
+                      (d.policies.empty() ? std::string() : " [" + d.policies.front() + "]"),
+                  "invalid_target");
+  }
+
+  // The lease: never longer than the credential's TTL or the task.
+  store::Lease l;
+  l.id = "lease-" + random_hex(16);
+  if (l.id.size() != 38) return refuse("the kernel gave no random bytes");
+  l.credential = cred->name;
+  l.kind = std::string(cred_kind_name(cred->kind));
+  l.task = task.id;
+  l.agent = task.agent;
+  l.issued_ms = now;
+  l.expires_ms = std::min(now + cred->ttl_s * 1000, task.expires_ms ? task.expires_ms : now + cred->ttl_s * 1000);
+  if (l.expires_ms - now < 1000) return refuse("the task " + task.id + " ends in less than a second");
+  std::string subject = identity::spiffe_id(opts_.tokens.trust_domain, task.agent, task.id);
+  Result<std::string> secret = Error("unreachable");
+  switch (cred->kind) {
+    case CredKind::Jwt: {
+      int64_t exp = l.expires_ms / 1000;  // rounded down: never past the task
+      l.expires_ms = exp * 1000;
+      session::Agent* agent = agent_for(task.agent);
+      json c = {{"iss", issuer_}, {"sub", subject}, {"aud", cred->audience}, {"iat", now / 1000}, {"nbf", now / 1000},
+                {"exp", exp},     {"jti", l.id},    {"agent", task.agent},   {"task", task.id},   {"cred", cred->name}};
+      c["act"] = {{"sub", agent && !agent->owner.empty() ? agent->owner : opts_.user}};
+      secret = keys_->mint(dump_json(c), exp, now / 1000);
+      if (secret) l.token_sha256 = crypto::sha256_hex(*secret);
+      break;
+    }
+    case CredKind::Static: secret = read_static_secret(*cred); break;
+    case CredKind::Command: {
+      auto printed = run_command(cred->mint, command_env(*cred, l, subject), "", cred->timeout_ms);
+      secret = printed ? clean_secret(std::move(*printed), "what the mint command printed") : std::move(printed);
+      break;
+    }
+  }
+  if (!secret) return refuse("the credential `" + cred->name + "` could not be issued: " + secret.error().message);
+  l.secret_sha256 = secret_digest(l.id, *secret);
+  if (auto st = store_->put_lease(l); !st) {
+    // Not recorded, not issued; a minted command credential is revoked at once.
+    if (cred->kind == CredKind::Command && !cred->revoke.empty())
+      (void)run_command(cred->revoke, command_env(*cred, l, subject), *secret, cred->timeout_ms);
+    return refuse("the lease could not be stored (" + st.error().message + ")");
+  }
+  rec["decision"] = "allow";
+  rec["reason"] = d.reason;
+  rec["lease"] = l.id;
+  std::string err;
+  record("", "cred_request", "", "allow", dump_json(rec), &err);
+  json issued = lease_json(l);
+  issued["type"] = "cred_issue";
+  issued["secret_sha256"] = l.secret_sha256;
+  issued["ts"] = now;
+  record("", "cred_issue", "", "", dump_json(issued), &err);
+  if (!err.empty()) {
+    // An issue that cannot be recorded does not happen.
+    leases_[l.id] = l;
+    if (cred->kind == CredKind::Command) lease_secrets_[l.id] = *secret;
+    revoke_leases([&](const store::Lease& x) { return x.id == l.id; }, "the issue could not be recorded", now);
+    out.error = "the credential could not be recorded (" + err + "); nothing was issued";
+    out.oauth_error = "invalid_request";
+    return out;
+  }
+  leases_[l.id] = l;
+  if (cred->kind == CredKind::Command) lease_secrets_[l.id] = *secret;
+  out.secret = std::move(*secret);
+  out.lease = std::move(l);
+  return out;
+}
+
+void Service::revoke_leases(const std::function<bool(const store::Lease&)>& which, const std::string& why,
+                            int64_t now) {
+  std::vector<std::string> ids;
+  for (const auto& [id, l] : leases_)
+    if (which(l)) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  for (const auto& id : ids) {
+    store::Lease l = leases_[id];
+    l.revoked_ms = now;
+    l.revoked_why = why;
+    json rec = lease_json(l);
+    rec["type"] = "cred_revoke";
+    rec["ts"] = now;
+    const Credential* cred = nullptr;
+    for (const auto& c : opts_.credentials)
+      if (c.name == l.credential) cred = &c;
+    if (cred && cred->kind == CredKind::Command && !cred->revoke.empty()) {
+      // The secret on standard input while this daemon still holds it (not
+      // after a restart); the lease id always, in TOLLGATE_LEASE_ID.
+      auto secret = lease_secrets_.find(id);
+      std::string input = secret == lease_secrets_.end() ? std::string() : secret->second;
+      auto r = run_command(cred->revoke,
+                           command_env(*cred, l, identity::spiffe_id(opts_.tokens.trust_domain, l.agent, l.task)),
+                           input, cred->timeout_ms);
+      rec["revoke_command"] = r ? "ok" : "failed: " + r.error().message;
+    }
+    (void)store_->put_lease(l);
+    std::string err;
+    record("", "cred_revoke", "", "", dump_json(rec), &err);
+    leases_.erase(id);
+    lease_secrets_.erase(id);
+  }
+}
+
+std::optional<std::string> Service::introspect_lease(std::string_view token, int64_t now) {
+  std::string digest = crypto::sha256_hex(token);
+  auto found = store_->lease_by_token_digest(digest);
+  if (!found || !found->has_value()) return std::nullopt;
+  const store::Lease& l = **found;
+  identity::VerifyOptions vo;
+  vo.skew_s = opts_.tokens.skew_s;
+  vo.now_s = now / 1000;
+  auto v = identity::verify_jwt(
+      token, [&](std::string_view kid) { return keys_->find(kid); }, vo);
+  std::string why = v.ok() ? std::string() : v.reason;
+  if (why.empty() && l.revoked_ms) why = "the lease was revoked (" + l.revoked_why + ")";
+  if (why.empty() && l.expires_ms <= now) why = "the lease has expired";
+  if (why.empty()) {
+    auto t = store_->get_task(l.task);
+    if (!t || !t->has_value())
+      why = "its task is unknown";
+    else if ((*t)->ended)
+      why = "its task has ended";
+    else if ((*t)->expires_ms && (*t)->expires_ms <= now)
+      why = "its task has expired";
+    session::Agent* a = agent_for(l.agent);
+    if (why.empty() && a && a->status != "active") why = "its agent is " + a->status;
+  }
+  json rec = lease_json(l);
+  rec["type"] = "cred_use";
+  rec["active"] = why.empty();
+  rec["token_sha256"] = digest;
+  rec["ts"] = now;
+  if (!why.empty()) rec["reason"] = why;
+  std::string err;
+  record("", "cred_use", "", why.empty() ? "active" : "inactive", dump_json(rec), &err);
+  if (!why.empty()) return std::string(R"({"active":false})");
+  auto claims = parse_json(v.claims.json, "claims", identity::kMaxClaimsDepth);
+  if (!claims || !claims->is_object()) return std::string(R"({"active":false})");
+  json body = {{"active", true}, {"token_type", "Bearer"}};
+  for (auto& [k, val] : claims->items())
+    if (k != "active") body[k] = val;
+  return dump_json(body);
+}
+
+std::string Service::handle_cred(const json& h) {
+  std::lock_guard lock(mu_);
+  int64_t now = opts_.now();
+  std::string op = h.value("op", std::string());
+  if (op == "cred_get") {
+    auto name = h.find("credential");
+    auto token = h.find("token");
+    if (name == h.end() || !name->is_string()) return reply_error("cred_get needs a `credential`");
+    if (token != h.end() && !token->is_string()) return reply_error("cred_get: `token` must be a string");
+    Issued is = issue(token == h.end() ? std::string_view() : token->get_ref<const std::string&>(),
+                      name->get<std::string>(), "cred get", now);
+    if (!is.error.empty()) return reply_error(is.error);
+    json j = lease_json(is.lease);
+    j["ok"] = true;
+    j["secret"] = is.secret;
+    return dump_json(j);
+  }
+  if (op == "cred_leases") {
+    json arr = json::array();
+    std::vector<std::string> ids;
+    for (const auto& [id, l] : leases_) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    for (const auto& id : ids) arr.push_back(lease_json(leases_[id]));
+    return dump_json(json{{"ok", true}, {"leases", arr}});
+  }
+  if (op == "cred_revoke") {
+    std::string id = h.value("lease", std::string());
+    if (!leases_.count(id)) return reply_error("no live lease `" + id.substr(0, 64) + "`");
+    revoke_leases([&](const store::Lease& l) { return l.id == id; }, "revoked by an operator", now);
+    return dump_json(json{{"ok", true}, {"lease", id}, {"revoked", true}});
+  }
+  return reply_error("unknown op `" + op + "`");
+}
+
+std::pair<int, std::string> Service::token_exchange(const std::map<std::string, std::string>& form) {
+  auto oauth = [](std::string_view code, std::string_view description) {
+    return std::pair<int, std::string>{400, dump_json(json{{"error", code}, {"error_description", description}})};
+  };
+  auto get = [&](const char* k) {
+    auto it = form.find(k);
+    return it == form.end() ? std::string() : it->second;
+  };
+  if (get("grant_type") != kTokenExchange)
+    return oauth("unsupported_grant_type", "grant_type must be " + std::string(kTokenExchange));
+  std::string type = get("subject_token_type");
+  if (type != kJwtType && type != kAccessTokenType)
+    return oauth("invalid_request", "subject_token_type must be " + std::string(kJwtType));
+  if (get("subject_token").empty()) return oauth("invalid_request", "subject_token (a task token) is required");
+  if (form.count("actor_token") || form.count("actor_token_type"))
+    return oauth("invalid_request", "actor tokens are not supported; the task token's `act` names the human");
+  if (form.count("resource"))
+    return oauth("invalid_target", "name the downstream service with `audience`, not `resource`");
+  if (form.count("scope")) return oauth("invalid_scope", "scopes are not supported");
+  std::string want = get("requested_token_type");
+  if (!want.empty() && want != kJwtType && want != kAccessTokenType)
+    return oauth("invalid_request", "only JWTs (" + std::string(kJwtType) + ") are issued");
+  std::string audience = get("audience");
+  if (audience.empty()) return oauth("invalid_request", "audience (the downstream service) is required");
+
+  std::lock_guard lock(mu_);
+  int64_t now = opts_.now();
+  // The audience names a jwt credential; its `cred.request` is the decision.
+  std::string name;
+  for (const auto& c : opts_.credentials)
+    if (c.kind == CredKind::Jwt && c.audience == audience) name = c.name;
+  if (name.empty()) {
+    std::string err;
+    record("", "cred_request", "", "deny",
+           dump_json(json{{"type", "cred_request"},
+                          {"via", "token-exchange"},
+                          {"audience", audience.substr(0, 256)},
+                          {"token_sha256", crypto::sha256_hex(get("subject_token"))},
+                          {"decision", "deny"},
+                          {"reason", "no jwt credential has this audience"},
+                          {"ts", now}}),
+           &err);
+    return oauth("invalid_target", "no credential is configured for this audience");
+  }
+  Issued is = issue(get("subject_token"), name, "token-exchange", now);
+  if (!is.error.empty()) return oauth(is.oauth_error, is.error);
+  return {200, dump_json(json{{"access_token", is.secret},
+                              {"issued_token_type", kJwtType},
+                              {"token_type", "N_A"},
+                              {"expires_in", (is.lease.expires_ms - now) / 1000}})};
+}
+
+}  // namespace tollgate::server

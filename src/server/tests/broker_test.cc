@@ -1,0 +1,408 @@
+// The credential broker through the Service: `cred_get` for each kind,
+// the decision, leases that die with their task, revoke commands, RFC 8693
+// token exchange, bad input, and secrets that never reach a record or the
+// store file. A fixed clock throughout.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "crypto/crypto.h"
+#include "identity/jwt.h"
+#include "identity/keys.h"
+#include "policy/pack.h"
+#include "server/broker.h"
+#include "server/daemon.h"
+#include "server/tests/test_util.h"
+
+namespace tollgate::server {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing::TempDir;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_script(const fs::path& p, const std::string& body) {
+  std::ofstream(p) << "#!/bin/sh\n" << body << "\n";
+  ::chmod(p.c_str(), 0700);
+}
+
+constexpr const char* kEnvSecret = "env-secret-5b1e0c7d9a";
+constexpr const char* kFileSecret = "file-secret-0f3a96c2e1";
+
+struct Fixture {
+  TempDir dir;
+  int64_t now = 1'780'000'000'000;
+  std::unique_ptr<Service> svc;
+  std::vector<std::string> secrets;  // everything issued, for the leak checks
+  std::vector<std::string> replies;  // every error the service answered
+
+  explicit Fixture(std::vector<Credential> extra = {}) {
+    ::setenv("TOLLGATE_TEST_BROKER_SECRET", kEnvSecret, 1);
+    std::ofstream(dir.path / "secret.txt") << kFileSecret << "\n";
+    write_script(dir.path / "mint", "echo \"minted-$TOLLGATE_LEASE_ID-$TOLLGATE_TASK\"");
+    write_script(
+        dir.path / "revoke",
+        "{ printf 'lease=%s reason=%s secret=' \"$TOLLGATE_LEASE_ID\" \"$TOLLGATE_CREDENTIAL\"; cat; echo; } >> " +
+            (dir.path / "revoked").string());
+    json config = {
+        {"ci-api", {{"kind", "jwt"}, {"audience", "ci"}, {"ttl", 3600}}},
+        {"short", {{"kind", "jwt"}, {"audience", "short-lived"}, {"ttl", 60}}},
+        {"db-password", {{"kind", "static"}, {"env", "TOLLGATE_TEST_BROKER_SECRET"}}},
+        {"deploy-key", {{"kind", "static"}, {"file", (dir.path / "secret.txt").string()}, {"ttl", 120}}},
+        {"cloud",
+         {{"kind", "command"},
+          {"mint", {(dir.path / "mint").string()}},
+          {"revoke", {(dir.path / "revoke").string()}},
+          {"ttl", 300}}},
+    };
+    std::vector<Credential> creds;
+    auto st = parse_credentials(config, "config.json", creds);
+    EXPECT_TRUE(st.ok()) << st.error().message;
+    for (auto& c : extra) creds.push_back(std::move(c));
+    svc = testing::test_service(dir.path, &now, std::move(creds));
+    EXPECT_TRUE(svc);
+  }
+  json op(const json& h) {
+    json r = json::parse(svc->handle(h.dump(), ""));
+    if (r.contains("secret")) secrets.push_back(r["secret"]);
+    if (r.contains("error")) replies.push_back(r["error"]);
+    return r;
+  }
+  // A task for `agent` granting `grants`; returns {task id, token}.
+  std::pair<std::string, std::string> task(const std::vector<std::string>& grants, int64_t ttl_ms = 600'000,
+                                           const std::string& agent = "builder") {
+    json r = op({{"op", "task_start"}, {"agent", agent}, {"ticket", "OPS-1"}, {"grants", grants}, {"ttl_ms", ttl_ms}});
+    EXPECT_EQ(r["ok"], true) << r.dump();
+    return {r["task"], r["token"]};
+  }
+  json get(const std::string& token, const std::string& name) {
+    return op({{"op", "cred_get"}, {"credential", name}, {"token", token}});
+  }
+  std::vector<store::Event> events(const std::string& kind) {
+    store::EventFilter f;
+    f.kind = kind;
+    return *svc->store().events(f);
+  }
+  size_t live_leases() { return svc->store().live_leases()->size(); }
+  std::string revoked() { return slurp(dir.path / "revoked"); }
+};
+
+json payload_of(const std::string& token) {
+  size_t a = token.find('.'), b = token.rfind('.');
+  return json::parse(*crypto::base64url_decode(token.substr(a + 1, b - a - 1)));
+}
+
+TEST(Broker, IssuesAnAudienceBoundJwtThatDiesWithTheTask) {
+  Fixture f;
+  f.op({{"op", "agent_register"}, {"agent", "builder"}, {"owner", "ana"}});
+  auto [task, token] = f.task({"cred:ci-api"}, 600'000);
+  json r = f.get(token, "ci-api");
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  std::string jwt = r["secret"];
+  json c = payload_of(jwt);
+  EXPECT_EQ(c["aud"], "ci");
+  EXPECT_EQ(c["sub"], "spiffe://tollgate.local/agent/builder/task/" + task);
+  EXPECT_EQ(c["iss"], "https://tollgate.test");
+  EXPECT_EQ(c["act"]["sub"], "ana");
+  EXPECT_EQ(c["jti"], r["lease"]);
+  EXPECT_EQ(c["cred"], "ci-api");
+  // The credential allows an hour; the task ends in ten minutes: so does the token.
+  EXPECT_EQ(c["exp"], (f.now + 600'000) / 1000);
+  EXPECT_EQ(r["expires_ms"], f.now + 600'000);
+  // Signed by the issuer's key: it verifies against the JWKS, for its audience only.
+  json jwks = f.op({{"op", "token_jwks"}})["jwks"];
+  auto key = crypto::EcKey::from_coordinates(*crypto::base64url_decode(jwks["keys"][0]["x"].get<std::string>()),
+                                             *crypto::base64url_decode(jwks["keys"][0]["y"].get<std::string>()));
+  ASSERT_TRUE(key.ok());
+  identity::VerifyOptions vo;
+  vo.now_s = f.now / 1000;
+  vo.audience = "ci";
+  EXPECT_TRUE(identity::verify_jwt(
+                  jwt, [&](std::string_view) { return &*key; }, vo)
+                  .ok());
+  vo.audience = "tollgate";
+  EXPECT_EQ(identity::verify_jwt(
+                jwt, [&](std::string_view) { return &*key; }, vo)
+                .status,
+            identity::TokenStatus::WrongAudience);
+  // It is not a task token: it binds no session.
+  EXPECT_EQ(json::parse(f.svc->introspect(jwt))["active"], true);
+  EXPECT_EQ(f.events("cred_use").size(), 1u);
+  // Ending the task revokes the lease: introspection reports it inactive at once.
+  f.op({{"op", "task_end"}, {"task", task}});
+  EXPECT_EQ(json::parse(f.svc->introspect(jwt)), json({{"active", false}}));
+  auto revokes = f.events("cred_revoke");
+  ASSERT_EQ(revokes.size(), 1u);
+  EXPECT_EQ(json::parse(revokes[0].record)["revoked_why"], "task ended");
+  EXPECT_EQ(f.live_leases(), 0u);
+}
+
+TEST(Broker, StaticSecretsComeFromTheDaemonsEnvironmentOrAFileAsLeases) {
+  Fixture f;
+  auto [task, token] = f.task({"cred:db-password", "cred:deploy-key"}, 3'600'000);
+  json env = f.get(token, "db-password");
+  ASSERT_EQ(env["ok"], true) << env.dump();
+  EXPECT_EQ(env["secret"], kEnvSecret);
+  EXPECT_EQ(env["kind"], "static");
+  EXPECT_EQ(env["expires_ms"], f.now + 900'000);  // the default TTL, inside the task's hour
+  json file = f.get(token, "deploy-key");
+  ASSERT_EQ(file["ok"], true) << file.dump();
+  EXPECT_EQ(file["secret"], kFileSecret);  // the trailing newline is not part of it
+  EXPECT_EQ(file["expires_ms"], f.now + 120'000);
+  // The issue record has the lease and a digest salted by the lease id.
+  auto issues = f.events("cred_issue");
+  ASSERT_EQ(issues.size(), 2u);
+  json rec = json::parse(issues[1].record);
+  EXPECT_EQ(rec["lease"], file["lease"]);
+  EXPECT_EQ(rec["secret_sha256"], secret_digest(file["lease"].get<std::string>(), kFileSecret));
+  EXPECT_EQ(f.live_leases(), 2u);
+  // Expiry on the fixed clock: the tick revokes the file lease only.
+  f.now += 120'000;
+  f.svc->tick();
+  EXPECT_EQ(f.live_leases(), 1u);
+  EXPECT_EQ(json::parse(f.events("cred_revoke").at(0).record)["revoked_why"], "expired");
+}
+
+TEST(Broker, CommandCredentialsAreMintedAndRevokedWithTheirTaskAndAgent) {
+  Fixture f;
+  f.op({{"op", "agent_register"}, {"agent", "builder"}, {"owner", "ana"}});
+  auto [task, token] = f.task({"cred:cloud"});
+  json r = f.get(token, "cloud");
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  std::string lease = r["lease"];
+  EXPECT_EQ(r["secret"], "minted-" + lease + "-" + task);  // the command saw the lease and the task
+  EXPECT_EQ(r["expires_ms"], f.now + 300'000);
+  json second = f.get(token, "cloud");
+  ASSERT_EQ(second["ok"], true);
+  EXPECT_NE(second["lease"], r["lease"]);  // one lease per request
+  // Suspending the agent revokes both: the revoke command runs for each, the
+  // secret on its standard input, never in its arguments.
+  f.op({{"op", "agent_suspend"}, {"agent", "builder"}});
+  std::string log = f.revoked();
+  EXPECT_NE(log.find("lease=" + lease + " reason=cloud secret=minted-" + lease + "-" + task + "\n"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("lease=" + second["lease"].get<std::string>()), std::string::npos);
+  EXPECT_EQ(f.live_leases(), 0u);
+  for (const auto& e : f.events("cred_revoke")) {
+    EXPECT_EQ(json::parse(e.record)["revoke_command"], "ok");
+    EXPECT_EQ(json::parse(e.record)["revoked_why"], "agent suspended");
+  }
+  // And a suspended agent gets nothing more.
+  EXPECT_EQ(f.get(token, "cloud")["ok"], false);
+}
+
+TEST(Broker, FailingMintCommandsIssueNothingAndLeakNothing) {
+  TempDir scripts;
+  write_script(scripts.path / "fails", "echo 'leaked-on-stdout-77'; echo 'leaked-on-stderr-77' >&2; exit 3");
+  write_script(scripts.path / "hangs", "exec sleep 30");
+  write_script(scripts.path / "binary", "printf 'a\\001b'");
+  std::vector<Credential> extra;
+  for (const char* name : {"fails", "hangs", "binary"}) {
+    Credential c;
+    c.name = name;
+    c.kind = CredKind::Command;
+    c.mint = {(scripts.path / name).string()};
+    c.timeout_ms = 300;
+    extra.push_back(c);
+  }
+  Fixture f(extra);
+  auto [task, token] = f.task({"cred:fails", "cred:hangs", "cred:binary"});
+  json r = f.get(token, "fails");
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_NE(r["error"].get<std::string>().find("exited with status 3"), std::string::npos) << r.dump();
+  r = f.get(token, "hangs");
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_NE(r["error"].get<std::string>().find("did not finish within 300 ms"), std::string::npos) << r.dump();
+  r = f.get(token, "binary");
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_NE(r["error"].get<std::string>().find("printable ASCII"), std::string::npos) << r.dump();
+  EXPECT_EQ(f.live_leases(), 0u);
+  EXPECT_TRUE(f.events("cred_issue").empty());
+  for (const auto& e : f.events("cred_request")) {
+    EXPECT_EQ(e.effect, "deny");
+    EXPECT_EQ(e.record.find("leaked-on"), std::string::npos);
+  }
+  for (const auto& m : f.replies) EXPECT_EQ(m.find("leaked-on"), std::string::npos) << m;
+}
+
+TEST(Broker, BadRequestsGetAClearErrorNothingIssuedAndARecord) {
+  Fixture f;
+  auto [task, token] = f.task({"cred:ci-api"}, 600'000);
+  auto expect_refused = [&](const json& r, const std::string& why) {
+    EXPECT_EQ(r["ok"], false) << r.dump();
+    EXPECT_NE(r.value("error", "").find(why), std::string::npos) << r.dump();
+    EXPECT_FALSE(r.contains("secret"));
+  };
+  expect_refused(f.get("", "ci-api"), "no task token");
+  expect_refused(f.get("tgt_0123", "ci-api"), "malformed");
+  auto stranger = crypto::EcKey::generate();
+  std::string forged = *identity::sign_jwt(payload_of(token).dump(), *stranger, identity::jwk_thumbprint(*stranger));
+  expect_refused(f.get(forged, "ci-api"), "forged");
+  expect_refused(f.get(token, "ci-apj"), "no credential `ci-apj` is configured; did you mean `ci-api`?");
+  expect_refused(f.get(token, std::string(5000, 'x')), "a credential name is 1 to 64");
+  // Configured, but the task does not grant it: the pack's decision.
+  expect_refused(f.get(token, "db-password"), "credentials-need-a-task-grant");
+  // Clock skew: a daemon clock two minutes behind the token's issue (30 s tolerated).
+  f.now -= 120'000;
+  expect_refused(f.get(token, "ci-api"), "not yet valid");
+  f.now += 120'000;
+  // Expired: the task's end on the fixed clock.
+  f.now += 600'000;
+  expect_refused(f.get(token, "ci-api"), "expired");
+  f.now -= 600'000;
+  // Ended.
+  f.op({{"op", "task_end"}, {"task", task}});
+  expect_refused(f.get(token, "ci-api"), "has ended");
+  EXPECT_EQ(f.live_leases(), 0u);
+  EXPECT_TRUE(f.events("cred_issue").empty());
+  // Every attempt is a deny record naming what was asked, the token by its digest only.
+  auto recs = f.events("cred_request");
+  ASSERT_EQ(recs.size(), 9u);
+  for (const auto& e : recs) {
+    EXPECT_EQ(e.effect, "deny");
+    EXPECT_EQ(e.record.find(token), std::string::npos);
+    EXPECT_LE(json::parse(e.record)["credential"].get<std::string>().size(), 64u);
+  }
+  EXPECT_EQ(json::parse(recs[5].record)["action"]["policies"], json::array({"credentials-need-a-task-grant"}));
+  // A malformed request is an error, not a crash.
+  EXPECT_EQ(f.op({{"op", "cred_get"}, {"credential", 5}})["ok"], false);
+  EXPECT_EQ(f.op({{"op", "cred_get"}, {"credential", "ci-api"}, {"token", json::array()}})["ok"], false);
+}
+
+TEST(Broker, TokenExchangeIssuesTheAudiencesCredentialByPolicy) {
+  Fixture f;
+  auto [task, token] = f.task({"cred:ci-api"}, 600'000);
+  std::map<std::string, std::string> form = {{"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
+                                             {"subject_token", token},
+                                             {"subject_token_type", "urn:ietf:params:oauth:token-type:jwt"},
+                                             {"audience", "ci"}};
+  auto [status, body] = f.svc->token_exchange(form);
+  ASSERT_EQ(status, 200) << body;
+  json r = json::parse(body);
+  EXPECT_EQ(r["issued_token_type"], "urn:ietf:params:oauth:token-type:jwt");
+  EXPECT_EQ(r["token_type"], "N_A");
+  EXPECT_EQ(r["expires_in"], 600);
+  EXPECT_EQ(payload_of(r["access_token"])["aud"], "ci");
+  f.secrets.push_back(r["access_token"]);
+  auto error_of = [&](std::map<std::string, std::string> changed) {
+    auto x = form;
+    for (auto& [k, v] : changed) {
+      if (v.empty()) {
+        x.erase(k);
+      } else {
+        x[k] = v;
+      }
+    }
+    auto [s, b] = f.svc->token_exchange(x);
+    EXPECT_EQ(s, 400) << b;
+    return json::parse(b)["error"].get<std::string>();
+  };
+  EXPECT_EQ(error_of({{"grant_type", "client_credentials"}}), "unsupported_grant_type");
+  EXPECT_EQ(error_of({{"subject_token", ""}}), "invalid_request");
+  EXPECT_EQ(error_of({{"subject_token", "garbage"}}), "invalid_request");
+  EXPECT_EQ(error_of({{"subject_token_type", "urn:x"}}), "invalid_request");
+  EXPECT_EQ(error_of({{"actor_token", "x"}}), "invalid_request");
+  EXPECT_EQ(error_of({{"audience", "nobody"}}), "invalid_target");
+  EXPECT_EQ(error_of({{"audience", "short-lived"}}), "invalid_target");  // configured, not granted
+  EXPECT_EQ(error_of({{"scope", "admin"}}), "invalid_scope");
+  f.op({{"op", "task_end"}, {"task", task}});
+  EXPECT_EQ(error_of({}), "invalid_request");  // the task ended
+  EXPECT_EQ(f.events("cred_issue").size(), 1u);
+}
+
+TEST(Broker, SecretsNeverReachTheLedgerTheStoreFileOrAnError) {
+  Fixture f;
+  f.op({{"op", "agent_register"}, {"agent", "builder"}, {"owner", "ana"}});
+  auto [task, token] =
+      f.task({"cred:ci-api", "cred:db-password", "cred:deploy-key", "cred:cloud", "cred:short"}, 3'600'000);
+  for (const char* name : {"ci-api", "db-password", "deploy-key", "cloud", "short", "cloud"})
+    ASSERT_EQ(f.get(token, name)["ok"], true) << name;
+  f.op({{"op", "cred_leases"}});
+  json ex = json::parse(f.svc->introspect(f.secrets[0]));
+  EXPECT_EQ(ex["active"], true);
+  f.now += 61'000;
+  f.svc->tick();  // "short" expires
+  f.op({{"op", "agent_offboard"}, {"agent", "builder"}});
+  EXPECT_EQ(f.live_leases(), 0u);
+  ASSERT_EQ(f.secrets.size(), 6u);
+  store::EventFilter all;
+  auto recorded = f.svc->store().events(all);
+  ASSERT_TRUE(recorded.ok());
+  // The store, its write-ahead log included, as bytes on disk.
+  std::string disk = slurp(f.dir.path / "t.db") + slurp(f.dir.path / "t.db-wal");
+  ASSERT_FALSE(disk.empty());
+  for (const auto& secret : f.secrets) {
+    for (const auto& e : *recorded) EXPECT_EQ(e.record.find(secret), std::string::npos) << e.kind;
+    EXPECT_EQ(disk.find(secret), std::string::npos) << secret;
+    for (const auto& m : f.replies) EXPECT_EQ(m.find(secret), std::string::npos);
+  }
+  EXPECT_EQ(f.events("cred_issue").size(), 6u);
+  EXPECT_EQ(f.events("cred_revoke").size(), 6u);
+}
+
+TEST(Broker, ConfigurationIsCheckedWithClearErrors) {
+  auto error = [](const json& j) {
+    std::vector<Credential> out;
+    auto st = parse_credentials(j, "config.json", out);
+    return st ? std::string() : st.error().message;
+  };
+  EXPECT_EQ(error({{"a", {{"kind", "jwt"}, {"audience", "x"}}}}), "");
+  EXPECT_NE(error({{"a", {{"kind", "jwt"}}}}).find("needs an `audience`"), std::string::npos);
+  EXPECT_NE(error({{"a", {{"kind", "jwt"}, {"audience", "x"}, {"ttll", 5}}}}).find("did you mean `ttl`?"),
+            std::string::npos);
+  EXPECT_NE(error({{"a", {{"kind", "vault"}}}}).find("unknown kind `vault`"), std::string::npos);
+  EXPECT_NE(error({{"a", {{"kind", "static"}, {"env", "A"}, {"file", "/x"}}}}).find("one of `file` or `env`"),
+            std::string::npos);
+  EXPECT_NE(error({{"a", {{"kind", "static"}, {"file", "rel"}}}}).find("absolute"), std::string::npos);
+  EXPECT_NE(error({{"a", {{"kind", "command"}, {"mint", {"aws"}}}}}).find("absolute path"), std::string::npos);
+  EXPECT_NE(error({{"a", {{"kind", "static"}, {"env", "A"}, {"mint", {"/bin/true"}}}}}).find("belongs to kind command"),
+            std::string::npos);
+  EXPECT_NE(error({{"a b", {{"kind", "static"}, {"env", "A"}}}}).find("a credential name"), std::string::npos);
+  EXPECT_NE(error({{"a", {{"kind", "jwt"}, {"audience", "x"}, {"ttl", 0}}}}).find("`ttl`"), std::string::npos);
+  EXPECT_NE(error({{"a", {{"kind", "jwt"}, {"audience", "x"}}}, {"b", {{"kind", "jwt"}, {"audience", "x"}}}})
+                .find("already the credential `a`'s"),
+            std::string::npos);
+}
+
+TEST(TaskBinding, ATaskTokenBindsOnlyItsOwnAgentsSessions) {
+  Fixture f;
+  f.op({{"op", "agent_register"}, {"agent", "reviewer"}, {"owner", "ana"}});
+  f.op({{"op", "agent_register"}, {"agent", "other"}, {"owner", "bo"}});
+  auto [task, token] = f.task({"infra"}, 600'000, "reviewer");
+  auto hook = [&](const std::string& session, const std::string& agent) {
+    std::string payload =
+        json{{"session_id", session}, {"cwd", "/home/dev/project"},        {"hook_event_name", "PreToolUse"},
+             {"tool_name", "Bash"},   {"tool_input", {{"command", "ls"}}}, {"tool_use_id", "t"}}
+            .dump();
+    json h = {{"op", "hook"}, {"harness", "claude-code"}, {"bytes", payload.size()}, {"task_token", token}};
+    if (!agent.empty()) h["agent"] = agent;
+    return json::parse(f.svc->handle(h.dump(), payload));
+  };
+  // Another registered agent presenting reviewer's token: refused, recorded.
+  json r = hook("s-other", "other");
+  EXPECT_EQ(r["verdict"], "deny");
+  EXPECT_NE(r["reason"].get<std::string>().find("is for the agent `reviewer`"), std::string::npos) << r.dump();
+  EXPECT_EQ(f.events("task_bind").size(), 0u);
+  // The same agent, or a session that names none, is the task's agent.
+  EXPECT_EQ(hook("s-reviewer", "reviewer")["verdict"], "allow");
+  EXPECT_EQ(hook("s-unnamed", "")["verdict"], "allow");
+  auto s = f.svc->store().get_session("s-unnamed");
+  ASSERT_TRUE(s.ok() && s->has_value());
+  EXPECT_EQ((*s)->agent, "reviewer");
+  EXPECT_EQ(f.events("task_bind").size(), 2u);
+}
+
+}  // namespace
+}  // namespace tollgate::server
