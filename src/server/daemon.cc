@@ -99,6 +99,7 @@ struct Conn {
   std::string header;
   size_t need = 0;
   bool http = false;  // a connection to the loopback HTTP API
+  int peer_pid = 0;   // the client process (unix socket only)
 };
 
 // "127.0.0.1:PORT" or "[::1]:PORT" (loopback only: the API is for this machine).
@@ -158,8 +159,6 @@ std::string host_name() {
   if (gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
   return buf;
 }
-
-void set_nonblock(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
 }  // namespace
 
@@ -552,7 +551,7 @@ int Daemon::run() {
           c.header_done = true;
           auto h = parse_json(c.header, "request header", 4);
           int64_t bytes = h && h->is_object() ? h->value("bytes", int64_t{0}) : 0;
-          if (!h || !h->is_object()) return respond(c, service_->handle(c.header, ""));
+          if (!h || !h->is_object()) return respond(c, service_->handle(c.header, "", c.peer_pid));
           if (bytes < 0 || static_cast<size_t>(bytes) > kMaxPayloadBytes) {
             return respond(c, dump_json(json{{"ok", true},
                                              {"verdict", "deny"},
@@ -564,7 +563,7 @@ int Daemon::run() {
         }
         if (c.header_done && c.in.size() >= c.need) {
           c.in.resize(c.need);
-          return respond(c, service_->handle(c.header, c.in));
+          return respond(c, service_->handle(c.header, c.in, c.peer_pid));
         }
       } else if (n == 0) {
         // The client hung up early: whatever arrived is handled (it is
@@ -610,6 +609,11 @@ int Daemon::run() {
           Conn c;
           c.fd = cfd;
           c.http = fd == im.http_fd;
+          if (!c.http) {
+            ucred cred{};
+            socklen_t len = sizeof cred;
+            if (::getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) c.peer_pid = cred.pid;
+          }
           c.deadline_ms = opts_.now() + opts_.read_timeout_ms;
           epoll_event ev{};
           ev.events = EPOLLIN | EPOLLRDHUP;

@@ -25,15 +25,18 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "base/result.h"
 #include "pdp/pdp.h"
 #include "server/broker.h"
+#include "server/peers.h"
 #include "session/session.h"
 #include "store/store.h"
 
@@ -73,7 +76,10 @@ class Service {
   Service& operator=(const Service&) = delete;
 
   // One request (header JSON + payload) → the reply line (JSON, no newline).
-  std::string handle(std::string_view header, std::string_view payload);
+  // `peer_pid`: the requesting process (SO_PEERCRED), 0 when unknown.
+  // Operator requests from a process of a governed agent's session are
+  // refused (server/peers.h).
+  std::string handle(std::string_view header, std::string_view payload, int peer_pid = 0);
 
   // Swaps in a new decision point (after a pack reload) and records it.
   void set_pdp(std::shared_ptr<const pdp::Pdp> pdp);
@@ -103,9 +109,12 @@ class Service {
   std::pair<int, std::string> token_exchange(const std::map<std::string, std::string>& form);
 
  private:
-  std::string handle_request(std::string_view header, std::string_view payload);
+  std::string handle_request(std::string_view header, std::string_view payload, int peer_pid);
+  // Why an operator request from `peer_pid` is refused; empty when it is not.
+  std::string refuse_agent_operator(const std::string& op, int peer_pid);
+  void trace_harness(int peer_pid);  // mu_ held
   std::string handle_hook(std::string_view harness, std::string_view project_dir, std::string_view task_token,
-                          std::string_view agent_id, std::string_view payload);
+                          std::string_view agent_id, std::string_view payload, int peer_pid = 0);
   std::string handle_agent(const std::string& op, const nlohmann::json& header);
   std::string handle_mcp(const nlohmann::json& header, std::string_view payload);  // server/mcp_service.cc
   // The broker (server/cred_service.cc). mu_ held by the callers.
@@ -147,6 +156,8 @@ class Service {
   std::unordered_map<std::string, session::Session> sessions_;  // guarded by mu_; bounded
   std::unordered_map<std::string, session::Task> tasks_;        // guarded by mu_; a cache of the store
   std::unordered_map<std::string, session::Agent> agents_;      // guarded by mu_; a cache of the store
+  std::set<ProcId> harnesses_;                                  // guarded by mu_: harness processes of sessions
+  std::unordered_set<std::string> traced_sessions_;             // guarded by mu_
   // Session id → digest of the task token verified when it was bound: the
   // token is checked once per bind, not on every event.
   std::unordered_map<std::string, std::string> bound_tokens_;  // guarded by mu_; bounded like sessions_

@@ -15,6 +15,7 @@
 #include "identity/keys.h"
 #include "policy/pack.h"
 #include "server/daemon.h"
+#include "server/peers.h"
 #include "server/protocol.h"
 #include "server/service_internal.h"
 #include "server/tokens.h"
@@ -254,20 +255,66 @@ session::Session& Service::session_for(const std::string& id, const std::string&
   return sessions_.emplace(id, std::move(s)).first->second;
 }
 
-std::string Service::handle(std::string_view header, std::string_view payload) {
+std::string Service::handle(std::string_view header, std::string_view payload, int peer_pid) {
   // A header member of the wrong type (`{"op":5}`) must not take the daemon down.
   try {
-    return handle_request(header, payload);
+    return handle_request(header, payload, peer_pid);
   } catch (const json::exception& e) {
     return reply_error(std::string("request header: ") + e.what());
   }
 }
 
-std::string Service::handle_request(std::string_view header, std::string_view payload) {
+namespace {
+
+// Requests only people may make: they change who may do what.
+bool operator_request(const std::string& op, const json& h) {
+  if (op == "task_start" || op == "task_end" || op == "reload" || op == "token_rotate" || op == "cred_revoke")
+    return true;
+  if (op.rfind("agent_", 0) == 0) return op != "agent_list" && op != "agent_show";
+  if (op == "mcp") return h.value("kind", std::string()) == "approve";
+  return false;
+}
+
+}  // namespace
+
+std::string Service::refuse_agent_operator(const std::string& op, int peer_pid) {
+  if (peer_pid <= 0) return {};
+  auto chain = process_ancestry(peer_pid);
+  std::lock_guard lock(mu_);
+  const ProcId* harness = descends_from(chain, harnesses_);
+  if (!harness) return {};
+  std::string why = "`" + op +
+                    "` is for people, and this request comes from a process of a governed agent's session (" +
+                    harness->comm + ", pid " + std::to_string(harness->pid) + ")";
+  std::string err;
+  record("", "operator_refused", "", "deny",
+         dump_json(json{{"type", "operator_refused"},
+                        {"op", op},
+                        {"peer_pid", peer_pid},
+                        {"harness", harness->comm},
+                        {"harness_pid", harness->pid},
+                        {"ts", opts_.now()}}),
+         &err);
+  return why;
+}
+
+void Service::trace_harness(int peer_pid) {
+  // Called with mu_ held, once per session the daemon has not traced yet.
+  if (peer_pid <= 0) return;
+  ProcId h = harness_of(process_ancestry(peer_pid, 8));
+  if (h.pid <= 0) return;
+  if (harnesses_.size() >= 4096) harnesses_.clear();  // old sessions; traced again on their next start
+  harnesses_.insert(std::move(h));
+}
+
+std::string Service::handle_request(std::string_view header, std::string_view payload, int peer_pid) {
   auto h = parse_json(header, "request header", 4);
   if (!h) return reply_error(h.error().message);
   if (!h->is_object()) return reply_error("request header: expected a JSON object");
   std::string op = h->value("op", std::string());
+  if (operator_request(op, *h)) {
+    if (std::string why = refuse_agent_operator(op, peer_pid); !why.empty()) return reply_error(why);
+  }
   if (op == "ping" || op == "status") {
     auto p = pdp();
     json j = {{"ok", true},
@@ -319,7 +366,7 @@ std::string Service::handle_request(std::string_view header, std::string_view pa
     std::string project_dir = h->value("project_dir", std::string());
     std::string task_token = h->value("task_token", std::string());
     std::string agent = h->value("agent", std::string());
-    return handle_hook(harness, project_dir, task_token, agent, payload);
+    return handle_hook(harness, project_dir, task_token, agent, payload, peer_pid);
   }
   return reply_error("unknown op `" + op + "`; expected hook, mcp, ping or status");
 }
@@ -595,7 +642,8 @@ Service::Entered Service::enter(const std::string& sid, std::string_view harness
 }
 
 std::string Service::handle_hook(std::string_view harness_name, std::string_view project_dir,
-                                 std::string_view task_token, std::string_view agent_id, std::string_view payload) {
+                                 std::string_view task_token, std::string_view agent_id, std::string_view payload,
+                                 int peer_pid) {
   auto harness = action::parse_harness(harness_name);
   if (!harness) return reply_error("unknown harness `" + std::string(harness_name) + "`");
   auto ev = action::parse_hook_event(*harness, payload);
@@ -631,6 +679,10 @@ std::string Service::handle_hook(std::string_view harness_name, std::string_view
   // The workspace is the project directory the harness names (it exports
   // it to hooks), else the directory the session was first seen in.
   std::string workspace = project_dir.empty() ? cwd : analyze::normalize_path(project_dir, cwd, opts_.home, true);
+  if (peer_pid > 0 && traced_sessions_.insert(sid).second) {
+    if (traced_sessions_.size() > 100000) traced_sessions_.clear();
+    trace_harness(peer_pid);
+  }
   Entered en = enter(sid, harness_name, workspace, cwd, task_token, agent_id, now);
   session::Session& s = *en.session;
   session::Agent* agent = en.agent;

@@ -1,0 +1,47 @@
+// Which process is on the other end of the daemon's socket, and is it
+// running inside a governed agent's session?
+//
+// Every process of the developer's account can reach the daemon's socket,
+// the agent's included, so the socket's file mode cannot tell an operator's
+// `tollgate task start` from one an agent runs. What can: the agent's
+// commands descend from its harness process (Claude Code, Codex …). When a
+// session's first hook event arrives, the daemon finds that harness — the
+// nearest ancestor of the hook process that is neither Tollgate nor a shell,
+// when it is an agent CLI — and remembers it (pid and start time, so a reused pid does not match).
+// An operator request whose process descends from a remembered harness is
+// refused.
+//
+// This closes the direct path (the agent's shell tool, a script it runs); a
+// process the agent detaches from its tree (double fork, setsid) escapes
+// it. Complete separation needs the daemon under another account with an
+// out-of-band operator channel (docs/tasks.md, "Operator requests").
+// Linux /proc only; elsewhere nothing is traced and nothing is refused.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace tollgate::server {
+
+struct ProcId {
+  int pid = 0;
+  uint64_t start = 0;  // clock ticks after boot (/proc/PID/stat field 22)
+  std::string comm;
+  bool operator<(const ProcId& o) const { return pid != o.pid ? pid < o.pid : start < o.start; }
+};
+
+// `pid` and its ancestors, nearest first, stopping before pid 1 and after
+// `max` levels. Empty when /proc cannot be read.
+std::vector<ProcId> process_ancestry(int pid, int max = 64);
+
+// The harness a hook process runs under: the first ancestor that is neither
+// Tollgate itself nor a shell, when it is an agent CLI (claude, codex,
+// gemini, node, cursor-agent). Empty pid otherwise.
+ProcId harness_of(const std::vector<ProcId>& ancestry);
+
+// The remembered harness that `ancestry` descends from, if any.
+const ProcId* descends_from(const std::vector<ProcId>& ancestry, const std::set<ProcId>& harnesses);
+
+}  // namespace tollgate::server

@@ -1,0 +1,119 @@
+// Operator requests from inside a governed agent's session are refused:
+// real processes stand in for a harness (named like one with prctl) and
+// the commands it runs.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "server/peers.h"
+#include "server/tests/test_util.h"
+
+namespace tollgate::server {
+namespace {
+
+using nlohmann::json;
+using testing::TempDir;
+using testing::test_service;
+
+// A process named `name` that waits to be killed; with `child_name`, it
+// first starts a child of its own named so (the command the harness runs).
+struct NamedProcess {
+  pid_t pid = -1;
+  pid_t child = -1;
+  int pipe_fd = -1;
+  NamedProcess(const char* name, const char* child_name = nullptr) {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    pid = ::fork();
+    if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      ::prctl(PR_SET_NAME, name);
+      pid_t c = -1;
+      if (child_name) {
+        c = ::fork();
+        if (c == 0) {
+          ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+          ::prctl(PR_SET_NAME, child_name);
+          c = ::getpid();
+          (void)!::write(fds[1], &c, sizeof c);  // both names are set now
+          for (;;) ::pause();
+        }
+      } else {
+        (void)!::write(fds[1], &c, sizeof c);
+      }
+      for (;;) ::pause();
+    }
+    ::close(fds[1]);
+    if (::read(fds[0], &child, sizeof child) != static_cast<ssize_t>(sizeof child)) child = -1;
+    ::close(fds[0]);
+  }
+  ~NamedProcess() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+std::string hook_header() { return json{{"v", 1}, {"op", "hook"}, {"harness", "claude-code"}}.dump(); }
+std::string session_start(const std::string& sid) {
+  return json{
+      {"session_id", sid}, {"cwd", "/home/dev/project"}, {"hook_event_name", "SessionStart"}, {"source", "startup"}}
+      .dump();
+}
+std::string task_start_header() {
+  return json{{"v", 1}, {"op", "task_start"}, {"agent", "claude-code:dev@box"}, {"ticket", "T-1"}, {"bytes", 0}}.dump();
+}
+
+TEST(Peers, FindsTheHarnessAboveTheHookAndItsShells) {
+  NamedProcess harness("claude", "tollgate");
+  ASSERT_GT(harness.child, 0);
+  auto chain = process_ancestry(harness.child);
+  ASSERT_GE(chain.size(), 2u);
+  EXPECT_EQ(chain[0].comm, "tollgate");
+  EXPECT_EQ(chain[1].comm, "claude");
+  ProcId h = harness_of(chain);
+  EXPECT_EQ(h.pid, harness.pid);
+  // A script that runs the hook itself is no harness.
+  NamedProcess script("make", "tollgate");
+  EXPECT_EQ(harness_of(process_ancestry(script.child)).pid, 0);
+  EXPECT_EQ(process_ancestry(999999999).size(), 0u);
+}
+
+TEST(Peers, RefusesOperatorRequestsFromAnAgentsSession) {
+  TempDir dir;
+  int64_t now = 1'780'000'000'000;
+  auto svc = test_service(dir.path, &now);
+  ASSERT_TRUE(svc);
+  // The harness runs its hook (a `tollgate` child): the daemon learns the harness.
+  NamedProcess harness("claude", "tollgate");
+  ASSERT_GT(harness.child, 0);
+  std::string ev = session_start("sess-peers");
+  ASSERT_NE(svc->handle(hook_header(), ev, harness.child).find("\"ok\":true"), std::string::npos);
+  // A command the agent runs — here the hook's sibling, a child of the harness.
+  std::string refused = svc->handle(task_start_header(), "", harness.child);
+  EXPECT_NE(refused.find("\"ok\":false"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("governed agent"), std::string::npos) << refused;
+  std::string approve = svc->handle(
+      json{{"v", 1}, {"op", "mcp"}, {"kind", "approve"}, {"server", "x"}, {"bytes", 0}}.dump(), "", harness.child);
+  EXPECT_NE(approve.find("governed agent"), std::string::npos) << approve;
+  // Reading is fine.
+  std::string list = svc->handle(json{{"v", 1}, {"op", "task_list"}, {"bytes", 0}}.dump(), "", harness.child);
+  EXPECT_NE(list.find("\"ok\":true"), std::string::npos) << list;
+  // A person's terminal (this test process) is not in the agent's tree.
+  std::string person = svc->handle(task_start_header(), "", static_cast<int>(::getpid()));
+  EXPECT_EQ(person.find("governed agent"), std::string::npos) << person;
+  // The refusal is on the record.
+  store::EventFilter f;
+  f.kind = "operator_refused";
+  auto refusals = svc->store().events(f);
+  ASSERT_TRUE(refusals.ok());
+  EXPECT_EQ(refusals->size(), 2u);
+}
+
+}  // namespace
+}  // namespace tollgate::server
