@@ -88,7 +88,7 @@ Gateway::Output Gateway::from_client(std::string_view line) {
     out.to_client.push_back(error_reply(nullptr, -32700, "Tollgate: " + j.error().message));
     return out;
   }
-  if (!j->is_array()) return handle_client_message(std::string(line), false, nullptr);
+  if (!j->is_array()) return handle_client_message(*j, line, false, nullptr);
   // A batch.
   if (!batches_allowed(protocol_version_)) {
     std::string msg = "JSON-RPC batches are not allowed in MCP protocol version " +
@@ -109,7 +109,7 @@ Gateway::Output Gateway::from_client(std::string_view line) {
   std::vector<Output> parts;
   for (const auto& m : *j) {
     std::string err;
-    parts.push_back(handle_client_message(dump_json(m), true, &err));
+    parts.push_back(handle_client_message(m, dump_json(m), true, &err));
     if (!err.empty()) refused = true;
     if (m.is_object() && m.contains("id") && m.contains("method")) {
       errors.push_back(err.empty() ? json::parse(error_reply(m["id"], kDeniedCode,
@@ -136,7 +136,8 @@ Gateway::Output Gateway::from_client(std::string_view line) {
   return out;
 }
 
-Gateway::Output Gateway::handle_client_message(const std::string& line, bool in_batch, std::string* batch_error) {
+Gateway::Output Gateway::handle_client_message(const json& m, std::string_view line, bool in_batch,
+                                               std::string* batch_error) {
   Output out;
   auto refuse = [&](const json& id, int code, const std::string& msg) {
     std::string reply = error_reply(id, code, msg);
@@ -145,12 +146,10 @@ Gateway::Output Gateway::handle_client_message(const std::string& line, bool in_
     else
       out.to_client.push_back(std::move(reply));
   };
-  auto j = parse_json(line, "JSON-RPC message", kMaxDepth);
-  if (!j || !j->is_object()) {
+  if (!m.is_object()) {
     refuse(nullptr, -32600, "Tollgate: a JSON-RPC message must be an object");
     return out;
   }
-  const json& m = *j;
   auto mit = m.find("method");
   bool has_id = m.contains("id");
   if (mit == m.end()) {
@@ -159,7 +158,7 @@ Gateway::Output Gateway::handle_client_message(const std::string& line, bool in_
       refuse(nullptr, -32600, "Tollgate: not a JSON-RPC request, notification or response");
       return out;
     }
-    if (!in_batch) out.to_server.push_back(line);
+    if (!in_batch) out.to_server.push_back(std::string(line));
     return out;
   }
   if (!mit->is_string()) {
@@ -168,7 +167,7 @@ Gateway::Output Gateway::handle_client_message(const std::string& line, bool in_
   }
   const std::string& method = mit->get_ref<const std::string&>();
   if (!has_id) {  // a notification
-    if (!in_batch) out.to_server.push_back(line);
+    if (!in_batch) out.to_server.push_back(std::string(line));
     return out;
   }
   const json& id = m["id"];
@@ -256,7 +255,7 @@ Gateway::Output Gateway::handle_client_message(const std::string& line, bool in_
   }
   if (needs_review(method)) ++inspect_pending_;
   pending_.emplace(key, std::move(p));
-  if (!in_batch) out.to_server.push_back(line);
+  if (!in_batch) out.to_server.push_back(std::string(line));
   return out;
 }
 

@@ -31,6 +31,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "base/result.h"
 
 namespace tollgate::mcp {
@@ -89,7 +91,8 @@ class Gateway {
     std::string name;       // tools/call: the tool
     std::string arguments;  // its arguments (JSON), for the outcome's effects
   };
-  Output handle_client_message(const std::string& line, bool in_batch, std::string* batch_error_reply);
+  Output handle_client_message(const nlohmann::json& message, std::string_view line, bool in_batch,
+                               std::string* batch_error_reply);
   Result<std::string> ask(std::string_view kind, std::string_view payload);
   void record_event(std::string_view event, std::string_view detail, size_t bytes);
 

@@ -34,6 +34,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "base/result.h"
+#include "mcp/pins.h"
 #include "pdp/pdp.h"
 #include "server/broker.h"
 #include "server/peers.h"
@@ -153,11 +154,12 @@ class Service {
   std::shared_ptr<const pdp::Pdp> pdp_;  // guarded by mu_
   ServiceOptions opts_;
   std::function<Status()> reloader_;
-  std::unordered_map<std::string, session::Session> sessions_;  // guarded by mu_; bounded
-  std::unordered_map<std::string, session::Task> tasks_;        // guarded by mu_; a cache of the store
-  std::unordered_map<std::string, session::Agent> agents_;      // guarded by mu_; a cache of the store
-  std::set<ProcId> harnesses_;                                  // guarded by mu_: harness processes of sessions
-  std::unordered_set<std::string> traced_sessions_;             // guarded by mu_
+  std::unordered_map<std::string, session::Session> sessions_;       // guarded by mu_; bounded
+  std::unordered_map<std::string, session::Task> tasks_;             // guarded by mu_; a cache of the store
+  std::unordered_map<std::string, session::Agent> agents_;           // guarded by mu_; a cache of the store
+  std::unordered_map<std::string, std::vector<mcp::Pin>> mcp_pins_;  // guarded by mu_: by server, write-through
+  std::set<ProcId> harnesses_;                                       // guarded by mu_: harness processes of sessions
+  std::unordered_set<std::string> traced_sessions_;                  // guarded by mu_
   // Session id → digest of the task token verified when it was bound: the
   // token is checked once per bind, not on every event.
   std::unordered_map<std::string, std::string> bound_tokens_;  // guarded by mu_; bounded like sessions_

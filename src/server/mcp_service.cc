@@ -68,7 +68,10 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
   int64_t now = opts_.now();
   std::string err;
 
-  auto load_pins = [&](const std::string& srv) -> Result<std::vector<mcp::Pin>> {
+  // The pins of one server, cached (every tools/call reads them); the
+  // cache is written through by save_pin.
+  auto cached_pins = [&](const std::string& srv) -> Result<const std::vector<mcp::Pin>*> {
+    if (auto it = mcp_pins_.find(srv); it != mcp_pins_.end()) return &it->second;
     auto bodies = store_->mcp_pins(srv);
     if (!bodies) return std::move(bodies).error();
     std::vector<mcp::Pin> pins;
@@ -77,7 +80,37 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
       if (!p) return std::move(p).error();
       pins.push_back(std::move(*p));
     }
-    return pins;
+    if (mcp_pins_.size() >= 1024) mcp_pins_.clear();
+    return &(mcp_pins_[srv] = std::move(pins));
+  };
+  auto load_pins = [&](const std::string& srv) -> Result<std::vector<mcp::Pin>> {
+    if (srv.empty()) {  // every server: for people, straight from the store
+      auto bodies = store_->mcp_pins(srv);
+      if (!bodies) return std::move(bodies).error();
+      std::vector<mcp::Pin> pins;
+      for (const auto& b : *bodies) {
+        auto p = mcp::load_pin_json(b);
+        if (!p) return std::move(p).error();
+        pins.push_back(std::move(*p));
+      }
+      return pins;
+    }
+    auto c = cached_pins(srv);
+    if (!c) return std::move(c).error();
+    return **c;
+  };
+  auto save_pin = [&](const mcp::Pin& p) -> Status {
+    if (auto st = store_->put_mcp_pin(p.server, p.tool, mcp::pin_json(p)); !st) return st;
+    auto it = mcp_pins_.find(p.server);
+    if (it != mcp_pins_.end()) {
+      auto same =
+          std::find_if(it->second.begin(), it->second.end(), [&](const mcp::Pin& q) { return q.tool == p.tool; });
+      if (same != it->second.end())
+        *same = p;
+      else
+        it->second.push_back(p);
+    }
+    return Status::Ok();
   };
 
   // Operator ops: no session.
@@ -99,8 +132,7 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
       if (!tool.empty() && p.tool != tool) continue;
       mcp::Pin before = p;
       if (!mcp::approve(p, now)) continue;
-      if (auto st = store_->put_mcp_pin(p.server, p.tool, mcp::pin_json(p)); !st)
-        return reply_error(st.error().message);
+      if (auto st = save_pin(p); !st) return reply_error(st.error().message);
       record("", "mcp_approve", "", "",
              dump_json(json{{"type", "mcp_approve"},
                             {"server", p.server},
@@ -167,7 +199,7 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
         if (p.tool.empty()) current = p;
       auto def = mcp::server_definition(body->value("instructions", std::string()));
       if (auto upd = mcp::review_server(server, current, def, now)) {
-        if (auto st = store_->put_mcp_pin(server, "", mcp::pin_json(*upd)); !st) return reply_error(st.error().message);
+        if (auto st = save_pin(*upd); !st) return reply_error(st.error().message);
         record(sid, "mcp_pin", "", "",
                dump_json(json{{"type", "mcp_pin"},
                               {"session", sid},
@@ -211,8 +243,7 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
       }
       mcp::Review rv = mcp::review_tools(server, *pins, defs, now);
       for (const auto& u : rv.updates) {
-        if (auto st = store_->put_mcp_pin(u.server, u.tool, mcp::pin_json(u)); !st)
-          return reply_error(st.error().message);
+        if (auto st = save_pin(u); !st) return reply_error(st.error().message);
         auto before = std::find_if(pins->begin(), pins->end(), [&](const mcp::Pin& p) { return p.tool == u.tool; });
         record(sid, "mcp_pin", "", "",
                dump_json(json{{"type", "mcp_pin"},
@@ -276,9 +307,9 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
       std::string tool_use_id = "mcp:" + server + ":" + id;
       std::optional<mcp::Pin> server_pin, tool_pin;
       if (method == "tools/call") {
-        auto pins = load_pins(server);
+        auto pins = cached_pins(server);
         if (!pins) return reply_error(pins.error().message);
-        for (auto& p : *pins) {
+        for (const auto& p : **pins) {
           if (p.tool.empty()) server_pin = p;
           if (p.tool == name) tool_pin = p;
         }
