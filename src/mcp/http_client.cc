@@ -159,6 +159,12 @@ Result<std::unique_ptr<HttpConnection>> HttpConnection::open(const HttpUrl& url,
   return c;
 }
 
+std::unique_ptr<HttpConnection> HttpConnection::over_fd(int fd) {
+  std::unique_ptr<HttpConnection> c(new HttpConnection());
+  c->fd_ = fd;
+  return c;
+}
+
 Status HttpConnection::raw_write(std::string_view data) {
   while (!data.empty()) {
     ssize_t n;

@@ -41,6 +41,9 @@ class HttpConnection {
     std::string ca_file;     // empty: the system's trust store
   };
   static Result<std::unique_ptr<HttpConnection>> open(const HttpUrl& url, const Options& opts);
+  // A plain connection over an already connected socket, which it then
+  // owns (tests and the fuzz target).
+  static std::unique_ptr<HttpConnection> over_fd(int fd);
   ~HttpConnection();
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;
