@@ -58,7 +58,10 @@ Status parse_credentials(const json& j, const std::string& path, std::vector<Cre
   if (!j.is_object()) return Error(path + ": `credentials` must be an object of name → {\"kind\": …}");
   static const std::vector<std::string_view> known = {"kind", "ttl",    "audience", "file",      "env",
                                                       "mint", "revoke", "pass_env", "timeout_ms"};
-  for (const auto& [name, spec] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Named, not a structured binding: lambdas below capture them.
+    const std::string& name = item.key();
+    const nlohmann::json& spec = item.value();
     std::string where = path + ": credential `" + name + "`";
     if (!valid_credential_name(name))
       return Error(path + ": a credential name is 1 to 64 letters, digits, `.`, `_` or `-`, not `" + name + "`");

@@ -71,6 +71,11 @@ struct OneShotServer {
       ssize_t n = ::recv(c, buf, sizeof buf, 0);
       if (n > 0) request.assign(buf, static_cast<size_t>(n));
       (void)!::send(c, response.data(), response.size(), MSG_NOSIGNAL);
+      // Half-close, then drain what the client still sends: closing with
+      // unread data would reset the connection under the client's read.
+      ::shutdown(c, SHUT_WR);
+      while (::recv(c, buf, sizeof buf, 0) > 0) {
+      }
       ::close(c);
     });
   }
