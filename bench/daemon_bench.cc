@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "action/action.h"
+#include "pdp/risk.h"
 #include "policy/pack.h"
 #include "server/daemon.h"
 #include "server/protocol.h"
@@ -67,6 +68,35 @@ void BM_DecideInProcess(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_DecideInProcess);
+
+// An agent's risk tier (pdp/risk.h): every probe, with no task and under one
+// task, through the baseline pack.
+void BM_RiskAssessment(benchmark::State& state) {
+  auto pdp = baseline_pdp();
+  session::Agent a;
+  a.id = "reviewer";
+  a.harness = "claude-code";
+  session::Task t;
+  t.id = "t1";
+  t.agent = a.id;
+  t.repos = {"/home/dev/project"};
+  t.grants = {"secret", "cred:github"};
+  pdp::RiskInput in;
+  in.agent = &a;
+  in.tasks = {&t};
+  in.credentials = {"github"};
+  in.home = "/home/dev";
+  in.workspace = "/home/dev/work";
+  in.now_ms = 1'780'000'000'000;
+  int decisions = 0;
+  for (auto _ : state) {
+    auto r = pdp::assess_risk(*pdp, in);
+    decisions = r.decisions;
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["decisions"] = decisions;
+}
+BENCHMARK(BM_RiskAssessment)->Unit(benchmark::kMicrosecond);
 
 // The daemon's whole request handling: parse, decide, record in SQLite (a
 // file in /tmp, WAL), answer.

@@ -21,6 +21,9 @@ void print_agent(const json& a) {
             << "  owner "
             << (a.value("owner", "").empty() ? std::string("(NONE: an agent without an owner)") : a.value("owner", ""))
             << (a.value("team", "").empty() ? "" : "  team " + a.value("team", ""))
+            << (a.contains("risk_tier") ? "  risk " + a.value("risk_tier", "") + " (" +
+                                              a.value("risk_tier_if_approved", "") + " if approved)"
+                                        : "")
             << (a.value("registered", false) ? "" : "  (seen, not registered)") << "\n";
 }
 

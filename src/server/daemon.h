@@ -117,6 +117,10 @@ class Service {
   std::string handle_hook(std::string_view harness, std::string_view project_dir, std::string_view task_token,
                           std::string_view agent_id, std::string_view payload, int peer_pid = 0);
   std::string handle_agent(const std::string& op, const nlohmann::json& header);
+  // The agent as JSON with its computed risk tier (server/risk_service.cc;
+  // docs/tasks.md, "Risk tier"); `tasks`: the store's tasks, for its live
+  // ones. mu_ held.
+  nlohmann::json agent_with_risk(const session::Agent& a, const std::vector<session::Task>& tasks, int64_t now);
   std::string handle_mcp(const nlohmann::json& header, std::string_view payload);  // server/mcp_service.cc
   // The broker (server/cred_service.cc). mu_ held by the callers.
   struct Issued {
@@ -169,6 +173,14 @@ class Service {
   // command leases, kept in memory only, for their revoke command's input.
   std::unordered_map<std::string, store::Lease> leases_;        // guarded by mu_
   std::unordered_map<std::string, std::string> lease_secrets_;  // guarded by mu_
+  // Risk reports by agent, recomputed when the decision point, the agent's
+  // status or tool connections, or its live tasks change.
+  struct RiskEntry {
+    std::shared_ptr<const pdp::Pdp> pdp;
+    std::string inputs;
+    std::string report;  // the risk fields as a JSON object
+  };
+  std::unordered_map<std::string, RiskEntry> risk_;  // guarded by mu_; bounded
 };
 
 struct DaemonOptions {

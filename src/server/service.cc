@@ -488,9 +488,10 @@ std::string Service::handle_agent(const std::string& op, const nlohmann::json& h
     if (op == "agent_list") {
       auto list = store_->list_agents();
       if (!list) return reply_error(list.error().message);
+      auto tasks = store_->list_tasks(100000);
+      if (!tasks) return reply_error(tasks.error().message);
       json arr = json::array();
-      for (const auto& a : *list)
-        arr.push_back(json::parse(session::agent_json(agents_.count(a.id) ? agents_[a.id] : a)));
+      for (const auto& a : *list) arr.push_back(agent_with_risk(agents_.count(a.id) ? agents_[a.id] : a, *tasks, now));
       return dump_json(json{{"ok", true}, {"agents", arr}});
     }
     std::string id = h.value("agent", std::string());
@@ -515,7 +516,11 @@ std::string Service::handle_agent(const std::string& op, const nlohmann::json& h
       return dump_json(json{{"ok", true}, {"agent", json::parse(session::agent_json(r))}});
     }
     if (!a) return reply_error("no agent `" + id + "`");
-    if (op == "agent_show") return dump_json(json{{"ok", true}, {"agent", json::parse(session::agent_json(*a))}});
+    if (op == "agent_show") {
+      auto tasks = store_->list_tasks(100000);
+      if (!tasks) return reply_error(tasks.error().message);
+      return dump_json(json{{"ok", true}, {"agent", agent_with_risk(*a, *tasks, now)}});
+    }
     if (a->status == "offboarded") return reply_error("the agent `" + id + "` was offboarded");
     if (op == "agent_set_owner") {
       a->owner = h.value("owner", std::string());

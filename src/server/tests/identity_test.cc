@@ -251,6 +251,60 @@ TEST(Daemon, ServesDiscoveryJwksAndIntrospection) {
   t.join();
 }
 
+// The risk tier is computed from the active pack, the agent and its live
+// tasks, and follows each of them (docs/tasks.md, "Risk tier").
+TEST(AgentRisk, TierFollowsTasksPackAndStatus) {
+  Fixture f;
+  ASSERT_EQ(f.op({{"op", "agent_register"}, {"agent", "reviewer"}, {"owner", "ana"}})["ok"], true);
+  auto show = [&] { return f.op({{"op", "agent_show"}, {"agent", "reviewer"}})["agent"]; };
+  json a = show();
+  EXPECT_EQ(a["risk_tier"], "moderate") << a.dump();
+  EXPECT_EQ(a["risk_tier_if_approved"], "high");
+  bool force_push = false;
+  for (const auto& p : a["risk_reachable"]) {
+    if (p["probe"] != "force-push") continue;
+    force_push = true;
+    EXPECT_EQ(p["effect"], "ask");
+    EXPECT_EQ(p["policies"], json::array({"ask-force-push"}));
+  }
+  EXPECT_TRUE(force_push) << a.dump();
+
+  // A task granting `secret` raises it; ending the task lowers it again.
+  auto start = f.op({{"op", "task_start"},
+                     {"agent", "reviewer"},
+                     {"ticket", "SEC-1"},
+                     {"repos", {"/home/dev/project"}},
+                     {"grants", {"secret"}}});
+  ASSERT_EQ(start["ok"], true) << start.dump();
+  EXPECT_EQ(show()["risk_tier"], "high");
+  auto listed = f.op({{"op", "agent_list"}})["agents"];
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["risk_tier"], "high");
+  ASSERT_EQ(f.op({{"op", "task_end"}, {"task", start["task"]}})["ok"], true);
+  EXPECT_EQ(show()["risk_tier"], "moderate");
+
+  // A stricter pack (a forbid added) lowers it once it is swapped in.
+  auto files = policy::baseline_pack_files();
+  files.push_back({"90-stricter.cedar", R"(
+@id("no-egress") forbid (principal, action == Tollgate::Action::"net.fetch", resource);
+@id("no-shell") forbid (principal, action == Tollgate::Action::"shell.exec", resource);
+@id("workspace-only") forbid (principal, action in Tollgate::Action::"write", resource)
+when { !context.target.in_workspace || context.target.labels.contains("ci-config") };
+)"});
+  auto pack = policy::load_pack_files(files, "stricter");
+  ASSERT_TRUE(pack.ok()) << pack.error().message;
+  f.svc->set_pdp(std::make_shared<const pdp::Pdp>(*pack, session::LabelTable::defaults("/home/dev"), pdp::Protected{}));
+  a = show();
+  EXPECT_EQ(a["risk_tier"], "low") << a.dump();
+  EXPECT_EQ(a["risk_pack"], (*pack)->hash);
+
+  // Suspended: nothing is reachable.
+  ASSERT_EQ(f.op({{"op", "agent_suspend"}, {"agent", "reviewer"}})["ok"], true);
+  a = show();
+  EXPECT_EQ(a["risk_tier"], "none");
+  EXPECT_TRUE(a["risk_reachable"].empty());
+}
+
 TEST(Http, ParsesForms) {
   std::map<std::string, std::string> f;
   ASSERT_TRUE(parse_form("token=a.b.c&token_type_hint=access_token&x=%41+b", f));
