@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -65,7 +66,7 @@ TEST(StoreDurability, TornWalRecoversToTheLastCompleteRecord) {
   auto wal_size = fs::file_size(wal);
   ASSERT_GT(wal_size, 32u);
   std::vector<uintmax_t> cuts = {32, wal_size - 1, wal_size - 100, wal_size - 4096, wal_size / 2, wal_size / 3 + 7};
-  for (uintmax_t c = 32 + 24; c < wal_size; c += 4096 + 24) cuts.push_back(c + 10);  // inside each frame's header
+  for (uintmax_t c = 32; c < wal_size; c += 4096 + 24) cuts.push_back(c + 10);  // inside each frame header
   int recovered_fewer = 0;
   for (size_t k = 0; k < cuts.size(); ++k) {
     uintmax_t cut = std::min<uintmax_t>(cuts[k], wal_size);
@@ -92,6 +93,7 @@ TEST(StoreDurability, TornWalRecoversToTheLastCompleteRecord) {
     EXPECT_TRUE(read_all(**opened).second.ok);
   }
   EXPECT_GT(recovered_fewer, 0);  // the cuts did tear committed-looking data
+  std::cout << "[          ] " << cuts.size() << " cuts of a " << wal_size << "-byte log\n";
 }
 
 }  // namespace
