@@ -64,55 +64,64 @@ std::string now_rfc3339() {
   return buf;
 }
 
+// A string member of a record read from the ledger, or "" when it is
+// missing or of another type: the file may have been tampered with, and
+// reading it must never throw.
+std::string str(const json& o, const char* key) {
+  if (!o.is_object()) return {};
+  auto it = o.find(key);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 // One record as an OCSF 1.1 API Activity event (class 6003): the decision
 // in `disposition`/`status`, the determining policy in `policy`.
 json ocsf_event(const store::Event& e, const json& rec) {
-  std::string type = rec.value("type", std::string());
-  std::string effect = rec.value("decision", std::string());
+  std::string type = str(rec, "type");
+  std::string effect = str(rec, "decision");
   int activity = type == "decision" || type == "outcome" ? 99 : 0;
-  json j = {{"class_uid", 6003},
-            {"class_name", "API Activity"},
-            {"category_uid", 6},
-            {"category_name", "Application Activity"},
-            {"activity_id", activity},
-            {"activity_name", activity == 99 ? "Other" : "Unknown"},
-            {"type_uid", 600300 + activity},
-            {"time", e.ts_ms},
-            {"severity_id", effect == "deny" ? 3 : 1},
-            {"metadata",
-             {{"version", "1.1.0"},
-              {"uid", std::to_string(e.seq)},
-              {"product", {{"name", "Tollgate"}, {"vendor_name", "Tollgate"}, {"version", "0.1.0"}}}}},
-            {"actor", {{"session", {{"uid", e.session}}}, {"app_name", rec.value("harness", std::string())}}},
-            {"api",
-             {{"operation", type == "decision" ? rec.value("tool", std::string()) : type},
-              {"service", {{"name", rec.value("harness", std::string())}}}}},
-            {"unmapped", {{"tollgate_type", type}, {"leaf", e.leaf}}}};
+  json j = {
+      {"class_uid", 6003},
+      {"class_name", "API Activity"},
+      {"category_uid", 6},
+      {"category_name", "Application Activity"},
+      {"activity_id", activity},
+      {"activity_name", activity == 99 ? "Other" : "Unknown"},
+      {"type_uid", 600300 + activity},
+      {"time", e.ts_ms},
+      {"severity_id", effect == "deny" ? 3 : 1},
+      {"metadata",
+       {{"version", "1.1.0"},
+        {"uid", std::to_string(e.seq)},
+        {"product", {{"name", "Tollgate"}, {"vendor_name", "Tollgate"}, {"version", "0.1.0"}}}}},
+      {"actor", {{"session", {{"uid", e.session}}}, {"app_name", str(rec, "harness")}}},
+      {"api",
+       {{"operation", type == "decision" ? str(rec, "tool") : type}, {"service", {{"name", str(rec, "harness")}}}}},
+      {"unmapped", {{"tollgate_type", type}, {"leaf", e.leaf}}}};
   if (type == "decision") {
     bool allowed = effect == "allow";
     j["status_id"] = allowed ? 1 : 2;
     j["status"] = allowed ? "Success" : "Failure";
     j["disposition_id"] = allowed ? 1 : effect == "ask" ? 99 : 2;
     j["disposition"] = allowed ? "Allowed" : effect == "ask" ? "Other" : "Blocked";
-    j["message"] = rec.value("reason", std::string());
+    j["message"] = str(rec, "reason");
     std::string policy;
     if (rec.contains("actions") && rec["actions"].is_array()) {
       for (const auto& a : rec["actions"])
-        if (a.value("effect", std::string()) == effect && a.contains("policies") && !a["policies"].empty()) {
+        if (str(a, "effect") == effect && a.contains("policies") && a["policies"].is_array() &&
+            !a["policies"].empty() && a["policies"][0].is_string()) {
           policy = a["policies"][0].get<std::string>();
           break;
         }
     }
-    j["policy"] = {{"name", policy},
-                   {"uid", rec.value("pack", std::string()) + "#" + policy},
-                   {"desc", rec.value("reason", std::string())}};
-    j["unmapped"]["tool_use_id"] = rec.value("tool_use_id", std::string());
+    j["policy"] = {{"name", policy}, {"uid", str(rec, "pack") + "#" + policy}, {"desc", str(rec, "reason")}};
+    j["unmapped"]["tool_use_id"] = str(rec, "tool_use_id");
     if (effect == "ask") j["unmapped"]["decision"] = "ask";
   } else if (type == "outcome") {
-    bool ok = rec.value("success", false);
+    auto it = rec.find("success");
+    bool ok = it != rec.end() && it->is_boolean() && it->get<bool>();
     j["status_id"] = ok ? 1 : 2;
     j["status"] = ok ? "Success" : "Failure";
-    j["unmapped"]["tool_use_id"] = rec.value("tool_use_id", std::string());
+    j["unmapped"]["tool_use_id"] = str(rec, "tool_use_id");
   }
   return j;
 }
@@ -405,8 +414,8 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
       if (!qa->task.empty() || !qa->harness.empty()) {
         auto rec = parse_json(e.record, "record", 64);
         if (!rec || !rec->is_object()) return true;
-        if (!qa->task.empty() && rec->value("task", std::string()) != qa->task) return true;
-        if (!qa->harness.empty() && rec->value("harness", std::string()) != qa->harness) return true;
+        if (!qa->task.empty() && str(*rec, "task") != qa->task) return true;
+        if (!qa->harness.empty() && str(*rec, "harness") != qa->harness) return true;
       }
       std::cout << "{\"seq\":" << e.seq << ",\"record\":" << e.record << "}\n";
       return static_cast<bool>(std::cout);
@@ -433,10 +442,10 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
       std::strftime(when, sizeof(when), "%H:%M:%S", &tm);
       std::cout << "#" << e.seq << " " << when << "  ";
       if (e.kind == "intent") {
-        std::cout << "prompt  \"" << r.value("excerpt", std::string()).substr(0, 120) << "\"\n";
+        std::cout << "prompt  \"" << str(r, "excerpt").substr(0, 120) << "\"\n";
       } else if (e.kind == "decision") {
-        std::cout << "  " << e.effect << "  " << r.value("tool", std::string()) << " [" << e.tool_use_id << "]  "
-                  << r.value("reason", std::string()) << "\n";
+        std::cout << "  " << e.effect << "  " << str(r, "tool") << " [" << e.tool_use_id << "]  " << str(r, "reason")
+                  << "\n";
       } else if (e.kind == "outcome") {
         std::cout << "    -> " << e.effect << " [" << e.tool_use_id << "]\n";
       } else {

@@ -125,6 +125,13 @@ check "VerifierPicksTheKeyByIdFromThePublishedKeys" $?
 sqlite3 "$D2/tollgate.db" "DELETE FROM events WHERE seq > 3"
 out=$("$TG" audit verify --data "$D2" --checkpoint "$VAULT/latest.checkpoint"); rc=$?
 [ $rc -eq 1 ] && [[ "$out" == *"truncated"* ]]; check "ExportedCheckpointDetectsTruncation" $?
+sqlite3 "$D2/tollgate.db" "UPDATE events SET session = 's2', kind = 'decision', record = '{\"type\":\"decision\",\"decision\":5,\"reason\":[1],\"tool\":{},\"actions\":[{\"effect\":5,\"policies\":[3]}],\"success\":\"yes\"}' WHERE seq = 3"
+rcs=""
+for args in "timeline s2" "export --format ocsf" "export --format jsonl" "query --task t --harness h" "tail" "verify"; do
+  # shellcheck disable=SC2086
+  "$TG" audit $args --data "$D2" >/dev/null 2>&1; rcs="$rcs $?"
+done
+[[ "$rcs" != *134* && "$rcs" != *139* ]]; check "RecordsOfTheWrongShapeDoNotCrashTheReaders" $?
 printf 'tollgate checkpoint v1\nsize x\nroot 0\ntime t\nkey k\nsig s\n' >"$WORK/junk.checkpoint"
 out=$("$TG" audit verify --data "$D2" --checkpoint "$WORK/junk.checkpoint" 2>&1); rc=$?
 [ $rc -eq 2 ] && [[ "$out" == *"bad size"* ]]; check "DamagedCheckpointFileIsAClearError" $?
