@@ -3,10 +3,14 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
+#include "server/daemon.h"
+#include "server/protocol.h"
 #include "server/tests/test_util.h"
 
 namespace tollgate::server {
@@ -268,6 +272,47 @@ TEST(Checkpoints, CommandsSplitLikeWordsWithQuotes) {
   EXPECT_EQ(*w, (std::vector<std::string>{"ssh", "audit@host", "cat > /srv/ledger/latest", "a bc"}));
   EXPECT_FALSE(split_command("   "));
   EXPECT_FALSE(split_command("ssh 'unclosed"));
+}
+
+// The daemon's own schedule, on an injected clock: no checkpoint before
+// the period, one right after it, recorded in the ledger before the next
+// request is answered.
+TEST(Checkpoints, DaemonSignsOnItsScheduleByTheInjectedClock) {
+  TempDir t;
+  std::atomic<int64_t> now{kT0};
+  DaemonOptions o;
+  o.data_dir = (t.path / "data").string();
+  o.now = [&now] { return now.load(); };
+  o.checkpoints.every_ms = 5 * 60 * 1000;
+  auto d = Daemon::create(o);
+  ASSERT_TRUE(d) << d.error().message;
+  std::thread loop([&] { (*d)->run(); });
+  auto ping = [&] {
+    auto r = call_daemon((*d)->socket_path(), R"({"v":1,"op":"ping","bytes":0})", "", 5000);
+    EXPECT_TRUE(r) << r.error().message;
+  };
+  auto checkpoints = [&] {
+    auto st = store::Store::open_sqlite((t.path / "data" / "tollgate.db").string(), store::Store::Mode::kAudit);
+    EXPECT_TRUE(st);
+    return (*st)->events(kind_filter("checkpoint"))->size();
+  };
+  ping();
+  ping();
+  EXPECT_EQ(checkpoints(), 0u);
+  now += o.checkpoints.every_ms - 1;
+  ping();
+  ping();
+  EXPECT_EQ(checkpoints(), 0u);
+  now += 1;
+  ping();  // its turn signs the checkpoint after answering
+  ping();  // answered after that turn
+  EXPECT_EQ(checkpoints(), 1u);
+  now += 10 * o.checkpoints.every_ms;  // the ledger grew only by the checkpoint itself
+  ping();
+  ping();
+  EXPECT_EQ(checkpoints(), 1u);
+  (*d)->stop();
+  loop.join();
 }
 
 }  // namespace
