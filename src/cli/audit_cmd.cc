@@ -5,8 +5,10 @@
 #include <chrono>
 #include <cstdint>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -14,7 +16,10 @@
 
 #include "base/json.h"
 #include "cli/commands.h"
+#include "ledger/keyring.h"
 #include "ledger/ledger.h"
+#include "server/checkpoints.h"
+#include "server/daemon.h"
 #include "server/protocol.h"
 #include "store/store.h"
 
@@ -25,20 +30,28 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-Result<std::vector<store::Event>> load_events(const std::string& data) {
+Result<std::unique_ptr<store::Store>> open_ledger(const std::string& data) {
   std::string db = (data.empty() ? server::default_data_dir() : data) + "/tollgate.db";
   if (!fs::exists(db)) return Error("no ledger at `" + db + "` (is --data right?)");
-  auto st = store::Store::open_sqlite(db);
-  if (!st) return std::move(st).error();
-  store::EventFilter f;
-  f.limit = SIZE_MAX >> 1;
-  return (*st)->events(f);
+  return store::Store::open_sqlite(db, store::Store::Mode::kAudit);
 }
 
-std::vector<ledger::Hash> leaves_of(const std::vector<store::Event>& ev) {
+// Streams every record of the ledger through `f` (the ledger is never held
+// in memory as a whole).
+Status each_event(const std::string& data, const std::function<bool(const store::Event&)>& f) {
+  auto st = open_ledger(data);
+  if (!st) return std::move(st).error();
+  return (*st)->scan_events(0, f);
+}
+
+// The leaf hashes recomputed from the records' bytes (32 bytes a record).
+Result<std::vector<ledger::Hash>> load_leaves(const std::string& data) {
   std::vector<ledger::Hash> out;
-  out.reserve(ev.size());
-  for (const auto& e : ev) out.push_back(ledger::leaf_hash(e.record));
+  auto st = each_event(data, [&](const store::Event& e) {
+    out.push_back(ledger::leaf_hash(e.record));
+    return true;
+  });
+  if (!st) return st.error();
   return out;
 }
 
@@ -51,55 +64,64 @@ std::string now_rfc3339() {
   return buf;
 }
 
+// A string member of a record read from the ledger, or "" when it is
+// missing or of another type: the file may have been tampered with, and
+// reading it must never throw.
+std::string str(const json& o, const char* key) {
+  if (!o.is_object()) return {};
+  auto it = o.find(key);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 // One record as an OCSF 1.1 API Activity event (class 6003): the decision
 // in `disposition`/`status`, the determining policy in `policy`.
 json ocsf_event(const store::Event& e, const json& rec) {
-  std::string type = rec.value("type", std::string());
-  std::string effect = rec.value("decision", std::string());
+  std::string type = str(rec, "type");
+  std::string effect = str(rec, "decision");
   int activity = type == "decision" || type == "outcome" ? 99 : 0;
-  json j = {{"class_uid", 6003},
-            {"class_name", "API Activity"},
-            {"category_uid", 6},
-            {"category_name", "Application Activity"},
-            {"activity_id", activity},
-            {"activity_name", activity == 99 ? "Other" : "Unknown"},
-            {"type_uid", 600300 + activity},
-            {"time", e.ts_ms},
-            {"severity_id", effect == "deny" ? 3 : 1},
-            {"metadata",
-             {{"version", "1.1.0"},
-              {"uid", std::to_string(e.seq)},
-              {"product", {{"name", "Tollgate"}, {"vendor_name", "Tollgate"}, {"version", "0.1.0"}}}}},
-            {"actor", {{"session", {{"uid", e.session}}}, {"app_name", rec.value("harness", std::string())}}},
-            {"api",
-             {{"operation", type == "decision" ? rec.value("tool", std::string()) : type},
-              {"service", {{"name", rec.value("harness", std::string())}}}}},
-            {"unmapped", {{"tollgate_type", type}, {"leaf", e.leaf}}}};
+  json j = {
+      {"class_uid", 6003},
+      {"class_name", "API Activity"},
+      {"category_uid", 6},
+      {"category_name", "Application Activity"},
+      {"activity_id", activity},
+      {"activity_name", activity == 99 ? "Other" : "Unknown"},
+      {"type_uid", 600300 + activity},
+      {"time", e.ts_ms},
+      {"severity_id", effect == "deny" ? 3 : 1},
+      {"metadata",
+       {{"version", "1.1.0"},
+        {"uid", std::to_string(e.seq)},
+        {"product", {{"name", "Tollgate"}, {"vendor_name", "Tollgate"}, {"version", "0.1.0"}}}}},
+      {"actor", {{"session", {{"uid", e.session}}}, {"app_name", str(rec, "harness")}}},
+      {"api",
+       {{"operation", type == "decision" ? str(rec, "tool") : type}, {"service", {{"name", str(rec, "harness")}}}}},
+      {"unmapped", {{"tollgate_type", type}, {"leaf", e.leaf}}}};
   if (type == "decision") {
     bool allowed = effect == "allow";
     j["status_id"] = allowed ? 1 : 2;
     j["status"] = allowed ? "Success" : "Failure";
     j["disposition_id"] = allowed ? 1 : effect == "ask" ? 99 : 2;
     j["disposition"] = allowed ? "Allowed" : effect == "ask" ? "Other" : "Blocked";
-    j["message"] = rec.value("reason", std::string());
+    j["message"] = str(rec, "reason");
     std::string policy;
     if (rec.contains("actions") && rec["actions"].is_array()) {
       for (const auto& a : rec["actions"])
-        if (a.value("effect", std::string()) == effect && a.contains("policies") && !a["policies"].empty()) {
+        if (str(a, "effect") == effect && a.contains("policies") && a["policies"].is_array() &&
+            !a["policies"].empty() && a["policies"][0].is_string()) {
           policy = a["policies"][0].get<std::string>();
           break;
         }
     }
-    j["policy"] = {{"name", policy},
-                   {"uid", rec.value("pack", std::string()) + "#" + policy},
-                   {"desc", rec.value("reason", std::string())}};
-    j["unmapped"]["tool_use_id"] = rec.value("tool_use_id", std::string());
+    j["policy"] = {{"name", policy}, {"uid", str(rec, "pack") + "#" + policy}, {"desc", str(rec, "reason")}};
+    j["unmapped"]["tool_use_id"] = str(rec, "tool_use_id");
     if (effect == "ask") j["unmapped"]["decision"] = "ask";
   } else if (type == "outcome") {
-    bool ok = rec.value("success", false);
+    auto it = rec.find("success");
+    bool ok = it != rec.end() && it->is_boolean() && it->get<bool>();
     j["status_id"] = ok ? 1 : 2;
     j["status"] = ok ? "Success" : "Failure";
-    j["unmapped"]["tool_use_id"] = rec.value("tool_use_id", std::string());
+    j["unmapped"]["tool_use_id"] = str(rec, "tool_use_id");
   }
   return j;
 }
@@ -122,37 +144,119 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
   };
 
   struct CheckpointArgs {
-    bool sign = false;
+    bool sign = false, local = false;
     std::string out;
   };
   auto ca = std::make_shared<CheckpointArgs>();
-  auto* cp = audit->add_subcommand("checkpoint", "Print the ledger's size and root; --sign writes a signed checkpoint");
+  auto* cp = audit->add_subcommand("checkpoint",
+                                   "Sign a checkpoint of the ledger (through the running daemon, which also delivers "
+                                   "it), or print its size and root");
   cp->add_option("--data", *data, "The daemon's data directory");
-  cp->add_flag("--sign", ca->sign, "Sign the checkpoint with DATA/keys/ledger.pem (created if missing)");
-  cp->add_option("--out", ca->out, "Write the signed checkpoint text to this file (e.g. one the agent cannot write)");
+  cp->add_flag("--sign", ca->sign, "Without a daemon: sign with the checkpoint key in DATA/keys (created if missing)");
+  cp->add_flag("--local", ca->local, "Read the ledger file even when a daemon runs (nothing is recorded)");
+  cp->add_option("--out", ca->out, "Also write the signed checkpoint text to this file");
   cp->callback([data, ca, fail] {
-    auto ev = load_events(*data);
-    if (!ev) return fail("checkpoint", ev.error().message);
-    auto leaves = leaves_of(*ev);
-    ledger::Hash root = ledger::root(leaves);
-    json j = {{"size", leaves.size()}, {"root", ledger::to_hex(root)}, {"time", now_rfc3339()}};
-    if (ca->sign || !ca->out.empty()) {
-      std::string dir = data->empty() ? server::default_data_dir() : *data;
-      auto key = ledger::load_or_create_key(dir + "/keys/ledger.pem");
-      if (!key) return fail("checkpoint", key.error().message);
-      auto c = ledger::sign_checkpoint(leaves.size(), root, j["time"], *key);
-      if (!c) return fail("checkpoint", c.error().message);
-      std::string text = ledger::format_checkpoint(*c);
-      j["key"] = key->key_id;
-      j["signature"] = c->signature;
-      if (!ca->out.empty()) {
-        std::ofstream out(ca->out, std::ios::binary | std::ios::trunc);
-        out << text;
-        if (!out) return fail("checkpoint", "cannot write `" + ca->out + "`");
-        j["written"] = ca->out;
+    std::string dir = data->empty() ? server::default_data_dir() : *data;
+    auto write_out = [&](const std::string& text, json& j) {
+      if (ca->out.empty()) return true;
+      std::ofstream out(ca->out, std::ios::binary | std::ios::trunc);
+      out << text;
+      if (!out) return false;
+      j["written"] = ca->out;
+      return true;
+    };
+    // A running daemon signs, records and delivers the checkpoint.
+    if (!ca->local) {
+      std::string sock = data->empty() ? server::default_socket() : dir + "/tollgate.sock";
+      if (auto r = server::call_daemon(sock, R"({"v":1,"op":"checkpoint","bytes":0})", "", 10000)) {
+        auto j = parse_json(*r, "the daemon's reply", 8);
+        if (!j || !j->is_object()) return fail("checkpoint", "the daemon answered `" + *r + "`");
+        if (!j->value("ok", false)) return fail("checkpoint", j->value("error", std::string("the daemon refused")));
+        std::string text = (*j)["text"].is_string() ? (*j)["text"].get<std::string>() : "";
+        j->erase("text");
+        j->erase("ok");
+        if (!write_out(text, *j)) return fail("checkpoint", "cannot write `" + ca->out + "`");
+        std::cout << dump_json(*j) << "\n";
+        return;
       }
     }
+    ledger::Frontier tree;
+    if (auto st = each_event(*data,
+                             [&](const store::Event& e) {
+                               tree.push(ledger::leaf_hash(e.record));
+                               return true;
+                             });
+        !st)
+      return fail("checkpoint", st.error().message);
+    ledger::Hash root = tree.root();
+    json j = {{"size", tree.size()}, {"root", ledger::to_hex(root)}, {"time", now_rfc3339()}};
+    if (ca->sign || !ca->out.empty()) {
+      auto keys = ledger::CheckpointKeys::open(dir + "/keys", std::time(nullptr));
+      if (!keys) return fail("checkpoint", keys.error().message);
+      auto c = ledger::sign_checkpoint(tree.size(), root, j["time"], *(*keys)->active());
+      if (!c) return fail("checkpoint", c.error().message);
+      j["key"] = c->key_id;
+      j["signature"] = c->signature;
+      if (!write_out(ledger::format_checkpoint(*c), j)) return fail("checkpoint", "cannot write `" + ca->out + "`");
+    }
     std::cout << dump_json(j) << "\n";
+  });
+
+  auto* rotate = audit->add_subcommand(
+      "rotate-key", "A new checkpoint signing key now (the old one signs a last checkpoint that names the new one)");
+  rotate->add_option("--data", *data, "The daemon's data directory");
+  rotate->callback([data, fail] {
+    std::string dir = data->empty() ? server::default_data_dir() : *data;
+    std::string sock = data->empty() ? server::default_socket() : dir + "/tollgate.sock";
+    if (auto r = server::call_daemon(sock, R"({"v":1,"op":"checkpoint_rotate","bytes":0})", "", 10000)) {
+      auto j = parse_json(*r, "the daemon's reply", 8);
+      if (!j || !j->is_object() || !j->value("ok", false))
+        return fail("rotate-key", j && j->is_object() ? j->value("error", *r) : *r);
+      std::cout << dump_json(json{{"key", j->value("active_key", std::string())},
+                                  {"previous", j->value("key", std::string())},
+                                  {"checkpoint_size", j->value("size", 0)}})
+                << "\n";
+      return;
+    }
+    // No daemon: rotate here and record it in the ledger file.
+    if (!fs::exists(dir + "/tollgate.db")) return fail("rotate-key", "no ledger at `" + dir + "/tollgate.db`");
+    auto st = store::Store::open_sqlite(dir + "/tollgate.db");
+    if (!st) return fail("rotate-key", st.error().message);
+    auto keys = ledger::CheckpointKeys::open(dir + "/keys", std::time(nullptr));
+    if (!keys) return fail("rotate-key", keys.error().message);
+    server::Checkpointer cp(**st, std::move(*keys), {});
+    auto c = cp.maybe_rotate(server::system_now_ms(), true, "on demand");
+    if (!c) return fail("rotate-key", c.error().message);
+    std::cout << dump_json(json{
+                     {"key", cp.keys().active()->key_id}, {"previous", (*c)->key_id}, {"checkpoint_size", (*c)->size}})
+              << "\n";
+  });
+
+  auto recv_dir = std::make_shared<std::string>();
+  auto* receive = audit->add_subcommand(
+      "receive",
+      "Read one checkpoint on stdin, check its form, and store it in DIR (for a checkpoint command run as "
+      "another account: sudo -u, ssh)");
+  receive->add_option("--dir", *recv_dir, "Where to store it (checkpoint-<size>.txt and latest.checkpoint, 0644)")
+      ->required();
+  receive->callback([recv_dir, fail] {
+    std::string text(8192, '\0');
+    std::cin.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(std::cin.gcount()));
+    auto c = ledger::parse_checkpoint(text);
+    if (!c) return fail("receive", c.error().message);
+    if (ledger::format_checkpoint(*c) != text) return fail("receive", "the checkpoint is not in its canonical form");
+    if (auto st = server::write_checkpoint_file(*recv_dir, *c); !st) return fail("receive", st.error().message);
+  });
+
+  auto* keys_cmd = audit->add_subcommand(
+      "keys", "Print the checkpoint keys' manifest: every public key by id (give it to verifiers as --public-key)");
+  keys_cmd->add_option("--data", *data, "The daemon's data directory");
+  keys_cmd->callback([data, fail] {
+    std::string dir = data->empty() ? server::default_data_dir() : *data;
+    auto keys = ledger::CheckpointKeys::open(dir + "/keys", 0, /*create=*/false);
+    if (!keys) return fail("keys", keys.error().message);
+    std::cout << (*keys)->manifest_json() << "\n";
   });
 
   struct VerifyArgs {
@@ -165,42 +269,44 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
   verify->add_option("--checkpoint", va->checkpoint,
                      "A signed checkpoint to check against (detects rewrites and truncation)");
   verify->add_option("--public-key", va->key,
-                     "The checkpoint signer's public key (default: from DATA/keys/ledger.pem)");
+                     "The checkpoint keys: a PEM public key or a manifest from `audit keys` (default: DATA/keys)");
   verify->callback([data, va, fail, &exit_code] {
-    auto ev = load_events(*data);
-    if (!ev) return fail("verify", ev.error().message);
-    std::vector<ledger::Row> rows;
-    rows.reserve(ev->size());
-    for (const auto& e : *ev) rows.push_back({e.seq, e.record, e.leaf, e.tree_root});
     std::optional<ledger::Checkpoint> cp;
     if (!va->checkpoint.empty()) {
       std::ifstream in(va->checkpoint, std::ios::binary);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      auto c = ledger::parse_checkpoint(ss.str());
+      if (!in) return fail("verify", "cannot read `" + va->checkpoint + "`");
+      std::string text(8192, '\0');
+      in.read(text.data(), static_cast<std::streamsize>(text.size()));
+      text.resize(static_cast<size_t>(in.gcount()));
+      auto c = ledger::parse_checkpoint(text);
       if (!c) return fail("verify", va->checkpoint + ": " + c.error().message);
-      std::string pub;
+      Result<std::unique_ptr<ledger::CheckpointKeys>> keys = Error("");
       if (!va->key.empty()) {
         std::ifstream k(va->key, std::ios::binary);
-        std::stringstream ks;
-        ks << k.rdbuf();
-        pub = ks.str();
+        if (!k) return fail("verify", "cannot read `" + va->key + "`");
+        std::string ktext(1 << 20, '\0');
+        k.read(ktext.data(), static_cast<std::streamsize>(ktext.size()));
+        ktext.resize(static_cast<size_t>(k.gcount()));
+        keys = ledger::CheckpointKeys::from_text(ktext);
+        if (!keys) return fail("verify", va->key + ": " + keys.error().message);
       } else {
         std::string dir = data->empty() ? server::default_data_dir() : *data;
-        if (!fs::exists(dir + "/keys/ledger.pem"))
-          return fail("verify", "no key to check the checkpoint with; pass --public-key");
-        auto key = ledger::load_or_create_key(dir + "/keys/ledger.pem");
-        if (!key) return fail("verify", key.error().message);
-        pub = key->public_pem;
+        keys = ledger::CheckpointKeys::open(dir + "/keys", 0, /*create=*/false);
+        if (!keys) return fail("verify", keys.error().message + "; pass --public-key");
       }
-      if (auto st = ledger::verify_checkpoint_signature(*c, pub); !st) {
+      if (auto st = (*keys)->verify(*c); !st) {
         std::cout << "FAILED: " << va->checkpoint << ": " << st.error().message << "\n";
         exit_code = 1;
         return;
       }
       cp = *c;
     }
-    auto r = ledger::verify(rows, cp ? &*cp : nullptr);
+    ledger::Verifier verifier(cp ? &*cp : nullptr);
+    if (auto st = each_event(*data,
+                             [&](const store::Event& e) { return verifier.add(e.seq, e.record, e.leaf, e.tree_root); });
+        !st)
+      return fail("verify", st.error().message);
+    auto r = verifier.finish();
     if (!r.ok) {
       std::cout << "FAILED at record " << r.first_bad_seq << ": " << r.problem << "\n";
       exit_code = 1;
@@ -217,9 +323,7 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
                   "leaves (each record's canonical bytes: the Merkle leaves), jsonl, or ocsf (API Activity 6003)")
       ->check(CLI::IsMember({"leaves", "jsonl", "ocsf"}));
   exp->callback([data, format, fail] {
-    auto ev = load_events(*data);
-    if (!ev) return fail("export", ev.error().message);
-    for (const auto& e : *ev) {
+    auto st = each_event(*data, [&](const store::Event& e) {
       if (*format == "leaves") {
         std::cout << e.record << "\n";
       } else if (*format == "ocsf") {
@@ -231,7 +335,9 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
         j["record"] = rec ? *rec : json(e.record);
         std::cout << dump_json(j) << "\n";
       }
-    }
+      return static_cast<bool>(std::cout);
+    });
+    if (!st) return fail("export", st.error().message);
   });
 
   struct ProveArgs {
@@ -244,9 +350,9 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
   prove->add_option("--size", pa->size, "The tree size to prove against (default: the whole ledger)");
   prove->add_option("--data", *data, "The daemon's data directory");
   prove->callback([data, pa, fail] {
-    auto ev = load_events(*data);
-    if (!ev) return fail("prove", ev.error().message);
-    auto leaves = leaves_of(*ev);
+    auto loaded = load_leaves(*data);
+    if (!loaded) return fail("prove", loaded.error().message);
+    const auto& leaves = *loaded;
     size_t size = pa->size > 0 ? static_cast<size_t>(pa->size) : leaves.size();
     if (size > leaves.size()) return fail("prove", "the ledger has only " + std::to_string(leaves.size()) + " records");
     if (pa->seq < 1 || static_cast<size_t>(pa->seq) > size)
@@ -270,9 +376,9 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
   cons->add_option("new", cs->new_size, "The later tree size")->required();
   cons->add_option("--data", *data, "The daemon's data directory");
   cons->callback([data, cs, fail] {
-    auto ev = load_events(*data);
-    if (!ev) return fail("consistency", ev.error().message);
-    auto leaves = leaves_of(*ev);
+    auto loaded = load_leaves(*data);
+    if (!loaded) return fail("consistency", loaded.error().message);
+    const auto& leaves = *loaded;
     if (cs->old_size < 1 || cs->old_size > cs->new_size || static_cast<size_t>(cs->new_size) > leaves.size())
       return fail("consistency", "need 1 <= OLD <= NEW <= " + std::to_string(leaves.size()));
     size_t m = static_cast<size_t>(cs->old_size), n = static_cast<size_t>(cs->new_size);
@@ -299,22 +405,22 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
   query->add_option("--since", qa->since, "From this time (ms since the epoch)");
   query->add_option("--until", qa->until, "Up to this time (ms since the epoch)");
   query->callback([data, qa, fail] {
-    auto ev = load_events(*data);
-    if (!ev) return fail("query", ev.error().message);
-    for (const auto& e : *ev) {
-      if (!qa->session.empty() && e.session != qa->session) continue;
-      if (!qa->kind.empty() && e.kind != qa->kind) continue;
-      if (!qa->decision.empty() && (e.kind != "decision" || e.effect != qa->decision)) continue;
-      if (qa->since && e.ts_ms < qa->since) continue;
-      if (qa->until && e.ts_ms > qa->until) continue;
+    auto st = each_event(*data, [&](const store::Event& e) {
+      if (!qa->session.empty() && e.session != qa->session) return true;
+      if (!qa->kind.empty() && e.kind != qa->kind) return true;
+      if (!qa->decision.empty() && (e.kind != "decision" || e.effect != qa->decision)) return true;
+      if (qa->since && e.ts_ms < qa->since) return true;
+      if (qa->until && e.ts_ms > qa->until) return true;
       if (!qa->task.empty() || !qa->harness.empty()) {
         auto rec = parse_json(e.record, "record", 64);
-        if (!rec || !rec->is_object()) continue;
-        if (!qa->task.empty() && rec->value("task", std::string()) != qa->task) continue;
-        if (!qa->harness.empty() && rec->value("harness", std::string()) != qa->harness) continue;
+        if (!rec || !rec->is_object()) return true;
+        if (!qa->task.empty() && str(*rec, "task") != qa->task) return true;
+        if (!qa->harness.empty() && str(*rec, "harness") != qa->harness) return true;
       }
       std::cout << "{\"seq\":" << e.seq << ",\"record\":" << e.record << "}\n";
-    }
+      return static_cast<bool>(std::cout);
+    });
+    if (!st) return fail("query", st.error().message);
   });
 
   auto tl_session = std::make_shared<std::string>();
@@ -323,13 +429,11 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
   timeline->add_option("session", *tl_session, "The session id")->required();
   timeline->add_option("--data", *data, "The daemon's data directory");
   timeline->callback([data, tl_session, fail] {
-    auto ev = load_events(*data);
-    if (!ev) return fail("timeline", ev.error().message);
     size_t shown = 0;
-    for (const auto& e : *ev) {
-      if (e.session != *tl_session) continue;
+    auto st = each_event(*data, [&](const store::Event& e) {
+      if (e.session != *tl_session) return true;
       auto rec = parse_json(e.record, "record", 64);
-      if (!rec || !rec->is_object()) continue;
+      if (!rec || !rec->is_object()) return true;
       const json& r = *rec;
       std::time_t t = static_cast<std::time_t>(e.ts_ms / 1000);
       std::tm tm{};
@@ -338,17 +442,19 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
       std::strftime(when, sizeof(when), "%H:%M:%S", &tm);
       std::cout << "#" << e.seq << " " << when << "  ";
       if (e.kind == "intent") {
-        std::cout << "prompt  \"" << r.value("excerpt", std::string()).substr(0, 120) << "\"\n";
+        std::cout << "prompt  \"" << str(r, "excerpt").substr(0, 120) << "\"\n";
       } else if (e.kind == "decision") {
-        std::cout << "  " << e.effect << "  " << r.value("tool", std::string()) << " [" << e.tool_use_id << "]  "
-                  << r.value("reason", std::string()) << "\n";
+        std::cout << "  " << e.effect << "  " << str(r, "tool") << " [" << e.tool_use_id << "]  " << str(r, "reason")
+                  << "\n";
       } else if (e.kind == "outcome") {
         std::cout << "    -> " << e.effect << " [" << e.tool_use_id << "]\n";
       } else {
         std::cout << e.kind << "\n";
       }
       ++shown;
-    }
+      return true;
+    });
+    if (!st) return fail("timeline", st.error().message);
     if (!shown) return fail("timeline", "no records of session `" + *tl_session + "`");
   });
 
@@ -357,11 +463,15 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
   tail->add_option("-n", *tail_n, "How many (default 20)");
   tail->add_option("--data", *data, "The daemon's data directory");
   tail->callback([data, tail_n, fail] {
-    auto ev = load_events(*data);
-    if (!ev) return fail("tail", ev.error().message);
-    size_t from = ev->size() > *tail_n ? ev->size() - *tail_n : 0;
-    for (size_t i = from; i < ev->size(); ++i)
-      std::cout << "{\"seq\":" << (*ev)[i].seq << ",\"record\":" << (*ev)[i].record << "}\n";
+    std::deque<std::pair<int64_t, std::string>> last;  // the newest N seen so far
+    auto st = each_event(*data, [&](const store::Event& e) {
+      if (*tail_n == 0) return false;
+      if (last.size() == *tail_n) last.pop_front();
+      last.emplace_back(e.seq, e.record);
+      return true;
+    });
+    if (!st) return fail("tail", st.error().message);
+    for (const auto& [seq, record] : last) std::cout << "{\"seq\":" << seq << ",\"record\":" << record << "}\n";
   });
 }
 

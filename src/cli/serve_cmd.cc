@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "base/json.h"
@@ -46,11 +47,56 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--token-audience", args->opts.tokens.audience,
                   "The `aud` of tasks started without --audience (default: tollgate)");
   cmd->add_option("--key-rotation", *rotation, "Rotate the token signing key this often (default: 24h; 0: never)");
+  struct CheckpointArgs {
+    std::string every = "1h", timeout = "10s", rotation = "30d";
+    std::vector<std::string> commands;
+  };
+  auto cpa = std::make_shared<CheckpointArgs>();
+  cmd->add_option("--checkpoint-every", cpa->every,
+                  "Sign a checkpoint of the ledger this often when it grew (default: 1h; 0: not on a schedule)");
+  cmd->add_option("--checkpoint-records", args->opts.checkpoints.every_records,
+                  "Also sign one after this many records (default: 0, off)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--checkpoint-dir", args->opts.checkpoints.dirs,
+                  "Write each checkpoint to this directory (repeatable; e.g. one the agent cannot write)");
+  cmd->add_option("--checkpoint-command", cpa->commands,
+                  "Run this command with each checkpoint on stdin, without a shell (repeatable; e.g. "
+                  "\"ssh audit@vault tollgate audit receive --dir /srv/ledger\")");
+  cmd->add_option("--checkpoint-timeout", cpa->timeout, "Kill a checkpoint command after this long (default: 10s)");
+  cmd->add_option("--checkpoint-key-rotation", cpa->rotation,
+                  "Rotate the checkpoint signing key this often (default: 30d; 0: on demand only)");
   cmd->add_option("--reload-interval-ms", args->opts.reload_poll_ms,
                   "How often the policy directory is checked for changes")
       ->check(CLI::Range(50, 3600000));
-  cmd->callback([args, rotation, &exit_code] {
+  cmd->callback([args, rotation, cpa, &exit_code] {
     args->opts.binary = self_binary();
+    auto duration = [&](const std::string& flag, const std::string& v, int64_t min_ms) -> std::optional<int64_t> {
+      int64_t ms = v == "0" ? 0 : parse_duration_ms(v);
+      if (ms < 0 || (ms && ms < min_ms)) {
+        std::cerr << "tollgate serve: " << flag << " `" << v << "`: expected a duration (30s, 5m, 24h, 7d) or 0\n";
+        exit_code = 2;
+        return std::nullopt;
+      }
+      return ms;
+    };
+    auto cp_every = duration("--checkpoint-every", cpa->every, 1000);
+    auto timeout = duration("--checkpoint-timeout", cpa->timeout, 1000);
+    auto key_every = duration("--checkpoint-key-rotation", cpa->rotation, 60000);
+    if (!cp_every || !timeout || !key_every) return;
+    auto& co = args->opts.checkpoints;
+    co.every_ms = *cp_every;
+    co.command_timeout_ms = *timeout ? *timeout : 10000;
+    co.key_rotate_every_s = *key_every / 1000;
+    co.commands.clear();
+    for (const auto& c : cpa->commands) {
+      auto argv = server::split_command(c);
+      if (!argv) {
+        std::cerr << "tollgate serve: --checkpoint-command: " << argv.error().message << "\n";
+        exit_code = 2;
+        return;
+      }
+      co.commands.push_back(std::move(*argv));
+    }
     int64_t every = *rotation == "0" ? 0 : parse_duration_ms(*rotation);
     if (every < 0 || (every && every < 60000)) {
       std::cerr << "tollgate serve: --key-rotation `" << *rotation

@@ -18,59 +18,71 @@ std::string key_id_of(const crypto::EcKey& k) { return crypto::sha256_hex(k.publ
 }  // namespace
 
 VerifyReport verify(const std::vector<Row>& rows, const Checkpoint* cp) {
-  VerifyReport r;
-  Frontier f;
-  int64_t expect_seq = rows.empty() ? 0 : rows.front().seq;
-  if (!rows.empty() && rows.front().seq != 1) {
-    r.ok = false;
-    r.first_bad_seq = 1;
-    r.problem = "records 1 to " + std::to_string(rows.front().seq - 1) + " were removed";
-  }
-  for (const auto& row : rows) {
-    Hash leaf = leaf_hash(row.bytes);
-    if (r.ok && row.seq != expect_seq) {
-      r.ok = false;
-      r.first_bad_seq = expect_seq;
-      r.problem =
-          "record " + std::to_string(expect_seq) + " was removed (the next record is " + std::to_string(row.seq) + ")";
-    }
-    if (r.ok && to_hex(leaf) != row.leaf_hex) {
-      r.ok = false;
-      r.first_bad_seq = row.seq;
-      r.problem = "record " + std::to_string(row.seq) + " was modified: its bytes no longer match its leaf hash";
-    }
-    f.push(leaf);
-    if (cp && f.size() == cp->size && f.root() != cp->root && r.ok) {
-      r.ok = false;
-      r.first_bad_seq = row.seq;
-      r.problem = "the tree of the first " + std::to_string(cp->size) +
-                  " records does not match the checkpoint: records up to " + std::to_string(row.seq) +
-                  " were modified, inserted, removed or reordered";
-    }
-    if (r.ok && to_hex(f.root()) != row.root_hex) {
-      r.ok = false;
-      r.first_bad_seq = row.seq;
-      r.problem = "record " + std::to_string(row.seq) +
-                  " does not follow its predecessors: a record before it was inserted, removed or reordered";
-    }
-    expect_seq = row.seq + 1;
-  }
-  r.size = f.size();
-  r.root = f.root();
-  if (r.ok && cp && f.size() < cp->size) {
-    r.ok = false;
-    r.first_bad_seq = static_cast<int64_t>(f.size()) + 1;
-    r.problem = "the ledger was truncated: it has " + std::to_string(f.size()) + " records, the checkpoint " +
-                std::to_string(cp->size);
-  }
-  return r;
+  Verifier v(cp);
+  for (const auto& row : rows)
+    if (!v.add(row.seq, row.bytes, row.leaf_hex, row.root_hex)) break;
+  return v.finish();
 }
 
-Result<Signer> load_or_create_key(const std::string& path) {
+void Verifier::fail(int64_t seq, std::string problem) {
+  r_.ok = false;
+  r_.first_bad_seq = seq;
+  r_.problem = std::move(problem);
+}
+
+bool Verifier::add(int64_t seq, std::string_view bytes, std::string_view leaf_hex, std::string_view root_hex) {
+  if (!r_.ok) return false;
+  if (seq != expect_seq_) {
+    if (expect_seq_ == 1 && seq > 1)
+      fail(1, "records 1 to " + std::to_string(seq - 1) + " were removed");
+    else if (seq > expect_seq_)
+      fail(expect_seq_,
+           "record " + std::to_string(expect_seq_) + " was removed (the next record is " + std::to_string(seq) + ")");
+    else
+      fail(expect_seq_,
+           "record " + std::to_string(seq) + " appears out of order after record " + std::to_string(expect_seq_ - 1));
+    return false;
+  }
+  expect_seq_ = seq + 1;
+  Hash leaf = leaf_hash(bytes);
+  char hex[64];
+  to_hex(leaf, hex);
+  if (leaf_hex != std::string_view(hex, 64)) {
+    fail(seq, "record " + std::to_string(seq) + " was modified: its bytes no longer match its leaf hash");
+    return false;
+  }
+  f_.push(leaf);
+  Hash head = f_.root();
+  if (cp_ && f_.size() == cp_->size && head != cp_->root) {
+    fail(seq, "the tree of the first " + std::to_string(cp_->size) +
+                  " records does not match the checkpoint: records up to " + std::to_string(seq) +
+                  " were modified, inserted, removed or reordered");
+    return false;
+  }
+  to_hex(head, hex);
+  if (root_hex != std::string_view(hex, 64)) {
+    fail(seq, "record " + std::to_string(seq) +
+                  " does not follow its predecessors: a record before it was inserted, removed or reordered");
+    return false;
+  }
+  return true;
+}
+
+VerifyReport Verifier::finish() {
+  r_.size = f_.size();
+  r_.root = f_.root();
+  if (r_.ok && cp_ && f_.size() < cp_->size)
+    fail(static_cast<int64_t>(f_.size()) + 1, "the ledger was truncated: it has " + std::to_string(f_.size()) +
+                                                  " records, the checkpoint " + std::to_string(cp_->size));
+  return r_;
+}
+
+Result<Signer> load_or_create_key(const std::string& path, bool create) {
   namespace fs = std::filesystem;
   std::error_code ec;
   Signer s;
   if (!fs::exists(path, ec)) {
+    if (!create) return Error("no key at `" + path + "`");
     fs::create_directories(fs::path(path).parent_path(), ec);
     ::chmod(fs::path(path).parent_path().c_str(), 0700);
     auto k = crypto::EcKey::generate();
@@ -79,9 +91,10 @@ Result<Signer> load_or_create_key(const std::string& path) {
       return Error("cannot write the signing key `" + path + "`");
   }
   std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  s.pem = ss.str();
+  if (!in) return Error("cannot read the key `" + path + "`");
+  s.pem.assign(16384, '\0');
+  in.read(s.pem.data(), static_cast<std::streamsize>(s.pem.size()));
+  s.pem.resize(static_cast<size_t>(in.gcount()));
   auto k = crypto::EcKey::from_private_pem(s.pem);
   if (!k) return Error("`" + path + "` is not a PEM P-256 private key");
   s.key_id = key_id_of(*k);

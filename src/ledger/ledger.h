@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -55,14 +56,32 @@ struct VerifyReport {
 // a ledger shorter than the checkpoint was truncated.
 VerifyReport verify(const std::vector<Row>& rows, const Checkpoint* checkpoint = nullptr);
 
+// The same check fed one record at a time, in ledger order, so a ledger of
+// any size is verified in O(log n) memory. add() returns false once a
+// problem was found (later records cannot change the report). The views
+// need to live only for the call.
+class Verifier {
+ public:
+  explicit Verifier(const Checkpoint* checkpoint = nullptr) : cp_(checkpoint) {}
+  bool add(int64_t seq, std::string_view bytes, std::string_view leaf_hex, std::string_view root_hex);
+  VerifyReport finish();
+
+ private:
+  void fail(int64_t seq, std::string problem);
+  const Checkpoint* cp_;
+  VerifyReport r_;
+  Frontier f_;
+  int64_t expect_seq_ = 1;
+};
+
 // A signing key: an EC P-256 private key in PEM, created (mode 0600) when
-// the file does not exist.
+// the file does not exist and `create` is set.
 struct Signer {
   std::string pem;
   std::string key_id;
   std::string public_pem;
 };
-Result<Signer> load_or_create_key(const std::string& path);
+Result<Signer> load_or_create_key(const std::string& path, bool create = true);
 
 std::string checkpoint_body(const Checkpoint& c);
 Result<Checkpoint> sign_checkpoint(uint64_t size, const Hash& root, const std::string& time, const Signer& key);

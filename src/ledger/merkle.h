@@ -54,6 +54,8 @@ class Frontier {
 };
 
 std::string to_hex(const Hash& h);
+// Writes the 64 hex digits to out[0..63] (no terminator).
+void to_hex(const Hash& h, char* out);
 bool from_hex(std::string_view hex, Hash& out);
 
 }  // namespace tollgate::ledger

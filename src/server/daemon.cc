@@ -17,11 +17,16 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 #include "base/json.h"
 #include "base/random.h"
@@ -181,8 +186,54 @@ struct Daemon::Impl {
   pdp::Protected prot;
   std::unique_ptr<McpHttpGateway> mcp_http;  // /mcp/<name> on the HTTP API (DATA/mcp.json)
 
+  // Checkpoints: signed on the loop, delivered by `courier` so a slow
+  // destination never delays a decision. Those signed during a turn wait in
+  // `unsent` until the turn's commit made their records durable.
+  std::unique_ptr<Checkpointer> checkpointer;
+  std::vector<ledger::Checkpoint> unsent;
+  std::mutex courier_mu;
+  std::condition_variable courier_cv;
+  std::deque<ledger::Checkpoint> to_deliver;   // guarded by courier_mu
+  std::vector<std::string> delivery_failures;  // guarded by courier_mu
+  bool courier_stop = false;                   // guarded by courier_mu
+  std::thread courier;
+
+  void start_courier() {
+    courier = std::thread([this] {
+      std::unique_lock lock(courier_mu);
+      for (;;) {
+        courier_cv.wait(lock, [this] { return courier_stop || !to_deliver.empty(); });
+        if (to_deliver.empty()) return;  // stopping, and everything was delivered
+        ledger::Checkpoint c = std::move(to_deliver.front());
+        to_deliver.pop_front();
+        lock.unlock();
+        auto problems = checkpointer->deliver(c);
+        lock.lock();
+        for (auto& p : problems)
+          delivery_failures.push_back("checkpoint " + std::to_string(c.size) + " to " + std::move(p));
+      }
+    });
+  }
+  void send_checkpoints(std::vector<ledger::Checkpoint>& cs) {
+    if (cs.empty()) return;
+    {
+      std::lock_guard lock(courier_mu);
+      for (auto& c : cs) to_deliver.push_back(std::move(c));
+    }
+    cs.clear();
+    courier_cv.notify_one();
+  }
+
   ~Impl() {
     if (mcp_http) mcp_http->abort_all();
+    if (courier.joinable()) {
+      {
+        std::lock_guard lock(courier_mu);
+        courier_stop = true;
+      }
+      courier_cv.notify_one();
+      courier.join();
+    }
     for (auto& [fd, c] : conns) ::close(fd);
     for (int fd : {listen_fd, http_fd, epoll_fd, stop_fd, signal_fd})
       if (fd >= 0) ::close(fd);
@@ -275,6 +326,41 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
   d->service_->set_keys(std::move(*keys));
   d->service_->set_reloader([raw = d.get()] { return raw->reload(); });
 
+  // Checkpoint keys: DATA/keys/ledger-keys.json (docs/ledger.md).
+  auto ckeys = ledger::CheckpointKeys::open(opts.data_dir + "/keys", opts.now() / 1000);
+  if (!ckeys) return Error("checkpoint keys: " + ckeys.error().message);
+  for (const auto& dir : opts.checkpoints.dirs) {
+    if (!fs::is_directory(dir, ec)) return Error("checkpoint directory `" + dir + "` does not exist");
+    im.prot.paths.push_back(dir);
+  }
+  im.checkpointer = std::make_unique<Checkpointer>(d->service_->store(), std::move(*ckeys), opts.checkpoints);
+  d->service_->set_checkpoint_handler([&im, now = opts.now](const std::string& op) {
+    auto error = [](const std::string& m) { return dump_json(json{{"ok", false}, {"error", m}}); };
+    std::optional<ledger::Checkpoint> c;
+    std::string rotated_to;
+    if (op == "checkpoint_rotate") {
+      auto r = im.checkpointer->maybe_rotate(now(), true, "on demand");
+      if (!r) return error(r.error().message);
+      c = std::move(**r);
+      rotated_to = im.checkpointer->keys().active()->key_id;
+    } else {
+      auto r = im.checkpointer->checkpoint(now(), "on demand");
+      if (!r) return error(r.error().message);
+      c = std::move(*r);
+    }
+    json j = {{"ok", true},
+              {"size", c->size},
+              {"root", ledger::to_hex(c->root)},
+              {"time", c->time},
+              {"key", c->key_id},
+              {"signature", c->signature},
+              {"text", ledger::format_checkpoint(*c)},
+              {"destinations", im.checkpointer->options().dirs.size() + im.checkpointer->options().commands.size()}};
+    if (!rotated_to.empty()) j["active_key"] = rotated_to;
+    im.unsent.push_back(std::move(*c));
+    return dump_json(j);
+  });
+
   // The socket: only this user may connect.
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -337,6 +423,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
     ev.data.fd = fd;
     ::epoll_ctl(im.epoll_fd, EPOLL_CTL_ADD, fd, &ev);
   }
+  // After the signal mask: the thread inherits it, so SIGTERM reaches the loop.
+  im.start_courier();
   d->service_->set_pdp(pdp);  // records the pack in use
   return d;
 }
@@ -631,9 +719,11 @@ int Daemon::run() {
         }
       }
     }
+    bool committed = true;
     if (batching) {
       batching = false;
       if (auto st = service_->store().commit_batch(); !st) {
+        committed = false;
         // Nothing of this turn was recorded: no answer may say otherwise.
         std::cerr << "tollgate serve: " << st.error().message << "\n";
         for (int fd : held) {
@@ -650,13 +740,42 @@ int Daemon::run() {
       }
       held.clear();
     }
+    // Checkpoints asked for during the turn leave once their records are on
+    // disk; then the schedule (outside a batch: its record commits itself).
+    if (!committed) im.unsent.clear();
     now = opts_.now();
+    if (auto r = im.checkpointer->maybe_rotate(now, false, "schedule"); !r) {
+      std::cerr << "tollgate serve: checkpoint key rotation: " << r.error().message << "\n";
+    } else if (*r) {
+      im.unsent.push_back(std::move(**r));
+    }
+    if (im.checkpointer->due(now)) {
+      if (auto c = im.checkpointer->checkpoint(now, "schedule"))
+        im.unsent.push_back(std::move(*c));
+      else
+        std::cerr << "tollgate serve: checkpoint: " << c.error().message << "\n";
+    }
+    im.send_checkpoints(im.unsent);
     // Clients that sent nothing (or too little) in time are dropped.
     std::vector<int> expired;
     for (auto& [fd, c] : im.conns)
       if (c.deadline_ms <= now) expired.push_back(fd);
     for (int fd : expired) close_conn(fd);
     if (now >= next_poll) {
+      std::vector<std::string> failures;
+      {
+        std::lock_guard lock(im.courier_mu);
+        failures.swap(im.delivery_failures);
+      }
+      for (const auto& f : failures) {
+        std::cerr << "tollgate serve: " << f << "\n";
+        store::Event e;
+        e.ts_ms = now;
+        e.kind = "checkpoint_delivery";
+        e.effect = "failure";
+        e.record = dump_json(json{{"type", "checkpoint_delivery"}, {"problem", f}, {"ts", now}});
+        (void)service_->store().append_event(e);
+      }
       (void)reload();
       service_->tick();  // scheduled key rotation
       next_poll = now + opts_.reload_poll_ms;

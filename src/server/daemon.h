@@ -11,6 +11,11 @@
 // (a pack that does not load is refused with diagnostics and the previous
 // one stays active), and shuts down cleanly on SIGINT/SIGTERM or stop().
 //
+// It signs checkpoints of the ledger on its schedule and on demand (the
+// "checkpoint" op) and hands them to a delivery thread, so a slow
+// destination never holds up a decision; a failed delivery is logged and
+// recorded in the ledger (`checkpoint_delivery`).
+//
 // Failure behaviour: a request that cannot be understood gets a deny (for
 // events that can be denied) with the reason; a store failure denies the
 // decision it could not record. The daemon never exits on bad input.
@@ -38,6 +43,7 @@
 #include "pdp/pdp.h"
 #include "server/broker.h"
 #include "server/peers.h"
+#include "server/checkpoints.h"
 #include "session/session.h"
 #include "store/store.h"
 
@@ -88,6 +94,9 @@ class Service {
   store::Store& store() { return *store_; }
   // What the "reload" op runs (the daemon's pack reload).
   void set_reloader(std::function<Status()> f) { reloader_ = std::move(f); }
+  // What the "checkpoint" and "checkpoint_rotate" ops run (the daemon's
+  // checkpointer); returns the reply line.
+  void set_checkpoint_handler(std::function<std::string(const std::string& op)> f) { checkpoints_ = std::move(f); }
 
   // Identity: the key set that signs task tokens, and the issuer named in
   // them and in the discovery document.
@@ -158,6 +167,7 @@ class Service {
   std::shared_ptr<const pdp::Pdp> pdp_;  // guarded by mu_
   ServiceOptions opts_;
   std::function<Status()> reloader_;
+  std::function<std::string(const std::string&)> checkpoints_;
   std::unordered_map<std::string, session::Session> sessions_;       // guarded by mu_; bounded
   std::unordered_map<std::string, session::Task> tasks_;             // guarded by mu_; a cache of the store
   std::unordered_map<std::string, session::Agent> agents_;           // guarded by mu_; a cache of the store
@@ -196,6 +206,9 @@ struct DaemonOptions {
   Clock now = system_now_ms;
   // Task tokens; an empty issuer becomes the HTTP API's URL (http://127.0.0.1:PORT) when there is one.
   TokenOptions tokens;
+  // Signed checkpoints of the ledger: schedule, key rotation, destinations
+  // (server/checkpoints.h). Keys live in <data_dir>/keys.
+  CheckpointOptions checkpoints;
 };
 
 class Daemon {

@@ -350,6 +350,10 @@ std::string Service::handle_request(std::string_view header, std::string_view pa
     if (!kid) return reply_error(kid.error().message);
     return dump_json(json{{"ok", true}, {"kid", *kid}});
   }
+  if (op == "checkpoint" || op == "checkpoint_rotate") {
+    if (!checkpoints_) return reply_error("this service does not sign checkpoints");
+    return checkpoints_(op);
+  }
   if (op == "reload") {
     if (!reloader_) return reply_error("this service cannot reload");
     Status st = reloader_();

@@ -18,6 +18,9 @@ class Stmt {
   void bind(int i, const std::string& s) {
     sqlite3_bind_text(st_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
   }
+  void bind_static(int i, std::string_view s) {
+    sqlite3_bind_text(st_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+  }
   void bind(int i, int64_t v) { sqlite3_bind_int64(st_, i, v); }
   std::string text(int col) {
     const unsigned char* p = sqlite3_column_text(st_, col);
@@ -29,6 +32,25 @@ class Stmt {
   sqlite3_stmt* st_ = nullptr;
   int rc_;
 };
+
+// A row of `SELECT seq, ts_ms, session, kind, tool_use_id, effect, pack,
+// record, leaf, tree_root` into `e`, reusing its strings' storage.
+void read_event(Stmt& st, Event& e) {
+  auto text = [&st](int col, std::string& out) {
+    const unsigned char* p = sqlite3_column_text(st.get(), col);
+    out.assign(p ? reinterpret_cast<const char*>(p) : "", p ? sqlite3_column_bytes(st.get(), col) : 0);
+  };
+  e.seq = st.i64(0);
+  e.ts_ms = st.i64(1);
+  text(2, e.session);
+  text(3, e.kind);
+  text(4, e.tool_use_id);
+  text(5, e.effect);
+  text(6, e.pack);
+  text(7, e.record);
+  text(8, e.leaf);
+  text(9, e.tree_root);
+}
 
 Error db_error(sqlite3* db, const std::string& what) { return Error(what + ": " + sqlite3_errmsg(db)); }
 
@@ -68,7 +90,7 @@ Result<std::optional<T>> first_of(Result<std::vector<T>> r) {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> Store::open_sqlite(const std::string& path) {
+Result<std::unique_ptr<Store>> Store::open_sqlite(const std::string& path, Mode mode) {
   sqlite3* db = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
@@ -103,11 +125,16 @@ Result<std::unique_ptr<Store>> Store::open_sqlite(const std::string& path) {
        }) {
     if (auto st = s->exec(sql); !st) return Error("cannot open the store `" + path + "`: " + st.error().message);
   }
+  if (mode == Mode::kAudit) return s;
   if (auto st = s->load_frontier(); !st) return Error("cannot open the store `" + path + "`: " + st.error().message);
   return s;
 }
 
-Store::~Store() { sqlite3_close(db_); }
+Store::~Store() {
+  sqlite3_finalize(insert_event_);
+  sqlite3_finalize(upsert_session_);
+  sqlite3_close(db_);
+}
 
 Status Store::exec(const char* sql) {
   char* err = nullptr;
@@ -125,26 +152,38 @@ Status Store::put_session(const session::Session& s) {
 }
 
 Status Store::put_session_locked(const session::Session& s) {
-  Stmt st(db_,
-          "INSERT INTO sessions (id, harness, agent, cwd, task, started_ms, last_seen_ms, ended, state) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO UPDATE SET harness=?2, agent=?3, cwd=?4, "
-          "task=?5, last_seen_ms=?7, ended=?8, state=?9");
-  if (!st.ok()) return db_error(db_, "store: saving a session");
-  st.bind(1, s.id);
-  st.bind(2, s.harness);
-  st.bind(3, s.agent);
-  st.bind(4, s.cwd);
-  st.bind(5, s.task_id);
-  st.bind(6, s.started_ms);
-  st.bind(7, s.last_seen_ms);
-  st.bind(8, int64_t{s.ended ? 1 : 0});
-  st.bind(9, session::state_json(s));
-  if (sqlite3_step(st.get()) != SQLITE_DONE) return db_error(db_, "store: saving a session");
+  if (!upsert_session_) {
+    if (sqlite3_prepare_v3(db_,
+                           "INSERT INTO sessions (id, harness, agent, cwd, task, started_ms, last_seen_ms, ended, "
+                           "state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO UPDATE SET "
+                           "harness=?2, agent=?3, cwd=?4, task=?5, last_seen_ms=?7, ended=?8, state=?9",
+                           -1, SQLITE_PREPARE_PERSISTENT, &upsert_session_, nullptr) != SQLITE_OK)
+      return db_error(db_, "store: saving a session");
+  }
+  sqlite3_stmt* st = upsert_session_;
+  std::string state = session::state_json(s);
+  auto text = [st](int i, std::string_view v) {
+    sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  };
+  text(1, s.id);
+  text(2, s.harness);
+  text(3, s.agent);
+  text(4, s.cwd);
+  text(5, s.task_id);
+  sqlite3_bind_int64(st, 6, s.started_ms);
+  sqlite3_bind_int64(st, 7, s.last_seen_ms);
+  sqlite3_bind_int64(st, 8, s.ended ? 1 : 0);
+  text(9, state);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE) return db_error(db_, "store: saving a session");
   return Status::Ok();
 }
 
 Result<std::optional<session::Session>> Store::get_session(const std::string& id) {
   std::lock_guard lock(mu_);
+  if (auto it = pending_sessions_.find(id); it != pending_sessions_.end()) return std::optional(it->second);
   Stmt st(db_,
           "SELECT id, harness, agent, cwd, task, started_ms, last_seen_ms, ended, state FROM sessions WHERE id=?1");
   if (!st.ok()) return db_error(db_, "store: reading a session");
@@ -201,18 +240,26 @@ Result<std::vector<Store::HarnessSeen>> Store::harnesses_seen() {
 
 Result<int64_t> Store::append_event(const Event& e, const session::Session& s) {
   std::lock_guard lock(mu_);
-  // One transaction (inside a batch: one savepoint) for the record and the
-  // state it changed: both or neither.
-  const char* begin = batch_ ? "SAVEPOINT rec" : "BEGIN IMMEDIATE";
-  const char* commit = batch_ ? "RELEASE rec" : "COMMIT";
-  const char* rollback = batch_ ? "ROLLBACK TO rec; RELEASE rec" : "ROLLBACK";
-  if (auto st = exec(begin); !st) return st.error();
+  if (batch_) {
+    // Inside a batch the record and the session's state reach the disk in
+    // the batch's one transaction: the state is written once per session at
+    // commit_batch (its latest value), not once per record.
+    auto seq = append_event_locked(e);
+    if (seq) {
+      auto [it, fresh] = pending_sessions_.try_emplace(s.id, s);
+      if (!fresh) it->second = s;
+    }
+    return seq;
+  }
+  // One transaction for the record and the state it changed: both or neither.
+  if (auto st = exec("BEGIN IMMEDIATE"); !st) return st.error();
+  ledger::Frontier before = frontier_;
   auto seq = append_event_locked(e);
   Status put = seq ? put_session_locked(s) : Status(seq.error());
-  if (put) put = exec(commit);
+  if (put) put = exec("COMMIT");
   if (!put) {
-    (void)exec(rollback);
-    frontier_ = frontier_before_;
+    (void)exec("ROLLBACK");
+    frontier_ = std::move(before);
     return put.error();
   }
   return seq;
@@ -224,6 +271,7 @@ Status Store::begin_batch() {
   if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
   batch_ = true;
   frontier_batch_ = frontier_;
+  pending_sessions_.clear();
   return Status::Ok();
 }
 
@@ -231,7 +279,12 @@ Status Store::commit_batch() {
   std::lock_guard lock(mu_);
   if (!batch_) return Error("store: no batch is open");
   batch_ = false;
-  if (auto st = exec("COMMIT"); !st) {
+  Status st = Status::Ok();
+  for (const auto& [id, s] : pending_sessions_)
+    if (st = put_session_locked(s); !st) break;
+  pending_sessions_.clear();
+  if (st) st = exec("COMMIT");
+  if (!st) {
     (void)exec("ROLLBACK");
     frontier_ = frontier_batch_;
     return st;
@@ -245,25 +298,40 @@ Result<int64_t> Store::append_event(const Event& e) {
 }
 
 Result<int64_t> Store::append_event_locked(const Event& e) {
-  frontier_before_ = frontier_;
+  if (!insert_event_) {
+    if (sqlite3_prepare_v3(db_,
+                           "INSERT INTO events (ts_ms, session, kind, tool_use_id, effect, pack, record, leaf, "
+                           "tree_root) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           -1, SQLITE_PREPARE_PERSISTENT, &insert_event_, nullptr) != SQLITE_OK)
+      return db_error(db_, "store: appending an event");
+  }
   ledger::Hash leaf = ledger::leaf_hash(e.record);
-  ledger::Frontier next = frontier_;
-  next.push(leaf);
-  Stmt st(db_,
-          "INSERT INTO events (ts_ms, session, kind, tool_use_id, effect, pack, record, leaf, tree_root) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-  if (!st.ok()) return db_error(db_, "store: appending an event");
-  st.bind(1, e.ts_ms);
-  st.bind(2, e.session);
-  st.bind(3, e.kind);
-  st.bind(4, e.tool_use_id);
-  st.bind(5, e.effect);
-  st.bind(6, e.pack);
-  st.bind(7, e.record);
-  st.bind(8, ledger::to_hex(leaf));
-  st.bind(9, ledger::to_hex(next.root()));
-  if (sqlite3_step(st.get()) != SQLITE_DONE) return db_error(db_, "store: appending an event");
-  frontier_ = std::move(next);
+  // The frontier grows in place; a failed insert puts the copy back.
+  ledger::Frontier before = frontier_;
+  frontier_.push(leaf);
+  char leaf_hex[64], root_hex[64];
+  ledger::to_hex(leaf, leaf_hex);
+  ledger::to_hex(frontier_.root(), root_hex);
+  sqlite3_stmt* st = insert_event_;
+  auto text = [st](int i, std::string_view v) {
+    sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  };
+  sqlite3_bind_int64(st, 1, e.ts_ms);
+  text(2, e.session);
+  text(3, e.kind);
+  text(4, e.tool_use_id);
+  text(5, e.effect);
+  text(6, e.pack);
+  text(7, e.record);
+  text(8, std::string_view(leaf_hex, 64));
+  text(9, std::string_view(root_hex, 64));
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE) {
+    frontier_ = std::move(before);
+    return db_error(db_, "store: appending an event");
+  }
   return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
 }
 
@@ -282,20 +350,28 @@ Result<std::vector<Event>> Store::events(const EventFilter& f) {
   int rc;
   while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
     Event e;
-    e.seq = st.i64(0);
-    e.ts_ms = st.i64(1);
-    e.session = st.text(2);
-    e.kind = st.text(3);
-    e.tool_use_id = st.text(4);
-    e.effect = st.text(5);
-    e.pack = st.text(6);
-    e.record = st.text(7);
-    e.leaf = st.text(8);
-    e.tree_root = st.text(9);
+    read_event(st, e);
     out.push_back(std::move(e));
   }
   if (rc != SQLITE_DONE) return db_error(db_, "store: reading events");
   return out;
+}
+
+Status Store::scan_events(int64_t after_seq, const std::function<bool(const Event&)>& f) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_,
+          "SELECT seq, ts_ms, session, kind, tool_use_id, effect, pack, record, leaf, tree_root FROM events "
+          "WHERE seq > ?1 ORDER BY seq");
+  if (!st.ok()) return db_error(db_, "store: reading events");
+  st.bind(1, after_seq);
+  Event e;  // reused: its strings keep their capacity from row to row
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    read_event(st, e);
+    if (!f(e)) return Status::Ok();
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "store: reading events");
+  return Status::Ok();
 }
 
 Status Store::put_agent(const session::Agent& a) {

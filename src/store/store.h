@@ -15,10 +15,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/result.h"
@@ -26,6 +28,7 @@
 #include "session/session.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace tollgate::store {
 
@@ -66,8 +69,12 @@ struct Lease {
 
 class Store {
  public:
-  // Opens (creating if needed) the SQLite database at `path`.
-  static Result<std::unique_ptr<Store>> open_sqlite(const std::string& path);
+  // Opens (creating if needed) the SQLite database at `path`. The daemon
+  // loads the ledger's tree head to append to it; an auditor reading a
+  // ledger that may have been tampered with does not (its damage is what
+  // `audit verify` reports, not a reason to refuse to open it).
+  enum class Mode { kAppend, kAudit };
+  static Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, Mode mode = Mode::kAppend);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -120,6 +127,11 @@ class Store {
   // The same, and the session's new state, in one transaction.
   Result<int64_t> append_event(const Event& e, const session::Session& s);
   Result<std::vector<Event>> events(const EventFilter& f);
+  // Calls `f` with each event after `after_seq`, in ledger order, one at a
+  // time: the ledger is never in memory as a whole. `f` returns false to
+  // stop. The store's lock is held throughout, so `f` must not call back
+  // into the store.
+  Status scan_events(int64_t after_seq, const std::function<bool(const Event&)>& f);
   Result<int64_t> event_count();
 
  private:
@@ -129,11 +141,14 @@ class Store {
   Status put_session_locked(const session::Session& s);
   Result<int64_t> append_event_locked(const Event& e);
   std::mutex mu_;
-  sqlite3* db_;                       // guarded by mu_
-  ledger::Frontier frontier_;         // guarded by mu_
-  ledger::Frontier frontier_before_;  // guarded by mu_: for rollback of one record
-  ledger::Frontier frontier_batch_;   // guarded by mu_: for rollback of a batch
-  bool batch_ = false;                // guarded by mu_
+  sqlite3* db_;                             // guarded by mu_
+  sqlite3_stmt* insert_event_ = nullptr;    // guarded by mu_: prepared once
+  sqlite3_stmt* upsert_session_ = nullptr;  // guarded by mu_: prepared once
+  ledger::Frontier frontier_;               // guarded by mu_
+  ledger::Frontier frontier_batch_;         // guarded by mu_: for rollback of a batch
+  bool batch_ = false;                      // guarded by mu_
+  // Inside a batch: each session's latest state, written at commit_batch.
+  std::unordered_map<std::string, session::Session> pending_sessions_;  // guarded by mu_
 };
 
 }  // namespace tollgate::store

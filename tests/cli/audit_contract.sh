@@ -88,5 +88,59 @@ sed -i 's/^size 8$/size 7/' "$WORK/checkpoint.txt"
 out=$("$TG" audit verify --data "$DATA" --checkpoint "$WORK/checkpoint.txt"); rc=$?
 [ $rc -eq 1 ] && [[ "$out" == *"signature does not verify"* ]]; check "ForgedCheckpointIsRejected" $?
 
+# --- checkpoints signed by the daemon: after N records and on demand, delivered to a
+# directory and to a command (no shell), with key rotation
+D2=$WORK/d2 VAULT=$WORK/vault
+mkdir -p "$VAULT"
+"$TG" serve --data "$D2" --checkpoint-records 4 --checkpoint-dir "$VAULT" \
+  --checkpoint-command "sh -c 'cat > \"\$0\"' $WORK/remote.checkpoint" 2>"$WORK/d2.log" &
+SERVE_PID=$!
+export TOLLGATE_SOCKET=$D2/tollgate.sock
+wait_for 20 "$TG" status
+for c in "ls" "pwd" "git status" "npm test" "make" "date"; do
+  printf '{"session_id":"s2","cwd":"%s","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"%s"},"tool_use_id":"y"}' \
+    "$WORK" "$c" | "$TG" hook claude-code >/dev/null
+done
+wait_for 10 test -s "$VAULT/latest.checkpoint"; check "DaemonSignsACheckpointAfterNRecords" $?
+[ "$(stat -c %a "$VAULT/latest.checkpoint")" = 644 ]; check "ExportedCheckpointIsWorldReadable" $?
+od=$("$TG" audit checkpoint --data "$D2")
+od_size=$(node -e 'console.log(JSON.parse(process.argv[1]).size)' "$od")
+od_key=$(node -e 'console.log(JSON.parse(process.argv[1]).key)' "$od")
+[ ${#od_key} -eq 16 ]; check "OnDemandCheckpointIsSignedByTheDaemon" $?
+wait_for 10 grep -qx "size $od_size" "$WORK/remote.checkpoint"; check "CheckpointCommandReceivesItOnStdin" $?
+wait_for 10 grep -qx "size $od_size" "$VAULT/latest.checkpoint"
+cp "$VAULT/latest.checkpoint" "$WORK/before-rotation.checkpoint"
+rot=$("$TG" audit rotate-key --data "$D2")
+new_key=$(node -e 'console.log(JSON.parse(process.argv[1]).key)' "$rot")
+[ ${#new_key} -eq 16 ] && [ "$new_key" != "$od_key" ]; check "CheckpointKeyRotatesOnDemand" $?
+"$TG" audit checkpoint --data "$D2" --out "$WORK/after-rotation.checkpoint" >/dev/null
+grep -qx "key $new_key" "$WORK/after-rotation.checkpoint"; check "NewCheckpointsUseTheNewKey" $?
+"$TG" audit keys --data "$D2" >"$WORK/keys.json"
+kill "$SERVE_PID"; wait "$SERVE_PID"; SERVE_PID=
+"$TG" audit verify --data "$D2" --checkpoint "$WORK/before-rotation.checkpoint" | grep -q "^ok:"
+check "CheckpointOfARetiredKeyStillVerifies" $?
+"$TG" audit verify --data "$D2" --checkpoint "$WORK/after-rotation.checkpoint" --public-key "$WORK/keys.json" | grep -q "^ok:"
+check "VerifierPicksTheKeyByIdFromThePublishedKeys" $?
+"$TG" audit query --data "$D2" --kind checkpoint_key | grep -q "$new_key"; check "RotationIsRecordedInTheLedger" $?
+sqlite3 "$D2/tollgate.db" "DELETE FROM events WHERE seq > 3"
+out=$("$TG" audit verify --data "$D2" --checkpoint "$VAULT/latest.checkpoint"); rc=$?
+[ $rc -eq 1 ] && [[ "$out" == *"truncated"* ]]; check "ExportedCheckpointDetectsTruncation" $?
+sqlite3 "$D2/tollgate.db" "UPDATE events SET session = 's2', kind = 'decision', record = '{\"type\":\"decision\",\"decision\":5,\"reason\":[1],\"tool\":{},\"actions\":[{\"effect\":5,\"policies\":[3]}],\"success\":\"yes\"}' WHERE seq = 3"
+rcs=""
+for args in "timeline s2" "export --format ocsf" "export --format jsonl" "query --task t --harness h" "tail" "verify"; do
+  # shellcheck disable=SC2086
+  "$TG" audit $args --data "$D2" >/dev/null 2>&1; rcs="$rcs $?"
+done
+[[ "$rcs" != *134* && "$rcs" != *139* ]]; check "RecordsOfTheWrongShapeDoNotCrashTheReaders" $?
+printf 'tollgate checkpoint v1\nsize x\nroot 0\ntime t\nkey k\nsig s\n' >"$WORK/junk.checkpoint"
+out=$("$TG" audit verify --data "$D2" --checkpoint "$WORK/junk.checkpoint" 2>&1); rc=$?
+[ $rc -eq 2 ] && [[ "$out" == *"bad size"* ]]; check "DamagedCheckpointFileIsAClearError" $?
+printf '{"v":1,"keys":[{"id":"00","public_pem":"x"}]}' >"$WORK/bad-keys.json"
+out=$("$TG" audit verify --data "$D2" --checkpoint "$WORK/after-rotation.checkpoint" --public-key "$WORK/bad-keys.json" 2>&1); rc=$?
+[ $rc -eq 2 ] && [[ "$out" == *"not a PEM P-256 public key"* ]]; check "DamagedKeyFileIsAClearError" $?
+printf 'tollgate checkpoint v1\nsize 1\nroot %064d\ntime t\nkey k\nsig s\n' 0 | "$TG" audit receive --dir "$VAULT" 
+[ -s "$VAULT/checkpoint-1.txt" ]; check "ReceiveStoresACheckpointFromStdin" $?
+echo "nonsense" | "$TG" audit receive --dir "$VAULT" 2>/dev/null; [ $? -eq 2 ]; check "ReceiveRefusesWhatIsNotACheckpoint" $?
+
 echo "$fails failed"
 [ $fails -eq 0 ]
