@@ -68,10 +68,8 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
   int64_t now = opts_.now();
   std::string err;
 
-  // The pins of one server, cached (every tools/call reads them); the
-  // cache is written through by save_pin.
-  auto cached_pins = [&](const std::string& srv) -> Result<const std::vector<mcp::Pin>*> {
-    if (auto it = mcp_pins_.find(srv); it != mcp_pins_.end()) return &it->second;
+  // The stored pins of one server, or of all when `srv` is empty.
+  auto read_pins = [&](const std::string& srv) -> Result<std::vector<mcp::Pin>> {
     auto bodies = store_->mcp_pins(srv);
     if (!bodies) return std::move(bodies).error();
     std::vector<mcp::Pin> pins;
@@ -80,21 +78,19 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
       if (!p) return std::move(p).error();
       pins.push_back(std::move(*p));
     }
+    return pins;
+  };
+  // The pins of one server, cached (every tools/call reads them); the
+  // cache is written through by save_pin.
+  auto cached_pins = [&](const std::string& srv) -> Result<const std::vector<mcp::Pin>*> {
+    if (auto it = mcp_pins_.find(srv); it != mcp_pins_.end()) return &it->second;
+    auto pins = read_pins(srv);
+    if (!pins) return std::move(pins).error();
     if (mcp_pins_.size() >= 1024) mcp_pins_.clear();
-    return &(mcp_pins_[srv] = std::move(pins));
+    return &(mcp_pins_[srv] = std::move(*pins));
   };
   auto load_pins = [&](const std::string& srv) -> Result<std::vector<mcp::Pin>> {
-    if (srv.empty()) {  // every server: for people, straight from the store
-      auto bodies = store_->mcp_pins(srv);
-      if (!bodies) return std::move(bodies).error();
-      std::vector<mcp::Pin> pins;
-      for (const auto& b : *bodies) {
-        auto p = mcp::load_pin_json(b);
-        if (!p) return std::move(p).error();
-        pins.push_back(std::move(*p));
-      }
-      return pins;
-    }
+    if (srv.empty()) return read_pins(srv);  // every server: for people, straight from the store
     auto c = cached_pins(srv);
     if (!c) return std::move(c).error();
     return **c;

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
-  Checks, E2E_DIR, baseEnv, finish, log, makeSandbox, parseArgs, run, startDaemon, waitFor,
+  Checks, E2E_DIR, useBaselinePack, baseEnv, finish, log, makeSandbox, parseArgs, run, startDaemon, waitFor,
 } from '../e2e/lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -48,9 +48,7 @@ upstream.stderr.on('data', (d) => { upstreamLog += d; });
 fs.writeFileSync(path.join(sb.data, 'mcp.json'),
   JSON.stringify({ upstreams: [{ name: 'everything', url: `http://127.0.0.1:${upstreamPort}/mcp` }] }));
 // The baseline pack decides (the e2e pack's rules are for the agent CLIs).
-fs.rmSync(path.join(sb.pack, 'policies.cedar'));
-const BASELINE = path.join(HERE, '../../policies/baseline');
-for (const f of fs.readdirSync(BASELINE)) if (f.endsWith('.cedar')) fs.copyFileSync(path.join(BASELINE, f), path.join(sb.pack, f));
+useBaselinePack(sb);
 
 let daemon, proxy;
 // Per scenario: "passed" when it reports no failed check.

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startModelServer } from './model_server.mjs';
 import {
-  Checks, E2E_DIR, ROOT, baseEnv, events, finish, log, makeSandbox, parseArgs, requireCli, run, startDaemon,
+  Checks, E2E_DIR, baseEnv, events, finish, log, makeSandbox, parseArgs, requireCli, run, startDaemon, useBaselinePack,
 } from './lib.mjs';
 
 const opt = parseArgs();
@@ -17,10 +17,7 @@ const claude = requireCli('@anthropic-ai/claude-code', '@anthropic-ai/claude-cod
 requireCli('@modelcontextprotocol/server-filesystem', '@modelcontextprotocol/server-filesystem/dist/index.js');
 const t = new Checks('claude_code_mcp');
 const sb = makeSandbox('claude-mcp');
-fs.rmSync(path.join(sb.pack, 'policies.cedar'));
-for (const f of fs.readdirSync(path.join(ROOT, 'policies/baseline'))) {
-  if (f.endsWith('.cedar')) fs.copyFileSync(path.join(ROOT, 'policies/baseline', f), path.join(sb.pack, f));
-}
+useBaselinePack(sb);
 const WS = sb.ws;
 fs.writeFileSync(path.join(WS, 'notes.txt'), 'ordinary-notes-content\n');
 fs.writeFileSync(path.join(WS, '.env'), 'API_TOKEN=TOP-SECRET-VALUE-91c2\n');

@@ -110,6 +110,17 @@ export function makeSandbox(name) {
   return sb;
 }
 
+// Replaces the sandbox's e2e pack with the baseline pack, as a user runs it
+// (plus `extra` files: name → Cedar text).
+export function useBaselinePack(sb, extra = {}) {
+  fs.rmSync(path.join(sb.pack, 'policies.cedar'), { force: true });
+  const baseline = path.join(ROOT, 'policies/baseline');
+  for (const f of fs.readdirSync(baseline)) {
+    if (f.endsWith('.cedar')) fs.copyFileSync(path.join(baseline, f), path.join(sb.pack, f));
+  }
+  for (const [name, text] of Object.entries(extra)) fs.writeFileSync(path.join(sb.pack, name), text);
+}
+
 // Removes the sandbox unless the test failed or TOLLGATE_E2E_KEEP is set.
 export function finish(checks, sb) {
   killAll();

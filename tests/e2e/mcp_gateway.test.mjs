@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  Checks, E2E_DIR, ROOT, baseEnv, events, finish, log, makeSandbox, parseArgs, requireCli, run, startDaemon,
+  Checks, E2E_DIR, baseEnv, events, finish, log, makeSandbox, parseArgs, requireCli, run, startDaemon, useBaselinePack,
 } from './lib.mjs';
 
 const opt = parseArgs();
@@ -21,11 +21,7 @@ const CALC = path.join(E2E_DIR, 'mcp_test_server.mjs');
 
 const t = new Checks('mcp_gateway');
 const sb = makeSandbox('mcp');
-// The baseline pack, as a user runs it.
-fs.rmSync(path.join(sb.pack, 'policies.cedar'));
-for (const f of fs.readdirSync(path.join(ROOT, 'policies/baseline'))) {
-  if (f.endsWith('.cedar')) fs.copyFileSync(path.join(ROOT, 'policies/baseline', f), path.join(sb.pack, f));
-}
+useBaselinePack(sb);
 const WS = sb.ws;
 fs.writeFileSync(path.join(WS, 'hello.txt'), 'hello from the workspace\n');
 fs.mkdirSync(path.join(sb.home, '.ssh'), { recursive: true });

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {
-  Checks, E2E_DIR, ROOT, baseEnv, events, finish, log, makeSandbox, parseArgs, requireCli, startDaemon, waitFor,
+  Checks, E2E_DIR, baseEnv, events, finish, log, makeSandbox, parseArgs, requireCli, startDaemon, useBaselinePack, waitFor,
 } from './lib.mjs';
 
 const opt = parseArgs();
@@ -19,16 +19,12 @@ const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
 const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
 const t = new Checks('mcp_http');
 const sb = makeSandbox('mcp-http');
-fs.rmSync(path.join(sb.pack, 'policies.cedar'));
-for (const f of fs.readdirSync(path.join(ROOT, 'policies/baseline'))) {
-  if (f.endsWith('.cedar')) fs.copyFileSync(path.join(ROOT, 'policies/baseline', f), path.join(sb.pack, f));
-}
-fs.writeFileSync(path.join(sb.pack, '90-e2e.cedar'), `
+useBaselinePack(sb, { '90-e2e.cedar': `
 @id("e2e-no-forbidden-echo")
 @reason("the e2e policy forbids echoing the word forbidden")
 forbid (principal, action == Tollgate::Action::"mcp.call", resource == Tollgate::McpTool::"everything/echo")
 when { resource.hasTag("message") && resource.getTag("message") like "*forbidden*" };
-`);
+` });
 
 const freePort = () => new Promise((resolve) => {
   const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
