@@ -42,8 +42,8 @@
 #include "mcp/pins.h"
 #include "pdp/pdp.h"
 #include "server/broker.h"
-#include "server/peers.h"
 #include "server/checkpoints.h"
+#include "server/peers.h"
 #include "session/session.h"
 #include "store/store.h"
 
