@@ -380,7 +380,8 @@ TEST(TaskBinding, ATaskTokenBindsOnlyItsOwnAgentsSessions) {
   Fixture f;
   f.op({{"op", "agent_register"}, {"agent", "reviewer"}, {"owner", "ana"}});
   f.op({{"op", "agent_register"}, {"agent", "other"}, {"owner", "bo"}});
-  auto [task, token] = f.task({"infra"}, 600'000, "reviewer");
+  const auto issued = f.task({"infra"}, 600'000, "reviewer");
+  const std::string& token = issued.second;
   auto hook = [&](const std::string& session, const std::string& agent) {
     std::string payload =
         json{{"session_id", session}, {"cwd", "/home/dev/project"},        {"hook_event_name", "PreToolUse"},
