@@ -4,14 +4,23 @@
 // are written at most PIPE_BUF bytes per ready event. A side is read only
 // while the other side's queue is short, so a client or server that stops
 // reading slows its peer down instead of growing memory.
+//
+// Shutting down follows the MCP stdio transport's order: once the client has
+// closed its side (or the gateway is told to stop by SIGTERM, SIGINT or
+// SIGHUP, which are forwarded), the server's stdin is closed; a server still
+// running after a grace period gets SIGTERM, and after another one SIGKILL.
+// The server never outlives the gateway it was started by.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstring>
 #include <string>
@@ -26,6 +35,9 @@ namespace {
 
 constexpr size_t kHighWater = 4u << 20;
 constexpr size_t kTail = 512;
+// How long a server may take to exit once its stdin is closed, and again
+// after SIGTERM.
+constexpr std::chrono::milliseconds kExitGrace{2000};
 
 struct LineReader {
   std::string buf;
@@ -63,18 +75,33 @@ bool flush_some(int fd, std::string& q, bool nonblocking) {
 int run_stdio(const StdioOptions& opts, const Decider& decider) {
   if (opts.command.empty()) return 127;
   ::signal(SIGPIPE, SIG_IGN);
+  // The stop signals arrive through a signalfd in the poll loop; the server
+  // starts with the default dispositions and an empty mask.
+  sigset_t stop_signals, old_mask;
+  sigemptyset(&stop_signals);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stop_signals, sig);
+  ::sigprocmask(SIG_BLOCK, &stop_signals, &old_mask);
+  int sig_fd = ::signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
   int to_child[2], from_child[2];
   if (::pipe2(to_child, O_CLOEXEC) != 0 || ::pipe2(from_child, O_CLOEXEC) != 0) return 127;
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, to_child[0], 0);
   posix_spawn_file_actions_adddup2(&fa, from_child[1], 1);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t empty;
+  sigemptyset(&empty);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setsigdefault(&attr, &stop_signals);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   std::vector<char*> argv;
   for (const auto& a : opts.command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  int rc = ::posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
   ::close(to_child[0]);
   ::close(from_child[1]);
   if (rc != 0) {
@@ -82,6 +109,8 @@ int run_stdio(const StdioOptions& opts, const Decider& decider) {
     (void)!::write(2, msg.data(), msg.size());
     ::close(to_child[1]);
     ::close(from_child[0]);
+    if (sig_fd >= 0) ::close(sig_fd);
+    ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     return 127;
   }
   int child_in = to_child[1], child_out = from_child[0];
@@ -149,18 +178,52 @@ int run_stdio(const StdioOptions& opts, const Decider& decider) {
 
   int status = 0;
   bool reaped = false;
+  using Clock = std::chrono::steady_clock;
+  // Escalation once the server's stdin is closed: 0 waiting for it to exit,
+  // 1 after SIGTERM, 2 after SIGKILL.
+  int escalation = -1;
+  Clock::time_point escalate_at{};
+  int stopped_by = 0;  // the stop signal the gateway received, if any
+  auto start_escalation = [&] {
+    if (escalation < 0) {
+      escalation = 0;
+      escalate_at = Clock::now() + kExitGrace;
+    }
+  };
   while (true) {
-    pollfd fds[4];
+    pollfd fds[5];
     int n = 0;
-    int i_cin = -1, i_cout = -1, i_sin = -1, i_sout = -1;
+    int i_cin = -1, i_cout = -1, i_sin = -1, i_sout = -1, i_sig = -1;
     if (client_open && q_server.size() < kHighWater) fds[i_cin = n++] = {0, POLLIN, 0};
     if (!q_client.empty() && !client_gone) fds[i_cout = n++] = {1, POLLOUT, 0};
     if (!q_server.empty() && child_in >= 0) fds[i_sin = n++] = {child_in, POLLOUT, 0};
     if (server_open && q_client.size() < kHighWater) fds[i_sout = n++] = {child_out, POLLIN, 0};
     if (n == 0) break;
-    if (::poll(fds, n, -1) < 0) {
+    if (sig_fd >= 0) fds[i_sig = n++] = {sig_fd, POLLIN, 0};
+    int timeout = -1;
+    if (escalation >= 0 && server_open) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(escalate_at - Clock::now()).count();
+      timeout = static_cast<int>(std::max<int64_t>(0, left));
+    }
+    int ready = ::poll(fds, n, timeout);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       break;
+    }
+    if (escalation >= 0 && escalation < 2 && server_open && Clock::now() >= escalate_at) {
+      ::kill(pid, escalation == 0 ? SIGTERM : SIGKILL);
+      ++escalation;
+      escalate_at = Clock::now() + kExitGrace;
+    }
+    if (i_sig >= 0 && fds[i_sig].revents) {
+      signalfd_siginfo si{};
+      while (::read(sig_fd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+        stopped_by = static_cast<int>(si.ssi_signo);
+        if (server_open) ::kill(pid, stopped_by);  // the server stops the way the gateway was told to
+        client_open = false;
+        q_server.clear();
+        start_escalation();
+      }
     }
     if (i_cin >= 0 && fds[i_cin].revents) {
       ssize_t r = ::read(0, buf.data(), buf.size());
@@ -198,13 +261,20 @@ int run_stdio(const StdioOptions& opts, const Decider& decider) {
     if (!client_open && q_server.empty() && child_in >= 0) {
       ::close(child_in);
       child_in = -1;
+      start_escalation();
     }
     if (!server_open && (q_client.empty() || client_gone)) break;
   }
   gw.flush_outcomes();
   if (child_in >= 0) ::close(child_in);
-  if (server_open) ::close(child_out);
+  if (server_open) {
+    ::close(child_out);
+    ::kill(pid, SIGKILL);  // the loop ended on an error: the server does not outlive the gateway
+  }
   if (!reaped) ::waitpid(pid, &status, 0);
+  if (sig_fd >= 0) ::close(sig_fd);
+  ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  if (stopped_by != 0) return 128 + stopped_by;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
