@@ -312,6 +312,21 @@ std::string Service::handle_cred(const json& h) {
   return reply_error("unknown op `" + op + "`");
 }
 
+Result<Service::UpstreamCredential> Service::upstream_credential(std::string_view task_token,
+                                                                 const std::string& credential,
+                                                                 const std::string& upstream) {
+  std::lock_guard lock(mu_);
+  Issued is = issue(task_token, credential, "mcp:" + upstream, opts_.now());
+  if (!is.error.empty()) return Error(is.error);
+  return UpstreamCredential{std::move(is.secret), is.lease.id, is.lease.expires_ms};
+}
+
+bool Service::lease_live(const std::string& lease, int64_t margin_ms) {
+  std::lock_guard lock(mu_);
+  auto it = leases_.find(lease);
+  return it != leases_.end() && it->second.revoked_ms == 0 && it->second.expires_ms > opts_.now() + margin_ms;
+}
+
 std::pair<int, std::string> Service::token_exchange(const std::map<std::string, std::string>& form) {
   auto oauth = [](std::string_view code, std::string_view description) {
     return std::pair<int, std::string>{400, dump_json(json{{"error", code}, {"error_description", description}})};

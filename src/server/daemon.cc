@@ -398,6 +398,14 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
     if (!opts.mcp_config.empty() || fs::exists(mcp_config)) {
       auto ups = load_mcp_upstreams(mcp_config);
       if (!ups) return std::move(ups).error();
+      for (const auto& u : *ups) {
+        if (u.credential.empty()) continue;
+        bool known = false;
+        for (const auto& c : d->service_->options().credentials) known = known || c.name == u.credential;
+        if (!known)
+          return Error(mcp_config + ": upstream `" + u.name + "`: no credential `" + u.credential +
+                       "` is configured (the daemon's `credentials`)");
+      }
       im.mcp_http = std::make_unique<McpHttpGateway>(*d->service_, std::move(*ups));
     }
     // Without --issuer, tokens name the API's own URL, where discovery and JWKS are served.

@@ -117,6 +117,19 @@ class Service {
   // RFC 8693 token exchange (POST /token): the form's fields → HTTP status
   // and JSON body (docs/tasks.md, "Token exchange").
   std::pair<int, std::string> token_exchange(const std::map<std::string, std::string>& form);
+  // A credential for an MCP upstream (server/mcp_http.h, `credential`):
+  // issued by the broker to the caller's task, exactly as `cred get` is
+  // (decided as `cred.request`, recorded with `via` = "mcp:<upstream>").
+  struct UpstreamCredential {
+    std::string secret;  // never recorded
+    std::string lease;
+    int64_t expires_ms = 0;
+  };
+  Result<UpstreamCredential> upstream_credential(std::string_view task_token, const std::string& credential,
+                                                 const std::string& upstream);
+  // Whether a lease is live (not revoked) and stays unexpired for `margin_ms`.
+  bool lease_live(const std::string& lease, int64_t margin_ms = 0);
+  const ServiceOptions& options() const { return opts_; }
 
  private:
   std::string handle_request(std::string_view header, std::string_view payload, int peer_pid);
