@@ -74,6 +74,7 @@ json action_json(const pdp::ActionDecision& ad) {
   if (a.opaque) j["opaque"] = true;
   if (a.download_exec) j["download_exec"] = true;
   if (!ad.log_only.empty()) j["log_only"] = ad.log_only;
+  if (ad.cedar) j["request"] = pdp::cedar_request_json(*ad.cedar);
   return j;
 }
 
