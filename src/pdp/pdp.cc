@@ -150,6 +150,9 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
       if (c.name != n) continue;
       if (c.subcommand == "uninstall" || c.subcommand == "install")
         return deny("self-protection", "changing Tollgate's hook installation from an agent is not allowed");
+      if (c.subcommand == "secret")  // the secret store is read only by the broker, for a task
+        return deny("self-protection",
+                    "`tollgate secret` is for people; an agent gets a secret with `tollgate cred get`");
       // Operator commands: an agent may not approve its own MCP tools, start
       // its own tasks (with their grants), or change agents' status.
       std::string second;

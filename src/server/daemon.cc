@@ -326,6 +326,10 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
   d->service_->set_keys(std::move(*keys));
   d->service_->set_reloader([raw = d.get()] { return raw->reload(); });
 
+  // The secret store: DATA/secrets.json sealed under DATA/keys/secret-store.key.
+  auto secrets = SecretStore::open(opts.data_dir + "/secrets.json", opts.data_dir + "/keys/secret-store.key");
+  if (!secrets) return std::move(secrets).error();
+  d->service_->set_secret_store(std::make_unique<SecretStore>(std::move(*secrets)));
   // Checkpoint keys: DATA/keys/ledger-keys.json (docs/ledger.md).
   auto ckeys = ledger::CheckpointKeys::open(opts.data_dir + "/keys", opts.now() / 1000);
   if (!ckeys) return Error("checkpoint keys: " + ckeys.error().message);

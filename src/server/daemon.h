@@ -44,6 +44,7 @@
 #include "server/broker.h"
 #include "server/checkpoints.h"
 #include "server/peers.h"
+#include "server/secret_store.h"
 #include "session/session.h"
 #include "store/store.h"
 
@@ -127,6 +128,9 @@ class Service {
   };
   Result<UpstreamCredential> upstream_credential(std::string_view task_token, const std::string& credential,
                                                  const std::string& upstream);
+  // Tollgate's encrypted store for `static` credentials with `store`
+  // (server/secret_store.h); without one, those credentials are refused.
+  void set_secret_store(std::unique_ptr<SecretStore> store);
   // Whether a lease is live (not revoked) and stays unexpired for `margin_ms`.
   bool lease_live(const std::string& lease, int64_t margin_ms = 0);
   const ServiceOptions& options() const { return opts_; }
@@ -152,6 +156,8 @@ class Service {
     store::Lease lease;
   };
   std::string handle_cred(const nlohmann::json& header);
+  // secret_set (payload: the value), secret_list, secret_rm (server/cred_service.cc).
+  std::string handle_secret(const nlohmann::json& header, std::string_view payload);
   Issued issue(std::string_view task_token, const std::string& name, std::string_view via, int64_t now);
   // Revokes every live lease `which` selects, running revoke commands, and
   // records each revocation.
@@ -195,6 +201,7 @@ class Service {
   // Live leases by id (a cache of the store), and the secrets of live
   // command leases, kept in memory only, for their revoke command's input.
   std::unordered_map<std::string, store::Lease> leases_;        // guarded by mu_
+  std::unique_ptr<SecretStore> secrets_;                        // guarded by mu_
   std::unordered_map<std::string, std::string> lease_secrets_;  // guarded by mu_
   // Risk reports by agent, recomputed when the decision point, the agent's
   // status or tool connections, or its live tasks change.
