@@ -130,7 +130,8 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     std::cout << *r << "\n";
   });
 
-  auto* reload = app.add_subcommand("reload", "Make the daemon reload its policy pack now");
+  auto* reload =
+      app.add_subcommand("reload", "Make the daemon reload its policy pack and MCP upstreams (mcp.json) now");
   reload->add_option("--socket", *socket, "Unix socket path");
   reload->callback([socket, &exit_code] {
     std::string path = socket->empty() ? server::default_socket() : *socket;
@@ -142,7 +143,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     }
     auto j = parse_json(*r, "reply", 8);
     if (!j || !j->is_object() || !j->value("ok", false)) {
-      std::cerr << "tollgate reload: the pack was refused; the previous pack stays active\n";
+      std::string why = j && j->is_object() ? j->value("error", std::string()) : std::string();
+      std::cerr << "tollgate reload: refused, the previous configuration stays active" << (why.empty() ? "" : ": ")
+                << why << "\n";
       if (j && j->is_object() && j->contains("diagnostics"))
         for (const auto& d : (*j)["diagnostics"]) std::cerr << "  " << d.get<std::string>() << "\n";
       else

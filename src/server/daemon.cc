@@ -185,6 +185,9 @@ struct Daemon::Impl {
   session::LabelTable labels;
   pdp::Protected prot;
   std::unique_ptr<McpHttpGateway> mcp_http;  // /mcp/<name> on the HTTP API (DATA/mcp.json)
+  std::string mcp_config;                    // that file
+  std::string mcp_hash;                      // of its content last read ("" when absent)
+  int mcp_loaded = 0;                        // configurations that took effect
 
   // Checkpoints: signed on the loop, delivered by `courier` so a slow
   // destination never delays a decision. Those signed during a turn wait in
@@ -397,21 +400,11 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
     auto token = make_token(opts.data_dir + "/http.token");
     if (!token) return std::move(token).error();
     im.http_token = std::move(*token);
-    // Remote MCP servers behind the gateway: /mcp/<name>.
-    std::string mcp_config = opts.mcp_config.empty() ? opts.data_dir + "/mcp.json" : opts.mcp_config;
-    if (!opts.mcp_config.empty() || fs::exists(mcp_config)) {
-      auto ups = load_mcp_upstreams(mcp_config);
-      if (!ups) return std::move(ups).error();
-      for (const auto& u : *ups) {
-        if (u.credential.empty()) continue;
-        bool known = false;
-        for (const auto& c : d->service_->options().credentials) known = known || c.name == u.credential;
-        if (!known)
-          return Error(mcp_config + ": upstream `" + u.name + "`: no credential `" + u.credential +
-                       "` is configured (the daemon's `credentials`)");
-      }
-      im.mcp_http = std::make_unique<McpHttpGateway>(*d->service_, std::move(*ups));
-    }
+    // Remote MCP servers behind the gateway: /mcp/<name> (DATA/mcp.json,
+    // reloaded with the policy pack).
+    im.mcp_config = opts.mcp_config.empty() ? opts.data_dir + "/mcp.json" : opts.mcp_config;
+    im.mcp_http = std::make_unique<McpHttpGateway>(*d->service_, std::vector<McpUpstream>{});
+    if (auto st = d->reload_mcp(); !st) return std::move(st).error();
     // Without --issuer, tokens name the API's own URL, where discovery and JWKS are served.
     if (opts.tokens.issuer.empty())
       d->service_->set_issuer((addr_or->ss_family == AF_INET6 ? "http://[::1]:" : "http://127.0.0.1:") +
@@ -454,12 +447,60 @@ void Daemon::stop() {
   if (impl_ && impl_->stop_fd >= 0) (void)!::write(impl_->stop_fd, &one, sizeof(one));
 }
 
+Status Daemon::reload_mcp() {
+  Impl& im = *impl_;
+  if (!im.mcp_http) return Status::Ok();
+  std::error_code ec;
+  std::string text;
+  if (fs::exists(im.mcp_config, ec)) {
+    std::ifstream in(im.mcp_config, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  } else if (!opts_.mcp_config.empty()) {
+    return Error("cannot read `" + im.mcp_config + "`");
+  }
+  std::string hash = text.empty() ? std::string() : policy::sha256_hex(text);
+  if (hash == im.mcp_hash) return Status::Ok();
+  std::vector<McpUpstream> ups;
+  if (!text.empty()) {
+    auto loaded = load_mcp_upstreams(im.mcp_config);
+    Status st = loaded ? Status::Ok() : Status(std::move(loaded).error());
+    for (size_t i = 0; st.ok() && i < loaded->size(); ++i) {
+      const McpUpstream& u = (*loaded)[i];
+      if (u.credential.empty()) continue;
+      bool known = false;
+      for (const auto& c : service_->options().credentials) known = known || c.name == u.credential;
+      if (!known)
+        st = Error(im.mcp_config + ": upstream `" + u.name + "`: no credential `" + u.credential +
+                   "` is configured (the daemon's `credentials`)");
+    }
+    if (!st) {
+      if (im.mcp_hash.empty() && im.mcp_loaded == 0) return st;  // at start: the daemon does not start
+      std::cerr << "tollgate serve: " << st.error().message << "; the previous MCP upstreams stay\n";
+      im.mcp_hash = hash;  // reported once, until the file changes again
+      return st;
+    }
+    ups = std::move(*loaded);
+  }
+  std::vector<std::string> names;
+  for (const auto& u : ups) names.push_back(u.name);
+  im.mcp_http->set_upstreams(std::move(ups));
+  im.mcp_hash = hash;
+  ++im.mcp_loaded;
+  service_->record_mcp_config(im.mcp_config, hash, names);
+  if (im.mcp_loaded > 1 || !names.empty())
+    std::cerr << "tollgate serve: MCP upstreams from " << im.mcp_config << ": " << names.size() << "\n";
+  return Status::Ok();
+}
+
 Status Daemon::reload() {
   Impl& im = *impl_;
+  Status mcp = reload_mcp();
   auto files = policy::read_pack_files(opts_.policies_dir);
   if (!files) return files.error();
   std::string hash = policy::pack_hash(*files);
-  if (hash == im.pack_hash) return Status::Ok();
+  if (hash == im.pack_hash) return mcp;
   // Refused already (the file watcher may have been first): the same answer,
   // without logging it again.
   if (hash == im.refused_hash) return im.refused;
@@ -476,7 +517,7 @@ Status Daemon::reload() {
   im.refused_hash.clear();
   service_->set_pdp(std::make_shared<const pdp::Pdp>(*pack, im.labels, im.prot));
   std::cerr << "tollgate serve: loaded policy pack " << (*pack)->short_hash() << " from " << opts_.policies_dir << "\n";
-  return Status::Ok();
+  return mcp;
 }
 
 int Daemon::run() {

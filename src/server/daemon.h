@@ -92,6 +92,8 @@ class Service {
   // Swaps in a new decision point (after a pack reload) and records it.
   void set_pdp(std::shared_ptr<const pdp::Pdp> pdp);
   std::shared_ptr<const pdp::Pdp> pdp() const;
+  // Records the MCP gateway's upstream configuration taking effect.
+  void record_mcp_config(const std::string& path, const std::string& hash, const std::vector<std::string>& upstreams);
   store::Store& store() { return *store_; }
   // What the "reload" op runs (the daemon's pack reload).
   void set_reloader(std::function<Status()> f) { reloader_ = std::move(f); }
@@ -245,6 +247,9 @@ class Daemon {
   void stop();
   // Reloads the pack now (also on SIGHUP and when its files change).
   Status reload();
+  // Re-reads the MCP gateway's upstreams (DATA/mcp.json) when the file
+  // changed; a refused file keeps the previous upstreams (part of reload()).
+  Status reload_mcp();
 
   const std::string& socket_path() const { return opts_.socket_path; }
   int http_port() const;  // the bound port of the HTTP API, 0 without one

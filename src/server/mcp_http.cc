@@ -188,12 +188,23 @@ struct McpHttpGateway::State {
 };
 
 McpHttpGateway::McpHttpGateway(Service& service, std::vector<McpUpstream> upstreams) : service_(service) {
-  for (auto& u : upstreams) upstreams_.emplace(u.name, std::move(u));
+  set_upstreams(std::move(upstreams));
+}
+
+void McpHttpGateway::set_upstreams(std::vector<McpUpstream> upstreams) {
+  auto next = std::make_shared<Upstreams>();
+  for (auto& u : upstreams) next->emplace(u.name, std::move(u));
+  std::lock_guard lock(mu_);
+  upstreams_ = std::move(next);
+  creds_.clear();
 }
 
 McpHttpGateway::~McpHttpGateway() { abort_all(); }
 
-bool McpHttpGateway::has(const std::string& name) const { return upstreams_.count(name) > 0; }
+bool McpHttpGateway::has(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  return upstreams_->count(name) > 0;
+}
 
 void McpHttpGateway::track(int fd, bool on) {
   std::lock_guard lock(mu_);
@@ -265,7 +276,14 @@ Result<std::string> McpHttpGateway::upstream_secret(const McpUpstream& up, std::
 
 void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& name, bool api_token) {
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-  const McpUpstream& up = upstreams_.at(name);
+  std::shared_ptr<const Upstreams> snapshot;
+  {
+    std::lock_guard lock(mu_);
+    snapshot = upstreams_;
+  }
+  auto found = snapshot->find(name);
+  if (found == snapshot->end()) return reply(fd, 404, rpc_error(-32601, "Tollgate: no MCP upstream `" + name + "`"));
+  const McpUpstream& up = found->second;
   timeval tv{up.timeout_ms / 1000, (up.timeout_ms % 1000) * 1000};
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 

@@ -60,6 +60,10 @@ class McpHttpGateway {
   ~McpHttpGateway();
 
   bool has(const std::string& name) const;
+  // Replaces the upstreams (a reload of mcp.json). Requests under way finish
+  // with the configuration they started with; cached broker credentials
+  // are dropped, since an upstream may now name another one.
+  void set_upstreams(std::vector<McpUpstream> upstreams);
   // Takes over `fd` and serves the request on a worker thread. False (the
   // caller answers 503) when every worker is busy.
   bool dispatch(int fd, HttpRequest req, std::string name, bool api_token);
@@ -73,8 +77,9 @@ class McpHttpGateway {
   void track(int fd, bool on);
 
   Service& service_;
-  std::map<std::string, McpUpstream> upstreams_;
-  std::mutex mu_;
+  using Upstreams = std::map<std::string, McpUpstream>;
+  std::shared_ptr<const Upstreams> upstreams_;  // guarded by mu_; a request keeps the snapshot it started with
+  mutable std::mutex mu_;
   std::condition_variable idle_;
   int workers_ = 0;                                       // guarded by mu_
   bool stopping_ = false;                                 // guarded by mu_

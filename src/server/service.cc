@@ -214,6 +214,15 @@ void Service::set_pdp(std::shared_ptr<const pdp::Pdp> p) {
   record("", "pack", "", "loaded", dump_json(json{{"type", "pack"}, {"pack", hash}}), &err);
 }
 
+void Service::record_mcp_config(const std::string& path, const std::string& hash,
+                                const std::vector<std::string>& upstreams) {
+  std::string err;
+  record("", "mcp_config", "", "loaded",
+         dump_json(json{
+             {"type", "mcp_config"}, {"file", path}, {"sha256", hash}, {"upstreams", upstreams}, {"ts", opts_.now()}}),
+         &err);
+}
+
 std::shared_ptr<const pdp::Pdp> Service::pdp() const {
   std::lock_guard lock(mu_);
   return pdp_;

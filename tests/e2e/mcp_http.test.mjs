@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {
-  Checks, E2E_DIR, baseEnv, events, finish, log, makeSandbox, parseArgs, requireCli, startDaemon, useBaselinePack, waitFor,
+  Checks, E2E_DIR, baseEnv, events, finish, log, makeSandbox, parseArgs, requireCli, run, startDaemon, useBaselinePack, waitFor,
 } from './lib.mjs';
 
 const opt = parseArgs();
@@ -84,7 +84,34 @@ try {
   const garbageBody = await garbage.text();
   t.ok(garbageBody.includes('-32700'), 'malformed JSON: a JSON-RPC parse error', garbageBody);
 
+  // mcp.json is reloaded with the pack: a new upstream appears without a
+  // restart; a broken file is refused and the previous upstreams stay.
+  const mcpJson = path.join(sb.data, 'mcp.json');
+  const cfg = JSON.parse(fs.readFileSync(mcpJson, 'utf8'));
+  cfg.upstreams.push({ ...cfg.upstreams[0], name: 'again' });
+  fs.writeFileSync(mcpJson, JSON.stringify(cfg));
+  const reload = await run(opt.tollgate, ['reload', '--socket', sb.socket], { env: baseEnv(sb), timeoutMs: 20000 });
+  t.ok(reload.code === 0, '`tollgate reload` takes the new mcp.json', reload);
+  const again = new Client({ name: 'tollgate-e2e', version: '1.0.0' });
+  await again.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/again`),
+    { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  t.ok((await again.listTools()).tools.some((x) => x.name === 'echo'), 'the added upstream lists its tools');
+  const againEcho = await again.callTool({ name: 'echo', arguments: { message: 'a new upstream' } });
+  t.ok(!againEcho.isError && text(againEcho).includes('a new upstream'), 'the added upstream serves without a restart', againEcho);
+  await again.close();
+  fs.writeFileSync(mcpJson, '{"upstreams": [{"name": "broken"');
+  const refused = await run(opt.tollgate, ['reload', '--socket', sb.socket], { env: baseEnv(sb), timeoutMs: 20000 });
+  t.ok(refused.code !== 0 && (refused.stderr + refused.stdout).includes('mcp.json'), 'a broken mcp.json is refused with its name', refused);
+  const still = await fetch(`${base}/mcp/again`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+  });
+  t.ok(still.status !== 404, 'after a refused reload the previous upstreams stay', still.status);
+
   const rows = events(sb);
+  t.ok(rows.filter((r) => r.kind === 'mcp_config').length === 2, 'each configuration that took effect is recorded',
+    rows.filter((r) => r.kind === 'mcp_config').map((r) => r.record));
   const decisions = rows.filter((r) => r.kind === 'decision' && r.record.server === 'everything');
   t.ok(decisions.some((d) => d.effect === 'allow') && decisions.some((d) => d.effect === 'deny'),
     'the daemon recorded the HTTP gateway\'s decisions', decisions.map((d) => `${d.record.tool} ${d.effect}`));
