@@ -284,7 +284,12 @@ void Detector::outcome(const Event& e, std::vector<Detection>& out) {
   SessionState& st = session(e.session);
   st.last_seen = now;
   const Rule& r = cfg_.missing_enforcement;
-  if (r.enabled && !e.unpaired && !e.tool_use_id.empty()) {
+  std::string key = "missing_enforcement\x1fsession\x1f" + e.session;
+  auto fired = fired_.find(key);
+  bool quiet = fired != fired_.end() && now - fired->second < r.window_ms;
+  // While the session is quiet there is nothing to find out: a flood of
+  // outcomes costs no ledger lookups.
+  if (r.enabled && !quiet && !e.unpaired && !e.tool_use_id.empty()) {
     std::optional<std::string> effect;
     if (auto it = st.decisions.find(e.tool_use_id); it != st.decisions.end())
       effect = it->second;
@@ -295,7 +300,7 @@ void Detector::outcome(const Event& e, std::vector<Detection>& out) {
       why = "no decision was made for it: the call did not go through the hook";
     else if (*effect == "deny" && e.success)
       why = "it was denied and ran anyway";
-    if (!why.empty() && !cooling("missing_enforcement\x1fsession\x1f" + e.session, r.window_ms)) {
+    if (!why.empty() && !cooling(key, r.window_ms)) {
       Detection d = make("missing_enforcement", "session", e, r.responses);
       d.summary = "the session `" + bounded(e.session) + "` reported the outcome of tool use `" +
                   bounded(e.tool_use_id) + "`, but " + why;

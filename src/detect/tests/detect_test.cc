@@ -305,6 +305,21 @@ TEST(MissingEnforcement, AsksTheLookupForDecisionsItDidNotSee) {
   EXPECT_EQ(asked, (std::vector<std::string>{"s1/before-restart", "s1/forged"}));
 }
 
+TEST(MissingEnforcement, AQuietSessionCostsNoLookups) {
+  Fixture f(only("missing_enforcement"));
+  int lookups = 0;
+  f.det.set_decision_lookup([&](const std::string&, const std::string&) -> std::optional<std::string> {
+    ++lookups;
+    return std::nullopt;
+  });
+  EXPECT_EQ(fired(f.outcome("s1", "x0"), "missing_enforcement"), 1u);
+  for (int i = 1; i < 1000; ++i) EXPECT_TRUE(f.outcome("s1", "x" + std::to_string(i)).empty());
+  EXPECT_EQ(lookups, 1);
+  f.now += 60'000;  // one window later it judges again
+  EXPECT_EQ(fired(f.outcome("s1", "y"), "missing_enforcement"), 1u);
+  EXPECT_EQ(lookups, 2);
+}
+
 TEST(MissingEnforcement, ForgetsOldDecisionsWithinItsBound) {
   Fixture f(only("missing_enforcement"));
   for (size_t i = 0; i < Detector::kMaxDecisionsPerSession + 10; ++i) f.decide("s1", "allow", std::to_string(i));
