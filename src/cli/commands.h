@@ -36,6 +36,8 @@ void add_cred_commands(CLI::App& app, int& exit_code);
 // `tollgate contain …` and `tollgate detect list` (contain_cmd.cc).
 void add_contain_commands(CLI::App& app, int& exit_code);
 void add_detect_commands(CLI::App& app, int& exit_code);
+// secret_cmd.cc
+void add_secret_commands(CLI::App& app, int& exit_code);
 // `tollgate hook <harness>` (hook_cmd.cc): returns the process exit code.
 int run_hook(std::string_view harness);
 

@@ -7,10 +7,12 @@ namespace tollgate::cli {
 
 using nlohmann::json;
 
-Result<json> ask_daemon(json header, int timeout_ms) {
+Result<json> ask_daemon(json header, int timeout_ms) { return ask_daemon(std::move(header), "", timeout_ms); }
+
+Result<json> ask_daemon(json header, std::string_view payload, int timeout_ms) {
   header["v"] = 1;
-  header["bytes"] = 0;
-  auto r = server::call_daemon(server::default_socket(), dump_json(header), "", timeout_ms);
+  header["bytes"] = payload.size();
+  auto r = server::call_daemon(server::default_socket(), dump_json(header), payload, timeout_ms);
   if (!r) return std::move(r).error();
   auto j = parse_json(*r, "daemon reply", 16);
   if (!j || !j->is_object()) return Error("the daemon's answer was not understood");

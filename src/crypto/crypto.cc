@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <unistd.h>
 
@@ -278,6 +279,64 @@ bool EcKey::verify_raw(std::string_view message, std::string_view signature) con
   std::string d(reinterpret_cast<char*>(der), static_cast<size_t>(n));
   OPENSSL_free(der);
   return verify_der(message, d);
+}
+
+Result<std::string> random_bytes(size_t n) {
+  std::string out(n, '\0');
+  if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1)
+    return Error("the system's random number generator failed");
+  return out;
+}
+
+namespace {
+
+constexpr size_t kNonceBytes = 12;
+constexpr size_t kTagBytes = 16;
+
+struct CipherCtx {
+  EVP_CIPHER_CTX* p = EVP_CIPHER_CTX_new();
+  ~CipherCtx() { EVP_CIPHER_CTX_free(p); }
+};
+
+const unsigned char* bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+}  // namespace
+
+Result<std::string> aead_seal(std::string_view key, std::string_view plaintext, std::string_view aad) {
+  if (key.size() != kAeadKeyBytes) return Error("an AES-256-GCM key is 32 bytes");
+  if (plaintext.size() > (1u << 30)) return Error("too large to seal");
+  auto nonce = random_bytes(kNonceBytes);
+  if (!nonce) return std::move(nonce).error();
+  CipherCtx c;
+  std::string out = *nonce;
+  out.resize(kNonceBytes + plaintext.size() + kTagBytes);
+  auto* ct = reinterpret_cast<unsigned char*>(out.data()) + kNonceBytes;
+  int len = 0, fin = 0;
+  if (!c.p || EVP_EncryptInit_ex(c.p, EVP_aes_256_gcm(), nullptr, bytes(key), bytes(*nonce)) != 1 ||
+      (!aad.empty() && EVP_EncryptUpdate(c.p, nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1) ||
+      EVP_EncryptUpdate(c.p, ct, &len, bytes(plaintext), static_cast<int>(plaintext.size())) != 1 ||
+      EVP_EncryptFinal_ex(c.p, ct + len, &fin) != 1 ||
+      EVP_CIPHER_CTX_ctrl(c.p, EVP_CTRL_GCM_GET_TAG, kTagBytes, ct + plaintext.size()) != 1)
+    return Error("AES-256-GCM sealing failed");
+  return out;
+}
+
+Result<std::string> aead_open(std::string_view key, std::string_view sealed, std::string_view aad) {
+  if (key.size() != kAeadKeyBytes) return Error("an AES-256-GCM key is 32 bytes");
+  if (sealed.size() < kNonceBytes + kTagBytes) return Error("the sealed value does not open");
+  size_t n = sealed.size() - kNonceBytes - kTagBytes;
+  std::string out(n, '\0');
+  std::string tag(sealed.substr(kNonceBytes + n));
+  CipherCtx c;
+  int len = 0, fin = 0;
+  auto* pt = reinterpret_cast<unsigned char*>(out.data());
+  if (!c.p || EVP_DecryptInit_ex(c.p, EVP_aes_256_gcm(), nullptr, bytes(key), bytes(sealed)) != 1 ||
+      (!aad.empty() && EVP_DecryptUpdate(c.p, nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1) ||
+      EVP_DecryptUpdate(c.p, pt, &len, bytes(sealed) + kNonceBytes, static_cast<int>(n)) != 1 ||
+      EVP_CIPHER_CTX_ctrl(c.p, EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) != 1 ||
+      EVP_DecryptFinal_ex(c.p, pt + len, &fin) != 1)
+    return Error("the sealed value does not open");
+  return out;
 }
 
 Status write_private_file(const std::string& path, std::string_view data) {

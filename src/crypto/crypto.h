@@ -72,6 +72,17 @@ class EcKey {
   bool private_ = false;
 };
 
+// AES-256-GCM with a fresh random 96-bit nonce: `nonce ‖ ciphertext ‖ tag`
+// (12 + n + 16 bytes). `aad` is authenticated, not encrypted: binding a
+// sealed value to its name means one cannot be swapped for another. `key`
+// is 32 bytes. open() fails without saying why beyond "does not open" (a
+// wrong key, a changed byte and a wrong aad look the same, by design).
+inline constexpr size_t kAeadKeyBytes = 32;
+Result<std::string> aead_seal(std::string_view key, std::string_view plaintext, std::string_view aad);
+Result<std::string> aead_open(std::string_view key, std::string_view sealed, std::string_view aad);
+// `n` bytes from the system's CSPRNG.
+Result<std::string> random_bytes(size_t n);
+
 // Writes `data` to `path` with mode 0600, atomically (a temporary file in
 // the same directory, fsync, rename), so a reader never sees half a key.
 Status write_private_file(const std::string& path, std::string_view data);

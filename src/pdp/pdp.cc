@@ -7,6 +7,7 @@
 #include "analyze/url.h"
 #include "cedar/authorizer.h"
 #include "cedar/entities.h"
+#include "cedar/extensions.h"
 
 namespace tollgate::pdp {
 
@@ -153,6 +154,9 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
       if (c.name != n) continue;
       if (c.subcommand == "uninstall" || c.subcommand == "install")
         return deny("self-protection", "changing Tollgate's hook installation from an agent is not allowed");
+      if (c.subcommand == "secret")  // the secret store is read only by the broker, for a task
+        return deny("self-protection",
+                    "`tollgate secret` is for people; an agent gets a secret with `tollgate cred get`");
       // Operator commands: an agent may not approve its own MCP tools, start
       // its own tasks (with their grants), or change agents' status.
       std::string second;
@@ -315,6 +319,7 @@ ActionDecision Pdp::decide_one(const Action& a, const Request& req) const {
                                 {"approved", Value(req.approved)}});
 
   cedar::Response r = cedar::authorize(pack_->enforced, creq, ents);
+  out.cedar = creq;
   for (auto& e : r.errors) out.errors.push_back({std::move(e.policy), std::move(e.message)});
   out.policies = r.reason;
   if (r.allow) {
@@ -361,6 +366,47 @@ ActionDecision Pdp::decide_one(const Action& a, const Request& req) const {
     for (auto& e : shadow.errors) out.errors.push_back({std::move(e.policy), std::move(e.message)});
   }
   return out;
+}
+
+namespace {
+
+nlohmann::json uid_json(const cedar::EntityUID& u) { return {{"type", u.type()}, {"id", u.id()}}; }
+
+nlohmann::json value_json(const cedar::Value& v) {
+  using cedar::Kind;
+  auto extn = [](const char* fn, std::string arg) {
+    return nlohmann::json{{"__extn", {{"fn", fn}, {"arg", std::move(arg)}}}};
+  };
+  switch (v.kind()) {
+    case Kind::Bool: return v.as_bool();
+    case Kind::Long: return v.as_long();
+    case Kind::String: return v.as_string();
+    case Kind::Entity: return {{"__entity", uid_json(v.as_entity())}};
+    case Kind::Set: {
+      auto arr = nlohmann::json::array();
+      for (const auto& e : v.as_set()) arr.push_back(value_json(e));
+      return arr;
+    }
+    case Kind::Record: {
+      auto obj = nlohmann::json::object();
+      for (const auto& [k, f] : v.as_record()) obj[k] = value_json(f);
+      return obj;
+    }
+    case Kind::Decimal: return extn("decimal", cedar::ext::decimal_to_string(v.as_decimal()));
+    case Kind::IpAddr: return extn("ip", cedar::ext::ip_to_string(v.as_ip()));
+    case Kind::Datetime: return extn("datetime", cedar::ext::datetime_to_string(v.as_datetime()));
+    case Kind::Duration: return extn("duration", cedar::ext::duration_to_string(v.as_duration()));
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+nlohmann::json cedar_request_json(const cedar::Request& r) {
+  return {{"principal", uid_json(r.principal)},
+          {"action", uid_json(r.action)},
+          {"resource", uid_json(r.resource)},
+          {"context", value_json(r.context)}};
 }
 
 Decision Pdp::decide(const std::vector<Action>& actions, const Request& req) const {

@@ -22,10 +22,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "action/action.h"
+#include "cedar/authorizer.h"
 #include "policy/pack.h"
 #include "session/session.h"
 
@@ -49,7 +53,15 @@ struct ActionDecision {
   std::vector<std::string> log_only;  // "would deny: <policy>" for shadow policies that fired
   std::vector<std::string> labels;    // data labels of the target
   session::Effects effects;           // what success would add to the session
+  // The Cedar request the pack evaluated; absent for a built-in decision
+  // (suspended agent, protected path …) that no policy took part in.
+  std::optional<cedar::Request> cedar;
 };
+
+// A Cedar request in Cedar's own JSON request format — principal, action
+// and resource as {"type","id"}, the context with `__entity` and `__extn`
+// escapes — which `tollgate cedar authorize --request` reads back.
+nlohmann::json cedar_request_json(const cedar::Request& r);
 
 // The decision on a whole tool call.
 struct Decision {

@@ -56,8 +56,8 @@ Result<std::vector<std::string>> string_array(const json& v, const std::string& 
 
 Status parse_credentials(const json& j, const std::string& path, std::vector<Credential>& out) {
   if (!j.is_object()) return Error(path + ": `credentials` must be an object of name → {\"kind\": …}");
-  static const std::vector<std::string_view> known = {"kind", "ttl",    "audience", "file",      "env",
-                                                      "mint", "revoke", "pass_env", "timeout_ms"};
+  static const std::vector<std::string_view> known = {"kind", "ttl",    "audience", "file",  "env",
+                                                      "mint", "revoke", "pass_env", "store", "timeout_ms"};
   for (const auto& item : j.items()) {
     // Named, not a structured binding: lambdas below capture them.
     const std::string& name = item.key();
@@ -104,8 +104,10 @@ Status parse_credentials(const json& j, const std::string& path, std::vector<Cre
       dst = it->get<std::string>();
       return Status::Ok();
     };
-    for (auto [key, dst] :
-         {std::pair<const char*, std::string*>{"audience", &c.audience}, {"file", &c.file}, {"env", &c.env}})
+    for (auto [key, dst] : {std::pair<const char*, std::string*>{"audience", &c.audience},
+                            {"file", &c.file},
+                            {"env", &c.env},
+                            {"store", &c.store}})
       if (auto st = str(key, *dst); !st) return st;
     for (auto [key, dst] : {std::pair<const char*, std::vector<std::string>*>{"mint", &c.mint},
                             {"revoke", &c.revoke},
@@ -125,8 +127,8 @@ Status parse_credentials(const json& j, const std::string& path, std::vector<Cre
     };
     for (auto st :
          {only(!c.audience.empty(), "audience", CredKind::Jwt), only(!c.file.empty(), "file", CredKind::Static),
-          only(!c.env.empty(), "env", CredKind::Static), only(!c.mint.empty(), "mint", CredKind::Command),
-          only(!c.revoke.empty(), "revoke", CredKind::Command),
+          only(!c.env.empty(), "env", CredKind::Static), only(!c.store.empty(), "store", CredKind::Static),
+          only(!c.mint.empty(), "mint", CredKind::Command), only(!c.revoke.empty(), "revoke", CredKind::Command),
           only(!c.pass_env.empty(), "pass_env", CredKind::Command)})
       if (!st) return st;
     switch (c.kind) {
@@ -135,7 +137,10 @@ Status parse_credentials(const json& j, const std::string& path, std::vector<Cre
           return Error(where + ": a jwt credential needs an `audience` (1 to 256 characters)");
         break;
       case CredKind::Static:
-        if (c.file.empty() == c.env.empty()) return Error(where + ": a static credential needs one of `file` or `env`");
+        if (!c.file.empty() + !c.env.empty() + !c.store.empty() != 1)
+          return Error(where + ": a static credential needs exactly one of `file`, `env` or `store`");
+        if (!c.store.empty() && !valid_credential_name(c.store))
+          return Error(where + ": `store` names a secret: 1 to 64 letters, digits, `.`, `_` or `-`");
         if (!c.file.empty() && c.file[0] != '/') return Error(where + ": `file` must be an absolute path");
         break;
       case CredKind::Command:

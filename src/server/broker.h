@@ -43,6 +43,7 @@ struct Credential {
   // static: exactly one of a file (read at each issue) or an environment
   // variable of the daemon.
   std::string file, env;
+  std::string store;  // static: a secret of Tollgate's own store (server/secret_store.h)
   // command: argv, the program an absolute path; revoke is optional.
   std::vector<std::string> mint, revoke;
   std::vector<std::string> pass_env;  // daemon variables passed to the commands

@@ -181,7 +181,14 @@ Service::Issued Service::issue(std::string_view task_token, const std::string& n
       if (secret) l.token_sha256 = crypto::sha256_hex(*secret);
       break;
     }
-    case CredKind::Static: secret = read_static_secret(*cred); break;
+    case CredKind::Static:
+      if (cred->store.empty())
+        secret = read_static_secret(*cred);
+      else if (!secrets_)
+        secret = Error("this daemon has no secret store");
+      else
+        secret = secrets_->get(cred->store);
+      break;
     case CredKind::Command: {
       auto printed = run_command(cred->mint, command_env(*cred, l, subject), "", cred->timeout_ms);
       secret = printed ? clean_secret(std::move(*printed), "what the mint command printed") : std::move(printed);
@@ -331,6 +338,66 @@ std::string Service::handle_cred(const json& h) {
     return dump_json(json{{"ok", true}, {"lease", id}, {"revoked", true}});
   }
   return reply_error("unknown op `" + op + "`");
+}
+
+Result<Service::UpstreamCredential> Service::upstream_credential(std::string_view task_token,
+                                                                 const std::string& credential,
+                                                                 const std::string& upstream) {
+  std::lock_guard lock(mu_);
+  Issued is = issue(task_token, credential, "mcp:" + upstream, opts_.now());
+  if (!is.error.empty()) return Error(is.error);
+  return UpstreamCredential{std::move(is.secret), is.lease.id, is.lease.expires_ms};
+}
+
+void Service::set_secret_store(std::unique_ptr<SecretStore> store) {
+  std::lock_guard lock(mu_);
+  secrets_ = std::move(store);
+}
+
+std::string Service::handle_secret(const json& h, std::string_view payload) {
+  std::lock_guard lock(mu_);
+  if (!secrets_) return reply_error("this daemon has no secret store");
+  int64_t now = opts_.now();
+  std::string op = h.value("op", std::string());
+  std::string name = h.value("name", std::string());
+  std::string by = h.value("by", std::string()).substr(0, 64);
+  std::string err;
+  if (op == "secret_list") {
+    json arr = json::array();
+    for (const auto& e : secrets_->list())
+      arr.push_back({{"name", e.name}, {"bytes", e.bytes}, {"updated_ms", e.updated_ms}});
+    return dump_json(json{{"ok", true}, {"secrets", arr}});
+  }
+  if (op == "secret_set") {
+    bool replaced = false;
+    for (const auto& e : secrets_->list()) replaced = replaced || e.name == name;
+    if (auto st = secrets_->put(name, std::string(payload), now); !st) return reply_error(st.error().message);
+    // What was stored is named and sized, never shown.
+    record("", "secret_set", "", "",
+           dump_json(json{{"type", "secret_set"},
+                          {"name", name},
+                          {"bytes", payload.size()},
+                          {"replaced", replaced},
+                          {"by", by},
+                          {"ts", now}}),
+           &err);
+    return dump_json(json{{"ok", true}, {"name", name}, {"replaced", replaced}});
+  }
+  if (op == "secret_rm") {
+    auto removed = secrets_->remove(name);
+    if (!removed) return reply_error(removed.error().message);
+    if (!*removed) return reply_error("the secret store has no `" + name.substr(0, 64) + "`");
+    record("", "secret_rm", "", "", dump_json(json{{"type", "secret_rm"}, {"name", name}, {"by", by}, {"ts", now}}),
+           &err);
+    return dump_json(json{{"ok", true}, {"name", name}, {"removed", true}});
+  }
+  return reply_error("unknown op `" + op.substr(0, 64) + "`");
+}
+
+bool Service::lease_live(const std::string& lease, int64_t margin_ms) {
+  std::lock_guard lock(mu_);
+  auto it = leases_.find(lease);
+  return it != leases_.end() && it->second.revoked_ms == 0 && it->second.expires_ms > opts_.now() + margin_ms;
 }
 
 std::pair<int, std::string> Service::token_exchange(const std::map<std::string, std::string>& form) {

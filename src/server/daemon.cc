@@ -334,6 +334,10 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
   d->service_->set_keys(std::move(*keys));
   d->service_->set_reloader([raw = d.get()] { return raw->reload(); });
 
+  // The secret store: DATA/secrets.json sealed under DATA/keys/secret-store.key.
+  auto secrets = SecretStore::open(opts.data_dir + "/secrets.json", opts.data_dir + "/keys/secret-store.key");
+  if (!secrets) return std::move(secrets).error();
+  d->service_->set_secret_store(std::make_unique<SecretStore>(std::move(*secrets)));
   // Checkpoint keys: DATA/keys/ledger-keys.json (docs/ledger.md).
   auto ckeys = ledger::CheckpointKeys::open(opts.data_dir + "/keys", opts.now() / 1000);
   if (!ckeys) return Error("checkpoint keys: " + ckeys.error().message);
@@ -406,6 +410,14 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
     if (!opts.mcp_config.empty() || fs::exists(mcp_config)) {
       auto ups = load_mcp_upstreams(mcp_config);
       if (!ups) return std::move(ups).error();
+      for (const auto& u : *ups) {
+        if (u.credential.empty()) continue;
+        bool known = false;
+        for (const auto& c : d->service_->options().credentials) known = known || c.name == u.credential;
+        if (!known)
+          return Error(mcp_config + ": upstream `" + u.name + "`: no credential `" + u.credential +
+                       "` is configured (the daemon's `credentials`)");
+      }
       im.mcp_http = std::make_unique<McpHttpGateway>(*d->service_, std::move(*ups));
     }
     // Without --issuer, tokens name the API's own URL, where discovery and JWKS are served.

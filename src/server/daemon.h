@@ -51,6 +51,7 @@
 #include "server/broker.h"
 #include "server/checkpoints.h"
 #include "server/peers.h"
+#include "server/secret_store.h"
 #include "session/session.h"
 #include "store/store.h"
 
@@ -125,6 +126,22 @@ class Service {
   // RFC 8693 token exchange (POST /token): the form's fields → HTTP status
   // and JSON body (docs/tasks.md, "Token exchange").
   std::pair<int, std::string> token_exchange(const std::map<std::string, std::string>& form);
+  // A credential for an MCP upstream (server/mcp_http.h, `credential`):
+  // issued by the broker to the caller's task, exactly as `cred get` is
+  // (decided as `cred.request`, recorded with `via` = "mcp:<upstream>").
+  struct UpstreamCredential {
+    std::string secret;  // never recorded
+    std::string lease;
+    int64_t expires_ms = 0;
+  };
+  Result<UpstreamCredential> upstream_credential(std::string_view task_token, const std::string& credential,
+                                                 const std::string& upstream);
+  // Tollgate's encrypted store for `static` credentials with `store`
+  // (server/secret_store.h); without one, those credentials are refused.
+  void set_secret_store(std::unique_ptr<SecretStore> store);
+  // Whether a lease is live (not revoked) and stays unexpired for `margin_ms`.
+  bool lease_live(const std::string& lease, int64_t margin_ms = 0);
+  const ServiceOptions& options() const { return opts_; }
 
  private:
   std::string handle_request(std::string_view header, std::string_view payload, int peer_pid);
@@ -167,6 +184,8 @@ class Service {
     store::Lease lease;
   };
   std::string handle_cred(const nlohmann::json& header);
+  // secret_set (payload: the value), secret_list, secret_rm (server/cred_service.cc).
+  std::string handle_secret(const nlohmann::json& header, std::string_view payload);
   Issued issue(std::string_view task_token, const std::string& name, std::string_view via, int64_t now);
   // Revokes every live lease `which` selects, running revoke commands, and
   // records each revocation.
@@ -210,6 +229,7 @@ class Service {
   // Live leases by id (a cache of the store), and the secrets of live
   // command leases, kept in memory only, for their revoke command's input.
   std::unordered_map<std::string, store::Lease> leases_;        // guarded by mu_
+  std::unique_ptr<SecretStore> secrets_;                        // guarded by mu_
   std::unordered_map<std::string, std::string> lease_secrets_;  // guarded by mu_
   // Risk reports by agent, recomputed when the decision point, the agent's
   // status or tool connections, or its live tasks change.

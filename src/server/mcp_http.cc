@@ -158,6 +158,19 @@ Result<std::vector<McpUpstream>> load_mcp_upstreams(const std::string& path) {
           up.headers[line.substr(0, colon)] = value;
         }
       }
+      if (auto c = u.find("credential"); c != u.end()) {
+        up.credential = c->get<std::string>();
+        if (!up.headers.empty())
+          return Error(where +
+                       ": takes its credential either from `headers` or from the broker (`credential`), not both");
+        up.credential_header = u.value("credential_header", up.credential_header);
+        up.credential_prefix = u.value("credential_prefix", up.credential_prefix);
+        if (up.credential.empty() || up.credential_header.empty() ||
+            up.credential_header.find_first_of(":\r\n \t") != std::string::npos ||
+            up.credential_prefix.find_first_of("\r\n") != std::string::npos)
+          return Error(where +
+                       ": `credential` needs a name, a header name without `:` or spaces, and a one-line prefix");
+      }
       up.ca_file = u.value("ca_file", std::string());
       up.timeout_ms = u.value("timeout_ms", 30000);
       if (up.timeout_ms <= 0 || up.timeout_ms > 600000) return Error(where + ": timeout_ms must be 1–600000");
@@ -227,6 +240,29 @@ std::shared_ptr<McpHttpGateway::State> McpHttpGateway::state_for(const std::stri
   return st;
 }
 
+Result<std::string> McpHttpGateway::upstream_secret(const McpUpstream& up, std::string_view task_token,
+                                                    const std::string& caller) {
+  if (task_token.empty())
+    return Error("only a task's sessions receive credentials; connect with the task's token (TOLLGATE_TASK_TOKEN)");
+  // A lease is reused while it lives (a revocation, the task's end or its
+  // expiry ends it), so a provider is not asked on every request.
+  std::string key = up.name + "|" + caller;
+  {
+    std::lock_guard lock(mu_);
+    auto it = creds_.find(key);
+    if (it != creds_.end()) {
+      if (service_.lease_live(it->second.lease, 5000)) return it->second.secret;
+      creds_.erase(it);
+    }
+  }
+  auto issued = service_.upstream_credential(task_token, up.credential, up.name);
+  if (!issued) return std::move(issued).error();
+  std::lock_guard lock(mu_);
+  if (creds_.size() >= kMaxStates) creds_.erase(creds_.begin());
+  creds_[key] = Lease{issued->secret, issued->lease};
+  return std::move(issued->secret);
+}
+
 void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& name, bool api_token) {
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   const McpUpstream& up = upstreams_.at(name);
@@ -275,6 +311,21 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
   // Upstream request: the configured credentials, the protocol's headers,
   // nothing else of the client's.
   std::map<std::string, std::string> headers = up.headers;
+  if (!up.credential.empty()) {
+    auto secret = upstream_secret(up, api_token ? std::string_view() : std::string_view(bearer), cred_digest);
+    if (!secret) {
+      std::string why = "the upstream `" + name + "` needs the credential `" + up.credential +
+                        "` from the broker: " + secret.error().message;
+      std::string err;
+      if (req.method == "POST") {
+        std::lock_guard lock(st->mu);
+        err = st->gw->abandon(req.body, why);
+      }
+      if (err.empty()) return reply(fd, 403, rpc_error(-32001, "Tollgate: " + why));
+      return reply(fd, 200, err, client_session);
+    }
+    headers[up.credential_header] = up.credential_prefix + *secret;
+  }
   headers["Accept"] = req.method == "GET" ? "text/event-stream" : "application/json, text/event-stream";
   if (req.method == "POST") headers["Content-Type"] = "application/json";
   for (const char* h : {"mcp-session-id", "mcp-protocol-version", "mcp-method", "mcp-name", "last-event-id"}) {

@@ -35,6 +35,11 @@ struct McpUpstream {
   std::string url_text;
   mcp::HttpUrl url;
   std::map<std::string, std::string> headers;  // credentials injected on every upstream request
+  // A broker credential (docs/tasks.md, "Credentials") issued to the
+  // caller's task and sent as `credential_header: credential_prefix<secret>`.
+  std::string credential;
+  std::string credential_header = "Authorization";
+  std::string credential_prefix = "Bearer ";
   std::string ca_file;
   int timeout_ms = 30000;
 };
@@ -43,6 +48,9 @@ struct McpUpstream {
 //   "headers": {"Authorization": "Bearer ${GITHUB_TOKEN}"}, "ca_file": "…",
 //   "timeout_ms": 30000}]}. `${VAR}` is taken from the daemon's environment;
 // `"headers_file": PATH` reads "Name: value" lines from a file (0600).
+// `"credential": NAME` takes the upstream's credential from the broker
+// instead, per task (`"credential_header"`, `"credential_prefix"` say how
+// it is sent; default `Authorization: Bearer …`).
 Result<std::vector<McpUpstream>> load_mcp_upstreams(const std::string& path);
 
 class McpHttpGateway {
@@ -72,6 +80,12 @@ class McpHttpGateway {
   bool stopping_ = false;                                 // guarded by mu_
   std::set<int> fds_;                                     // guarded by mu_: sockets workers block on
   std::map<std::string, std::shared_ptr<State>> states_;  // guarded by mu_: per client session
+  // Broker credentials by upstream and caller (its task token's digest).
+  struct Lease {
+    std::string secret, lease;
+  };
+  std::map<std::string, Lease> creds_;  // guarded by mu_
+  Result<std::string> upstream_secret(const McpUpstream& up, std::string_view task_token, const std::string& caller);
 };
 
 }  // namespace tollgate::server

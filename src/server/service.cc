@@ -74,6 +74,7 @@ json action_json(const pdp::ActionDecision& ad) {
   if (a.opaque) j["opaque"] = true;
   if (a.download_exec) j["download_exec"] = true;
   if (!ad.log_only.empty()) j["log_only"] = ad.log_only;
+  if (ad.cedar) j["request"] = pdp::cedar_request_json(*ad.cedar);
   return j;
 }
 
@@ -295,6 +296,7 @@ namespace {
 bool operator_request(const std::string& op, const json& h) {
   if (op == "task_start" || op == "task_end" || op == "reload" || op == "token_rotate" || op == "cred_revoke")
     return true;
+  if (op.rfind("secret_", 0) == 0) return true;  // the secret store: even its names are the operator's
   if (op.rfind("agent_", 0) == 0) return op != "agent_list" && op != "agent_show";
   if (op == "mcp") return h.value("kind", std::string()) == "approve";
   if (op.rfind("contain_", 0) == 0) return op != "contain_list";  // quarantines and the kill switch
@@ -367,6 +369,7 @@ std::string Service::handle_request(std::string_view header, std::string_view pa
   if (op == "task_start" || op == "task_end" || op == "task_list" || op == "task_show") return handle_task(op, *h);
   if (op.rfind("agent_", 0) == 0) return handle_agent(op, *h);
   if (op.rfind("cred_", 0) == 0) return handle_cred(*h);
+  if (op.rfind("secret_", 0) == 0) return handle_secret(*h, payload);
   if (op == "token_jwks") return dump_json(json{{"ok", true}, {"jwks", json::parse(jwks())}});
   if (op == "token_introspect") {
     auto tok = h->find("token");

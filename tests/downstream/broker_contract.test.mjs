@@ -35,6 +35,7 @@ const tollgate = path.resolve(arg > 0 ? process.argv[arg + 1] : 'build/src/cli/t
 const data = mkdtempSync(path.join(tmpdir(), 'tollgate-broker-'));
 const dbSecret = `db-${Math.random().toString(36).slice(2)}-secret`;
 const fileSecret = `file-${Math.random().toString(36).slice(2)}-secret`;
+const storeSecret = `store-${Math.random().toString(36).slice(2)}-secret`;
 const env = {
   ...process.env, TOLLGATE_DATA: data, TOLLGATE_SOCKET: path.join(data, 'tollgate.sock'), TG_TEST_DB_SECRET: dbSecret,
 };
@@ -56,13 +57,14 @@ writeFileSync(path.join(data, 'config.json'), JSON.stringify({
     db: { kind: 'static', env: 'TG_TEST_DB_SECRET' },
     'deploy-key': { kind: 'static', file: path.join(data, 'deploy.key') },
     cloud: { kind: 'command', mint: [mint], revoke: [revoke], ttl: 300, timeout_ms: 5000 },
+    vault: { kind: 'static', store: 'vault-db' },
   },
 }));
 
 // Every output of every command, except the one stdout that delivers a secret.
 const outputs = [];
-function cli(args, extraEnv = {}, { delivers = false } = {}) {
-  const r = spawnSync(tollgate, args, { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 20000 });
+function cli(args, extraEnv = {}, { delivers = false, input } = {}) {
+  const r = spawnSync(tollgate, args, { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 20000, input });
   outputs.push(r.stderr);
   if (!delivers) outputs.push(r.stdout);
   return { code: r.status, out: r.stdout, err: r.stderr };
@@ -92,14 +94,14 @@ const exchangeFields = (token, audience) => ({
   audience,
 });
 
-const secrets = [dbSecret, fileSecret];
+const secrets = [dbSecret, fileSecret, storeSecret];
 test.after(() => {
   daemon.kill('SIGTERM');
   if (!process.exitCode) rmSync(data, { recursive: true, force: true });
 });
 
 assert.equal(cli(['agent', 'register', '--name', 'builder', '--harness', 'claude-code', '--owner', 'ana']).code, 0);
-const granted = ['cred:downstream', 'cred:db', 'cred:deploy-key', 'cred:cloud'].flatMap((g) => ['--allow-label', g]);
+const granted = ['cred:downstream', 'cred:db', 'cred:deploy-key', 'cred:cloud', 'cred:vault'].flatMap((g) => ['--allow-label', g]);
 const started = cli(['task', 'start', '--agent', 'builder', '--ticket', 'OPS-9', '--json', ...granted]);
 assert.equal(started.code, 0, started.err);
 const { task, token } = JSON.parse(started.out);
@@ -121,6 +123,24 @@ test('cred get prints the secret and nothing else, for each kind', () => {
   const jwt = cli(['cred', 'get', 'downstream'], asAgent, { delivers: true });
   assert.equal(jwt.code, 0, jwt.err);
   secrets.push(jwt.out.trim());
+});
+
+test('the secret store: set from standard input, listed without its value, leased by cred get', () => {
+  let r = cli(['cred', 'get', 'vault'], asAgent);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /the secret store has no `vault-db`/);
+  r = cli(['secret', 'set', 'vault-db'], {}, { input: `${storeSecret}\n` });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'stored vault-db\n');
+  r = cli(['secret', 'list', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const listed = JSON.parse(r.out);
+  assert.deepEqual(listed.map((x) => [x.name, x.bytes]), [['vault-db', storeSecret.length]]);
+  r = cli(['cred', 'get', 'vault'], asAgent, { delivers: true });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, `${storeSecret}\n`);
+  const sealed = readFileSync(path.join(data, 'secrets.json'), 'utf8');
+  assert.ok(sealed.includes('vault-db') && !sealed.includes(storeSecret), 'the store file holds the name, sealed');
 });
 
 test('no token, an unknown credential or a forged token: an error, nothing issued', () => {
@@ -163,7 +183,7 @@ test('token exchange: an audience-bound JWT a downstream service verifies, and r
 test('ending the task revokes every lease: the revoke command runs, the exchanged token introspects inactive', async () => {
   const live = cli(['cred', 'leases']);
   assert.equal(live.code, 0, live.err);
-  assert.equal(live.out.trim().split('\n').length, 5);
+  assert.equal(live.out.trim().split('\n').length, 6);
   const exchanged = secrets[secrets.length - 1];
   const bearer = readFileSync(path.join(data, 'http.token'), 'utf8').trim();
   const introspect = async () => (await fetch(discovery.introspection_endpoint, {
@@ -176,7 +196,7 @@ test('ending the task revokes every lease: the revoke command runs, the exchange
   assert.deepEqual(await introspect(), { active: false });
   assert.equal(cli(['cred', 'leases']).out, '');
   const revoked = readFileSync(path.join(data, 'revoked.log'), 'utf8');
-  assert.ok(revoked.includes(secrets[2]), 'the revoke command got the secret on its standard input');
+  assert.ok(revoked.includes(secrets.find((x) => x.startsWith('cloud-'))), 'the revoke command got the secret on its standard input');
   const after = cli(['cred', 'get', 'db'], asAgent);
   assert.equal(after.code, 1);
   assert.match(after.err, /has ended/);
@@ -189,10 +209,10 @@ test('no secret is in the store, the daemon log or any other output', async () =
   assert.match(ledger.out, /cred_revoke/);
   daemon.kill('SIGTERM');
   await new Promise((r) => (daemon.exitCode !== null ? r() : daemon.on('exit', r)));
-  const files = ['tollgate.db', 'tollgate.db-wal', 'tollgate.db-shm'].map((f) => path.join(data, f)).filter(existsSync);
+  const files = ['tollgate.db', 'tollgate.db-wal', 'tollgate.db-shm', 'secrets.json'].map((f) => path.join(data, f)).filter(existsSync);
   const haystacks = { daemonLog: served.log, outputs: outputs.join('\n') };
   for (const f of files) haystacks[f] = readFileSync(f).toString('latin1');
-  assert.equal(secrets.length, 5); // two static, one command, the jwt from cred get, the exchanged jwt
+  assert.equal(secrets.length, 6); // three static, one command, the jwt from cred get, the exchanged jwt
   for (const secret of secrets) {
     for (const [where, text] of Object.entries(haystacks)) {
       assert.ok(!text.includes(secret), `a secret (${secret.slice(0, 6)}…) appears in ${where}`);

@@ -108,3 +108,39 @@ TEST(PrivateFile, IsWrittenWithMode0600) {
 
 }  // namespace
 }  // namespace tollgate::crypto
+
+namespace tollgate::crypto {
+namespace {
+
+TEST(Aead, SealsAndOpensBoundToItsAssociatedData) {
+  auto key = random_bytes(kAeadKeyBytes);
+  ASSERT_TRUE(key.ok());
+  auto sealed = aead_seal(*key, "hunter2", "db");
+  ASSERT_TRUE(sealed.ok());
+  EXPECT_EQ(sealed->size(), 12u + 7u + 16u);
+  EXPECT_EQ(sealed->find("hunter2"), std::string::npos);
+  auto opened = aead_open(*key, *sealed, "db");
+  ASSERT_TRUE(opened.ok());
+  EXPECT_EQ(*opened, "hunter2");
+  // Another name, another key, a flipped byte or a cut tag: it does not open.
+  EXPECT_FALSE(aead_open(*key, *sealed, "other").ok());
+  auto other = random_bytes(kAeadKeyBytes);
+  EXPECT_FALSE(aead_open(*other, *sealed, "db").ok());
+  for (size_t i = 0; i < sealed->size(); ++i) {
+    std::string bad = *sealed;
+    bad[i] = static_cast<char>(bad[i] ^ 0x01);
+    EXPECT_FALSE(aead_open(*key, bad, "db").ok()) << "byte " << i;
+  }
+  EXPECT_FALSE(aead_open(*key, sealed->substr(0, sealed->size() - 1), "db").ok());
+  EXPECT_FALSE(aead_open(*key, "", "db").ok());
+  // Two seals of one value differ (a fresh nonce each time).
+  EXPECT_NE(*aead_seal(*key, "hunter2", "db"), *sealed);
+  // The empty value seals too.
+  auto empty = aead_seal(*key, "", "db");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(*aead_open(*key, *empty, "db"), "");
+  EXPECT_FALSE(aead_seal("short", "x", "").ok());
+}
+
+}  // namespace
+}  // namespace tollgate::crypto

