@@ -33,6 +33,9 @@ void add_mcp_commands(CLI::App& app, int& exit_code);
 void add_token_commands(CLI::App& app, int& exit_code);
 // `tollgate cred …` (cred_cmd.cc): the credential broker.
 void add_cred_commands(CLI::App& app, int& exit_code);
+// `tollgate contain …` and `tollgate detect list` (contain_cmd.cc).
+void add_contain_commands(CLI::App& app, int& exit_code);
+void add_detect_commands(CLI::App& app, int& exit_code);
 // secret_cmd.cc
 void add_secret_commands(CLI::App& app, int& exit_code);
 // `tollgate hook <harness>` (hook_cmd.cc): returns the process exit code.

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   tollgate::cli::add_mcp_commands(app, exit_code);
   tollgate::cli::add_token_commands(app, exit_code);
   tollgate::cli::add_cred_commands(app, exit_code);
+  tollgate::cli::add_contain_commands(app, exit_code);
+  tollgate::cli::add_detect_commands(app, exit_code);
   tollgate::cli::add_secret_commands(app, exit_code);
   auto* hook = app.add_subcommand("hook", "Run by a harness for each hook event (reads the event on stdin)");
   std::string harness;

@@ -112,6 +112,10 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
     out.reason = std::move(reason);
     return true;
   };
+  // Containment first: the kill switch stops every agent, a quarantine one
+  // session or agent, and no policy lifts either.
+  if (!req.kill_switch.empty()) return deny("kill-switch", req.kill_switch);
+  if (!req.quarantine.empty()) return deny("quarantined", req.quarantine);
   if (req.agent && req.agent->status == "offboarded")
     return deny("agent-offboarded", "the agent `" + req.agent->id + "` has been offboarded");
   if (req.agent && req.agent->status == "suspended")
@@ -166,8 +170,11 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
         past_sub = arg == c.subcommand;
       }
       bool reading = second == "list" || second == "show" || second == "pins";
+      // `contain` sets and releases quarantines and the kill switch: all of
+      // it is for people but `contain list`; `detect list` only reads.
       if ((c.subcommand == "mcp" && second == "approve") ||
-          ((c.subcommand == "task" || c.subcommand == "agent") && !reading) || c.subcommand == "reload")
+          ((c.subcommand == "task" || c.subcommand == "agent" || c.subcommand == "contain") && !reading) ||
+          c.subcommand == "reload")
         return deny("self-protection", "`tollgate " + c.subcommand + (second.empty() ? "" : " " + second) +
                                            "` is for people; an agent may not run it");
     }

@@ -3,7 +3,8 @@
 //
 // For each action, decide() first applies the built-in protections that no
 // policy can lift (Tollgate's own files, the harness hook settings, killing
-// or uninstalling Tollgate, an ended session or expired task), then builds
+// or uninstalling Tollgate, the kill switch, a quarantine, an ended session
+// or expired task), then builds
 // the entities (Session in its Task and Agent; the resource with its
 // directory chain or parent domains) and the context (now, harness, task,
 // session, target) of policies/baseline/schema.cedarschema and evaluates the
@@ -84,6 +85,10 @@ struct Request {
   std::string home;
   int64_t now_ms = 0;
   bool approved = false;
+  // Containment in force (docs/detect.md), set by the daemon: non-empty
+  // denies every action with this reason, whatever the pack says.
+  std::string kill_switch;  // the global kill switch
+  std::string quarantine;   // this session or its agent is quarantined
 };
 
 class Pdp {

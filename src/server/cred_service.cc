@@ -72,6 +72,8 @@ Service::Issued Service::issue(std::string_view task_token, const std::string& n
   std::string asked = name.substr(0, 64);
   json rec = {{"type", "cred_request"}, {"credential", asked}, {"via", via}, {"ts", now}};
   if (!digest.empty()) rec["token_sha256"] = digest;
+  session::Task task;    // known once the token verifies
+  bool counted = false;  // the detectors have seen this request
   auto refuse = [&](std::string why, std::string oauth = "invalid_request") {
     out.error = std::move(why);
     out.oauth_error = std::move(oauth);
@@ -79,6 +81,7 @@ Service::Issued Service::issue(std::string_view task_token, const std::string& n
     rec["reason"] = out.error;
     std::string err;
     record("", "cred_request", "", "deny", dump_json(rec), &err);
+    if (!task.id.empty() && !counted) detect_cred_request(task, asked, false);
     return out;
   };
   if (task_token.empty())
@@ -86,9 +89,9 @@ Service::Issued Service::issue(std::string_view task_token, const std::string& n
   if (!keys_) return refuse("this daemon has no signing keys");
   identity::VerifyOptions vo;
   vo.skew_s = opts_.tokens.skew_s;
-  session::Task task;
   auto v = check_task_token(task_token, *keys_, *store_, now, vo, &task);
   if (!v.ok()) {
+    task = session::Task();
     rec["status"] = identity::token_status_name(v.status);
     return refuse("the task token is " + std::string(identity::token_status_name(v.status)) + " (" + v.reason + ")");
   }
@@ -125,6 +128,7 @@ Service::Issued Service::issue(std::string_view task_token, const std::string& n
   req.harness = "tollgate";
   req.home = opts_.home;
   req.now_ms = now;
+  apply_containment(req);
   pdp::ActionDecision d = pdp_->decide_one(a, req);
   rec["pack"] = pdp_->pack().hash;
   rec["action"] = action_json(d);
@@ -135,6 +139,21 @@ Service::Issued Service::issue(std::string_view task_token, const std::string& n
     return refuse("Tollgate denied the credential `" + cred->name + "`: " + why +
                       (d.policies.empty() ? std::string() : " [" + d.policies.front() + "]"),
                   "invalid_target");
+  }
+  // The detectors see the request before anything is issued: one that
+  // revokes the task or contains its agent stops this issue too.
+  counted = true;
+  detect_cred_request(task, asked, true);
+  if (auto it = tasks_.find(task.id); it != tasks_.end() && it->second.ended)
+    return refuse("the task " + task.id + " was revoked by a detector (tollgate detect list)");
+  {
+    pdp::Request again = req;
+    again.kill_switch.clear();
+    again.quarantine.clear();
+    apply_containment(again);
+    if (!again.kill_switch.empty() || !again.quarantine.empty())
+      return refuse("Tollgate denied the credential `" + cred->name +
+                    "`: " + (again.kill_switch.empty() ? again.quarantine : again.kill_switch));
   }
 
   // The lease: never longer than the credential's TTL or the task.
@@ -267,6 +286,8 @@ std::optional<std::string> Service::introspect_lease(std::string_view token, int
       why = "its task has expired";
     session::Agent* a = agent_for(l.agent);
     if (why.empty() && a && a->status != "active") why = "its agent is " + a->status;
+    if (why.empty() && kill_switch_) why = "the kill switch is on";
+    if (why.empty() && quarantined_agents_.count(l.agent)) why = "its agent is quarantined";
   }
   json rec = lease_json(l);
   rec["type"] = "cred_use";

@@ -44,7 +44,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 Status load_config(const std::string& path, session::LabelTable& labels, pdp::Protected& prot,
-                   std::vector<Credential>* credentials) {
+                   std::vector<Credential>* credentials, detect::Config* detect) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error(path + ": cannot read the configuration file");
   std::stringstream ss;
@@ -52,7 +52,7 @@ Status load_config(const std::string& path, session::LabelTable& labels, pdp::Pr
   auto j = parse_json(ss.str(), path, 16);
   if (!j) return std::move(j).error();
   if (!j->is_object()) return Error(path + ": the configuration must be a JSON object");
-  static const std::vector<std::string_view> known = {"labels", "protected_paths", "credentials"};
+  static const std::vector<std::string_view> known = {"labels", "protected_paths", "credentials", "detect"};
   for (const auto& [key, value] : j->items()) {
     if (std::find(known.begin(), known.end(), key) == known.end()) {
       std::string msg = path + ": unknown key `" + key + "`";
@@ -89,6 +89,11 @@ Status load_config(const std::string& path, session::LabelTable& labels, pdp::Pr
     std::vector<Credential> parsed;
     if (auto st = parse_credentials(*it, path, parsed); !st) return st;
     if (credentials) *credentials = std::move(parsed);
+  }
+  if (auto it = j->find("detect"); it != j->end()) {
+    auto parsed = detect::parse_config(*it, path);
+    if (!parsed) return std::move(parsed).error();
+    if (detect) *detect = std::move(*parsed);
   }
   return Status::Ok();
 }
@@ -295,9 +300,11 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
   for (const auto& p : {opts.data_dir, opts.policies_dir}) im.labels.add({p + "/**", {"tollgate"}, false, false});
   im.prot.paths = {opts.data_dir, opts.policies_dir};
   std::vector<Credential> credentials;
+  detect::Config detect_config;
   if (!opts.config_file.empty()) {
     im.prot.paths.push_back(opts.config_file);
-    if (auto st = load_config(opts.config_file, im.labels, im.prot, &credentials); !st) return st.error();
+    if (auto st = load_config(opts.config_file, im.labels, im.prot, &credentials, &detect_config); !st)
+      return st.error();
   }
   // A static credential's file is Tollgate's to hand out: an agent reads it
   // through the broker, never directly.
@@ -317,6 +324,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
   so.now = opts.now;
   so.tokens = opts.tokens;
   so.credentials = std::move(credentials);
+  so.detect = std::move(detect_config);
   if (auto st = identity::check_trust_domain(so.tokens.trust_domain); !st) return st.error();
   d->service_ = std::make_unique<Service>(std::move(*store), pdp, so);
   // The issuer's signing keys: DATA/keys (docs/tasks.md, "Signing keys and rotation").

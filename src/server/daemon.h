@@ -16,6 +16,12 @@
 // destination never holds up a decision; a failed delivery is logged and
 // recorded in the ledger (`checkpoint_delivery`).
 //
+// It runs the detectors of detect/detect.h over every decision, outcome,
+// MCP pin change and credential request, records each detection and carries
+// out its responses: revoking the task and its leases, quarantining a session
+// or an agent, the kill switch (docs/detect.md). Containments are kept in
+// the store and survive a restart.
+//
 // Failure behaviour: a request that cannot be understood gets a deny (for
 // events that can be denied) with the reason; a store failure denies the
 // decision it could not record. The daemon never exits on bad input.
@@ -39,6 +45,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "base/result.h"
+#include "detect/detect.h"
 #include "mcp/pins.h"
 #include "pdp/pdp.h"
 #include "server/broker.h"
@@ -72,6 +79,7 @@ struct ServiceOptions {
   Clock now = system_now_ms;
   TokenOptions tokens;
   std::vector<Credential> credentials;  // the broker's (docs/tasks.md, "Credentials")
+  detect::Config detect;                // detectors and their responses (docs/detect.md)
 };
 
 // The issuer's signing keys start in memory; the daemon installs its
@@ -150,6 +158,26 @@ class Service {
   // ones. mu_ held.
   nlohmann::json agent_with_risk(const session::Agent& a, const std::vector<session::Task>& tasks, int64_t now);
   std::string handle_mcp(const nlohmann::json& header, std::string_view payload);  // server/mcp_service.cc
+  // Detection and containment (server/detect_service.cc, docs/detect.md).
+  // mu_ held by the callers. The detect_* calls feed the detectors and carry
+  // out what they set off; apply_containment puts the kill switch and any
+  // quarantine of the request's session or agent into a decision request.
+  std::string handle_contain(const std::string& op, const nlohmann::json& header);
+  void apply_containment(pdp::Request& req) const;
+  void detect_decision(const session::Session& s, const std::string& tool_use_id, const std::string& tool,
+                       const pdp::Decision& d);
+  void detect_outcome(const session::Session& s, const std::string& tool_use_id, const std::string& tool, bool success,
+                      bool unpaired = false);
+  void detect_pin(const std::string& sid, const mcp::Pin& after, const mcp::Pin* before, const std::string& change);
+  void detect_cred_request(const session::Task& task, const std::string& credential, bool allowed);
+  void observe(detect::Event e);
+  void respond(const detect::Detection& d, int64_t now);
+  // Sets a containment and records it; false when it was already in force.
+  bool contain(store::Containment c, int64_t now, std::string* error);
+  // Ends a task (its token dies with it) and revokes its leases; returns the
+  // revoked lease ids. `reason` goes into the task_end record when not empty.
+  std::vector<std::string> end_task(const std::string& id, const std::string& lease_why, const std::string& reason,
+                                    int64_t now, std::string* error);
   // The broker (server/cred_service.cc). mu_ held by the callers.
   struct Issued {
     std::string error;        // empty: issued
@@ -213,6 +241,11 @@ class Service {
     std::string report;  // the risk fields as a JSON object
   };
   std::unordered_map<std::string, RiskEntry> risk_;  // guarded by mu_; bounded
+  // Detectors, and the containments in force (a cache of the store's).
+  std::unique_ptr<detect::Detector> detector_;                                // guarded by mu_
+  std::optional<store::Containment> kill_switch_;                             // guarded by mu_
+  std::unordered_map<std::string, store::Containment> quarantined_sessions_;  // guarded by mu_
+  std::unordered_map<std::string, store::Containment> quarantined_agents_;    // guarded by mu_
 };
 
 struct DaemonOptions {
@@ -264,9 +297,10 @@ class Daemon {
 };
 
 // Loads a config file ({"labels":[{"pattern","labels","host","exclude"}],
-// "protected_paths":[…], "credentials":{name: {…}}}) into a label table, a
-// protection list and the broker's credentials (server/broker.h).
+// "protected_paths":[…], "credentials":{name: {…}}, "detect":{…}}) into a
+// label table, a protection list, the broker's credentials
+// (server/broker.h) and the detectors' settings (detect/detect.h).
 Status load_config(const std::string& path, session::LabelTable& labels, pdp::Protected& prot,
-                   std::vector<Credential>* credentials = nullptr);
+                   std::vector<Credential>* credentials = nullptr, detect::Config* detect = nullptr);
 
 }  // namespace tollgate::server

@@ -170,6 +170,7 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
     req.now_ms = now;
     req.task = task_of(s);
     req.agent = agent;
+    apply_containment(req);
     return req;
   };
 
@@ -207,6 +208,7 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
                               {"protocol_version", body->value("protocol_version", std::string())},
                               {"ts", now}}),
                &err);
+        detect_pin(sid, *upd, current ? &*current : nullptr, current ? "instructions changed" : "pinned");
         current = upd;
       }
       bool q = current && current->status != "approved";
@@ -251,6 +253,8 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
                               {"after", pin_record(u)},
                               {"ts", now}}),
                &err);
+        detect_pin(sid, u, before == pins->end() ? nullptr : &*before,
+                   before == pins->end() ? "pinned" : "definition changed");
       }
       pdp::Request req = decision_request();
       json kept = json::array();
@@ -344,6 +348,7 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
           rec["withheld"] = sensitive;
         }
         record(sid, "outcome", tool_use_id, success ? "success" : "failure", dump_json(rec), &err, &s);
+        detect_outcome(s, tool_use_id, server + "/" + name, success);
         return reply_ok(json::object());
       }
 
@@ -377,6 +382,7 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
       if (tool_pin) rec["definition_hash"] = tool_pin->hash;
       if (auto v = body->value("protocol_version", std::string()); !v.empty()) rec["protocol_version"] = v;
       record(sid, "decision", tool_use_id, std::string(pdp::effect_name(d.effect)), dump_json(rec), &err, &s);
+      detect_decision(s, tool_use_id, server + "/" + name, d);
       if (!err.empty() && d.effect != pdp::Effect::Deny)
         return reply_verdict(action::Verdict::Deny, action::EventKind::PreTool, method,
                              "Tollgate could not record this decision (" + err + "); the call is denied");

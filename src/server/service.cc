@@ -102,6 +102,24 @@ Service::Service(std::unique_ptr<store::Store> store, std::shared_ptr<const pdp:
   // Leases issued before a restart are revoked on schedule like any other.
   if (auto live = store_->live_leases())
     for (auto& l : *live) leases_[l.id] = std::move(l);
+  // Detectors, and the containments in force before a restart.
+  detector_ = std::make_unique<detect::Detector>(opts_.detect, opts_.now);
+  detector_->set_decision_lookup([this](const std::string& sid, const std::string& id) -> std::optional<std::string> {
+    auto e = store_->decision_effect(sid, id);
+    // A ledger that cannot be read says nothing either way: assume decided.
+    if (!e) return std::string("unknown");
+    return *e;
+  });
+  if (auto held = store_->containments()) {
+    for (auto& c : *held) {
+      if (c.scope == "global")
+        kill_switch_ = c;
+      else if (c.scope == "session")
+        quarantined_sessions_[c.id] = c;
+      else if (c.scope == "agent")
+        quarantined_agents_[c.id] = c;
+    }
+  }
 }
 
 Service::~Service() = default;
@@ -155,7 +173,14 @@ std::string Service::introspect(std::string_view token) {
   if (keys_) {
     identity::VerifyOptions vo;
     vo.skew_s = opts_.tokens.skew_s;
-    v = check_task_token(token, *keys_, *store_, now, vo);
+    session::Task task;
+    v = check_task_token(token, *keys_, *store_, now, vo, &task);
+    // Containment reaches downstream services too: no task token is active
+    // under the kill switch or for a quarantined agent.
+    if (v.ok() && (kill_switch_ || quarantined_agents_.count(task.agent))) {
+      v.status = identity::TokenStatus::Revoked;
+      v.reason = kill_switch_ ? "the kill switch is on" : "the agent " + task.agent + " is quarantined";
+    }
   } else {
     v.reason = "this daemon has no signing keys";
   }
@@ -283,6 +308,7 @@ bool operator_request(const std::string& op, const json& h) {
   if (op.rfind("secret_", 0) == 0) return true;  // the secret store: even its names are the operator's
   if (op.rfind("agent_", 0) == 0) return op != "agent_list" && op != "agent_show";
   if (op == "mcp") return h.value("kind", std::string()) == "approve";
+  if (op.rfind("contain_", 0) == 0) return op != "contain_list";  // quarantines and the kill switch
   return false;
 }
 
@@ -337,6 +363,8 @@ std::string Service::handle_request(std::string_view header, std::string_view pa
       std::lock_guard lock(mu_);
       j["policies"] = p->pack().meta.size();
       j["sessions_in_memory"] = sessions_.size();
+      j["kill_switch"] = kill_switch_.has_value();
+      j["quarantined"] = quarantined_sessions_.size() + quarantined_agents_.size();
       if (auto n = store_->event_count()) j["events"] = *n;
       // Proof that hooks fire: which harnesses' sessions reached the daemon, and when.
       if (auto seen = store_->harnesses_seen()) {
@@ -377,6 +405,7 @@ std::string Service::handle_request(std::string_view header, std::string_view pa
     return dump_json(json{{"ok", true}, {"pack", pdp()->pack().hash}});
   }
   if (op == "mcp") return handle_mcp(*h, payload);
+  if (op.rfind("contain_", 0) == 0 || op == "detect_list") return handle_contain(op, *h);
   if (op == "hook") {
     std::string harness = h->value("harness", std::string());
     std::string project_dir = h->value("project_dir", std::string());
@@ -454,13 +483,9 @@ std::string Service::handle_task(const std::string& op, const nlohmann::json& h)
       auto t = store_->get_task(id);
       if (!t) return reply_error(t.error().message);
       if (!t->has_value()) return reply_error("no task `" + id + "`");
-      session::Task task = std::move(**t);
-      task.ended = true;
-      if (auto st = store_->put_task(task); !st) return reply_error(st.error().message);
-      tasks_[task.id] = task;
       std::string err;
-      record("", "task_end", "", "", dump_json(json{{"type", "task_end"}, {"task", id}, {"ts", now}}), &err);
-      revoke_leases([&](const store::Lease& l) { return l.task == id; }, "task ended", now);
+      (void)end_task(id, "task ended", "", now, &err);
+      if (!err.empty()) return reply_error(err);
       return dump_json(json{{"ok", true}, {"task", id}, {"ended", true}});
     }
     if (op == "task_show") {
@@ -739,6 +764,7 @@ std::string Service::handle_hook(std::string_view harness_name, std::string_view
         req.now_ms = now;
         req.task = task_of(s);
         req.agent = agent;
+        apply_containment(req);
         d = pdp.decide(*actions, req);
         // Tool connections the agent uses (MCP servers), for its inventory.
         for (const auto& a : *actions) {
@@ -765,6 +791,7 @@ std::string Service::handle_hook(std::string_view harness_name, std::string_view
       for (const auto& ad : d.actions) acts.push_back(action_json(ad));
       rec["actions"] = std::move(acts);
       record(sid, "decision", ev->tool_use_id, std::string(pdp::effect_name(d.effect)), dump_json(rec), &err, &s);
+      detect_decision(s, ev->tool_use_id, ev->tool_name, d);
       if (!err.empty() && d.effect != pdp::Effect::Deny) {
         // A decision that cannot be recorded is not made.
         return reply_verdict(action::Verdict::Deny, ev->kind, ev->event_name,
@@ -796,6 +823,9 @@ std::string Service::handle_hook(std::string_view harness_name, std::string_view
         rec["withheld"] = sensitive;
       }
       record(sid, "outcome", ev->tool_use_id, ev->tool_failed ? "failure" : "success", dump_json(rec), &err, &s);
+      // Cursor edits files with no event before (docs/hooks.md, "Known gap"): nothing to pair.
+      detect_outcome(s, ev->tool_use_id, ev->tool_name, !ev->tool_failed,
+                     *harness == action::Harness::Cursor && ev->event_name == "afterFileEdit");
       return reply_verdict(action::Verdict::Record, ev->kind, ev->event_name, "");
     }
     case action::EventKind::Prompt: {

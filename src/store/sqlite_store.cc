@@ -122,6 +122,12 @@ Result<std::unique_ptr<Store>> Store::open_sqlite(const std::string& path, Mode 
            "issued_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, revoked_ms INTEGER NOT NULL, "
            "revoked_why TEXT NOT NULL)",
            "CREATE INDEX IF NOT EXISTS leases_live ON leases(revoked_ms)",
+           "CREATE TABLE IF NOT EXISTS containments (scope TEXT NOT NULL, id TEXT NOT NULL, reason TEXT NOT NULL, "
+           "detection TEXT NOT NULL, by TEXT NOT NULL, since_ms INTEGER NOT NULL, PRIMARY KEY (scope, id))",
+           // `detect list` reads the newest detections without scanning the ledger; a partial
+           // index costs nothing for the other records.
+           "CREATE INDEX IF NOT EXISTS events_detect ON events(kind, seq) "
+           "WHERE kind IN ('detection', 'containment')",
        }) {
     if (auto st = s->exec(sql); !st) return Error("cannot open the store `" + path + "`: " + st.error().message);
   }
@@ -523,6 +529,81 @@ Result<std::optional<Lease>> Store::lease_by_token_digest(const std::string& dig
   if (!st.ok()) return db_error(db_, "store: reading a lease");
   st.bind(1, digest);
   return first_of(read_leases(db_, st));
+}
+
+Status Store::put_containment(const Containment& c) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_,
+          "INSERT OR REPLACE INTO containments (scope, id, reason, detection, by, since_ms) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!st.ok()) return db_error(db_, "store: saving a containment");
+  st.bind(1, c.scope);
+  st.bind(2, c.id);
+  st.bind(3, c.reason);
+  st.bind(4, c.detection);
+  st.bind(5, c.by);
+  st.bind(6, c.since_ms);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return db_error(db_, "store: saving a containment");
+  return Status::Ok();
+}
+
+Status Store::delete_containment(const std::string& scope, const std::string& id) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "DELETE FROM containments WHERE scope=?1 AND id=?2");
+  if (!st.ok()) return db_error(db_, "store: releasing a containment");
+  st.bind(1, scope);
+  st.bind(2, id);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return db_error(db_, "store: releasing a containment");
+  return Status::Ok();
+}
+
+Result<std::vector<Containment>> Store::containments() {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "SELECT scope, id, reason, detection, by, since_ms FROM containments ORDER BY since_ms, scope, id");
+  if (!st.ok()) return db_error(db_, "store: reading containments");
+  std::vector<Containment> out;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW)
+    out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.text(4), st.i64(5)});
+  if (rc != SQLITE_DONE) return db_error(db_, "store: reading containments");
+  return out;
+}
+
+Result<std::vector<Event>> Store::recent_events(const std::string& kind, size_t limit) {
+  std::lock_guard lock(mu_);
+  bool indexed = kind == "detection" || kind == "containment";
+  // The partial index serves only a query whose WHERE repeats its own.
+  Stmt st(db_, indexed ? "SELECT seq, ts_ms, session, kind, tool_use_id, effect, pack, record, leaf, tree_root "
+                         "FROM events WHERE kind IN ('detection', 'containment') AND kind = ?1 "
+                         "ORDER BY seq DESC LIMIT ?2"
+                       : "SELECT seq, ts_ms, session, kind, tool_use_id, effect, pack, record, leaf, tree_root "
+                         "FROM events WHERE kind = ?1 ORDER BY seq DESC LIMIT ?2");
+  if (!st.ok()) return db_error(db_, "store: reading events");
+  st.bind(1, kind);
+  st.bind(2, static_cast<int64_t>(limit));
+  std::vector<Event> out;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    Event e;
+    read_event(st, e);
+    out.push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "store: reading events");
+  return out;
+}
+
+Result<std::optional<std::string>> Store::decision_effect(const std::string& session, const std::string& tool_use_id) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_,
+          "SELECT effect FROM events WHERE session = ?1 AND kind = 'decision' AND tool_use_id = ?2 "
+          "ORDER BY seq DESC LIMIT 1");
+  if (!st.ok()) return db_error(db_, "store: reading events");
+  st.bind(1, session);
+  st.bind(2, tool_use_id);
+  int rc = sqlite3_step(st.get());
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return db_error(db_, "store: reading events");
+  return std::optional<std::string>(st.text(0));
 }
 
 Result<int64_t> Store::event_count() {

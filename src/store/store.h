@@ -67,6 +67,18 @@ struct Lease {
   std::string revoked_why;  // "task ended", "expired", "agent suspended" …
 };
 
+// A containment in force (docs/detect.md): the kill switch (scope
+// "global", empty id), or a quarantined session or agent. Kept until a
+// person releases it, across restarts.
+struct Containment {
+  std::string scope;      // "global", "session", "agent"
+  std::string id;         // the session or agent; empty for the kill switch
+  std::string reason;     // why, as shown in every denial it causes
+  std::string detection;  // the detection that caused it; empty when a person did
+  std::string by;         // "detector", or the person who asked
+  int64_t since_ms = 0;
+};
+
 class Store {
  public:
   // Opens (creating if needed) the SQLite database at `path`. The daemon
@@ -119,6 +131,20 @@ class Store {
   Status put_lease(const Lease& l);
   Result<std::vector<Lease>> live_leases();
   Result<std::optional<Lease>> lease_by_token_digest(const std::string& sha256_hex);
+
+  // Containments in force: saved whole (insert or replace by scope and id),
+  // removed when released.
+  Status put_containment(const Containment& c);
+  Status delete_containment(const std::string& scope, const std::string& id);
+  Result<std::vector<Containment>> containments();
+
+  // The newest `limit` events of one kind, newest first. Indexed for
+  // "detection" and "containment"; other kinds scan the ledger backwards.
+  Result<std::vector<Event>> recent_events(const std::string& kind, size_t limit);
+
+  // The effect of the latest decision of `session` on `tool_use_id`
+  // ("allow", "deny", "ask"); nullopt when there was none.
+  Result<std::optional<std::string>> decision_effect(const std::string& session, const std::string& tool_use_id);
 
   // Appends and returns the sequence number. Each event is a leaf of the
   // ledger's Merkle tree (docs/ledger.md): its leaf hash and the tree head

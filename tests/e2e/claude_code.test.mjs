@@ -199,6 +199,9 @@ async function main() {
   t.ok(order[0] < order[1] && order[1] < (decision('toolu_e2e_00')?.seq ?? -1) && decision('toolu_e2e_00').seq < (outcome('toolu_e2e_00')?.seq ?? -1),
     '(d) the record runs session_start → intent → decision → outcome', summary(mine));
   t.ok(rows.filter((e) => e.session).every((e) => e.session === sid), 'every hook event belongs to the one session', summary(rows));
+  t.ok(!rows.some((e) => e.kind === 'detection' && e.record?.detector === 'missing_enforcement'),
+    'no missing-enforcement detection: every outcome of the real session pairs with its decision',
+    summary(rows.filter((e) => e.kind === 'detection')));
 
   // A fresh daemon on the same data directory still has the record.
   daemon = await startDaemon(opt.tollgate, sb);

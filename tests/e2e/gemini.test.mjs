@@ -153,6 +153,9 @@ async function main() {
   t.ok(sessions.length === 1, 'every hook event belongs to one session', summary(rows));
   const mine = rows.filter((e) => e.session === sessions[0]);
   t.ok(mine.some((e) => e.kind === 'session_start'), 'a session_start was recorded', summary(rows));
+  t.ok(!rows.some((e) => e.kind === 'detection' && e.record?.detector === 'missing_enforcement'),
+    'no missing-enforcement detection: every outcome of the real session pairs with its decision',
+    summary(rows.filter((e) => e.kind === 'detection')));
   t.ok(mine.some((e) => e.kind === 'intent' && (e.record?.excerpt || '').includes(PROMPT)), 'the prompt (BeforeAgent) was recorded as intent', summary(rows));
   const decisions = mine.filter((e) => e.kind === 'decision');
   const byAction = (s) => decisions.find((e) => JSON.stringify(e.record?.actions || []).includes(s));

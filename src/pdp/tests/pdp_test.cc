@@ -162,6 +162,40 @@ TEST(Pdp, BuiltInProtectionsCannotBeLiftedByPolicy) {
             std::vector<std::string>{"builtin:task-expired"});
 }
 
+TEST(Pdp, KillSwitchAndQuarantineDenyWhatEveryPolicyPermits) {
+  Fixture f;
+  auto pdp = make(pack_with("permit(principal, action, resource);"));
+  EXPECT_EQ(pdp.decide({read("/home/dev/project/a")}, f.req).effect, Effect::Allow);
+  f.req.quarantine = "the session `s1` is quarantined: detection det-1 (probing)";
+  auto d = pdp.decide({read("/home/dev/project/a"), fetch("example.com")}, f.req);
+  EXPECT_EQ(d.effect, Effect::Deny);
+  for (const auto& ad : d.actions) EXPECT_EQ(ad.policies, std::vector<std::string>{"builtin:quarantined"});
+  EXPECT_NE(d.reason.find("det-1"), std::string::npos) << d.reason;
+  f.req.kill_switch = "the kill switch is on";
+  d = pdp.decide({read("/home/dev/project/a")}, f.req);
+  EXPECT_EQ(d.actions[0].policies, std::vector<std::string>{"builtin:kill-switch"});  // the kill switch comes first
+  f.req.quarantine.clear();
+  f.req.approved = true;  // not even a human's approval of the request lifts it
+  EXPECT_EQ(pdp.decide({read("/home/dev/project/a")}, f.req).effect, Effect::Deny);
+}
+
+TEST(Pdp, AnAgentMayNotContainOrReleaseButMayListDetections) {
+  Fixture f;
+  auto pdp = make(pack_with("permit(principal, action, resource);"));
+  auto decide = [&](const std::string& cmd) {
+    return pdp.decide(action::shell_actions(cmd, "Bash", {"/home/dev/project", "/home/dev", false}), f.req);
+  };
+  for (const char* cmd : {"tollgate contain kill-switch off", "tollgate contain release session s1",
+                          "tollgate contain session s2 --reason x", "tollgate contain agent other",
+                          "/usr/local/bin/tollgate contain kill-switch on", "tollgate contain"}) {
+    auto d = decide(cmd);
+    EXPECT_EQ(d.effect, Effect::Deny) << cmd;
+    EXPECT_NE(d.reason.find("is for people"), std::string::npos) << cmd << ": " << d.reason;
+  }
+  for (const char* cmd : {"tollgate detect list --json", "tollgate contain list"})
+    EXPECT_EQ(decide(cmd).effect, Effect::Allow) << cmd;
+}
+
 TEST(Pdp, ScopeSeesPathAndHostHierarchies) {
   Fixture f;
   auto pdp = make(pack_with(R"(

@@ -115,5 +115,42 @@ TEST(Peers, RefusesOperatorRequestsFromAnAgentsSession) {
   EXPECT_EQ(refusals->size(), 2u);
 }
 
+TEST(Peers, RefusesContainmentRequestsFromAnAgentsSession) {
+  TempDir dir;
+  int64_t now = 1'780'000'000'000;
+  auto svc = test_service(dir.path, &now);
+  ASSERT_TRUE(svc);
+  NamedProcess harness("claude", "tollgate");
+  ASSERT_GT(harness.child, 0);
+  ASSERT_NE(svc->handle(hook_header(), session_start("sess-contain"), harness.child).find("\"ok\":true"),
+            std::string::npos);
+  auto ask = [&](json h, int pid) {
+    h["v"] = 1;
+    h["bytes"] = 0;
+    return json::parse(svc->handle(h.dump(), "", pid));
+  };
+  // The agent cannot lift its own quarantine, turn the kill switch off, or
+  // quarantine someone else.
+  int me = static_cast<int>(::getpid());
+  ASSERT_EQ(ask({{"op", "contain_session"}, {"session", "sess-contain"}}, me)["ok"], true);
+  ASSERT_EQ(ask({{"op", "contain_kill_switch"}, {"on", true}}, me)["ok"], true);
+  for (const json& h : {json{{"op", "contain_release"}, {"scope", "session"}, {"id", "sess-contain"}},
+                        json{{"op", "contain_kill_switch"}, {"on", false}},
+                        json{{"op", "contain_agent"}, {"agent", "claude-code:dev@box"}}}) {
+    json r = ask(h, harness.child);
+    EXPECT_EQ(r["ok"], false) << h.dump();
+    EXPECT_NE(r.value("error", "").find("governed agent"), std::string::npos) << r.dump();
+  }
+  // Reading is fine; and both containments are still in force.
+  json list = ask({{"op", "contain_list"}}, harness.child);
+  ASSERT_EQ(list["ok"], true) << list.dump();
+  EXPECT_TRUE(list["kill_switch"].is_object());
+  EXPECT_EQ(list["quarantined"].size(), 1u);
+  EXPECT_EQ(ask({{"op", "detect_list"}}, harness.child)["ok"], true);
+  // A person lifts them.
+  EXPECT_EQ(ask({{"op", "contain_kill_switch"}, {"on", false}}, me)["ok"], true);
+  EXPECT_EQ(ask({{"op", "contain_release"}, {"scope", "session"}, {"id", "sess-contain"}}, me)["ok"], true);
+}
+
 }  // namespace
 }  // namespace tollgate::server

@@ -53,9 +53,10 @@ inline std::string http_call(int port, const std::string& request) {
 
 // A Service on a new SQLite store `dir`/t.db with the baseline pack, the
 // clock `*now` (which must outlive it), the issuer https://tollgate.test,
-// 30 s of clock skew and the broker's `credentials`.
+// 30 s of clock skew, the broker's `credentials` and the detectors' settings.
 inline std::unique_ptr<Service> test_service(const std::filesystem::path& dir, const int64_t* now,
-                                             std::vector<Credential> credentials = {}) {
+                                             std::vector<Credential> credentials = {},
+                                             detect::Config detect = detect::Config()) {
   auto st = store::Store::open_sqlite((dir / "t.db").string());
   auto pack = policy::load_pack_files(policy::baseline_pack_files(), "baseline");
   if (!st || !pack) return nullptr;
@@ -67,6 +68,7 @@ inline std::unique_ptr<Service> test_service(const std::filesystem::path& dir, c
   o.tokens.issuer = "https://tollgate.test";
   o.tokens.skew_s = 30;
   o.credentials = std::move(credentials);
+  o.detect = std::move(detect);
   return std::make_unique<Service>(
       std::move(*st),
       std::make_shared<const pdp::Pdp>(*pack, session::LabelTable::defaults("/home/dev"), pdp::Protected{}), o);
