@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -23,6 +24,7 @@ namespace {
 
 constexpr size_t kMaxUpstreamBody = 16u << 20;
 constexpr size_t kMaxStates = 1000;
+constexpr size_t kMaxHeadersFile = 64u << 10;
 
 // ${VAR} from the daemon's environment; an unset variable is an error.
 Result<std::string> expand(const std::string& v, const std::string& where) {
@@ -145,10 +147,20 @@ Result<std::vector<McpUpstream>> load_mcp_upstreams(const std::string& path) {
         }
       }
       if (auto hf = u.find("headers_file"); hf != u.end()) {
-        std::ifstream f(hf->get<std::string>());
+        // A regular file of at most 64 KiB: never a device or a FIFO that never ends.
+        std::string hpath = hf->get<std::string>();
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(hpath, ec))
+          return Error(where + ": its headers_file is not a regular file");
+        std::ifstream f(hpath, std::ios::binary);
         if (!f) return Error(where + ": cannot read its headers_file");
+        std::string content(kMaxHeadersFile + 1, '\0');
+        f.read(content.data(), static_cast<std::streamsize>(content.size()));
+        content.resize(static_cast<size_t>(f.gcount()));
+        if (content.size() > kMaxHeadersFile) return Error(where + ": its headers_file is larger than 64 KiB");
+        std::istringstream lines(content);
         std::string line;
-        while (std::getline(f, line)) {
+        while (std::getline(lines, line)) {
           if (!line.empty() && line.back() == '\r') line.pop_back();
           if (line.empty() || line[0] == '#') continue;
           auto colon = line.find(':');

@@ -28,10 +28,11 @@ Result<std::string> read_file(const std::string& path, size_t max) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error("cannot read `" + path + "`");
   std::string s;
-  s.resize(max + 1);
-  in.read(s.data(), static_cast<std::streamsize>(s.size()));
-  s.resize(static_cast<size_t>(in.gcount()));
-  if (s.size() > max) return Error("`" + path + "` is larger than expected");
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    s.append(buf, static_cast<size_t>(in.gcount()));
+    if (s.size() > max) return Error("`" + path + "` is larger than expected");
+  }
   return s;
 }
 
@@ -48,8 +49,10 @@ Result<SecretStore> SecretStore::open(std::string path, std::string key_path) {
   auto j = parse_json(*text, st.path_, 8);
   if (!j) return std::move(j).error();
   const std::string& p = st.path_;
-  if (!j->is_object() || j->value("version", 0) != 1 || !j->contains("secrets") || !(*j)["secrets"].is_object() ||
-      !j->contains("key_id") || !(*j)["key_id"].is_string())
+  auto member = [&](const char* k) { return j->is_object() && j->contains(k) ? &(*j)[k] : nullptr; };
+  const json *version = member("version"), *secrets = member("secrets"), *key_id = member("key_id");
+  if (!version || !version->is_number_integer() || version->get<int64_t>() != 1 || !secrets || !secrets->is_object() ||
+      !key_id || !key_id->is_string())
     return Error(p + ": not a Tollgate secret store (expected {\"version\": 1, \"key_id\", \"secrets\": {…}})");
   st.key_id_ = (*j)["key_id"].get<std::string>();
   if ((*j)["secrets"].size() > kMaxSecrets) return Error(p + ": more than " + std::to_string(kMaxSecrets) + " secrets");
@@ -61,7 +64,7 @@ Result<SecretStore> SecretStore::open(std::string path, std::string key_path) {
     if (!sealed) return Error(p + ": secret `" + name + "`: `sealed` is not base64");
     Sealed s;
     s.sealed = std::move(*sealed);
-    if (auto b = e.find("bytes"); b != e.end() && b->is_number_unsigned()) s.bytes = b->get<size_t>();
+    if (auto b = e.find("bytes"); b != e.end() && b->is_number_unsigned()) s.bytes = b->get<uint64_t>();
     if (auto u = e.find("updated_ms"); u != e.end() && u->is_number_integer()) s.updated_ms = u->get<int64_t>();
     st.secrets_.emplace(name, std::move(s));
   }

@@ -17,6 +17,7 @@
 #include "policy/pack.h"
 #include "server/broker.h"
 #include "server/daemon.h"
+#include "server/mcp_http.h"
 #include "server/tests/test_util.h"
 
 namespace tollgate::server {
@@ -516,6 +517,52 @@ TEST(Broker, SecretStoreConfigurationIsCheckedWithClearErrors) {
   EXPECT_NE(kind.error().message.find("`store` belongs to kind static"), std::string::npos) << kind.error().message;
   auto name = parse_credentials(json{{"x", {{"kind", "static"}, {"store", "a b"}}}}, "c.json", out);
   EXPECT_FALSE(name.ok());
+}
+
+}  // namespace
+}  // namespace tollgate::server
+
+namespace tollgate::server {
+namespace {
+
+TEST(McpUpstreams, ConfigurationIsCheckedWithClearErrors) {
+  TempDir dir;
+  auto load = [&](const json& j) {
+    std::string path = (dir.path / "mcp.json").string();
+    std::ofstream(path, std::ios::trunc) << j.dump();
+    return load_mcp_upstreams(path);
+  };
+  auto ok = load({{"upstreams",
+                   {{{"name", "deploy"},
+                     {"url", "https://deploy.example.com/mcp"},
+                     {"credential", "deploy-api"},
+                     {"credential_header", "X-Api-Key"},
+                     {"credential_prefix", ""}}}}});
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ((*ok)[0].credential, "deploy-api");
+  EXPECT_EQ((*ok)[0].credential_header, "X-Api-Key");
+  EXPECT_EQ((*ok)[0].credential_prefix, "");
+  auto error_of = [&](const json& upstream) {
+    auto r = load({{"upstreams", {upstream}}});
+    return r.ok() ? std::string() : r.error().message;
+  };
+  json base = {{"name", "x"}, {"url", "https://x.example.com/mcp"}};
+  json both = base;
+  both["headers"] = {{"Authorization", "Bearer t"}};
+  both["credential"] = "c";
+  EXPECT_NE(error_of(both).find("not both"), std::string::npos) << error_of(both);
+  json header = base;
+  header["credential"] = "c";
+  header["credential_header"] = "Bad Header:";
+  EXPECT_NE(error_of(header).find("header name"), std::string::npos) << error_of(header);
+  // A headers_file that never ends (a device) or is too large is refused, never read forever.
+  json device = base;
+  device["headers_file"] = "/dev/zero";
+  EXPECT_NE(error_of(device).find("not a regular file"), std::string::npos) << error_of(device);
+  std::ofstream(dir.path / "big.headers") << std::string(70 * 1024, 'a');
+  json big = base;
+  big["headers_file"] = (dir.path / "big.headers").string();
+  EXPECT_NE(error_of(big).find("larger than 64 KiB"), std::string::npos) << error_of(big);
 }
 
 }  // namespace
