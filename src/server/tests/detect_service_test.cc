@@ -140,8 +140,8 @@ TEST(DetectService, ProbingSessionIsQuarantinedAndItsLeasesRevoked) {
   EXPECT_EQ(con[0]["target"], "probe");
   EXPECT_EQ(con[0]["detection"], id);
   EXPECT_EQ(con[1]["action"], "revoke");
-  EXPECT_EQ(con[1]["tasks"], json({task}));
-  EXPECT_EQ(con[1]["leases"], json({lease["lease"]}));
+  EXPECT_EQ(con[1]["tasks"], json::array({task}));
+  EXPECT_EQ(con[1]["leases"], json::array({lease["lease"]}));
   // The lease is revoked, and the task with it (its token no longer binds or introspects).
   EXPECT_TRUE(f.op({{"op", "cred_leases"}})["leases"].empty());
   auto revokes = f.records("cred_revoke");
