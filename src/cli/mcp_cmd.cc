@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -93,10 +94,12 @@ void add_mcp_commands(CLI::App& app, int& exit_code) {
       std::cerr << "tollgate mcp: the daemon does not answer at " << socket << " (" << ping.error().message
                 << "); every tool call will be refused until `tollgate serve` runs\n";
     }
-    mcp::Decider decider = [socket, timeout](std::string_view h, std::string_view p) {
-      return server::call_daemon(socket, h, p, timeout);
-    };
-    exit_code = mcp::run_stdio(o, decider);
+    // One connection for the gateway's whole life: no connect per call, and
+    // an outcome posted on it commits together with the next decision.
+    auto link = std::make_shared<server::DaemonLink>(socket, timeout);
+    mcp::Decider decider = [link](std::string_view h, std::string_view p) { return link->call(h, p); };
+    mcp::Poster poster = [link](std::string_view h, std::string_view p) { return link->post(h, p); };
+    exit_code = mcp::run_stdio(o, decider, poster);
   });
 
   auto* approve = mcp->add_subcommand("approve", "Approve the quarantined definitions of a server (or one tool)");

@@ -51,19 +51,19 @@ std::string result_summary(const json& result) {
 
 }  // namespace
 
-Gateway::Gateway(GatewayOptions opts, Decider decider) : opts_(std::move(opts)), decider_(std::move(decider)) {}
+Gateway::Gateway(GatewayOptions opts, Decider decider, Poster poster)
+    : opts_(std::move(opts)), decider_(std::move(decider)), poster_(std::move(poster)) {}
 
-Result<std::string> Gateway::ask(std::string_view kind, std::string_view payload) {
-  json h = {{"v", 1},
-            {"op", "mcp"},
-            {"kind", kind},
-            {"server", opts_.server},
-            {"session", opts_.session},
-            {"cwd", opts_.cwd},
-            {"bytes", payload.size()}};
+std::string Gateway::header(std::string_view kind, size_t bytes) const {
+  json h = {{"v", 1},           {"op", "mcp"},   {"kind", kind}, {"server", opts_.server}, {"session", opts_.session},
+            {"cwd", opts_.cwd}, {"bytes", bytes}};
   if (!opts_.task_token.empty()) h["task_token"] = opts_.task_token;
   if (!opts_.agent.empty()) h["agent"] = opts_.agent;
-  return decider_(dump_json(h), payload);
+  return dump_json(h);
+}
+
+Result<std::string> Gateway::ask(std::string_view kind, std::string_view payload) {
+  return decider_(header(kind, payload.size()), payload);
 }
 
 void Gateway::record_event(std::string_view event, std::string_view detail, size_t bytes) {
@@ -415,7 +415,10 @@ std::string Gateway::abandon(std::string_view client_line, std::string_view why)
 }
 
 void Gateway::flush_outcomes() {
-  for (const auto& payload : deferred_) (void)ask("result", payload);
+  // Posted, the outcome commits with the next decision instead of before it.
+  for (const auto& payload : deferred_) {
+    if (!poster_ || !poster_(header("result", payload.size()), payload)) (void)ask("result", payload);
+  }
   deferred_.clear();
 }
 

@@ -40,6 +40,9 @@ namespace tollgate::mcp {
 // Sends one request to the daemon (header JSON, payload) and returns its
 // reply line.
 using Decider = std::function<Result<std::string>(std::string_view header, std::string_view payload)>;
+// Sends one request to the daemon without waiting for its answer; requests
+// sent later through the Decider must be handled after it.
+using Poster = std::function<Status(std::string_view header, std::string_view payload)>;
 
 struct GatewayOptions {
   std::string server;      // the server's name in policies: McpTool::"<server>/<tool>"
@@ -52,7 +55,8 @@ struct GatewayOptions {
 
 class Gateway {
  public:
-  Gateway(GatewayOptions opts, Decider decider);
+  // Without a poster, outcomes go through the decider (and wait for it).
+  Gateway(GatewayOptions opts, Decider decider, Poster poster = {});
 
   struct Output {
     std::vector<std::string> to_server;  // lines without the newline
@@ -93,11 +97,13 @@ class Gateway {
   };
   Output handle_client_message(const nlohmann::json& message, std::string_view line, bool in_batch,
                                std::string* batch_error_reply);
+  std::string header(std::string_view kind, size_t bytes) const;
   Result<std::string> ask(std::string_view kind, std::string_view payload);
   void record_event(std::string_view event, std::string_view detail, size_t bytes);
 
   GatewayOptions opts_;
   Decider decider_;
+  Poster poster_;
   std::map<std::string, Pending> pending_;
   std::vector<std::string>
       deferred_;  // outcome payloads not yet sent to the daemon  // by the JSON text of the client's request id
@@ -114,6 +120,6 @@ struct StdioOptions {
 // Starts the server and serves stdin/stdout until the client closes its
 // side and the server exits. Returns the server's exit status (or 127 when
 // it could not be started).
-int run_stdio(const StdioOptions& opts, const Decider& decider);
+int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& poster = {});
 
 }  // namespace tollgate::mcp

@@ -72,7 +72,7 @@ bool flush_some(int fd, std::string& q, bool nonblocking) {
 
 }  // namespace
 
-int run_stdio(const StdioOptions& opts, const Decider& decider) {
+int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& poster) {
   if (opts.command.empty()) return 127;
   ::signal(SIGPIPE, SIG_IGN);
   // The stop signals arrive through a signalfd in the poll loop; the server
@@ -117,7 +117,7 @@ int run_stdio(const StdioOptions& opts, const Decider& decider) {
   ::fcntl(child_in, F_SETFL, ::fcntl(child_in, F_GETFL) | O_NONBLOCK);
   ::fcntl(child_out, F_SETFL, ::fcntl(child_out, F_GETFL) | O_NONBLOCK);
 
-  Gateway gw(opts.gateway, decider);
+  Gateway gw(opts.gateway, decider, poster);
   const size_t max_line = opts.gateway.max_message_bytes;
   LineReader from_client, from_server;
   std::string q_server, q_client;  // bytes waiting for the server, for the client

@@ -110,7 +110,15 @@ struct Conn {
   size_t need = 0;
   bool http = false;  // a connection to the loopback HTTP API
   int peer_pid = 0;   // the client process (unix socket only)
+  // The client asked to keep the connection ("keep": true in a header):
+  // requests are answered in order and the connection stays open for more.
+  bool keep = false;
+  bool held = false;  // its answers wait for this turn's commit
 };
+
+// How long a kept connection may sit idle between requests. Its client
+// reconnects when it needs the daemon again.
+constexpr int64_t kKeptIdleMs = 10 * 60 * 1000;
 
 // "127.0.0.1:PORT" or "[::1]:PORT" (loopback only: the API is for this machine).
 Result<sockaddr_storage> loopback_address(const std::string& spec, socklen_t& len) {
@@ -557,10 +565,20 @@ int Daemon::run() {
         ::epoll_ctl(im.epoll_fd, EPOLL_CTL_MOD, c.fd, &ev);
         return;
       } else {
+        c.keep = false;
         break;
       }
     }
-    close_conn(c.fd);
+    if (!c.keep) return close_conn(c.fd);
+    // Everything answered: the connection waits for the next request.
+    c.out.clear();
+    c.out_off = 0;
+    c.held = false;
+    c.deadline_ms = opts_.now() + (c.header_done || !c.in.empty() ? opts_.read_timeout_ms : kKeptIdleMs);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.fd = c.fd;
+    ::epoll_ctl(im.epoll_fd, EPOLL_CTL_MOD, c.fd, &ev);
   };
   // Group commit: the records of every request handled in one turn of the
   // loop reach the disk with one fsync, and no answer leaves before that.
@@ -568,17 +586,56 @@ int Daemon::run() {
   std::vector<int> held;  // connections whose answers wait for the commit
   auto send = [&](Conn& c) {
     if (batching) {
-      held.push_back(c.fd);
+      if (!c.held) held.push_back(c.fd);
+      c.held = true;
     } else {
       try_write(c);
     }
   };
-  auto respond = [&](Conn& c, std::string reply) {
-    c.out = std::move(reply);
-    c.out += '\n';
-    c.in.clear();
-    c.in.shrink_to_fit();
-    send(c);
+  // Answers every complete request buffered on a unix connection, in order,
+  // appending to c.out. False once the connection takes no more requests.
+  auto serve_buffered = [&](Conn& c) {
+    for (;;) {
+      if (!c.header_done) {
+        auto nl = c.in.find('\n');
+        if (nl == std::string::npos) {
+          if (c.in.size() <= kMaxHeaderBytes) return true;
+          c.out += dump_json(json{{"ok", false}, {"error", "request header too long"}}) + "\n";
+          c.keep = false;
+          return false;
+        }
+        c.header = c.in.substr(0, nl);
+        c.in.erase(0, nl + 1);
+        c.header_done = true;
+        c.deadline_ms = opts_.now() + opts_.read_timeout_ms;
+        auto h = parse_json(c.header, "request header", 4);
+        if (!h || !h->is_object()) {
+          c.out += service_->handle(c.header, "", c.peer_pid) + "\n";
+          c.keep = false;
+          return false;
+        }
+        auto k = h->find("keep");
+        c.keep = k != h->end() && k->is_boolean() && k->get<bool>();
+        int64_t bytes = h->value("bytes", int64_t{0});
+        if (bytes < 0 || static_cast<size_t>(bytes) > kMaxPayloadBytes) {
+          c.out += dump_json(json{{"ok", true},
+                                  {"verdict", "deny"},
+                                  {"kind", "other"},
+                                  {"event", ""},
+                                  {"reason", "the hook event is larger than 16 MiB; Tollgate denies it"}}) +
+                   "\n";
+          c.keep = false;
+          return false;
+        }
+        c.need = static_cast<size_t>(bytes);
+      }
+      if (c.in.size() < c.need) return true;
+      std::string payload = c.in.substr(0, c.need);
+      c.in.erase(0, c.need);
+      c.header_done = false;
+      c.out += service_->handle(c.header, payload, c.peer_pid) + "\n";
+      if (!c.keep) return false;
+    }
   };
   auto respond_http = [&](Conn& c, int status, const std::string& body) {
     c.out = http_response(status, body);
@@ -688,38 +745,26 @@ int Daemon::run() {
         }
       } else if (n > 0) {
         c.in.append(buf, static_cast<size_t>(n));
-        if (!c.header_done) {
-          auto nl = c.in.find('\n');
-          if (nl == std::string::npos) {
-            if (c.in.size() > kMaxHeaderBytes)
-              return respond(c, dump_json(json{{"ok", false}, {"error", "request header too long"}}));
-            continue;
-          }
-          c.header = c.in.substr(0, nl);
-          c.in.erase(0, nl + 1);
-          c.header_done = true;
-          auto h = parse_json(c.header, "request header", 4);
-          int64_t bytes = h && h->is_object() ? h->value("bytes", int64_t{0}) : 0;
-          if (!h || !h->is_object()) return respond(c, service_->handle(c.header, "", c.peer_pid));
-          if (bytes < 0 || static_cast<size_t>(bytes) > kMaxPayloadBytes) {
-            return respond(c, dump_json(json{{"ok", true},
-                                             {"verdict", "deny"},
-                                             {"kind", "other"},
-                                             {"event", ""},
-                                             {"reason", "the hook event is larger than 16 MiB; Tollgate denies it"}}));
-          }
-          c.need = static_cast<size_t>(bytes);
-        }
-        if (c.header_done && c.in.size() >= c.need) {
-          c.in.resize(c.need);
-          return respond(c, service_->handle(c.header, c.in, c.peer_pid));
+        if (!serve_buffered(c)) {
+          c.in.clear();
+          c.in.shrink_to_fit();
+          return send(c);
         }
       } else if (n == 0) {
+        if (!c.out.empty()) {
+          // A kept connection whose client is done sending: its answers
+          // still go out (and its records still commit), then it closes.
+          c.keep = false;
+          return send(c);
+        }
         // The client hung up early: whatever arrived is handled (it is
         // malformed), so the record shows it, but nobody reads the answer.
         if (c.header_done) (void)service_->handle(c.header, c.in);
         return close_conn(c.fd);
-      } else if (errno == EAGAIN || errno == EINTR) {
+      } else if (errno == EINTR) {
+        continue;
+      } else if (errno == EAGAIN) {
+        if (!c.out.empty()) send(c);
         return;
       } else {
         return close_conn(c.fd);
@@ -790,6 +835,7 @@ int Daemon::run() {
         for (int fd : held) {
           auto it = im.conns.find(fd);
           if (it == im.conns.end() || it->second.http) continue;
+          it->second.keep = false;  // one error stands for every answer it held
           it->second.out =
               dump_json(json{{"ok", false}, {"error", "the record could not be written: " + st.error().message}}) +
               "\n";

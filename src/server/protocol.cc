@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 namespace tollgate::server {
 
@@ -54,16 +55,14 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
 
  private:
   int fd_;
 };
 
-}  // namespace
-
-Result<std::string> call_daemon(const std::string& socket_path, std::string_view header, std::string_view payload,
-                                int timeout_ms) {
-  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+// A non-blocking connection to the daemon's socket (the caller owns it).
+Result<int> connect_daemon(const std::string& socket_path, Clock::time_point deadline) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof(addr.sun_path))
@@ -81,6 +80,17 @@ Result<std::string> call_daemon(const std::string& socket_path, std::string_view
     ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
     if (err) return Error("cannot reach the Tollgate daemon at `" + socket_path + "`: " + std::strerror(err));
   }
+  return fd.release();
+}
+
+}  // namespace
+
+Result<std::string> call_daemon(const std::string& socket_path, std::string_view header, std::string_view payload,
+                                int timeout_ms) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto c = connect_daemon(socket_path, deadline);
+  if (!c) return c.error();
+  Fd fd(*c);
   std::string msg(header);
   msg += '\n';
   msg.append(payload);
@@ -114,6 +124,120 @@ Result<std::string> call_daemon(const std::string& socket_path, std::string_view
     } else {
       return Error(std::string("reading from the Tollgate daemon failed: ") + std::strerror(errno));
     }
+  }
+}
+
+DaemonLink::DaemonLink(std::string socket_path, int timeout_ms)
+    : socket_(std::move(socket_path)), timeout_ms_(timeout_ms) {}
+
+DaemonLink::~DaemonLink() { reset(); }
+
+void DaemonLink::reset() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  in_.clear();
+  unanswered_ = 0;
+}
+
+Status DaemonLink::send_request(std::string_view header, std::string_view payload, bool& reused) {
+  // The header is a JSON object: "keep" goes in as its first member.
+  if (header.empty() || header.front() != '{') return Error("a daemon request header must be a JSON object");
+  std::string_view body = header.substr(1);
+  while (!body.empty() && (body.front() == ' ' || body.front() == '\n')) body.remove_prefix(1);
+  if (body.empty()) return Error("a daemon request header must be a JSON object");
+  reused = fd_ >= 0;
+  if (fd_ < 0) {
+    auto c = connect_daemon(socket_, deadline_);
+    if (!c) return c.error();
+    fd_ = *c;
+  }
+  std::string msg = body.front() == '}' ? std::string("{\"keep\":true") : std::string("{\"keep\":true,");
+  msg.append(body);
+  msg += '\n';
+  msg.append(payload);
+  size_t sent = 0;
+  while (sent < msg.size()) {
+    ssize_t n = ::send(fd_, msg.data() + sent, msg.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (!wait_for(fd_, POLLOUT, deadline_)) {
+        reset();
+        return Error("timed out sending to the Tollgate daemon");
+      }
+    } else {
+      int e = errno;
+      peer_closed_ = e == EPIPE || e == ECONNRESET;
+      reset();
+      std::string why = std::strerror(e);
+      return Error("the Tollgate daemon closed the connection: " + why);
+    }
+  }
+  return {};
+}
+
+Result<std::string> DaemonLink::read_line() {
+  char buf[8192];
+  for (;;) {
+    if (auto nl = in_.find('\n'); nl != std::string::npos) {
+      std::string line = in_.substr(0, nl);
+      in_.erase(0, nl + 1);
+      return line;
+    }
+    if (in_.size() > kMaxReplyBytes) {
+      reset();
+      return Error("the Tollgate daemon's reply is too large");
+    }
+    ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+    if (n > 0) {
+      in_.append(buf, static_cast<size_t>(n));
+    } else if (n == 0 || errno == ECONNRESET) {
+      reset();
+      peer_closed_ = true;
+      return Error("the Tollgate daemon closed the connection without an answer");
+    } else if (errno == EAGAIN || errno == EINTR) {
+      if (!wait_for(fd_, POLLIN, deadline_)) {
+        reset();
+        return Error("the Tollgate daemon did not answer within " + std::to_string(timeout_ms_) + " ms");
+      }
+    } else {
+      std::string why = std::strerror(errno);
+      reset();
+      return Error("reading from the Tollgate daemon failed: " + why);
+    }
+  }
+}
+
+Status DaemonLink::post(std::string_view header, std::string_view payload) {
+  deadline_ = Clock::now() + std::chrono::milliseconds(timeout_ms_);
+  bool reused = false;
+  if (auto st = send_request(header, payload, reused); !st) return st;
+  ++unanswered_;
+  return {};
+}
+
+Result<std::string> DaemonLink::call(std::string_view header, std::string_view payload) {
+  deadline_ = Clock::now() + std::chrono::milliseconds(timeout_ms_);
+  for (int attempt = 0;; ++attempt) {
+    bool reused = false;
+    const bool clean = unanswered_ == 0;
+    peer_closed_ = false;
+    Result<std::string> line = Error("the Tollgate daemon closed the connection without an answer");
+    if (auto sent = send_request(header, payload, reused); !sent) {
+      line = sent.error();
+    } else {
+      // The answers of earlier posts come first; nobody waits for them.
+      while (unanswered_ > 0 && fd_ >= 0) {
+        --unanswered_;
+        (void)read_line();
+      }
+      if (fd_ >= 0) line = read_line();
+    }
+    if (line) return line;
+    // A kept connection that the daemon had closed before this request (an
+    // idle timeout, a restart) fails at once without an answer: the request
+    // is sent again, once, on a new connection.
+    if (attempt > 0 || !reused || !clean || !peer_closed_) return line;
   }
 }
 

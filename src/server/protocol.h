@@ -4,7 +4,8 @@
 //
 //   request   one line of JSON (the header), then exactly `bytes` bytes of
 //             payload:  {"v":1,"op":"hook","harness":"claude-code","bytes":N}\n<event JSON>
-//   response  one line of JSON, then the daemon closes the connection:
+//   response  one line of JSON, then the daemon closes the connection (unless
+//             the header has "keep": true: then the next request may follow):
 //             {"ok":true,"verdict":"allow"|"deny"|"ask"|"record","kind":"pre_tool",
 //              "event":"PreToolUse","reason":"…","notice":"…"}  or  {"ok":false,"error":"…"}
 //
@@ -16,6 +17,7 @@
 // within one deadline. Thread-safe; never throws.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -37,5 +39,39 @@ std::string default_socket();
 // newline). Fails on connection errors, timeouts and oversized replies.
 Result<std::string> call_daemon(const std::string& socket_path, std::string_view header, std::string_view payload,
                                 int timeout_ms);
+
+// A connection to the daemon kept open across requests (each header gets
+// "keep": true), for a client that asks many times: `tollgate mcp`. The
+// daemon answers the requests of one connection in order, so a request sent
+// with post() is handled before any request after it. Reconnects when the
+// daemon has closed the connection (an idle timeout, a restart). Not
+// thread-safe; never throws.
+class DaemonLink {
+ public:
+  DaemonLink(std::string socket_path, int timeout_ms);
+  ~DaemonLink();
+  DaemonLink(const DaemonLink&) = delete;
+  DaemonLink& operator=(const DaemonLink&) = delete;
+
+  // Sends one request and returns its answer (without the newline); the
+  // answers of earlier posts are read and dropped first. `header` is a JSON
+  // object.
+  Result<std::string> call(std::string_view header, std::string_view payload);
+  // Sends one request whose answer nobody waits for.
+  Status post(std::string_view header, std::string_view payload);
+
+ private:
+  Status send_request(std::string_view header, std::string_view payload, bool& reused);
+  Result<std::string> read_line();
+  void reset();
+
+  std::string socket_;
+  int timeout_ms_;
+  int fd_ = -1;
+  std::string in_;            // bytes read past the last answer
+  int unanswered_ = 0;        // posts whose answers are still to be read
+  bool peer_closed_ = false;  // the last failure was the daemon closing the connection
+  std::chrono::steady_clock::time_point deadline_;
+};
 
 }  // namespace tollgate::server

@@ -288,6 +288,87 @@ TEST(Daemon, SilentAndTruncatedClientsDoNotBlockOthers) {
   EXPECT_EQ(f.call(R"({"op":"ping","bytes":0})")["ok"], true);
 }
 
+// Reads answer lines until the daemon closes the connection.
+std::vector<json> read_answers(int fd) {
+  std::string in;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) in.append(buf, static_cast<size_t>(n));
+  std::vector<json> out;
+  for (size_t at = 0, nl; (nl = in.find('\n', at)) != std::string::npos; at = nl + 1)
+    out.push_back(json::parse(in.substr(at, nl - at)));
+  return out;
+}
+
+TEST(Daemon, KeptConnectionAnswersPipelinedRequestsInOrder) {
+  DaemonFixture f;
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, f.d->socket_path().c_str(), sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  std::string secret = claude("PreToolUse", "Read", {{"file_path", "/home/dev/project/.env"}}).dump();
+  std::string plain = claude("PreToolUse", "Read", {{"file_path", "/home/dev/project/README.md"}}).dump();
+  auto hook = [](const std::string& ev, bool keep) {
+    return json{{"op", "hook"}, {"harness", "claude-code"}, {"bytes", ev.size()}, {"keep", keep}}.dump() + "\n" + ev;
+  };
+  // Four requests in one write, before any answer: the last one does not ask
+  // to keep the connection, so the daemon closes it after answering.
+  std::string all = std::string(R"({"op":"ping","keep":true,"bytes":0})") + "\n" + hook(secret, true) +
+                    hook(plain, true) + R"({"op":"ping","bytes":0})" + "\n";
+  ASSERT_EQ(::write(fd, all.data(), all.size()), static_cast<ssize_t>(all.size()));
+  auto answers = read_answers(fd);
+  ::close(fd);
+  ASSERT_EQ(answers.size(), 4u);
+  EXPECT_EQ(answers[0]["pid"], static_cast<int64_t>(::getpid()));
+  EXPECT_EQ(answers[1]["verdict"], "deny");
+  EXPECT_EQ(answers[2]["verdict"], "allow");
+  EXPECT_EQ(answers[3]["pid"], static_cast<int64_t>(::getpid()));
+}
+
+TEST(Daemon, LinkHandlesPostsBeforeTheNextCall) {
+  DaemonFixture f;
+  DaemonLink link(f.d->socket_path(), 5000);
+  auto before = link.call(R"({"op":"status","bytes":0})", "");
+  ASSERT_TRUE(before.ok()) << before.error().message;
+  int64_t events = json::parse(*before)["events"];
+  for (int i = 0; i < 3; ++i) {
+    std::string ev = claude("PreToolUse", "Bash", {{"command", "ls " + std::to_string(i)}}).dump();
+    ASSERT_TRUE(link.post(json{{"op", "hook"}, {"harness", "claude-code"}, {"bytes", ev.size()}}.dump(), ev).ok());
+  }
+  auto after = link.call(R"({"op":"status","bytes":0})", "");
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_GE(json::parse(*after)["events"].get<int64_t>(), events + 3);
+}
+
+TEST(Daemon, LinkReconnectsToARestartedDaemon) {
+  TempDir dir;
+  DaemonOptions o;
+  o.data_dir = dir.path.string();
+  o.reload_poll_ms = 3600000;
+  auto first = Daemon::create(o);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  std::thread t([&] { (*first)->run(); });
+  DaemonLink link((*first)->socket_path(), 5000);
+  ASSERT_TRUE(link.call(R"({"op":"ping","bytes":0})", "").ok());
+  (*first)->stop();
+  t.join();
+  first->reset();
+  // The link's kept connection died with the first daemon: the next call
+  // finds out on sending and goes to the new daemon instead.
+  auto second = Daemon::create(o);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  std::thread t2([&] { (*second)->run(); });
+  auto again = link.call(R"({"op":"ping","bytes":0})", "");
+  EXPECT_TRUE(again.ok()) << again.error().message;
+  (*second)->stop();
+  t2.join();
+  second->reset();
+  // No daemon at all: the call fails (and the gateway refuses the tool call).
+  auto none = link.call(R"({"op":"ping","bytes":0})", "");
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().message.find("cannot reach the Tollgate daemon"), std::string::npos) << none.error().message;
+}
+
 TEST(Daemon, ClientFailsClosedWhenNoDaemonListens) {
   TempDir dir;
   auto r = call_daemon((dir.path / "none.sock").string(), R"({"op":"ping"})", "", 500);
