@@ -33,7 +33,8 @@ function safe(fn) {
   } catch (e) {
     // The wasm glue throws (rather than answering "failure") when the input
     // does not even deserialize, e.g. duplicate JSON keys or a bad link shape:
-    // that is a rejection of the input. A trap inside the module is not.
+    // that is a rejection of the input. A trap inside the module is not, and
+    // it leaves the module's memory unusable: the caller starts a new one.
     const trap = e instanceof WebAssembly.RuntimeError;
     return { type: 'failure', errors: [{ message: `reference threw: ${e && e.message}` }], threw: trap };
   }
@@ -57,11 +58,11 @@ export function evaluate(c) {
   // Parse with the links first (the common case: everything parses); only
   // when that fails, parse without them to tell policy errors from link errors.
   const linked = safe(() => cedar.preparsePolicySet(PSET_ID, raw(toJson({ staticPolicies, templates, templateLinks: c.links }))));
-  if (linked.threw) return { status: 'inconclusive', message: messages(linked) };
+  if (linked.threw) return { status: 'inconclusive', message: messages(linked), trapped: true };
   let noLinks = linked;
   if (linked.type !== 'success') {
     noLinks = safe(() => cedar.preparsePolicySet(PSET_ID, raw(toJson({ staticPolicies, templates }))));
-    if (noLinks.threw) return { status: 'inconclusive', message: messages(noLinks) };
+    if (noLinks.threw) return { status: 'inconclusive', message: messages(noLinks), trapped: true };
   }
   // The whole text must agree: it is what Tollgate parses. A mutated policy
   // may parse differently on its own than inside the whole text (e.g. an
@@ -82,7 +83,7 @@ export function evaluate(c) {
   for (const req of c.requests) {
     const call = `{"principal":${req.principal},"action":${req.action},"resource":${req.resource},"context":${req.context},"preparsedPolicySetId":"${PSET_ID}","entities":${c.entitiesText}}`;
     const ans = safe(() => cedar.statefulIsAuthorized(raw(call)));
-    if (ans.threw) return { status: 'inconclusive', message: messages(ans) };
+    if (ans.threw) return { status: 'inconclusive', message: messages(ans), trapped: true };
     if (ans.type !== 'success') {
       results.push({ error: messages(ans) || 'request rejected' });
       continue;

@@ -125,12 +125,17 @@ async function main() {
 
   await new Promise((resolve, reject) => {
     let live = 0;
-    for (let w = 0; w < jobs; w++) {
+    let restarts = 0;
+    const retry = [];
+    const start = () => {
       const worker = new Worker(SELF, { workerData: { options: o, seed: o.seed } });
       live++;
+      let trapped = false;
+      let current = null;
       const feed = () => {
-        if (next < tasks.length) {
-          const t = tasks[next++];
+        if (retry.length || next < tasks.length) {
+          const t = retry.length ? retry.pop() : tasks[next++];
+          current = t;
           const reduce = reducesLeft > 0;
           worker.postMessage({ ...t, reduce });
         } else {
@@ -138,6 +143,16 @@ async function main() {
         }
       };
       worker.on('message', (m) => {
+        if (m.trapped) {
+          trapped = true;
+          // The reference's memory may have been spoiled by earlier cases
+          // (it grows over a long run): the case gets one more try on a new
+          // instance before it counts as skipped.
+          if (!current.retried) {
+            retry.push({ ...current, retried: true });
+            return;
+          }
+        }
         done++;
         if (m.status === 'pass') passed++;
         else if (m.status === 'skip') {
@@ -156,15 +171,22 @@ async function main() {
         }
         if (m.stats) for (const [k, v] of Object.entries(m.stats)) stats[k] = (stats[k] || 0) + v;
         progress(false);
-        feed();
+        if (!trapped) feed();
       });
       worker.on('error', reject);
       worker.on('exit', (code) => {
-        if (code !== 0) reject(new Error(`worker exited with ${code}`));
-        else if (--live === 0) resolve();
+        live--;
+        if (code !== 0) return reject(new Error(`worker exited with ${code}`));
+        if (trapped && (retry.length || next < tasks.length)) {
+          restarts++;
+          console.log(`the reference trapped; worker ${restarts > 1 ? `restarted ${restarts} times` : 'restarted'}`);
+          return start();
+        }
+        if (live === 0) resolve();
       });
       feed();
-    }
+    };
+    for (let w = 0; w < jobs; w++) start();
   });
 
   progress(true);
@@ -448,13 +470,13 @@ async function worker() {
     return s;
   };
 
+  const finish = () => {
+    shell.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+    parentPort.close();
+  };
   parentPort.on('message', async (task) => {
-    if (task === null) {
-      shell.close();
-      fs.rmSync(tmp, { recursive: true, force: true });
-      parentPort.close();
-      return;
-    }
+    if (task === null) return finish();
     const { index, caseSeed } = task;
     const label = index === null ? `seed 0x${caseSeed.toString(16)}` : `${workerData.seed}/${index}`;
     const name = index === null ? `case-0x${caseSeed.toString(16)}` : `case-${workerData.seed}-${index}`;
@@ -468,7 +490,10 @@ async function worker() {
     }
     const { exp, act, probs } = await check(c);
     if (!probs) {
-      parentPort.postMessage({ status: 'skip', label, summary: exp.message });
+      parentPort.postMessage({ status: 'skip', label, summary: exp.message, trapped: !!exp.trapped });
+      // A trap corrupts the reference's wasm instance: every later call
+      // would trap too. This worker ends; the main thread starts a new one.
+      if (exp.trapped) finish();
       return;
     }
     if (o.dump) writeCase(path.join(o.dump, name), c, exp, act, `${ident}: ${probs.length ? probs[0].msg : 'pass'}`);
