@@ -84,6 +84,10 @@ void PolicySet::UidIndex::grow() {
   }
 }
 
+void PolicySet::UidIndex::prefetch(const EntityUID& key) const {
+  __builtin_prefetch(&slots_[key.hash() & (slots_.size() - 1)]);
+}
+
 const std::vector<PolicySet::UidIndex::Group>* PolicySet::UidIndex::find(const EntityUID& key) const {
   if (slots_.empty()) return nullptr;
   size_t mask = slots_.size() - 1;
@@ -107,12 +111,9 @@ void PolicySet::index(uint32_t i) {
     if (const EntityUID* k = key(sc, slot)) d.key = k->key();
     d.eq = sc.kind == K::Eq;
     if (sc.kind == K::Is || sc.kind == K::IsIn) {
-      auto& t = types_[sc.type];
-      if (!t) {
-        t = std::make_shared<const std::string>(sc.type);
-        type_list_.push_back(t.get());
-      }
-      d.type = t.get();
+      auto [it, fresh] = types_.emplace(sc.type, static_cast<uint32_t>(types_.size() + 1));
+      if (fresh) type_list_.push_back(sc.type);
+      d.type = it->second;
     }
     return d;
   };
@@ -157,10 +158,10 @@ namespace {
 struct RequestDim {
   const void* self;
   const UidSet* ancestors;  // null when the entity is not in the store
-  const void* type;         // the identity of its type name in the set's types_, or null
+  uint32_t type;            // the number of its type name in the set's types_, or 0
   uint64_t sig = 0;         // a one-word Bloom filter of the ancestors' keys
 
-  RequestDim(const EntityUID& uid, const Entities& ents, const void* type)
+  RequestDim(const EntityUID& uid, const Entities& ents, uint32_t type)
       : self(uid.key()), ancestors(nullptr), type(type) {
     if (const Entity* e = ents.find(uid)) {
       ancestors = &e->ancestors;
@@ -179,16 +180,16 @@ struct RequestDim {
 
 void PolicySet::candidates(const Request& req, const Entities& entities, std::vector<uint32_t>& out) const {
   out.clear();
-  auto type_of = [&](const EntityUID& uid) -> const void* {
+  auto type_of = [&](const EntityUID& uid) -> uint32_t {
     const std::string& t = uid.type();
     if (type_list_.size() <= 8) {  // usually a handful: cheaper than hashing the name
-      for (const std::string* x : type_list_) {
-        if (x->size() == t.size() && *x == t) return x;
+      for (size_t i = 0; i < type_list_.size(); ++i) {
+        if (type_list_[i].size() == t.size() && type_list_[i] == t) return static_cast<uint32_t>(i + 1);
       }
-      return nullptr;
+      return 0;
     }
     auto it = types_.find(t);
-    return it == types_.end() ? nullptr : it->second.get();
+    return it == types_.end() ? 0 : it->second;
   };
   const RequestDim principal(req.principal, entities, type_of(req.principal)),
       action(req.action, entities, type_of(req.action)), resource(req.resource, entities, type_of(req.resource));
@@ -222,44 +223,68 @@ void PolicySet::candidates(const Request& req, const Entities& entities, std::ve
     if (f.action.eq && f.action.key != action.self) return false;
     return side == 0 ? ok(f.resource, resource) : ok(f.principal, principal);
   };
-  // `uid` and every ancestor of it: the entities an instance that may
-  // match is filed under. Instances filed on this side only are checked
-  // at once; the lists of those filed on both sides are collected.
-  thread_local std::vector<const std::vector<uint32_t>*> both[2];
-  size_t both_size[2] = {0, 0};
-  auto probe = [&](const UidIndex& idx, const EntityUID& uid, const RequestDim& r, int side) {
-    both[side].clear();
-    if (idx.empty()) return;
-    auto take = [&](const EntityUID& k) {
-      const auto* groups = idx.find(k);
-      if (!groups) return;
-      for (const auto& g : *groups) {
-        // The groups of the request's action, its groups and "no action
-        // named" (null).
-        if (g.action && g.action != action.self && !action.in(g.action)) continue;
-        for (uint32_t i : g.instances) {
-          if (matches_from(i, side)) out.push_back(i);
-        }
-        if (!g.both.empty()) {
-          both[side].push_back(&g.both);
-          both_size[side] += g.both.size();
-        }
+  // The entities an instance that may match is filed under: the request's
+  // principal and its ancestors in by_principal_, its resource and its
+  // ancestors in by_resource_. The index is read in stages, each one asking
+  // for the memory the next one reads, so that in a large set (whose index
+  // is no longer in the caches) the misses overlap instead of queueing.
+  thread_local std::vector<std::pair<const std::vector<UidIndex::Group>*, int>> hits;
+  thread_local std::vector<std::pair<const UidIndex::Group*, int>> groups;
+  // What the index found: instance * 2 + the side it was found on.
+  thread_local std::vector<uint32_t> found;
+  hits.clear();
+  groups.clear();
+  found.clear();
+  const UidIndex* index[2] = {&by_principal_, &by_resource_};
+  const EntityUID* uid[2] = {&req.principal, &req.resource};
+  const RequestDim* dim[2] = {&principal, &resource};
+  for (int side = 0; side < 2; ++side) {
+    if (index[side]->empty()) continue;
+    index[side]->prefetch(*uid[side]);
+    if (dim[side]->ancestors) {
+      for (const auto& a : *dim[side]->ancestors) index[side]->prefetch(a);
+    }
+  }
+  for (int side = 0; side < 2; ++side) {
+    if (index[side]->empty()) continue;
+    auto look_up = [&](const EntityUID& k) {
+      if (const auto* gs = index[side]->find(k)) {
+        __builtin_prefetch(gs->data());
+        hits.emplace_back(gs, side);
       }
     };
-    take(uid);
-    if (r.ancestors) {
-      for (const auto& a : *r.ancestors) take(a);
+    look_up(*uid[side]);
+    if (dim[side]->ancestors) {
+      for (const auto& a : *dim[side]->ancestors) look_up(a);
     }
-  };
-  probe(by_principal_, req.principal, principal, 0);
-  probe(by_resource_, req.resource, resource, 1);
+  }
+  // The groups of the request's action, its groups and "no action named"
+  // (null). Instances filed on one side only are found there; those filed
+  // on both are counted on each side.
+  size_t both_size[2] = {0, 0};
+  for (const auto& hit : hits) {
+    for (const auto& g : *hit.first) {
+      if (g.action && g.action != action.self && !action.in(g.action)) continue;
+      __builtin_prefetch(g.instances.data());
+      __builtin_prefetch(g.both.data());
+      both_size[hit.second] += g.both.size();
+      groups.emplace_back(&g, hit.second);
+    }
+  }
   // An instance filed on both sides matches only if it is found on both:
   // looking through the shorter side finds them all.
-  const int side = both_size[1] < both_size[0] ? 1 : 0;
-  for (const auto* list : both[side]) {
-    for (uint32_t i : *list) {
-      if (matches_from(i, side)) out.push_back(i);
+  const int both_side = both_size[1] < both_size[0] ? 1 : 0;
+  for (const auto& [g, side] : groups) {
+    for (uint32_t i : g->instances) found.push_back(i * 2 + side);
+    if (side == both_side) {
+      for (uint32_t i : g->both) found.push_back(i * 2 + side);
     }
+  }
+  // In a large set the filters of what was found are scattered and cold:
+  // ask for all of them before looking at any, so that the misses overlap.
+  for (uint32_t x : found) __builtin_prefetch(&filters_[x / 2]);
+  for (uint32_t x : found) {
+    if (matches_from(x / 2, static_cast<int>(x % 2))) out.push_back(x / 2);
   }
   for (uint32_t i : unindexed_) {
     if (may_match(i)) out.push_back(i);

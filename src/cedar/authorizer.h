@@ -77,6 +77,8 @@ class PolicySet {
       std::vector<uint32_t> instances, both;
     };
     void add(const EntityUID& key, const EntityUID* action, uint32_t instance, bool both);
+    // Asks for the memory find(key) reads first. The index must not be empty.
+    void prefetch(const EntityUID& key) const;
     // The groups filed under `key`; null when none.
     const std::vector<Group>* find(const EntityUID& key) const;
     bool empty() const { return entries_.empty(); }
@@ -95,11 +97,12 @@ class PolicySet {
   // A compact copy of one instance's scope, kept in one array so that the
   // instances which cannot match are dropped without touching their
   // (scattered, cache-cold) policies.
-  struct ScopeFilter {
+  // One cache line each.
+  struct alignas(64) ScopeFilter {
     struct Dim {
-      const void* key = nullptr;   // ==, in, is … in: EntityUID::key()
-      const void* type = nullptr;  // is, is … in: the type name's identity (in types_)
-      bool eq = false;             // ==: the request's entity must be `key` itself
+      const void* key = nullptr;  // ==, in, is … in: EntityUID::key()
+      uint32_t type = 0;          // is, is … in: the type name's number in types_ (0: none)
+      bool eq = false;            // ==: the request's entity must be `key` itself
     };
     Dim principal, action, resource;
     const std::vector<EntityUID>* action_list = nullptr;  // action in [...]
@@ -126,10 +129,9 @@ class PolicySet {
   // candidate.
   UidIndex by_principal_, by_resource_, by_action_;
   std::vector<ScopeFilter> filters_;  // per instance
-  // The type names of `is` scopes, once each: a name's identity is the
-  // address of its string here.
-  std::unordered_map<std::string, std::shared_ptr<const std::string>> types_;
-  std::vector<const std::string*> type_list_;  // the same, in order of appearance
+  // The type names of `is` scopes, numbered from 1.
+  std::unordered_map<std::string, uint32_t> types_;
+  std::vector<std::string> type_list_;  // the same, in order of their numbers
   Program program_;
   std::vector<Program::Code> codes_;  // per instance
   std::vector<uint32_t> unindexed_;

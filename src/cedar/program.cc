@@ -255,6 +255,16 @@ struct PathCache {
   uint64_t stamp = 0;
 };
 
+void prefetch_range(const void* begin, const void* end) {
+  for (auto* p = static_cast<const char*>(begin); p < static_cast<const char*>(end); p += 64) __builtin_prefetch(p);
+}
+
+void prefetch_record(const Value& v) {
+  if (v.kind() != Kind::Record) return;
+  const RecordFields& fs = v.as_record();
+  prefetch_range(fs.data(), fs.data() + fs.size());
+}
+
 // Runs compiled code for one request. Results are borrowed, as in the tree
 // walk (eval.cc): a pointer into long-lived storage (the program, the
 // request, the entity store, the machine's members) or to the `tmp` the
@@ -271,6 +281,11 @@ class Machine {
         resource_(req.resource),
         principal_ent_(entities.find(req.principal)),
         resource_ent_(entities.find(req.resource)) {
+    // The records the paths will read first: the context and the
+    // attributes of the principal and the resource.
+    prefetch_record(req.context);
+    if (principal_ent_) prefetch_record(principal_ent_->attrs);
+    if (resource_ent_) prefetch_record(resource_ent_->attrs);
     thread_local PathCache cache;
     cache_ = &cache;
     if (cache.slots.size() < prog.path_count()) cache.slots.resize(prog.path_count());
@@ -616,10 +631,6 @@ class Machine {
   uint64_t stamp_;
   Error err_;
 };
-
-void prefetch_range(const void* begin, const void* end) {
-  for (auto* p = static_cast<const char*>(begin); p < static_cast<const char*>(end); p += 64) __builtin_prefetch(p);
-}
 
 }  // namespace
 
