@@ -47,7 +47,7 @@ Status PolicySet::link(const std::string& template_id, const std::string& new_id
   return {};
 }
 
-void PolicySet::UidIndex::add(const EntityUID& key, const EntityUID* action, uint32_t instance) {
+void PolicySet::UidIndex::add(const EntityUID& key, const EntityUID* action, uint32_t instance, bool both) {
   if (2 * (entries_.size() + 1) > slots_.size()) grow();
   size_t mask = slots_.size() - 1;
   const void* act = action ? action->key() : nullptr;
@@ -55,7 +55,7 @@ void PolicySet::UidIndex::add(const EntityUID& key, const EntityUID* action, uin
     Slot& s = slots_[i];
     if (s.entry == UINT32_MAX) {
       s = Slot{key.key(), static_cast<uint32_t>(entries_.size())};
-      entries_.push_back({Group{act, {instance}}});
+      entries_.push_back({both ? Group{act, {}, {instance}} : Group{act, {instance}, {}}});
       hashes_.push_back(key.hash());
       return;
     }
@@ -63,10 +63,11 @@ void PolicySet::UidIndex::add(const EntityUID& key, const EntityUID* action, uin
     auto& groups = entries_[s.entry];
     for (auto& g : groups) {
       if (g.action != act) continue;
-      if (g.instances.back() != instance) g.instances.push_back(instance);  // `in [A, A]` files once
+      auto& list = both ? g.both : g.instances;
+      if (list.empty() || list.back() != instance) list.push_back(instance);  // `in [A, A]` files once
       return;
     }
-    groups.push_back(Group{act, {instance}});
+    groups.push_back(both ? Group{act, {}, {instance}} : Group{act, {instance}, {}});
     return;
   }
 }
@@ -83,6 +84,10 @@ void PolicySet::UidIndex::grow() {
   }
 }
 
+void PolicySet::UidIndex::prefetch(const EntityUID& key) const {
+  __builtin_prefetch(&slots_[key.hash() & (slots_.size() - 1)]);
+}
+
 const std::vector<PolicySet::UidIndex::Group>* PolicySet::UidIndex::find(const EntityUID& key) const {
   if (slots_.empty()) return nullptr;
   size_t mask = slots_.size() - 1;
@@ -92,12 +97,6 @@ const std::vector<PolicySet::UidIndex::Group>* PolicySet::UidIndex::find(const E
     if (s.key == key.key()) return &entries_[s.entry];
   }
 }
-
-namespace {
-
-size_t hash_type(std::string_view type) { return std::hash<std::string_view>{}(type); }
-
-}  // namespace
 
 void PolicySet::index(uint32_t i) {
   const PolicyInstance& inst = instances_[i];
@@ -109,9 +108,13 @@ void PolicySet::index(uint32_t i) {
   };
   auto dim = [&](const ScopeConstraint& sc, const std::optional<EntityUID>& slot) {
     ScopeFilter::Dim d;
-    d.kind = sc.kind;
     if (const EntityUID* k = key(sc, slot)) d.key = k->key();
-    if (sc.kind == K::Is || sc.kind == K::IsIn) d.type_hash = hash_type(sc.type);
+    d.eq = sc.kind == K::Eq;
+    if (sc.kind == K::Is || sc.kind == K::IsIn) {
+      auto [it, fresh] = types_.emplace(sc.type, static_cast<uint32_t>(types_.size() + 1));
+      if (fresh) type_list_.push_back(sc.type);
+      d.type = it->second;
+    }
     return d;
   };
   ScopeFilter f;
@@ -119,8 +122,13 @@ void PolicySet::index(uint32_t i) {
   f.action = dim(p.action, std::nullopt);
   f.resource = dim(p.resource, inst.resource_slot);
   if (p.action.kind == K::InList) f.action_list = &p.action.list;
-  // The action entities the scope names; {nullptr} when it names none (an
-  // empty `in []` never matches, but filing it under none is harmless).
+  filters_.push_back(f);
+  codes_.push_back(program_.add(p));
+  // An empty `action in []` never matches: such an instance is filed
+  // nowhere and never a candidate. (Instances found in the index are not
+  // checked against their action list again.)
+  if (p.action.kind == K::InList && p.action.list.empty()) return;
+  // The action entities the scope names; {nullptr} when it names none.
   std::vector<const EntityUID*> actions;
   if (p.action.kind == K::Eq || p.action.kind == K::In) {
     actions.push_back(&p.action.entity);
@@ -128,21 +136,16 @@ void PolicySet::index(uint32_t i) {
     for (const auto& a : p.action.list) actions.push_back(&a);
   }
   if (actions.empty()) actions.push_back(nullptr);
+  const EntityUID* pk = key(p.principal, inst.principal_slot);
+  const EntityUID* rk = key(p.resource, inst.resource_slot);
   auto file = [&](UidIndex& idx, const EntityUID& k) {
-    for (const EntityUID* a : actions) idx.add(k, a, i);
+    for (const EntityUID* a : actions) idx.add(k, a, i, pk && rk);
   };
-  if (const EntityUID* k = key(p.principal, inst.principal_slot)) {
-    file(by_principal_, *k);
-    f.need |= 1;
-  }
-  if (const EntityUID* k = key(p.resource, inst.resource_slot)) {
-    file(by_resource_, *k);
-    f.need |= 2;
-  }
-  filters_.push_back(f);
-  if (f.need != 0) return;
+  if (pk) file(by_principal_, *pk);
+  if (rk) file(by_resource_, *rk);
+  if (pk || rk) return;
   if (actions.front()) {
-    for (const EntityUID* a : actions) by_action_.add(*a, nullptr, i);
+    for (const EntityUID* a : actions) by_action_.add(*a, nullptr, i, false);
   } else {
     unindexed_.push_back(i);
   }
@@ -150,66 +153,55 @@ void PolicySet::index(uint32_t i) {
 
 namespace {
 
-// Per-thread marks for intersecting the principal and resource scopes:
-// stamp[i] >> 2 is the request (epoch) that last touched instance i, and
-// its low two bits the indexes it was found in for that request. Stamping
-// avoids clearing an array the size of the policy set on every request.
-struct Marks {
-  std::vector<uint32_t> stamp;
-  std::vector<uint32_t> touched;
-  uint32_t epoch = 0;
-
-  void begin(size_t n) {
-    if (stamp.size() < n) stamp.resize(n, 0);
-    if (++epoch >= (1u << 30)) {
-      std::fill(stamp.begin(), stamp.end(), 0);
-      epoch = 1;
-    }
-    touched.clear();
-  }
-  void mark(uint32_t i, uint32_t bit) {
-    uint32_t& s = stamp[i];
-    if ((s >> 2) != epoch) {
-      s = (epoch << 2) | bit;
-      touched.push_back(i);
-    } else {
-      s |= bit;
-    }
-  }
-};
-
 // One of the request's principal, action and resource, as the scope filter
 // sees it.
 struct RequestDim {
   const void* self;
   const UidSet* ancestors;  // null when the entity is not in the store
-  size_t type_hash;
+  uint32_t type;            // the number of its type name in the set's types_, or 0
+  uint64_t sig = 0;         // a one-word Bloom filter of the ancestors' keys
 
-  RequestDim(const EntityUID& uid, const Entities& ents)
-      : self(uid.key()), ancestors(nullptr), type_hash(hash_type(uid.type())) {
-    if (const Entity* e = ents.find(uid)) ancestors = &e->ancestors;
+  RequestDim(const EntityUID& uid, const Entities& ents, uint32_t type)
+      : self(uid.key()), ancestors(nullptr), type(type) {
+    if (const Entity* e = ents.find(uid)) {
+      ancestors = &e->ancestors;
+      for (const auto& a : *ancestors) sig |= bit(a.key());
+    }
   }
-  bool in(const void* key) const { return key == self || (ancestors && ancestors->contains_key(key)); }
+  static uint64_t bit(const void* key) {
+    return uint64_t{1} << ((reinterpret_cast<uintptr_t>(key) * 0x9E3779B97F4A7C15ull) >> 58);
+  }
+  // Most keys asked about are not ancestors: the filter turns them away
+  // without a search.
+  bool in(const void* key) const { return key == self || ((sig & bit(key)) != 0 && ancestors->contains_key(key)); }
 };
 
 }  // namespace
 
 void PolicySet::candidates(const Request& req, const Entities& entities, std::vector<uint32_t>& out) const {
   out.clear();
-  const RequestDim principal(req.principal, entities), action(req.action, entities), resource(req.resource, entities);
-  // Rejects only what cannot match; the evaluator checks the scope exactly.
-  auto may_match = [&](uint32_t i) {
-    using K = ScopeConstraint::Kind;
-    const ScopeFilter& f = filters_[i];
-    auto ok = [](const ScopeFilter::Dim& d, const RequestDim& r) {
-      switch (d.kind) {
-        case K::Eq: return d.key == r.self;
-        case K::In: return r.in(d.key);
-        case K::Is: return d.type_hash == r.type_hash;
-        case K::IsIn: return d.type_hash == r.type_hash && r.in(d.key);
-        default: return true;  // Any; InList below
+  auto type_of = [&](const EntityUID& uid) -> uint32_t {
+    const std::string& t = uid.type();
+    if (type_list_.size() <= 8) {  // usually a handful: cheaper than hashing the name
+      for (size_t i = 0; i < type_list_.size(); ++i) {
+        if (type_list_[i].size() == t.size() && type_list_[i] == t) return static_cast<uint32_t>(i + 1);
       }
-    };
+      return 0;
+    }
+    auto it = types_.find(t);
+    return it == types_.end() ? 0 : it->second;
+  };
+  const RequestDim principal(req.principal, entities, type_of(req.principal)),
+      action(req.action, entities, type_of(req.action)), resource(req.resource, entities, type_of(req.resource));
+  auto ok = [&](const ScopeFilter::Dim& d, const RequestDim& r) {
+    if (d.type && d.type != r.type) return false;
+    if (!d.key) return true;
+    return d.eq ? d.key == r.self : r.in(d.key);
+  };
+  // Whether the instance's scope matches, exactly (what the index found
+  // may only match).
+  auto may_match = [&](uint32_t i) {
+    const ScopeFilter& f = filters_[i];
     if (!ok(f.principal, principal) || !ok(f.action, action) || !ok(f.resource, resource)) return false;
     if (f.action_list) {
       return std::any_of(f.action_list->begin(), f.action_list->end(),
@@ -217,38 +209,82 @@ void PolicySet::candidates(const Request& req, const Entities& entities, std::ve
     }
     return true;
   };
-  thread_local Marks marks;
-  marks.begin(instances_.size());
-  // The keys of the request's action and its groups, and null for "no
-  // action named": the groups an instance that may match is filed in.
-  thread_local std::vector<const void*> actions;
-  actions.clear();
-  actions.push_back(nullptr);
-  actions.push_back(req.action.key());
-  if (action.ancestors) {
-    for (const auto& a : *action.ancestors) actions.push_back(a.key());
+  // The same for an instance found in a group of the request's action under
+  // the entity or an ancestor of `side` (0 principal, 1 resource), where it
+  // is filed under its constraint's entity: that dimension's entity and the
+  // action's groups are known to match, what is left is `==` and `is`.
+  auto matches_from = [&](uint32_t i, int side) {
+    const ScopeFilter& f = filters_[i];
+    const ScopeFilter::Dim& own = side == 0 ? f.principal : f.resource;
+    const RequestDim& own_r = side == 0 ? principal : resource;
+    if (own.type && own.type != own_r.type) return false;
+    if (own.eq && own.key != own_r.self) return false;
+    if (f.action.type && f.action.type != action.type) return false;
+    if (f.action.eq && f.action.key != action.self) return false;
+    return side == 0 ? ok(f.resource, resource) : ok(f.principal, principal);
+  };
+  // The entities an instance that may match is filed under: the request's
+  // principal and its ancestors in by_principal_, its resource and its
+  // ancestors in by_resource_. The index is read in stages, each one asking
+  // for the memory the next one reads, so that in a large set (whose index
+  // is no longer in the caches) the misses overlap instead of queueing.
+  thread_local std::vector<std::pair<const std::vector<UidIndex::Group>*, int>> hits;
+  thread_local std::vector<std::pair<const UidIndex::Group*, int>> groups;
+  // What the index found: instance * 2 + the side it was found on.
+  thread_local std::vector<uint32_t> found;
+  hits.clear();
+  groups.clear();
+  found.clear();
+  const UidIndex* index[2] = {&by_principal_, &by_resource_};
+  const EntityUID* uid[2] = {&req.principal, &req.resource};
+  const RequestDim* dim[2] = {&principal, &resource};
+  for (int side = 0; side < 2; ++side) {
+    if (index[side]->empty()) continue;
+    index[side]->prefetch(*uid[side]);
+    if (dim[side]->ancestors) {
+      for (const auto& a : *dim[side]->ancestors) index[side]->prefetch(a);
+    }
   }
-  // `uid` and every ancestor of it: the entities an instance that may
-  // match is filed under.
-  auto probe = [&](const UidIndex& idx, const EntityUID& uid, const RequestDim& r, uint32_t bit) {
-    if (idx.empty()) return;
-    auto take = [&](const EntityUID& k) {
-      const auto* groups = idx.find(k);
-      if (!groups) return;
-      for (const auto& g : *groups) {
-        if (std::find(actions.begin(), actions.end(), g.action) == actions.end()) continue;
-        for (uint32_t i : g.instances) marks.mark(i, bit);
+  for (int side = 0; side < 2; ++side) {
+    if (index[side]->empty()) continue;
+    auto look_up = [&](const EntityUID& k) {
+      if (const auto* gs = index[side]->find(k)) {
+        __builtin_prefetch(gs->data());
+        hits.emplace_back(gs, side);
       }
     };
-    take(uid);
-    if (r.ancestors) {
-      for (const auto& a : *r.ancestors) take(a);
+    look_up(*uid[side]);
+    if (dim[side]->ancestors) {
+      for (const auto& a : *dim[side]->ancestors) look_up(a);
     }
-  };
-  probe(by_principal_, req.principal, principal, 1);
-  probe(by_resource_, req.resource, resource, 2);
-  for (uint32_t i : marks.touched) {
-    if ((marks.stamp[i] & 3) == filters_[i].need && may_match(i)) out.push_back(i);
+  }
+  // The groups of the request's action, its groups and "no action named"
+  // (null). Instances filed on one side only are found there; those filed
+  // on both are counted on each side.
+  size_t both_size[2] = {0, 0};
+  for (const auto& hit : hits) {
+    for (const auto& g : *hit.first) {
+      if (g.action && g.action != action.self && !action.in(g.action)) continue;
+      __builtin_prefetch(g.instances.data());
+      __builtin_prefetch(g.both.data());
+      both_size[hit.second] += g.both.size();
+      groups.emplace_back(&g, hit.second);
+    }
+  }
+  // An instance filed on both sides matches only if it is found on both:
+  // looking through the shorter side finds them all.
+  const int both_side = both_size[1] < both_size[0] ? 1 : 0;
+  for (const auto& [g, side] : groups) {
+    for (uint32_t i : g->instances) found.push_back(i * 2 + side);
+    if (side == both_side) {
+      for (uint32_t i : g->both) found.push_back(i * 2 + side);
+    }
+  }
+  // In a large set the filters of what was found are scattered and cold:
+  // ask for all of them before looking at any, so that the misses overlap.
+  for (uint32_t x : found) __builtin_prefetch(&filters_[x / 2]);
+  for (uint32_t x : found) {
+    if (matches_from(x / 2, static_cast<int>(x % 2))) out.push_back(x / 2);
   }
   for (uint32_t i : unindexed_) {
     if (may_match(i)) out.push_back(i);

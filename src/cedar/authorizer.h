@@ -18,6 +18,7 @@
 #include "base/result.h"
 #include "cedar/ast.h"
 #include "cedar/entities.h"
+#include "cedar/program.h"
 #include "cedar/value.h"
 
 namespace tollgate::cedar {
@@ -52,9 +53,15 @@ class PolicySet {
   const std::shared_ptr<const Policy>* find_template(const std::string& id) const;
   const std::vector<std::shared_ptr<const Policy>>& policies() const { return policies_; }
 
-  // Indices of the instances whose scope may match the request, in
-  // increasing order (a superset; evaluation still checks the scope).
+  // Indices of the instances whose scope matches the request, in
+  // increasing order (exactly those: authorize() does not check the scope
+  // again).
   void candidates(const Request& req, const Entities& entities, std::vector<uint32_t>& out) const;
+
+  // The instances' conditions, compiled (program.h); codes()[i] is the code
+  // of instances()[i].
+  const Program& program() const { return program_; }
+  const std::vector<Program::Code>& codes() const { return codes_; }
 
  private:
   // An open-addressing hash table from an entity uid (by identity, see
@@ -66,9 +73,12 @@ class PolicySet {
    public:
     struct Group {
       const void* action;  // EntityUID::key(), or null
-      std::vector<uint32_t> instances;
+      // Filed in this index only; filed in the other entity index too.
+      std::vector<uint32_t> instances, both;
     };
-    void add(const EntityUID& key, const EntityUID* action, uint32_t instance);
+    void add(const EntityUID& key, const EntityUID* action, uint32_t instance, bool both);
+    // Asks for the memory find(key) reads first. The index must not be empty.
+    void prefetch(const EntityUID& key) const;
     // The groups filed under `key`; null when none.
     const std::vector<Group>* find(const EntityUID& key) const;
     bool empty() const { return entries_.empty(); }
@@ -87,15 +97,15 @@ class PolicySet {
   // A compact copy of one instance's scope, kept in one array so that the
   // instances which cannot match are dropped without touching their
   // (scattered, cache-cold) policies.
-  struct ScopeFilter {
+  // One cache line each.
+  struct alignas(64) ScopeFilter {
     struct Dim {
-      ScopeConstraint::Kind kind = ScopeConstraint::Kind::Any;
-      const void* key = nullptr;  // EntityUID::key() of ==, in, is … in
-      size_t type_hash = 0;       // is, is … in
+      const void* key = nullptr;  // ==, in, is … in: EntityUID::key()
+      uint32_t type = 0;          // is, is … in: the type name's number in types_ (0: none)
+      bool eq = false;            // ==: the request's entity must be `key` itself
     };
     Dim principal, action, resource;
     const std::vector<EntityUID>* action_list = nullptr;  // action in [...]
-    uint8_t need = 0;                                     // bit 0: filed in by_principal_, bit 1: in by_resource_
   };
 
   void index(uint32_t i);
@@ -106,18 +116,24 @@ class PolicySet {
   // (==, in, is … in) is filed in by_principal_ under that entity, in the
   // group of each entity its action constraint names (==, in, each of
   // `in [...]`; the null group for an unconstrained action); likewise in
-  // by_resource_ for its resource. A request looks up its principal and each
-  // of the principal's ancestors and takes the groups of its action, the
-  // action's groups and null; likewise its resource; and keeps the instances
-  // found in every
-  // index they were filed in (ScopeFilter::need). So the three scopes are
-  // intersected: a request from a large team meets only the team's policies
-  // for its action on its own resource. Instances filed in neither are
-  // filed under their action alone in by_action_ or, failing that, are
-  // unindexed and always found. Every instance found passes its
-  // ScopeFilter before it becomes a candidate.
+  // by_resource_ for its resource (in Group::both when it is filed in both
+  // indexes). A request looks up its principal and each of the principal's
+  // ancestors and takes the groups of its action, the action's groups and
+  // null; likewise its resource. An instance filed in one index is found
+  // there; those filed in both are looked for on the side where the
+  // request meets fewer of them. So a request from a large team meets only
+  // the team's policies for its action on its own resource. Instances filed
+  // in neither are filed under their action alone in by_action_ or, failing
+  // that, are unindexed and always found. Every instance found passes its
+  // ScopeFilter, which checks all three scopes exactly, before it becomes a
+  // candidate.
   UidIndex by_principal_, by_resource_, by_action_;
   std::vector<ScopeFilter> filters_;  // per instance
+  // The type names of `is` scopes, numbered from 1.
+  std::unordered_map<std::string, uint32_t> types_;
+  std::vector<std::string> type_list_;  // the same, in order of their numbers
+  Program program_;
+  std::vector<Program::Code> codes_;  // per instance
   std::vector<uint32_t> unindexed_;
 };
 

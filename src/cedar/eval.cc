@@ -4,9 +4,12 @@
 #include <algorithm>
 
 #include "cedar/authorizer.h"
+#include "cedar/eval_internal.h"
 #include "cedar/extensions.h"
 
 namespace tollgate::cedar {
+
+namespace detail {
 
 namespace {
 
@@ -14,6 +17,8 @@ std::string type_desc(const Value& v) {
   if (v.kind() == Kind::Entity) return "(entity of type `" + v.as_entity().type() + "`)";
   return std::string(kind_name(v.kind()));
 }
+
+}  // namespace
 
 Error type_error(std::string_view expected, const Value& got) {
   return Error("type error: expected " + std::string(expected) + ", got " + type_desc(got));
@@ -56,10 +61,6 @@ Error arity_error(std::string_view name, const FnInfo* info, size_t n) {
   return Error("wrong number of arguments to `" + std::string(name) + "`: expected " + std::to_string(want) + ", got " +
                std::to_string(got));
 }
-
-}  // namespace
-
-namespace {
 
 // call_function over borrowed arguments (the evaluator does not copy them).
 Result<Value> call_function_args(const FnInfo& info, std::string_view name, const Value* const* args,
@@ -193,7 +194,9 @@ Result<Value> call_function_args(const FnInfo& info, std::string_view name, cons
   return Error("internal error: unknown function");
 }
 
-}  // namespace
+}  // namespace detail
+
+using namespace detail;
 
 Result<Value> call_function(const FnInfo& info, std::string_view name, const Value* args, const Entities* ents) {
   const Value* ptrs[2] = {&args[0], info.arity > 1 ? &args[1] : &args[0]};
@@ -544,37 +547,6 @@ const Value* constant(const Expr& e) {
   return e.folded.get();
 }
 
-// In a large policy set the candidates' policies and expressions are
-// scattered over memory that is no longer in any cache, and a tree walk
-// meets one miss after another. Walking the candidates' expression trees
-// level by level first, touching nothing but prefetching the next level,
-// lets those misses overlap instead of queueing. (Only a few levels: the
-// top of each tree is where the walk starts.)
-void prefetch_policies(const PolicySet& policies, const std::vector<uint32_t>& cand) {
-  if (cand.size() < 4) return;
-  thread_local std::vector<const Expr*> level, next;
-  level.clear();
-  for (uint32_t i : cand) __builtin_prefetch(policies.instances()[i].policy.get());
-  for (uint32_t i : cand) {
-    const Policy& p = *policies.instances()[i].policy;
-    for (const auto& c : p.conditions) {
-      __builtin_prefetch(c.expr.get());
-      level.push_back(c.expr.get());
-    }
-  }
-  for (int depth = 0; depth < 4 && !level.empty(); ++depth) {
-    for (const Expr* e : level) __builtin_prefetch(e->kids.data());
-    next.clear();
-    for (const Expr* e : level) {
-      for (const auto& k : e->kids) {
-        __builtin_prefetch(k.get());
-        next.push_back(k.get());
-      }
-    }
-    std::swap(level, next);
-  }
-}
-
 }  // namespace
 
 void fold_constants(Expr& e) {
@@ -626,34 +598,6 @@ Result<bool> satisfied(const PolicyInstance& inst, const Request& req, const Ent
   Evaluator ev(req, entities);
   if (!ev.scope_matches(inst)) return false;
   return condition_holds(ev, inst);
-}
-
-Response authorize(const PolicySet& policies, const Request& req, const Entities& entities) {
-  thread_local std::vector<uint32_t> cand;
-  policies.candidates(req, entities, cand);
-  Response resp;
-  std::vector<std::string> permits, forbids;
-  Evaluator ev(req, entities);
-  prefetch_policies(policies, cand);
-  for (uint32_t i : cand) {
-    const PolicyInstance& inst = policies.instances()[i];
-    if (!ev.scope_matches(inst)) continue;
-    auto r = condition_holds(ev, inst);
-    if (!r) {
-      resp.errors.push_back({inst.id, r.error().message});
-      continue;
-    }
-    if (!*r) continue;
-    (inst.policy->effect == Effect::Permit ? permits : forbids).push_back(inst.id);
-  }
-  if (!forbids.empty()) {
-    resp.allow = false;
-    resp.reason = std::move(forbids);
-  } else if (!permits.empty()) {
-    resp.allow = true;
-    resp.reason = std::move(permits);
-  }
-  return resp;
 }
 
 }  // namespace tollgate::cedar

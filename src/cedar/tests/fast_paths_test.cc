@@ -1,8 +1,9 @@
 // The engine's fast paths must give exactly the answers of the general
 // code they shortcut: the plain-JSON request reader against the hardened
 // nlohmann reader, the direct answer writer against nlohmann's dump, the
-// scope index against evaluating every policy, and interned entity uids
-// against their contents.
+// scope index against evaluating every policy, the compiled conditions
+// that authorize() runs against the tree walk over the AST, and interned
+// entity uids against their contents.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -190,6 +191,105 @@ TEST(ScopeIndex, FindsExactlyThePoliciesWhoseScopeMatches) {
       if (*r) want.push_back(i);
     }
     EXPECT_EQ(cand, want) << req.principal.str() << " " << req.action.str() << " " << req.resource.str();
+  }
+}
+
+// authorize() runs the compiled form of each condition (program.h);
+// satisfied() walks the AST. Both must agree on every policy: same
+// outcome, same error message.
+TEST(CompiledConditions, AgreeWithTheTreeWalk) {
+  auto ents = testing::entities_from(R"([
+    {"uid":{"type":"User","id":"a"},"attrs":{"age":30,"name":"ann","tags":["x","y"],"boss":{"__entity":{"type":"User","id":"b"}},
+      "info":{"level":3,"deep":{"k":"v"}},"ghost":{"__entity":{"type":"User","id":"nobody"}}},
+     "parents":[{"type":"Team","id":"t"}],"tags":{"color":"red"}},
+    {"uid":{"type":"User","id":"b"},"attrs":{"age":50,"name":"bob","tags":[]},"parents":[]},
+    {"uid":{"type":"Team","id":"t"},"attrs":{},"parents":[{"type":"Org","id":"o"}]},
+    {"uid":{"type":"Doc","id":"d"},"attrs":{"owner":{"__entity":{"type":"User","id":"a"}},"size":7,"path":"/src/a.txt",
+      "ip":{"__extn":{"fn":"ip","arg":"10.1.2.3"}}},"parents":[{"type":"Folder","id":"f"}]},
+    {"uid":{"type":"Action","id":"read"},"attrs":{},"parents":[{"type":"Action","id":"all"}]}
+  ])");
+  auto ps = parse_policies(R"(
+    permit(principal, action, resource) when { principal.age > 18 && resource.owner == principal };
+    permit(principal, action, resource) when { principal.boss.name == "bob" } unless { principal.name != "ann" };
+    permit(principal, action, resource) when { principal.boss.boss.name == "x" };
+    permit(principal, action, resource) when { principal.ghost.age > 1 };
+    permit(principal, action, resource) when { principal.info.deep.k == "v" && principal.info.level + 1 == 4 };
+    permit(principal, action, resource) when { principal.info.nope };
+    permit(principal, action, resource) when { context.a.b == 1 };
+    permit(principal, action, resource) when { context.n * 2 > 5 } unless { context.n - 1 < 0 };
+    permit(principal, action, resource) when { context.n + 9223372036854775807 > 0 };
+    permit(principal, action, resource) when { -context.big == 1 };
+    permit(principal, action, resource) when { "ann" == principal.name && principal.name != 3 };
+    permit(principal, action, resource) when { principal.name == 3 };
+    permit(principal, action, resource) when { principal has info.deep.k && !(principal has info.deep.z) };
+    permit(principal, action, resource) when { principal.age has x };
+    permit(principal, action, resource) when { context has a.b && context.a has b };
+    permit(principal, action, resource) when { resource.path like "/src/*.txt" && !(resource.path like "*b*") };
+    permit(principal, action, resource) when { principal.age like "3*" };
+    permit(principal, action, resource) when { principal is User && resource is Doc in Folder::"f" };
+    permit(principal, action, resource) when { principal is User in [Team::"t", Org::"x"] };
+    permit(principal, action, resource) when { principal in [Team::"t", 1] };
+    permit(principal, action, resource) when { principal in principal.boss || principal in Org::"o" };
+    permit(principal, action, resource) when { context.n in Org::"o" };
+    permit(principal, action, resource) when { if principal.age > 40 then false else principal.tags.contains("x") };
+    permit(principal, action, resource) when { if context.n then true else false };
+    permit(principal, action, resource) when { [principal.age, 1].contains(30) && {a: principal.age, b: [context.n]}.a == 30 };
+    permit(principal, action, resource) when { {x: principal.info}.x.deep.k == "v" };
+    permit(principal, action, resource) when { {x: principal.info}.x.missing };
+    permit(principal, action, resource) when { principal.tags.containsAll(["x"]) && principal.tags.containsAny(["z", "y"]) };
+    permit(principal, action, resource) when { principal.tags.isEmpty() || context.s.isEmpty() };
+    permit(principal, action, resource) when { resource.ip.isInRange(ip("10.0.0.0/8")) && decimal("1.5").lessThan(decimal(context.dec)) };
+    permit(principal, action, resource) when { ip(context.s) == ip("1.2.3.4") };
+    permit(principal, action, resource) when { principal.hasTag("color") && principal.getTag("color") == "red" };
+    permit(principal, action, resource) when { principal.getTag("size") == 1 };
+    permit(principal, action, resource) when { datetime("2024-01-01").offset(duration(context.dur)) > datetime("2024-01-01") };
+    permit(principal, action, resource) when { context.now.toDate() == context.now.toDate() && context.now.durationSince(context.now).toHours() == 0 };
+    permit(principal, action, resource) when { action in Action::"all" && action == Action::"read" };
+    forbid(principal, action, resource) when { resource.size >= context.n && resource.size <= 7 && resource.size < 8 };
+    forbid(principal, action, resource) when { context.n > "x" };
+    forbid(principal, action, resource) when { true } unless { 1 };
+    forbid(principal, action, resource) when { principal == User::"b" };
+  )",
+                           "p.cedar");
+  ASSERT_TRUE(ps.ok()) << ps.error().message;
+  auto ctx = [](std::string_view json) {
+    auto r =
+        parse_request(std::string(R"({"principal":{"type":"User","id":"a"},"action":{"type":"Action","id":"read"},)") +
+                          R"("resource":{"type":"Doc","id":"d"},"context":)" + std::string(json) + "}",
+                      nullptr);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->context : Value::record({});
+  };
+  const Value contexts[] = {
+      ctx(R"({})"),
+      ctx(R"({"a":{"b":1},"n":3,"big":-1,"s":"1.2.3.4","dec":"2.5","dur":"1h","now":{"__extn":{"fn":"datetime","arg":"2024-05-01"}}})"),
+      ctx(R"({"a":{"c":1},"n":-4,"big":-9223372036854775807,"s":[],"dec":"x","dur":"-1h","now":1})"),
+      ctx(R"({"a":2,"n":9,"big":"b","s":"nope","dec":"0.5","dur":"bad"})"),
+  };
+  const char* principals[] = {"User::\"a\"", "User::\"b\"", "User::\"zed\""};
+  const char* resources[] = {"Doc::\"d\"", "Doc::\"e\""};
+  for (const char* p : principals) {
+    for (const char* r : resources) {
+      for (const auto& c : contexts) {
+        Request req = testing::request(p, "Action::\"read\"", r, c);
+        Response got = authorize(*ps, req, ents);
+        std::vector<std::string> permits, forbids;
+        std::vector<std::pair<std::string, std::string>> errors, got_errors;
+        for (const auto& inst : ps->instances()) {
+          auto s = satisfied(inst, req, ents);
+          if (!s) {
+            errors.emplace_back(inst.id, s.error().message);
+          } else if (*s) {
+            (inst.policy->effect == Effect::Permit ? permits : forbids).push_back(inst.id);
+          }
+        }
+        for (const auto& e : got.errors) got_errors.emplace_back(e.policy, e.message);
+        std::string where = std::string(p) + " " + r + " " + c.str();
+        EXPECT_EQ(got_errors, errors) << where;
+        EXPECT_EQ(got.reason, forbids.empty() ? permits : forbids) << where;
+        EXPECT_EQ(got.allow, forbids.empty() && !permits.empty()) << where;
+      }
+    }
   }
 }
 
