@@ -189,6 +189,8 @@ struct Daemon::Impl {
   int epoll_fd = -1;
   int stop_fd = -1;
   int signal_fd = -1;
+  int spare_fd = -1;  // held in reserve for refusing clients when out of descriptors
+  bool out_of_fds = false;
   sigset_t old_mask{};
   bool mask_set = false;
   std::unordered_map<int, Conn> conns;
@@ -251,7 +253,7 @@ struct Daemon::Impl {
       courier.join();
     }
     for (auto& [fd, c] : conns) ::close(fd);
-    for (int fd : {listen_fd, http_fd, epoll_fd, stop_fd, signal_fd})
+    for (int fd : {listen_fd, http_fd, epoll_fd, stop_fd, signal_fd, spare_fd})
       if (fd >= 0) ::close(fd);
     if (mask_set) pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     if (lock_fd >= 0) ::close(lock_fd);  // releases the lock
@@ -429,6 +431,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
 
   im.epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
   im.stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  im.spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGINT);
@@ -799,7 +802,23 @@ int Daemon::run() {
       } else if (fd == im.listen_fd || fd == im.http_fd) {
         for (;;) {
           int cfd = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+          if (cfd < 0 && (errno == EMFILE || errno == ENFILE) && im.spare_fd >= 0) {
+            // Out of descriptors (a client holding many connections): the
+            // waiting client is taken with the spare descriptor and closed at
+            // once, so it fails closed now instead of waiting in the backlog
+            // while the listening socket stays readable and the loop spins.
+            ::close(im.spare_fd);
+            int x = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+            if (x >= 0) ::close(x);
+            im.spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (!im.out_of_fds)
+              std::cerr << "tollgate serve: out of file descriptors; new connections are refused until some close\n";
+            im.out_of_fds = true;
+            if (x < 0) break;
+            continue;
+          }
           if (cfd < 0) break;
+          im.out_of_fds = false;
           Conn c;
           c.fd = cfd;
           c.http = fd == im.http_fd;

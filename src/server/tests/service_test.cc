@@ -1,6 +1,9 @@
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -367,6 +370,64 @@ TEST(Daemon, LinkReconnectsToARestartedDaemon) {
   auto none = link.call(R"({"op":"ping","bytes":0})", "");
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.error().message.find("cannot reach the Tollgate daemon"), std::string::npos) << none.error().message;
+}
+
+TEST(Daemon, ClientsBeyondTheDescriptorLimitAreRefusedAndServiceResumes) {
+  DaemonFixture f;
+  ASSERT_TRUE(f.call(R"({"op":"ping","bytes":0})").is_object());
+  // The clients' sockets exist before the limit drops, so only the daemon
+  // (a thread of this process) runs out: it has room for three connections.
+  std::vector<int> clients;
+  for (int i = 0; i < 12; ++i) clients.push_back(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  std::vector<int> fillers;
+  struct Restore {
+    rlimit saved{};
+    std::vector<int>& clients;
+    std::vector<int>& fillers;
+    ~Restore() {
+      ::setrlimit(RLIMIT_NOFILE, &saved);
+      for (int fd : clients) ::close(fd);
+      for (int fd : fillers) ::close(fd);
+    }
+  } restore{{}, clients, fillers};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &restore.saved), 0);
+  // Free descriptor numbers below the new limit could take connections too:
+  // they are filled first.
+  int highest = 0;
+  for (const auto& e : fs::directory_iterator("/proc/self/fd"))
+    highest = std::max(highest, std::stoi(e.path().filename().string()));
+  int last = -1;
+  while (last < highest) {
+    last = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(last, 0);
+    fillers.push_back(last);
+  }
+  rlimit low = restore.saved;
+  low.rlim_cur = static_cast<rlim_t>(last) + 1 + 3;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, f.d->socket_path().c_str(), sizeof(addr.sun_path) - 1);
+  for (int fd : clients) ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  // The clients the daemon had no descriptor for are closed by it: they read
+  // EOF at once. (A client left in the backlog would see nothing until the
+  // daemon's 10 s read timeout dropped the accepted ones; the wait is bounded
+  // below that so that such a failure shows.)
+  std::vector<pollfd> polls;
+  for (int fd : clients) polls.push_back({fd, POLLIN, 0});
+  ASSERT_GT(::poll(polls.data(), polls.size(), 5000), 0);
+  int refused = 0;
+  for (const auto& p : polls) {
+    char c;
+    if ((p.revents & (POLLIN | POLLHUP)) && ::read(p.fd, &c, 1) == 0) ++refused;
+  }
+  EXPECT_GT(refused, 0);
+  EXPECT_LT(refused, static_cast<int>(clients.size()));  // the first ones were taken normally
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &restore.saved), 0);
+  for (int fd : clients) ::close(fd);
+  clients.clear();
+  // With descriptors free again the daemon serves as before.
+  EXPECT_EQ(f.call(R"({"op":"ping","bytes":0})")["ok"], true);
 }
 
 TEST(Daemon, ClientFailsClosedWhenNoDaemonListens) {
