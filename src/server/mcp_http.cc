@@ -257,8 +257,13 @@ std::shared_ptr<McpHttpGateway::State> McpHttpGateway::state_for(const std::stri
   if (states_.size() >= kMaxStates) states_.erase(states_.begin());
   auto st = std::make_shared<State>();
   Service* svc = &service_;
-  st->gw = std::make_unique<mcp::Gateway>(
-      o, [svc](std::string_view h, std::string_view p) -> Result<std::string> { return svc->handle(h, p); });
+  // This runs on a worker thread: a record it appends while the event loop's
+  // group commit is open joins that commit, so the answer waits for it.
+  st->gw = std::make_unique<mcp::Gateway>(o, [svc](std::string_view h, std::string_view p) -> Result<std::string> {
+    std::string answer = svc->handle(h, p);
+    if (auto durable = svc->store().wait_durable(); !durable) return durable.error();
+    return answer;
+  });
   states_[key] = st;
   return st;
 }

@@ -276,6 +276,8 @@ Status Store::begin_batch() {
   if (batch_) return Error("store: a batch is already open");
   if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
   batch_ = true;
+  batch_owner_ = std::this_thread::get_id();
+  ++batch_gen_;
   frontier_batch_ = frontier_;
   pending_sessions_.clear();
   return Status::Ok();
@@ -293,8 +295,18 @@ Status Store::commit_batch() {
   if (!st) {
     (void)exec("ROLLBACK");
     frontier_ = frontier_batch_;
-    return st;
+    failed_gen_ = batch_gen_;
   }
+  batch_ended_.notify_all();
+  return st;
+}
+
+Status Store::wait_durable() {
+  std::unique_lock lock(mu_);
+  if (!batch_ || batch_owner_ == std::this_thread::get_id()) return Status::Ok();
+  const uint64_t gen = batch_gen_;
+  batch_ended_.wait(lock, [&] { return !batch_ || batch_gen_ != gen; });
+  if (failed_gen_ == gen) return Error("store: the commit that held this record failed; it was rolled back");
   return Status::Ok();
 }
 

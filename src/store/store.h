@@ -14,12 +14,14 @@
 // serialised on one connection.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -107,6 +109,12 @@ class Store {
   // is rolled back.
   Status begin_batch();
   Status commit_batch();
+  // For a thread other than the one running batches: returns once every
+  // record appended so far is on disk — at once, unless another thread's
+  // batch is open (a record appended meanwhile joined it): then when that
+  // batch ends, with an Error if it was rolled back. A caller must not hold
+  // locks the batch's thread may need.
+  Status wait_durable();
 
   // The ledger's size and tree head (hex) as the store last committed them.
   Result<std::pair<int64_t, std::string>> ledger_head();
@@ -173,6 +181,10 @@ class Store {
   ledger::Frontier frontier_;               // guarded by mu_
   ledger::Frontier frontier_batch_;         // guarded by mu_: for rollback of a batch
   bool batch_ = false;                      // guarded by mu_
+  std::thread::id batch_owner_;             // guarded by mu_
+  uint64_t batch_gen_ = 0;                  // guarded by mu_: batches begun
+  uint64_t failed_gen_ = 0;                 // guarded by mu_: the last batch rolled back
+  std::condition_variable batch_ended_;
   // Inside a batch: each session's latest state, written at commit_batch.
   std::unordered_map<std::string, session::Session> pending_sessions_;  // guarded by mu_
 };

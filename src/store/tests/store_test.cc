@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -94,6 +96,44 @@ TEST(StoreDurability, TornWalRecoversToTheLastCompleteRecord) {
   }
   EXPECT_GT(recovered_fewer, 0);  // the cuts did tear committed-looking data
   std::cout << "[          ] " << cuts.size() << " cuts of a " << wal_size << "-byte log\n";
+}
+
+}  // namespace
+}  // namespace tollgate::store
+
+namespace tollgate::store {
+namespace {
+
+// A record another thread appends while the event loop's group commit is
+// open joins that commit; whoever answers for it waits until it commits.
+TEST(StoreDurability, RecordInAnotherThreadsBatchIsDurableOnlyWhenTheBatchCommits) {
+  TempDir t;
+  auto st = Store::open_sqlite((t.path / "b.db").string());
+  ASSERT_TRUE(st);
+  Store& store = **st;
+  ASSERT_TRUE(store.begin_batch());
+  EXPECT_TRUE(store.wait_durable());  // the batch's own thread commits it itself
+  std::promise<void> appended;
+  auto waiter = std::async(std::launch::async, [&] {
+    session::Session s;
+    s.id = "http";
+    Event e;
+    e.kind = "decision";
+    e.session = "http";
+    e.record = record(1);
+    EXPECT_TRUE(store.append_event(e, s));
+    appended.set_value();
+    return store.wait_durable();
+  });
+  appended.get_future().wait();
+  // Still open: the waiter must not come back (bounded, so that a waiter
+  // that does not wait shows as a failure instead of a hang).
+  EXPECT_EQ(waiter.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  ASSERT_TRUE(store.commit_batch());
+  EXPECT_TRUE(waiter.get());
+  EXPECT_EQ(read_all(store).first.size(), 1u);
+  // Outside any batch there is nothing to wait for.
+  EXPECT_TRUE(store.wait_durable());
 }
 
 }  // namespace
