@@ -15,6 +15,7 @@
 #include <string>
 
 #include "base/json.h"
+#include "base/time.h"
 #include "cli/commands.h"
 #include "ledger/keyring.h"
 #include "ledger/ledger.h"
@@ -53,15 +54,6 @@ Result<std::vector<ledger::Hash>> load_leaves(const std::string& data) {
   });
   if (!st) return st.error();
   return out;
-}
-
-std::string now_rfc3339() {
-  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[32];
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // A string member of a record read from the ledger, or "" when it is
@@ -189,7 +181,11 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
         !st)
       return fail("checkpoint", st.error().message);
     ledger::Hash root = tree.root();
-    json j = {{"size", tree.size()}, {"root", ledger::to_hex(root)}, {"time", now_rfc3339()}};
+    json j = {{"size", tree.size()},
+              {"root", ledger::to_hex(root)},
+              {"time", rfc3339_utc(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count())}};
     if (ca->sign || !ca->out.empty()) {
       auto keys = ledger::CheckpointKeys::open(dir + "/keys", std::time(nullptr));
       if (!keys) return fail("checkpoint", keys.error().message);

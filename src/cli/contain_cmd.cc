@@ -10,6 +10,7 @@
 #include <string>
 
 #include "base/json.h"
+#include "base/time.h"
 #include "cli/commands.h"
 #include "cli/daemon_client.h"
 #include "server/protocol.h"
@@ -21,15 +22,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string iso_time(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string who() {
   const char* u = std::getenv("USER");
   return u && *u ? u : "operator";
@@ -38,7 +30,7 @@ std::string who() {
 void print_containment(const json& c) {
   std::string scope = c.value("scope", "");
   std::cout << (scope == "global" ? std::string("kill switch") : scope + " " + c.value("id", "")) << "  since "
-            << iso_time(c.value("since_ms", int64_t{0})) << "  by "
+            << rfc3339_utc(c.value("since_ms", int64_t{0})) << "  by "
             << (c.contains("detection") ? "detection " + c.value("detection", "") : c.value("by", "")) << "  "
             << c.value("reason", "") << "\n";
 }
@@ -165,7 +157,7 @@ void add_detect_commands(CLI::App& app, int& exit_code) {
       std::string responses;
       for (const auto& x : d.value("responses", json::array()))
         responses += (responses.empty() ? "" : ",") + (x.is_string() ? x.get<std::string>() : std::string("?"));
-      std::cout << iso_time(d.value("ts", int64_t{0})) << "  " << d.value("detection", "") << "  "
+      std::cout << rfc3339_utc(d.value("ts", int64_t{0})) << "  " << d.value("detection", "") << "  "
                 << d.value("detector", "") << "  " << target << "  [" << (responses.empty() ? "alert" : responses)
                 << "]  " << d.value("summary", "") << "\n";
     }

@@ -15,6 +15,7 @@
 #include <ctime>
 
 #include "base/json.h"
+#include "base/time.h"
 
 extern char** environ;
 
@@ -95,15 +96,6 @@ Result<std::vector<std::string>> split_command(std::string_view command) {
   return out;
 }
 
-std::string rfc3339(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 Checkpointer::Checkpointer(store::Store& store, std::unique_ptr<ledger::CheckpointKeys> keys, CheckpointOptions opts)
     : store_(store), keys_(std::move(keys)), opts_(std::move(opts)) {}
 
@@ -133,7 +125,7 @@ Result<ledger::Checkpoint> Checkpointer::sign_and_record(const ledger::Signer& s
   if (!head) return std::move(head).error();
   ledger::Hash root{};
   if (!ledger::from_hex(head->second, root)) return Error("the ledger's tree head is damaged");
-  auto c = ledger::sign_checkpoint(static_cast<uint64_t>(head->first), root, rfc3339(now_ms), signer);
+  auto c = ledger::sign_checkpoint(static_cast<uint64_t>(head->first), root, rfc3339_utc(now_ms), signer);
   if (!c) return c;
   store::Event e;
   e.ts_ms = now_ms;
