@@ -100,6 +100,9 @@ void add_mcp_commands(CLI::App& app, int& exit_code) {
     mcp::Decider decider = [link](std::string_view h, std::string_view p) { return link->call(h, p); };
     mcp::Poster poster = [link](std::string_view h, std::string_view p) { return link->post(h, p); };
     exit_code = mcp::run_stdio(o, decider, poster);
+    // The last outcomes were posted: they are on disk before the gateway ends.
+    if (auto st = link->flush(); !st)
+      std::cerr << "tollgate mcp: the last outcomes may not be recorded: " << st.error().message << "\n";
   });
 
   auto* approve = mcp->add_subcommand("approve", "Approve the quarantined definitions of a server (or one tool)");

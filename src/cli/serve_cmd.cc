@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -65,6 +66,12 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--checkpoint-timeout", cpa->timeout, "Kill a checkpoint command after this long (default: 10s)");
   cmd->add_option("--checkpoint-key-rotation", cpa->rotation,
                   "Rotate the checkpoint signing key this often (default: 30d; 0: on demand only)");
+  cmd->add_option("--durability", args->opts.durability,
+                  "When an answer leaves: disk (its record is flushed to the disk: it survives a power cut; the "
+                  "default) or process (written to the operating system: it survives a crash of the daemon, not a "
+                  "power cut; lower latency)")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, store::Store::Durability>{
+          {"disk", store::Store::Durability::kDisk}, {"process", store::Store::Durability::kProcess}}));
   cmd->add_option("--reload-interval-ms", args->opts.reload_poll_ms,
                   "How often the policy directory is checked for changes")
       ->check(CLI::Range(50, 3600000));

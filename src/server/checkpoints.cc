@@ -138,6 +138,8 @@ Result<ledger::Checkpoint> Checkpointer::sign_and_record(const ledger::Signer& s
                             {"sig", c->signature},
                             {"reason", reason},
                             {"ts", now_ms}});
+  // Published checkpoints are only of records a power cut cannot take back.
+  store_.sync_next_commit();
   auto seq = store_.append_event(e);
   if (!seq) return std::move(seq).error();
   last_ms_ = now_ms;

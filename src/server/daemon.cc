@@ -113,12 +113,18 @@ struct Conn {
   // The client asked to keep the connection ("keep": true in a header):
   // requests are answered in order and the connection stays open for more.
   bool keep = false;
-  bool held = false;  // its answers wait for this turn's commit
+  bool wait = true;     // the request being read: its sender waits for the answer ("wait": false: not)
+  bool waited = false;  // `out` holds an answer someone waits for: it leaves after the commit
+  bool held = false;    // its answers wait for this turn's commit
 };
 
 // How long a kept connection may sit idle between requests. Its client
 // reconnects when it needs the daemon again.
 constexpr int64_t kKeptIdleMs = 10 * 60 * 1000;
+
+// How long records nobody waits for (posted outcomes) may stay uncommitted,
+// so that they reach the disk with the next awaited record in one flush.
+constexpr int64_t kDeferMs = 5;
 
 // "127.0.0.1:PORT" or "[::1]:PORT" (loopback only: the API is for this machine).
 Result<sockaddr_storage> loopback_address(const std::string& spec, socklen_t& len) {
@@ -188,6 +194,7 @@ struct Daemon::Impl {
   std::string http_token;
   int epoll_fd = -1;
   int stop_fd = -1;
+  int wake_fd = -1;  // another thread waits for the loop's open batch to commit
   int signal_fd = -1;
   int spare_fd = -1;  // held in reserve for refusing clients when out of descriptors
   bool out_of_fds = false;
@@ -253,7 +260,7 @@ struct Daemon::Impl {
       courier.join();
     }
     for (auto& [fd, c] : conns) ::close(fd);
-    for (int fd : {listen_fd, http_fd, epoll_fd, stop_fd, signal_fd, spare_fd})
+    for (int fd : {listen_fd, http_fd, epoll_fd, stop_fd, wake_fd, signal_fd, spare_fd})
       if (fd >= 0) ::close(fd);
     if (mask_set) pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     if (lock_fd >= 0) ::close(lock_fd);  // releases the lock
@@ -295,6 +302,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
 
   auto store = store::Store::open_sqlite(opts.data_dir + "/tollgate.db");
   if (!store) return std::move(store).error();
+  if (auto st = (*store)->set_durability(opts.durability); !st) return st.error();
 
   // Policies: seeded with the baseline on first start.
   if (!fs::exists(opts.policies_dir)) {
@@ -431,6 +439,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
 
   im.epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
   im.stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  im.wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   im.spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   sigset_t mask;
   sigemptyset(&mask);
@@ -440,7 +449,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
   pthread_sigmask(SIG_BLOCK, &mask, &im.old_mask);
   im.mask_set = true;
   im.signal_fd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  for (int fd : {im.listen_fd, im.stop_fd, im.signal_fd, im.http_fd}) {
+  for (int fd : {im.listen_fd, im.stop_fd, im.wake_fd, im.signal_fd, im.http_fd}) {
     if (fd < 0) continue;
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -449,6 +458,10 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
   }
   // After the signal mask: the thread inherits it, so SIGTERM reaches the loop.
   im.start_courier();
+  d->service_->store().set_wait_hook([fd = im.wake_fd] {
+    uint64_t one = 1;
+    (void)!::write(fd, &one, sizeof(one));
+  });
   d->service_->set_pdp(pdp);  // records the pack in use
   return d;
 }
@@ -458,6 +471,7 @@ Daemon::Daemon(DaemonOptions opts) : opts_(std::move(opts)) {}
 int Daemon::http_port() const { return impl_ ? impl_->http_port : 0; }
 
 Daemon::~Daemon() {
+  if (service_) service_->store().set_wait_hook(nullptr);  // before the descriptor it writes to closes
   if (impl_ && impl_->listen_fd >= 0) ::unlink(opts_.socket_path.c_str());
 }
 
@@ -577,6 +591,7 @@ int Daemon::run() {
     c.out.clear();
     c.out_off = 0;
     c.held = false;
+    c.waited = false;
     c.deadline_ms = opts_.now() + (c.header_done || !c.in.empty() ? opts_.read_timeout_ms : kKeptIdleMs);
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
@@ -584,11 +599,16 @@ int Daemon::run() {
     ::epoll_ctl(im.epoll_fd, EPOLL_CTL_MOD, c.fd, &ev);
   };
   // Group commit: the records of every request handled in one turn of the
-  // loop reach the disk with one fsync, and no answer leaves before that.
+  // loop reach the disk with one fsync, and no awaited answer leaves before
+  // that. A turn whose records nobody waits for (posts) leaves the batch
+  // open for up to kDeferMs, so that the next awaited record's flush covers
+  // them too.
   bool batching = false;
-  std::vector<int> held;  // connections whose answers wait for the commit
+  int64_t defer_until = -1;   // while a batch is held open: when it must commit
+  bool commit_asked = false;  // another thread waits for the open batch (Store::wait_durable)
+  std::vector<int> held;      // connections whose answers wait for the commit
   auto send = [&](Conn& c) {
-    if (batching) {
+    if (batching && c.waited) {
       if (!c.held) held.push_back(c.fd);
       c.held = true;
     } else {
@@ -603,6 +623,7 @@ int Daemon::run() {
         auto nl = c.in.find('\n');
         if (nl == std::string::npos) {
           if (c.in.size() <= kMaxHeaderBytes) return true;
+          c.waited = true;
           c.out += dump_json(json{{"ok", false}, {"error", "request header too long"}}) + "\n";
           c.keep = false;
           return false;
@@ -613,14 +634,18 @@ int Daemon::run() {
         c.deadline_ms = opts_.now() + opts_.read_timeout_ms;
         auto h = parse_json(c.header, "request header", 4);
         if (!h || !h->is_object()) {
+          c.waited = true;
           c.out += service_->handle(c.header, "", c.peer_pid) + "\n";
           c.keep = false;
           return false;
         }
         auto k = h->find("keep");
         c.keep = k != h->end() && k->is_boolean() && k->get<bool>();
+        auto w = h->find("wait");
+        c.wait = w == h->end() || !w->is_boolean() || w->get<bool>();
         int64_t bytes = h->value("bytes", int64_t{0});
         if (bytes < 0 || static_cast<size_t>(bytes) > kMaxPayloadBytes) {
+          c.waited = true;
           c.out += dump_json(json{{"ok", true},
                                   {"verdict", "deny"},
                                   {"kind", "other"},
@@ -637,11 +662,13 @@ int Daemon::run() {
       c.in.erase(0, c.need);
       c.header_done = false;
       c.out += service_->handle(c.header, payload, c.peer_pid) + "\n";
+      c.waited = c.waited || c.wait;
       if (!c.keep) return false;
     }
   };
   auto respond_http = [&](Conn& c, int status, const std::string& body) {
     c.out = http_response(status, body);
+    c.waited = true;
     c.in.clear();
     send(c);
   };
@@ -780,15 +807,20 @@ int Daemon::run() {
     int64_t now = opts_.now();
     int64_t wait = std::max<int64_t>(0, next_poll - now);
     for (auto& [fd, c] : im.conns) wait = std::min(wait, std::max<int64_t>(0, c.deadline_ms - now));
+    if (defer_until >= 0) wait = std::min(wait, std::max<int64_t>(0, defer_until - now));
     int n = ::epoll_wait(im.epoll_fd, events, 64, static_cast<int>(std::min<int64_t>(wait, 1000)));
     if (n < 0 && errno != EINTR) {
       std::cerr << "tollgate serve: epoll_wait: " << std::strerror(errno) << "\n";
       return 1;
     }
-    batching = n > 0 && service_->store().begin_batch().ok();
+    if (!batching) batching = n > 0 && service_->store().begin_batch().ok();
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
-      if (fd == im.stop_fd) {
+      if (fd == im.wake_fd) {
+        uint64_t count = 0;
+        (void)!::read(im.wake_fd, &count, sizeof(count));
+        commit_asked = true;
+      } else if (fd == im.stop_fd) {
         running = false;
       } else if (fd == im.signal_fd) {
         signalfd_siginfo si{};
@@ -846,7 +878,16 @@ int Daemon::run() {
     }
     bool committed = true;
     if (batching) {
+      // Only records nobody waits for: the batch stays open a little.
+      now = opts_.now();
+      if (held.empty() && !commit_asked && running && service_->store().batch_has_writes() &&
+          (defer_until < 0 || now < defer_until)) {
+        if (defer_until < 0) defer_until = now + kDeferMs;
+        continue;
+      }
       batching = false;
+      defer_until = -1;
+      commit_asked = false;
       if (auto st = service_->store().commit_batch(); !st) {
         committed = false;
         // Nothing of this turn was recorded: no answer may say otherwise.

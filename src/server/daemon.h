@@ -264,6 +264,10 @@ struct DaemonOptions {
   // Signed checkpoints of the ledger: schedule, key rotation, destinations
   // (server/checkpoints.h). Keys live in <data_dir>/keys.
   CheckpointOptions checkpoints;
+  // When an answer leaves: once its record is flushed to the disk (kDisk,
+  // survives a power cut), or once it is written to the operating system
+  // (kProcess, survives a crash of the daemon; store/store.h).
+  store::Store::Durability durability = store::Store::Durability::kDisk;
 };
 
 class Daemon {

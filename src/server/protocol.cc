@@ -139,8 +139,8 @@ void DaemonLink::reset() {
   unanswered_ = 0;
 }
 
-Status DaemonLink::send_request(std::string_view header, std::string_view payload, bool& reused) {
-  // The header is a JSON object: "keep" goes in as its first member.
+Status DaemonLink::send_request(std::string_view header, std::string_view payload, bool wait, bool& reused) {
+  // The header is a JSON object: "keep" (and "wait") go in as its first members.
   if (header.empty() || header.front() != '{') return Error("a daemon request header must be a JSON object");
   std::string_view body = header.substr(1);
   while (!body.empty() && (body.front() == ' ' || body.front() == '\n')) body.remove_prefix(1);
@@ -151,7 +151,8 @@ Status DaemonLink::send_request(std::string_view header, std::string_view payloa
     if (!c) return c.error();
     fd_ = *c;
   }
-  std::string msg = body.front() == '}' ? std::string("{\"keep\":true") : std::string("{\"keep\":true,");
+  std::string msg = wait ? "{\"keep\":true" : "{\"keep\":true,\"wait\":false";
+  if (body.front() != '}') msg += ',';
   msg.append(body);
   msg += '\n';
   msg.append(payload);
@@ -211,8 +212,15 @@ Result<std::string> DaemonLink::read_line() {
 Status DaemonLink::post(std::string_view header, std::string_view payload) {
   deadline_ = Clock::now() + std::chrono::milliseconds(timeout_ms_);
   bool reused = false;
-  if (auto st = send_request(header, payload, reused); !st) return st;
+  if (auto st = send_request(header, payload, /*wait=*/false, reused); !st) return st;
   ++unanswered_;
+  return {};
+}
+
+Status DaemonLink::flush() {
+  if (unanswered_ == 0) return {};
+  auto r = call(R"({"v":1,"op":"ping","bytes":0})", "");
+  if (!r) return r.error();
   return {};
 }
 
@@ -223,7 +231,7 @@ Result<std::string> DaemonLink::call(std::string_view header, std::string_view p
     const bool clean = unanswered_ == 0;
     peer_closed_ = false;
     Result<std::string> line = Error("the Tollgate daemon closed the connection without an answer");
-    if (auto sent = send_request(header, payload, reused); !sent) {
+    if (auto sent = send_request(header, payload, /*wait=*/true, reused); !sent) {
       line = sent.error();
     } else {
       // The answers of earlier posts come first; nobody waits for them.

@@ -57,11 +57,17 @@ class DaemonLink {
   // answers of earlier posts are read and dropped first. `header` is a JSON
   // object.
   Result<std::string> call(std::string_view header, std::string_view payload);
-  // Sends one request whose answer nobody waits for.
+  // Sends one request whose answer nobody waits for (its header gets
+  // "wait": false): the daemon answers it at once and may hold its record
+  // back for a few milliseconds, to reach the disk with the next request's.
   Status post(std::string_view header, std::string_view payload);
+  // Returns once the records of every earlier post are on disk (a ping, whose
+  // answer leaves only after the commit that holds them). At once without
+  // posts outstanding.
+  Status flush();
 
  private:
-  Status send_request(std::string_view header, std::string_view payload, bool& reused);
+  Status send_request(std::string_view header, std::string_view payload, bool wait, bool& reused);
   Result<std::string> read_line();
   void reset();
 

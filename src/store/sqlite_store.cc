@@ -152,6 +152,30 @@ Status Store::exec(const char* sql) {
   return Status::Ok();
 }
 
+Status Store::set_durability(Durability d) {
+  std::lock_guard lock(mu_);
+  if (auto st = exec(d == Durability::kDisk ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"); !st)
+    return Error("store: setting the durability: " + st.error().message);
+  durability_ = d;
+  return Status::Ok();
+}
+
+void Store::sync_next_commit() {
+  std::lock_guard lock(mu_);
+  sync_next_ = true;
+}
+
+Status Store::commit_locked() {
+  // In WAL mode SQLite flushes the log at a commit under synchronous=FULL;
+  // the log is one file, so that flush covers every earlier commit too.
+  const bool flush = sync_next_ && durability_ != Durability::kDisk;
+  if (flush) (void)exec("PRAGMA synchronous=FULL");
+  Status st = exec("COMMIT");
+  if (flush) (void)exec("PRAGMA synchronous=NORMAL");
+  if (st) sync_next_ = false;
+  return st;
+}
+
 Status Store::put_session(const session::Session& s) {
   std::lock_guard lock(mu_);
   return put_session_locked(s);
@@ -257,12 +281,16 @@ Result<int64_t> Store::append_event(const Event& e, const session::Session& s) {
     }
     return seq;
   }
+  return append_in_transaction_locked(e, &s);
+}
+
+Result<int64_t> Store::append_in_transaction_locked(const Event& e, const session::Session* s) {
   // One transaction for the record and the state it changed: both or neither.
   if (auto st = exec("BEGIN IMMEDIATE"); !st) return st.error();
   ledger::Frontier before = frontier_;
   auto seq = append_event_locked(e);
-  Status put = seq ? put_session_locked(s) : Status(seq.error());
-  if (put) put = exec("COMMIT");
+  Status put = !seq ? Status(seq.error()) : s ? put_session_locked(*s) : Status::Ok();
+  if (put) put = commit_locked();
   if (!put) {
     (void)exec("ROLLBACK");
     frontier_ = std::move(before);
@@ -280,7 +308,18 @@ Status Store::begin_batch() {
   ++batch_gen_;
   frontier_batch_ = frontier_;
   pending_sessions_.clear();
+  batch_changes_ = sqlite3_total_changes64(db_);
   return Status::Ok();
+}
+
+bool Store::batch_has_writes() {
+  std::lock_guard lock(mu_);
+  return batch_ && (!pending_sessions_.empty() || sqlite3_total_changes64(db_) != batch_changes_);
+}
+
+void Store::set_wait_hook(std::function<void()> hook) {
+  std::lock_guard lock(mu_);
+  wait_hook_ = std::move(hook);
 }
 
 Status Store::commit_batch() {
@@ -291,7 +330,7 @@ Status Store::commit_batch() {
   for (const auto& [id, s] : pending_sessions_)
     if (st = put_session_locked(s); !st) break;
   pending_sessions_.clear();
-  if (st) st = exec("COMMIT");
+  if (st) st = commit_locked();
   if (!st) {
     (void)exec("ROLLBACK");
     frontier_ = frontier_batch_;
@@ -305,6 +344,7 @@ Status Store::wait_durable() {
   std::unique_lock lock(mu_);
   if (!batch_ || batch_owner_ == std::this_thread::get_id()) return Status::Ok();
   const uint64_t gen = batch_gen_;
+  if (wait_hook_) wait_hook_();
   batch_ended_.wait(lock, [&] { return !batch_ || batch_gen_ != gen; });
   if (failed_gen_ == gen) return Error("store: the commit that held this record failed; it was rolled back");
   return Status::Ok();
@@ -312,7 +352,9 @@ Status Store::wait_durable() {
 
 Result<int64_t> Store::append_event(const Event& e) {
   std::lock_guard lock(mu_);
-  return append_event_locked(e);
+  // A record that must be flushed gets a transaction of its own.
+  if (batch_ || !sync_next_ || durability_ == Durability::kDisk) return append_event_locked(e);
+  return append_in_transaction_locked(e, nullptr);
 }
 
 Result<int64_t> Store::append_event_locked(const Event& e) {

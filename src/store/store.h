@@ -7,8 +7,9 @@
 // Durability: every write is committed and on disk before the call returns
 // (WAL with synchronous=FULL: an acknowledged record survives a crash of the
 // daemon and a power cut; SQLite's recovery rolls back a transaction that
-// was not complete). Errors are values; a failed write is reported, never
-// dropped silently.
+// was not complete). An operator may trade the power cut for latency
+// (Durability::kProcess). Errors are values; a failed write is reported,
+// never dropped silently.
 //
 // Thread-safety: all methods may be called from any thread; calls are
 // serialised on one connection.
@@ -93,6 +94,19 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
+  // kDisk: a commit returns once it is flushed to the disk (fsync): it
+  // survives a crash of the daemon and a power cut. kProcess: once it is
+  // written to the operating system: it survives a crash of the daemon, but
+  // a power cut or a kernel crash may lose the last commits (whole commits:
+  // the ledger stays a valid chain, only shorter). Either way a commit that
+  // follows sync_next_commit() is flushed.
+  enum class Durability { kDisk, kProcess };
+  Status set_durability(Durability d);
+  // The next commit (a batch's, or a single append's) is flushed to the disk
+  // whatever the durability: a signed checkpoint never covers a record a
+  // power cut could take back.
+  void sync_next_commit();
+
   Status put_session(const session::Session& s);
   Result<std::optional<session::Session>> get_session(const std::string& id);
   Result<std::vector<session::Session>> list_sessions(size_t limit = 1000);
@@ -115,6 +129,12 @@ class Store {
   // batch ends, with an Error if it was rolled back. A caller must not hold
   // locks the batch's thread may need.
   Status wait_durable();
+  // Called (from the waiting thread, under the store's lock) when
+  // wait_durable() starts to wait for another thread's batch: the owner of a
+  // batch it holds open on purpose commits it then. Empty: none.
+  void set_wait_hook(std::function<void()> hook);
+  // Whether the open batch has written anything yet.
+  bool batch_has_writes();
 
   // The ledger's size and tree head (hex) as the store last committed them.
   Result<std::pair<int64_t, std::string>> ledger_head();
@@ -171,9 +191,14 @@ class Store {
  private:
   explicit Store(sqlite3* db) : db_(db) {}
   Status exec(const char* sql);
+  // COMMIT, flushed when sync_next_commit() asked for it.
+  Status commit_locked();
   Status load_frontier();
   Status put_session_locked(const session::Session& s);
   Result<int64_t> append_event_locked(const Event& e);
+  // The record (and the session's state, when given) in a transaction of
+  // their own, outside a batch.
+  Result<int64_t> append_in_transaction_locked(const Event& e, const session::Session* s);
   std::mutex mu_;
   sqlite3* db_;                             // guarded by mu_
   sqlite3_stmt* insert_event_ = nullptr;    // guarded by mu_: prepared once
@@ -185,6 +210,10 @@ class Store {
   uint64_t batch_gen_ = 0;                  // guarded by mu_: batches begun
   uint64_t failed_gen_ = 0;                 // guarded by mu_: the last batch rolled back
   std::condition_variable batch_ended_;
+  int64_t batch_changes_ = 0;                  // guarded by mu_: sqlite3_total_changes64 at begin_batch
+  std::function<void()> wait_hook_;            // guarded by mu_
+  Durability durability_ = Durability::kDisk;  // guarded by mu_
+  bool sync_next_ = false;                     // guarded by mu_
   // Inside a batch: each session's latest state, written at commit_batch.
   std::unordered_map<std::string, session::Session> pending_sessions_;  // guarded by mu_
 };

@@ -153,14 +153,17 @@ pre Bash '{"command":"ls"}' | sh -c "$cmd" >/dev/null 2>&1; check "InstalledHook
 "$TG" status | grep -q '"events":'; check "StatusCountsRecordedEvents" $?
 
 # --- kill -9 in the middle of a stream of decisions: every acknowledged one is in the ledger
-acked=0
-for i in $(seq 1 40); do
-  pre Bash "{\"command\":\"echo kill9-$i\"}" | "$TG" hook claude-code >/dev/null 2>&1 && acked=$i
-  [ "$i" -eq 25 ] && kill -9 "$SERVE_PID"
-done
-wait "$SERVE_PID" 2>/dev/null; SERVE_PID=
-n=$("$TG" audit query --data "$DATA" --kind decision | grep -c 'kill9-')
-[ "$n" -ge 25 ]; check "AcknowledgedDecisionsSurviveKill9" $?
+burst_and_kill() {  # burst_and_kill TAG: 40 decisions, the daemon killed after the 25th is answered;
+                    # sets `kept` to how many TAG decisions the ledger holds
+  for i in $(seq 1 40); do
+    pre Bash "{\"command\":\"echo $1-$i\"}" | "$TG" hook claude-code >/dev/null 2>&1
+    [ "$i" -eq 25 ] && kill -9 "$SERVE_PID"
+  done
+  wait "$SERVE_PID" 2>/dev/null; SERVE_PID=
+  kept=$("$TG" audit query --data "$DATA" --kind decision | grep -c "$1-")
+}
+burst_and_kill kill9
+[ "$kept" -ge 25 ]; check "AcknowledgedDecisionsSurviveKill9" $?
 "$TG" audit verify --data "$DATA" | grep -q "^ok:"; check "LedgerVerifiesAfterKill9" $?
 "$TG" serve --data "$DATA" 2>"$WORK/restart.log" &
 SERVE_PID=$!
@@ -173,6 +176,17 @@ kill -TERM "$SERVE_PID"; wait "$SERVE_PID"; rc=$?; SERVE_PID=
 "$TG" serve --data "$DATA" 2>/dev/null &
 SERVE_PID=$!
 wait_for 20 "$TG" status; check "RestartAfterShutdown" $?
+
+# --- --durability process: answers leave once written, not flushed; a kill -9 still loses nothing acknowledged
+"$TG" serve --data "$WORK/other" --durability sometimes >/dev/null 2>"$WORK/dur.err"; rc=$?
+[ $rc -eq 2 ] && grep -q "durability" "$WORK/dur.err"; check "UnknownDurabilityIsRefused" $?
+kill -TERM "$SERVE_PID"; wait "$SERVE_PID"; SERVE_PID=
+"$TG" serve --data "$DATA" --durability process 2>/dev/null &
+SERVE_PID=$!
+wait_for 20 "$TG" status
+burst_and_kill proc9
+[ "$kept" -ge 25 ]; check "ProcessDurabilityAcknowledgedDecisionsSurviveKill9" $?
+"$TG" audit verify --data "$DATA" | grep -q "^ok:"; check "ProcessDurabilityLedgerVerifiesAfterKill9" $?
 
 echo "$fails failed"
 [ $fails -eq 0 ]

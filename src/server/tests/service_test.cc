@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -200,10 +201,11 @@ struct DaemonFixture {
   TempDir dir;
   std::unique_ptr<Daemon> d;
   std::thread t;
-  explicit DaemonFixture(const std::string& policies = "") {
+  explicit DaemonFixture(const std::string& policies = "", Clock now = nullptr) {
     DaemonOptions o;
     o.data_dir = dir.path.string();
     o.policies_dir = policies;
+    if (now) o.now = std::move(now);
     o.reload_poll_ms = 3600000;  // reloads are explicit in tests
     auto r = Daemon::create(o);
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
@@ -341,6 +343,103 @@ TEST(Daemon, LinkHandlesPostsBeforeTheNextCall) {
   auto after = link.call(R"({"op":"status","bytes":0})", "");
   ASSERT_TRUE(after.ok()) << after.error().message;
   EXPECT_GE(json::parse(*after)["events"].get<int64_t>(), events + 3);
+}
+
+// How many records another process finds committed in the daemon's ledger.
+int64_t committed_records(const fs::path& data) {
+  auto st = store::Store::open_sqlite((data / "tollgate.db").string(), store::Store::Mode::kAudit);
+  if (!st) return -1;
+  auto n = (*st)->event_count();
+  return n ? *n : -1;
+}
+
+// A kept connection on which the test sends requests and reads their answers itself.
+struct RawConn {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  std::string in;
+  explicit RawConn(const std::string& path) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  }
+  ~RawConn() { ::close(fd); }
+  json ask(json header, const std::string& payload = "") {
+    header["keep"] = true;
+    header["bytes"] = payload.size();
+    std::string msg = header.dump() + "\n" + payload;
+    EXPECT_EQ(::write(fd, msg.data(), msg.size()), static_cast<ssize_t>(msg.size()));
+    char buf[4096];
+    size_t nl;
+    while ((nl = in.find('\n')) == std::string::npos) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n <= 0) return json();
+      in.append(buf, static_cast<size_t>(n));
+    }
+    json answer = json::parse(in.substr(0, nl));
+    in.erase(0, nl + 1);
+    return answer;
+  }
+};
+
+// A daemon whose clock stands still (records held back never time out),
+// with a kept connection to it.
+struct FrozenDaemon {
+  std::atomic<int64_t> now{1'780'000'000'000};
+  DaemonFixture f{"", [this] { return now.load(); }};
+  RawConn c{f.d->socket_path()};
+  int64_t committed() { return committed_records(f.dir.path); }
+  // Posts a PostToolUse event without waiting ("wait": false); its answer is
+  // read all the same.
+  json post_outcome() {
+    json ev = claude("PostToolUse", "Bash", {{"command", "ls"}});
+    ev["tool_response"] = {{"stdout", "README.md"}};
+    return c.ask(json{{"op", "hook"}, {"harness", "claude-code"}, {"wait", false}}, ev.dump());
+  }
+};
+
+TEST(Daemon, PostedRecordCommitsWithTheNextAwaitedOne) {
+  FrozenDaemon d;
+  ASSERT_EQ(d.c.ask(json{{"op", "ping"}})["ok"], true);
+  const int64_t before = d.committed();
+  // Their answers come at once; their records wait for a request someone
+  // waits for. (The second is handled in a later turn of the loop than the
+  // first: a turn that committed would have committed the first.)
+  EXPECT_EQ(d.post_outcome()["ok"], true);
+  EXPECT_EQ(d.post_outcome()["ok"], true);
+  EXPECT_EQ(d.committed(), before);
+  ASSERT_EQ(d.c.ask(json{{"op", "ping"}})["ok"], true);
+  EXPECT_GT(d.committed(), before);
+}
+
+TEST(Daemon, AwaitedRequestIsAnsweredOnlyOnceCommitted) {
+  FrozenDaemon d;
+  const int64_t before = d.committed();
+  std::string ev = claude("PreToolUse", "Bash", {{"command", "git status"}}).dump();
+  EXPECT_EQ(d.c.ask(json{{"op", "hook"}, {"harness", "claude-code"}}, ev)["verdict"], "allow");
+  EXPECT_GT(d.committed(), before);
+}
+
+TEST(Daemon, ThreadWaitingForTheHeldBatchHasItCommitted) {
+  FrozenDaemon d;
+  const int64_t before = d.committed();
+  EXPECT_EQ(d.post_outcome()["ok"], true);
+  EXPECT_EQ(d.post_outcome()["ok"], true);
+  ASSERT_EQ(d.committed(), before);
+  // As an HTTP gateway worker whose record joined the loop's open batch does.
+  ASSERT_TRUE(d.f.d->service().store().wait_durable().ok());
+  EXPECT_GT(d.committed(), before);
+}
+
+TEST(Daemon, LinkFlushPutsPostedRecordsOnDisk) {
+  FrozenDaemon d;
+  DaemonLink link(d.f.d->socket_path(), 5000);
+  ASSERT_TRUE(link.flush().ok());  // nothing posted: nothing to do
+  const int64_t before = d.committed();
+  std::string ev = claude("PostToolUse", "Bash", {{"command", "ls"}}).dump();
+  ASSERT_TRUE(link.post(json{{"op", "hook"}, {"harness", "claude-code"}, {"bytes", ev.size()}}.dump(), ev).ok());
+  ASSERT_TRUE(link.flush().ok());
+  EXPECT_GT(d.committed(), before);
 }
 
 TEST(Daemon, LinkReconnectsToARestartedDaemon) {
