@@ -4,7 +4,7 @@
 // baseline pack. Calls alternate between the two connections so that
 // machine noise hits both alike; the figure is the difference of medians.
 //
-//   node bench/mcp_latency.mjs --tollgate BUILD/src/cli/tollgate [--calls 2000]
+//   node bench/mcp_latency.mjs --tollgate BUILD/src/cli/tollgate [--calls 2000] [--durability disk|process]
 //
 // Needs the e2e packages (./dev deps). Prints one JSON line and a summary.
 import { spawn } from 'node:child_process';
@@ -19,7 +19,7 @@ const E2E = path.join(ROOT, 'tests/e2e');
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
   (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
 if (!args.tollgate) {
-  console.error('usage: node bench/mcp_latency.mjs --tollgate PATH [--calls N]');
+  console.error('usage: node bench/mcp_latency.mjs --tollgate PATH [--calls N] [--durability disk|process]');
   process.exit(2);
 }
 const tollgate = path.resolve(args.tollgate);
@@ -30,7 +30,8 @@ const server = path.join(E2E, 'mcp_test_server.mjs');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-mcp-bench-'));
 const env = { ...process.env, TOLLGATE_SOCKET: path.join(dir, 'tollgate.sock'), HOME: dir };
-const daemon = spawn(tollgate, ['serve', '--data', dir], { env, stdio: 'ignore' });
+const durability = args.durability || 'disk';
+const daemon = spawn(tollgate, ['serve', '--data', dir, '--durability', durability], { env, stdio: 'ignore' });
 for (let i = 0; i < 400 && !fs.existsSync(env.TOLLGATE_SOCKET); i++) await new Promise((r) => setTimeout(r, 25));
 
 async function connect(command, cmdArgs) {
@@ -60,7 +61,7 @@ fs.rmSync(dir, { recursive: true, force: true });
 
 const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
 const out = {
-  calls,
+  calls, durability,
   direct_p50_us: pct(times.direct, 0.5), gated_p50_us: pct(times.gated, 0.5),
   direct_p90_us: pct(times.direct, 0.9), gated_p90_us: pct(times.gated, 0.9),
 };
