@@ -52,6 +52,15 @@ void read_event(Stmt& st, Event& e) {
   text(9, e.tree_root);
 }
 
+// Resets a cached statement (and its bindings) when it goes out of scope.
+struct StmtReset {
+  sqlite3_stmt* st;
+  ~StmtReset() {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+  }
+};
+
 Error db_error(sqlite3* db, const std::string& what) { return Error(what + ": " + sqlite3_errmsg(db)); }
 
 session::Session read_session(Stmt& st) {
@@ -108,10 +117,17 @@ Result<std::unique_ptr<Store>> Store::open_sqlite(const std::string& path, Mode 
            "CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, harness TEXT NOT NULL, agent TEXT NOT NULL, "
            "cwd TEXT NOT NULL, task TEXT NOT NULL, started_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL, "
            "ended INTEGER NOT NULL, state TEXT NOT NULL)",
-           "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, ts_ms INTEGER NOT NULL, "
+           // Append-only: a plain rowid table, so a record goes to the end of the table (no
+           // sqlite_sequence row to update). `session_prev` links each record to the previous one of
+           // its session (0: none), instead of an index on (session, seq) whose entries, one per
+           // record, land on a different page for every session in a group commit.
+           "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, "
            "session TEXT NOT NULL, kind TEXT NOT NULL, tool_use_id TEXT NOT NULL, effect TEXT NOT NULL, "
-           "pack TEXT NOT NULL, record TEXT NOT NULL, leaf TEXT NOT NULL, tree_root TEXT NOT NULL)",
-           "CREATE INDEX IF NOT EXISTS events_session ON events(session, seq)",
+           "pack TEXT NOT NULL, record TEXT NOT NULL, leaf TEXT NOT NULL, tree_root TEXT NOT NULL, "
+           "session_prev INTEGER NOT NULL DEFAULT 0)",
+           // The newest record of each session: the head of its chain. Small rows, many to a page.
+           "CREATE TABLE IF NOT EXISTS session_heads (session TEXT PRIMARY KEY, last_seq INTEGER NOT NULL) "
+           "WITHOUT ROWID",
            "CREATE TABLE IF NOT EXISTS agents (id TEXT PRIMARY KEY, body TEXT NOT NULL)",
            "CREATE TABLE IF NOT EXISTS mcp_pins (server TEXT NOT NULL, tool TEXT NOT NULL, body TEXT NOT NULL, "
            "PRIMARY KEY (server, tool))",
@@ -132,11 +148,14 @@ Result<std::unique_ptr<Store>> Store::open_sqlite(const std::string& path, Mode 
     if (auto st = s->exec(sql); !st) return Error("cannot open the store `" + path + "`: " + st.error().message);
   }
   if (mode == Mode::kAudit) return s;
+  if (auto st = s->link_session_chains(); !st)
+    return Error("cannot open the store `" + path + "`: " + st.error().message);
   if (auto st = s->load_frontier(); !st) return Error("cannot open the store `" + path + "`: " + st.error().message);
   return s;
 }
 
 Store::~Store() {
+  for (sqlite3_stmt* st : {select_head_, upsert_head_, select_link_}) sqlite3_finalize(st);
   sqlite3_finalize(insert_event_);
   sqlite3_finalize(upsert_session_);
   sqlite3_close(db_);
@@ -238,6 +257,67 @@ Result<std::vector<session::Session>> Store::list_sessions(size_t limit) {
   return out;
 }
 
+Status Store::link_session_chains() {
+  // A ledger written before records were chained by session has no
+  // `session_prev`: it is added and filled in once, with the index on
+  // (session, seq) those ledgers have, which is then dropped.
+  Stmt col(db_, "SELECT 1 FROM pragma_table_info('events') WHERE name = 'session_prev'");
+  if (!col.ok()) return db_error(db_, "store: reading the schema");
+  int rc = sqlite3_step(col.get());
+  if (rc == SQLITE_ROW) return Status::Ok();
+  if (rc != SQLITE_DONE) return db_error(db_, "store: reading the schema");
+  for (const char* sql : {
+           "BEGIN IMMEDIATE",
+           "ALTER TABLE events ADD COLUMN session_prev INTEGER NOT NULL DEFAULT 0",
+           "CREATE INDEX IF NOT EXISTS events_session ON events(session, seq)",
+           "UPDATE events SET session_prev = coalesce((SELECT max(p.seq) FROM events p WHERE p.session = "
+           "events.session AND p.seq < events.seq), 0) WHERE session <> ''",
+           "INSERT OR REPLACE INTO session_heads SELECT session, max(seq) FROM events WHERE session <> '' "
+           "GROUP BY session",
+           "DROP INDEX events_session",
+           "COMMIT",
+       }) {
+    if (auto st = exec(sql); !st) {
+      (void)exec("ROLLBACK");
+      return Error("store: linking the ledger's records by session: " + st.error().message);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<sqlite3_stmt*> Store::prepared(sqlite3_stmt*& slot, const char* sql) {
+  if (!slot && sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot, nullptr) != SQLITE_OK)
+    return db_error(db_, "store: preparing a statement");
+  return slot;
+}
+
+Result<int64_t> Store::session_head_locked(const std::string& session) {
+  if (auto it = pending_heads_.find(session); it != pending_heads_.end()) return it->second;
+  auto st = prepared(select_head_, "SELECT last_seq FROM session_heads WHERE session = ?1");
+  if (!st) return st.error();
+  StmtReset reset{*st};
+  sqlite3_bind_text(*st, 1, session.data(), static_cast<int>(session.size()), SQLITE_STATIC);
+  int rc = sqlite3_step(*st);
+  if (rc == SQLITE_ROW) return static_cast<int64_t>(sqlite3_column_int64(*st, 0));
+  if (rc == SQLITE_DONE) return int64_t{0};
+  return db_error(db_, "store: reading a session's newest record");
+}
+
+Status Store::write_heads_locked() {
+  auto st = prepared(upsert_head_,
+                     "INSERT INTO session_heads (session, last_seq) VALUES (?1, ?2) "
+                     "ON CONFLICT (session) DO UPDATE SET last_seq = excluded.last_seq");
+  if (!st) return st.error();
+  for (const auto& [session, seq] : pending_heads_) {
+    StmtReset reset{*st};
+    sqlite3_bind_text(*st, 1, session.data(), static_cast<int>(session.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(*st, 2, seq);
+    if (sqlite3_step(*st) != SQLITE_DONE) return db_error(db_, "store: writing a session's newest record");
+  }
+  pending_heads_.clear();
+  return Status::Ok();
+}
+
 Status Store::load_frontier() {
   Stmt st(db_, "SELECT leaf FROM events ORDER BY seq");
   if (!st.ok()) return db_error(db_, "store: reading the ledger");
@@ -285,15 +365,18 @@ Result<int64_t> Store::append_event(const Event& e, const session::Session& s) {
 }
 
 Result<int64_t> Store::append_in_transaction_locked(const Event& e, const session::Session* s) {
-  // One transaction for the record and the state it changed: both or neither.
+  // One transaction for the record, its session's head and the state it
+  // changed: all or nothing.
   if (auto st = exec("BEGIN IMMEDIATE"); !st) return st.error();
   ledger::Frontier before = frontier_;
   auto seq = append_event_locked(e);
   Status put = !seq ? Status(seq.error()) : s ? put_session_locked(*s) : Status::Ok();
+  if (put) put = write_heads_locked();
   if (put) put = commit_locked();
   if (!put) {
     (void)exec("ROLLBACK");
     frontier_ = std::move(before);
+    pending_heads_.clear();
     return put.error();
   }
   return seq;
@@ -308,6 +391,7 @@ Status Store::begin_batch() {
   ++batch_gen_;
   frontier_batch_ = frontier_;
   pending_sessions_.clear();
+  pending_heads_.clear();
   batch_changes_ = sqlite3_total_changes64(db_);
   return Status::Ok();
 }
@@ -330,9 +414,11 @@ Status Store::commit_batch() {
   for (const auto& [id, s] : pending_sessions_)
     if (st = put_session_locked(s); !st) break;
   pending_sessions_.clear();
+  if (st) st = write_heads_locked();
   if (st) st = commit_locked();
   if (!st) {
     (void)exec("ROLLBACK");
+    pending_heads_.clear();
     frontier_ = frontier_batch_;
     failed_gen_ = batch_gen_;
   }
@@ -352,8 +438,7 @@ Status Store::wait_durable() {
 
 Result<int64_t> Store::append_event(const Event& e) {
   std::lock_guard lock(mu_);
-  // A record that must be flushed gets a transaction of its own.
-  if (batch_ || !sync_next_ || durability_ == Durability::kDisk) return append_event_locked(e);
+  if (batch_) return append_event_locked(e);
   return append_in_transaction_locked(e, nullptr);
 }
 
@@ -361,9 +446,15 @@ Result<int64_t> Store::append_event_locked(const Event& e) {
   if (!insert_event_) {
     if (sqlite3_prepare_v3(db_,
                            "INSERT INTO events (ts_ms, session, kind, tool_use_id, effect, pack, record, leaf, "
-                           "tree_root) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           "tree_root, session_prev) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                            -1, SQLITE_PREPARE_PERSISTENT, &insert_event_, nullptr) != SQLITE_OK)
       return db_error(db_, "store: appending an event");
+  }
+  int64_t prev = 0;
+  if (!e.session.empty()) {
+    auto head = session_head_locked(e.session);
+    if (!head) return head.error();
+    prev = *head;
   }
   ledger::Hash leaf = ledger::leaf_hash(e.record);
   // The frontier grows in place; a failed insert puts the copy back.
@@ -385,6 +476,7 @@ Result<int64_t> Store::append_event_locked(const Event& e) {
   text(7, e.record);
   text(8, std::string_view(leaf_hex, 64));
   text(9, std::string_view(root_hex, 64));
+  sqlite3_bind_int64(st, 10, prev);
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
@@ -392,7 +484,9 @@ Result<int64_t> Store::append_event_locked(const Event& e) {
     frontier_ = std::move(before);
     return db_error(db_, "store: appending an event");
   }
-  return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+  const auto seq = static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+  if (!e.session.empty()) pending_heads_[e.session] = seq;  // written with the transaction's commit
+  return seq;
 }
 
 Result<std::vector<Event>> Store::events(const EventFilter& f) {
@@ -648,16 +742,32 @@ Result<std::vector<Event>> Store::recent_events(const std::string& kind, size_t 
 
 Result<std::optional<std::string>> Store::decision_effect(const std::string& session, const std::string& tool_use_id) {
   std::lock_guard lock(mu_);
-  Stmt st(db_,
-          "SELECT effect FROM events WHERE session = ?1 AND kind = 'decision' AND tool_use_id = ?2 "
-          "ORDER BY seq DESC LIMIT 1");
-  if (!st.ok()) return db_error(db_, "store: reading events");
-  st.bind(1, session);
-  st.bind(2, tool_use_id);
-  int rc = sqlite3_step(st.get());
-  if (rc == SQLITE_DONE) return std::optional<std::string>();
-  if (rc != SQLITE_ROW) return db_error(db_, "store: reading events");
-  return std::optional<std::string>(st.text(0));
+  if (session.empty()) return std::optional<std::string>();
+  auto seq = session_head_locked(session);
+  if (!seq) return seq.error();
+  auto st = prepared(select_link_, "SELECT kind, tool_use_id, effect, session_prev FROM events WHERE seq = ?1");
+  if (!st) return st.error();
+  // Back along the session's chain, newest first. The walk is bounded: a
+  // session that buries its decisions deeper gets an error (which callers
+  // treat as "cannot tell"), not a scan of everything it ever did.
+  for (int steps = 0; *seq > 0; ++steps) {
+    if (steps == kMaxChainWalk)
+      return Error("store: no decision on `" + tool_use_id + "` among the session's newest " +
+                   std::to_string(kMaxChainWalk) + " records");
+    StmtReset reset{*st};
+    sqlite3_bind_int64(*st, 1, *seq);
+    int rc = sqlite3_step(*st);
+    if (rc == SQLITE_DONE) break;  // a chain into records that are not there: none
+    if (rc != SQLITE_ROW) return db_error(db_, "store: reading events");
+    auto column = [&](int i) {
+      const unsigned char* p = sqlite3_column_text(*st, i);
+      return std::string_view(p ? reinterpret_cast<const char*>(p) : "",
+                              static_cast<size_t>(sqlite3_column_bytes(*st, i)));
+    };
+    if (column(0) == "decision" && column(1) == tool_use_id) return std::optional<std::string>(column(2));
+    *seq = sqlite3_column_int64(*st, 3);
+  }
+  return std::optional<std::string>();
 }
 
 Result<int64_t> Store::event_count() {

@@ -171,7 +171,10 @@ class Store {
   Result<std::vector<Event>> recent_events(const std::string& kind, size_t limit);
 
   // The effect of the latest decision of `session` on `tool_use_id`
-  // ("allow", "deny", "ask"); nullopt when there was none.
+  // ("allow", "deny", "ask"); nullopt when there was none. Follows the
+  // session's chain of records back at most kMaxChainWalk records: an Error
+  // when the answer lies deeper.
+  static constexpr int kMaxChainWalk = 10000;
   Result<std::optional<std::string>> decision_effect(const std::string& session, const std::string& tool_use_id);
 
   // Appends and returns the sequence number. Each event is a leaf of the
@@ -194,6 +197,14 @@ class Store {
   // COMMIT, flushed when sync_next_commit() asked for it.
   Status commit_locked();
   Status load_frontier();
+  // Gives a ledger written before records were chained by session its chains.
+  Status link_session_chains();
+  // `slot`, prepared on first use (SQLITE_PREPARE_PERSISTENT).
+  Result<sqlite3_stmt*> prepared(sqlite3_stmt*& slot, const char* sql);
+  // The newest record of a session (0: none), this transaction's included.
+  Result<int64_t> session_head_locked(const std::string& session);
+  // pending_heads_ into session_heads, inside the open transaction.
+  Status write_heads_locked();
   Status put_session_locked(const session::Session& s);
   Result<int64_t> append_event_locked(const Event& e);
   // The record (and the session's state, when given) in a transaction of
@@ -203,6 +214,9 @@ class Store {
   sqlite3* db_;                             // guarded by mu_
   sqlite3_stmt* insert_event_ = nullptr;    // guarded by mu_: prepared once
   sqlite3_stmt* upsert_session_ = nullptr;  // guarded by mu_: prepared once
+  sqlite3_stmt* select_head_ = nullptr;     // guarded by mu_: prepared once
+  sqlite3_stmt* upsert_head_ = nullptr;     // guarded by mu_: prepared once
+  sqlite3_stmt* select_link_ = nullptr;     // guarded by mu_: prepared once
   ledger::Frontier frontier_;               // guarded by mu_
   ledger::Frontier frontier_batch_;         // guarded by mu_: for rollback of a batch
   bool batch_ = false;                      // guarded by mu_
@@ -216,6 +230,9 @@ class Store {
   bool sync_next_ = false;                     // guarded by mu_
   // Inside a batch: each session's latest state, written at commit_batch.
   std::unordered_map<std::string, session::Session> pending_sessions_;  // guarded by mu_
+  // In the open transaction: each session's newest record, written to
+  // session_heads at its commit, forgotten at a rollback.
+  std::unordered_map<std::string, int64_t> pending_heads_;  // guarded by mu_
 };
 
 }  // namespace tollgate::store

@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -134,6 +135,120 @@ TEST(StoreDurability, RecordInAnotherThreadsBatchIsDurableOnlyWhenTheBatchCommit
   EXPECT_EQ(read_all(store).first.size(), 1u);
   // Outside any batch there is nothing to wait for.
   EXPECT_TRUE(store.wait_durable());
+}
+
+Event event_of(const std::string& session, const std::string& kind, const std::string& tool_use_id,
+               const std::string& effect) {
+  static int n = 0;
+  Event e;
+  e.session = session;
+  e.kind = kind;
+  e.tool_use_id = tool_use_id;
+  e.effect = effect;
+  e.record = record(++n);
+  return e;
+}
+
+std::string effect_of(Store& st, const std::string& session, const std::string& id) {
+  auto r = st.decision_effect(session, id);
+  if (!r) return "error: " + r.error().message;
+  return r->value_or("none");
+}
+
+// Records of interleaved sessions, appended alone and in group commits: each
+// session's decisions are found along its own chain, the newest first.
+TEST(SessionChain, DecisionEffectFollowsEachSessionsOwnRecords) {
+  TempDir t;
+  auto st = Store::open_sqlite((t.path / "c.db").string());
+  ASSERT_TRUE(st);
+  Store& store = **st;
+  ASSERT_TRUE(store.append_event(event_of("a", "decision", "t1", "allow")));
+  ASSERT_TRUE(store.append_event(event_of("b", "decision", "t1", "deny")));
+  ASSERT_TRUE(store.append_event(event_of("", "pack", "", "")));
+  ASSERT_TRUE(store.begin_batch());
+  ASSERT_TRUE(store.append_event(event_of("a", "outcome", "t1", "success")));
+  ASSERT_TRUE(store.append_event(event_of("b", "decision", "t2", "allow")));
+  // Inside the open batch its records are found already.
+  EXPECT_EQ(effect_of(store, "b", "t2"), "allow");
+  ASSERT_TRUE(store.append_event(event_of("a", "decision", "t1", "ask")));  // a later decision on t1
+  ASSERT_TRUE(store.commit_batch());
+  ASSERT_TRUE(store.append_event(event_of("b", "outcome", "t2", "success")));
+  EXPECT_EQ(effect_of(store, "a", "t1"), "ask");
+  EXPECT_EQ(effect_of(store, "b", "t1"), "deny");
+  EXPECT_EQ(effect_of(store, "b", "t2"), "allow");
+  EXPECT_EQ(effect_of(store, "a", "t2"), "none");
+  EXPECT_EQ(effect_of(store, "c", "t1"), "none");
+  // The chains survive a reopen.
+  st->reset();
+  st = Store::open_sqlite((t.path / "c.db").string());
+  ASSERT_TRUE(st);
+  EXPECT_EQ(effect_of(**st, "a", "t1"), "ask");
+  EXPECT_EQ(effect_of(**st, "b", "t1"), "deny");
+}
+
+TEST(SessionChain, SearchForADecisionIsBounded) {
+  TempDir t;
+  auto st = Store::open_sqlite((t.path / "w.db").string());
+  ASSERT_TRUE(st);
+  Store& store = **st;
+  ASSERT_TRUE(store.append_event(event_of("s", "decision", "old", "allow")));
+  ASSERT_TRUE(store.begin_batch());
+  for (int i = 0; i < Store::kMaxChainWalk; ++i) ASSERT_TRUE(store.append_event(event_of("s", "prompt", "", "")));
+  ASSERT_TRUE(store.commit_batch());
+  auto r = store.decision_effect("s", "old");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("newest 10000 records"), std::string::npos) << r.error().message;
+  ASSERT_TRUE(store.append_event(event_of("s", "decision", "new", "deny")));
+  EXPECT_EQ(effect_of(store, "s", "new"), "deny");
+}
+
+void sql(sqlite3* db, const char* q) {
+  char* err = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, q, nullptr, nullptr, &err), SQLITE_OK) << q << ": " << (err ? err : "");
+}
+
+// A ledger from before records were chained (an index on (session, seq), no
+// `session_prev`) is linked when the daemon opens it, and then grows the new way.
+TEST(SessionChain, LedgerWithoutChainsIsLinkedOnOpen) {
+  TempDir t;
+  const std::string path = (t.path / "old.db").string();
+  {
+    auto st = Store::open_sqlite(path);
+    ASSERT_TRUE(st);
+    ASSERT_TRUE((*st)->append_event(event_of("a", "decision", "t1", "allow")));
+    ASSERT_TRUE((*st)->append_event(event_of("b", "decision", "t1", "deny")));
+    ASSERT_TRUE((*st)->append_event(event_of("a", "decision", "t2", "ask")));
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sql(db, "DROP TABLE session_heads");
+  sql(db, "ALTER TABLE events DROP COLUMN session_prev");
+  sql(db, "CREATE INDEX events_session ON events(session, seq)");
+  sqlite3_close(db);
+  {
+    auto audit = Store::open_sqlite(path, Store::Mode::kAudit);  // an auditor leaves the linking to the daemon
+    ASSERT_TRUE(audit);
+  }
+  auto st = Store::open_sqlite(path);
+  ASSERT_TRUE(st) << st.error().message;
+  Store& store = **st;
+  EXPECT_EQ(effect_of(store, "a", "t1"), "allow");
+  EXPECT_EQ(effect_of(store, "a", "t2"), "ask");
+  EXPECT_EQ(effect_of(store, "b", "t1"), "deny");
+  ASSERT_TRUE(store.append_event(event_of("b", "decision", "t3", "allow")));
+  EXPECT_EQ(effect_of(store, "b", "t3"), "allow");
+  EXPECT_EQ(effect_of(store, "b", "t1"), "deny");
+  auto [records, report] = read_all(store);
+  EXPECT_EQ(records.size(), 4u);
+  EXPECT_TRUE(report.ok) << report.problem;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = 'events_session'", -1, &q, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(q, 0), 0);  // the index is gone
+  sqlite3_finalize(q);
+  sqlite3_close(db);
 }
 
 }  // namespace
