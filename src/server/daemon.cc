@@ -811,6 +811,7 @@ int Daemon::run() {
     int n = ::epoll_wait(im.epoll_fd, events, 64, static_cast<int>(std::min<int64_t>(wait, 1000)));
     if (n < 0 && errno != EINTR) {
       std::cerr << "tollgate serve: epoll_wait: " << std::strerror(errno) << "\n";
+      if (batching) (void)service_->store().commit_batch();  // records held back (posts) are kept
       return 1;
     }
     if (!batching) batching = n > 0 && service_->store().begin_batch().ok();

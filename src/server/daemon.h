@@ -149,7 +149,12 @@ class Service {
   std::string handle_request(std::string_view header, std::string_view payload, int peer_pid);
   // Why an operator request from `peer_pid` is refused; empty when it is not.
   std::string refuse_agent_operator(const std::string& op, int peer_pid);
-  void trace_harness(int peer_pid);  // mu_ held
+  void trace_harness(int peer_pid, const std::string& sid);  // mu_ held
+  // The harness session an MCP gateway (`tollgate mcp`, process `peer_pid`,
+  // its own session `gateway_sid`) runs under: the newest session of the
+  // traced harness it descends from; empty when none. `fresh` says whether
+  // the gateway was not linked to that session before. mu_ held.
+  std::string harness_session_of_gateway(const std::string& gateway_sid, int peer_pid, int64_t now, bool& fresh);
   std::string handle_hook(std::string_view harness, std::string_view project_dir, std::string_view task_token,
                           std::string_view agent_id, std::string_view payload, int peer_pid = 0);
   std::string handle_agent(const std::string& op, const nlohmann::json& header);
@@ -157,7 +162,8 @@ class Service {
   // docs/tasks.md, "Risk tier"); `tasks`: the store's tasks, for its live
   // ones. mu_ held.
   nlohmann::json agent_with_risk(const session::Agent& a, const std::vector<session::Task>& tasks, int64_t now);
-  std::string handle_mcp(const nlohmann::json& header, std::string_view payload);  // server/mcp_service.cc
+  std::string handle_mcp(const nlohmann::json& header, std::string_view payload,
+                         int peer_pid);  // server/mcp_service.cc
   // Detection and containment (server/detect_service.cc, docs/detect.md).
   // mu_ held by the callers. The detect_* calls feed the detectors and carry
   // out what they set off; apply_containment puts the kill switch and any
@@ -222,7 +228,17 @@ class Service {
   std::unordered_map<std::string, session::Agent> agents_;           // guarded by mu_; a cache of the store
   std::unordered_map<std::string, std::vector<mcp::Pin>> mcp_pins_;  // guarded by mu_: by server, write-through
   std::set<ProcId> harnesses_;                                       // guarded by mu_: harness processes of sessions
-  std::unordered_set<std::string> traced_sessions_;                  // guarded by mu_
+  std::map<ProcId, std::string> harness_sessions_;                   // guarded by mu_: each one's newest session
+  // Gateway processes (by pid) and the harness each descends from; a pid
+  // with no harness yet is looked up again at most once a second.
+  struct GatewayHarness {
+    std::string gateway_sid;
+    ProcId harness;  // pid 0: none found
+    int64_t looked_ms = 0;
+    std::string linked;  // the harness session it was last linked to
+  };
+  std::unordered_map<int, GatewayHarness> gateway_harnesses_;  // guarded by mu_; bounded
+  std::unordered_set<std::string> traced_sessions_;            // guarded by mu_
   // Session id → digest of the task token verified when it was bound: the
   // token is checked once per bind, not on every event.
   std::unordered_map<std::string, std::string> bound_tokens_;  // guarded by mu_; bounded like sessions_

@@ -61,7 +61,7 @@ std::string reply_ok(json j) {
 
 }  // namespace
 
-std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payload) {
+std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payload, int peer_pid) {
   std::string kind = h.value("kind", std::string());
   std::string server = h.value("server", std::string());
   std::lock_guard lock(mu_);
@@ -151,6 +151,20 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
 
   std::string sid = h.value("session", std::string());
   if (sid.empty()) sid = "mcp-" + server;
+  // A gateway the agent's harness started decides in the harness's session:
+  // one session state across the agent's own tools and its MCP servers.
+  bool fresh = false;
+  if (std::string harness_sid = harness_session_of_gateway(sid, peer_pid, now, fresh); !harness_sid.empty()) {
+    if (fresh)
+      record(harness_sid, "mcp_link", "", "",
+             dump_json(json{{"type", "mcp_link"},
+                            {"session", harness_sid},
+                            {"gateway_session", sid},
+                            {"server", server},
+                            {"ts", now}}),
+             &err);
+    sid = std::move(harness_sid);
+  }
   std::string cwd_raw = h.value("cwd", std::string());
   std::string cwd = cwd_raw.empty() ? opts_.home : analyze::normalize_path(cwd_raw, "/", opts_.home, true);
   Entered en = enter(sid, "mcp", cwd, cwd, h.value("task_token", std::string()), h.value("agent", std::string()), now);

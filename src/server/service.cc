@@ -335,13 +335,39 @@ std::string Service::refuse_agent_operator(const std::string& op, int peer_pid) 
   return why;
 }
 
-void Service::trace_harness(int peer_pid) {
+void Service::trace_harness(int peer_pid, const std::string& sid) {
   // Called with mu_ held, once per session the daemon has not traced yet.
   if (peer_pid <= 0) return;
   ProcId h = harness_of(process_ancestry(peer_pid, 8));
   if (h.pid <= 0) return;
-  if (harnesses_.size() >= 4096) harnesses_.clear();  // old sessions; traced again on their next start
+  if (harnesses_.size() >= 4096) {  // old sessions; traced again on their next start
+    harnesses_.clear();
+    harness_sessions_.clear();
+  }
+  harness_sessions_[h] = sid;  // a harness that starts a new session (/clear) moves on to it
   harnesses_.insert(std::move(h));
+}
+
+std::string Service::harness_session_of_gateway(const std::string& gateway_sid, int peer_pid, int64_t now,
+                                                bool& fresh) {
+  fresh = false;
+  if (peer_pid <= 0 || harnesses_.empty()) return {};
+  if (gateway_harnesses_.size() >= 4096) gateway_harnesses_.clear();
+  GatewayHarness& g = gateway_harnesses_[peer_pid];
+  if (g.gateway_sid != gateway_sid) g = GatewayHarness{gateway_sid, {}, 0, {}};  // another process, a reused pid
+  if (g.harness.pid == 0) {
+    // A gateway usually starts before its harness's first hook event.
+    if (g.looked_ms != 0 && now - g.looked_ms < 1000) return {};
+    g.looked_ms = now;
+    const ProcId* h = descends_from(process_ancestry(peer_pid, 16), harnesses_);
+    if (!h) return {};
+    g.harness = *h;
+  }
+  auto it = harness_sessions_.find(g.harness);
+  if (it == harness_sessions_.end()) return {};
+  fresh = g.linked != it->second;
+  g.linked = it->second;
+  return it->second;
 }
 
 std::string Service::handle_request(std::string_view header, std::string_view payload, int peer_pid) {
@@ -404,7 +430,7 @@ std::string Service::handle_request(std::string_view header, std::string_view pa
     }
     return dump_json(json{{"ok", true}, {"pack", pdp()->pack().hash}});
   }
-  if (op == "mcp") return handle_mcp(*h, payload);
+  if (op == "mcp") return handle_mcp(*h, payload, peer_pid);
   if (op.rfind("contain_", 0) == 0 || op == "detect_list") return handle_contain(op, *h);
   if (op == "hook") {
     std::string harness = h->value("harness", std::string());
@@ -727,7 +753,7 @@ std::string Service::handle_hook(std::string_view harness_name, std::string_view
   std::string workspace = project_dir.empty() ? cwd : analyze::normalize_path(project_dir, cwd, opts_.home, true);
   if (peer_pid > 0 && traced_sessions_.insert(sid).second) {
     if (traced_sessions_.size() > 100000) traced_sessions_.clear();
-    trace_harness(peer_pid);
+    trace_harness(peer_pid, sid);
   }
   Entered en = enter(sid, harness_name, workspace, cwd, task_token, agent_id, now);
   session::Session& s = *en.session;

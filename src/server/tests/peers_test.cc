@@ -152,5 +152,57 @@ TEST(Peers, RefusesContainmentRequestsFromAnAgentsSession) {
   EXPECT_EQ(ask({{"op", "contain_release"}, {"scope", "session"}, {"id", "sess-contain"}}, me)["ok"], true);
 }
 
+// `tollgate mcp` started by the agent's harness decides in the harness's
+// session (one session state across its own tools and its MCP servers); the
+// same gateway run from elsewhere keeps a session of its own.
+TEST(Peers, GatewayUnderAHarnessDecidesInTheHarnessSession) {
+  TempDir dir;
+  int64_t now = 1'780'000'000'000;
+  auto svc = test_service(dir.path, &now);
+  ASSERT_TRUE(svc);
+  NamedProcess harness("claude", "tollgate");
+  ASSERT_GT(harness.child, 0);
+  auto call = [&](const std::string& gateway_sid, int pid, const std::string& id) {
+    std::string payload =
+        json{{"method", "tools/call"}, {"name", "add"}, {"id", id}, {"arguments", {{"a", 1}, {"b", 2}}}}.dump();
+    json h = {{"v", 1},
+              {"op", "mcp"},
+              {"kind", "call"},
+              {"server", "calc"},
+              {"session", gateway_sid},
+              {"cwd", "/home/dev/project"},
+              {"bytes", payload.size()}};
+    return json::parse(svc->handle(h.dump(), payload, pid));
+  };
+  auto sessions_of = [&](const std::string& kind) {
+    store::EventFilter f;
+    f.kind = kind;
+    auto events = svc->store().events(f);
+    std::vector<std::string> sessions;
+    if (events)
+      for (const auto& e : *events) sessions.push_back(e.session);
+    return sessions;
+  };
+  // Before the harness's first hook event the gateway is on its own.
+  EXPECT_EQ(call("mcp-calc-1", harness.child, "1")["ok"], true);
+  ASSERT_NE(svc->handle(hook_header(), session_start("sess-harness"), harness.child).find("\"ok\":true"),
+            std::string::npos);
+  now += 1000;  // the gateway's harness is looked up again
+  EXPECT_EQ(call("mcp-calc-1", harness.child, "2")["ok"], true);
+  EXPECT_EQ(call("mcp-calc-1", harness.child, "3")["ok"], true);
+  // A process outside the harness's tree, with the same or its own session id.
+  EXPECT_EQ(call("mcp-calc-2", static_cast<int>(::getpid()), "4")["ok"], true);
+  EXPECT_EQ(sessions_of("decision"),
+            (std::vector<std::string>{"mcp-calc-1", "sess-harness", "sess-harness", "mcp-calc-2"}));
+  // The link is on the record once.
+  EXPECT_EQ(sessions_of("mcp_link"), std::vector<std::string>{"sess-harness"});
+  // The harness moves on to a new session (/clear): so does its gateway.
+  ASSERT_NE(svc->handle(hook_header(), session_start("sess-next"), harness.child).find("\"ok\":true"),
+            std::string::npos);
+  EXPECT_EQ(call("mcp-calc-1", harness.child, "5")["ok"], true);
+  EXPECT_EQ(sessions_of("decision").back(), "sess-next");
+  EXPECT_EQ(sessions_of("mcp_link"), (std::vector<std::string>{"sess-harness", "sess-next"}));
+}
+
 }  // namespace
 }  // namespace tollgate::server
