@@ -1,8 +1,9 @@
 // The real Claude Code CLI using MCP servers through the gateway: its MCP
 // configuration runs `tollgate mcp --name … -- node <server>` for a server on
 // the official SDK and for @modelcontextprotocol/server-filesystem; the
-// scripted model calls their tools. No hooks are installed, so every
-// decision here is the gateway's.
+// scripted model calls their tools. First without hooks, so every decision
+// is the gateway's; then with Claude Code's hooks installed, so the daemon
+// knows the harness and the gateway decides in the harness's session.
 //
 //   node claude_code_mcp.test.mjs --tollgate PATH
 import fs from 'node:fs';
@@ -41,14 +42,13 @@ const steps = [
   /* 2 denied: a secret, read through the MCP server */ { name: 'mcp__fs__read_text_file', input: { path: path.join(WS, '.env') } },
 ];
 
-const daemon = await startDaemon(opt.tollgate, sb);
-try {
-  const srv = await startModelServer({ steps, final: 'All steps done.' });
-  const res = await run(claude, ['-p', 'Tollgate e2e: use the MCP tools.', '--output-format', 'json',
+// One headless Claude Code run against the scripted model.
+async function runClaude(srv, name) {
+  return run(claude, ['-p', 'Tollgate e2e: use the MCP tools.', '--output-format', 'json',
     '--dangerously-skip-permissions', '--max-turns', '10', '--mcp-config', mcpConfig, '--strict-mcp-config'], {
     cwd: WS,
     timeoutMs: 120000,
-    name: 'claude -p (MCP through tollgate mcp)',
+    name,
     env: {
       ...env,
       ANTHROPIC_BASE_URL: srv.url,
@@ -59,6 +59,12 @@ try {
       ...(process.getuid?.() === 0 ? { IS_SANDBOX: '1' } : {}),
     },
   });
+}
+
+const daemon = await startDaemon(opt.tollgate, sb);
+try {
+  const srv = await startModelServer({ steps, final: 'All steps done.' });
+  const res = await runClaude(srv, 'claude -p (MCP through tollgate mcp)');
   await srv.close();
   fs.writeFileSync(path.join(sb.logs, 'claude.stdout'), res.stdout);
   fs.writeFileSync(path.join(sb.logs, 'claude.stderr'), res.stderr);
@@ -77,6 +83,23 @@ try {
     decisions.some((d) => d.record.tool === 'fs/read_text_file' && d.effect === 'deny'),
   'the daemon recorded the gateway\'s decisions', decisions.map((d) => `${d.record.tool} ${d.effect}`));
   t.ok(rows.some((r) => r.kind === 'mcp_pin' && r.record.server === 'fs'), 'the filesystem server\'s tools were pinned');
+
+  // With hooks: the gateway's calls land in Claude Code's own session.
+  const inst = await run(opt.tollgate, ['install', 'claude-code', '--project', WS], { env, name: 'tollgate install claude-code' });
+  t.ok(inst.code === 0, 'tollgate install claude-code --project', inst.stderr);
+  const seen = rows.length;
+  const srv2 = await startModelServer({ steps: [{ name: 'mcp__calc__add', input: { a: 20, b: 22 } }], final: 'Done.' });
+  const res2 = await runClaude(srv2, 'claude -p (hooks and MCP through tollgate mcp)');
+  await srv2.close();
+  t.ok(res2.code === 0 && srv2.toolResults.toolu_e2e_00?.text?.includes('42'),
+    'with hooks installed, the add tool still runs through the gateway', { code: res2.code, tr: srv2.toolResults });
+  const later = events(sb).slice(seen);
+  const claudeSessions = new Set(later.filter((r) => r.kind === 'session_start').map((r) => r.session));
+  const gated = later.filter((r) => r.kind === 'decision' && r.record.harness === 'mcp' && r.record.tool === 'calc/add');
+  t.ok(gated.length > 0 && gated.every((d) => claudeSessions.has(d.session)),
+    'the gateway decided in Claude Code\'s session', { claudeSessions: [...claudeSessions], gated: gated.map((d) => d.session) });
+  t.ok(later.some((r) => r.kind === 'mcp_link' && claudeSessions.has(r.session) && r.record.gateway_session?.startsWith('mcp-calc-')),
+    'an mcp_link record joins the gateway\'s session to Claude Code\'s', later.filter((r) => r.kind === 'mcp_link'));
 } catch (e) {
   t.ok(false, `the test ran to the end: ${e.stack || e}`);
 } finally {
