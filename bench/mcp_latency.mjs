@@ -30,8 +30,9 @@ const server = path.join(E2E, 'mcp_test_server.mjs');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-mcp-bench-'));
 const env = { ...process.env, TOLLGATE_SOCKET: path.join(dir, 'tollgate.sock'), HOME: dir };
-const durability = args.durability || 'disk';
-const daemon = spawn(tollgate, ['serve', '--data', dir, '--durability', durability], { env, stdio: 'ignore' });
+const durability = args.durability || 'disk';  // the flag is passed only when given (older builds lack it)
+const serveArgs = ['serve', '--data', dir, ...(args.durability ? ['--durability', args.durability] : [])];
+const daemon = spawn(tollgate, serveArgs, { env, stdio: 'ignore' });
 for (let i = 0; i < 400 && !fs.existsSync(env.TOLLGATE_SOCKET); i++) await new Promise((r) => setTimeout(r, 25));
 
 async function connect(command, cmdArgs) {
