@@ -69,9 +69,21 @@ std::string task_start_header() {
   return json{{"v", 1}, {"op", "task_start"}, {"agent", "claude-code:dev@box"}, {"ticket", "T-1"}, {"bytes", 0}}.dump();
 }
 
-TEST(Peers, FindsTheHarnessAboveTheHookAndItsShells) {
-  NamedProcess harness("claude", "tollgate");
-  ASSERT_GT(harness.child, 0);
+// A service on a fresh store, and a process named like a harness (`claude`)
+// with a child (`tollgate`, its hook or a command it runs).
+class Peers : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(svc);
+    ASSERT_GT(harness.child, 0);
+  }
+  TempDir dir;
+  int64_t now = 1'780'000'000'000;
+  std::unique_ptr<Service> svc = test_service(dir.path, &now);
+  NamedProcess harness{"claude", "tollgate"};
+};
+
+TEST_F(Peers, FindsTheHarnessAboveTheHookAndItsShells) {
   auto chain = process_ancestry(harness.child);
   ASSERT_GE(chain.size(), 2u);
   EXPECT_EQ(chain[0].comm, "tollgate");
@@ -84,14 +96,8 @@ TEST(Peers, FindsTheHarnessAboveTheHookAndItsShells) {
   EXPECT_EQ(process_ancestry(999999999).size(), 0u);
 }
 
-TEST(Peers, RefusesOperatorRequestsFromAnAgentsSession) {
-  TempDir dir;
-  int64_t now = 1'780'000'000'000;
-  auto svc = test_service(dir.path, &now);
-  ASSERT_TRUE(svc);
+TEST_F(Peers, RefusesOperatorRequestsFromAnAgentsSession) {
   // The harness runs its hook (a `tollgate` child): the daemon learns the harness.
-  NamedProcess harness("claude", "tollgate");
-  ASSERT_GT(harness.child, 0);
   std::string ev = session_start("sess-peers");
   ASSERT_NE(svc->handle(hook_header(), ev, harness.child).find("\"ok\":true"), std::string::npos);
   // A command the agent runs — here the hook's sibling, a child of the harness.
@@ -115,13 +121,7 @@ TEST(Peers, RefusesOperatorRequestsFromAnAgentsSession) {
   EXPECT_EQ(refusals->size(), 2u);
 }
 
-TEST(Peers, RefusesContainmentRequestsFromAnAgentsSession) {
-  TempDir dir;
-  int64_t now = 1'780'000'000'000;
-  auto svc = test_service(dir.path, &now);
-  ASSERT_TRUE(svc);
-  NamedProcess harness("claude", "tollgate");
-  ASSERT_GT(harness.child, 0);
+TEST_F(Peers, RefusesContainmentRequestsFromAnAgentsSession) {
   ASSERT_NE(svc->handle(hook_header(), session_start("sess-contain"), harness.child).find("\"ok\":true"),
             std::string::npos);
   auto ask = [&](json h, int pid) {
@@ -155,13 +155,7 @@ TEST(Peers, RefusesContainmentRequestsFromAnAgentsSession) {
 // `tollgate mcp` started by the agent's harness decides in the harness's
 // session (one session state across its own tools and its MCP servers); the
 // same gateway run from elsewhere keeps a session of its own.
-TEST(Peers, GatewayUnderAHarnessDecidesInTheHarnessSession) {
-  TempDir dir;
-  int64_t now = 1'780'000'000'000;
-  auto svc = test_service(dir.path, &now);
-  ASSERT_TRUE(svc);
-  NamedProcess harness("claude", "tollgate");
-  ASSERT_GT(harness.child, 0);
+TEST_F(Peers, GatewayUnderAHarnessDecidesInTheHarnessSession) {
   auto call = [&](const std::string& gateway_sid, int pid, const std::string& id) {
     std::string payload =
         json{{"method", "tools/call"}, {"name", "add"}, {"id", id}, {"arguments", {{"a", 1}, {"b", 2}}}}.dump();
