@@ -30,6 +30,7 @@
 // on the calling thread and stop() may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -144,6 +145,13 @@ class Service {
   // Whether a lease is live (not revoked) and stays unexpired for `margin_ms`.
   bool lease_live(const std::string& lease, int64_t margin_ms = 0);
   const ServiceOptions& options() const { return opts_; }
+  // The process on the other end of `fd`, a loopback TCP connection (an
+  // HTTP MCP client), when it is a traced harness or descends from one
+  // (server/peers.h, loopback_peer_pid); 0 otherwise. Reads /proc: callers
+  // look once per client session, and again only when the generation of
+  // traced harnesses has moved on.
+  int harness_peer(int fd);
+  uint64_t harness_generation() const { return harness_generation_.load(std::memory_order_relaxed); }
 
  private:
   std::string handle_request(std::string_view header, std::string_view payload, int peer_pid);
@@ -154,7 +162,7 @@ class Service {
   // its own session `gateway_sid`) runs under: the newest session of the
   // traced harness it descends from; empty when none. `fresh` says whether
   // the gateway was not linked to that session before. mu_ held.
-  std::string harness_session_of_gateway(const std::string& gateway_sid, int peer_pid, int64_t now, bool& fresh);
+  std::string harness_session_of_gateway(const std::string& gateway_sid, int peer_pid, bool& fresh);
   std::string handle_hook(std::string_view harness, std::string_view project_dir, std::string_view task_token,
                           std::string_view agent_id, std::string_view payload, int peer_pid = 0);
   std::string handle_agent(const std::string& op, const nlohmann::json& header);
@@ -229,16 +237,19 @@ class Service {
   std::unordered_map<std::string, std::vector<mcp::Pin>> mcp_pins_;  // guarded by mu_: by server, write-through
   std::set<ProcId> harnesses_;                                       // guarded by mu_: harness processes of sessions
   std::map<ProcId, std::string> harness_sessions_;                   // guarded by mu_: each one's newest session
-  // Gateway processes (by pid) and the harness each descends from; a pid
-  // with no harness yet is looked up again at most once a second.
+  std::atomic<uint64_t> harness_generation_{0};                      // bumped when harnesses_ gains one
+  // Gateway sessions (by the pid of their process and their session id:
+  // one process may hold several, an HTTP client one per upstream) and the
+  // harness each descends from; one with no harness yet is looked up again
+  // only after another harness has been traced.
   struct GatewayHarness {
-    std::string gateway_sid;
     ProcId harness;  // pid 0: none found
-    int64_t looked_ms = 0;
-    std::string linked;  // the harness session it was last linked to
+    bool looked = false;
+    uint64_t looked_generation = 0;  // harness_generation_ when last looked up
+    std::string linked;              // the harness session it was last linked to
   };
-  std::unordered_map<int, GatewayHarness> gateway_harnesses_;  // guarded by mu_; bounded
-  std::unordered_set<std::string> traced_sessions_;            // guarded by mu_
+  std::unordered_map<std::string, GatewayHarness> gateway_harnesses_;  // guarded by mu_; bounded
+  std::unordered_set<std::string> traced_sessions_;                    // guarded by mu_
   // Session id → digest of the task token verified when it was bound: the
   // token is checked once per bind, not on every event.
   std::unordered_map<std::string, std::string> bound_tokens_;  // guarded by mu_; bounded like sessions_

@@ -197,6 +197,13 @@ Result<std::vector<McpUpstream>> load_mcp_upstreams(const std::string& path) {
 struct McpHttpGateway::State {
   std::mutex mu;
   std::unique_ptr<mcp::Gateway> gw;
+  // The client's process when it is a traced harness or one of its
+  // descendants (Service::harness_peer): the session's decisions are then
+  // taken in the harness's session. Until found, looked for again only once
+  // the daemon has traced another harness.
+  std::atomic<int> peer_pid{0};
+  bool peer_looked = false;             // guarded by mu
+  uint64_t peer_looked_generation = 0;  // guarded by mu
 };
 
 McpHttpGateway::McpHttpGateway(Service& service, std::vector<McpUpstream> upstreams) : service_(service) {
@@ -259,11 +266,13 @@ std::shared_ptr<McpHttpGateway::State> McpHttpGateway::state_for(const std::stri
   Service* svc = &service_;
   // This runs on a worker thread: a record it appends while the event loop's
   // group commit is open joins that commit, so the answer waits for it.
-  st->gw = std::make_unique<mcp::Gateway>(o, [svc](std::string_view h, std::string_view p) -> Result<std::string> {
-    std::string answer = svc->handle(h, p);
-    if (auto durable = svc->store().wait_durable(); !durable) return durable.error();
-    return answer;
-  });
+  State* self = st.get();  // owns the gateway, so outlives it
+  st->gw =
+      std::make_unique<mcp::Gateway>(o, [svc, self](std::string_view h, std::string_view p) -> Result<std::string> {
+        std::string answer = svc->handle(h, p, self->peer_pid.load(std::memory_order_relaxed));
+        if (auto durable = svc->store().wait_durable(); !durable) return durable.error();
+        return answer;
+      });
   states_[key] = st;
   return st;
 }
@@ -320,6 +329,15 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
   if (!api_token) o.task_token = bearer;  // a task token: the session is bound to its task
   o.agent = header_of(req, "x-tollgate-agent");
   auto st = state_for(key, o);
+  if (st->peer_pid.load(std::memory_order_relaxed) == 0) {
+    std::lock_guard lock(st->mu);
+    uint64_t generation = service_.harness_generation();
+    if (!st->peer_looked || st->peer_looked_generation != generation) {
+      st->peer_looked = true;
+      st->peer_looked_generation = generation;
+      st->peer_pid.store(service_.harness_peer(fd), std::memory_order_relaxed);
+    }
+  }
 
   if (req.method == "POST") {
     if (std::string why = routing_mismatch(req); !why.empty()) {

@@ -154,7 +154,7 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
   // A gateway the agent's harness started decides in the harness's session:
   // one session state across the agent's own tools and its MCP servers.
   bool fresh = false;
-  if (std::string harness_sid = harness_session_of_gateway(sid, peer_pid, now, fresh); !harness_sid.empty()) {
+  if (std::string harness_sid = harness_session_of_gateway(sid, peer_pid, fresh); !harness_sid.empty()) {
     if (fresh)
       record(harness_sid, "mcp_link", "", "",
              dump_json(json{{"type", "mcp_link"},

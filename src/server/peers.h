@@ -44,4 +44,13 @@ ProcId harness_of(const std::vector<ProcId>& ancestry);
 // The remembered harness that `ancestry` descends from, if any.
 const ProcId* descends_from(const std::vector<ProcId>& ancestry, const std::set<ProcId>& harnesses);
 
+// The process holding the client end of `fd`, a TCP connection the daemon
+// accepted from a loopback address, looked for among `roots` and their
+// descendants only (at most `max_processes` of them): the socket's inode
+// from /proc/net/tcp{,6}, then the processes' open files. 0 when the peer
+// is not on loopback, is none of them, or has already gone. An HTTP client
+// is no child of the daemon, so this is how an HTTP MCP session is tied to
+// the harness that opened it (docs/mcp.md).
+int loopback_peer_pid(int fd, const std::vector<int>& roots, int max_processes = 512);
+
 }  // namespace tollgate::server

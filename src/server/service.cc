@@ -345,20 +345,32 @@ void Service::trace_harness(int peer_pid, const std::string& sid) {
     harness_sessions_.clear();
   }
   harness_sessions_[h] = sid;  // a harness that starts a new session (/clear) moves on to it
-  harnesses_.insert(std::move(h));
+  if (harnesses_.insert(std::move(h)).second) harness_generation_.fetch_add(1, std::memory_order_relaxed);
 }
 
-std::string Service::harness_session_of_gateway(const std::string& gateway_sid, int peer_pid, int64_t now,
-                                                bool& fresh) {
+int Service::harness_peer(int fd) {
+  std::vector<int> roots;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& h : harnesses_) roots.push_back(h.pid);
+  }
+  return loopback_peer_pid(fd, roots);
+}
+
+std::string Service::harness_session_of_gateway(const std::string& gateway_sid, int peer_pid, bool& fresh) {
   fresh = false;
   if (peer_pid <= 0 || harnesses_.empty()) return {};
   if (gateway_harnesses_.size() >= 4096) gateway_harnesses_.clear();
-  GatewayHarness& g = gateway_harnesses_[peer_pid];
-  if (g.gateway_sid != gateway_sid) g = GatewayHarness{gateway_sid, {}, 0, {}};  // another process, a reused pid
+  // A stdio gateway's session id is random per process, so a reused pid
+  // starts a new entry.
+  GatewayHarness& g = gateway_harnesses_[std::to_string(peer_pid) + "|" + gateway_sid];
   if (g.harness.pid == 0) {
-    // A gateway usually starts before its harness's first hook event.
-    if (g.looked_ms != 0 && now - g.looked_ms < 1000) return {};
-    g.looked_ms = now;
+    // A gateway usually starts before its harness's first hook event: it is
+    // looked up again once another harness has been traced, not before.
+    uint64_t generation = harness_generation_.load(std::memory_order_relaxed);
+    if (g.looked && g.looked_generation == generation) return {};
+    g.looked = true;
+    g.looked_generation = generation;
     const ProcId* h = descends_from(process_ancestry(peer_pid, 16), harnesses_);
     if (!h) return {};
     g.harness = *h;

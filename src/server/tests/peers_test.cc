@@ -1,9 +1,12 @@
 // Operator requests from inside a governed agent's session are refused:
 // real processes stand in for a harness (named like one with prctl) and
 // the commands it runs.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,13 +28,19 @@ struct NamedProcess {
   pid_t pid = -1;
   pid_t child = -1;
   int pipe_fd = -1;
-  NamedProcess(const char* name, const char* child_name = nullptr) {
+  // With `connect_to`, the process first opens a TCP connection to it (an
+  // HTTP client).
+  NamedProcess(const char* name, const char* child_name = nullptr, const sockaddr_storage* connect_to = nullptr) {
     int fds[2];
     if (::pipe(fds) != 0) return;
     pid = ::fork();
     if (pid == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       ::prctl(PR_SET_NAME, name);
+      if (connect_to) {
+        int s = ::socket(connect_to->ss_family, SOCK_STREAM, 0);
+        if (s < 0 || ::connect(s, reinterpret_cast<const sockaddr*>(connect_to), sizeof *connect_to) != 0) ::_exit(1);
+      }
       pid_t c = -1;
       if (child_name) {
         c = ::fork();
@@ -56,6 +65,40 @@ struct NamedProcess {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
     }
+  }
+};
+
+// A TCP listener on a loopback address (`family` AF_INET or AF_INET6), port
+// chosen by the kernel; fd -1 when the address family is unavailable.
+struct Listener {
+  int fd = -1;
+  sockaddr_storage addr{};
+  explicit Listener(int family) {
+    fd = ::socket(family, SOCK_STREAM, 0);
+    if (fd < 0) return;
+    addr.ss_family = static_cast<sa_family_t>(family);
+    if (family == AF_INET)
+      reinterpret_cast<sockaddr_in&>(addr).sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    else
+      reinterpret_cast<sockaddr_in6&>(addr).sin6_addr = in6addr_loopback;
+    socklen_t len = sizeof addr;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd, 8) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  ~Listener() {
+    if (fd >= 0) ::close(fd);
+  }
+  int accept() const { return ::accept(fd, nullptr, nullptr); }
+  int connect() const {  // from this process
+    int s = ::socket(addr.ss_family, SOCK_STREAM, 0);
+    if (s >= 0 && ::connect(s, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(s);
+      return -1;
+    }
+    return s;
   }
 };
 
@@ -181,7 +224,6 @@ TEST_F(Peers, GatewayUnderAHarnessDecidesInTheHarnessSession) {
   EXPECT_EQ(call("mcp-calc-1", harness.child, "1")["ok"], true);
   ASSERT_NE(svc->handle(hook_header(), session_start("sess-harness"), harness.child).find("\"ok\":true"),
             std::string::npos);
-  now += 1000;  // the gateway's harness is looked up again
   EXPECT_EQ(call("mcp-calc-1", harness.child, "2")["ok"], true);
   EXPECT_EQ(call("mcp-calc-1", harness.child, "3")["ok"], true);
   // A process outside the harness's tree, with the same or its own session id.
@@ -196,6 +238,51 @@ TEST_F(Peers, GatewayUnderAHarnessDecidesInTheHarnessSession) {
   EXPECT_EQ(call("mcp-calc-1", harness.child, "5")["ok"], true);
   EXPECT_EQ(sessions_of("decision").back(), "sess-next");
   EXPECT_EQ(sessions_of("mcp_link"), (std::vector<std::string>{"sess-harness", "sess-next"}));
+}
+
+// An HTTP client is no child of the daemon: the process at the other end of
+// a loopback connection is found by its socket, and only under a traced harness.
+TEST_F(Peers, HttpClientIsFoundByItsConnectionUnderATracedHarness) {
+  for (int family : {AF_INET, AF_INET6}) {
+    SCOPED_TRACE(family == AF_INET ? "IPv4" : "IPv6");
+    Listener listener(family);
+    if (listener.fd < 0) continue;  // no IPv6 loopback here
+    NamedProcess client("claude", "tollgate", &listener.addr);
+    ASSERT_GT(client.child, 0);
+    int conn = listener.accept();
+    ASSERT_GE(conn, 0);
+    // The client's own process, and the same found from an ancestor.
+    EXPECT_EQ(loopback_peer_pid(conn, {client.pid}), client.pid);
+    EXPECT_EQ(loopback_peer_pid(conn, {static_cast<int>(::getpid())}), client.pid);
+    // Not under an unrelated process. (The client's child inherited the
+    // socket, so it holds it as well.)
+    EXPECT_EQ(loopback_peer_pid(conn, {harness.pid, harness.child}), 0);
+    EXPECT_EQ(loopback_peer_pid(conn, {client.child}), client.child);
+    // The service looks only under the harnesses it traced.
+    EXPECT_EQ(svc->harness_peer(conn), 0);
+    ASSERT_NE(svc->handle(hook_header(), session_start("sess-http-" + std::to_string(family)), client.child)
+                  .find("\"ok\":true"),
+              std::string::npos);
+    EXPECT_EQ(svc->harness_peer(conn), client.pid);
+    // A connection from this process (a person's script): no harness.
+    int mine = listener.connect();
+    ASSERT_GE(mine, 0);
+    int conn2 = listener.accept();
+    ASSERT_GE(conn2, 0);
+    EXPECT_EQ(loopback_peer_pid(conn2, {static_cast<int>(::getpid())}), static_cast<int>(::getpid()));
+    EXPECT_EQ(svc->harness_peer(conn2), 0);
+    // Gone: the connection's other end closed and its process killed.
+    ::close(mine);
+    EXPECT_EQ(loopback_peer_pid(conn2, {static_cast<int>(::getpid())}), 0);
+    ::close(conn2);
+    ::close(conn);
+  }
+  // Not a TCP socket at all.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  EXPECT_EQ(loopback_peer_pid(fds[0], {static_cast<int>(::getpid())}), 0);
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 }  // namespace
