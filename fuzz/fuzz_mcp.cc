@@ -3,7 +3,8 @@
 // (even: the client, odd: the server). Lines go through mcp::Gateway, which
 // asks a real in-memory Service (the baseline pack, SQLite in memory) for
 // decisions, pins and records. Any crash, sanitizer report or hang is a
-// finding, and so is an output line that is not a JSON object or array.
+// finding, and so is an output line that is not a JSON object or array, or
+// a server line that StreamedMessageCheck lets stream but is no plain answer.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -30,6 +31,28 @@ void check(const std::vector<std::string>& lines) {
   }
 }
 
+// The check that lets a large server message stream through must never
+// pass a message a client would read as anything but a plain answer.
+void check_streamed(std::string_view line) {
+  mcp::StreamedMessageCheck c;
+  size_t chunk = 1 + line.size() % 13;
+  for (size_t i = 0; i < line.size(); i += chunk) c.feed(line.substr(i, chunk));
+  if (!c.ok()) return;
+  auto j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded()) return;  // no client reads it either
+  bool answer = j.is_object();
+  if (answer) {
+    for (const auto& [k, v] : j.items())
+      if (k != "jsonrpc" && k != "id" && k != "result" && k != "error") answer = false;
+    if (auto r = j.find("result"); r != j.end() && r->is_object() && r->contains("inputRequests")) answer = false;
+  }
+  if (!answer) {
+    std::fprintf(stderr, "streamed check passed a message that is no plain answer: %.*s\n",
+                 static_cast<int>(line.size()), line.data());
+    std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -49,6 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (line.empty()) continue;
     bool from_server = (static_cast<uint8_t>(line[0]) & 1) != 0;
     line.remove_prefix(1);
+    if (from_server) check_streamed(line);
     auto out = from_server ? gw.from_server(line) : gw.from_client(line);
     check(out.to_client);
     check(out.to_server);

@@ -133,15 +133,25 @@ Result<std::vector<Action>> to_actions(const HookEvent& event, const Environment
 // One MCP request the gateway (or a harness's MCP tool) makes.
 struct McpRequest {
   std::string server;
-  std::string method;             // "tools/call", "resources/read", "prompts/get"
-  std::string name;               // the tool or prompt name; the URI for resources/read
+  // "tools/call", "resources/read", "prompts/get", "resources/subscribe"
+  // (a subscription to a resource, either era), or a request of the server
+  // to the client (is_mcp_server_request).
+  std::string method;
+  std::string name;               // the tool or prompt name; the URI for resources/read and resources/subscribe
   std::string arguments;          // JSON object text ("{}" when absent)
   std::optional<bool> read_only;  // the tool's pinned readOnlyHint, when it declares one
   std::string tool;               // the harness's tool name for the record (`mcp__fs__read_file`)
 };
 
+// The requests an MCP server makes of its client — its model
+// (sampling/createMessage), its user (elicitation/create), its workspace
+// (roots/list) — whether sent as requests (up to 2025-11-25) or as the
+// input requests of a multi-round-trip result (2026-07-28).
+bool is_mcp_server_request(std::string_view method);
+
 // The actions of one MCP request: an mcp.call on McpTool::"<server>/<name>"
-// (`<server>/resources/read`, `<server>/prompts/get` for those methods) with
+// (`<server>/resources/read` for resources/read and resources/subscribe,
+// `<server>/prompts/get`, `<server>/<method>` for a server's request) with
 // the arguments as tags, plus one file action per path-like argument (`path`,
 // `paths`, `source`, `destination`, … and file:// URIs), so the file
 // policies govern a filesystem tool exactly as they govern the harness's own

@@ -110,6 +110,10 @@ Result<McpArgs> flatten_mcp_arguments(std::string_view arguments_json) {
   return out;
 }
 
+bool is_mcp_server_request(std::string_view method) {
+  return method == "sampling/createMessage" || method == "elicitation/create" || method == "roots/list";
+}
+
 Result<std::vector<Action>> mcp_actions(const McpRequest& req, const Environment& env) {
   if (req.server.empty()) return Error("an MCP request needs a server name");
   if (req.name.empty() && req.method != "tools/list")
@@ -124,10 +128,21 @@ Result<std::vector<Action>> mcp_actions(const McpRequest& req, const Environment
   call.mcp_method = req.method;
   std::vector<Action> out;
   std::string tool_name = req.name;
-  if (req.method == "resources/read") {
+  if (is_mcp_server_request(req.method)) {
+    // The server asks the client (its model, its user, its roots): decided
+    // on `<server>/<method>` with the request's plain parameters as tags.
+    call.resource = req.server + "/" + req.method;
+    call.mcp_args = std::move(*args);
+    call.summary = "MCP server " + req.server + " asks the client for " + req.method;
+    return std::vector<Action>{std::move(call)};
+  }
+  if (req.method == "resources/read" || req.method == "resources/subscribe") {
+    // A subscription is decided as a read of the resource: what may not be
+    // read may not be watched either.
     call.resource = req.server + "/resources/read";
     call.mcp_args = {{"uri", req.name}};
-    call.summary = "read MCP resource " + req.name + " of " + req.server;
+    call.summary = (req.method == "resources/read" ? "read MCP resource " : "subscribe to MCP resource ") + req.name +
+                   " of " + req.server;
     // file:// resources are files.
     if (req.name.rfind("file://", 0) == 0) {
       std::string path = req.name.substr(7);

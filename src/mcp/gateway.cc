@@ -1,6 +1,9 @@
 // The MCP gateway's protocol logic (mcp/gateway.h).
 #include "mcp/gateway.h"
 
+#include <optional>
+
+#include "action/action.h"
 #include "base/json.h"
 #include "policy/pack.h"
 
@@ -48,6 +51,24 @@ std::string result_summary(const json& result) {
   if (out.size() > kSummaryBytes) out.resize(kSummaryBytes);
   return out;
 }
+
+// What of a server's request a policy sees: its plain top-level parameters
+// (strings, numbers, booleans), not the messages, schemas or _meta.
+json server_request_arguments(const json& params) {
+  json args = json::object();
+  if (!params.is_object()) return args;
+  for (const auto& [k, v] : params.items()) {
+    if (k == "_meta" || args.size() >= 32) continue;
+    if (v.is_string())
+      args[k] = v.get_ref<const std::string&>().substr(0, 4096);
+    else if (v.is_number() || v.is_boolean())
+      args[k] = v;
+  }
+  return args;
+}
+
+constexpr size_t kMaxInputRequests = 32;
+constexpr size_t kMaxSubscriptions = 64;
 
 }  // namespace
 
@@ -218,45 +239,99 @@ Gateway::Output Gateway::handle_client_message(const json& m, std::string_view l
     }
     p.name = n->get<std::string>();
     p.arguments = dump_json(args);
-    flush_outcomes();  // the session's state includes every earlier result
-    auto reply = ask("call", dump_json(json{{"method", method},
-                                            {"name", p.name},
-                                            {"arguments", args},
-                                            {"id", key},
-                                            {"protocol_version", protocol_version_}}));
-    std::string verdict, reason;
-    if (!reply) {
-      reason = "Tollgate cannot reach its daemon (" + reply.error().message +
-               "); start it with `tollgate serve` or check TOLLGATE_SOCKET";
-    } else if (auto r = parse_json(*reply, "daemon reply", 8); !r || !r->is_object()) {
-      reason = "Tollgate's daemon answered something unreadable";
-    } else if (!r->value("ok", false)) {
-      reason = "Tollgate's daemon refused the request: " + r->value("error", std::string("no reason given"));
-    } else {
-      verdict = r->value("verdict", std::string());
-      reason = r->value("reason", std::string());
-    }
-    if (verdict != "allow") {
-      std::string text =
-          verdict == "ask"
-              ? "Tollgate: this call needs a person's approval, which an MCP client cannot give here: " + reason
-              : "Tollgate denied this call: " + reason;
+    if (std::string text = refusal(method, p.name, args, key, "this call"); !text.empty()) {
       if (method == "tools/call" && !in_batch) {
         // A tool error: the model reads it and can change course.
-        out.to_client.push_back(dump_json(
-            json{{"jsonrpc", "2.0"},
-                 {"id", id},
-                 {"result", {{"content", json::array({{{"type", "text"}, {"text", text}}})}, {"isError", true}}}}));
+        out.to_client.push_back(tool_error(id, text));
       } else {
         refuse(id, kDeniedCode, text);
       }
       return out;
     }
   }
+  if (method == "resources/subscribe" || method == "subscriptions/listen") {
+    // What may not be read may not be watched: each resource subscribed to
+    // is decided as a read of it (either era).
+    std::vector<std::string> uris;
+    if (method == "resources/subscribe") {
+      auto u = params.find("uri");
+      if (u == params.end() || !u->is_string() || u->get_ref<const std::string&>().empty()) {
+        refuse(id, -32602, "Tollgate: resources/subscribe needs a string `uri`");
+        return out;
+      }
+      uris.push_back(u->get<std::string>());
+    } else if (auto f = params.find("notifications"); f != params.end() && f->is_object()) {
+      if (auto r = f->find("resourceSubscriptions"); r != f->end() && !r->is_null()) {
+        if (!r->is_array() || r->size() > kMaxSubscriptions) {
+          refuse(id, -32602,
+                 "Tollgate: `resourceSubscriptions` must be an array of at most " + std::to_string(kMaxSubscriptions) +
+                     " URIs");
+          return out;
+        }
+        for (const auto& u : *r) {
+          if (!u.is_string() || u.get_ref<const std::string&>().empty()) {
+            refuse(id, -32602, "Tollgate: `resourceSubscriptions` must hold URI strings");
+            return out;
+          }
+          uris.push_back(u.get<std::string>());
+        }
+      }
+    }
+    for (size_t i = 0; i < uris.size(); ++i) {
+      std::string record_id = uris.size() == 1 ? key : key + "#" + std::to_string(i);
+      if (std::string text =
+              refusal("resources/subscribe", uris[i], json::object(), record_id, "subscribing to " + uris[i]);
+          !text.empty()) {
+        refuse(id, kDeniedCode, text);
+        return out;
+      }
+    }
+  }
   if (needs_review(method)) ++inspect_pending_;
   pending_.emplace(key, std::move(p));
   if (!in_batch) out.to_server.push_back(std::string(line));
   return out;
+}
+
+std::string Gateway::tool_error(const json& id, const std::string& text) const {
+  json result = {{"content", json::array({{{"type", "text"}, {"text", text}}})}, {"isError", true}};
+  // From 2026-07-28 on every result names its type; clients refuse one without.
+  if (protocol_version_ >= "2026") result["resultType"] = "complete";
+  return dump_json(json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
+}
+
+std::string Gateway::refusal(std::string_view method, const std::string& name, const json& args, const std::string& id,
+                             std::string_view what) {
+  flush_outcomes();  // the session's state includes every earlier result
+  auto reply = ask("call", dump_json(json{{"method", method},
+                                          {"name", name},
+                                          {"arguments", args},
+                                          {"id", id},
+                                          {"protocol_version", protocol_version_}}));
+  std::string verdict, reason;
+  if (!reply) {
+    reason = "Tollgate cannot reach its daemon (" + reply.error().message +
+             "); start it with `tollgate serve` or check TOLLGATE_SOCKET";
+  } else if (auto r = parse_json(*reply, "daemon reply", 8); !r || !r->is_object()) {
+    reason = "Tollgate's daemon answered something unreadable";
+  } else if (!r->value("ok", false)) {
+    reason = "Tollgate's daemon refused the request: " + r->value("error", std::string("no reason given"));
+  } else {
+    verdict = r->value("verdict", std::string());
+    reason = r->value("reason", std::string());
+  }
+  if (verdict == "allow") return {};
+  if (verdict == "ask")
+    return "Tollgate: " + std::string(what) +
+           " needs a person's approval, which an MCP client cannot give here: " + reason;
+  return "Tollgate denied " + std::string(what) + ": " + reason;
+}
+
+std::string Gateway::review_server_request(const std::string& method, const json& params, const std::string& id) {
+  if (!action::is_mcp_server_request(method))
+    return "Tollgate does not know the request `" + method + "` a server makes of its client";
+  return refusal(method, method, server_request_arguments(params), id,
+                 "the MCP server's request " + method + " (server `" + opts_.server + "`)");
 }
 
 Gateway::Output Gateway::from_server(std::string_view line) {
@@ -292,7 +367,21 @@ Gateway::Output Gateway::from_server(std::string_view line) {
     return out;
   }
   json& m = *j;
-  if (m.contains("method") || !m.contains("id")) {  // the server's own request or a notification
+  if (auto method = m.find("method"); method != m.end() && m.contains("id") && method->is_string() &&
+                                      action::is_mcp_server_request(method->get_ref<const std::string&>())) {
+    // The server's own request of the client (up to 2025-11-25): decided
+    // before the client sees it; a refusal is the server's answer.
+    const json& params = m.contains("params") ? m["params"] : json::object();
+    if (std::string text = review_server_request(method->get<std::string>(), params,
+                                                 "server:" + (valid_id(m["id"]) ? id_key(m["id"]) : "?"));
+        !text.empty()) {
+      out.to_server.push_back(error_reply(m["id"], kDeniedCode, text));
+      return out;
+    }
+    out.to_client.push_back(std::string(line));
+    return out;
+  }
+  if (m.contains("method") || !m.contains("id")) {  // another request of the server, or a notification
     out.to_client.push_back(std::string(line));
     return out;
   }
@@ -355,8 +444,45 @@ Gateway::Output Gateway::from_server(std::string_view line) {
     out.to_client.push_back(dump_json(m));
     return out;
   }
+  bool decided = p.method == "tools/call" || p.method == "resources/read" || p.method == "prompts/get";
+  if (decided && ok && result->value("resultType", std::string()) == "input_required") {
+    // A multi-round-trip answer (2026-07-28): the server asks the client for
+    // input before it completes the call. Each input request is decided
+    // like the server's own requests of the older versions; the client
+    // retries the call with the answers, and that retry is decided again.
+    json asked = json::array();
+    std::string refused;
+    if (auto reqs = result->find("inputRequests"); reqs != result->end() && !reqs->is_null()) {
+      if (!reqs->is_object() || reqs->size() > kMaxInputRequests) {
+        refused = "Tollgate refused the server's input requests: expected an object of at most " +
+                  std::to_string(kMaxInputRequests);
+      } else {
+        for (const auto& [k, r] : reqs->items()) {
+          std::string method = r.is_object() ? r.value("method", std::string()) : std::string();
+          asked.push_back(method);
+          refused = review_server_request(method, r.is_object() && r.contains("params") ? r["params"] : json::object(),
+                                          id_key(m["id"]) + "/" + k);
+          if (!refused.empty()) break;
+        }
+      }
+    }
+    deferred_.push_back(dump_json(json{{"method", p.method},
+                                       {"name", p.name},
+                                       {"arguments", p.arguments},
+                                       {"id", id_key(m["id"])},
+                                       {"input_required", true},
+                                       {"input_requests", asked}}));
+    if (refused.empty()) {
+      out.to_client.push_back(std::string(line));
+    } else if (p.method == "tools/call") {
+      out.to_client.push_back(tool_error(m["id"], refused));
+    } else {
+      out.to_client.push_back(error_reply(m["id"], kDeniedCode, refused));
+    }
+    return out;
+  }
   out.to_client.push_back(std::string(line));
-  if (p.method == "tools/call" || p.method == "resources/read" || p.method == "prompts/get") {
+  if (decided) {
     bool success = ok && !(result->contains("isError") && (*result)["isError"] == true);
     deferred_.push_back(dump_json(json{{"method", p.method},
                                        {"name", p.name},
@@ -368,17 +494,104 @@ Gateway::Output Gateway::from_server(std::string_view line) {
   return out;
 }
 
-void Gateway::streamed_from_server(std::string_view tail, size_t bytes) {
-  // The id is near the end of a response the SDKs write ({"result":…,"jsonrpc":"2.0","id":7}).
+namespace {
+
+// The id of a response from its last bytes: the SDKs write it near the end
+// ({"result":…,"jsonrpc":"2.0","id":7}).
+std::optional<json> id_from_tail(std::string_view tail) {
   auto pos = tail.rfind("\"id\"");
-  if (pos == std::string_view::npos) return;
+  if (pos == std::string_view::npos) return std::nullopt;
   auto colon = tail.find(':', pos);
-  if (colon == std::string_view::npos) return;
+  if (colon == std::string_view::npos) return std::nullopt;
   std::string_view rest = tail.substr(colon + 1);
   auto end = rest.find_first_of(",}");
-  if (end == std::string_view::npos) return;
+  if (end == std::string_view::npos) return std::nullopt;
   auto id = parse_json(rest.substr(0, end), "id", 2);
-  if (!id || !valid_id(*id)) return;
+  if (!id || !valid_id(*id)) return std::nullopt;
+  return std::move(*id);
+}
+
+}  // namespace
+
+void StreamedMessageCheck::feed(std::string_view bytes) {
+  for (char c : bytes) {
+    if (!why_.empty()) return;
+    if (in_string_) {
+      if (escape_) {
+        escape_ = false;
+      } else if (c == '\\') {
+        escape_ = true;
+        if (capturing_) key_escaped_ = true;
+      } else if (c == '"') {
+        in_string_ = false;
+        if (capturing_) {
+          capturing_ = false;
+          size_t depth = stack_.size();
+          if (depth == 1) {
+            top_key_ = key_;
+            if (key_escaped_ || (key_ != "jsonrpc" && key_ != "id" && key_ != "result" && key_ != "error"))
+              fail("a streamed message may only be an answer, and this one has the key `" + key_ + "`");
+          } else if (depth == 2 && in_result_ && (key_escaped_ || key_ == "inputRequests")) {
+            fail("a streamed answer may not ask the client for input");
+          }
+        }
+      } else if (capturing_ && key_.size() < 64) {
+        key_ += c;
+      }
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    if (!started_) {
+      started_ = true;
+      if (c != '{') return fail("a streamed message must be a JSON-RPC object");
+    } else if (stack_.empty()) {
+      return fail("a streamed message goes on after its end");
+    }
+    switch (c) {
+      case '{':
+      case '[':
+        if (stack_.size() >= static_cast<size_t>(kMaxDepth)) return fail("a streamed message nests too deep");
+        if (stack_.size() == 1 && c == '{') in_result_ = top_key_ == "result";
+        stack_.push_back({c == '{', c == '{'});
+        break;
+      case '}':
+      case ']':
+        if (stack_.empty()) return fail("a streamed message is not well-formed JSON");
+        stack_.pop_back();
+        if (stack_.size() == 1) in_result_ = false;
+        break;
+      case ',':
+        if (!stack_.empty() && stack_.back().object) stack_.back().expect_key = true;
+        break;
+      case ':':
+        if (!stack_.empty() && stack_.back().object) stack_.back().expect_key = false;
+        break;
+      case '"':
+        in_string_ = true;
+        capturing_ = !stack_.empty() && stack_.back().object && stack_.back().expect_key && stack_.size() <= 2;
+        key_.clear();
+        key_escaped_ = false;
+        break;
+      default: break;
+    }
+  }
+}
+
+Gateway::Output Gateway::streamed_refused(std::string_view tail, size_t bytes, std::string_view why) {
+  Output out;
+  record_event("stream-refused", why, bytes);
+  auto id = id_from_tail(tail);
+  if (!id) return out;
+  auto it = pending_.find(id_key(*id));
+  if (it == pending_.end()) return out;
+  pending_.erase(it);
+  out.to_client.push_back(error_reply(*id, kGatewayCode, "Tollgate refused the server's answer: " + std::string(why)));
+  return out;
+}
+
+void Gateway::streamed_from_server(std::string_view tail, size_t bytes) {
+  auto id = id_from_tail(tail);
+  if (!id) return;
   auto it = pending_.find(id_key(*id));
   if (it == pending_.end()) return;
   Pending p = std::move(it->second);

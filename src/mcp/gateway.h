@@ -68,6 +68,9 @@ class Gateway {
   // A server line too large to hold was passed to the client as it came;
   // `tail` is its last bytes (for linking the outcome to its request).
   void streamed_from_server(std::string_view tail, size_t bytes);
+  // Such a line failed its StreamedMessageCheck (and was spoiled): the
+  // request it answered, if any, gets an error.
+  Output streamed_refused(std::string_view tail, size_t bytes, std::string_view why);
   // A line over max_message_bytes was dropped.
   Output oversized(bool from_client, size_t bytes);
   // The server is gone: every request still waiting gets an error.
@@ -98,6 +101,15 @@ class Gateway {
   Output handle_client_message(const nlohmann::json& message, std::string_view line, bool in_batch,
                                std::string* batch_error_reply);
   std::string header(std::string_view kind, size_t bytes) const;
+  // Has the daemon decide one request (`id` names it in the record): empty
+  // when allowed, else what the client is told (`what` names the request).
+  std::string refusal(std::string_view method, const std::string& name, const nlohmann::json& args,
+                      const std::string& id, std::string_view what);
+  // A tool error answering request `id`: the model reads `text`.
+  std::string tool_error(const nlohmann::json& id, const std::string& text) const;
+  // A request of the server to the client (sampling, elicitation, roots),
+  // sent as such or as an input request of a multi-round-trip answer.
+  std::string review_server_request(const std::string& method, const nlohmann::json& params, const std::string& id);
   Result<std::string> ask(std::string_view kind, std::string_view payload);
   void record_event(std::string_view event, std::string_view detail, size_t bytes);
 
@@ -109,6 +121,34 @@ class Gateway {
       deferred_;  // outcome payloads not yet sent to the daemon  // by the JSON text of the client's request id
   int inspect_pending_ = 0;
   std::string protocol_version_;  // the negotiated (or, before that, the client's) version
+};
+
+// Checks a server message that is passed to the client as it arrives (too
+// large to hold whole) without holding it: a streamed message may only be
+// an answer — an object whose keys are `jsonrpc`, `id`, `result` and
+// `error` — and its result may carry no `inputRequests`, so neither a
+// request of the server nor a multi-round-trip answer escapes review by
+// being large. The caller holds back the message's last byte until it has
+// seen the end, and spoils the line when the check fails.
+class StreamedMessageCheck {
+ public:
+  void feed(std::string_view bytes);
+  bool ok() const { return why_.empty(); }
+  const std::string& why() const { return why_; }
+
+ private:
+  struct Level {
+    bool object = false;
+    bool expect_key = false;
+  };
+  void fail(std::string why) {
+    if (why_.empty()) why_ = std::move(why);
+  }
+  std::vector<Level> stack_;
+  bool started_ = false, in_string_ = false, escape_ = false, capturing_ = false, key_escaped_ = false;
+  bool in_result_ = false;  // inside the object at depth 2 that is `result`
+  std::string key_, top_key_;
+  std::string why_;
 };
 
 struct StdioOptions {

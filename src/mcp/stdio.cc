@@ -45,6 +45,11 @@ struct LineReader {
   bool dropping = false;   // discarding an oversized line up to its newline
   size_t line_bytes = 0;
   std::string tail;
+  // A streamed line: its check, and its last non-blank byte and the blanks
+  // after it, held back until the line has passed the check.
+  StreamedMessageCheck check;
+  std::string held;
+  bool whole = false;  // its beginning is no answer's: read it whole, then review it
 };
 
 void queue_lines(std::string& q, const std::vector<std::string>& lines) {
@@ -124,6 +129,34 @@ int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& po
   bool client_open = true, server_open = true, client_gone = false;
   std::vector<char> buf(64 * 1024);
 
+  // A streamed line reaches the client whole only when it passes its check:
+  // otherwise its last byte is withheld, so the client cannot parse it.
+  auto pass_checked = [&](LineReader& r, std::string_view piece) {
+    std::string d = std::move(r.held);
+    d.append(piece);
+    size_t last = d.find_last_not_of(" \t\r");
+    if (last == std::string::npos) {
+      r.held = std::move(d);
+      return;
+    }
+    q_client.append(d, 0, last);
+    r.held = d.substr(last);
+  };
+  auto pass_streamed = [&](LineReader& r, std::string_view piece) {
+    r.check.feed(piece);
+    if (r.check.ok()) pass_checked(r, piece);  // else spoiled: the rest is not passed on
+  };
+  auto end_streamed = [&](LineReader& r) {
+    if (r.check.ok()) {
+      q_client += r.held;
+      q_client += '\n';
+      gw.streamed_from_server(r.tail, r.line_bytes);
+    } else {
+      q_client += '\n';
+      queue_lines(q_client, gw.streamed_refused(r.tail, r.line_bytes, r.check.why()).to_client);
+    }
+    r = LineReader{};
+  };
   auto feed = [&](LineReader& r, const char* data, size_t n, bool is_client) {
     size_t pos = 0;
     while (pos < n) {
@@ -132,15 +165,11 @@ int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& po
       std::string_view piece(data + pos, chunk);
       pos += chunk + (nl ? 1 : 0);
       if (r.streaming) {
-        q_client.append(piece);
+        pass_streamed(r, piece);
         r.line_bytes += piece.size();
         r.tail = (r.tail + std::string(piece))
                      .substr(r.tail.size() + piece.size() > kTail ? r.tail.size() + piece.size() - kTail : 0);
-        if (nl) {
-          q_client += '\n';
-          gw.streamed_from_server(r.tail, r.line_bytes);
-          r = LineReader{};
-        }
+        if (nl) end_streamed(r);
         continue;
       }
       if (r.dropping) {
@@ -154,13 +183,20 @@ int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& po
       }
       r.buf.append(piece);
       if (!nl) {
-        if (!is_client && r.buf.size() > opts.stream_threshold && !gw.needs_whole_answers()) {
+        bool stream = false;
+        if (!is_client && !r.whole && r.buf.size() > opts.stream_threshold && !gw.needs_whole_answers()) {
+          r.check.feed(r.buf);
+          stream = r.check.ok();
+          r.whole = !stream;  // a large request of the server, say: reviewed once whole
+        }
+        if (stream) {
           // A large answer nobody needs to inspect: pass it on as it comes.
           r.streaming = true;
           r.line_bytes = r.buf.size();
           r.tail = r.buf.substr(r.buf.size() > kTail ? r.buf.size() - kTail : 0);
-          q_client += r.buf;
+          std::string head = std::move(r.buf);
           r.buf.clear();
+          pass_checked(r, head);
         } else if (r.buf.size() > max_line) {
           r.dropping = true;
           r.line_bytes = r.buf.size();

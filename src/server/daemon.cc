@@ -208,8 +208,10 @@ struct Daemon::Impl {
   pdp::Protected prot;
   std::unique_ptr<McpHttpGateway> mcp_http;  // /mcp/<name> on the HTTP API (DATA/mcp.json)
   std::string mcp_config;                    // that file
-  std::string mcp_hash;                      // of its content last read ("" when absent)
-  int mcp_loaded = 0;                        // configurations that took effect
+  std::string mcp_hash;                      // of its content last taken ("" when absent)
+  std::string mcp_refused_hash;              // of the last refused content (not reported twice)
+  Status mcp_refused = Status::Ok();
+  int mcp_loaded = 0;  // configurations that took effect
 
   // Checkpoints: signed on the loop, delivered by `courier` so a slow
   // destination never delays a decision. Those signed during a turn wait in
@@ -495,6 +497,8 @@ Status Daemon::reload_mcp() {
   }
   std::string hash = text.empty() ? std::string() : policy::sha256_hex(text);
   if (hash == im.mcp_hash) return Status::Ok();
+  // Refused already (the file watcher may have been first): the same answer.
+  if (!hash.empty() && hash == im.mcp_refused_hash) return im.mcp_refused;
   std::vector<McpUpstream> ups;
   if (!text.empty()) {
     auto loaded = load_mcp_upstreams(im.mcp_config);
@@ -511,7 +515,8 @@ Status Daemon::reload_mcp() {
     if (!st) {
       if (im.mcp_hash.empty() && im.mcp_loaded == 0) return st;  // at start: the daemon does not start
       std::cerr << "tollgate serve: " << st.error().message << "; the previous MCP upstreams stay\n";
-      im.mcp_hash = hash;  // reported once, until the file changes again
+      im.mcp_refused_hash = hash;  // logged once, until the file changes again
+      im.mcp_refused = st;
       return st;
     }
     ups = std::move(*loaded);
@@ -520,6 +525,7 @@ Status Daemon::reload_mcp() {
   for (const auto& u : ups) names.push_back(u.name);
   im.mcp_http->set_upstreams(std::move(ups));
   im.mcp_hash = hash;
+  im.mcp_refused_hash.clear();
   ++im.mcp_loaded;
   service_->record_mcp_config(im.mcp_config, hash, names);
   if (im.mcp_loaded > 1 || !names.empty())

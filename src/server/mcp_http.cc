@@ -320,8 +320,15 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
     return reply(fd, 400, rpc_error(-32600, "Tollgate: a bad Mcp-Session-Id"));
   // The state of one client session of one upstream: the upstream's
   // session id when it has one (2025 era), else the client's credential.
+  // Each `initialize` starts a client session of its own, so two clients
+  // with one credential share neither request ids nor a Tollgate session.
   std::string cred_digest = policy::sha256_hex(bearer).substr(0, 16);
   std::string key = name + "|" + (client_session.empty() ? "-" : client_session) + "|" + cred_digest;
+  if (client_session.empty() && req.method == "POST" && req.body.find("\"initialize\"") != std::string::npos) {
+    auto body = parse_json(req.body, "MCP request", 64);
+    if (body && body->is_object() && body->value("method", json()) == "initialize")
+      key += "|" + std::to_string(sessions_started_.fetch_add(1) + 1);
+  }
   mcp::GatewayOptions o;
   o.server = name;
   o.session = "mcp-http-" + name + "-" + policy::sha256_hex(key).substr(0, 12);
@@ -431,6 +438,22 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
     int status = h->status == 401 || h->status == 403 ? 502 : h->status;
     return reply(fd, status, body ? *body : std::string(), upstream_session, type.empty() ? "text/plain" : type);
   }
+  // A refusal of one of the upstream's requests to the client (sampling,
+  // elicitation, roots): the client never sees the request, so the gateway
+  // answers it, POSTed as the client would.
+  auto answer_upstream = [&](const std::string& line) {
+    std::map<std::string, std::string> h2 = headers;
+    for (const char* k : {"mcp-method", "mcp-name", "last-event-id", "Accept"}) h2.erase(k);
+    h2["Accept"] = "application/json, text/event-stream";
+    h2["Content-Type"] = "application/json";
+    std::string sess = upstream_session.empty() ? client_session : upstream_session;
+    if (!sess.empty()) h2["mcp-session-id"] = sess;
+    auto c2 = mcp::HttpConnection::open(up.url, {up.timeout_ms, up.ca_file});
+    if (!c2) return;
+    track((*c2)->fd(), true);
+    if ((*c2)->send("POST", up.url, h2, line) && (*c2)->read_head()) (void)(*c2)->read_body(1u << 20);
+    track((*c2)->fd(), false);
+  };
   if (type.rfind("text/event-stream", 0) == 0) {
     if (!write_all(fd, head(200, "text/event-stream", upstream_session, -1))) return;
     mcp::SseSplitter splitter;
@@ -452,6 +475,7 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
           if (!ev.id.empty()) out += "id: " + ev.id + "\n";
           out += "event: message\ndata: " + line + "\n\n";
         }
+        for (const auto& line : o2.to_server) answer_upstream(line);
       }
       if (!out.empty() && !write_all(fd, out)) break;
       std::lock_guard lock(st->mu);

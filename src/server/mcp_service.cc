@@ -316,16 +316,19 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
         auto parsed = parse_json(args.get<std::string>(), "MCP arguments", kMaxPayloadDepth);
         args = parsed && parsed->is_object() ? std::move(*parsed) : json::object();
       }
-      if (method != "tools/call" && method != "resources/read" && method != "prompts/get")
+      bool server_request = action::is_mcp_server_request(method);
+      if (method != "tools/call" && method != "resources/read" && method != "prompts/get" &&
+          method != "resources/subscribe" && !server_request)
         return reply_error("MCP call: unknown method `" + method + "`");
+      if (server_request && kind == "result") return reply_error("MCP result: `" + method + "` has no outcome");
       std::string tool_use_id = "mcp:" + server + ":" + id;
       std::optional<mcp::Pin> server_pin, tool_pin;
-      if (method == "tools/call") {
+      if (method == "tools/call" || server_request) {
         auto pins = cached_pins(server);
         if (!pins) return reply_error(pins.error().message);
         for (const auto& p : **pins) {
           if (p.tool.empty()) server_pin = p;
-          if (p.tool == name) tool_pin = p;
+          if (p.tool == name && !server_request) tool_pin = p;
         }
       }
       action::McpRequest mreq{server, method, name, dump_json(args), tool_pin ? tool_pin->read_only : std::nullopt,
@@ -342,9 +345,17 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
       if (!s.task_id.empty()) rec["task"] = s.task_id;
 
       if (kind == "result") {
-        bool success = body->value("success", false);
+        // A multi-round-trip answer (2026-07-28) that asks the client for
+        // input first: not the call's outcome yet, so no effects.
+        bool interim = body->value("input_required", false);
+        bool success = !interim && body->value("success", false);
         rec["type"] = "outcome";
         rec["success"] = success;
+        if (interim) {
+          rec["input_required"] = body->value("input_requests", json::array());
+          record(sid, "outcome", tool_use_id, "input_required", dump_json(rec), &err, &s);
+          return reply_ok(json::object());
+        }
         std::set<std::string> sensitive;
         if (actions) {
           for (const auto& a : *actions) {
@@ -369,6 +380,10 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
       auto start = std::chrono::steady_clock::now();
       pdp::Decision d;
       std::string blocker = method == "tools/call" ? mcp::call_blocker(server_pin, tool_pin) : std::string();
+      if (server_request && server_pin && server_pin->status != "approved")
+        blocker = "the MCP server `" + server + "` is quarantined (" + server_pin->reason +
+                  "); it may not ask the client for anything until a person approves it with `tollgate mcp approve " +
+                  server + "`";
       if (!en.bind_error.empty()) {
         d.effect = pdp::Effect::Deny;
         d.reason = en.bind_error;

@@ -21,7 +21,16 @@ const CALC = path.join(E2E_DIR, 'mcp_test_server.mjs');
 
 const t = new Checks('mcp_gateway');
 const sb = makeSandbox('mcp');
-useBaselinePack(sb);
+useBaselinePack(sb, { '90-e2e.cedar': `
+@id("e2e-no-sampling-for-calcv2")
+@reason("the e2e policy keeps calcv2 away from the client's model")
+forbid (principal, action == Tollgate::Action::"mcp.call", resource == Tollgate::McpTool::"calcv2/sampling/createMessage");
+
+@id("e2e-small-samples-only")
+@reason("the e2e policy lets servers sample at most a few tokens")
+forbid (principal, action == Tollgate::Action::"mcp.call", resource == Tollgate::McpTool::"sampler/sampling/createMessage")
+when { resource.hasTag("maxTokens") && resource.getTag("maxTokens") == "999" };
+` });
 const WS = sb.ws;
 fs.writeFileSync(path.join(WS, 'hello.txt'), 'hello from the workspace\n');
 fs.mkdirSync(path.join(sb.home, '.ssh'), { recursive: true });
@@ -29,7 +38,7 @@ fs.writeFileSync(path.join(sb.home, '.ssh/id_rsa'), 'PRIVATE-KEY-e2e-5c1d\n');
 
 const daemon = await startDaemon(opt.tollgate, sb);
 
-async function connect(name, command, extraEnv = {}) {
+async function connect(name, command, extraEnv = {}, clientOptions = {}, setup = () => {}) {
   const transport = new StdioClientTransport({
     command: opt.tollgate,
     args: ['mcp', '--name', name, '--', ...command],
@@ -39,7 +48,8 @@ async function connect(name, command, extraEnv = {}) {
   });
   let stderr = '';
   transport.stderr?.on('data', (d) => { stderr += d; });
-  const client = new Client({ name: 'tollgate-e2e', version: '1.0.0' });
+  const client = new Client({ name: 'tollgate-e2e', version: '1.0.0' }, clientOptions);
+  setup(client);
   await client.connect(transport);
   return { client, stderr: () => stderr, close: () => client.close() };
 }
@@ -94,6 +104,25 @@ try {
   }
   await ev.close();
 
+  // The server's own requests of the client (sampling, 2025-11-25): decided
+  // before the client sees them; a refusal is the server's answer.
+  const { CreateMessageRequestSchema } = await import('@modelcontextprotocol/sdk/types.js');
+  const sampled = [];
+  const sampler = await connect('sampler', ['node', EVERYTHING], {}, { capabilities: { sampling: {} } }, (c) => {
+    c.setRequestHandler(CreateMessageRequestSchema, async (req) => {
+      sampled.push(req.params.maxTokens);
+      return { role: 'assistant', content: { type: 'text', text: 'sampled-by-e2e' }, model: 'e2e' };
+    });
+  });
+  await sampler.client.listTools();
+  const small = await callTool(sampler.client, 'trigger-sampling-request', { prompt: 'hi', maxTokens: 10 });
+  t.ok(!small.isError && text(small).includes('sampled-by-e2e') && sampled.includes(10),
+    'an allowed sampling request of the server reaches the client, and its answer the server', { small, sampled });
+  const large = await callTool(sampler.client, 'trigger-sampling-request', { prompt: 'hi', maxTokens: 999 });
+  t.ok(large.isError && text(large).includes('at most a few tokens') && !sampled.includes(999),
+    'a refused sampling request never reaches the client; the server gets the reason', { large, sampled });
+  await sampler.close();
+
   // ---- the 2026-07-28 SDK on both sides ---------------------------------------
   log('the 2026-07-28 SDK (server and client 2.x) behind the gateway');
   {
@@ -121,9 +150,40 @@ try {
     await c3.close();
     const stateless = events(sb).filter((r) => r.kind === 'decision' && r.record.server === 'calcv2');
     const versions = stateless.map((d) => d.record.protocol_version).sort();
+    const seenBeforeMrtr = events(sb).length;
     t.ok(stateless.length === 2 && stateless.every((d) => d.effect === 'allow') &&
       versions[0] === '2025-11-25' && versions[1] === '2026-07-28',
     'both eras\' calls were decided and recorded with their protocol versions', versions);
+
+    // Multi-round-trip calls: the server asks the client for input; each
+    // input request is decided, and so is every round of the call.
+    const c4 = new Client2({ name: 'tollgate-e2e-v2', version: '2.0.0' },
+      { capabilities: { elicitation: {}, sampling: {} }, versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    const asked = [];
+    c4.setRequestHandler('elicitation/create', async (req) => { asked.push(req.params.message); return { action: 'accept', content: { confirm: true } }; });
+    c4.setRequestHandler('sampling/createMessage', async () => {
+      asked.push('sampling');
+      return { role: 'assistant', content: { type: 'text', text: 'a summary' }, model: 'e2e' };
+    });
+    await c4.connect(new Stdio2({ command: opt.tollgate, args: ['mcp', '--name', 'calcv2', '--', 'node', path.join(E2E_DIR, 'mcp_v2_server.mjs')],
+      env: baseEnv(sb), cwd: WS, stderr: 'pipe' }));
+    await c4.listTools();
+    const deployed = await c4.callTool({ name: 'deploy', arguments: { env: 'staging' } }).catch((e) => ({ error: e.message }));
+    t.ok(!deployed.isError && text(deployed) === 'deployed to staging' && asked.includes('Deploy to staging?'),
+      'an elicitation asked for by a multi-round-trip answer reaches the user, and the retried call completes', { deployed, asked });
+    const summary = await c4.callTool({ name: 'summarize', arguments: { text: 'notes' } }).catch((e) => ({ error: e.message }));
+    t.ok(summary.isError && text(summary).includes('keeps calcv2 away from the client\'s model') && !asked.includes('sampling'),
+      'a sampling request the policy forbids never reaches the client\'s model, and the call is refused with the reason', { summary, asked });
+    await c4.close();
+    const mrtr = events(sb).slice(seenBeforeMrtr).filter((r) => r.record.server === 'calcv2');
+    const deploys = mrtr.filter((r) => r.kind === 'decision' && r.record.tool === 'calcv2/deploy');
+    t.ok(deploys.length === 2 && deploys.every((d) => d.effect === 'allow'), 'both rounds of the deploy call were decided',
+      deploys.map((d) => d.effect));
+    t.ok(mrtr.some((r) => r.kind === 'decision' && r.record.tool === 'calcv2/elicitation/create' && r.effect === 'allow') &&
+      mrtr.some((r) => r.kind === 'decision' && r.record.tool === 'calcv2/sampling/createMessage' && r.effect === 'deny'),
+    'the input requests were decided on the record', mrtr.filter((r) => r.kind === 'decision').map((d) => `${d.record.tool} ${d.effect}`));
+    t.ok(mrtr.some((r) => r.kind === 'outcome' && r.effect === 'input_required'),
+      'an input_required answer is recorded as such, not as the call\'s outcome', mrtr.filter((r) => r.kind === 'outcome').map((o) => o.effect));
   }
 
   // ---- a rug pull on an SDK server: quarantined until a person approves --------

@@ -24,6 +24,11 @@ useBaselinePack(sb, { '90-e2e.cedar': `
 @reason("the e2e policy forbids echoing the word forbidden")
 forbid (principal, action == Tollgate::Action::"mcp.call", resource == Tollgate::McpTool::"everything/echo")
 when { resource.hasTag("message") && resource.getTag("message") like "*forbidden*" };
+
+@id("e2e-small-samples-only")
+@reason("the e2e policy lets servers sample at most a few tokens")
+forbid (principal, action == Tollgate::Action::"mcp.call", resource == Tollgate::McpTool::"everything/sampling/createMessage")
+when { resource.hasTag("maxTokens") && resource.getTag("maxTokens") == "999" };
 ` });
 
 const freePort = () => new Promise((resolve) => {
@@ -48,13 +53,35 @@ try {
   const token = fs.readFileSync(path.join(sb.data, 'http.token'), 'utf8').trim();
   const base = `http://127.0.0.1:${apiPort}`;
 
+  const text = (r) => (r.content || []).map((c) => c.text || '').join('');
+
+  // The upstream's own requests of the client (sampling, up to 2025-11-25)
+  // are decided; a refused one is answered to the upstream by the gateway.
+  const sampler = new Client({ name: 'tollgate-e2e', version: '1.0.0' }, { capabilities: { sampling: {} } });
+  const sampled = [];
+  const { CreateMessageRequestSchema } = await import('@modelcontextprotocol/sdk/types.js');
+  sampler.setRequestHandler(CreateMessageRequestSchema, async (req) => {
+    sampled.push(req.params.maxTokens);
+    return { role: 'assistant', content: { type: 'text', text: 'sampled-by-e2e' }, model: 'e2e' };
+  });
+  await sampler.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/everything`),
+    { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  await sampler.listTools();  // pinned on first sight, with the tools a sampling client gets
+  const small = await sampler.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hi', maxTokens: 10 } });
+  t.ok(!small.isError && text(small).includes('sampled-by-e2e') && sampled.includes(10),
+    'an allowed sampling request of the upstream reaches the client and its answer the upstream', { small, sampled });
+  const large = await sampler.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hi', maxTokens: 999 } })
+    .catch((e) => ({ isError: true, content: [{ type: 'text', text: e.message }] }));
+  t.ok(large.isError && text(large).includes('at most a few tokens') && !sampled.includes(999),
+    'a refused sampling request never reaches the client; the upstream gets the reason', { large, sampled });
+  await sampler.close();
+
   const client = new Client({ name: 'tollgate-e2e', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp/everything`),
     { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
   const tools = (await client.listTools()).tools.map((x) => x.name);
   t.ok(tools.includes('echo'), 'tools/list through the HTTP gateway', tools);
   const echo = await client.callTool({ name: 'echo', arguments: { message: 'through the http gateway' } });
-  const text = (r) => (r.content || []).map((c) => c.text || '').join('');
   t.ok(!echo.isError && text(echo).includes('through the http gateway'), 'an allowed call reaches the upstream', echo);
   const denied = await client.callTool({ name: 'echo', arguments: { message: 'a forbidden word' } });
   t.ok(denied.isError && text(denied).includes('the e2e policy forbids echoing'),
@@ -62,6 +89,7 @@ try {
   const everything = JSON.stringify([tools, echo, denied]);
   t.ok(!everything.includes(SECRET), 'the upstream credential never reaches the client');
   await client.close();
+
 
   // What a well-behaved client never sends.
   const post = (body, headers = {}) => fetch(`${base}/mcp/everything`, {
@@ -102,6 +130,9 @@ try {
   fs.writeFileSync(mcpJson, '{"upstreams": [{"name": "broken"');
   const refused = await run(opt.tollgate, ['reload', '--socket', sb.socket], { env: baseEnv(sb), timeoutMs: 20000 });
   t.ok(refused.code !== 0 && (refused.stderr + refused.stdout).includes('mcp.json'), 'a broken mcp.json is refused with its name', refused);
+  const refusedAgain = await run(opt.tollgate, ['reload', '--socket', sb.socket], { env: baseEnv(sb), timeoutMs: 20000 });
+  t.ok(refusedAgain.code !== 0 && (refusedAgain.stderr + refusedAgain.stdout).includes('mcp.json'),
+    'asked again, the same broken mcp.json is refused again', refusedAgain);
   const still = await fetch(`${base}/mcp/again`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
@@ -116,6 +147,10 @@ try {
   t.ok(decisions.some((d) => d.effect === 'allow') && decisions.some((d) => d.effect === 'deny'),
     'the daemon recorded the HTTP gateway\'s decisions', decisions.map((d) => `${d.record.tool} ${d.effect}`));
   t.ok(rows.some((r) => r.kind === 'mcp_event' && r.record.event === 'header-mismatch'), 'the header mismatch was recorded');
+  const sessionOf = (tool) => new Set(decisions.filter((d) => d.record.tool === tool).map((d) => d.session));
+  const [sampling, echoing] = [sessionOf('everything/trigger-sampling-request'), sessionOf('everything/echo')];
+  t.ok(sampling.size === 1 && echoing.size >= 1 && ![...echoing].some((x) => sampling.has(x)),
+    'two clients with one credential are two sessions', { sampling: [...sampling], echoing: [...echoing] });
   t.ok(!fs.readFileSync(sb.db).includes(SECRET), 'the upstream credential is not in the store');
 } catch (e) {
   t.ok(false, `the test ran to the end: ${e.stack || e}`);

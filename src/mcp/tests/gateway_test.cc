@@ -38,6 +38,15 @@ when { resource.hasTag("repo") && resource.getTag("repo") == "acme/secret" };
 @id("never-list-drop-database")
 @reason("dropping databases is not for agents")
 forbid (principal, action in Tollgate::Action::"mcp", resource == Tollgate::McpTool::"db/drop_database");
+
+@id("no-sampling-for-web")
+@reason("the web server may not use the client's model")
+forbid (principal, action == Tollgate::Action::"mcp.call", resource == Tollgate::McpTool::"web/sampling/createMessage");
+
+@id("no-url-elicitation")
+@reason("servers may not send the user to a URL")
+forbid (principal, action == Tollgate::Action::"mcp.call", resource)
+when { context.target.mcp.method == "elicitation/create" && resource.hasTag("mode") && resource.getTag("mode") == "url" };
 )";
 
 struct Fixture {
@@ -326,7 +335,7 @@ TEST(McpGateway, RefusesARequestThatContradictsTheSessionsProtocolVersion) {
   EXPECT_TRUE(gw.from_client("[" + request(3, "tools/list") + "]").to_server.empty());
 }
 
-TEST(McpGateway, PassesNotificationsAndServerRequestsThrough) {
+TEST(McpGateway, PassesNotificationsAndAllowedServerRequestsThrough) {
   Fixture f;
   auto gw = f.gateway("calc");
   std::string progress =
@@ -334,12 +343,198 @@ TEST(McpGateway, PassesNotificationsAndServerRequestsThrough) {
   EXPECT_EQ(gw.from_server(progress).to_client, std::vector<std::string>{progress});
   std::string sampling = R"({"jsonrpc":"2.0","id":"s1","method":"sampling/createMessage","params":{}})";
   EXPECT_EQ(gw.from_server(sampling).to_client, std::vector<std::string>{sampling});
+  EXPECT_EQ(f.events("decision").size(), 1u);  // decided, and allowed
   std::string answer = R"({"jsonrpc":"2.0","id":"s1","result":{"content":{"type":"text","text":"hi"}}})";
   EXPECT_EQ(gw.from_client(answer).to_server, std::vector<std::string>{answer});
   std::string cancel = R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9}})";
   EXPECT_EQ(gw.from_client(cancel).to_server, std::vector<std::string>{cancel});
   std::string changed = R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed"})";
   EXPECT_EQ(gw.from_server(changed).to_client, std::vector<std::string>{changed});
+}
+
+// Up to 2025-11-25 a server asks its client for sampling, elicitation or
+// roots with requests of its own: each is decided before the client sees
+// it, and a refusal is the server's answer.
+TEST(McpGateway, DeniesAServersRequestBeforeTheClientSeesIt) {
+  Fixture f;
+  auto gw = f.gateway("web");
+  std::string sampling =
+      R"({"jsonrpc":"2.0","id":7,"method":"sampling/createMessage","params":{"maxTokens":100,"messages":[]}})";
+  auto out = gw.from_server(sampling);
+  EXPECT_TRUE(out.to_client.empty());
+  ASSERT_EQ(out.to_server.size(), 1u);
+  json answer = json::parse(out.to_server[0]);
+  EXPECT_EQ(answer["id"], 7);
+  EXPECT_NE(answer["error"]["message"].get<std::string>().find("may not use the client's model"), std::string::npos)
+      << answer.dump();
+  // Elicitation is decided on its parameters: a form passes, a URL does not.
+  std::string form =
+      R"({"jsonrpc":"2.0","id":8,"method":"elicitation/create","params":{"mode":"form","message":"Name?"}})";
+  EXPECT_EQ(gw.from_server(form).to_client, std::vector<std::string>{form});
+  std::string url =
+      R"({"jsonrpc":"2.0","id":9,"method":"elicitation/create","params":{"mode":"url","url":"https://x.example/login"}})";
+  auto out2 = gw.from_server(url);
+  EXPECT_TRUE(out2.to_client.empty());
+  ASSERT_EQ(out2.to_server.size(), 1u);
+  EXPECT_NE(out2.to_server[0].find("may not send the user to a URL"), std::string::npos) << out2.to_server[0];
+  auto d = f.events("decision");
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[0].effect, "deny");
+  EXPECT_EQ(d[0].tool_use_id, "mcp:web:server:7");
+  EXPECT_NE(d[0].record.find("web/sampling/createMessage"), std::string::npos) << d[0].record;
+  EXPECT_EQ(d[1].effect, "allow");
+  EXPECT_EQ(d[2].effect, "deny");
+}
+
+// 2026-07-28: a server that needs input answers the call with
+// `input_required` and the client retries; the input requests are decided
+// like the older server requests, and every round of the call is decided.
+TEST(McpGateway, DecidesEachRoundOfAMultiRoundTripCall) {
+  Fixture f;
+  auto gw = f.gateway("web");
+  list(gw, 1, {tool("search")});
+  ASSERT_EQ(try_call(gw, 2, "search", {{"q", "cedar"}}), "forwarded");
+  json elicit = {{"method", "elicitation/create"}, {"params", {{"mode", "form"}, {"message", "Which year?"}}}};
+  std::string input_required =
+      result(2, {{"resultType", "input_required"}, {"inputRequests", {{"year", elicit}}}, {"requestState", "opaque"}});
+  EXPECT_EQ(gw.from_server(input_required).to_client, std::vector<std::string>{input_required});
+  gw.flush_outcomes();
+  // The interim answer is on the record, not as the call's outcome.
+  auto o = f.events("outcome");
+  ASSERT_EQ(o.size(), 1u);
+  EXPECT_EQ(o[0].effect, "input_required");
+  auto s = f.svc->store().get_session("s1");
+  ASSERT_TRUE(s.ok() && s->has_value());
+  EXPECT_FALSE((*s)->untrusted_input);
+  // The retry carries the answers and is decided again; its result is the outcome.
+  std::string retry = request(3, "tools/call",
+                              {{"name", "search"},
+                               {"arguments", {{"q", "cedar"}}},
+                               {"inputResponses", {{"year", {{"action", "accept"}, {"content", {{"y", 2026}}}}}}},
+                               {"requestState", "opaque"}});
+  EXPECT_EQ(gw.from_client(retry).to_server.size(), 1u);
+  gw.from_server(result(3, {{"content", {{{"type", "text"}, {"text", "found"}}}}}));
+  gw.flush_outcomes();
+  EXPECT_EQ(f.events("decision").size(), 3u);  // the call, its input request, the retry
+  o = f.events("outcome");
+  ASSERT_EQ(o.size(), 2u);
+  EXPECT_EQ(o[1].effect, "success");
+
+  // An input request the policy refuses: the client gets the call refused.
+  ASSERT_EQ(try_call(gw, 4, "search", {{"q", "more"}}), "forwarded");
+  json sample = {{"method", "sampling/createMessage"}, {"params", {{"maxTokens", 50}, {"messages", json::array()}}}};
+  auto out = gw.from_server(result(4, {{"resultType", "input_required"}, {"inputRequests", {{"llm", sample}}}}));
+  ASSERT_EQ(out.to_client.size(), 1u);
+  json answer = json::parse(out.to_client[0]);
+  EXPECT_EQ(answer["result"]["isError"], true);
+  EXPECT_NE(answer["result"]["content"][0]["text"].get<std::string>().find("may not use the client's model"),
+            std::string::npos)
+      << answer.dump();
+  // One it does not know is refused too (fail closed), and so is a malformed list.
+  ASSERT_EQ(try_call(gw, 5, "search", {{"q", "x"}}), "forwarded");
+  json odd = {{"method", "files/upload"}, {"params", json::object()}};
+  auto out2 = gw.from_server(result(5, {{"resultType", "input_required"}, {"inputRequests", {{"f", odd}}}}));
+  ASSERT_EQ(out2.to_client.size(), 1u);
+  EXPECT_NE(out2.to_client[0].find("does not know the request"), std::string::npos) << out2.to_client[0];
+  ASSERT_EQ(try_call(gw, 6, "search", {{"q", "y"}}), "forwarded");
+  auto out3 = gw.from_server(result(6, {{"resultType", "input_required"}, {"inputRequests", json::array()}}));
+  ASSERT_EQ(out3.to_client.size(), 1u);
+  EXPECT_NE(out3.to_client[0].find("isError"), std::string::npos) << out3.to_client[0];
+}
+
+// From 2026-07-28 a result without `resultType` is refused by clients: the
+// gateway's own answers carry it.
+TEST(McpGateway, OwnAnswersInTheStatelessEraNameTheirResultType) {
+  Fixture f;
+  auto gw = f.gateway("github");
+  json meta = {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"}};
+  gw.from_client(request(1, "server/discover", {{"_meta", meta}}));
+  gw.from_server(result(1, {{"resultType", "complete"}}));
+  gw.from_client(request(2, "tools/list", {{"_meta", meta}}));
+  gw.from_server(result(2, {{"resultType", "complete"}, {"tools", {tool("create_issue")}}}));
+  auto out = gw.from_client(
+      request(3, "tools/call",
+              {{"_meta", meta}, {"name", "create_issue"}, {"arguments", {{"repo", "acme/secret"}, {"title", "x"}}}}));
+  ASSERT_EQ(out.to_client.size(), 1u);
+  json r = json::parse(out.to_client[0]);
+  EXPECT_EQ(r["result"]["isError"], true);
+  EXPECT_EQ(r["result"]["resultType"], "complete");
+  // Before that era the field does not exist.
+  auto old_gw = f.gateway("github", "s2");
+  old_gw.from_client(request(1, "initialize", {{"protocolVersion", "2025-06-18"}}));
+  old_gw.from_server(result(1, {{"protocolVersion", "2025-06-18"}}));
+  list(old_gw, 2, {tool("create_issue")});
+  auto old_out = old_gw.from_client(call(3, "create_issue", {{"repo", "acme/secret"}, {"title", "x"}}));
+  ASSERT_EQ(old_out.to_client.size(), 1u);
+  EXPECT_FALSE(json::parse(old_out.to_client[0])["result"].contains("resultType"));
+}
+
+// A streamed server message may only be an answer without input requests,
+// wherever the keys that say otherwise appear and however it is split.
+TEST(McpGateway, StreamedMessagesMayOnlyBeAnswers) {
+  auto check = [](const std::string& message, size_t chunk) {
+    StreamedMessageCheck c;
+    for (size_t i = 0; i < message.size(); i += chunk) c.feed(std::string_view(message).substr(i, chunk));
+    return c.ok();
+  };
+  std::string big(1000, 'x');
+  std::string answer = R"({"result":{"content":[{"type":"text","text":")" + big +
+                       R"( "method": "inputRequests""}],"isError":false},"jsonrpc":"2.0","id":7})";
+  for (size_t chunk : {1, 7, 64, 100000}) {
+    SCOPED_TRACE(chunk);
+    EXPECT_TRUE(check(answer, chunk));
+    // A request of the server, its method after a large parameter.
+    EXPECT_FALSE(check(R"({"id":1,"params":{"x":")" + big + R"("},"method":"sampling/createMessage"})", chunk));
+    // The same key, escaped.
+    EXPECT_FALSE(check(R"({"id":1,"result":{},"method":"sampling/createMessage"})", chunk));
+    // A multi-round-trip answer, its input requests late.
+    EXPECT_FALSE(check(R"({"id":1,"result":{"content":[],"inputRequests":{"a":{}}}})", chunk));
+    EXPECT_FALSE(check(R"({"id":1,"result":{"content":[],"inputRequests":{}}})", chunk));
+    // Deeper, the same word is only data.
+    EXPECT_TRUE(check(R"({"id":1,"result":{"content":[{"inputRequests":1,"method":2}]}})", chunk));
+    // A batch, or more after the end.
+    EXPECT_FALSE(check(R"([{"id":1,"result":{}}])", chunk));
+    EXPECT_FALSE(check(R"({"id":1,"result":{}} {"id":2,"method":"x"})", chunk));
+  }
+  EXPECT_FALSE(check(std::string(100, '{'), 10));  // too deep
+}
+
+// A resource that may not be read may not be subscribed to, in either era.
+TEST(McpGateway, DecidesResourceSubscriptionsAsReads) {
+  Fixture f;
+  auto gw = f.gateway("fs");
+  auto subscribe = [&](int id, const std::string& uri) {
+    return gw.from_client(request(id, "resources/subscribe", {{"uri", uri}}));
+  };
+  EXPECT_EQ(subscribe(1, "file:///home/dev/project/README.md").to_server.size(), 1u);
+  auto denied = subscribe(2, "file:///home/dev/.ssh/id_ed25519");
+  EXPECT_TRUE(denied.to_server.empty());
+  ASSERT_EQ(denied.to_client.size(), 1u);
+  EXPECT_NE(denied.to_client[0].find("subscribing to file:///home/dev/.ssh/id_ed25519"), std::string::npos)
+      << denied.to_client[0];
+  // 2026-07-28: one stream for every subscription; one refused URI refuses it.
+  auto listen = [&](int id, json uris) {
+    return gw.from_client(
+        request(id, "subscriptions/listen",
+                {{"notifications", {{"toolsListChanged", true}, {"resourceSubscriptions", std::move(uris)}}}}));
+  };
+  EXPECT_EQ(listen(3, {"file:///home/dev/project/a.md", "file:///home/dev/project/b.md"}).to_server.size(), 1u);
+  auto refused = listen(4, {"file:///home/dev/project/a.md", "file:///home/dev/.aws/credentials"});
+  EXPECT_TRUE(refused.to_server.empty());
+  ASSERT_EQ(refused.to_client.size(), 1u);
+  EXPECT_EQ(json::parse(refused.to_client[0])["error"]["code"], -32001);
+  EXPECT_TRUE(listen(5, {"file:///x", 3}).to_server.empty());  // not a URI
+  // Without resources, a listen is not decided at all.
+  EXPECT_EQ(gw.from_client(request(6, "subscriptions/listen", {{"notifications", {{"toolsListChanged", true}}}}))
+                .to_server.size(),
+            1u);
+  auto d = f.events("decision");
+  ASSERT_EQ(d.size(), 6u);  // 1 + 1 + 2 + 2 (the second stops at the refused URI)
+  EXPECT_NE(d[0].record.find("resources/subscribe"), std::string::npos) << d[0].record;
+  // No outcome: a subscription reads nothing.
+  gw.from_server(result(1, json::object()));
+  gw.flush_outcomes();
+  EXPECT_TRUE(f.events("outcome").empty());
 }
 
 TEST(McpGateway, AnswersPendingRequestsWhenTheServerExits) {
