@@ -336,7 +336,7 @@ std::string Service::refuse_agent_operator(const std::string& op, int peer_pid) 
 }
 
 void Service::trace_harness(int peer_pid, const std::string& sid) {
-  // Called with mu_ held, once per session the daemon has not traced yet.
+  // Called with mu_ held, on a session's first event and on each SessionStart.
   if (peer_pid <= 0) return;
   ProcId h = harness_of(process_ancestry(peer_pid, 8));
   if (h.pid <= 0) return;
@@ -763,7 +763,11 @@ std::string Service::handle_hook(std::string_view harness_name, std::string_view
   // The workspace is the project directory the harness names (it exports
   // it to hooks), else the directory the session was first seen in.
   std::string workspace = project_dir.empty() ? cwd : analyze::normalize_path(project_dir, cwd, opts_.home, true);
-  if (peer_pid > 0 && traced_sessions_.insert(sid).second) {
+  // Traced on a session's first event, and again on every SessionStart: a
+  // session resumed (`--resume`, `/resume`) may run in another harness
+  // process, or move the harness's gateways back to it.
+  bool first_sight = peer_pid > 0 && traced_sessions_.insert(sid).second;
+  if (first_sight || (peer_pid > 0 && ev->kind == action::EventKind::SessionStart)) {
     if (traced_sessions_.size() > 100000) traced_sessions_.clear();
     trace_harness(peer_pid, sid);
   }

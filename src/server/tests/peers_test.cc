@@ -103,9 +103,9 @@ struct Listener {
 };
 
 std::string hook_header() { return json{{"v", 1}, {"op", "hook"}, {"harness", "claude-code"}}.dump(); }
-std::string session_start(const std::string& sid) {
+std::string session_start(const std::string& sid, const std::string& source = "startup") {
   return json{
-      {"session_id", sid}, {"cwd", "/home/dev/project"}, {"hook_event_name", "SessionStart"}, {"source", "startup"}}
+      {"session_id", sid}, {"cwd", "/home/dev/project"}, {"hook_event_name", "SessionStart"}, {"source", source}}
       .dump();
 }
 std::string task_start_header() {
@@ -238,6 +238,47 @@ TEST_F(Peers, GatewayUnderAHarnessDecidesInTheHarnessSession) {
   EXPECT_EQ(call("mcp-calc-1", harness.child, "5")["ok"], true);
   EXPECT_EQ(sessions_of("decision").back(), "sess-next");
   EXPECT_EQ(sessions_of("mcp_link"), (std::vector<std::string>{"sess-harness", "sess-next"}));
+}
+
+// A session resumed in another harness process (`claude --resume`) is
+// traced again: that process's commands are the agent's too.
+TEST_F(Peers, ResumedSessionInANewHarnessProcessIsTraced) {
+  ASSERT_NE(svc->handle(hook_header(), session_start("sess-resumed"), harness.child).find("\"ok\":true"),
+            std::string::npos);
+  NamedProcess resumed("claude", "tollgate");
+  ASSERT_GT(resumed.child, 0);
+  ASSERT_NE(svc->handle(hook_header(), session_start("sess-resumed", "resume"), resumed.child).find("\"ok\":true"),
+            std::string::npos);
+  std::string refused = svc->handle(task_start_header(), "", resumed.child);
+  EXPECT_NE(refused.find("governed agent"), std::string::npos) << refused;
+}
+
+// A harness that resumes an older session takes its gateways back to it.
+TEST_F(Peers, GatewayFollowsItsHarnessBackToAResumedSession) {
+  auto decide = [&](const std::string& id) {
+    std::string payload =
+        json{{"method", "tools/call"}, {"name", "add"}, {"id", id}, {"arguments", json::object()}}.dump();
+    json h = {{"v", 1},
+              {"op", "mcp"},
+              {"kind", "call"},
+              {"server", "calc"},
+              {"session", "mcp-calc-r"},
+              {"cwd", "/home/dev/project"},
+              {"bytes", payload.size()}};
+    (void)svc->handle(h.dump(), payload, harness.child);
+    store::EventFilter f;
+    f.kind = "decision";
+    auto events = svc->store().events(f);
+    return events && !events->empty() ? events->back().session : std::string();
+  };
+  ASSERT_NE(svc->handle(hook_header(), session_start("sess-one"), harness.child).find("\"ok\":true"),
+            std::string::npos);
+  ASSERT_NE(svc->handle(hook_header(), session_start("sess-two", "clear"), harness.child).find("\"ok\":true"),
+            std::string::npos);
+  EXPECT_EQ(decide("1"), "sess-two");
+  ASSERT_NE(svc->handle(hook_header(), session_start("sess-one", "resume"), harness.child).find("\"ok\":true"),
+            std::string::npos);
+  EXPECT_EQ(decide("2"), "sess-one");
 }
 
 // An HTTP client is no child of the daemon: the process at the other end of
