@@ -383,6 +383,7 @@ struct RunningDaemon {
     dir = fs::temp_directory_path() / ("tollgate-benchd-" + std::to_string(::getpid()));
     server::DaemonOptions o;
     o.data_dir = dir.string();
+    o.max_conns_per_process = 0;  // the clients are threads of this process, standing in for processes
     auto r = server::Daemon::create(o);
     if (!r) {
       std::fprintf(stderr, "%s\n", r.error().message.c_str());

@@ -122,6 +122,17 @@ struct Conn {
 // reconnects when it needs the daemon again.
 constexpr int64_t kKeptIdleMs = 10 * 60 * 1000;
 
+// Whether process `pid` holds `cap` connections already (DaemonOptions::
+// max_conns_per_process; the descriptor limit is the last line).
+template <typename Conns>
+bool peer_at_cap(const Conns& conns, int pid, int cap) {
+  if (cap <= 0) return false;
+  int n = 0;
+  for (const auto& [fd, c] : conns)
+    if (c.peer_pid == pid && ++n >= cap) return true;
+  return false;
+}
+
 // How long records nobody waits for (posted outcomes) may stay uncommitted,
 // so that they reach the disk with the next awaited record in one flush.
 constexpr int64_t kDeferMs = 5;
@@ -198,6 +209,7 @@ struct Daemon::Impl {
   int signal_fd = -1;
   int spare_fd = -1;  // held in reserve for refusing clients when out of descriptors
   bool out_of_fds = false;
+  int capped_pid = 0;  // the last process refused for holding too many connections (logged once)
   sigset_t old_mask{};
   bool mask_set = false;
   std::unordered_map<int, Conn> conns;
@@ -865,6 +877,18 @@ int Daemon::run() {
             ucred cred{};
             socklen_t len = sizeof cred;
             if (::getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) c.peer_pid = cred.pid;
+            if (c.peer_pid > 0 && peer_at_cap(im.conns, c.peer_pid, opts_.max_conns_per_process)) {
+              static constexpr std::string_view kRefused =
+                  "{\"ok\":false,\"error\":\"Tollgate: this process already holds as many connections to the "
+                  "daemon as one process may\"}\n";
+              (void)!::write(cfd, kRefused.data(), kRefused.size());
+              ::close(cfd);
+              if (im.capped_pid != c.peer_pid)
+                std::cerr << "tollgate serve: process " << c.peer_pid << " holds " << opts_.max_conns_per_process
+                          << " connections; more are refused\n";
+              im.capped_pid = c.peer_pid;
+              continue;
+            }
           }
           c.deadline_ms = opts_.now() + opts_.read_timeout_ms;
           epoll_event ev{};

@@ -282,9 +282,13 @@ struct DaemonOptions {
   std::string socket_path;   // empty: <data_dir>/tollgate.sock
   int64_t reload_poll_ms = 1000;
   int64_t read_timeout_ms = 10000;  // a client that sends nothing is dropped after this
-  std::string binary;               // the tollgate binary (protected from writes)
-  std::string http;                 // "127.0.0.1:PORT" (0: any free port): the loopback HTTP API; empty: none
-  std::string mcp_config;           // remote MCP upstreams (server/mcp_http.h); empty: DATA/mcp.json if it exists
+  // Connections one client process may hold on the socket at once; more are
+  // refused, so a runaway or hostile process cannot take every descriptor
+  // from other sessions' hooks and gateways. 0: no cap.
+  int max_conns_per_process = 64;
+  std::string binary;      // the tollgate binary (protected from writes)
+  std::string http;        // "127.0.0.1:PORT" (0: any free port): the loopback HTTP API; empty: none
+  std::string mcp_config;  // remote MCP upstreams (server/mcp_http.h); empty: DATA/mcp.json if it exists
   Clock now = system_now_ms;
   // Task tokens; an empty issuer becomes the HTTP API's URL (http://127.0.0.1:PORT) when there is one.
   TokenOptions tokens;

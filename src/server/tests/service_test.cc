@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -471,6 +472,56 @@ TEST(Daemon, LinkReconnectsToARestartedDaemon) {
   EXPECT_NE(none.error().message.find("cannot reach the Tollgate daemon"), std::string::npos) << none.error().message;
 }
 
+// One process holding many connections is refused more; other processes
+// are still served.
+TEST(Daemon, ProcessBeyondItsConnectionCapIsRefusedOthersAreServed) {
+  DaemonFixture f;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, f.d->socket_path().c_str(), sizeof(addr.sun_path) - 1);
+  auto open_one = [&] {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    return fd;
+  };
+  // Kept connections that answered once are surely accepted.
+  std::vector<std::unique_ptr<RawConn>> held;
+  for (int i = 0; i < 64; ++i) {
+    held.push_back(std::make_unique<RawConn>(f.d->socket_path()));
+    ASSERT_EQ(held.back()->ask(json{{"v", 1}, {"op", "ping"}})["ok"], true) << i;
+  }
+  // The 65th from this process is refused at once, with a reason.
+  int over = open_one();
+  std::vector<json> answers = read_answers(over);
+  ::close(over);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0]["ok"], false);
+  EXPECT_NE(answers[0]["error"].get<std::string>().find("connections"), std::string::npos);
+  // Another process is served.
+  pid_t child = ::fork();
+  if (child == 0) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    const char ping[] = "{\"v\":1,\"op\":\"ping\",\"bytes\":0}\n";
+    char buf[256];
+    ssize_t n = -1;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        ::write(fd, ping, sizeof ping - 1) == static_cast<ssize_t>(sizeof ping - 1))
+      n = ::read(fd, buf, sizeof buf - 1);
+    ::_exit(n > 0 && std::string_view(buf, static_cast<size_t>(n)).find("\"ok\":true") != std::string_view::npos ? 0
+                                                                                                                 : 1);
+  }
+  ASSERT_GT(child, 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  // Once this process lets some go, it is served again. (The daemon sees the
+  // hang-ups no later than a request sent after them: a barrier.)
+  held.pop_back();
+  held.pop_back();
+  ASSERT_EQ(held.front()->ask(json{{"v", 1}, {"op", "ping"}})["ok"], true);
+  EXPECT_EQ(f.call(R"({"op":"ping","bytes":0})")["ok"], true);
+}
+
 TEST(Daemon, ClientsBeyondTheDescriptorLimitAreRefusedAndServiceResumes) {
   DaemonFixture f;
   ASSERT_TRUE(f.call(R"({"op":"ping","bytes":0})").is_object());
@@ -597,7 +648,10 @@ TEST(Daemon, HttpApiNeedsTheTokenToDecide) {
   std::string r = http_call(port, post + "Authorization: Bearer " + token + "\r\n\r\n" + body);
   EXPECT_NE(r.find("\"verdict\":\"deny\""), std::string::npos) << r;
   EXPECT_NE(http_call(port, "BAD\r\n\r\n").find("400"), std::string::npos);
-  auto bad = Daemon::create(DaemonOptions{(dir.path / "other").string(), "", "", "", 1000, 10000, "", "0.0.0.0:0"});
+  DaemonOptions everywhere;
+  everywhere.data_dir = (dir.path / "other").string();
+  everywhere.http = "0.0.0.0:0";
+  auto bad = Daemon::create(everywhere);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("loopback only"), std::string::npos);
   (*d)->stop();
