@@ -52,6 +52,13 @@ std::string result_summary(const json& result) {
   return out;
 }
 
+// At most `n` bytes of `s`, not cut inside a UTF-8 sequence.
+std::string utf8_prefix(const std::string& s, size_t n) {
+  if (s.size() <= n) return s;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
 // What of a server's request a policy sees: its plain top-level parameters
 // (strings, numbers, booleans), not the messages, schemas or _meta.
 json server_request_arguments(const json& params) {
@@ -60,7 +67,7 @@ json server_request_arguments(const json& params) {
   for (const auto& [k, v] : params.items()) {
     if (k == "_meta" || args.size() >= 32) continue;
     if (v.is_string())
-      args[k] = v.get_ref<const std::string&>().substr(0, 4096);
+      args[k] = utf8_prefix(v.get_ref<const std::string&>(), 4096);
     else if (v.is_number() || v.is_boolean())
       args[k] = v;
   }
@@ -68,6 +75,7 @@ json server_request_arguments(const json& params) {
 }
 
 constexpr size_t kMaxInputRequests = 32;
+const json kNoParams = json::object();
 constexpr size_t kMaxSubscriptions = 64;
 
 }  // namespace
@@ -101,6 +109,28 @@ Gateway::Output Gateway::oversized(bool from_client, size_t bytes) {
 }
 
 Gateway::Output Gateway::from_client(std::string_view line) {
+  // An exception inside is the gateway's own fault: the line is refused (a
+  // client's gets an error), and the gateway goes on.
+  try {
+    return client_line(line);
+  } catch (const std::exception& e) {
+    record_event("internal-error", std::string("on a client line: ") + e.what(), line.size());
+    Output out;
+    out.to_client.push_back(error_reply(nullptr, -32603, "Tollgate could not handle this message"));
+    return out;
+  }
+}
+
+Gateway::Output Gateway::from_server(std::string_view line) {
+  try {
+    return server_line(line);
+  } catch (const std::exception& e) {
+    record_event("internal-error", std::string("on a server line: ") + e.what(), line.size());
+    return {};
+  }
+}
+
+Gateway::Output Gateway::client_line(std::string_view line) {
   Output out;
   if (line.find_first_not_of(" \t\r") == std::string_view::npos) return out;
   auto j = parse_json(line, "JSON-RPC message", kMaxDepth);
@@ -260,7 +290,11 @@ Gateway::Output Gateway::handle_client_message(const json& m, std::string_view l
         return out;
       }
       uris.push_back(u->get<std::string>());
-    } else if (auto f = params.find("notifications"); f != params.end() && f->is_object()) {
+    } else if (auto f = params.find("notifications"); f != params.end() && !f->is_null()) {
+      if (!f->is_object()) {
+        refuse(id, -32602, "Tollgate: `notifications` must be an object");
+        return out;
+      }
       if (auto r = f->find("resourceSubscriptions"); r != f->end() && !r->is_null()) {
         if (!r->is_array() || r->size() > kMaxSubscriptions) {
           refuse(id, -32602,
@@ -329,12 +363,12 @@ std::string Gateway::refusal(std::string_view method, const std::string& name, c
 
 std::string Gateway::review_server_request(const std::string& method, const json& params, const std::string& id) {
   if (!action::is_mcp_server_request(method))
-    return "Tollgate does not know the request `" + method + "` a server makes of its client";
+    return "Tollgate does not know the request `" + method.substr(0, 128) + "` a server makes of its client";
   return refusal(method, method, server_request_arguments(params), id,
                  "the MCP server's request " + method + " (server `" + opts_.server + "`)");
 }
 
-Gateway::Output Gateway::from_server(std::string_view line) {
+Gateway::Output Gateway::server_line(std::string_view line) {
   Output out;
   if (line.find_first_not_of(" \t\r") == std::string_view::npos) return out;
   auto j = parse_json(line, "JSON-RPC message", kMaxDepth);
@@ -342,47 +376,85 @@ Gateway::Output Gateway::from_server(std::string_view line) {
     record_event("malformed", "from the server: " + j.error().message, line.size());
     return out;
   }
-  if (j->is_array()) {
-    // A batch answer: its responses settle their requests.
-    for (const auto& m : *j) {
-      if (!m.is_object() || !m.contains("id") || m.contains("method")) continue;
-      auto it = pending_.find(id_key(m["id"]));
-      if (it == pending_.end()) continue;
-      if (needs_review(it->second.method)) {
-        // Never forward an unreviewed tool list.
-        --inspect_pending_;
-        pending_.erase(it);
-        record_event("batch-refused", "the server answered tools/list inside a batch", line.size());
-        out.to_client.push_back(
-            error_reply(m["id"], kGatewayCode, "Tollgate: a batched tools/list cannot be reviewed"));
-        return out;
+  if (!j->is_array()) return handle_server_message(*j, line);
+  // A batch: each message in it is handled as if it came alone, and what
+  // may reach the client goes on as one batch. Where the version has no
+  // batches, the requests it answers get an error instead.
+  bool allowed = batches_allowed(protocol_version_);
+  if (!allowed)
+    record_event("batch-refused",
+                 "the server sent a batch in MCP protocol version " +
+                     (protocol_version_.empty() ? std::string("(none negotiated)") : protocol_version_),
+                 line.size());
+  json kept = json::array();
+  for (auto& m : *j) {
+    if (!allowed) {
+      if (m.is_object() && m.contains("id") && !m.contains("method")) {
+        if (auto it = pending_.find(id_key(m["id"])); it != pending_.end()) {
+          forget(it);
+          out.to_client.push_back(error_reply(m["id"], kGatewayCode,
+                                              "Tollgate: the server answered in a batch, which this version forbids"));
+        }
       }
-      pending_.erase(it);
+      continue;
     }
-    out.to_client.push_back(std::string(line));
-    return out;
+    Output one = handle_server_message(m, dump_json(m));
+    for (auto& l : one.to_server) out.to_server.push_back(std::move(l));
+    for (const auto& l : one.to_client)
+      if (auto parsed = parse_json(l, "JSON-RPC message", kMaxDepth + 1)) kept.push_back(std::move(*parsed));
   }
-  if (!j->is_object()) {
+  if (!kept.empty()) out.to_client.push_back(dump_json(kept));
+  return out;
+}
+
+void Gateway::forget(std::map<std::string, Pending>::iterator it) { (void)take(it); }
+
+Gateway::Pending Gateway::take(std::map<std::string, Pending>::iterator it) {
+  if (needs_review(it->second.method)) --inspect_pending_;
+  Pending p = std::move(it->second);
+  pending_.erase(it);
+  return p;
+}
+
+Gateway::Output Gateway::handle_server_message(json& m, std::string_view line) {
+  Output out;
+  if (!m.is_object()) {
     record_event("malformed", "from the server: not a JSON-RPC object", line.size());
     return out;
   }
-  json& m = *j;
-  if (auto method = m.find("method"); method != m.end() && m.contains("id") && method->is_string() &&
-                                      action::is_mcp_server_request(method->get_ref<const std::string&>())) {
+  bool has_id = m.contains("id");
+  if (auto method = m.find("method"); method != m.end()) {
+    if (!has_id) {  // a notification
+      out.to_client.push_back(std::string(line));
+      return out;
+    }
     // The server's own request of the client (up to 2025-11-25): decided
-    // before the client sees it; a refusal is the server's answer.
-    const json& params = m.contains("params") ? m["params"] : json::object();
-    if (std::string text = review_server_request(method->get<std::string>(), params,
-                                                 "server:" + (valid_id(m["id"]) ? id_key(m["id"]) : "?"));
-        !text.empty()) {
+    // before the client sees it, and a refusal is the server's answer. Only
+    // ping and the tasks of requests already decided pass undecided; any
+    // other request is refused.
+    std::string name = method->is_string() ? method->get<std::string>() : std::string();
+    if (name == "ping" || name.rfind("tasks/", 0) == 0) {
+      out.to_client.push_back(std::string(line));
+      return out;
+    }
+    std::string text;
+    if (action::is_mcp_server_request(name)) {
+      auto params = m.find("params");
+      text = review_server_request(name, params != m.end() ? *params : kNoParams,
+                                   "server:" + (valid_id(m["id"]) ? id_key(m["id"]) : std::string("?")));
+    } else {
+      text = "Tollgate does not pass the request `" + name.substr(0, 128) + "` of an MCP server to its client";
+      record_event("server-request-refused", text, line.size());
+    }
+    if (!text.empty()) {
       out.to_server.push_back(error_reply(m["id"], kDeniedCode, text));
       return out;
     }
     out.to_client.push_back(std::string(line));
     return out;
   }
-  if (m.contains("method") || !m.contains("id")) {  // another request of the server, or a notification
-    out.to_client.push_back(std::string(line));
+  if (!has_id || (!m.contains("result") && !m.contains("error"))) {
+    record_event("malformed", "from the server: not a JSON-RPC request, notification or response", line.size());
     return out;
   }
   auto it = pending_.find(id_key(m["id"]));
@@ -390,11 +462,15 @@ Gateway::Output Gateway::from_server(std::string_view line) {
     out.to_client.push_back(std::string(line));
     return out;
   }
-  Pending p = std::move(it->second);
-  pending_.erase(it);
-  if (needs_review(p.method)) --inspect_pending_;
+  Pending p = take(it);
   auto result = m.find("result");
   bool ok = result != m.end() && result->is_object();
+  bool decided = p.method == "tools/call" || p.method == "resources/read" || p.method == "prompts/get";
+  if (ok) {
+    auto type = result->find("resultType");
+    if ((type != result->end() && type->is_string() && *type == "input_required") || result->contains("inputRequests"))
+      return input_required(m, *result, p, decided);
+  }
 
   if ((p.method == "initialize" || p.method == "server/discover") && ok) {
     if (auto v = result->find("protocolVersion"); v != result->end() && v->is_string())
@@ -444,43 +520,6 @@ Gateway::Output Gateway::from_server(std::string_view line) {
     out.to_client.push_back(dump_json(m));
     return out;
   }
-  bool decided = p.method == "tools/call" || p.method == "resources/read" || p.method == "prompts/get";
-  if (decided && ok && result->value("resultType", std::string()) == "input_required") {
-    // A multi-round-trip answer (2026-07-28): the server asks the client for
-    // input before it completes the call. Each input request is decided
-    // like the server's own requests of the older versions; the client
-    // retries the call with the answers, and that retry is decided again.
-    json asked = json::array();
-    std::string refused;
-    if (auto reqs = result->find("inputRequests"); reqs != result->end() && !reqs->is_null()) {
-      if (!reqs->is_object() || reqs->size() > kMaxInputRequests) {
-        refused = "Tollgate refused the server's input requests: expected an object of at most " +
-                  std::to_string(kMaxInputRequests);
-      } else {
-        for (const auto& [k, r] : reqs->items()) {
-          std::string method = r.is_object() ? r.value("method", std::string()) : std::string();
-          asked.push_back(method);
-          refused = review_server_request(method, r.is_object() && r.contains("params") ? r["params"] : json::object(),
-                                          id_key(m["id"]) + "/" + k);
-          if (!refused.empty()) break;
-        }
-      }
-    }
-    deferred_.push_back(dump_json(json{{"method", p.method},
-                                       {"name", p.name},
-                                       {"arguments", p.arguments},
-                                       {"id", id_key(m["id"])},
-                                       {"input_required", true},
-                                       {"input_requests", asked}}));
-    if (refused.empty()) {
-      out.to_client.push_back(std::string(line));
-    } else if (p.method == "tools/call") {
-      out.to_client.push_back(tool_error(m["id"], refused));
-    } else {
-      out.to_client.push_back(error_reply(m["id"], kDeniedCode, refused));
-    }
-    return out;
-  }
   out.to_client.push_back(std::string(line));
   if (decided) {
     bool success = ok && !(result->contains("isError") && (*result)["isError"] == true);
@@ -494,29 +533,53 @@ Gateway::Output Gateway::from_server(std::string_view line) {
   return out;
 }
 
-namespace {
-
-// The id of a response from its last bytes: the SDKs write it near the end
-// ({"result":…,"jsonrpc":"2.0","id":7}).
-std::optional<json> id_from_tail(std::string_view tail) {
-  auto pos = tail.rfind("\"id\"");
-  if (pos == std::string_view::npos) return std::nullopt;
-  auto colon = tail.find(':', pos);
-  if (colon == std::string_view::npos) return std::nullopt;
-  std::string_view rest = tail.substr(colon + 1);
-  auto end = rest.find_first_of(",}");
-  if (end == std::string_view::npos) return std::nullopt;
-  auto id = parse_json(rest.substr(0, end), "id", 2);
-  if (!id || !valid_id(*id)) return std::nullopt;
-  return std::move(*id);
+Gateway::Output Gateway::input_required(const json& m, const json& result, const Pending& p, bool decided) {
+  // A multi-round-trip answer (2026-07-28): the server asks the client for
+  // input before it completes the request. Each input request is decided
+  // like the server's own requests of the older versions; the client
+  // retries with the answers, and that retry is decided again.
+  Output out;
+  json asked = json::array();
+  std::string refused;
+  auto reqs = result.find("inputRequests");
+  if (reqs != result.end() && !reqs->is_null()) {
+    if (!reqs->is_object() || reqs->size() > kMaxInputRequests) {
+      refused = "Tollgate refused the server's input requests: expected an object of at most " +
+                std::to_string(kMaxInputRequests);
+    } else {
+      size_t i = 0;
+      for (const auto& [k, r] : reqs->items()) {
+        auto method = r.is_object() ? r.find("method") : r.end();
+        std::string name = method != r.end() && method->is_string() ? method->get<std::string>() : std::string();
+        asked.push_back(name.substr(0, 128));
+        auto params = r.is_object() ? r.find("params") : r.end();
+        refused = review_server_request(name, params != r.end() ? *params : kNoParams,
+                                        id_key(m["id"]) + "/" + std::to_string(i++));
+        if (!refused.empty()) break;
+      }
+    }
+  }
+  if (decided)
+    deferred_.push_back(dump_json(json{{"method", p.method},
+                                       {"name", p.name},
+                                       {"arguments", p.arguments},
+                                       {"id", id_key(m["id"])},
+                                       {"input_required", true},
+                                       {"input_requests", asked}}));
+  if (refused.empty())
+    out.to_client.push_back(dump_json(m));
+  else if (p.method == "tools/call")
+    out.to_client.push_back(tool_error(m["id"], refused));
+  else
+    out.to_client.push_back(error_reply(m["id"], kDeniedCode, refused));
+  return out;
 }
-
-}  // namespace
 
 void StreamedMessageCheck::feed(std::string_view bytes) {
   for (char c : bytes) {
     if (!why_.empty()) return;
     if (in_string_) {
+      if (id_state_ == kIdValue) id_ += c;
       if (escape_) {
         escape_ = false;
       } else if (c == '\\') {
@@ -530,15 +593,29 @@ void StreamedMessageCheck::feed(std::string_view bytes) {
           if (depth == 1) {
             top_key_ = key_;
             if (key_escaped_ || (key_ != "jsonrpc" && key_ != "id" && key_ != "result" && key_ != "error"))
-              fail("a streamed message may only be an answer, and this one has the key `" + key_ + "`");
+              return fail("a streamed message may only be an answer, and this one has the key `" + key_ + "`");
+            if (key_ == "id") {
+              if (id_state_ != kNoId) return fail("a streamed answer names its id twice");
+              id_state_ = kIdKey;
+            }
           } else if (depth == 2 && in_result_ && (key_escaped_ || key_ == "inputRequests")) {
-            fail("a streamed answer may not ask the client for input");
+            return fail("a streamed answer may not ask the client for input");
           }
         }
       } else if (capturing_ && key_.size() < 64) {
         key_ += c;
       }
       continue;
+    }
+    if (id_state_ == kIdValue) {
+      if (stack_.size() == 1 && (c == ',' || c == '}')) {
+        id_state_ = kIdDone;
+      } else if (c == '{' || c == '[') {
+        return fail("a streamed answer's id must be a string or a number");
+      } else {
+        id_ += c;
+        if (id_.size() > 256) return fail("a streamed answer's id is too long");
+      }
     }
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
     if (!started_) {
@@ -565,6 +642,7 @@ void StreamedMessageCheck::feed(std::string_view bytes) {
         break;
       case ':':
         if (!stack_.empty() && stack_.back().object) stack_.back().expect_key = false;
+        if (stack_.size() == 1 && id_state_ == kIdKey) id_state_ = kIdValue;
         break;
       case '"':
         in_string_ = true;
@@ -577,25 +655,36 @@ void StreamedMessageCheck::feed(std::string_view bytes) {
   }
 }
 
-Gateway::Output Gateway::streamed_refused(std::string_view tail, size_t bytes, std::string_view why) {
-  Output out;
-  record_event("stream-refused", why, bytes);
-  auto id = id_from_tail(tail);
-  if (!id) return out;
-  auto it = pending_.find(id_key(*id));
-  if (it == pending_.end()) return out;
-  pending_.erase(it);
-  out.to_client.push_back(error_reply(*id, kGatewayCode, "Tollgate refused the server's answer: " + std::string(why)));
-  return out;
-}
+bool StreamedMessageCheck::complete() const { return why_.empty() && started_ && stack_.empty(); }
 
-void Gateway::streamed_from_server(std::string_view tail, size_t bytes) {
-  auto id = id_from_tail(tail);
-  if (!id) return;
-  auto it = pending_.find(id_key(*id));
-  if (it == pending_.end()) return;
-  Pending p = std::move(it->second);
-  pending_.erase(it);
+Gateway::Output Gateway::end_streamed(const StreamedMessageCheck& check, size_t bytes, bool& pass) {
+  // The line may be completed only when it is, whole, an answer to a
+  // request still waiting whose answer needs no review: the id is known
+  // only now, and a tools/list may have been sent while it streamed.
+  Output out;
+  pass = false;
+  std::optional<json> id;
+  if (check.id_done()) {
+    if (auto parsed = parse_json(check.id(), "id", 2); parsed && valid_id(*parsed)) id = std::move(*parsed);
+  }
+  auto it = id ? pending_.find(id_key(*id)) : pending_.end();
+  std::string why = !check.ok()            ? check.why()
+                    : !check.complete()    ? std::string("a streamed message ended before its JSON did")
+                    : !id                  ? std::string("a streamed answer without a valid id")
+                    : it == pending_.end() ? std::string("a streamed answer to no request waiting for one")
+                    : needs_review(it->second.method)
+                        ? "a streamed answer to " + it->second.method + ", which is reviewed whole"
+                        : std::string();
+  if (!why.empty()) {
+    record_event("stream-refused", why, bytes);
+    if (it != pending_.end()) {
+      forget(it);
+      out.to_client.push_back(error_reply(*id, kGatewayCode, "Tollgate refused the server's answer: " + why));
+    }
+    return out;
+  }
+  pass = true;
+  Pending p = take(it);
   if (p.method == "tools/call" || p.method == "resources/read" || p.method == "prompts/get") {
     deferred_.push_back(dump_json(json{{"method", p.method},
                                        {"name", p.name},
@@ -604,6 +693,7 @@ void Gateway::streamed_from_server(std::string_view tail, size_t bytes) {
                                        {"success", true},
                                        {"summary", "(a streamed result of " + std::to_string(bytes) + " bytes)"}}));
   }
+  return out;
 }
 
 std::string Gateway::abandon(std::string_view client_line, std::string_view why) {
@@ -612,11 +702,7 @@ std::string Gateway::abandon(std::string_view client_line, std::string_view why)
   json errors = json::array();
   auto one = [&](const json& m) {
     if (!m.is_object() || !m.contains("id") || !m.contains("method")) return;
-    auto it = pending_.find(id_key(m["id"]));
-    if (it != pending_.end()) {
-      if (needs_review(it->second.method)) --inspect_pending_;
-      pending_.erase(it);
-    }
+    if (auto it = pending_.find(id_key(m["id"])); it != pending_.end()) forget(it);
     errors.push_back(json::parse(error_reply(m["id"], kGatewayCode, std::string("Tollgate: ") + std::string(why))));
   };
   if (j->is_array()) {

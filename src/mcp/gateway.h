@@ -53,6 +53,41 @@ struct GatewayOptions {
   size_t max_message_bytes = 16u << 20;
 };
 
+// Checks a server message that is passed to the client as it arrives (too
+// large to hold whole) without holding it: a streamed message may only be
+// an answer — an object whose keys are `jsonrpc`, `id`, `result` and
+// `error` — and its result may carry no `inputRequests`, so neither a
+// request of the server nor a multi-round-trip answer escapes review by
+// being large. The caller holds back the message's last byte until it has
+// seen the end, and spoils the line when the check fails.
+class StreamedMessageCheck {
+ public:
+  void feed(std::string_view bytes);
+  bool ok() const { return why_.empty(); }
+  const std::string& why() const { return why_; }
+  // The message's JSON has ended (and nothing failed).
+  bool complete() const;
+  // The raw JSON text of its top-level `id`, once its value has ended.
+  bool id_done() const { return id_state_ == kIdDone; }
+  const std::string& id() const { return id_; }
+
+ private:
+  struct Level {
+    bool object = false;
+    bool expect_key = false;
+  };
+  void fail(std::string why) {
+    if (why_.empty()) why_ = std::move(why);
+  }
+  std::vector<Level> stack_;
+  bool started_ = false, in_string_ = false, escape_ = false, capturing_ = false, key_escaped_ = false;
+  bool in_result_ = false;  // inside the object at depth 2 that is `result`
+  enum IdState { kNoId, kIdKey, kIdValue, kIdDone } id_state_ = kNoId;
+  std::string id_;
+  std::string key_, top_key_;
+  std::string why_;
+};
+
 class Gateway {
  public:
   // Without a poster, outcomes go through the decider (and wait for it).
@@ -65,12 +100,12 @@ class Gateway {
 
   Output from_client(std::string_view line);
   Output from_server(std::string_view line);
-  // A server line too large to hold was passed to the client as it came;
-  // `tail` is its last bytes (for linking the outcome to its request).
-  void streamed_from_server(std::string_view tail, size_t bytes);
-  // Such a line failed its StreamedMessageCheck (and was spoiled): the
-  // request it answered, if any, gets an error.
-  Output streamed_refused(std::string_view tail, size_t bytes, std::string_view why);
+  // A server line too large to hold was passed to the client as it came,
+  // all but its last byte, under `check`. `pass`: whether the line may be
+  // completed — it was, whole, an answer to a request still waiting whose
+  // answer needs no review; otherwise the caller spoils it, and the request
+  // it answered, if any, gets the error in the output.
+  Output end_streamed(const StreamedMessageCheck& check, size_t bytes, bool& pass);
   // A line over max_message_bytes was dropped.
   Output oversized(bool from_client, size_t bytes);
   // The server is gone: every request still waiting gets an error.
@@ -98,8 +133,15 @@ class Gateway {
     std::string name;       // tools/call: the tool
     std::string arguments;  // its arguments (JSON), for the outcome's effects
   };
+  Output client_line(std::string_view line);
+  Output server_line(std::string_view line);
   Output handle_client_message(const nlohmann::json& message, std::string_view line, bool in_batch,
                                std::string* batch_error_reply);
+  Output handle_server_message(nlohmann::json& message, std::string_view line);
+  // An answer that asks the client for input first (2026-07-28).
+  Output input_required(const nlohmann::json& message, const nlohmann::json& result, const Pending& p, bool decided);
+  void forget(std::map<std::string, Pending>::iterator it);   // a pending request that will not be answered
+  Pending take(std::map<std::string, Pending>::iterator it);  // one being answered
   std::string header(std::string_view kind, size_t bytes) const;
   // Has the daemon decide one request (`id` names it in the record): empty
   // when allowed, else what the client is told (`what` names the request).
@@ -121,34 +163,6 @@ class Gateway {
       deferred_;  // outcome payloads not yet sent to the daemon  // by the JSON text of the client's request id
   int inspect_pending_ = 0;
   std::string protocol_version_;  // the negotiated (or, before that, the client's) version
-};
-
-// Checks a server message that is passed to the client as it arrives (too
-// large to hold whole) without holding it: a streamed message may only be
-// an answer — an object whose keys are `jsonrpc`, `id`, `result` and
-// `error` — and its result may carry no `inputRequests`, so neither a
-// request of the server nor a multi-round-trip answer escapes review by
-// being large. The caller holds back the message's last byte until it has
-// seen the end, and spoils the line when the check fails.
-class StreamedMessageCheck {
- public:
-  void feed(std::string_view bytes);
-  bool ok() const { return why_.empty(); }
-  const std::string& why() const { return why_; }
-
- private:
-  struct Level {
-    bool object = false;
-    bool expect_key = false;
-  };
-  void fail(std::string why) {
-    if (why_.empty()) why_ = std::move(why);
-  }
-  std::vector<Level> stack_;
-  bool started_ = false, in_string_ = false, escape_ = false, capturing_ = false, key_escaped_ = false;
-  bool in_result_ = false;  // inside the object at depth 2 that is `result`
-  std::string key_, top_key_;
-  std::string why_;
 };
 
 struct StdioOptions {

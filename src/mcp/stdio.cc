@@ -34,7 +34,6 @@ namespace tollgate::mcp {
 namespace {
 
 constexpr size_t kHighWater = 4u << 20;
-constexpr size_t kTail = 512;
 // How long a server may take to exit once its stdin is closed, and again
 // after SIGTERM.
 constexpr std::chrono::milliseconds kExitGrace{2000};
@@ -44,7 +43,6 @@ struct LineReader {
   bool streaming = false;  // passing an oversized line through as it comes
   bool dropping = false;   // discarding an oversized line up to its newline
   size_t line_bytes = 0;
-  std::string tail;
   // A streamed line: its check, and its last non-blank byte and the blanks
   // after it, held back until the line has passed the check.
   StreamedMessageCheck check;
@@ -132,29 +130,25 @@ int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& po
   // A streamed line reaches the client whole only when it passes its check:
   // otherwise its last byte is withheld, so the client cannot parse it.
   auto pass_checked = [&](LineReader& r, std::string_view piece) {
-    std::string d = std::move(r.held);
-    d.append(piece);
-    size_t last = d.find_last_not_of(" \t\r");
-    if (last == std::string::npos) {
-      r.held = std::move(d);
+    size_t last = piece.find_last_not_of(" \t\r");
+    if (last == std::string_view::npos) {
+      r.held.append(piece);  // blanks after the held byte
       return;
     }
-    q_client.append(d, 0, last);
-    r.held = d.substr(last);
+    q_client += r.held;
+    q_client.append(piece.substr(0, last));
+    r.held.assign(piece.substr(last));
   };
   auto pass_streamed = [&](LineReader& r, std::string_view piece) {
     r.check.feed(piece);
     if (r.check.ok()) pass_checked(r, piece);  // else spoiled: the rest is not passed on
   };
   auto end_streamed = [&](LineReader& r) {
-    if (r.check.ok()) {
-      q_client += r.held;
-      q_client += '\n';
-      gw.streamed_from_server(r.tail, r.line_bytes);
-    } else {
-      q_client += '\n';
-      queue_lines(q_client, gw.streamed_refused(r.tail, r.line_bytes, r.check.why()).to_client);
-    }
+    bool pass = false;
+    Gateway::Output out = gw.end_streamed(r.check, r.line_bytes, pass);
+    if (pass) q_client += r.held;  // else spoiled: its last byte never comes
+    q_client += '\n';
+    queue_lines(q_client, out.to_client);
     r = LineReader{};
   };
   auto feed = [&](LineReader& r, const char* data, size_t n, bool is_client) {
@@ -167,8 +161,6 @@ int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& po
       if (r.streaming) {
         pass_streamed(r, piece);
         r.line_bytes += piece.size();
-        r.tail = (r.tail + std::string(piece))
-                     .substr(r.tail.size() + piece.size() > kTail ? r.tail.size() + piece.size() - kTail : 0);
         if (nl) end_streamed(r);
         continue;
       }
@@ -193,7 +185,6 @@ int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& po
           // A large answer nobody needs to inspect: pass it on as it comes.
           r.streaming = true;
           r.line_bytes = r.buf.size();
-          r.tail = r.buf.substr(r.buf.size() > kTail ? r.buf.size() - kTail : 0);
           std::string head = std::move(r.buf);
           r.buf.clear();
           pass_checked(r, head);

@@ -197,14 +197,23 @@ Result<std::vector<McpUpstream>> load_mcp_upstreams(const std::string& path) {
 struct McpHttpGateway::State {
   std::mutex mu;
   std::unique_ptr<mcp::Gateway> gw;
-  // The client's process when it is a traced harness or one of its
-  // descendants (Service::harness_peer): the session's decisions are then
-  // taken in the harness's session. Until found, looked for again only once
-  // the daemon has traced another harness.
-  std::atomic<int> peer_pid{0};
-  bool peer_looked = false;             // guarded by mu
-  uint64_t peer_looked_generation = 0;  // guarded by mu
+  // The process of the request being handled when it is a traced harness or
+  // one of its descendants (Service::harness_peer), else 0: its decisions
+  // are taken in the harness's session. Looked up per request — clients
+  // with one credential share a state in the stateless era — and set by
+  // whoever holds `mu`.
+  int peer_pid = 0;  // guarded by mu
 };
+
+namespace {
+
+// The gateway of a client session, locked for one request's process.
+struct LockedFor {
+  std::lock_guard<std::mutex> lock;
+  LockedFor(McpHttpGateway::State& st, int peer) : lock(st.mu) { st.peer_pid = peer; }
+};
+
+}  // namespace
 
 McpHttpGateway::McpHttpGateway(Service& service, std::vector<McpUpstream> upstreams) : service_(service) {
   set_upstreams(std::move(upstreams));
@@ -266,10 +275,10 @@ std::shared_ptr<McpHttpGateway::State> McpHttpGateway::state_for(const std::stri
   Service* svc = &service_;
   // This runs on a worker thread: a record it appends while the event loop's
   // group commit is open joins that commit, so the answer waits for it.
-  State* self = st.get();  // owns the gateway, so outlives it
+  State* self = st.get();  // the gateway is called only with self->mu held
   st->gw =
       std::make_unique<mcp::Gateway>(o, [svc, self](std::string_view h, std::string_view p) -> Result<std::string> {
-        std::string answer = svc->handle(h, p, self->peer_pid.load(std::memory_order_relaxed));
+        std::string answer = svc->handle(h, p, self->peer_pid);
         if (auto durable = svc->store().wait_durable(); !durable) return durable.error();
         return answer;
       });
@@ -324,6 +333,7 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
   // with one credential share neither request ids nor a Tollgate session.
   std::string cred_digest = policy::sha256_hex(bearer).substr(0, 16);
   std::string key = name + "|" + (client_session.empty() ? "-" : client_session) + "|" + cred_digest;
+  const std::string shared_key = key;
   if (client_session.empty() && req.method == "POST" && req.body.find("\"initialize\"") != std::string::npos) {
     auto body = parse_json(req.body, "MCP request", 64);
     if (body && body->is_object() && body->value("method", json()) == "initialize")
@@ -336,19 +346,11 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
   if (!api_token) o.task_token = bearer;  // a task token: the session is bound to its task
   o.agent = header_of(req, "x-tollgate-agent");
   auto st = state_for(key, o);
-  if (st->peer_pid.load(std::memory_order_relaxed) == 0) {
-    std::lock_guard lock(st->mu);
-    uint64_t generation = service_.harness_generation();
-    if (!st->peer_looked || st->peer_looked_generation != generation) {
-      st->peer_looked = true;
-      st->peer_looked_generation = generation;
-      st->peer_pid.store(service_.harness_peer(fd), std::memory_order_relaxed);
-    }
-  }
+  int peer = service_.harness_peer(fd);
 
   if (req.method == "POST") {
     if (std::string why = routing_mismatch(req); !why.empty()) {
-      std::lock_guard lock(st->mu);
+      LockedFor lock(*st, peer);
       (void)service_.handle(
           dump_json(
               json{{"v", 1}, {"op", "mcp"}, {"kind", "event"}, {"server", name}, {"session", o.session}, {"bytes", 0}}),
@@ -359,7 +361,7 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
 
   mcp::Gateway::Output first;
   if (req.method == "POST") {
-    std::lock_guard lock(st->mu);
+    LockedFor lock(*st, peer);
     first = st->gw->from_client(req.body);
   }
   if (req.method == "POST" && first.to_server.empty()) {
@@ -378,7 +380,7 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
                         "` from the broker: " + secret.error().message;
       std::string err;
       if (req.method == "POST") {
-        std::lock_guard lock(st->mu);
+        LockedFor lock(*st, peer);
         err = st->gw->abandon(req.body, why);
       }
       if (err.empty()) return reply(fd, 403, rpc_error(-32001, "Tollgate: " + why));
@@ -395,7 +397,7 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
   auto fail = [&](const std::string& why) {
     std::string err;
     if (req.method == "POST") {
-      std::lock_guard lock(st->mu);
+      LockedFor lock(*st, peer);
       err = st->gw->abandon(req.body, "the upstream `" + name + "` failed: " + why);
     }
     reply(fd, 502, err.empty() ? rpc_error(-32000, "Tollgate: the upstream `" + name + "` failed: " + why) : err);
@@ -418,6 +420,11 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
     // The upstream opened a session (initialize): later requests carry its id.
     std::lock_guard lock(mu_);
     states_[name + "|" + upstream_session + "|" + cred_digest] = st;
+  } else if (upstream_session.empty() && key != shared_key) {
+    // An upstream without sessions: the client's later requests carry no
+    // id, and find the state its initialize negotiated.
+    std::lock_guard lock(mu_);
+    states_[shared_key] = st;
   }
   std::string type = h->header("content-type");
   if (h->status == 202 || h->status == 204) {
@@ -430,7 +437,7 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
   if (h->status >= 400 || req.method == "DELETE") {
     auto body = (*conn)->read_body(1u << 20);
     if (req.method == "POST") {
-      std::lock_guard lock(st->mu);
+      LockedFor lock(*st, peer);
       (void)st->gw->abandon(req.body, "the upstream answered " + std::to_string(h->status));
     }
     // 401 would send the client to the upstream's authorization server:
@@ -451,8 +458,8 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
     auto c2 = mcp::HttpConnection::open(up.url, {up.timeout_ms, up.ca_file});
     if (!c2) return;
     track((*c2)->fd(), true);
+    Untrack untrack2{this, (*c2)->fd()};
     if ((*c2)->send("POST", up.url, h2, line) && (*c2)->read_head()) (void)(*c2)->read_body(1u << 20);
-    track((*c2)->fd(), false);
   };
   if (type.rfind("text/event-stream", 0) == 0) {
     if (!write_all(fd, head(200, "text/event-stream", upstream_session, -1))) return;
@@ -467,7 +474,7 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
       for (const auto& ev : events) {
         mcp::Gateway::Output o2;
         if (!ev.data.empty()) {
-          std::lock_guard lock(st->mu);
+          LockedFor lock(*st, peer);
           o2 = st->gw->from_server(ev.data);
         }
         if (o2.to_client.empty() && !ev.id.empty()) out += "id: " + ev.id + "\n\n";  // a priming event
@@ -478,10 +485,10 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
         for (const auto& line : o2.to_server) answer_upstream(line);
       }
       if (!out.empty() && !write_all(fd, out)) break;
-      std::lock_guard lock(st->mu);
+      LockedFor lock(*st, peer);
       st->gw->flush_outcomes();
     }
-    std::lock_guard lock(st->mu);
+    LockedFor lock(*st, peer);
     st->gw->flush_outcomes();
     return;
   }
@@ -489,15 +496,23 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
   if (!body) return fail(body.error().message);
   mcp::Gateway::Output o2;
   {
-    std::lock_guard lock(st->mu);
+    LockedFor lock(*st, peer);
     o2 = st->gw->from_server(*body);
   }
+  for (const auto& line : o2.to_server) answer_upstream(line);
   if (o2.to_client.empty()) {
-    reply(fd, 502, rpc_error(-32000, "Tollgate: the upstream `" + name + "` answered something unreadable"));
+    // No answer for the client (something unreadable, or only a request of
+    // the upstream's that was refused): its request is not waited on.
+    std::string err;
+    {
+      LockedFor lock(*st, peer);
+      err = st->gw->abandon(req.body, "the upstream `" + name + "` gave no answer to this request");
+    }
+    reply(fd, 502, err.empty() ? rpc_error(-32000, "Tollgate: the upstream `" + name + "` gave no answer") : err);
   } else {
     reply(fd, 200, o2.to_client.front(), upstream_session);
   }
-  std::lock_guard lock(st->mu);
+  LockedFor lock(*st, peer);
   st->gw->flush_outcomes();
 }
 

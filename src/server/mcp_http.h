@@ -70,8 +70,9 @@ class McpHttpGateway {
   // Unblocks and waits for every worker (daemon shutdown).
   void abort_all();
 
+  struct State;  // one client session's gateway (mcp_http.cc)
+
  private:
-  struct State;
   void serve(int fd, const HttpRequest& req, const std::string& name, bool api_token);
   std::shared_ptr<State> state_for(const std::string& key, const mcp::GatewayOptions& o);
   void track(int fd, bool on);

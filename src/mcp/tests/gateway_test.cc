@@ -475,28 +475,131 @@ TEST(McpGateway, StreamedMessagesMayOnlyBeAnswers) {
   auto check = [](const std::string& message, size_t chunk) {
     StreamedMessageCheck c;
     for (size_t i = 0; i < message.size(); i += chunk) c.feed(std::string_view(message).substr(i, chunk));
-    return c.ok();
+    return c.complete();
   };
   std::string big(1000, 'x');
-  std::string answer = R"({"result":{"content":[{"type":"text","text":")" + big +
-                       R"( "method": "inputRequests""}],"isError":false},"jsonrpc":"2.0","id":7})";
+  // Words that would matter as keys are only data inside strings.
+  std::string answer = json{
+      {"result", {{"content", {{{"type", "text"}, {"text", big + R"( "method": "inputRequests" })"}}}}}},
+      {"jsonrpc", "2.0"},
+      {"id", 7}}.dump();
+  std::string request =
+      json{{"id", 1}, {"params", {{"x", big}}}, {"method", "sampling/createMessage"}, {"jsonrpc", "2.0"}}.dump();
+  std::string escaped = "{\"id\":1,\"result\":{},\"\\u006dethod\":\"sampling/createMessage\"}";
+  std::string late_input = R"({"id":1,"result":{"content":[],"inputRequests":{"a":{}}}})";
+  std::string escaped_input = "{\"id\":1,\"result\":{\"content\":[],\"input\\u0052equests\":{}}}";
+  std::string deeper = R"({"id":1,"result":{"content":[{"inputRequests":1,"method":2}]}})";
+  for (const auto& m : {answer, request, escaped, late_input, escaped_input, deeper})
+    ASSERT_TRUE(json::accept(m)) << m;  // every case is valid JSON: the check is what differs
   for (size_t chunk : {1, 7, 64, 100000}) {
     SCOPED_TRACE(chunk);
     EXPECT_TRUE(check(answer, chunk));
-    // A request of the server, its method after a large parameter.
-    EXPECT_FALSE(check(R"({"id":1,"params":{"x":")" + big + R"("},"method":"sampling/createMessage"})", chunk));
-    // The same key, escaped.
-    EXPECT_FALSE(check(R"({"id":1,"result":{},"method":"sampling/createMessage"})", chunk));
-    // A multi-round-trip answer, its input requests late.
-    EXPECT_FALSE(check(R"({"id":1,"result":{"content":[],"inputRequests":{"a":{}}}})", chunk));
-    EXPECT_FALSE(check(R"({"id":1,"result":{"content":[],"inputRequests":{}}})", chunk));
-    // Deeper, the same word is only data.
-    EXPECT_TRUE(check(R"({"id":1,"result":{"content":[{"inputRequests":1,"method":2}]}})", chunk));
-    // A batch, or more after the end.
-    EXPECT_FALSE(check(R"([{"id":1,"result":{}}])", chunk));
+    EXPECT_FALSE(check(request, chunk));  // its method after a large parameter
+    EXPECT_FALSE(check(escaped, chunk));  // the key, escaped
+    EXPECT_FALSE(check(late_input, chunk));
+    EXPECT_FALSE(check(escaped_input, chunk));
+    EXPECT_TRUE(check(deeper, chunk));
+    EXPECT_FALSE(check(R"([{"id":1,"result":{}}])", chunk));  // a batch
     EXPECT_FALSE(check(R"({"id":1,"result":{}} {"id":2,"method":"x"})", chunk));
+    EXPECT_FALSE(check(R"({"id":1,"id":2,"result":{}})", chunk));    // two ids
+    EXPECT_FALSE(check(R"({"id":1,"result":{"content":[)", chunk));  // not ended
   }
   EXPECT_FALSE(check(std::string(100, '{'), 10));  // too deep
+  StreamedMessageCheck c;
+  c.feed(answer);
+  ASSERT_TRUE(c.id_done());
+  EXPECT_EQ(json::parse(c.id()), 7);
+}
+
+// A streamed line is completed only when, whole, it answers a request
+// still waiting whose answer needs no review.
+TEST(McpGateway, StreamedLineCompletesOnlyAsAnAnswerNeedingNoReview) {
+  Fixture f;
+  auto gw = f.gateway("calc");
+  list(gw, 1, {tool("blob")});
+  ASSERT_EQ(try_call(gw, 2, "blob", {{"kib", 512}}), "forwarded");
+  auto streamed = [&](const std::string& message) {
+    StreamedMessageCheck c;
+    c.feed(message);
+    bool pass = false;
+    auto out = gw.end_streamed(c, message.size(), pass);
+    return std::make_pair(pass, out.to_client);
+  };
+  auto [pass, errors] = streamed(result(2, {{"content", {{{"type", "text"}, {"text", "big"}}}}}));
+  EXPECT_TRUE(pass);
+  EXPECT_TRUE(errors.empty());
+  gw.flush_outcomes();
+  EXPECT_EQ(f.events("outcome").size(), 1u);
+  // A tools/list sent while the answer streamed: its answer is reviewed whole.
+  EXPECT_EQ(gw.from_client(request(3, "tools/list")).to_server.size(), 1u);
+  auto [pass2, errors2] = streamed(result(3, tools_result({tool("evil")})));
+  EXPECT_FALSE(pass2);
+  ASSERT_EQ(errors2.size(), 1u);
+  EXPECT_EQ(json::parse(errors2[0])["id"], 3);
+  EXPECT_FALSE(gw.needs_whole_answers());  // the tools/list no longer waits
+  // No request waits for it, or it never ended.
+  EXPECT_FALSE(streamed(result(99, json::object())).first);
+  ASSERT_EQ(try_call(gw, 4, "blob", {{"kib", 512}}), "forwarded");
+  EXPECT_FALSE(streamed(R"({"jsonrpc":"2.0","id":4,"result":{"content":[)").first);
+}
+
+// What a hostile server sends where a type is expected is refused, never a crash.
+TEST(McpGateway, ServerMessagesOfTheWrongShapeAreRefused) {
+  Fixture f;
+  auto gw = f.gateway("web");
+  list(gw, 1, {tool("search")});
+  ASSERT_EQ(try_call(gw, 2, "search", {{"q", "a"}}), "forwarded");
+  auto odd_type = gw.from_server(result(2, {{"resultType", 5}, {"content", json::array()}}));
+  EXPECT_EQ(odd_type.to_client.size(), 1u);
+  ASSERT_EQ(try_call(gw, 3, "search", {{"q", "b"}}), "forwarded");
+  auto odd_method =
+      gw.from_server(result(3, {{"resultType", "input_required"}, {"inputRequests", {{"a", {{"method", 1}}}}}}));
+  ASSERT_EQ(odd_method.to_client.size(), 1u);
+  EXPECT_NE(odd_method.to_client[0].find("isError"), std::string::npos) << odd_method.to_client[0];
+  // Input requests in the answer to a request that is not decided are still reviewed.
+  gw.from_client(request(4, "resources/list"));
+  json sample = {{"method", "sampling/createMessage"}, {"params", {{"maxTokens", 5}}}};
+  auto listed = gw.from_server(result(4, {{"resultType", "input_required"}, {"inputRequests", {{"s", sample}}}}));
+  ASSERT_EQ(listed.to_client.size(), 1u);
+  EXPECT_NE(listed.to_client[0].find("may not use the client's model"), std::string::npos) << listed.to_client[0];
+  // A request of the server Tollgate does not know is refused; ping passes.
+  auto unknown = gw.from_server(R"({"jsonrpc":"2.0","id":"s9","method":"files/download","params":{}})");
+  EXPECT_TRUE(unknown.to_client.empty());
+  ASSERT_EQ(unknown.to_server.size(), 1u);
+  EXPECT_NE(unknown.to_server[0].find("does not pass"), std::string::npos);
+  std::string ping = R"({"jsonrpc":"2.0","id":"s10","method":"ping"})";
+  EXPECT_EQ(gw.from_server(ping).to_client, std::vector<std::string>{ping});
+  // A message that is neither request, notification nor answer is dropped.
+  EXPECT_TRUE(gw.from_server(R"({"jsonrpc":"2.0","x":1})").to_client.empty());
+}
+
+// A server's batch is handled message by message: requests in it are
+// decided like any; where the version has no batches, none passes.
+TEST(McpGateway, ServerBatchesAreReviewedMessageByMessage) {
+  Fixture f;
+  auto gw = f.gateway("web");
+  gw.from_client(request(1, "initialize", {{"protocolVersion", "2025-03-26"}}));
+  gw.from_server(result(1, {{"protocolVersion", "2025-03-26"}}));
+  std::string note = R"({"jsonrpc":"2.0","method":"notifications/message","params":{}})";
+  std::string sampling = R"({"jsonrpc":"2.0","id":"s1","method":"sampling/createMessage","params":{}})";
+  auto out = gw.from_server("[" + sampling + "," + note + "]");
+  ASSERT_EQ(out.to_server.size(), 1u);  // the refused sampling request, answered
+  EXPECT_NE(out.to_server[0].find("may not use the client's model"), std::string::npos);
+  ASSERT_EQ(out.to_client.size(), 1u);
+  json forwarded = json::parse(out.to_client[0]);
+  ASSERT_TRUE(forwarded.is_array());
+  ASSERT_EQ(forwarded.size(), 1u);
+  EXPECT_EQ(forwarded[0]["method"], "notifications/message");
+
+  auto newer = f.gateway("web", "s2");
+  newer.from_client(request(1, "initialize", {{"protocolVersion", "2025-06-18"}}));
+  newer.from_server(result(1, {{"protocolVersion", "2025-06-18"}}));
+  newer.from_client(request(2, "tools/list"));
+  auto refused = newer.from_server("[" + result(2, tools_result({tool("search")})) + "," + sampling + "]");
+  EXPECT_TRUE(refused.to_server.empty());
+  ASSERT_EQ(refused.to_client.size(), 1u);  // the tools/list gets an error; nothing else passes
+  EXPECT_TRUE(json::parse(refused.to_client[0]).contains("error"));
+  EXPECT_FALSE(newer.needs_whole_answers());
 }
 
 // A resource that may not be read may not be subscribed to, in either era.
@@ -524,6 +627,7 @@ TEST(McpGateway, DecidesResourceSubscriptionsAsReads) {
   ASSERT_EQ(refused.to_client.size(), 1u);
   EXPECT_EQ(json::parse(refused.to_client[0])["error"]["code"], -32001);
   EXPECT_TRUE(listen(5, {"file:///x", 3}).to_server.empty());  // not a URI
+  EXPECT_TRUE(gw.from_client(request(7, "subscriptions/listen", {{"notifications", json::array()}})).to_server.empty());
   // Without resources, a listen is not decided at all.
   EXPECT_EQ(gw.from_client(request(6, "subscriptions/listen", {{"notifications", {{"toolsListChanged", true}}}}))
                 .to_server.size(),
