@@ -1,6 +1,7 @@
 // The MCP gateway's protocol logic (mcp/gateway.h).
 #include "mcp/gateway.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "action/action.h"
@@ -112,7 +113,7 @@ Gateway::Output Gateway::from_client(std::string_view line) {
   // An exception inside is the gateway's own fault: the line is refused (a
   // client's gets an error), and the gateway goes on.
   try {
-    return client_line(line);
+    return without_carriage_returns(client_line(line));
   } catch (const std::exception& e) {
     record_event("internal-error", std::string("on a client line: ") + e.what(), line.size());
     Output out;
@@ -123,11 +124,21 @@ Gateway::Output Gateway::from_client(std::string_view line) {
 
 Gateway::Output Gateway::from_server(std::string_view line) {
   try {
-    return server_line(line);
+    return without_carriage_returns(server_line(line));
   } catch (const std::exception& e) {
     record_event("internal-error", std::string("on a server line: ") + e.what(), line.size());
     return {};
   }
+}
+
+Gateway::Output Gateway::without_carriage_returns(Output out) {
+  // Some peers end a line at a lone CR (C#'s ReadLine; SSE): outside JSON
+  // strings a CR is only whitespace, and inside them it must be escaped, so
+  // a space in its place changes nothing for a JSON reader and smuggles no
+  // second line past the gateway.
+  for (auto* lines : {&out.to_client, &out.to_server})
+    for (auto& l : *lines) std::replace(l.begin(), l.end(), '\r', ' ');
+  return out;
 }
 
 Gateway::Output Gateway::client_line(std::string_view line) {
@@ -158,9 +169,12 @@ Gateway::Output Gateway::client_line(std::string_view line) {
   json errors = json::array();
   bool refused = false;
   std::vector<Output> parts;
+  std::vector<std::string> added;  // the batch's requests now waiting (not those in flight before)
   for (const auto& m : *j) {
     std::string err;
+    size_t waiting = pending_.size();
     parts.push_back(handle_client_message(m, dump_json(m), true, &err));
+    if (pending_.size() > waiting) added.push_back(id_key(m["id"]));
     if (!err.empty()) refused = true;
     if (m.is_object() && m.contains("id") && m.contains("method")) {
       errors.push_back(err.empty() ? json::parse(error_reply(m["id"], kDeniedCode,
@@ -170,16 +184,9 @@ Gateway::Output Gateway::client_line(std::string_view line) {
     }
   }
   if (refused) {
-    // The requests that were registered as pending will never be answered.
-    for (const auto& m : *j) {
-      if (m.is_object() && m.contains("id") && m.contains("method")) {
-        auto it = pending_.find(id_key(m["id"]));
-        if (it != pending_.end()) {
-          if (needs_review(it->second.method)) --inspect_pending_;
-          pending_.erase(it);
-        }
-      }
-    }
+    // The batch's requests registered as waiting will never be answered.
+    for (const auto& key : added)
+      if (auto it = pending_.find(key); it != pending_.end()) forget(it);
     if (!errors.empty()) out.to_client.push_back(dump_json(errors));
     return out;
   }
@@ -433,8 +440,15 @@ Gateway::Output Gateway::handle_server_message(json& m, std::string_view line) {
     // ping and the tasks of requests already decided pass undecided; any
     // other request is refused.
     std::string name = method->is_string() ? method->get<std::string>() : std::string();
+    // What reaches the client is the request alone: no `result` or `error`
+    // beside it for a client to read it as something else.
+    auto request_only = [&] {
+      json r = {{"jsonrpc", "2.0"}, {"id", m["id"]}, {"method", *method}};
+      if (auto params = m.find("params"); params != m.end()) r["params"] = *params;
+      return dump_json(r);
+    };
     if (name == "ping" || name.rfind("tasks/", 0) == 0) {
-      out.to_client.push_back(std::string(line));
+      out.to_client.push_back(request_only());
       return out;
     }
     std::string text;
@@ -450,7 +464,7 @@ Gateway::Output Gateway::handle_server_message(json& m, std::string_view line) {
       out.to_server.push_back(error_reply(m["id"], kDeniedCode, text));
       return out;
     }
-    out.to_client.push_back(std::string(line));
+    out.to_client.push_back(request_only());
     return out;
   }
   if (!has_id || (!m.contains("result") && !m.contains("error"))) {
@@ -459,7 +473,10 @@ Gateway::Output Gateway::handle_server_message(json& m, std::string_view line) {
   }
   auto it = pending_.find(id_key(m["id"]));
   if (it == pending_.end()) {
-    out.to_client.push_back(std::string(line));
+    // Every request the client sent is waiting until answered: an answer to
+    // none (an id of another type, a second answer) is dropped, never passed
+    // on unreviewed for a client that matches ids loosely.
+    record_event("unmatched-answer", "from the server: an answer to no request waiting for one", line.size());
     return out;
   }
   Pending p = take(it);
@@ -468,8 +485,16 @@ Gateway::Output Gateway::handle_server_message(json& m, std::string_view line) {
   bool decided = p.method == "tools/call" || p.method == "resources/read" || p.method == "prompts/get";
   if (ok) {
     auto type = result->find("resultType");
-    if ((type != result->end() && type->is_string() && *type == "input_required") || result->contains("inputRequests"))
-      return input_required(m, *result, p, decided);
+    if ((type != result->end() && type->is_string() && *type == "input_required") ||
+        result->contains("inputRequests")) {
+      if (!needs_review(p.method)) return input_required(m, *result, p, decided);
+      // A tool list or the server's identity is never an interim answer.
+      record_event("input-required-refused", "the server asked for input in answer to " + p.method, line.size());
+      out.to_client.push_back(error_reply(m["id"], kGatewayCode,
+                                          "Tollgate refused the server's answer to " + p.method +
+                                              ": it asks for input, which this request does not take"));
+      return out;
+    }
   }
 
   if ((p.method == "initialize" || p.method == "server/discover") && ok) {
@@ -579,7 +604,10 @@ void StreamedMessageCheck::feed(std::string_view bytes) {
   for (char c : bytes) {
     if (!why_.empty()) return;
     if (in_string_) {
-      if (id_state_ == kIdValue) id_ += c;
+      if (id_state_ == kIdValue) {
+        id_ += c;
+        if (id_.size() > 256) return fail("a streamed answer's id is too long");
+      }
       if (escape_) {
         escape_ = false;
       } else if (c == '\\') {
@@ -711,6 +739,23 @@ std::string Gateway::abandon(std::string_view client_line, std::string_view why)
   }
   one(*j);
   return errors.empty() ? std::string() : dump_json(errors[0]);
+}
+
+void Gateway::end_exchange(std::string_view client_line) {
+  // In the stateless era an answer comes on its request's own stream or not
+  // at all; before it, a stream may be resumed later, so requests wait on.
+  if (protocol_version_ < "2026") return;
+  auto j = parse_json(client_line, "JSON-RPC message", kMaxDepth);
+  if (!j) return;
+  auto one = [&](const json& m) {
+    if (!m.is_object() || !m.contains("id") || !m.contains("method")) return;
+    if (auto it = pending_.find(id_key(m["id"])); it != pending_.end()) forget(it);
+  };
+  if (j->is_array()) {
+    for (const auto& m : *j) one(m);
+  } else {
+    one(*j);
+  }
 }
 
 void Gateway::flush_outcomes() {

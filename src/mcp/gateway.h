@@ -116,6 +116,10 @@ class Gateway {
   // gets (empty for a notification).
   std::string abandon(std::string_view client_line, std::string_view why);
 
+  // The HTTP exchange of `client_line` is over: in the stateless era its
+  // requests still unanswered never will be, and stop waiting.
+  void end_exchange(std::string_view client_line);
+
   // Outcomes of answered calls are recorded after the answer is on its way
   // to the client (and before the next decision): the caller flushes them
   // once its output is written.
@@ -133,6 +137,7 @@ class Gateway {
     std::string name;       // tools/call: the tool
     std::string arguments;  // its arguments (JSON), for the outcome's effects
   };
+  static Output without_carriage_returns(Output out);
   Output client_line(std::string_view line);
   Output server_line(std::string_view line);
   Output handle_client_message(const nlohmann::json& message, std::string_view line, bool in_batch,

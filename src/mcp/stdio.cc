@@ -124,6 +124,12 @@ int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& po
   const size_t max_line = opts.gateway.max_message_bytes;
   LineReader from_client, from_server;
   std::string q_server, q_client;  // bytes waiting for the server, for the client
+  // The gateway's own lines for the client (denials, errors), held while a
+  // server line streams so that they never land inside it.
+  std::string q_later;
+  auto queue_for_client = [&](const std::vector<std::string>& lines) {
+    queue_lines(from_server.streaming ? q_later : q_client, lines);
+  };
   bool client_open = true, server_open = true, client_gone = false;
   std::vector<char> buf(64 * 1024);
 
@@ -135,8 +141,12 @@ int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& po
       r.held.append(piece);  // blanks after the held byte
       return;
     }
+    size_t from = q_client.size();
     q_client += r.held;
     q_client.append(piece.substr(0, last));
+    // A lone CR ends a line for some readers: outside JSON strings it is
+    // whitespace, inside them it cannot be (Gateway::without_carriage_returns).
+    std::replace(q_client.begin() + static_cast<std::ptrdiff_t>(from), q_client.end(), '\r', ' ');
     r.held.assign(piece.substr(last));
   };
   auto pass_streamed = [&](LineReader& r, std::string_view piece) {
@@ -146,10 +156,13 @@ int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& po
   auto end_streamed = [&](LineReader& r) {
     bool pass = false;
     Gateway::Output out = gw.end_streamed(r.check, r.line_bytes, pass);
+    std::replace(r.held.begin(), r.held.end(), '\r', ' ');
     if (pass) q_client += r.held;  // else spoiled: its last byte never comes
     q_client += '\n';
     queue_lines(q_client, out.to_client);
     r = LineReader{};
+    q_client += q_later;
+    q_later.clear();
   };
   auto feed = [&](LineReader& r, const char* data, size_t n, bool is_client) {
     size_t pos = 0;
@@ -168,7 +181,7 @@ int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& po
         r.line_bytes += piece.size();
         if (nl) {
           auto out = gw.oversized(is_client, r.line_bytes);
-          queue_lines(q_client, out.to_client);
+          queue_for_client(out.to_client);
           r = LineReader{};
         }
         continue;
@@ -198,7 +211,7 @@ int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& po
       }
       Gateway::Output out = is_client ? gw.from_client(r.buf) : gw.from_server(r.buf);
       queue_lines(q_server, out.to_server);
-      queue_lines(q_client, out.to_client);
+      queue_for_client(out.to_client);
       r.buf.clear();
     }
   };
@@ -221,7 +234,7 @@ int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& po
     pollfd fds[5];
     int n = 0;
     int i_cin = -1, i_cout = -1, i_sin = -1, i_sout = -1, i_sig = -1;
-    if (client_open && q_server.size() < kHighWater) fds[i_cin = n++] = {0, POLLIN, 0};
+    if (client_open && q_server.size() < kHighWater && q_later.size() < kHighWater) fds[i_cin = n++] = {0, POLLIN, 0};
     if (!q_client.empty() && !client_gone) fds[i_cout = n++] = {1, POLLOUT, 0};
     if (!q_server.empty() && child_in >= 0) fds[i_sin = n++] = {child_in, POLLOUT, 0};
     if (server_open && q_client.size() < kHighWater) fds[i_sout = n++] = {child_out, POLLIN, 0};
@@ -266,6 +279,7 @@ int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& po
         feed(from_server, buf.data(), static_cast<size_t>(r), false);
       } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
         server_open = false;
+        if (from_server.streaming) end_streamed(from_server);  // cut short: spoiled, its request answered
         ::close(child_out);
         if (::waitpid(pid, &status, 0) == pid) reaped = true;
         int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

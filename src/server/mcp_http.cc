@@ -276,12 +276,19 @@ std::shared_ptr<McpHttpGateway::State> McpHttpGateway::state_for(const std::stri
   // This runs on a worker thread: a record it appends while the event loop's
   // group commit is open joins that commit, so the answer waits for it.
   State* self = st.get();  // the gateway is called only with self->mu held
-  st->gw =
-      std::make_unique<mcp::Gateway>(o, [svc, self](std::string_view h, std::string_view p) -> Result<std::string> {
-        std::string answer = svc->handle(h, p, self->peer_pid);
-        if (auto durable = svc->store().wait_durable(); !durable) return durable.error();
-        return answer;
-      });
+  auto decider = [svc, self](std::string_view h, std::string_view p) -> Result<std::string> {
+    std::string answer = svc->handle(h, p, self->peer_pid);
+    if (auto durable = svc->store().wait_durable(); !durable) return durable.error();
+    return answer;
+  };
+  // Outcomes are posted, not waited on, and right away under the lock of
+  // the request whose answer they record: clients sharing the state must
+  // not have each other's results recorded in their session.
+  auto poster = [svc, self](std::string_view h, std::string_view p) -> Status {
+    (void)svc->handle(h, p, self->peer_pid);
+    return Status::Ok();
+  };
+  st->gw = std::make_unique<mcp::Gateway>(o, decider, poster);
   states_[key] = st;
   return st;
 }
@@ -420,7 +427,7 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
     // The upstream opened a session (initialize): later requests carry its id.
     std::lock_guard lock(mu_);
     states_[name + "|" + upstream_session + "|" + cred_digest] = st;
-  } else if (upstream_session.empty() && key != shared_key) {
+  } else if (upstream_session.empty() && key != shared_key && h->status < 300) {
     // An upstream without sessions: the client's later requests carry no
     // id, and find the state its initialize negotiated.
     std::lock_guard lock(mu_);
@@ -476,6 +483,7 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
         if (!ev.data.empty()) {
           LockedFor lock(*st, peer);
           o2 = st->gw->from_server(ev.data);
+          st->gw->flush_outcomes();
         }
         if (o2.to_client.empty() && !ev.id.empty()) out += "id: " + ev.id + "\n\n";  // a priming event
         for (const auto& line : o2.to_client) {
@@ -485,11 +493,11 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
         for (const auto& line : o2.to_server) answer_upstream(line);
       }
       if (!out.empty() && !write_all(fd, out)) break;
-      LockedFor lock(*st, peer);
-      st->gw->flush_outcomes();
     }
-    LockedFor lock(*st, peer);
-    st->gw->flush_outcomes();
+    if (req.method == "POST") {
+      LockedFor lock(*st, peer);
+      st->gw->end_exchange(req.body);
+    }
     return;
   }
   auto body = (*conn)->read_body(kMaxUpstreamBody);
@@ -498,6 +506,7 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
   {
     LockedFor lock(*st, peer);
     o2 = st->gw->from_server(*body);
+    st->gw->flush_outcomes();
   }
   for (const auto& line : o2.to_server) answer_upstream(line);
   if (o2.to_client.empty()) {
@@ -513,7 +522,7 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
     reply(fd, 200, o2.to_client.front(), upstream_session);
   }
   LockedFor lock(*st, peer);
-  st->gw->flush_outcomes();
+  st->gw->end_exchange(req.body);
 }
 
 }  // namespace tollgate::server

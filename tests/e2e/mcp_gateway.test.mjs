@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  Checks, E2E_DIR, baseEnv, events, finish, log, makeSandbox, parseArgs, requireCli, run, startDaemon, useBaselinePack,
+  Checks, E2E_DIR, baseEnv, events, finish, log, makeSandbox, parseArgs, requireCli, run, startDaemon, useBaselinePack, waitFor,
 } from './lib.mjs';
 
 const opt = parseArgs();
@@ -238,6 +238,50 @@ try {
   t.ok(lines.some((l) => l.error?.code === -32700), 'malformed JSON gets a JSON-RPC parse error', rawOut);
   t.ok(lines.some((l) => l.error?.code === -32600 && /batch/.test(l.error.message)),
     'a batch without a protocol that allows it is refused', rawOut);
+
+  // A large answer streams while the gateway answers a denied call itself:
+  // the denial waits for the streamed line's end instead of landing inside
+  // it. The scripted server finishes its answer only after the next request
+  // the gateway forwards, so the denial is surely made mid-stream.
+  const slow = path.join(sb.root, 'slow_server.mjs');
+  fs.writeFileSync(slow, `
+import readline from 'node:readline';
+const out = (m) => process.stdout.write(JSON.stringify(m) + '\\n');
+let rest = null;
+readline.createInterface({ input: process.stdin }).on('line', (l) => {
+  const m = JSON.parse(l);
+  if (m.method === 'initialize') out({ jsonrpc: '2.0', id: m.id, result: { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'slow', version: '1' } } });
+  else if (m.method === 'tools/list') out({ jsonrpc: '2.0', id: m.id, result: { tools: [{ name: 'big', description: 'A big answer.', inputSchema: { type: 'object' } }] } });
+  else if (m.method === 'tools/call') {
+    const text = 'y'.repeat(400 * 1024);
+    const line = JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { content: [{ type: 'text', text }] } });
+    process.stdout.write(line.slice(0, 300 * 1024));
+    rest = line.slice(300 * 1024) + '\\n';
+  } else if (m.method === 'ping') { process.stdout.write(rest); out({ jsonrpc: '2.0', id: m.id, result: {} }); }
+});
+`);
+  const mid = spawn(opt.tollgate, ['mcp', '--name', 'slow', '--', 'node', slow], { env: baseEnv(sb), cwd: WS });
+  let midOut = '';
+  const midLines = () => midOut.split('\n').slice(0, -1);
+  mid.stdout.on('data', (d) => { midOut += d; });
+  const send = (m) => mid.stdin.write(JSON.stringify({ jsonrpc: '2.0', ...m }) + '\n');
+  send({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'e2e', version: '1' } } });
+  await waitFor('the initialize answer', () => midLines().length >= 1, 10000);
+  send({ id: 2, method: 'tools/list' });
+  await waitFor('the tool list', () => midLines().length >= 2, 10000);
+  send({ id: 3, method: 'tools/call', params: { name: 'big', arguments: {} } });
+  await waitFor('the big answer to start streaming', () => midOut.length > 200 * 1024, 10000);
+  send({ id: 4, method: 'tools/call', params: { name: 'never-listed', arguments: {} } });
+  send({ id: 5, method: 'ping' });
+  await waitFor('every answer', () => midLines().length >= 5, 10000);
+  mid.stdin.end();
+  await new Promise((r) => mid.on('close', r));
+  let parsed = [];
+  try { parsed = midLines().map((l) => JSON.parse(l)); } catch { parsed = null; }
+  t.ok(parsed && parsed.length === 5 && parsed[2].id === 3 && parsed[2].result?.content?.[0]?.text?.length === 400 * 1024 &&
+    parsed[3].id === 4 && parsed[3].result?.isError && parsed[4].id === 5,
+  'a denial made while a large answer streams comes after it, both whole',
+  parsed ? parsed.map((m) => ({ id: m.id, size: JSON.stringify(m).length })) : midLines().map((l) => l.slice(0, 200)));
 
   const calc3 = await connect('calc', ['node', CALC]);
   await calc3.client.listTools();

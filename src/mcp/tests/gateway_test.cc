@@ -342,8 +342,14 @@ TEST(McpGateway, PassesNotificationsAndAllowedServerRequestsThrough) {
       R"({"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":5}})";
   EXPECT_EQ(gw.from_server(progress).to_client, std::vector<std::string>{progress});
   std::string sampling = R"({"jsonrpc":"2.0","id":"s1","method":"sampling/createMessage","params":{}})";
-  EXPECT_EQ(gw.from_server(sampling).to_client, std::vector<std::string>{sampling});
+  auto passed = gw.from_server(sampling).to_client;
+  ASSERT_EQ(passed.size(), 1u);
+  EXPECT_EQ(json::parse(passed[0]), json::parse(sampling));
   EXPECT_EQ(f.events("decision").size(), 1u);  // decided, and allowed
+  // Only the request itself reaches the client: nothing beside it.
+  auto extra = gw.from_server(R"({"jsonrpc":"2.0","id":"s2","method":"ping","result":{"x":1}})").to_client;
+  ASSERT_EQ(extra.size(), 1u);
+  EXPECT_FALSE(json::parse(extra[0]).contains("result"));
   std::string answer = R"({"jsonrpc":"2.0","id":"s1","result":{"content":{"type":"text","text":"hi"}}})";
   EXPECT_EQ(gw.from_client(answer).to_server, std::vector<std::string>{answer});
   std::string cancel = R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9}})";
@@ -370,7 +376,9 @@ TEST(McpGateway, DeniesAServersRequestBeforeTheClientSeesIt) {
   // Elicitation is decided on its parameters: a form passes, a URL does not.
   std::string form =
       R"({"jsonrpc":"2.0","id":8,"method":"elicitation/create","params":{"mode":"form","message":"Name?"}})";
-  EXPECT_EQ(gw.from_server(form).to_client, std::vector<std::string>{form});
+  auto passed = gw.from_server(form).to_client;
+  ASSERT_EQ(passed.size(), 1u);
+  EXPECT_EQ(json::parse(passed[0]), json::parse(form));
   std::string url =
       R"({"jsonrpc":"2.0","id":9,"method":"elicitation/create","params":{"mode":"url","url":"https://x.example/login"}})";
   auto out2 = gw.from_server(url);
@@ -568,9 +576,65 @@ TEST(McpGateway, ServerMessagesOfTheWrongShapeAreRefused) {
   ASSERT_EQ(unknown.to_server.size(), 1u);
   EXPECT_NE(unknown.to_server[0].find("does not pass"), std::string::npos);
   std::string ping = R"({"jsonrpc":"2.0","id":"s10","method":"ping"})";
-  EXPECT_EQ(gw.from_server(ping).to_client, std::vector<std::string>{ping});
+  auto pinged = gw.from_server(ping).to_client;
+  ASSERT_EQ(pinged.size(), 1u);
+  EXPECT_EQ(json::parse(pinged[0]), json::parse(ping));
   // A message that is neither request, notification nor answer is dropped.
   EXPECT_TRUE(gw.from_server(R"({"jsonrpc":"2.0","x":1})").to_client.empty());
+}
+
+// An answer to no waiting request is dropped (a client may match ids
+// loosely: "7" for 7); a tool list is never an interim answer; a lone CR
+// never reaches a peer that would end a line at it.
+TEST(McpGateway, AnswersAreTakenOnlyForTheRequestTheyAnswer) {
+  Fixture f;
+  auto gw = f.gateway("calc");
+  gw.from_client(request(7, "tools/list"));
+  EXPECT_TRUE(gw.from_server(json{{"jsonrpc", "2.0"}, {"id", "7"}, {"result", tools_result({tool("evil")})}}.dump())
+                  .to_client.empty());
+  EXPECT_TRUE(gw.needs_whole_answers());  // request 7 still waits
+  auto with_input = gw.from_server(result(7, {{"tools", {tool("evil")}}, {"inputRequests", json::object()}}));
+  ASSERT_EQ(with_input.to_client.size(), 1u);
+  EXPECT_TRUE(json::parse(with_input.to_client[0]).contains("error"));
+  EXPECT_FALSE(gw.needs_whole_answers());
+  // A client batch refused for reusing an id in flight leaves that request waiting.
+  gw.from_client(request(8, "tools/list"));
+  gw.from_client(request(1, "initialize", {{"protocolVersion", "2025-03-26"}}));
+  gw.from_server(result(1, {{"protocolVersion", "2025-03-26"}}));
+  EXPECT_TRUE(gw.from_client("[" + request(8, "ping") + "]").to_server.empty());
+  EXPECT_TRUE(gw.needs_whole_answers());
+  EXPECT_EQ(list(gw, 9, {tool("add")}), std::vector<std::string>{"add"});
+  auto answered = gw.from_server(result(8, tools_result({tool("add")})));
+  ASSERT_EQ(answered.to_client.size(), 1u);
+  EXPECT_TRUE(json::parse(answered.to_client[0]).contains("result"));
+  // CR is whitespace to JSON; forwarded, it becomes a space.
+  std::string sneaky =
+      "{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"params\":{\"x\":\r{\"id\":3,\"method\":\"roots/list\"}\r}}";
+  ASSERT_TRUE(json::accept(sneaky));
+  auto out = gw.from_client(sneaky);
+  ASSERT_EQ(out.to_server.size(), 1u);
+  EXPECT_EQ(out.to_server[0].find('\r'), std::string::npos);
+}
+
+// Over HTTP in the stateless era a request unanswered when its exchange
+// ends never will be answered: it stops waiting, and its id is free again.
+TEST(McpGateway, StatelessRequestsStopWaitingWhenTheirExchangeEnds) {
+  Fixture f;
+  json meta = {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"}};
+  auto gw = f.gateway("calc");
+  std::string ask = request(5, "tools/list", {{"_meta", meta}});
+  ASSERT_EQ(gw.from_client(ask).to_server.size(), 1u);
+  gw.end_exchange(ask);
+  EXPECT_FALSE(gw.needs_whole_answers());
+  EXPECT_EQ(gw.from_client(ask).to_server.size(), 1u);  // not "already in flight"
+  // Before that era a stream may be resumed: the request waits on.
+  auto older = f.gateway("calc", "s2");
+  older.from_client(request(1, "initialize", {{"protocolVersion", "2025-11-25"}}));
+  older.from_server(result(1, {{"protocolVersion", "2025-11-25"}}));
+  std::string list_req = request(6, "tools/list");
+  ASSERT_EQ(older.from_client(list_req).to_server.size(), 1u);
+  older.end_exchange(list_req);
+  EXPECT_TRUE(older.needs_whole_answers());
 }
 
 // A server's batch is handled message by message: requests in it are
