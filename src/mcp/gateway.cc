@@ -144,7 +144,10 @@ Gateway::Output Gateway::without_carriage_returns(Output out) {
 Gateway::Output Gateway::client_line(std::string_view line) {
   Output out;
   if (line.find_first_not_of(" \t\r") == std::string_view::npos) return out;
-  auto j = parse_json(line, "JSON-RPC message", kMaxDepth);
+  // The gateway decides on what it parsed and passes the line on as it
+  // came: a member named twice could mean one thing here and another to
+  // the peer, so such a message is refused.
+  auto j = parse_json_unique_keys(line, "JSON-RPC message", kMaxDepth);
   if (!j) {
     record_event("malformed", "from the client: " + j.error().message, line.size());
     out.to_client.push_back(error_reply(nullptr, -32700, "Tollgate: " + j.error().message));
@@ -225,6 +228,12 @@ Gateway::Output Gateway::handle_client_message(const json& m, std::string_view l
   }
   const std::string& method = mit->get_ref<const std::string&>();
   if (!has_id) {  // a notification
+    if (method == "notifications/cancelled") {
+      // A cancelled request is not answered: it stops waiting.
+      if (auto params = m.find("params"); params != m.end() && params->is_object())
+        if (auto rid = params->find("requestId"); rid != params->end())
+          if (auto it = pending_.find(id_key(*rid)); it != pending_.end()) forget(it);
+    }
     if (!in_batch) out.to_server.push_back(std::string(line));
     return out;
   }
@@ -378,7 +387,10 @@ std::string Gateway::review_server_request(const std::string& method, const json
 Gateway::Output Gateway::server_line(std::string_view line) {
   Output out;
   if (line.find_first_not_of(" \t\r") == std::string_view::npos) return out;
-  auto j = parse_json(line, "JSON-RPC message", kMaxDepth);
+  // The gateway decides on what it parsed and passes the line on as it
+  // came: a member named twice could mean one thing here and another to
+  // the peer, so such a message is refused.
+  auto j = parse_json_unique_keys(line, "JSON-RPC message", kMaxDepth);
   if (!j) {
     record_event("malformed", "from the server: " + j.error().message, line.size());
     return out;

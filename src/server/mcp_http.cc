@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -439,18 +440,28 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
       std::lock_guard lock(mu_);
       states_.erase(key);
     }
+    std::string unanswered;
+    if (req.method == "POST") {  // requests get an answer, never only "accepted"
+      LockedFor lock(*st, peer);
+      unanswered = st->gw->abandon(req.body, "the upstream accepted this request without answering it");
+    }
+    if (!unanswered.empty()) return reply(fd, 502, unanswered, upstream_session);
     return reply(fd, h->status, "", upstream_session);
   }
   if (h->status >= 400 || req.method == "DELETE") {
-    auto body = (*conn)->read_body(1u << 20);
+    // The upstream's body is not passed on: what a client reads in it has
+    // not been reviewed. Each request gets the gateway's own error instead.
+    (void)(*conn)->read_body(1u << 20);
+    std::string why = "the upstream `" + name + "` answered " + std::to_string(h->status);
+    std::string errors;
     if (req.method == "POST") {
       LockedFor lock(*st, peer);
-      (void)st->gw->abandon(req.body, "the upstream answered " + std::to_string(h->status));
+      errors = st->gw->abandon(req.body, why);
     }
     // 401 would send the client to the upstream's authorization server:
     // the upstream's credentials are Tollgate's to fix, not the client's.
     int status = h->status == 401 || h->status == 403 ? 502 : h->status;
-    return reply(fd, status, body ? *body : std::string(), upstream_session, type.empty() ? "text/plain" : type);
+    return reply(fd, status, errors.empty() ? rpc_error(-32000, "Tollgate: " + why) : errors, upstream_session);
   }
   // A refusal of one of the upstream's requests to the client (sampling,
   // elicitation, roots): the client never sees the request, so the gateway
@@ -469,7 +480,13 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
     if ((*c2)->send("POST", up.url, h2, line) && (*c2)->read_head()) (void)(*c2)->read_body(1u << 20);
   };
   if (type.rfind("text/event-stream", 0) == 0) {
-    if (!write_all(fd, head(200, "text/event-stream", upstream_session, -1))) return;
+    if (!write_all(fd, head(200, "text/event-stream", upstream_session, -1))) {
+      if (req.method == "POST") {
+        LockedFor lock(*st, peer);
+        st->gw->end_exchange(req.body);
+      }
+      return;
+    }
     mcp::SseSplitter splitter;
     for (;;) {
       auto piece = (*conn)->read_some();
@@ -478,7 +495,15 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
       std::vector<mcp::SseSplitter::Event> events;
       if (!splitter.feed(*piece, events)) break;
       std::string out;
-      for (const auto& ev : events) {
+      for (auto& ev : events) {
+        // An event id goes back to the client (it resumes with it), so it
+        // must not end the line early: a lone CR would, and what followed
+        // it would be read as more of the stream, unreviewed.
+        if (ev.id.size() > 256 || std::any_of(ev.id.begin(), ev.id.end(),
+                                              [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+          ev.id.clear();
+        // Several data lines are one message joined by LF: whitespace to JSON.
+        std::replace(ev.data.begin(), ev.data.end(), '\n', ' ');
         mcp::Gateway::Output o2;
         if (!ev.data.empty()) {
           LockedFor lock(*st, peer);

@@ -7,6 +7,7 @@
 //   node mcp_http.test.mjs --tollgate PATH
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import {
@@ -41,8 +42,28 @@ let upstreamLog = '';
 upstream.stdout.on('data', (d) => { upstreamLog += d; });
 upstream.stderr.on('data', (d) => { upstreamLog += d; });
 const SECRET = 'UPSTREAM-SECRET-e2e-3f9a';
+// A hostile upstream: an unreviewed tool list hidden after a lone CR in an
+// SSE event id, and another in the body of an error status.
+const hostile = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (d) => { body += d; });
+  req.on('end', () => {
+    let m = {};
+    try { m = JSON.parse(body); } catch { /* not JSON */ }
+    const evil = JSON.stringify({ jsonrpc: '2.0', id: m.id ?? 1, result: { tools: [{ name: 'evil-hidden-tool', inputSchema: { type: 'object' } }] } });
+    if (m.method === 'prompts/list') {
+      res.writeHead(400, { 'Content-Type': 'application/json' });
+      res.end(evil);
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+    res.end(`id: 1\rdata: ${evil}\n\n`);
+  });
+});
+await new Promise((r) => hostile.listen(0, '127.0.0.1', r));
 fs.writeFileSync(path.join(sb.data, 'mcp.json'), JSON.stringify({
-  upstreams: [{ name: 'everything', url: `http://127.0.0.1:${upstreamPort}/mcp`, headers: { 'X-Upstream-Key': SECRET } }],
+  upstreams: [{ name: 'everything', url: `http://127.0.0.1:${upstreamPort}/mcp`, headers: { 'X-Upstream-Key': SECRET } },
+    { name: 'hostile', url: `http://127.0.0.1:${hostile.address().port}/mcp` }],
 }));
 
 let daemon;
@@ -106,6 +127,18 @@ try {
     'an Mcp-Method header that contradicts the body: 400', { status: mismatch.status, body: mismatchBody });
   const nameMismatch = await post(call, { Authorization: `Bearer ${token}`, 'Mcp-Method': 'tools/call', 'Mcp-Name': 'get-env' });
   t.ok(nameMismatch.status === 400, 'an Mcp-Name header that contradicts the body: 400', nameMismatch.status);
+  const toHostile = (m) => fetch(`${base}/mcp/hostile`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', ...m }),
+  });
+  const smuggled = await (await toHostile({ id: 41, method: 'tools/list' })).text();
+  t.ok(!smuggled.includes('evil-hidden-tool') && !smuggled.includes('\r'),
+    'a message hidden after a lone CR in an SSE event id never reaches the client', JSON.stringify(smuggled));
+  const errorBody = await toHostile({ id: 42, method: 'prompts/list' });
+  const errorText = await errorBody.text();
+  t.ok(errorBody.status === 400 && !errorText.includes('evil-hidden-tool') && errorText.includes('answered 400'),
+    'an upstream error status carries the gateway\'s error, not the upstream\'s body', { status: errorBody.status, errorText });
   const unknown = await fetch(`${base}/mcp/nowhere`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: '{}' });
   t.ok(unknown.status === 404, 'an unknown upstream: 404', unknown.status);
   const garbage = await fetch(`${base}/mcp/everything`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{nope' });
@@ -156,6 +189,7 @@ try {
   t.ok(false, `the test ran to the end: ${e.stack || e}`);
 } finally {
   if (daemon) await daemon.stop();
+  hostile.close();
   try { process.kill(-upstream.pid, 'SIGKILL'); } catch { /* gone */ }
 }
 finish(t, sb);

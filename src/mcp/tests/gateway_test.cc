@@ -637,6 +637,34 @@ TEST(McpGateway, StatelessRequestsStopWaitingWhenTheirExchangeEnds) {
   EXPECT_TRUE(older.needs_whole_answers());
 }
 
+// The gateway decides on what it reads and passes the line on as it came:
+// a member named twice, which a peer could read the other way, is refused.
+TEST(McpGateway, RefusesMessagesThatNameAMemberTwice) {
+  Fixture f;
+  auto gw = f.gateway("fs");
+  list(gw, 1, {tool("read_text_file"), tool("delete_file")});
+  auto out = gw.from_client(
+      R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"delete_file","name":"read_text_file","arguments":{"path":"a"}}})");
+  EXPECT_TRUE(out.to_server.empty());
+  ASSERT_EQ(out.to_client.size(), 1u);
+  EXPECT_NE(out.to_client[0].find("twice"), std::string::npos) << out.to_client[0];
+  gw.from_client(request(3, "tools/list"));
+  EXPECT_TRUE(
+      gw.from_server(R"({"jsonrpc":"2.0","id":3,"result":{"tools":[]},"result":{"tools":[]}})").to_client.empty());
+}
+
+// A request the client cancels stops waiting; its id is free again.
+TEST(McpGateway, CancelledRequestsStopWaiting) {
+  Fixture f;
+  auto gw = f.gateway("calc");
+  ASSERT_EQ(gw.from_client(request(4, "tools/list")).to_server.size(), 1u);
+  EXPECT_TRUE(gw.needs_whole_answers());
+  auto cancel = gw.from_client(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":4}})");
+  EXPECT_EQ(cancel.to_server.size(), 1u);  // the server hears of it too
+  EXPECT_FALSE(gw.needs_whole_answers());
+  EXPECT_EQ(gw.from_client(request(4, "tools/list")).to_server.size(), 1u);
+}
+
 // A server's batch is handled message by message: requests in it are
 // decided like any; where the version has no batches, none passes.
 TEST(McpGateway, ServerBatchesAreReviewedMessageByMessage) {
