@@ -35,6 +35,11 @@ bool needs_review(std::string_view method) {
   return method == "tools/list" || method == "initialize" || method == "server/discover";
 }
 
+// Requests decided one by one, each with an outcome on the record.
+bool is_decided_call(std::string_view method) {
+  return method == "tools/call" || method == "resources/read" || method == "prompts/get";
+}
+
 // Batches are JSON-RPC 2.0, allowed by MCP up to 2025-03-26 and removed after.
 bool batches_allowed(std::string_view version) { return !version.empty() && version <= "2025-03-26"; }
 
@@ -268,7 +273,7 @@ Gateway::Output Gateway::handle_client_message(const json& m, std::string_view l
   if (method == "initialize") {
     if (auto v = params.find("protocolVersion"); v != params.end() && v->is_string())
       protocol_version_ = v->get<std::string>();
-  } else if (method == "tools/call" || method == "resources/read" || method == "prompts/get") {
+  } else if (is_decided_call(method)) {
     std::string name_key = method == "resources/read" ? "uri" : "name";
     auto n = params.find(name_key);
     if (n == params.end() || !n->is_string() || n->get_ref<const std::string&>().empty()) {
@@ -494,7 +499,7 @@ Gateway::Output Gateway::handle_server_message(json& m, std::string_view line) {
   Pending p = take(it);
   auto result = m.find("result");
   bool ok = result != m.end() && result->is_object();
-  bool decided = p.method == "tools/call" || p.method == "resources/read" || p.method == "prompts/get";
+  bool decided = is_decided_call(p.method);
   if (ok) {
     auto type = result->find("resultType");
     if ((type != result->end() && type->is_string() && *type == "input_required") ||
@@ -725,7 +730,7 @@ Gateway::Output Gateway::end_streamed(const StreamedMessageCheck& check, size_t 
   }
   pass = true;
   Pending p = take(it);
-  if (p.method == "tools/call" || p.method == "resources/read" || p.method == "prompts/get") {
+  if (is_decided_call(p.method)) {
     deferred_.push_back(dump_json(json{{"method", p.method},
                                        {"name", p.name},
                                        {"arguments", p.arguments},
