@@ -2,6 +2,8 @@
 #include "mcp/http_client.h"
 
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -11,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 namespace tollgate::mcp {
@@ -45,7 +48,62 @@ bool valid_header_text(std::string_view s) {
   return true;
 }
 
+// Whether a Connection header's comma-separated tokens include `close`.
+bool says_close(std::string_view value) {
+  std::string v = lower(value);
+  size_t i = 0;
+  while (i <= v.size()) {
+    size_t comma = v.find(',', i);
+    if (trim(std::string_view(v).substr(i, comma == std::string::npos ? std::string::npos : comma - i)) == "close")
+      return true;
+    if (comma == std::string::npos) break;
+    i = comma + 1;
+  }
+  return false;
+}
+
 }  // namespace
+
+struct TlsContext {
+  SSL_CTX* ctx = nullptr;
+  std::mutex mu;
+  SSL_SESSION* session = nullptr;  // guarded by mu: the upstream's last, not yet used
+  ~TlsContext() {
+    if (session) SSL_SESSION_free(session);
+    if (ctx) SSL_CTX_free(ctx);
+  }
+  // The trust store is loaded here, once per context. `resume`: sessions
+  // the upstream gives are kept for the next connection.
+  static Result<std::shared_ptr<TlsContext>> make(const std::string& ca_file, bool resume) {
+    auto t = std::make_shared<TlsContext>();
+    t->ctx = SSL_CTX_new(TLS_client_method());
+    if (!t->ctx) return Error(ssl_error());
+    SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, nullptr);
+    if (ca_file.empty() ? SSL_CTX_set_default_verify_paths(t->ctx) != 1
+                        : SSL_CTX_load_verify_locations(t->ctx, ca_file.c_str(), nullptr) != 1)
+      return Error("cannot load the CA certificates" + (ca_file.empty() ? "" : " `" + ca_file + "`") + ": " +
+                   ssl_error());
+    if (resume) {
+      SSL_CTX_set_app_data(t->ctx, t.get());
+      SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+      SSL_CTX_sess_set_new_cb(t->ctx, [](SSL* ssl, SSL_SESSION* sess) -> int {
+        auto* self = static_cast<TlsContext*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+        if (!self || !SSL_SESSION_is_resumable(sess)) return 0;
+        std::lock_guard lock(self->mu);
+        if (self->session) SSL_SESSION_free(self->session);
+        self->session = sess;  // the reference is ours now
+        return 1;
+      });
+    }
+    return t;
+  }
+  // The kept session, taken: a ticket serves one connection (RFC 8446, 8.1).
+  SSL_SESSION* take_session() {
+    std::lock_guard lock(mu);
+    return std::exchange(session, nullptr);
+  }
+};
 
 std::string HttpUrl::authority() const {
   bool v6 = host.find(':') != std::string::npos;
@@ -106,11 +164,21 @@ HttpConnection::~HttpConnection() {
     SSL_shutdown(static_cast<SSL*>(ssl_));
     SSL_free(static_cast<SSL*>(ssl_));
   }
-  if (ctx_) SSL_CTX_free(static_cast<SSL_CTX*>(ctx_));
   if (fd_ >= 0) ::close(fd_);
 }
 
 Result<std::unique_ptr<HttpConnection>> HttpConnection::open(const HttpUrl& url, const Options& opts) {
+  std::shared_ptr<TlsContext> tls;
+  if (url.tls) {
+    auto t = TlsContext::make(opts.ca_file, false);
+    if (!t) return std::move(t).error();
+    tls = std::move(*t);
+  }
+  return connect(url, opts, std::move(tls));
+}
+
+Result<std::unique_ptr<HttpConnection>> HttpConnection::connect(const HttpUrl& url, const Options& opts,
+                                                                std::shared_ptr<TlsContext> tls) {
   std::unique_ptr<HttpConnection> c(new HttpConnection());
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -126,6 +194,8 @@ Result<std::unique_ptr<HttpConnection>> HttpConnection::open(const HttpUrl& url,
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+      int one = 1;  // requests are written whole: nothing is gained by holding a small one back
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       c->fd_ = fd;
       break;
     }
@@ -135,22 +205,20 @@ Result<std::unique_ptr<HttpConnection>> HttpConnection::open(const HttpUrl& url,
   ::freeaddrinfo(res);
   if (c->fd_ < 0) return Error("cannot connect to " + url.authority() + ": " + last);
   if (!url.tls) return c;
-
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  if (!ctx) return Error(ssl_error());
-  c->ctx_ = ctx;
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  if (opts.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx) != 1
-                           : SSL_CTX_load_verify_locations(ctx, opts.ca_file.c_str(), nullptr) != 1)
-    return Error("cannot load the CA certificates" + (opts.ca_file.empty() ? "" : " `" + opts.ca_file + "`") + ": " +
-                 ssl_error());
-  SSL* ssl = SSL_new(ctx);
+  if (!tls) return Error("no TLS context for " + url.authority());
+  c->tls_ = std::move(tls);
+  SSL* ssl = SSL_new(c->tls_->ctx);
   if (!ssl) return Error(ssl_error());
   c->ssl_ = ssl;
   SSL_set_fd(ssl, c->fd_);
   SSL_set_tlsext_host_name(ssl, url.host.c_str());
   if (SSL_set1_host(ssl, url.host.c_str()) != 1) return Error(ssl_error());
+  if (SSL_SESSION* resumed = c->tls_->take_session()) {
+    // Only the same upstream's sessions are kept here: the host was
+    // verified when the session was made.
+    SSL_set_session(ssl, resumed);
+    SSL_SESSION_free(resumed);
+  }
   if (SSL_connect(ssl) != 1) {
     long v = SSL_get_verify_result(ssl);
     std::string why = v != X509_V_OK ? X509_verify_cert_error_string(v) : ssl_error();
@@ -202,15 +270,19 @@ Result<size_t> HttpConnection::raw_read(char* buf, size_t n) {
 
 Status HttpConnection::send(std::string_view method, const HttpUrl& url,
                             const std::map<std::string, std::string>& headers, std::string_view body) {
+  received_ = false;
   std::string req = std::string(method) + " " + url.path + " HTTP/1.1\r\nHost: " + url.authority() + "\r\n";
   for (const auto& [k, v] : headers) {
     if (!valid_header_text(k) || !valid_header_text(v) || k.find(':') != std::string::npos)
       return Error("a header for the upstream contains a line break");
     req += k + ": " + v + "\r\n";
   }
-  req += "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
-  if (auto st = raw_write(req); !st) return st;
-  return raw_write(body);
+  req +=
+      "Content-Length: " + std::to_string(body.size()) + (keep_alive_ ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
+  // One write: a request split in two waits on a kept connection for the
+  // first part's acknowledgement (Nagle), which the upstream delays.
+  req.append(body);
+  return raw_write(req);
 }
 
 Result<std::string> HttpConnection::read_line(size_t cap) {
@@ -227,12 +299,19 @@ Result<std::string> HttpConnection::read_line(size_t cap) {
     auto n = raw_read(tmp, sizeof tmp);
     if (!n) return std::move(n).error();
     if (*n == 0) return Error("the upstream closed the connection mid-response");
+    received_ = true;
     buf_.append(tmp, *n);
   }
 }
 
 Result<HttpResponseHead> HttpConnection::read_head() {
   HttpResponseHead h;
+  framing_ = Framing::Close;
+  remaining_ = 0;
+  done_ = false;
+  chunk_trailer_ = false;
+  received_ = !buf_.empty();
+  may_continue_ = false;
   auto status = read_line(kMaxHeadBytes);
   if (!status) return std::move(status).error();
   // HTTP/1.x NNN reason
@@ -254,6 +333,7 @@ Result<HttpResponseHead> HttpConnection::read_head() {
     auto [it, fresh] = h.headers.emplace(name, value);
     if (!fresh) it->second += ", " + value;
   }
+  may_continue_ = status->rfind("HTTP/1.1 ", 0) == 0 && h.status >= 200 && !says_close(h.header("connection"));
   if (h.status == 204 || h.status == 304 || (h.status >= 100 && h.status < 200)) {
     done_ = true;
   } else if (lower(h.header("transfer-encoding")).find("chunked") != std::string::npos) {
@@ -344,6 +424,95 @@ Result<std::string> HttpConnection::read_some() {
     }
   }
   return std::string();
+}
+
+bool HttpConnection::reusable() const {
+  return keep_alive_ && may_continue_ && done_ && framing_ != Framing::Close && buf_.empty() &&
+         (!ssl_ || SSL_pending(static_cast<SSL*>(ssl_)) == 0);
+}
+
+HttpPool::HttpPool(HttpUrl url, HttpConnection::Options opts, size_t max_idle, int64_t idle_ms)
+    : url_(std::move(url)), opts_(std::move(opts)), max_idle_(max_idle), idle_(idle_ms) {}
+
+HttpPool::~HttpPool() = default;
+
+Result<std::unique_ptr<HttpConnection>> HttpPool::fresh() {
+  std::shared_ptr<TlsContext> tls;
+  if (url_.tls) {
+    std::unique_lock lock(mu_);
+    if (!tls_) {
+      lock.unlock();  // reading the trust store takes a while: not under the lock
+      auto t = TlsContext::make(opts_.ca_file, true);
+      if (!t) return std::move(t).error();
+      lock.lock();
+      if (!tls_) tls_ = std::move(*t);
+    }
+    tls = tls_;
+  }
+  auto c = HttpConnection::connect(url_, opts_, std::move(tls));
+  if (!c) return c;
+  (*c)->keep_alive_ = true;
+  std::lock_guard lock(mu_);
+  ++opened_;
+  return c;
+}
+
+std::unique_ptr<HttpConnection> HttpPool::take_idle() {
+  std::lock_guard lock(mu_);
+  const auto now = Clock::now();
+  while (!idle_conns_.empty()) {
+    auto [c, since] = std::move(idle_conns_.back());
+    idle_conns_.pop_back();
+    if (now - since > idle_) continue;
+    // Readable while idle: the upstream closed it (or sent what nobody
+    // asked for). Either way it carries no more requests.
+    pollfd p{c->fd(), POLLIN, 0};
+    if (::poll(&p, 1, 0) != 0) continue;
+    ++reused_;
+    return std::move(c);
+  }
+  return nullptr;
+}
+
+void HttpPool::put(std::unique_ptr<HttpConnection> conn) {
+  if (!conn || !conn->reusable()) return;
+  std::lock_guard lock(mu_);
+  const auto now = Clock::now();
+  while (!idle_conns_.empty() && now - idle_conns_.front().second > idle_) idle_conns_.pop_front();
+  if (idle_conns_.size() >= max_idle_) idle_conns_.pop_front();
+  idle_conns_.emplace_back(std::move(conn), now);
+}
+
+uint64_t HttpPool::opened() const {
+  std::lock_guard lock(mu_);
+  return opened_;
+}
+
+uint64_t HttpPool::reused() const {
+  std::lock_guard lock(mu_);
+  return reused_;
+}
+
+Result<HttpResponseHead> HttpPool::exchange(std::string_view method, const std::map<std::string, std::string>& headers,
+                                            std::string_view body, std::unique_ptr<HttpConnection>& conn,
+                                            const Track& track) {
+  conn = take_idle();
+  const bool kept = conn != nullptr;
+  for (int attempt = 0;; ++attempt) {
+    if (!conn) {
+      auto c = fresh();
+      if (!c) return std::move(c).error();
+      conn = std::move(*c);
+    }
+    if (track) track(conn->fd(), true);
+    auto st = conn->send(method, url_, headers, body);
+    Result<HttpResponseHead> head = st ? conn->read_head() : Result<HttpResponseHead>(st.error());
+    if (head || !kept || attempt > 0 || conn->received_) return head;
+    // A kept connection closed under the request before any answer: the
+    // upstream never read it. Once more on a new connection.
+    if (track) track(conn->fd(), false);
+    conn.reset();
+  }
 }
 
 Result<std::string> HttpConnection::read_body(size_t cap) {

@@ -1,17 +1,22 @@
 // A small blocking HTTP/1.1 client for the MCP gateway's upstreams
-// (docs/mcp.md, "The HTTP gateway"): one request per connection, TLS with
-// OpenSSL (peer and host name verified against the system's CAs or a
-// configured CA file), bodies by Content-Length, chunked or close, and a
-// Server-Sent Events splitter for streamed answers.
+// (docs/mcp.md, "The HTTP gateway"): TLS with OpenSSL (peer and host name
+// verified against the system's CAs or a configured CA file), bodies by
+// Content-Length, chunked or close, persistent connections kept per
+// upstream (HttpPool), and a Server-Sent Events splitter for streamed
+// answers.
 //
 // The upstream is untrusted: header sizes, body sizes and event sizes are
 // capped, every read and write has a deadline, and malformed framing is an
 // Error. Runs on the calling thread; one HttpConnection per thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -34,12 +39,18 @@ struct HttpResponseHead {
   std::string header(const std::string& name) const;
 };
 
+// A TLS client context (OpenSSL's SSL_CTX with its trust store loaded) and
+// the last session an upstream gave, shared by the connections made with
+// it (http_client.cc).
+struct TlsContext;
+
 class HttpConnection {
  public:
   struct Options {
     int timeout_ms = 30000;  // per read or write
     std::string ca_file;     // empty: the system's trust store
   };
+  // A connection of its own: one request, then `Connection: close`.
   static Result<std::unique_ptr<HttpConnection>> open(const HttpUrl& url, const Options& opts);
   // A plain connection over an already connected socket, which it then
   // owns (tests and the fuzz target).
@@ -49,7 +60,8 @@ class HttpConnection {
   HttpConnection& operator=(const HttpConnection&) = delete;
 
   // Sends a request: method, the URL's path, Host, the given headers (each
-  // "Name: value"), Content-Length and Connection: close, then the body.
+  // "Name: value"), Content-Length (and Connection: close unless the
+  // connection is an HttpPool's), then the body.
   Status send(std::string_view method, const HttpUrl& url, const std::map<std::string, std::string>& headers,
               std::string_view body);
   Result<HttpResponseHead> read_head();
@@ -59,21 +71,78 @@ class HttpConnection {
   Result<std::string> read_body(size_t cap);
   // The socket, for shutdown() from another thread (unblocks a read).
   int fd() const { return fd_; }
+  // Whether another request may follow on this connection: the answer was
+  // HTTP/1.1, framed by length or chunks, read to its end with nothing
+  // after it, and did not ask to close.
+  bool reusable() const;
 
  private:
+  friend class HttpPool;
   HttpConnection() = default;
+  static Result<std::unique_ptr<HttpConnection>> connect(const HttpUrl& url, const Options& opts,
+                                                         std::shared_ptr<TlsContext> tls);
   Result<size_t> raw_read(char* buf, size_t n);
   Status raw_write(std::string_view data);
   Result<std::string> read_line(size_t cap);
   int fd_ = -1;
   void* ssl_ = nullptr;  // SSL*
-  void* ctx_ = nullptr;  // SSL_CTX*
-  std::string buf_;      // read but not yet consumed
+  std::shared_ptr<TlsContext> tls_;
+  bool keep_alive_ = false;   // an HttpPool's: no `Connection: close`
+  bool may_continue_ = true;  // the last answer's version and Connection header allow another request
+  bool received_ = false;     // some of the current answer has arrived
+  std::string buf_;           // read but not yet consumed
   // Body framing.
   enum class Framing { Length, Chunked, Close } framing_ = Framing::Close;
   uint64_t remaining_ = 0;  // Length: bytes left; Chunked: bytes left in this chunk
   bool done_ = false;
   bool chunk_trailer_ = false;
+};
+
+// The connections to one upstream: an idle one is reused for the next
+// request (HTTP/1.1 persistent connections), so a call pays no TCP or TLS
+// handshake; TLS connections share one context (the CA certificates are
+// read once) and resume the upstream's last session. At most `max_idle`
+// connections wait, each at most `idle_ms`; one that the upstream closed or
+// wrote to while idle is dropped. Thread-safe.
+class HttpPool {
+ public:
+  HttpPool(HttpUrl url, HttpConnection::Options opts, size_t max_idle = 8, int64_t idle_ms = 30000);
+  ~HttpPool();
+  HttpPool(const HttpPool&) = delete;
+  HttpPool& operator=(const HttpPool&) = delete;
+
+  // Sends one request and reads its answer's head on a kept connection or a
+  // new one (`conn` receives it, to read the body from and to give back
+  // with put()). A kept connection the upstream closed before any of the
+  // answer arrived — it was closing an idle connection as the request was
+  // sent, so the request was never read — is replaced by a new one once.
+  // `track(fd, true)` is called with each connection's socket before the
+  // request is sent on it, `track(fd, false)` when an attempt gives it up
+  // (the caller shuts sockets down to stop a worker).
+  using Track = std::function<void(int fd, bool on)>;
+  Result<HttpResponseHead> exchange(std::string_view method, const std::map<std::string, std::string>& headers,
+                                    std::string_view body, std::unique_ptr<HttpConnection>& conn,
+                                    const Track& track = {});
+  // Gives a connection back after its answer: kept when reusable(), else
+  // closed.
+  void put(std::unique_ptr<HttpConnection> conn);
+  // Connections made and reused so far (for tests and figures).
+  uint64_t opened() const;
+  uint64_t reused() const;
+  const HttpUrl& url() const { return url_; }
+
+ private:
+  Result<std::unique_ptr<HttpConnection>> fresh();
+  std::unique_ptr<HttpConnection> take_idle();
+  HttpUrl url_;
+  HttpConnection::Options opts_;
+  size_t max_idle_;
+  std::chrono::milliseconds idle_;
+  mutable std::mutex mu_;
+  std::shared_ptr<TlsContext> tls_;  // guarded by mu_; made on the first TLS connection
+  using Clock = std::chrono::steady_clock;
+  std::deque<std::pair<std::unique_ptr<HttpConnection>, Clock::time_point>> idle_conns_;  // guarded by mu_
+  uint64_t opened_ = 0, reused_ = 0;                                                      // guarded by mu_
 };
 
 // Splits a text/event-stream body into events as pieces arrive.

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "mcp/http_client.h"
+#include "server/tests/test_util.h"
 
 namespace tollgate::mcp {
 namespace {
@@ -56,15 +57,7 @@ struct OneShotServer {
   std::thread t;
   std::string request;
   explicit OneShotServer(std::string response) {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-    ::listen(fd, 1);
+    fd = server::testing::listen_loopback(&port);
     t = std::thread([this, response] {
       int c = ::accept(fd, nullptr, nullptr);
       char buf[4096];

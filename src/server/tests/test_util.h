@@ -31,17 +31,38 @@ struct TempDir {
   }
 };
 
-// Sends `request` to 127.0.0.1:port and returns the whole response.
-inline std::string http_call(int port, const std::string& request) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+// A socket listening on 127.0.0.1 at a free port, which goes to `*port`.
+inline int listen_loopback(int* port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  *port = ntohs(a.sin_port);
+  ::listen(fd, 8);
+  return fd;
+}
+
+// A connection to 127.0.0.1:port; -1 when refused.
+inline int connect_loopback(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     ::close(fd);
-    return "connect failed";
+    return -1;
   }
+  return fd;
+}
+
+// Sends `request` to 127.0.0.1:port and returns the whole response.
+inline std::string http_call(int port, const std::string& request) {
+  int fd = connect_loopback(port);
+  if (fd < 0) return "connect failed";
   (void)!::write(fd, request.data(), request.size());
   std::string out;
   char buf[4096];
