@@ -98,7 +98,7 @@ void add_mcp_commands(CLI::App& app, int& exit_code) {
     // an outcome posted on it commits together with the next decision.
     auto link = std::make_shared<server::DaemonLink>(socket, timeout);
     mcp::Decider decider = [link](std::string_view h, std::string_view p) { return link->call(h, p); };
-    mcp::Poster poster = [link](std::string_view h, std::string_view p) { return link->post(h, p); };
+    mcp::Poster poster = [link](std::string_view h, std::string_view p, int) { return link->post(h, p); };
     exit_code = mcp::run_stdio(o, decider, poster);
     // The last outcomes were posted: they are on disk before the gateway ends.
     if (auto st = link->flush(); !st)

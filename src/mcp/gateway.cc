@@ -565,12 +565,13 @@ Gateway::Output Gateway::handle_server_message(json& m, std::string_view line) {
   out.to_client.push_back(std::string(line));
   if (decided) {
     bool success = ok && !(result->contains("isError") && (*result)["isError"] == true);
-    deferred_.push_back(dump_json(json{{"method", p.method},
-                                       {"name", p.name},
-                                       {"arguments", p.arguments},
-                                       {"id", id_key(m["id"])},
-                                       {"success", success},
-                                       {"summary", ok ? result_summary(*result) : std::string()}}));
+    deferred_.push_back({dump_json(json{{"method", p.method},
+                                        {"name", p.name},
+                                        {"arguments", p.arguments},
+                                        {"id", id_key(m["id"])},
+                                        {"success", success},
+                                        {"summary", ok ? result_summary(*result) : std::string()}}),
+                         caller_});
   }
   return out;
 }
@@ -602,12 +603,13 @@ Gateway::Output Gateway::input_required(const json& m, const json& result, const
     }
   }
   if (decided)
-    deferred_.push_back(dump_json(json{{"method", p.method},
-                                       {"name", p.name},
-                                       {"arguments", p.arguments},
-                                       {"id", id_key(m["id"])},
-                                       {"input_required", true},
-                                       {"input_requests", asked}}));
+    deferred_.push_back({dump_json(json{{"method", p.method},
+                                        {"name", p.name},
+                                        {"arguments", p.arguments},
+                                        {"id", id_key(m["id"])},
+                                        {"input_required", true},
+                                        {"input_requests", asked}}),
+                         caller_});
   if (refused.empty())
     out.to_client.push_back(dump_json(m));
   else if (p.method == "tools/call")
@@ -731,12 +733,13 @@ Gateway::Output Gateway::end_streamed(const StreamedMessageCheck& check, size_t 
   pass = true;
   Pending p = take(it);
   if (is_decided_call(p.method)) {
-    deferred_.push_back(dump_json(json{{"method", p.method},
-                                       {"name", p.name},
-                                       {"arguments", p.arguments},
-                                       {"id", id_key(*id)},
-                                       {"success", true},
-                                       {"summary", "(a streamed result of " + std::to_string(bytes) + " bytes)"}}));
+    deferred_.push_back({dump_json(json{{"method", p.method},
+                                        {"name", p.name},
+                                        {"arguments", p.arguments},
+                                        {"id", id_key(*id)},
+                                        {"success", true},
+                                        {"summary", "(a streamed result of " + std::to_string(bytes) + " bytes)"}}),
+                         caller_});
   }
   return out;
 }
@@ -777,8 +780,8 @@ void Gateway::end_exchange(std::string_view client_line) {
 
 void Gateway::flush_outcomes() {
   // Posted, the outcome commits with the next decision instead of before it.
-  for (const auto& payload : deferred_) {
-    if (!poster_ || !poster_(header("result", payload.size()), payload)) (void)ask("result", payload);
+  for (const auto& d : deferred_) {
+    if (!poster_ || !poster_(header("result", d.payload.size()), d.payload, d.caller)) (void)ask("result", d.payload);
   }
   deferred_.clear();
 }

@@ -41,8 +41,10 @@ namespace tollgate::mcp {
 // reply line.
 using Decider = std::function<Result<std::string>(std::string_view header, std::string_view payload)>;
 // Sends one request to the daemon without waiting for its answer; requests
-// sent later through the Decider must be handled after it.
-using Poster = std::function<Status(std::string_view header, std::string_view payload)>;
+// sent later through the Decider must be handled after it. `caller`: what
+// set_caller() said when the outcome was taken (the HTTP gateway's client
+// process), since another caller's request may send it on.
+using Poster = std::function<Status(std::string_view header, std::string_view payload, int caller)>;
 
 struct GatewayOptions {
   std::string server;      // the server's name in policies: McpTool::"<server>/<tool>"
@@ -125,6 +127,9 @@ class Gateway {
   // once its output is written.
   bool has_outcomes() const { return !deferred_.empty(); }
   void flush_outcomes();
+  // Who the messages now being handled come from: outcomes taken from here
+  // on carry it to the Poster.
+  void set_caller(int caller) { caller_ = caller; }
 
   // A pending request whose answer must be inspected whole (tools/list,
   // initialize): large server lines must then be buffered, not streamed.
@@ -164,8 +169,12 @@ class Gateway {
   Decider decider_;
   Poster poster_;
   std::map<std::string, Pending> pending_;
-  std::vector<std::string>
-      deferred_;  // outcome payloads not yet sent to the daemon  // by the JSON text of the client's request id
+  struct Deferred {
+    std::string payload;  // an outcome not yet sent to the daemon
+    int caller;
+  };
+  std::vector<Deferred> deferred_;
+  int caller_ = 0;
   int inspect_pending_ = 0;
   std::string protocol_version_;  // the negotiated (or, before that, the client's) version
 };

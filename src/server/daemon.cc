@@ -121,6 +121,10 @@ struct Conn {
 // How long a kept connection may sit idle between requests. Its client
 // reconnects when it needs the daemon again.
 constexpr int64_t kKeptIdleMs = 10 * 60 * 1000;
+// The same for an MCP client's HTTP connection between requests (its
+// answers advertise a shorter `Keep-Alive: timeout`, mcp_http.cc, so the
+// client stops using it before the daemon closes it).
+constexpr int64_t kHttpKeptIdleMs = 35 * 1000;
 
 // Whether process `pid` holds `cap` connections already (DaemonOptions::
 // max_conns_per_process; the descriptor limit is the last line).
@@ -206,6 +210,11 @@ struct Daemon::Impl {
   int epoll_fd = -1;
   int stop_fd = -1;
   int wake_fd = -1;  // another thread waits for the loop's open batch to commit
+  // MCP gateway workers hand a client's kept HTTP connection back to the
+  // loop, which waits for its next request.
+  int handoff_fd = -1;
+  std::mutex handoff_mu;
+  std::vector<int> handoff;  // guarded by handoff_mu
   int signal_fd = -1;
   int spare_fd = -1;  // held in reserve for refusing clients when out of descriptors
   bool out_of_fds = false;
@@ -274,7 +283,8 @@ struct Daemon::Impl {
       courier.join();
     }
     for (auto& [fd, c] : conns) ::close(fd);
-    for (int fd : {listen_fd, http_fd, epoll_fd, stop_fd, wake_fd, signal_fd, spare_fd})
+    for (int fd : handoff) ::close(fd);
+    for (int fd : {listen_fd, http_fd, epoll_fd, stop_fd, wake_fd, handoff_fd, signal_fd, spare_fd})
       if (fd >= 0) ::close(fd);
     if (mask_set) pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     if (lock_fd >= 0) ::close(lock_fd);  // releases the lock
@@ -454,6 +464,17 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
   im.epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
   im.stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   im.wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  im.handoff_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (im.mcp_http) {
+    im.mcp_http->set_give_back([&im](int fd) {
+      {
+        std::lock_guard lock(im.handoff_mu);
+        im.handoff.push_back(fd);
+      }
+      uint64_t one = 1;
+      (void)!::write(im.handoff_fd, &one, sizeof(one));
+    });
+  }
   im.spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   sigset_t mask;
   sigemptyset(&mask);
@@ -463,7 +484,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
   pthread_sigmask(SIG_BLOCK, &mask, &im.old_mask);
   im.mask_set = true;
   im.signal_fd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  for (int fd : {im.listen_fd, im.stop_fd, im.wake_fd, im.signal_fd, im.http_fd}) {
+  for (int fd : {im.listen_fd, im.stop_fd, im.wake_fd, im.handoff_fd, im.signal_fd, im.http_fd}) {
     if (fd < 0) continue;
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -762,7 +783,9 @@ int Daemon::run() {
         return respond_http(c, 401, err("send `Authorization: Bearer <DATA/http.token or a task token>`"));
       int fd = c.fd;
       ::epoll_ctl(im.epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
-      if (im.mcp_http->dispatch(fd, r, name, authorized)) {
+      // A connection may carry the next request only when nothing more
+      // than this one came in on it (no pipelining).
+      if (im.mcp_http->dispatch(fd, r, name, authorized, c.in.size() == r.bytes)) {
         im.conns.erase(fd);  // the worker owns the socket now
         return;
       }
@@ -839,6 +862,26 @@ int Daemon::run() {
         uint64_t count = 0;
         (void)!::read(im.wake_fd, &count, sizeof(count));
         commit_asked = true;
+      } else if (fd == im.handoff_fd) {
+        uint64_t count = 0;
+        (void)!::read(im.handoff_fd, &count, sizeof(count));
+        std::vector<int> back;
+        {
+          std::lock_guard lock(im.handoff_mu);
+          back.swap(im.handoff);
+        }
+        for (int cfd : back) {
+          ::fcntl(cfd, F_SETFL, ::fcntl(cfd, F_GETFL) | O_NONBLOCK);
+          Conn c;
+          c.fd = cfd;
+          c.http = true;
+          c.deadline_ms = opts_.now() + kHttpKeptIdleMs;
+          epoll_event ev{};
+          ev.events = EPOLLIN | EPOLLRDHUP;
+          ev.data.fd = cfd;
+          ::epoll_ctl(im.epoll_fd, EPOLL_CTL_ADD, cfd, &ev);
+          im.conns.emplace(cfd, std::move(c));
+        }
       } else if (fd == im.stop_fd) {
         running = false;
       } else if (fd == im.signal_fd) {

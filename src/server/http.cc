@@ -54,6 +54,7 @@ HttpParse parse_http_request(std::string_view buf, HttpRequest& out, int& status
   if (version != "HTTP/1.1" && version != "HTTP/1.0") return bad(status, error, 505, "HTTP Version Not Supported");
   out.method = std::string(method);
   out.target = std::string(target);
+  out.version = std::string(version);
   out.headers.clear();
   size_t pos = line_end == std::string_view::npos ? head.size() : line_end + 2;
   while (pos < head.size()) {
@@ -84,7 +85,23 @@ HttpParse parse_http_request(std::string_view buf, HttpRequest& out, int& status
   std::string_view rest = buf.substr(end + 4);
   if (rest.size() < length) return HttpParse::Incomplete;
   out.body = std::string(rest.substr(0, length));
+  out.bytes = end + 4 + length;
   return HttpParse::Complete;
+}
+
+bool HttpRequest::keep_alive() const {
+  if (version != "HTTP/1.1") return false;
+  auto it = headers.find("connection");
+  if (it == headers.end()) return true;
+  std::string_view v = it->second;
+  while (!v.empty()) {
+    size_t comma = v.find(',');
+    std::string token(trim(v.substr(0, comma)));
+    for (auto& ch : token) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (token == "close") return false;
+    v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+  }
+  return true;
 }
 
 bool parse_form(std::string_view body, std::map<std::string, std::string>& out) {

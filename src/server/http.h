@@ -19,8 +19,13 @@ namespace tollgate::server {
 
 struct HttpRequest {
   std::string method, target;
+  std::string version;                         // "HTTP/1.1" or "HTTP/1.0"
   std::map<std::string, std::string> headers;  // names lowercased
   std::string body;
+  size_t bytes = 0;  // of the buffer: the request's head and body
+  // HTTP/1.1 without `Connection: close`: another request may follow on
+  // the connection.
+  bool keep_alive() const;
 };
 
 enum class HttpParse { Incomplete, Complete, Bad };

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 #include <thread>
 
 #include "base/json.h"
@@ -72,18 +73,32 @@ std::string reason_phrase(int status) {
   }
 }
 
-std::string head(int status, std::string_view content_type, const std::string& session, int64_t length) {
+std::string head(int status, std::string_view content_type, const std::string& session, int64_t length,
+                 bool keep = false) {
   std::string h = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
   if (!content_type.empty()) h += "Content-Type: " + std::string(content_type) + "\r\n";
   if (!session.empty()) h += "Mcp-Session-Id: " + session + "\r\n";
   if (length >= 0) h += "Content-Length: " + std::to_string(length) + "\r\n";
-  h += "Cache-Control: no-store\r\nConnection: close\r\n\r\n";
+  // A kept connection closes after 35 s idle (daemon.cc): the client is
+  // told a little less, so it never sends a request into the close.
+  h += keep ? "Cache-Control: no-store\r\nKeep-Alive: timeout=30\r\n\r\n"
+            : "Cache-Control: no-store\r\nConnection: close\r\n\r\n";
   return h;
 }
 
-void reply(int fd, int status, const std::string& body, const std::string& session = {},
+// The client's connection, and whether it may carry another request once
+// this one is answered.
+struct Client {
+  int fd;
+  bool keep;
+};
+
+// Writes a whole answer; true when the connection may carry another request.
+bool reply(const Client& c, int status, const std::string& body, const std::string& session = {},
            std::string_view type = "application/json") {
-  write_all(fd, head(status, body.empty() ? "" : type, session, static_cast<int64_t>(body.size())) + body);
+  bool written = write_all(
+      c.fd, head(status, body.empty() ? "" : type, session, static_cast<int64_t>(body.size()), c.keep) + body);
+  return written && c.keep;
 }
 
 std::string rpc_error(int code, const std::string& msg) {
@@ -211,7 +226,10 @@ namespace {
 // The gateway of a client session, locked for one request's process.
 struct LockedFor {
   std::lock_guard<std::mutex> lock;
-  LockedFor(McpHttpGateway::State& st, int peer) : lock(st.mu) { st.peer_pid = peer; }
+  LockedFor(McpHttpGateway::State& st, int peer) : lock(st.mu) {
+    st.peer_pid = peer;
+    if (st.gw) st.gw->set_caller(peer);
+  }
 };
 
 }  // namespace
@@ -222,7 +240,10 @@ McpHttpGateway::McpHttpGateway(Service& service, std::vector<McpUpstream> upstre
 
 void McpHttpGateway::set_upstreams(std::vector<McpUpstream> upstreams) {
   auto next = std::make_shared<Upstreams>();
-  for (auto& u : upstreams) next->emplace(u.name, std::move(u));
+  for (auto& u : upstreams) {
+    u.pool = std::make_shared<mcp::HttpPool>(u.url, mcp::HttpConnection::Options{u.timeout_ms, u.ca_file});
+    next->emplace(u.name, std::move(u));
+  }
   std::lock_guard lock(mu_);
   upstreams_ = std::move(next);
   creds_.clear();
@@ -243,28 +264,67 @@ void McpHttpGateway::track(int fd, bool on) {
     fds_.erase(fd);
 }
 
-bool McpHttpGateway::dispatch(int fd, HttpRequest req, std::string name, bool api_token) {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_ || workers_ >= kMaxWorkers) return false;
-    ++workers_;
-    fds_.insert(fd);
+bool McpHttpGateway::dispatch(int fd, HttpRequest req, std::string name, bool api_token, bool may_keep) {
+  std::lock_guard lock(mu_);
+  if (stopping_ || workers_ >= kMaxWorkers) return false;
+  ++workers_;
+  fds_.insert(fd);
+  jobs_.push_back(Job{fd, std::move(req), std::move(name), api_token, may_keep});
+  // A waiting worker takes it; when the queue holds more jobs than there
+  // are waiting workers (some were woken and have not taken theirs yet), a
+  // new worker starts.
+  work_.notify_one();
+  if (jobs_.size() > static_cast<size_t>(waiting_)) {
+    try {
+      std::thread([this] { work(); }).detach();
+      ++threads_;
+    } catch (const std::system_error&) {
+      // No thread to be had: the workers there are take it in turn; with
+      // none, the caller answers 503.
+      if (threads_ == 0) {
+        jobs_.pop_back();
+        fds_.erase(fd);
+        --workers_;
+        return false;
+      }
+    }
   }
-  std::thread([this, fd, req = std::move(req), name = std::move(name), api_token] {
-    serve(fd, req, name, api_token);
-    std::lock_guard lock(mu_);
-    fds_.erase(fd);
-    ::close(fd);
-    if (--workers_ == 0) idle_.notify_all();
-  }).detach();
   return true;
+}
+
+void McpHttpGateway::work() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (jobs_.empty()) {
+      ++waiting_;
+      bool woken = work_.wait_for(lock, kWorkerIdle, [this] { return !jobs_.empty() || stopping_; });
+      --waiting_;
+      if (!woken || jobs_.empty()) break;  // idle long enough, or stopping with nothing left
+    }
+    Job job = std::move(jobs_.front());
+    jobs_.pop_front();
+    lock.unlock();
+    bool keep = serve(job.fd, job.req, job.name, job.api_token, job.may_keep);
+    lock.lock();
+    fds_.erase(job.fd);
+    keep = keep && !stopping_ && give_back_;
+    if (keep) {
+      give_back_(job.fd);  // takes the loop's hand-off lock only: never ours
+    } else {
+      ::close(job.fd);
+    }
+    if (--workers_ == 0) idle_.notify_all();
+  }
+  --threads_;
+  idle_.notify_all();
 }
 
 void McpHttpGateway::abort_all() {
   std::unique_lock lock(mu_);
   stopping_ = true;
   for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
-  idle_.wait(lock, [this] { return workers_ == 0; });
+  work_.notify_all();
+  idle_.wait(lock, [this] { return workers_ == 0 && threads_ == 0; });
 }
 
 std::shared_ptr<McpHttpGateway::State> McpHttpGateway::state_for(const std::string& key, const mcp::GatewayOptions& o) {
@@ -282,11 +342,12 @@ std::shared_ptr<McpHttpGateway::State> McpHttpGateway::state_for(const std::stri
     if (auto durable = svc->store().wait_durable(); !durable) return durable.error();
     return answer;
   };
-  // Outcomes are posted, not waited on, and right away under the lock of
-  // the request whose answer they record: clients sharing the state must
-  // not have each other's results recorded in their session.
-  auto poster = [svc, self](std::string_view h, std::string_view p) -> Status {
-    (void)svc->handle(h, p, self->peer_pid);
+  // Outcomes are posted, not waited on, once the answer they record has
+  // left — or earlier, by the next request's decision, which must see them.
+  // Each is recorded for the process whose answer it was: clients sharing
+  // the state must not have each other's results in their sessions.
+  auto poster = [svc](std::string_view h, std::string_view p, int caller) -> Status {
+    (void)svc->handle(h, p, caller);
     return Status::Ok();
   };
   st->gw = std::make_unique<mcp::Gateway>(o, decider, poster);
@@ -317,15 +378,17 @@ Result<std::string> McpHttpGateway::upstream_secret(const McpUpstream& up, std::
   return std::move(issued->secret);
 }
 
-void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& name, bool api_token) {
+bool McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& name, bool api_token, bool may_keep) {
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  const Client client{fd, may_keep && req.keep_alive()};
   std::shared_ptr<const Upstreams> snapshot;
   {
     std::lock_guard lock(mu_);
     snapshot = upstreams_;
   }
   auto found = snapshot->find(name);
-  if (found == snapshot->end()) return reply(fd, 404, rpc_error(-32601, "Tollgate: no MCP upstream `" + name + "`"));
+  if (found == snapshot->end())
+    return reply(client, 404, rpc_error(-32601, "Tollgate: no MCP upstream `" + name + "`"));
   const McpUpstream& up = found->second;
   timeval tv{up.timeout_ms / 1000, (up.timeout_ms % 1000) * 1000};
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -334,7 +397,7 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
   if (bearer.rfind("Bearer ", 0) == 0) bearer = bearer.substr(7);
   std::string client_session = header_of(req, "mcp-session-id");
   if (client_session.size() > 256 || client_session.find_first_of("\r\n") != std::string::npos)
-    return reply(fd, 400, rpc_error(-32600, "Tollgate: a bad Mcp-Session-Id"));
+    return reply(client, 400, rpc_error(-32600, "Tollgate: a bad Mcp-Session-Id"));
   // The state of one client session of one upstream: the upstream's
   // session id when it has one (2025 era), else the client's credential.
   // Each `initialize` starts a client session of its own, so two clients
@@ -363,7 +426,7 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
           dump_json(
               json{{"v", 1}, {"op", "mcp"}, {"kind", "event"}, {"server", name}, {"session", o.session}, {"bytes", 0}}),
           dump_json(json{{"event", "header-mismatch"}, {"detail", why}, {"bytes", req.body.size()}}));
-      return reply(fd, 400, rpc_error(-32600, "Tollgate: " + why));
+      return reply(client, 400, rpc_error(-32600, "Tollgate: " + why));
     }
   }
 
@@ -374,8 +437,8 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
   }
   if (req.method == "POST" && first.to_server.empty()) {
     // Answered by the gateway itself (a denial, a protocol error) or nothing to send.
-    if (first.to_client.empty()) return reply(fd, 202, "");
-    return reply(fd, 200, first.to_client.front(), client_session);
+    if (first.to_client.empty()) return reply(client, 202, "");
+    return reply(client, 200, first.to_client.front(), client_session);
   }
 
   // Upstream request: the configured credentials, the protocol's headers,
@@ -391,8 +454,8 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
         LockedFor lock(*st, peer);
         err = st->gw->abandon(req.body, why);
       }
-      if (err.empty()) return reply(fd, 403, rpc_error(-32001, "Tollgate: " + why));
-      return reply(fd, 200, err, client_session);
+      if (err.empty()) return reply(client, 403, rpc_error(-32001, "Tollgate: " + why));
+      return reply(client, 200, err, client_session);
     }
     headers[up.credential_header] = up.credential_prefix + *secret;
   }
@@ -408,19 +471,24 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
       LockedFor lock(*st, peer);
       err = st->gw->abandon(req.body, "the upstream `" + name + "` failed: " + why);
     }
-    reply(fd, 502, err.empty() ? rpc_error(-32000, "Tollgate: the upstream `" + name + "` failed: " + why) : err);
+    return reply(client, 502,
+                 err.empty() ? rpc_error(-32000, "Tollgate: the upstream `" + name + "` failed: " + why) : err);
   };
-  auto conn = mcp::HttpConnection::open(up.url, {up.timeout_ms, up.ca_file});
-  if (!conn) return fail(conn.error().message);
-  track((*conn)->fd(), true);
-  struct Untrack {
+  // A connection of the upstream's pool, given back (or closed, when its
+  // answer was not read to the end) once the exchange is over.
+  struct UpstreamConn {
     McpHttpGateway* g;
-    int fd;
-    ~Untrack() { g->track(fd, false); }
-  } untrack{this, (*conn)->fd()};
-  if (auto s = (*conn)->send(req.method, up.url, headers, req.method == "POST" ? first.to_server.front() : ""); !s)
-    return fail(s.error().message);
-  auto h = (*conn)->read_head();
+    mcp::HttpPool* pool;
+    std::unique_ptr<mcp::HttpConnection> c;
+    ~UpstreamConn() {
+      if (!c) return;
+      g->track(c->fd(), false);  // before its descriptor can be closed and reused
+      pool->put(std::move(c));
+    }
+  };
+  const mcp::HttpPool::Track tracker = [this](int upstream_fd, bool on) { track(upstream_fd, on); };
+  UpstreamConn conn{this, up.pool.get(), nullptr};
+  auto h = up.pool->exchange(req.method, headers, req.method == "POST" ? first.to_server.front() : "", conn.c, tracker);
   if (!h) return fail(h.error().message);
   std::string upstream_session = h->header("mcp-session-id");
   if (upstream_session.find_first_of("\r\n") != std::string::npos) upstream_session.clear();
@@ -445,13 +513,13 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
       LockedFor lock(*st, peer);
       unanswered = st->gw->abandon(req.body, "the upstream accepted this request without answering it");
     }
-    if (!unanswered.empty()) return reply(fd, 502, unanswered, upstream_session);
-    return reply(fd, h->status, "", upstream_session);
+    if (!unanswered.empty()) return reply(client, 502, unanswered, upstream_session);
+    return reply(client, h->status, "", upstream_session);
   }
   if (h->status >= 400 || req.method == "DELETE") {
     // The upstream's body is not passed on: what a client reads in it has
     // not been reviewed. Each request gets the gateway's own error instead.
-    (void)(*conn)->read_body(1u << 20);
+    (void)conn.c->read_body(1u << 20);
     std::string why = "the upstream `" + name + "` answered " + std::to_string(h->status);
     std::string errors;
     if (req.method == "POST") {
@@ -461,7 +529,7 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
     // 401 would send the client to the upstream's authorization server:
     // the upstream's credentials are Tollgate's to fix, not the client's.
     int status = h->status == 401 || h->status == 403 ? 502 : h->status;
-    return reply(fd, status, errors.empty() ? rpc_error(-32000, "Tollgate: " + why) : errors, upstream_session);
+    return reply(client, status, errors.empty() ? rpc_error(-32000, "Tollgate: " + why) : errors, upstream_session);
   }
   // A refusal of one of the upstream's requests to the client (sampling,
   // elicitation, roots): the client never sees the request, so the gateway
@@ -473,23 +541,21 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
     h2["Content-Type"] = "application/json";
     std::string sess = upstream_session.empty() ? client_session : upstream_session;
     if (!sess.empty()) h2["mcp-session-id"] = sess;
-    auto c2 = mcp::HttpConnection::open(up.url, {up.timeout_ms, up.ca_file});
-    if (!c2) return;
-    track((*c2)->fd(), true);
-    Untrack untrack2{this, (*c2)->fd()};
-    if ((*c2)->send("POST", up.url, h2, line) && (*c2)->read_head()) (void)(*c2)->read_body(1u << 20);
+    UpstreamConn c2{this, up.pool.get(), nullptr};
+    if (up.pool->exchange("POST", h2, line, c2.c, tracker)) (void)c2.c->read_body(1u << 20);
   };
   if (type.rfind("text/event-stream", 0) == 0) {
+    // A stream ends with the connection.
     if (!write_all(fd, head(200, "text/event-stream", upstream_session, -1))) {
       if (req.method == "POST") {
         LockedFor lock(*st, peer);
         st->gw->end_exchange(req.body);
       }
-      return;
+      return false;
     }
     mcp::SseSplitter splitter;
     for (;;) {
-      auto piece = (*conn)->read_some();
+      auto piece = conn.c->read_some();
       if (!piece) break;
       if (piece->empty()) break;
       std::vector<mcp::SseSplitter::Event> events;
@@ -508,7 +574,6 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
         if (!ev.data.empty()) {
           LockedFor lock(*st, peer);
           o2 = st->gw->from_server(ev.data);
-          st->gw->flush_outcomes();
         }
         if (o2.to_client.empty() && !ev.id.empty()) out += "id: " + ev.id + "\n\n";  // a priming event
         for (const auto& line : o2.to_client) {
@@ -517,23 +582,27 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
         }
         for (const auto& line : o2.to_server) answer_upstream(line);
       }
-      if (!out.empty() && !write_all(fd, out)) break;
+      bool written = out.empty() || write_all(fd, out);
+      {
+        LockedFor lock(*st, peer);
+        st->gw->flush_outcomes();
+      }
+      if (!written) break;
     }
-    if (req.method == "POST") {
-      LockedFor lock(*st, peer);
-      st->gw->end_exchange(req.body);
-    }
-    return;
+    LockedFor lock(*st, peer);
+    st->gw->flush_outcomes();
+    if (req.method == "POST") st->gw->end_exchange(req.body);
+    return false;
   }
-  auto body = (*conn)->read_body(kMaxUpstreamBody);
+  auto body = conn.c->read_body(kMaxUpstreamBody);
   if (!body) return fail(body.error().message);
   mcp::Gateway::Output o2;
   {
     LockedFor lock(*st, peer);
     o2 = st->gw->from_server(*body);
-    st->gw->flush_outcomes();
   }
   for (const auto& line : o2.to_server) answer_upstream(line);
+  bool kept;
   if (o2.to_client.empty()) {
     // No answer for the client (something unreadable, or only a request of
     // the upstream's that was refused): its request is not waited on.
@@ -542,12 +611,16 @@ void McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
       LockedFor lock(*st, peer);
       err = st->gw->abandon(req.body, "the upstream `" + name + "` gave no answer to this request");
     }
-    reply(fd, 502, err.empty() ? rpc_error(-32000, "Tollgate: the upstream `" + name + "` gave no answer") : err);
+    kept = reply(client, 502,
+                 err.empty() ? rpc_error(-32000, "Tollgate: the upstream `" + name + "` gave no answer") : err);
   } else {
-    reply(fd, 200, o2.to_client.front(), upstream_session);
+    kept = reply(client, 200, o2.to_client.front(), upstream_session);
   }
+  // The outcome is recorded once the answer has left, not before.
   LockedFor lock(*st, peer);
+  st->gw->flush_outcomes();
   st->gw->end_exchange(req.body);
+  return kept;
 }
 
 }  // namespace tollgate::server

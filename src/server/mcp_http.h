@@ -5,15 +5,22 @@
 // recorded — and is forwarded with the upstream's own credentials from the
 // configuration; the client's credential (the API token or a task token) is
 // never passed on, and the upstream's token never reaches the client.
+// Connections to each upstream are kept between requests (mcp::HttpPool),
+// so a call does not pay a TCP and TLS handshake.
 //
 // Requests run on worker threads (blocking I/O with deadlines), at most
 // kMaxWorkers at once; the daemon's event loop hands a connection over and
-// forgets it. abort_all() unblocks every worker at shutdown.
+// forgets it, and a worker gives a kept connection back to the loop once
+// its answer is out. Workers stay for the next request and end after a
+// minute without one. abort_all() unblocks every worker at shutdown.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -42,6 +49,9 @@ struct McpUpstream {
   std::string credential_prefix = "Bearer ";
   std::string ca_file;
   int timeout_ms = 30000;
+  // Its kept connections (set by McpHttpGateway::set_upstreams; shared by
+  // the requests that started with this configuration).
+  std::shared_ptr<mcp::HttpPool> pool;
 };
 
 // DATA/mcp.json: {"upstreams": [{"name": "github", "url": "https://…/mcp",
@@ -65,24 +75,45 @@ class McpHttpGateway {
   // are dropped, since an upstream may now name another one.
   void set_upstreams(std::vector<McpUpstream> upstreams);
   // Takes over `fd` and serves the request on a worker thread. False (the
-  // caller answers 503) when every worker is busy.
-  bool dispatch(int fd, HttpRequest req, std::string name, bool api_token);
+  // caller answers 503) when every worker is busy. `may_keep`: nothing came
+  // in after the request, so the connection may carry another one.
+  bool dispatch(int fd, HttpRequest req, std::string name, bool api_token, bool may_keep = false);
+  // Where a worker gives a client's connection that may carry another
+  // request once its answer is out (HTTP/1.1 keep-alive, an answer of known
+  // length); without it, or while stopping, the connection is closed. Set
+  // before the first dispatch.
+  void set_give_back(std::function<void(int fd)> f) { give_back_ = std::move(f); }
   // Unblocks and waits for every worker (daemon shutdown).
   void abort_all();
 
   struct State;  // one client session's gateway (mcp_http.cc)
 
  private:
-  void serve(int fd, const HttpRequest& req, const std::string& name, bool api_token);
+  struct Job {
+    int fd;
+    HttpRequest req;
+    std::string name;
+    bool api_token, may_keep;
+  };
+  // A worker thread: serves queued requests until none comes for kWorkerIdle.
+  void work();
+  static constexpr std::chrono::seconds kWorkerIdle{60};
+  // Serves one request; true when the connection may carry another.
+  bool serve(int fd, const HttpRequest& req, const std::string& name, bool api_token, bool may_keep);
   std::shared_ptr<State> state_for(const std::string& key, const mcp::GatewayOptions& o);
   void track(int fd, bool on);
 
   Service& service_;
+  std::function<void(int fd)> give_back_;
   using Upstreams = std::map<std::string, McpUpstream>;
   std::shared_ptr<const Upstreams> upstreams_;  // guarded by mu_; a request keeps the snapshot it started with
   mutable std::mutex mu_;
-  std::condition_variable idle_;
-  int workers_ = 0;                                       // guarded by mu_
+  std::condition_variable idle_;                          // workers_ or threads_ reached 0
+  std::condition_variable work_;                          // a job was queued, or stopping
+  int workers_ = 0;                                       // guarded by mu_: requests queued or being served
+  int threads_ = 0;                                       // guarded by mu_: worker threads alive
+  int waiting_ = 0;                                       // guarded by mu_: of those, waiting for a job
+  std::deque<Job> jobs_;                                  // guarded by mu_
   bool stopping_ = false;                                 // guarded by mu_
   std::set<int> fds_;                                     // guarded by mu_: sockets workers block on
   std::map<std::string, std::shared_ptr<State>> states_;  // guarded by mu_: per client session

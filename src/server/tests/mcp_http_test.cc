@@ -1,0 +1,221 @@
+// The HTTP MCP gateway's connections: a client's connection carries its
+// next request (HTTP/1.1 keep-alive) and the upstream's connection is kept
+// between requests, so a call pays no handshake on either side.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "server/daemon.h"
+#include "server/tests/test_util.h"
+
+namespace tollgate::server {
+namespace {
+
+using nlohmann::json;
+using testing::TempDir;
+
+// One side of an HTTP/1.1 connection: writes requests or answers, reads
+// them back by Content-Length.
+struct Wire {
+  explicit Wire(int socket) : fd(socket) {}
+  int fd;
+  std::string buf;
+  bool closed = false;
+  // The next message (head and body); empty once the peer has closed.
+  std::string next() {
+    for (;;) {
+      auto end = buf.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        size_t len = 0;
+        auto lower = buf.substr(0, end);
+        for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (auto cl = lower.find("content-length: "); cl != std::string::npos) len = std::stoul(buf.substr(cl + 16));
+        if (buf.size() >= end + 4 + len) {
+          std::string m = buf.substr(0, end + 4 + len);
+          buf.erase(0, end + 4 + len);
+          return m;
+        }
+      }
+      char tmp[8192];
+      ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
+      if (n <= 0) {
+        closed = true;
+        return {};
+      }
+      buf.append(tmp, static_cast<size_t>(n));
+    }
+  }
+  static std::string body_of(const std::string& m) { return m.substr(m.find("\r\n\r\n") + 4); }
+};
+
+// A Streamable HTTP upstream without sessions that answers initialize,
+// tools/list and tools/call (`add`) as JSON, keeping its connections open.
+class Upstream {
+ public:
+  Upstream() {
+    fd_ = testing::listen_loopback(&port_);
+    accept_ = std::thread([this] {
+      for (;;) {
+        int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c < 0) return;
+        ++accepted_;
+        conns_.emplace_back([this, c] { serve(c); });
+      }
+    });
+  }
+  ~Upstream() {
+    ::shutdown(fd_, SHUT_RDWR);
+    accept_.join();
+    for (auto& t : conns_) t.join();
+    ::close(fd_);
+  }
+  int port() const { return port_; }
+  int accepted() const { return accepted_.load(); }
+
+ private:
+  void serve(int c) {
+    Wire w(c);
+    for (std::string req = w.next(); !req.empty(); req = w.next()) {
+      auto m = json::parse(Wire::body_of(req), nullptr, false);
+      std::string method = m.is_object() ? m.value("method", "") : "";
+      json result;
+      if (method == "initialize") {
+        result = {{"protocolVersion", "2025-06-18"},
+                  {"capabilities", {{"tools", json::object()}}},
+                  {"serverInfo", {{"name", "calc"}, {"version", "1"}}}};
+      } else if (method == "tools/list") {
+        result = {{"tools", json::array({json{{"name", "add"},
+                                              {"description", "Adds two numbers."},
+                                              {"inputSchema", {{"type", "object"}}}}})}};
+      } else if (method == "tools/call") {
+        result = {{"content", json::array({json{{"type", "text"}, {"text", "3"}}})}};
+      } else {
+        std::string accepted = "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n";
+        (void)!::send(c, accepted.data(), accepted.size(), MSG_NOSIGNAL);
+        continue;
+      }
+      std::string body = json{{"jsonrpc", "2.0"}, {"id", m["id"]}, {"result", result}}.dump();
+      std::string answer =
+          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+          "\r\n\r\n" + body;
+      (void)!::send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
+    }
+    ::close(c);
+  }
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<int> accepted_{0};
+  std::thread accept_;
+  std::vector<std::thread> conns_;  // touched by the accepting thread only, until it is joined
+};
+
+class McpHttpConnections : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(dir_.path / "mcp.json")
+        << json{{"upstreams", json::array({json{{"name", "calc"},
+                                                {"url", "http://127.0.0.1:" + std::to_string(up_.port()) + "/mcp"}}})}}
+               .dump();
+    DaemonOptions o;
+    o.data_dir = dir_.path.string();
+    o.http = "127.0.0.1:0";
+    o.reload_poll_ms = 3600000;
+    auto d = Daemon::create(o);
+    ASSERT_TRUE(d.ok()) << d.error().message;
+    daemon_ = std::move(*d);
+    loop_ = std::thread([this] { daemon_->run(); });
+    std::ifstream(dir_.path / "http.token") >> token_;
+  }
+  void TearDown() override {
+    if (daemon_) daemon_->stop();
+    if (loop_.joinable()) loop_.join();
+  }
+  std::string post(const json& message, const std::string& extra = {}) const {
+    std::string body = message.dump();
+    return "POST /mcp/calc HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token_ +
+           "\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n" + extra +
+           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+  static json rpc(int id, const std::string& method, json params = json::object()) {
+    return {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
+  }
+
+  Upstream up_;
+  TempDir dir_;
+  std::unique_ptr<Daemon> daemon_;
+  std::thread loop_;
+  std::string token_;
+};
+
+TEST_F(McpHttpConnections, OneClientConnectionAndOneUpstreamConnectionCarryASession) {
+  Wire client(testing::connect_loopback(daemon_->http_port()));
+  ASSERT_GE(client.fd, 0);
+  auto ask = [&](const json& m) {
+    std::string req = post(m);
+    EXPECT_EQ(::send(client.fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+    return client.next();
+  };
+  std::string init = ask(rpc(1, "initialize",
+                             {{"protocolVersion", "2025-06-18"},
+                              {"capabilities", json::object()},
+                              {"clientInfo", {{"name", "t"}, {"version", "1"}}}}));
+  ASSERT_NE(init.find("200 OK"), std::string::npos) << init;
+  EXPECT_EQ(init.find("Connection: close"), std::string::npos) << init;
+  EXPECT_NE(init.find("Keep-Alive: timeout="), std::string::npos) << init;
+  std::string list = ask(rpc(2, "tools/list"));
+  ASSERT_NE(list.find("\"add\""), std::string::npos) << list;
+  for (int id = 3; id < 6; ++id) {
+    std::string call = ask(rpc(id, "tools/call", {{"name", "add"}, {"arguments", {{"a", 1}, {"b", 2}}}}));
+    ASSERT_NE(call.find("200 OK"), std::string::npos) << call;
+    EXPECT_EQ(json::parse(Wire::body_of(call))["result"]["content"][0]["text"], "3") << call;
+  }
+  EXPECT_FALSE(client.closed);
+  EXPECT_EQ(up_.accepted(), 1);  // the upstream saw one connection for five requests
+  ::close(client.fd);
+}
+
+TEST_F(McpHttpConnections, AClientThatSaysCloseIsAnsweredAndClosed) {
+  Wire client(testing::connect_loopback(daemon_->http_port()));
+  ASSERT_GE(client.fd, 0);
+  std::string req = post(rpc(1, "initialize",
+                             {{"protocolVersion", "2025-06-18"},
+                              {"capabilities", json::object()},
+                              {"clientInfo", {{"name", "t"}, {"version", "1"}}}}),
+                         "Connection: close\r\n");
+  ASSERT_EQ(::send(client.fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  std::string init = client.next();
+  EXPECT_NE(init.find("200 OK"), std::string::npos) << init;
+  EXPECT_NE(init.find("Connection: close"), std::string::npos) << init;
+  EXPECT_TRUE(client.next().empty());
+  EXPECT_TRUE(client.closed);
+  ::close(client.fd);
+}
+
+TEST_F(McpHttpConnections, PipelinedRequestsEndTheConnectionAfterTheFirstAnswer) {
+  // Requests sent before the first answer are not read by a worker that
+  // would lose them: the first is answered, then the connection closes.
+  Wire client(testing::connect_loopback(daemon_->http_port()));
+  ASSERT_GE(client.fd, 0);
+  std::string two = post(rpc(1, "initialize",
+                             {{"protocolVersion", "2025-06-18"},
+                              {"capabilities", json::object()},
+                              {"clientInfo", {{"name", "t"}, {"version", "1"}}}})) +
+                    post(rpc(2, "tools/list"));
+  ASSERT_EQ(::send(client.fd, two.data(), two.size(), MSG_NOSIGNAL), static_cast<ssize_t>(two.size()));
+  std::string first = client.next();
+  EXPECT_NE(first.find("200 OK"), std::string::npos) << first;
+  EXPECT_NE(first.find("Connection: close"), std::string::npos) << first;
+  EXPECT_TRUE(client.next().empty());
+  ::close(client.fd);
+}
+
+}  // namespace
+}  // namespace tollgate::server
