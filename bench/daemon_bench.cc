@@ -128,6 +128,44 @@ void BM_ServiceHandle(benchmark::State& state) {
 }
 BENCHMARK(BM_ServiceHandle);
 
+// One MCP tools/call as the gateway has the daemon handle it: the decision
+// (`mcp` op, kind "call") and then its outcome (kind "result"), each
+// committed on its own as outside the daemon's group commit. Arg: 0 flushes
+// every commit to the disk (`--durability disk`), 1 only writes it
+// (`--durability process`).
+void BM_ServiceMcpCall(benchmark::State& state) {
+  fs::path dir = fs::temp_directory_path() / ("tollgate-benchm-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto st = store::Store::open_sqlite((dir / "m.db").string());
+  if (state.range(0) == 1) (void)(*st)->set_durability(store::Store::Durability::kProcess);
+  server::ServiceOptions o;
+  o.home = "/home/dev";
+  o.user = "dev";
+  o.host = "bench";
+  server::Service svc(std::move(*st), baseline_pdp(), o);
+  auto header = [](std::string_view kind, size_t bytes) {
+    return json{{"v", 1},
+                {"op", "mcp"},
+                {"kind", kind},
+                {"server", "calc"},
+                {"session", "mcp-bench"},
+                {"cwd", "/home/dev/work"},
+                {"bytes", bytes}}
+        .dump();
+  };
+  const std::string call =
+      R"({"method":"tools/call","name":"add","arguments":{"a":1,"b":2},"id":"7","protocol_version":"2025-06-18"})";
+  const std::string result =
+      R"({"method":"tools/call","name":"add","arguments":"{\"a\":1,\"b\":2}","id":"7","success":true,"summary":"3"})";
+  const std::string call_h = header("call", call.size()), result_h = header("result", result.size());
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(svc.handle(call_h, call));
+    benchmark::DoNotOptimize(svc.handle(result_h, result));
+  }
+  fs::remove_all(dir);
+}
+BENCHMARK(BM_ServiceMcpCall)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
 // Ledger appends (durable: WAL, synchronous=FULL) on the disk of the data
 // directory's file system ($TMPDIR here): one commit per record, and group
 // commits of state.range(0) records as the daemon makes them under load.
