@@ -62,6 +62,19 @@ bool says_close(std::string_view value) {
   return false;
 }
 
+// How long a connection may wait for another request: a second less than
+// `Keep-Alive: timeout=N` says the upstream keeps it, else 4 s (under the
+// 5 s common servers keep an idle connection).
+int64_t keep_alive_ms(std::string_view value) {
+  std::string v = lower(value);
+  auto at = v.find("timeout=");
+  if (at == std::string::npos) return 4000;
+  int64_t seconds = 0;
+  for (size_t i = at + 8; i < v.size() && v[i] >= '0' && v[i] <= '9' && seconds < 100000; ++i)
+    seconds = seconds * 10 + (v[i] - '0');
+  return seconds <= 1 ? 0 : (seconds - 1) * 1000;
+}
+
 }  // namespace
 
 struct TlsContext {
@@ -161,7 +174,12 @@ std::string HttpResponseHead::header(const std::string& name) const {
 
 HttpConnection::~HttpConnection() {
   if (ssl_) {
-    SSL_shutdown(static_cast<SSL*>(ssl_));
+    // After a failed read or write the peer may have reset the connection:
+    // a close_notify written then would only raise SIGPIPE.
+    if (broken_)
+      SSL_set_quiet_shutdown(static_cast<SSL*>(ssl_), 1);
+    else
+      SSL_shutdown(static_cast<SSL*>(ssl_));
     SSL_free(static_cast<SSL*>(ssl_));
   }
   if (fd_ >= 0) ::close(fd_);
@@ -238,11 +256,15 @@ Status HttpConnection::raw_write(std::string_view data) {
     ssize_t n;
     if (ssl_) {
       n = SSL_write(static_cast<SSL*>(ssl_), data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 30)));
-      if (n <= 0) return Error("writing to the upstream: " + ssl_error());
+      if (n <= 0) {
+        broken_ = true;
+        return Error("writing to the upstream: " + ssl_error());
+      }
     } else {
       n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EINTR) continue;
+        broken_ = true;
         return Error(std::string("writing to the upstream: ") + (errno == EAGAIN ? "timed out" : std::strerror(errno)));
       }
     }
@@ -258,19 +280,20 @@ Result<size_t> HttpConnection::raw_read(char* buf, size_t n) {
       if (r > 0) return static_cast<size_t>(r);
       int e = SSL_get_error(static_cast<SSL*>(ssl_), r);
       if (e == SSL_ERROR_ZERO_RETURN) return size_t{0};
+      broken_ = true;
       if (e == SSL_ERROR_SYSCALL && errno == 0) return size_t{0};  // closed without close_notify
       return Error("reading from the upstream: " + (errno == EAGAIN ? std::string("timed out") : ssl_error()));
     }
     ssize_t r = ::recv(fd_, buf, n, 0);
     if (r >= 0) return static_cast<size_t>(r);
     if (errno == EINTR) continue;
+    broken_ = true;
     return Error(std::string("reading from the upstream: ") + (errno == EAGAIN ? "timed out" : std::strerror(errno)));
   }
 }
 
 Status HttpConnection::send(std::string_view method, const HttpUrl& url,
                             const std::map<std::string, std::string>& headers, std::string_view body) {
-  received_ = false;
   std::string req = std::string(method) + " " + url.path + " HTTP/1.1\r\nHost: " + url.authority() + "\r\n";
   for (const auto& [k, v] : headers) {
     if (!valid_header_text(k) || !valid_header_text(v) || k.find(':') != std::string::npos)
@@ -299,7 +322,6 @@ Result<std::string> HttpConnection::read_line(size_t cap) {
     auto n = raw_read(tmp, sizeof tmp);
     if (!n) return std::move(n).error();
     if (*n == 0) return Error("the upstream closed the connection mid-response");
-    received_ = true;
     buf_.append(tmp, *n);
   }
 }
@@ -310,7 +332,6 @@ Result<HttpResponseHead> HttpConnection::read_head() {
   remaining_ = 0;
   done_ = false;
   chunk_trailer_ = false;
-  received_ = !buf_.empty();
   may_continue_ = false;
   auto status = read_line(kMaxHeadBytes);
   if (!status) return std::move(status).error();
@@ -333,10 +354,17 @@ Result<HttpResponseHead> HttpConnection::read_head() {
     auto [it, fresh] = h.headers.emplace(name, value);
     if (!fresh) it->second += ", " + value;
   }
-  may_continue_ = status->rfind("HTTP/1.1 ", 0) == 0 && h.status >= 200 && !says_close(h.header("connection"));
+  const std::string te = h.header("transfer-encoding");
+  // Length and chunks both: the framing is ambiguous, so the connection
+  // carries no other answer (RFC 9112, 6.3).
+  may_continue_ = status->rfind("HTTP/1.1 ", 0) == 0 && h.status >= 200 && !says_close(h.header("connection")) &&
+                  (te.empty() || h.header("content-length").empty());
+  keep_ms_ = keep_alive_ms(h.header("keep-alive"));
   if (h.status == 204 || h.status == 304 || (h.status >= 100 && h.status < 200)) {
     done_ = true;
-  } else if (lower(h.header("transfer-encoding")).find("chunked") != std::string::npos) {
+  } else if (!te.empty()) {
+    // Only chunked: another coding (gzip, …) is one this client cannot undo.
+    if (lower(trim(te)) != "chunked") return Error("the upstream sent an unsupported Transfer-Encoding `" + te + "`");
     framing_ = Framing::Chunked;
   } else if (auto cl = h.header("content-length"); !cl.empty()) {
     char* end = nullptr;
@@ -395,10 +423,11 @@ Result<std::string> HttpConnection::read_some() {
         }
         auto size_line = read_line(1024);
         if (!size_line) return std::move(size_line).error();
-        std::string hex = size_line->substr(0, size_line->find(';'));
-        char* end = nullptr;
-        unsigned long long n = std::strtoull(hex.c_str(), &end, 16);
-        if (hex.empty() || !end || (*end && *end != ' ')) return Error("the upstream sent a bad chunk size");
+        std::string hex = trim(size_line->substr(0, size_line->find(';')));
+        // Hex digits only (no sign, no 0x), at most 15 of them.
+        if (hex.empty() || hex.size() > 15 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+          return Error("the upstream sent a bad chunk size");
+        unsigned long long n = std::strtoull(hex.c_str(), nullptr, 16);
         if (n == 0) {
           for (;;) {  // trailers
             auto t = read_line(kMaxHeadBytes);
@@ -461,13 +490,15 @@ std::unique_ptr<HttpConnection> HttpPool::take_idle() {
   std::lock_guard lock(mu_);
   const auto now = Clock::now();
   while (!idle_conns_.empty()) {
-    auto [c, since] = std::move(idle_conns_.back());
+    auto [c, until] = std::move(idle_conns_.back());
     idle_conns_.pop_back();
-    if (now - since > idle_) continue;
     // Readable while idle: the upstream closed it (or sent what nobody
     // asked for). Either way it carries no more requests.
     pollfd p{c->fd(), POLLIN, 0};
-    if (::poll(&p, 1, 0) != 0) continue;
+    if (now >= until || ::poll(&p, 1, 0) != 0) {
+      c->broken_ = true;
+      continue;
+    }
     ++reused_;
     return std::move(c);
   }
@@ -478,9 +509,11 @@ void HttpPool::put(std::unique_ptr<HttpConnection> conn) {
   if (!conn || !conn->reusable()) return;
   std::lock_guard lock(mu_);
   const auto now = Clock::now();
-  while (!idle_conns_.empty() && now - idle_conns_.front().second > idle_) idle_conns_.pop_front();
+  const auto until = now + std::min<std::chrono::milliseconds>(idle_, std::chrono::milliseconds(conn->keep_ms_));
+  if (until <= now) return;
+  while (!idle_conns_.empty() && now >= idle_conns_.front().second) idle_conns_.pop_front();
   if (idle_conns_.size() >= max_idle_) idle_conns_.pop_front();
-  idle_conns_.emplace_back(std::move(conn), now);
+  idle_conns_.emplace_back(std::move(conn), until);
 }
 
 uint64_t HttpPool::opened() const {
@@ -504,13 +537,13 @@ Result<HttpResponseHead> HttpPool::exchange(std::string_view method, const std::
       if (!c) return std::move(c).error();
       conn = std::move(*c);
     }
-    if (track) track(conn->fd(), true);
+    if (track && !track(conn->fd(), true)) return Error("the gateway is stopping");
     auto st = conn->send(method, url_, headers, body);
-    Result<HttpResponseHead> head = st ? conn->read_head() : Result<HttpResponseHead>(st.error());
-    if (head || !kept || attempt > 0 || conn->received_) return head;
-    // A kept connection closed under the request before any answer: the
-    // upstream never read it. Once more on a new connection.
-    if (track) track(conn->fd(), false);
+    if (st) return conn->read_head();
+    if (!kept || attempt > 0) return st.error();
+    // The kept connection refused the request: the upstream had closed it
+    // and never read it. Once more on a new connection.
+    if (track) (void)track(conn->fd(), false);
     conn.reset();
   }
 }

@@ -89,7 +89,8 @@ class HttpConnection {
   std::shared_ptr<TlsContext> tls_;
   bool keep_alive_ = false;   // an HttpPool's: no `Connection: close`
   bool may_continue_ = true;  // the last answer's version and Connection header allow another request
-  bool received_ = false;     // some of the current answer has arrived
+  bool broken_ = false;       // a read or write failed: no TLS close_notify is sent on it
+  int64_t keep_ms_ = 4000;    // how long it may wait for another request (Keep-Alive: timeout)
   std::string buf_;           // read but not yet consumed
   // Body framing.
   enum class Framing { Length, Chunked, Close } framing_ = Framing::Close;
@@ -102,8 +103,10 @@ class HttpConnection {
 // request (HTTP/1.1 persistent connections), so a call pays no TCP or TLS
 // handshake; TLS connections share one context (the CA certificates are
 // read once) and resume the upstream's last session. At most `max_idle`
-// connections wait, each at most `idle_ms`; one that the upstream closed or
-// wrote to while idle is dropped. Thread-safe.
+// connections wait, each for less than the upstream said it keeps one
+// (`Keep-Alive: timeout=N`: N - 1 s) or, when it did not say, 4 s (below
+// the 5 s of common servers), and never more than `idle_ms`; one that the
+// upstream closed or wrote to while idle is dropped. Thread-safe.
 class HttpPool {
  public:
   HttpPool(HttpUrl url, HttpConnection::Options opts, size_t max_idle = 8, int64_t idle_ms = 30000);
@@ -113,13 +116,15 @@ class HttpPool {
 
   // Sends one request and reads its answer's head on a kept connection or a
   // new one (`conn` receives it, to read the body from and to give back
-  // with put()). A kept connection the upstream closed before any of the
-  // answer arrived — it was closing an idle connection as the request was
-  // sent, so the request was never read — is replaced by a new one once.
+  // with put()). A kept connection that refuses the request as it is
+  // written (the upstream had closed it) is replaced by a new one once.
+  // Once a request has gone out it is never sent again, whatever happens to
+  // its answer: the upstream may have read and run it.
   // `track(fd, true)` is called with each connection's socket before the
   // request is sent on it, `track(fd, false)` when an attempt gives it up
-  // (the caller shuts sockets down to stop a worker).
-  using Track = std::function<void(int fd, bool on)>;
+  // (the caller shuts sockets down to stop a worker); a `track` that returns
+  // false (the caller is stopping) ends the exchange.
+  using Track = std::function<bool(int fd, bool on)>;
   Result<HttpResponseHead> exchange(std::string_view method, const std::map<std::string, std::string>& headers,
                                     std::string_view body, std::unique_ptr<HttpConnection>& conn,
                                     const Track& track = {});
@@ -141,6 +146,7 @@ class HttpPool {
   mutable std::mutex mu_;
   std::shared_ptr<TlsContext> tls_;  // guarded by mu_; made on the first TLS connection
   using Clock = std::chrono::steady_clock;
+  // Idle connections and when each stops being reused.
   std::deque<std::pair<std::unique_ptr<HttpConnection>, Clock::time_point>> idle_conns_;  // guarded by mu_
   uint64_t opened_ = 0, reused_ = 0;                                                      // guarded by mu_
 };

@@ -96,7 +96,11 @@ int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& po
   sigset_t empty;
   sigemptyset(&empty);
   posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setsigdefault(&attr, &stop_signals);
+  // SIGPIPE too: the gateway ignores it, and an ignored signal would stay
+  // ignored in the server.
+  sigset_t defaults = stop_signals;
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   std::vector<char*> argv;
   for (const auto& a : opts.command) argv.push_back(const_cast<char*>(a.c_str()));

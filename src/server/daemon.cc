@@ -461,6 +461,11 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
                               std::to_string(im.http_port));
   }
 
+  // A peer that resets a connection makes the next write to it fail; it
+  // must not end the daemon. OpenSSL writes with write(), not
+  // send(MSG_NOSIGNAL), so SIGPIPE is ignored for the whole process (the
+  // daemon's children get it back at its default: broker.cc, checkpoints.cc).
+  ::signal(SIGPIPE, SIG_IGN);
   im.epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
   im.stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   im.wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

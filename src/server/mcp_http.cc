@@ -256,12 +256,16 @@ bool McpHttpGateway::has(const std::string& name) const {
   return upstreams_->count(name) > 0;
 }
 
-void McpHttpGateway::track(int fd, bool on) {
+bool McpHttpGateway::track(int fd, bool on) {
   std::lock_guard lock(mu_);
-  if (on)
-    fds_.insert(fd);
-  else
+  if (!on) {
     fds_.erase(fd);
+    return true;
+  }
+  fds_.insert(fd);
+  // Opened after abort_all() shut the others down: this one too.
+  if (stopping_) ::shutdown(fd, SHUT_RDWR);
+  return !stopping_;
 }
 
 bool McpHttpGateway::dispatch(int fd, HttpRequest req, std::string name, bool api_token, bool may_keep) {
@@ -303,9 +307,12 @@ void McpHttpGateway::work() {
     }
     Job job = std::move(jobs_.front());
     jobs_.pop_front();
-    lock.unlock();
-    bool keep = serve(job.fd, job.req, job.name, job.api_token, job.may_keep);
-    lock.lock();
+    bool keep = false;
+    if (!stopping_) {  // a job still queued at shutdown is dropped, not decided and sent
+      lock.unlock();
+      keep = serve(job.fd, job.req, job.name, job.api_token, job.may_keep);
+      lock.lock();
+    }
     fds_.erase(job.fd);
     keep = keep && !stopping_ && give_back_;
     if (keep) {
@@ -486,7 +493,7 @@ bool McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
       pool->put(std::move(c));
     }
   };
-  const mcp::HttpPool::Track tracker = [this](int upstream_fd, bool on) { track(upstream_fd, on); };
+  const mcp::HttpPool::Track tracker = [this](int upstream_fd, bool on) { return track(upstream_fd, on); };
   UpstreamConn conn{this, up.pool.get(), nullptr};
   auto h = up.pool->exchange(req.method, headers, req.method == "POST" ? first.to_server.front() : "", conn.c, tracker);
   if (!h) return fail(h.error().message);
@@ -560,8 +567,9 @@ bool McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
       if (piece->empty()) break;
       std::vector<mcp::SseSplitter::Event> events;
       if (!splitter.feed(*piece, events)) break;
-      std::string out;
+      bool written = true;
       for (auto& ev : events) {
+        std::string out;
         // An event id goes back to the client (it resumes with it), so it
         // must not end the line early: a lone CR would, and what followed
         // it would be read as more of the stream, unreviewed.
@@ -581,11 +589,12 @@ bool McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
           out += "event: message\ndata: " + line + "\n\n";
         }
         for (const auto& line : o2.to_server) answer_upstream(line);
-      }
-      bool written = out.empty() || write_all(fd, out);
-      {
+        // Each event is written before the next is reviewed, and the outcome
+        // of an answer among them is recorded once it has left.
+        written = out.empty() || write_all(fd, out);
         LockedFor lock(*st, peer);
         st->gw->flush_outcomes();
+        if (!written) break;
       }
       if (!written) break;
     }

@@ -101,7 +101,9 @@ class McpHttpGateway {
   // Serves one request; true when the connection may carry another.
   bool serve(int fd, const HttpRequest& req, const std::string& name, bool api_token, bool may_keep);
   std::shared_ptr<State> state_for(const std::string& key, const mcp::GatewayOptions& o);
-  void track(int fd, bool on);
+  // Registers a socket a worker blocks on (abort_all() shuts it down);
+  // false, and shut down at once, while stopping.
+  bool track(int fd, bool on);
 
   Service& service_;
   std::function<void(int fd)> give_back_;

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -180,6 +181,14 @@ TEST_F(McpHttpConnections, OneClientConnectionAndOneUpstreamConnectionCarryASess
   EXPECT_FALSE(client.closed);
   EXPECT_EQ(up_.accepted(), 1);  // the upstream saw one connection for five requests
   ::close(client.fd);
+}
+
+TEST_F(McpHttpConnections, APeerThatResetsCannotEndTheDaemon) {
+  // Writing to a reset connection raises SIGPIPE, and OpenSSL writes with
+  // write(): the daemon ignores the signal (its children get it back).
+  struct sigaction sa {};
+  ASSERT_EQ(::sigaction(SIGPIPE, nullptr, &sa), 0);
+  EXPECT_EQ(sa.sa_handler, SIG_IGN);
 }
 
 TEST_F(McpHttpConnections, AClientThatSaysCloseIsAnsweredAndClosed) {
