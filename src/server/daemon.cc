@@ -108,8 +108,9 @@ struct Conn {
   bool header_done = false;
   std::string header;
   size_t need = 0;
-  bool http = false;  // a connection to the loopback HTTP API
-  int peer_pid = 0;   // the client process (unix socket only)
+  bool http = false;   // a connection to the loopback HTTP API
+  int peer_pid = 0;    // the client process (unix socket only)
+  ConnPeer http_peer;  // an MCP client's kept HTTP connection: what its last request learned
   // The client asked to keep the connection ("keep": true in a header):
   // requests are answered in order and the connection stays open for more.
   bool keep = false;
@@ -214,7 +215,7 @@ struct Daemon::Impl {
   // loop, which waits for its next request.
   int handoff_fd = -1;
   std::mutex handoff_mu;
-  std::vector<int> handoff;  // guarded by handoff_mu
+  std::vector<std::pair<int, ConnPeer>> handoff;  // guarded by handoff_mu
   int signal_fd = -1;
   int spare_fd = -1;  // held in reserve for refusing clients when out of descriptors
   bool out_of_fds = false;
@@ -283,7 +284,7 @@ struct Daemon::Impl {
       courier.join();
     }
     for (auto& [fd, c] : conns) ::close(fd);
-    for (int fd : handoff) ::close(fd);
+    for (const auto& h : handoff) ::close(h.first);
     for (int fd : {listen_fd, http_fd, epoll_fd, stop_fd, wake_fd, handoff_fd, signal_fd, spare_fd})
       if (fd >= 0) ::close(fd);
     if (mask_set) pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
@@ -471,10 +472,10 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
   im.wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   im.handoff_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (im.mcp_http) {
-    im.mcp_http->set_give_back([&im](int fd) {
+    im.mcp_http->set_give_back([&im](int fd, ConnPeer peer) {
       {
         std::lock_guard lock(im.handoff_mu);
-        im.handoff.push_back(fd);
+        im.handoff.emplace_back(fd, peer);
       }
       uint64_t one = 1;
       (void)!::write(im.handoff_fd, &one, sizeof(one));
@@ -790,7 +791,7 @@ int Daemon::run() {
       ::epoll_ctl(im.epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
       // A connection may carry the next request only when nothing more
       // than this one came in on it (no pipelining).
-      if (im.mcp_http->dispatch(fd, r, name, authorized, c.in.size() == r.bytes)) {
+      if (im.mcp_http->dispatch(fd, r, name, authorized, c.in.size() == r.bytes, c.http_peer)) {
         im.conns.erase(fd);  // the worker owns the socket now
         return;
       }
@@ -870,16 +871,17 @@ int Daemon::run() {
       } else if (fd == im.handoff_fd) {
         uint64_t count = 0;
         (void)!::read(im.handoff_fd, &count, sizeof(count));
-        std::vector<int> back;
+        std::vector<std::pair<int, ConnPeer>> back;
         {
           std::lock_guard lock(im.handoff_mu);
           back.swap(im.handoff);
         }
-        for (int cfd : back) {
+        for (const auto& [cfd, peer] : back) {
           ::fcntl(cfd, F_SETFL, ::fcntl(cfd, F_GETFL) | O_NONBLOCK);
           Conn c;
           c.fd = cfd;
           c.http = true;
+          c.http_peer = peer;
           c.deadline_ms = opts_.now() + kHttpKeptIdleMs;
           epoll_event ev{};
           ev.events = EPOLLIN | EPOLLRDHUP;

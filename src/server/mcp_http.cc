@@ -268,12 +268,12 @@ bool McpHttpGateway::track(int fd, bool on) {
   return !stopping_;
 }
 
-bool McpHttpGateway::dispatch(int fd, HttpRequest req, std::string name, bool api_token, bool may_keep) {
+bool McpHttpGateway::dispatch(int fd, HttpRequest req, std::string name, bool api_token, bool may_keep, ConnPeer peer) {
   std::lock_guard lock(mu_);
   if (stopping_ || workers_ >= kMaxWorkers) return false;
   ++workers_;
   fds_.insert(fd);
-  jobs_.push_back(Job{fd, std::move(req), std::move(name), api_token, may_keep});
+  jobs_.push_back(Job{fd, std::move(req), std::move(name), api_token, may_keep, peer});
   // A waiting worker takes it; when the queue holds more jobs than there
   // are waiting workers (some were woken and have not taken theirs yet), a
   // new worker starts.
@@ -310,13 +310,13 @@ void McpHttpGateway::work() {
     bool keep = false;
     if (!stopping_) {  // a job still queued at shutdown is dropped, not decided and sent
       lock.unlock();
-      keep = serve(job.fd, job.req, job.name, job.api_token, job.may_keep);
+      keep = serve(job.fd, job.req, job.name, job.api_token, job.may_keep, job.peer);
       lock.lock();
     }
     fds_.erase(job.fd);
     keep = keep && !stopping_ && give_back_;
     if (keep) {
-      give_back_(job.fd);  // takes the loop's hand-off lock only: never ours
+      give_back_(job.fd, job.peer);  // takes the loop's hand-off lock only: never ours
     } else {
       ::close(job.fd);
     }
@@ -385,7 +385,8 @@ Result<std::string> McpHttpGateway::upstream_secret(const McpUpstream& up, std::
   return std::move(issued->secret);
 }
 
-bool McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& name, bool api_token, bool may_keep) {
+bool McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& name, bool api_token, bool may_keep,
+                           ConnPeer& conn_peer) {
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   const Client client{fd, may_keep && req.keep_alive()};
   std::shared_ptr<const Upstreams> snapshot;
@@ -424,7 +425,11 @@ bool McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
   if (!api_token) o.task_token = bearer;  // a task token: the session is bound to its task
   o.agent = header_of(req, "x-tollgate-agent");
   auto st = state_for(key, o);
-  int peer = service_.harness_peer(fd);
+  // The generation is read first: a harness traced during the look-up
+  // makes the next request on this connection look again.
+  if (uint64_t generation = service_.harness_generation(); !conn_peer.known || conn_peer.generation != generation)
+    conn_peer = ConnPeer{service_.harness_peer(fd), generation, true};
+  const int peer = conn_peer.pid;
 
   if (req.method == "POST") {
     if (std::string why = routing_mismatch(req); !why.empty()) {

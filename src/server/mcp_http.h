@@ -63,6 +63,17 @@ struct McpUpstream {
 // it is sent; default `Authorization: Bearer …`).
 Result<std::vector<McpUpstream>> load_mcp_upstreams(const std::string& path);
 
+// What the gateway learned about a client's connection, kept with it
+// between requests: the traced harness process on its other end
+// (Service::harness_peer; 0: none) and the generation of traced harnesses
+// it was looked up in, so a kept connection is looked up again only when
+// another harness has been traced.
+struct ConnPeer {
+  int pid = 0;
+  uint64_t generation = 0;
+  bool known = false;
+};
+
 class McpHttpGateway {
  public:
   static constexpr int kMaxWorkers = 64;
@@ -77,12 +88,13 @@ class McpHttpGateway {
   // Takes over `fd` and serves the request on a worker thread. False (the
   // caller answers 503) when every worker is busy. `may_keep`: nothing came
   // in after the request, so the connection may carry another one.
-  bool dispatch(int fd, HttpRequest req, std::string name, bool api_token, bool may_keep = false);
+  // `peer`: what an earlier request on the connection learned.
+  bool dispatch(int fd, HttpRequest req, std::string name, bool api_token, bool may_keep = false, ConnPeer peer = {});
   // Where a worker gives a client's connection that may carry another
   // request once its answer is out (HTTP/1.1 keep-alive, an answer of known
   // length); without it, or while stopping, the connection is closed. Set
   // before the first dispatch.
-  void set_give_back(std::function<void(int fd)> f) { give_back_ = std::move(f); }
+  void set_give_back(std::function<void(int fd, ConnPeer peer)> f) { give_back_ = std::move(f); }
   // Unblocks and waits for every worker (daemon shutdown).
   void abort_all();
 
@@ -94,19 +106,21 @@ class McpHttpGateway {
     HttpRequest req;
     std::string name;
     bool api_token, may_keep;
+    ConnPeer peer;
   };
   // A worker thread: serves queued requests until none comes for kWorkerIdle.
   void work();
   static constexpr std::chrono::seconds kWorkerIdle{60};
   // Serves one request; true when the connection may carry another.
-  bool serve(int fd, const HttpRequest& req, const std::string& name, bool api_token, bool may_keep);
+  // `peer` is looked up when unknown or out of date.
+  bool serve(int fd, const HttpRequest& req, const std::string& name, bool api_token, bool may_keep, ConnPeer& peer);
   std::shared_ptr<State> state_for(const std::string& key, const mcp::GatewayOptions& o);
   // Registers a socket a worker blocks on (abort_all() shuts it down);
   // false, and shut down at once, while stopping.
   bool track(int fd, bool on);
 
   Service& service_;
-  std::function<void(int fd)> give_back_;
+  std::function<void(int fd, ConnPeer peer)> give_back_;
   using Upstreams = std::map<std::string, McpUpstream>;
   std::shared_ptr<const Upstreams> upstreams_;  // guarded by mu_; a request keeps the snapshot it started with
   mutable std::mutex mu_;
