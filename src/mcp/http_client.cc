@@ -333,26 +333,36 @@ Result<HttpResponseHead> HttpConnection::read_head() {
   done_ = false;
   chunk_trailer_ = false;
   may_continue_ = false;
-  auto status = read_line(kMaxHeadBytes);
-  if (!status) return std::move(status).error();
-  // HTTP/1.x NNN reason
-  if (status->rfind("HTTP/1.", 0) != 0 || status->size() < 12 || (*status)[8] != ' ')
-    return Error("the upstream's answer is not HTTP/1.x");
-  h.status = std::atoi(status->substr(9, 3).c_str());
-  if (h.status < 100 || h.status > 599) return Error("the upstream sent a bad status code");
-  size_t total = status->size();
-  for (;;) {
-    auto line = read_line(kMaxHeadBytes);
-    if (!line) return std::move(line).error();
-    if (line->empty()) break;
-    total += line->size();
-    if (total > kMaxHeadBytes || h.headers.size() >= kMaxHeaders) return Error("the upstream's headers are too large");
-    auto colon = line->find(':');
-    if (colon == std::string::npos || colon == 0) return Error("the upstream sent a malformed header");
-    std::string name = lower(line->substr(0, colon));
-    std::string value = trim(std::string_view(*line).substr(colon + 1));
-    auto [it, fresh] = h.headers.emplace(name, value);
-    if (!fresh) it->second += ", " + value;
+  Result<std::string> status = std::string();
+  // Interim answers (100 Continue, 103 Early Hints) come before the final
+  // one and are passed over; a few at most.
+  for (int interim = 0;; ++interim) {
+    status = read_line(kMaxHeadBytes);
+    if (!status) return std::move(status).error();
+    // HTTP/1.x NNN reason
+    if (status->rfind("HTTP/1.", 0) != 0 || status->size() < 12 || (*status)[8] != ' ')
+      return Error("the upstream's answer is not HTTP/1.x");
+    h.status = std::atoi(status->substr(9, 3).c_str());
+    if (h.status < 100 || h.status > 599) return Error("the upstream sent a bad status code");
+    h.headers.clear();
+    size_t total = status->size();
+    for (;;) {
+      auto line = read_line(kMaxHeadBytes);
+      if (!line) return std::move(line).error();
+      if (line->empty()) break;
+      total += line->size();
+      if (total > kMaxHeadBytes || h.headers.size() >= kMaxHeaders)
+        return Error("the upstream's headers are too large");
+      auto colon = line->find(':');
+      if (colon == std::string::npos || colon == 0) return Error("the upstream sent a malformed header");
+      std::string name = lower(line->substr(0, colon));
+      std::string value = trim(std::string_view(*line).substr(colon + 1));
+      auto [it, fresh] = h.headers.emplace(name, value);
+      if (!fresh) it->second += ", " + value;
+    }
+    if (h.status == 101) return Error("the upstream switched protocols, which nobody asked it to");
+    if (h.status >= 200) break;
+    if (interim >= 8) return Error("the upstream sent too many interim answers");
   }
   const std::string te = h.header("transfer-encoding");
   // Length and chunks both: the framing is ambiguous, so the connection
@@ -360,16 +370,17 @@ Result<HttpResponseHead> HttpConnection::read_head() {
   may_continue_ = status->rfind("HTTP/1.1 ", 0) == 0 && h.status >= 200 && !says_close(h.header("connection")) &&
                   (te.empty() || h.header("content-length").empty());
   keep_ms_ = keep_alive_ms(h.header("keep-alive"));
-  if (h.status == 204 || h.status == 304 || (h.status >= 100 && h.status < 200)) {
+  if (h.status == 204 || h.status == 304) {
     done_ = true;
   } else if (!te.empty()) {
     // Only chunked: another coding (gzip, …) is one this client cannot undo.
     if (lower(trim(te)) != "chunked") return Error("the upstream sent an unsupported Transfer-Encoding `" + te + "`");
     framing_ = Framing::Chunked;
   } else if (auto cl = h.header("content-length"); !cl.empty()) {
-    char* end = nullptr;
-    unsigned long long n = std::strtoull(cl.c_str(), &end, 10);
-    if (!end || *end || cl[0] == '-') return Error("the upstream sent a bad Content-Length");
+    // Digits only: no sign, and not two values (repeated headers are joined).
+    if (cl.size() > 19 || cl.find_first_not_of("0123456789") != std::string::npos)
+      return Error("the upstream sent a bad Content-Length");
+    unsigned long long n = std::strtoull(cl.c_str(), nullptr, 10);
     framing_ = Framing::Length;
     remaining_ = n;
     done_ = n == 0;

@@ -332,6 +332,39 @@ TEST(HttpPool, RefusesAmbiguousOrForeignFraming) {
   EXPECT_EQ(opened, 2);
 }
 
+TEST(HttpPool, InterimAnswersArePassedOverAndTheConnectionKept) {
+  Upstream up([](Peer& p, int) {
+    for (std::string r = p.read_request(); !r.empty(); r = p.read_request())
+      p.send_all("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n" +
+                 Peer::answer("{\"final\":1}"));
+  });
+  HttpPool pool(url_of(up.url()), {});
+  for (int i = 0; i < 2; ++i) {
+    auto r = call(pool);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(*r, "{\"final\":1}");
+  }
+  EXPECT_EQ(pool.opened(), 1u);
+}
+
+TEST(HttpPool, RefusesEndlessInterimAnswersAProtocolSwitchAndBadLengths) {
+  std::string endless;
+  for (int i = 0; i < 20; ++i) endless += "HTTP/1.1 100 Continue\r\n\r\n";
+  const std::vector<std::string> answers = {
+      endless,
+      "HTTP/1.1 101 Switching Protocols\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\n{}",
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+  };
+  for (const auto& answer : answers) {
+    Upstream up([&](Peer& p, int) {
+      if (!p.read_request().empty()) p.send_all(answer);
+    });
+    HttpPool pool(url_of(up.url()), {});
+    EXPECT_FALSE(call(pool).ok()) << answer;
+  }
+}
+
 TEST(HttpPool, ANewConnectionThatFailsIsNotTriedAgain) {
   // A fresh connection closed without an answer: the upstream may have read
   // the request, so it is not sent twice.
