@@ -1,6 +1,10 @@
 #include "pdp/pdp.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <utility>
 
 #include "analyze/paths.h"
@@ -26,6 +30,50 @@ std::string_view effect_name(Effect e) {
 }
 
 namespace {
+
+// Whether `kill ARGS` names this process (the daemon) or its process group.
+bool signals_this_process(const std::vector<std::string>& args) {
+  const std::string pid = std::to_string(::getpid()), group = "-" + std::to_string(::getpgrp());
+  for (const auto& a : args)
+    if (a == pid || a == group || a == "-" + pid) return true;
+  return false;
+}
+
+// This process's name and command line, as pkill and killall match them.
+const std::pair<std::string, std::string>& this_process() {
+  static const std::pair<std::string, std::string> self = [] {
+    std::pair<std::string, std::string> out;
+    std::ifstream comm("/proc/self/comm");
+    std::getline(comm, out.first);
+    std::ifstream cmd("/proc/self/cmdline", std::ios::binary);
+    std::string all((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+    std::replace(all.begin(), all.end(), '\0', ' ');
+    out.second = all;
+    return out;
+  }();
+  return self;
+}
+
+// Whether the patterns of `pkill`/`killall` may select this process. A
+// literal pattern is checked against its name (and with -f against its
+// command line); one with regular-expression characters cannot be checked
+// here and counts as matching.
+bool pattern_may_match_this_process(const action::CommandInfo& c) {
+  const auto& [comm, cmdline] = this_process();
+  bool full = false;
+  for (const auto& f : c.flags)
+    if (f == "-f" || f == "--full" || f == "-r" || f == "--regexp") full = true;
+  for (const auto& a : c.args) {
+    if (a.empty() || a[0] == '-') {
+      if (a.size() > 1 && a[0] == '-' && a[1] != '-' && a.find('f') != std::string::npos) full = true;
+      continue;
+    }
+    if (a.find_first_of(".*+?[](){}|^$\\") != std::string::npos) return true;
+    if (comm.find(a) != std::string::npos || std::string("tollgate").find(a) != std::string::npos) return true;
+    if (full && cmdline.find(a) != std::string::npos) return true;
+  }
+  return false;
+}
 
 constexpr std::string_view kNs = "Tollgate::";
 
@@ -146,6 +194,12 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
     };
     if ((c.name == "kill" || c.name == "pkill" || c.name == "killall" || c.name == "skill") && names_tollgate())
       return deny("self-protection", "stopping Tollgate's daemon from an agent is not allowed");
+    if (c.name == "kill" && signals_this_process(c.args))
+      return deny("self-protection", "stopping Tollgate's daemon from an agent is not allowed");
+    if ((c.name == "pkill" || c.name == "killall") && pattern_may_match_this_process(c))
+      return deny("self-protection",
+                  "this pattern may select Tollgate's daemon (or cannot be checked against it); stopping the daemon "
+                  "from an agent is not allowed");
     if (c.name == "kill" && !c.args.empty() && c.args.back() == "-1")
       return deny("self-protection", "signalling every process (`kill -1`) would stop Tollgate's daemon");
     if ((c.name == "systemctl" || c.name == "service") && names_tollgate())
@@ -154,6 +208,9 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
       if (c.name != n) continue;
       if (c.subcommand == "uninstall" || c.subcommand == "install")
         return deny("self-protection", "changing Tollgate's hook installation from an agent is not allowed");
+      // A daemon the agent starts would answer its own hooks.
+      if (c.subcommand == "serve")
+        return deny("self-protection", "running Tollgate's daemon from an agent is not allowed");
       if (c.subcommand == "secret")  // the secret store is read only by the broker, for a task
         return deny("self-protection",
                     "`tollgate secret` is for people; an agent gets a secret with `tollgate cred get`");

@@ -425,7 +425,18 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
   if (opts.socket_path.size() >= sizeof(addr.sun_path))
     return Error("the socket path `" + opts.socket_path + "` is too long for a unix socket; use a shorter --data DIR");
   std::memcpy(addr.sun_path, opts.socket_path.c_str(), opts.socket_path.size() + 1);
-  ::unlink(opts.socket_path.c_str());  // stale: we hold the lock, so no daemon is behind it
+  // A socket nobody answers on is stale and goes. One a daemon answers on
+  // is another data directory's daemon (this one's lock is held): taking
+  // its socket would put this daemon in front of its hooks.
+  {
+    int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool live = probe >= 0 && ::connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    if (probe >= 0) ::close(probe);
+    if (live)
+      return Error("a daemon is already serving `" + opts.socket_path +
+                   "`; stop it first, or give this one another --socket");
+  }
+  ::unlink(opts.socket_path.c_str());
   im.listen_fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   mode_t old = ::umask(0077);
   int rc = ::bind(im.listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));

@@ -850,12 +850,23 @@ std::string Service::handle_hook(std::string_view harness_name, std::string_view
       // read) stays out of the record; its labels say what it was.
       std::set<std::string> sensitive;
       if (auto actions = action::to_actions(*ev, env)) {
+        // A failed shell command may still have read and fetched: its exit
+        // status is the last command's (`cat .env; exit 1`), and its output
+        // reaches the model with the error. A failed fetch still brought
+        // in what the other end said. Only a failed single read (the file
+        // tool) read nothing.
+        const bool shell = std::any_of(actions->begin(), actions->end(),
+                                       [](const action::Action& a) { return a.kind == action::Kind::ShellExec; });
         for (const auto& a : *actions) {
           std::vector<std::string> labels;
           session::Effects e = pdp.effects(a, &labels);
           for (const auto& l : labels)
             if (l == "secret" || l == "credentials" || l == "pii") sensitive.insert(l);
-          if (!ev->tool_failed) session::apply(s, e);
+          if (ev->tool_failed && !shell) {
+            e.labels_read.clear();
+            e.secret_read = false;
+          }
+          session::apply(s, e);
         }
       }
       if (sensitive.empty()) {

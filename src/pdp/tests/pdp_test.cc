@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+#include <cerrno>  // program_invocation_short_name
+
 #include "pdp/pack_test.h"
 
 namespace tollgate::pdp {
@@ -193,6 +196,29 @@ TEST(Pdp, AnAgentMayNotContainOrReleaseButMayListDetections) {
     EXPECT_NE(d.reason.find("is for people"), std::string::npos) << cmd << ": " << d.reason;
   }
   for (const char* cmd : {"tollgate detect list --json", "tollgate contain list"})
+    EXPECT_EQ(decide(cmd).effect, Effect::Allow) << cmd;
+}
+
+TEST(Pdp, AnAgentMayNotStartADaemonNorStopThisOneByPidOrPattern) {
+  // The daemon deciding is this process: its pid, its group, and patterns
+  // that select it by name or command line (here: the test's own).
+  Fixture f;
+  auto pdp = make(pack_with("permit(principal, action, resource);"));
+  auto decide = [&](const std::string& cmd) {
+    return pdp.decide(action::shell_actions(cmd, "Bash", {"/home/dev/project", "/home/dev", false}), f.req);
+  };
+  const std::string pid = std::to_string(::getpid()), group = std::to_string(::getpgrp());
+  for (const std::string& cmd :
+       {std::string("nohup tollgate serve --data /tmp/d --socket /home/dev/.local/state/tollgate/tollgate.sock &"),
+        "kill " + pid, "kill -9 " + pid, "kill -STOP " + pid, "kill -- -" + group, std::string("pkill tollgat"),
+        std::string("pkill -f ") + program_invocation_short_name, std::string("killall -r 'toll.*'"),
+        std::string("pkill -f 'x|y'")}) {
+    auto d = decide(cmd);
+    EXPECT_EQ(d.effect, Effect::Deny) << cmd;
+    EXPECT_EQ(d.actions[0].policies, std::vector<std::string>{"builtin:self-protection"}) << cmd;
+  }
+  for (const std::string& cmd : {"kill " + std::to_string(::getpid() + 100000), std::string("pkill -f vite"),
+                                 std::string("killall node"), std::string("pgrep tollgate")})
     EXPECT_EQ(decide(cmd).effect, Effect::Allow) << cmd;
 }
 
