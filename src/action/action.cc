@@ -286,7 +286,10 @@ bool mcp_tool_name(std::string_view tool, std::string_view& server, std::string_
 }
 
 // Codex's apply_patch names its files in "*** Add File: p", "*** Update
-// File: p", "*** Delete File: p" and "*** Move to: p" lines.
+// File: p", "*** Delete File: p" and "*** Move to: p" lines. Codex reads
+// the lines with their CR dropped and each header trimmed, so a header
+// indented or followed by blanks (or a CRLF patch) still names its file:
+// the same is done here, or such a file would be written undecided.
 std::vector<Action> patch_actions(std::string_view patch, std::string_view tool, const Environment& env) {
   std::vector<Action> out;
   size_t pos = 0;
@@ -294,6 +297,9 @@ std::vector<Action> patch_actions(std::string_view patch, std::string_view tool,
     size_t nl = patch.find('\n', pos);
     std::string_view line = patch.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
     pos = nl == std::string_view::npos ? patch.size() : nl + 1;
+    constexpr std::string_view kBlank = " \t\r\v\f";
+    size_t first = line.find_first_not_of(kBlank), last = line.find_last_not_of(kBlank);
+    line = first == std::string_view::npos ? std::string_view() : line.substr(first, last - first + 1);
     for (auto [prefix, kind] : {std::pair{std::string_view("*** Add File: "), Kind::FileWrite},
                                 std::pair{std::string_view("*** Update File: "), Kind::FileWrite},
                                 std::pair{std::string_view("*** Move to: "), Kind::FileWrite},

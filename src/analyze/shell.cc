@@ -684,10 +684,25 @@ bool is_network(Sv n) {
                                      "gradle"});
 }
 
+// Files that are no file of the user's: /dev/null and the like, and the
+// standard streams through /dev/fd/0-2. Judged on the path with `..`
+// resolved: /dev/fd/../../home/x is /home/x.
 bool is_special_device(Sv p) {
-  return one_of(p, {"/dev/null", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/tty", "/dev/zero", "/dev/random",
-                    "/dev/urandom", "/dev/full"}) ||
-         starts_with(p, "/dev/fd/") || starts_with(p, "/proc/self/fd/");
+  if (!starts_with(p, "/dev/") && !starts_with(p, "/proc/")) return false;
+  std::string n = normalize_path(p, "/", "/", false);
+  return one_of(n, {"/dev/null", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/tty", "/dev/zero", "/dev/random",
+                    "/dev/urandom", "/dev/full", "/dev/fd/0", "/dev/fd/1", "/dev/fd/2", "/proc/self/fd/0",
+                    "/proc/self/fd/1", "/proc/self/fd/2"});
+}
+
+// A path that opens an open descriptor again (/dev/fd/3, /proc/self/fd/5,
+// /proc/123/fd/4): which file is behind it is not known here — an earlier
+// `exec 3< file` may have opened any.
+bool reopens_descriptor(Sv p) {
+  if (!starts_with(p, "/dev/") && !starts_with(p, "/proc/")) return false;
+  std::string n = normalize_path(p, "/", "/", false);
+  bool fd_dir = starts_with(n, "/dev/fd/") || (starts_with(n, "/proc/") && n.find("/fd/") != std::string::npos);
+  return fd_dir && !is_special_device(n);
 }
 
 // Variables whose assignment changes which program runs or what it executes.
@@ -1243,6 +1258,13 @@ class Analyzer {
       if (to_stdout) files.files.emplace_back("", false);
       return;
     }
+    if (reopens_descriptor(p)) {
+      out_.redirections.push_back({p, write, append, true});
+      opaque("a redirection reopens a file descriptor, whose file is not known: " + clip(w.raw));
+      if (from_stdin) in = Stream::unknown();
+      if (to_stdout) files.files.emplace_back("", false);
+      return;
+    }
     if (write && read) {
       out_.redirections.push_back({p, false, false, false});
       out_.redirections.push_back({p, true, false, false});
@@ -1280,6 +1302,11 @@ class Analyzer {
       return;
     }
     if (is_special_device(path)) return;
+    if (reopens_descriptor(path)) {
+      out_.redirections.push_back({std::string(path), write, append, true});
+      opaque("a file named by a file descriptor, whose file is not known: " + clip(raw));
+      return;
+    }
     out_.redirections.push_back({std::string(path), write, append, false});
   }
 
@@ -2013,6 +2040,11 @@ class Analyzer {
           continue;
         }
         if (is_special_device(w[k].value)) continue;
+        if (reopens_descriptor(w[k].value)) {
+          out_.redirections.push_back({w[k].value, true, appends, true});
+          opaque("tee writes through a file descriptor, whose file is not known: " + clip(w[k].raw));
+          continue;
+        }
         out_.redirections.push_back({w[k].value, true, appends, false});
         remember_file(w[k].value, in, appends);
       }

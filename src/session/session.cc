@@ -204,16 +204,18 @@ void apply_rule(const LabelRule& r, std::vector<std::string>& out) {
 
 std::vector<std::string> LabelTable::path_labels(std::string_view path) const {
   std::vector<std::string> out;
+  auto matches = [&](const std::string& pattern) {
+    if (!pattern.empty() && pattern[0] == '/') return glob_match(pattern, path);
+    if (pattern.find('/') == std::string::npos) return glob_match(pattern, basename(path));  // a file name anywhere
+    return glob_match("**/" + pattern, path);                                                // a relative path anywhere
+  };
   for (const auto& r : rules_) {
     if (r.host) continue;
-    bool m;
-    if (!r.pattern.empty() && r.pattern[0] == '/') {
-      m = glob_match(r.pattern, path);
-    } else if (r.pattern.find('/') == std::string::npos) {
-      m = glob_match(r.pattern, basename(path));  // a file name anywhere
-    } else {
-      m = glob_match("**/" + r.pattern, path);  // a relative path anywhere
-    }
+    // `dir/**` labels the directory itself too: reading it whole (grep -r,
+    // tar, cp -r, a search tool rooted there) reads what is in it.
+    bool m = matches(r.pattern);
+    if (!m && r.pattern.size() > 3 && r.pattern.compare(r.pattern.size() - 3, 3, "/**") == 0)
+      m = matches(r.pattern.substr(0, r.pattern.size() - 3));
     if (m) apply_rule(r, out);
   }
   std::sort(out.begin(), out.end());

@@ -188,6 +188,22 @@ TEST(Adapters, CodexCommandArraysAndPatches) {
   EXPECT_EQ(r[1].kind, Kind::FileDelete);
 }
 
+TEST(Adapters, CodexPatchHeadersAreReadAsCodexReadsThem) {
+  // Codex trims each header and drops CRs: an indented header, trailing
+  // blanks or CRLF lines still name a file it writes.
+  for (
+      const char* input :
+      {R"({"input":"*** Begin Patch\n*** Add File: ok.txt\n+x\n *** Add File: .codex/hooks.json\n+{}\n*** End Patch\n"})",
+       R"({"input":"*** Begin Patch\n*** Add File: .codex/hooks.json \n+{}\n*** End Patch\n"})",
+       R"({"input":"*** Begin Patch\r\n*** Add File: .codex/hooks.json\r\n+{}\r\n*** End Patch\r\n"})",
+       R"({"input":"*** Begin Patch\n\t*** Delete File: .codex/hooks.json\n*** End Patch\n"})"}) {
+    auto r = acts(Harness::Codex, "apply_patch", input);
+    bool named = false;
+    for (const auto& a : r) named = named || a.path == "/home/dev/project/.codex/hooks.json";
+    EXPECT_TRUE(named) << input;
+  }
+}
+
 TEST(Adapters, MalformedToolInputIsAnError) {
   EXPECT_FALSE(to_actions(pre(Harness::ClaudeCode, "Bash", R"({"cmd_typo":"ls"})"), kEnv).ok());
   EXPECT_FALSE(to_actions(pre(Harness::ClaudeCode, "Read", R"({})"), kEnv).ok());

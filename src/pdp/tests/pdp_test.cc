@@ -222,6 +222,29 @@ TEST(Pdp, AnAgentMayNotStartADaemonNorStopThisOneByPidOrPattern) {
     EXPECT_EQ(decide(cmd).effect, Effect::Allow) << cmd;
 }
 
+TEST(Pdp, WritesThroughDescriptorPathsAreNotPassedOver) {
+  // /dev/fd/../.. is a plain path once `..` is resolved; /dev/fd/3 reopens
+  // whatever an earlier `exec 3<` opened. Neither is /dev/null.
+  Fixture f;
+  auto pdp = make(pack_with("permit(principal, action, resource);"));
+  auto decide = [&](const std::string& cmd) {
+    return pdp.decide(action::shell_actions(cmd, "Bash", {"/home/dev/project", "/home/dev", false}), f.req);
+  };
+  auto d = decide("echo '{}' > /dev/fd/../../../home/dev/project/.claude/settings.json");
+  EXPECT_EQ(d.effect, Effect::Deny) << d.reason;
+  d = decide("echo x > /proc/self/fd/../../../home/dev/.local/state/tollgate/policies/a.cedar");
+  EXPECT_EQ(d.effect, Effect::Deny) << d.reason;
+  // Not known: the baseline asks a person.
+  auto base = make(baseline());
+  for (const char* cmd : {"exec 3< .claude/settings.json; echo '{}' > /dev/fd/3", "echo x | tee /proc/self/fd/7",
+                          "echo x > /proc/1234/fd/5"}) {
+    auto b = base.decide(action::shell_actions(cmd, "Bash", {"/home/dev/project", "/home/dev", false}), f.req);
+    EXPECT_NE(b.effect, Effect::Allow) << cmd;
+  }
+  for (const char* cmd : {"echo x > /dev/fd/2", "make 2>/dev/null", "echo x | tee /dev/fd/1"})
+    EXPECT_EQ(decide(cmd).effect, Effect::Allow) << cmd;
+}
+
 TEST(Pdp, ScopeSeesPathAndHostHierarchies) {
   Fixture f;
   auto pdp = make(pack_with(R"(

@@ -42,6 +42,18 @@ TEST(Labels, DefaultsLabelSecretsCredentialsAndCi) {
   EXPECT_TRUE(t.host_labels("example.com").empty());
 }
 
+TEST(Labels, ACredentialDirectoryIsLabelledAsWhatItHolds) {
+  // Reading ~/.ssh whole (grep -r, tar, a search tool rooted there) reads
+  // the keys in it.
+  auto t = LabelTable::defaults("/home/dev");
+  for (const char* dir : {"/home/dev/.ssh", "/home/dev/.aws", "/home/dev/.gnupg", "/home/dev/.config/gcloud",
+                          "/home/dev/project/.github/workflows"})
+    EXPECT_FALSE(t.path_labels(dir).empty()) << dir;
+  EXPECT_TRUE(has(t.path_labels("/home/dev/.ssh"), "credentials"));
+  EXPECT_TRUE(t.path_labels("/home/dev/.sshx").empty());
+  EXPECT_TRUE(t.path_labels("/home/dev").empty());
+}
+
 TEST(Labels, ConfiguredRulesAddAndExclude) {
   auto t = LabelTable::defaults("/home/dev");
   t.add({"~/work/customers/**", {"pii"}, false, false});
