@@ -78,6 +78,48 @@ std::vector<Action> shell_actions(std::string_view command, std::string_view too
   std::string full(command);
   if (full.size() > 4096) full = full.substr(0, 4096) + "…";
 
+  // The directories the command may run its parts in: the session's, and
+  // every one a `cd`/`pushd` in it changes to (the order and the subshells
+  // are not followed: a relative path is taken in each of them, so
+  // `cd ~/.ssh && cat id_rsa` reads ~/.ssh/id_rsa). One that is computed
+  // (`cd "$D"`, `cd -`) leaves every relative path unknown.
+  std::vector<std::string> cwds = {env.cwd};
+  bool cwd_unknown = false;
+  for (const auto& c : sa.commands) {
+    if (c.name != "cd" && c.name != "pushd") continue;
+    std::vector<size_t> operands;
+    for (size_t i = 0; i < c.args.size(); ++i)
+      if (c.args[i] != "--" && !(is_option(c.args[i]) && c.args[i] != "-")) operands.push_back(i);
+    if (operands.empty()) {
+      if (c.name == "cd") cwds.push_back(env.home);  // `cd` alone: home
+      continue;
+    }
+    size_t i = operands.front();
+    bool dynamic = std::find(c.dynamic_args.begin(), c.dynamic_args.end(), i) != c.dynamic_args.end();
+    std::string target = c.args[i];
+    if (dynamic) {
+      auto expanded = expand_known(target, env);
+      if (!expanded) {
+        cwd_unknown = true;
+        continue;
+      }
+      target = *expanded;
+    }
+    if (target == "-" || c.opaque) {
+      cwd_unknown = true;
+      continue;
+    }
+    std::vector<std::string> next;
+    for (const auto& base : cwds) {
+      std::string dir = analyze::normalize_path(target, base, env.home, env.resolve_symlinks);
+      if (!dir.empty() && std::find(cwds.begin(), cwds.end(), dir) == cwds.end() &&
+          std::find(next.begin(), next.end(), dir) == next.end())
+        next.push_back(dir);
+    }
+    for (auto& d : next)
+      if (cwds.size() < 16) cwds.push_back(std::move(d));
+  }
+
   auto file = [&](Kind kind, const std::string& word, bool dynamic) {
     Action a;
     a.kind = kind;
@@ -90,15 +132,20 @@ std::vector<Action> shell_actions(std::string_view command, std::string_view too
       else
         a.opaque = true;
     }
-    a.path = analyze::normalize_path(text, env.cwd, env.home, env.resolve_symlinks);
-    if (a.path.empty()) a.path = env.cwd.empty() ? "/" : env.cwd;
-    a.resource = a.path;
+    const bool relative = !text.empty() && text[0] != '/' && text[0] != '~';
+    if (relative && cwd_unknown) a.opaque = true;
     a.full_command = full;
-    a.summary = std::string(kind == Kind::FileRead     ? "read "
-                            : kind == Kind::FileDelete ? "delete "
-                                                       : "write ") +
-                (a.opaque ? word : a.path);
-    out.push_back(std::move(a));
+    for (size_t k = 0; k < (relative ? cwds.size() : 1); ++k) {
+      Action each = a;
+      each.path = analyze::normalize_path(text, cwds[k], env.home, env.resolve_symlinks);
+      if (each.path.empty()) each.path = cwds[k].empty() ? "/" : cwds[k];
+      each.resource = each.path;
+      each.summary = std::string(kind == Kind::FileRead     ? "read "
+                                 : kind == Kind::FileDelete ? "delete "
+                                                            : "write ") +
+                     (each.opaque ? word : each.path);
+      out.push_back(std::move(each));
+    }
   };
 
   for (const auto& c : sa.commands) {

@@ -245,6 +245,26 @@ TEST(Pdp, WritesThroughDescriptorPathsAreNotPassedOver) {
     EXPECT_EQ(decide(cmd).effect, Effect::Allow) << cmd;
 }
 
+TEST(Pdp, RelativePathsAreTakenInEveryDirectoryACdChangesTo) {
+  Fixture f;
+  auto pdp = make(baseline());
+  auto decide = [&](const std::string& cmd) {
+    return pdp.decide(action::shell_actions(cmd, "Bash", {"/home/dev/project", "/home/dev", false}), f.req);
+  };
+  for (const char* cmd : {"cd ~/.local/state/tollgate && rm -rf policies tollgate.db keys",
+                          "cd ~/.local/state && rm -rf tollgate", "cd .claude && echo '{}' > settings.json",
+                          "(cd ~/.local/state/tollgate/policies; rm 10-files.cedar)", "pushd ~/.ssh; cat id_rsa",
+                          "cd ~/.ssh && cat id_rsa", "cd; cat .ssh/id_rsa", "cd /tmp && cd ~/.aws && cat credentials"}) {
+    auto d = decide(cmd);
+    EXPECT_EQ(d.effect, Effect::Deny) << cmd << ": " << d.reason;
+  }
+  // A directory that is computed leaves every relative path unknown.
+  for (const char* cmd : {"cd \"$D\" && rm -rf x", "cd - && rm -rf x"})
+    EXPECT_NE(decide(cmd).effect, Effect::Allow) << cmd;
+  for (const char* cmd : {"cd src && cat main.rs", "cd build && rm -rf out", "cd /tmp && ls"})
+    EXPECT_EQ(decide(cmd).effect, Effect::Allow) << cmd;
+}
+
 TEST(Pdp, ScopeSeesPathAndHostHierarchies) {
   Fixture f;
   auto pdp = make(pack_with(R"(
