@@ -214,6 +214,61 @@ std::vector<Action> shell_actions(std::string_view command, std::string_view too
       bool dynamic = std::find(c.dynamic_args.begin(), c.dynamic_args.end(), i) != c.dynamic_args.end();
       operands.emplace_back(w, dynamic);
     }
+    // cp, mv, install and ln put their sources into a directory when the
+    // destination is one — named by -t/--target-directory, or the last
+    // operand: what is written there is DIR/<the source's name>.
+    const bool copies = c.name == "cp" || c.name == "mv" || c.name == "install" || c.name == "ln";
+    if (copies || c.name == "rsync" || c.name == "scp") {
+      std::optional<std::pair<std::string, bool>> target;
+      if (copies) {
+        for (size_t i = 0; i < c.args.size() && !target; ++i) {
+          const std::string& w = c.args[i];
+          if (w == "--") break;
+          auto value_at = [&](size_t k) -> std::optional<std::pair<std::string, bool>> {
+            if (k >= c.args.size()) return std::nullopt;
+            bool dyn = std::find(c.dynamic_args.begin(), c.dynamic_args.end(), k) != c.dynamic_args.end();
+            return std::pair{c.args[k], dyn};
+          };
+          if (w == "--target-directory") {
+            target = value_at(i + 1);
+          } else if (w.rfind("--target-directory=", 0) == 0) {
+            bool dyn = std::find(c.dynamic_args.begin(), c.dynamic_args.end(), i) != c.dynamic_args.end();
+            target = std::pair{w.substr(19), dyn};
+          } else if (w.size() > 1 && w[0] == '-' && w[1] != '-') {
+            auto t = w.find('t', 1);
+            if (t == std::string::npos) continue;
+            if (t + 1 == w.size()) {
+              target = value_at(i + 1);  // its value is no operand: taken out below
+            } else {
+              bool dyn = std::find(c.dynamic_args.begin(), c.dynamic_args.end(), i) != c.dynamic_args.end();
+              target = std::pair{w.substr(t + 1), dyn};
+            }
+          }
+        }
+        if (target) {
+          auto it = std::find(operands.begin(), operands.end(), *target);
+          if (it != operands.end()) operands.erase(it);
+        }
+      }
+      auto base_name = [](std::string w) {
+        while (w.size() > 1 && w.back() == '/') w.pop_back();
+        auto slash = w.rfind('/');
+        return slash == std::string::npos ? w : w.substr(slash + 1);
+      };
+      const size_t sources = target ? operands.size() : (operands.empty() ? 0 : operands.size() - 1);
+      auto dest = target ? *target : (operands.empty() ? std::pair<std::string, bool>{} : operands.back());
+      if (dest.first.find(':') != std::string::npos && dest.first[0] != '/') dest.first.clear();  // host:path
+      if (target) file(Kind::FileWrite, dest.first, dest.second);
+      for (size_t i = 0; i < sources && !dest.first.empty(); ++i) {
+        std::string name = base_name(operands[i].first);
+        if (name.empty() || name == "." || name == "..") continue;
+        file(Kind::FileWrite, dest.first + "/" + name, dest.second || operands[i].second);
+      }
+      if (target) {  // every operand is a source
+        for (const auto& [w, dyn] : operands) file(c.name == "mv" ? Kind::FileDelete : Kind::FileRead, w, dyn);
+        continue;
+      }
+    }
     if (role == Role::ReadSkipFirst && !operands.empty()) operands.erase(operands.begin());
     if (c.name == "chmod" || c.name == "chown" || c.name == "chgrp") {
       if (!operands.empty()) operands.erase(operands.begin());  // the mode or owner

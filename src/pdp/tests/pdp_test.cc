@@ -251,10 +251,11 @@ TEST(Pdp, RelativePathsAreTakenInEveryDirectoryACdChangesTo) {
   auto decide = [&](const std::string& cmd) {
     return pdp.decide(action::shell_actions(cmd, "Bash", {"/home/dev/project", "/home/dev", false}), f.req);
   };
-  for (const char* cmd : {"cd ~/.local/state/tollgate && rm -rf policies tollgate.db keys",
-                          "cd ~/.local/state && rm -rf tollgate", "cd .claude && echo '{}' > settings.json",
-                          "(cd ~/.local/state/tollgate/policies; rm 10-files.cedar)", "pushd ~/.ssh; cat id_rsa",
-                          "cd ~/.ssh && cat id_rsa", "cd; cat .ssh/id_rsa", "cd /tmp && cd ~/.aws && cat credentials"}) {
+  for (const char* cmd :
+       {"cd ~/.local/state/tollgate && rm -rf policies tollgate.db keys", "cd ~/.local/state && rm -rf tollgate",
+        "cd .claude && echo '{}' > settings.json", "(cd ~/.local/state/tollgate/policies; rm 10-files.cedar)",
+        "pushd ~/.ssh; cat id_rsa", "cd ~/.ssh && cat id_rsa", "cd; cat .ssh/id_rsa",
+        "cd /tmp && cd ~/.aws && cat credentials"}) {
     auto d = decide(cmd);
     EXPECT_EQ(d.effect, Effect::Deny) << cmd << ": " << d.reason;
   }
@@ -262,6 +263,25 @@ TEST(Pdp, RelativePathsAreTakenInEveryDirectoryACdChangesTo) {
   for (const char* cmd : {"cd \"$D\" && rm -rf x", "cd - && rm -rf x"})
     EXPECT_NE(decide(cmd).effect, Effect::Allow) << cmd;
   for (const char* cmd : {"cd src && cat main.rs", "cd build && rm -rf out", "cd /tmp && ls"})
+    EXPECT_EQ(decide(cmd).effect, Effect::Allow) << cmd;
+}
+
+TEST(Pdp, CopiesIntoADirectoryWriteTheSourcesNameThere) {
+  Fixture f;
+  auto pdp = make(baseline());
+  auto decide = [&](const std::string& cmd) {
+    return pdp.decide(action::shell_actions(cmd, "Bash", {"/home/dev/project", "/home/dev", false}), f.req);
+  };
+  for (const char* cmd :
+       {"cp -t ~/.local/state/tollgate/policies evil.cedar",
+        "cp --target-directory=/home/dev/.local/state/tollgate/policies evil.cedar", "cp settings.json .claude/",
+        "cp settings.json .claude/.", "mv settings.json .claude", "cp -t .claude settings.json",
+        "mv -t .claude settings.json", "install -t .claude settings.json", "cp -rt .claude settings.json",
+        "rsync settings.json .claude/", "ln -sf /tmp/x/settings.json .claude"}) {
+    auto d = decide(cmd);
+    EXPECT_EQ(d.effect, Effect::Deny) << cmd << ": " << d.reason;
+  }
+  for (const char* cmd : {"cp a.txt b.txt", "cp -r src/ backup/", "mv old.txt notes/", "cp -t out a b"})
     EXPECT_EQ(decide(cmd).effect, Effect::Allow) << cmd;
 }
 
