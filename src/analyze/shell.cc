@@ -2194,6 +2194,7 @@ class Analyzer {
       has_code = true;
       if (o.download) out_.download_exec = true;
       if (o.dynamic && !o.download) opaque(name + " code is computed: " + clip(o.value));
+      if (!o.dynamic) inline_code(name, o.value);
     }
     if (has_code || a.has({"-m"})) return;
     if (a.operands.empty()) {
@@ -2202,6 +2203,99 @@ class Analyzer {
       return;
     }
     script_file(w[a.operands[0]], in, name + " script", false);
+  }
+
+  // Code given on the command line (`python3 -c`, `node -e`, `perl -e` …)
+  // is a program of its own: Tollgate does not follow it, but what it
+  // names is taken as named. Every URL in it is a network target; every
+  // quoted string that looks like a path is a file it may read and write
+  // (so a secret or Tollgate's own files named there are seen); and code
+  // that uses the network, or touches files, with nothing Tollgate can
+  // name is not understood, so a person is asked.
+  void inline_code(const std::string& name, Sv code) {
+    static constexpr Sv kNetwork[] = {"urlopen",
+                                      "urllib",
+                                      "requests.",
+                                      "http.client",
+                                      "httpx",
+                                      "aiohttp",
+                                      "socket",
+                                      "fetch(",
+                                      "http.get",
+                                      "https.get",
+                                      "http.request",
+                                      "https.request",
+                                      "net.connect",
+                                      "axios",
+                                      "xmlhttprequest",
+                                      "websocket",
+                                      "lwp",
+                                      "http::tiny",
+                                      "io::socket",
+                                      "net::http",
+                                      "open-uri",
+                                      "open_uri",
+                                      "net/http",
+                                      "curl_",
+                                      "fsockopen",
+                                      "stream_socket",
+                                      "file_get_contents(\"http",
+                                      "file_get_contents('http",
+                                      "smtplib",
+                                      "ftplib",
+                                      "telnetlib",
+                                      "dns.resolver",
+                                      "getaddrinfo",
+                                      "gethostbyname",
+                                      "child_process",
+                                      "subprocess",
+                                      "os.system",
+                                      "os.popen",
+                                      "system(",
+                                      "exec(",
+                                      "spawn(",
+                                      "popen("};
+    static constexpr Sv kFiles[] = {
+        "open(",   "remove(", "unlink", "rmtree",  "rename",   "writefile", "readfile", "copyfile",         "shutil",
+        "pathlib", "fs.",     "chmod",  "symlink", "truncate", "mkdir",     "rmdir",    "file_put_contents"};
+    std::string lc = lower(code);
+    bool url_named = false, path_named = false;
+    // URLs, as written.
+    for (size_t at = lc.find("://"); at != std::string::npos; at = lc.find("://", at + 3)) {
+      size_t from = at;
+      while (from > 0 && std::isalpha(static_cast<unsigned char>(lc[from - 1]))) --from;
+      size_t to = code.find_first_of(" \t\r\n\"'`<>(){}[],;\\", at + 3);
+      Sv url = code.substr(from, to == Sv::npos ? Sv::npos : to - from);
+      if (from == at) continue;
+      if (add_target_value(url, url, false, false)) url_named = true;
+    }
+    // Quoted strings that name files.
+    int strings = 0;
+    for (size_t i = 0; i < code.size() && strings < 64; ++i) {
+      char q = code[i];
+      if (q != '"' && q != '\'') continue;
+      size_t end = code.find(q, i + 1);
+      if (end == Sv::npos) break;
+      Sv lit = code.substr(i + 1, end - i - 1);
+      i = end;
+      ++strings;
+      if (lit.empty() || lit.size() > 4096 || lit.find("://") != Sv::npos || lit.find('\n') != Sv::npos) continue;
+      bool pathlike = lit[0] == '/' || lit[0] == '~' || starts_with(lit, "./") || starts_with(lit, "../") ||
+                      (lit[0] == '.' && lit.size() > 1 && lit.find(' ') == Sv::npos) ||
+                      (lit.find('/') != Sv::npos && lit.find(' ') == Sv::npos);
+      if (!pathlike) continue;
+      out_.redirections.push_back({std::string(lit), false, false, false});
+      out_.redirections.push_back({std::string(lit), true, false, false});
+      path_named = true;
+    }
+    // Backquotes run shell commands in Perl, Ruby and PHP.
+    bool shell_quotes = (name == "perl" || name == "ruby" || name == "php") && code.find('`') != Sv::npos;
+    bool network = shell_quotes;
+    for (Sv k : kNetwork) network = network || lc.find(k) != std::string::npos;
+    if (network && !url_named) return opaque(name + " code uses the network or runs programs: " + clip(code));
+    bool files = false;
+    for (Sv k : kFiles) files = files || lc.find(k) != std::string::npos;
+    if (files && !path_named) opaque(name + " code touches files Tollgate cannot name: " + clip(code));
   }
 
   Stream echo_output(const Words& w, size_t b) {
