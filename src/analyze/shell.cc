@@ -1393,12 +1393,15 @@ class Analyzer {
       }
     }
     std::string v;
+    bool dynamic = false;
     if (!value.empty()) {
       Word w = eval_group(value);
       v = w.value;
+      dynamic = w.dynamic;
     }
     std::string base = name.substr(0, name.find('['));
     if (is_hijack_variable(base)) opaque("assignment to " + base + " changes what programs run");
+    endpoint_assignment(base, v, dynamic);
     return name + op + v;
   }
 
@@ -1911,6 +1914,7 @@ class Analyzer {
       if (eq == kNpos || eq == 0 || !valid_var_name(Sv(x.value).substr(0, eq))) break;
       std::string nm = x.value.substr(0, eq);
       if (is_hijack_variable(nm)) opaque("assignment to " + nm + " changes what programs run");
+      endpoint_assignment(nm, x.value.substr(eq + 1), x.dynamic);
       assigns.push_back(x.value);
       ++i;
     }
@@ -2442,6 +2446,28 @@ class Analyzer {
 
   // -------------------------------------------------------------------------
   // Network targets.
+
+  // A variable that sends the programs after it through another host: a
+  // proxy (http_proxy, HTTPS_PROXY, ALL_PROXY …) or a package index or
+  // registry. That host is a network target like a URL in an argument.
+  void endpoint_assignment(const std::string& name, Sv value, bool dynamic) {
+    std::string n = lower(name);
+    bool proxy = n.size() > 6 && n.compare(n.size() - 6, 6, "_proxy") == 0 && n != "no_proxy";
+    bool index = one_of(
+        n, {"pip_index_url", "pip_extra_index_url", "npm_config_registry", "yarn_registry", "yarn_npm_registry_server",
+            "goproxy", "uv_index_url", "uv_extra_index_url", "uv_default_index", "poetry_repositories_url",
+            "cargo_registry", "bundle_mirror", "gem_host", "composer_repo", "nuget_source", "maven_repo_url"});
+    if ((!proxy && !index) || value.empty()) return;
+    if (dynamic) return opaque("the proxy or registry in " + name + " is computed");
+    size_t pos = 0;
+    while (pos <= value.size()) {
+      size_t end = value.find_first_of(",| ", pos);
+      Sv one = value.substr(pos, end == Sv::npos ? Sv::npos : end - pos);
+      if (!one.empty() && one != "direct" && one != "off") add_target_value(one, one, false, true);
+      if (end == Sv::npos) break;
+      pos = end + 1;
+    }
+  }
 
   void add_host(const std::string& h) {
     if (!h.empty() && seen_hosts_.insert(h).second) out_.hosts.push_back(h);
