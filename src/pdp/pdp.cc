@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <utility>
 
 #include "analyze/paths.h"
@@ -153,6 +154,40 @@ std::string quote_summary(const Action& a) {
 Pdp::Pdp(std::shared_ptr<const policy::Pack> pack, session::LabelTable labels, Protected prot)
     : pack_(std::move(pack)), labels_(std::move(labels)), prot_(std::move(prot)) {}
 
+std::string Pdp::names_protected(const action::CommandInfo& c, std::string_view home) const {
+  static const std::set<std::string_view> readers = {
+      "cat",     "ls",       "ll",   "head",   "tail",      "less",  "more",   "bat",      "grep",
+      "egrep",   "fgrep",    "rg",   "stat",   "file",      "wc",    "du",     "tree",     "diff",
+      "cmp",     "jq",       "yq",   "md5sum", "sha256sum", "echo",  "printf", "realpath", "readlink",
+      "dirname", "basename", "test", "[",      "tollgate",  "pgrep", "ps",     "lsof"};
+  if (readers.count(c.name)) return {};
+  static const std::vector<std::string_view> settings = {".claude/settings.json", ".claude/settings.local.json",
+                                                         ".codex/hooks.json",     ".codex/config.toml",
+                                                         ".cursor/hooks.json",    ".gemini/settings.json"};
+  for (const auto& arg : c.args) {
+    for (const auto& p : prot_.paths) {
+      std::string_view pv = p;
+      if (arg.find(pv) != std::string::npos) return "Tollgate's own files (" + p + ")";
+      // The same under ~ or $HOME.
+      for (const char* var : {"~", "$HOME", "${HOME}"}) {
+        if (home.empty() || pv.substr(0, home.size()) != home || pv.size() <= home.size()) continue;
+        if (arg.find(std::string(var) + std::string(pv.substr(home.size()))) != std::string::npos)
+          return "Tollgate's own files (" + p + ")";
+      }
+    }
+    for (auto s : settings)
+      if (arg.find(s) != std::string::npos)
+        return "the harness settings that hold Tollgate's hooks (" + std::string(s) + ")";
+    // Or the directory that holds them (unzip -d .claude, cp -r x/ .codex).
+    std::string_view dir = arg;
+    while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
+    std::string_view last = dir.substr(dir.rfind('/') == std::string_view::npos ? 0 : dir.rfind('/') + 1);
+    if (last == ".claude" || last == ".codex" || last == ".cursor" || last == ".gemini")
+      return "the directory of harness settings that hold Tollgate's hooks (" + std::string(arg) + ")";
+  }
+  return {};
+}
+
 bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) const {
   auto deny = [&](std::string name, std::string reason) {
     out.effect = Effect::Deny;
@@ -175,9 +210,20 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
     return deny("task-expired", "the task `" + req.task->id + "` has expired; start a new task to continue");
   if (a.kind == Kind::FileWrite || a.kind == Kind::FileDelete) {
     for (const auto& p : prot_.paths) {
-      if (session::path_within(a.path, p))
+      // The file or directory itself, or one that holds it (rm -rf
+      // ~/.local/state); `/` and the home directory are the baseline's
+      // broad destruction, which says so.
+      bool holds = a.path != "/" && a.path != req.home && session::path_within(p, a.path);
+      if (session::path_within(a.path, p) || holds)
         return deny("self-protection", "Tollgate's own files (" + p + ") cannot be changed by an agent");
     }
+    // The directories that hold harness settings: removing, moving or
+    // emptying one removes the hooks in it.
+    std::string_view base = std::string_view(a.path).substr(a.path.rfind('/') + 1);
+    if (base == ".claude" || base == ".codex" || base == ".cursor" || base == ".gemini")
+      return deny("hook-settings", "the directory " + a.path +
+                                       " holds harness settings with Tollgate's hooks; an agent may not change it "
+                                       "whole (a human can run `tollgate install`/`uninstall`)");
     if (has(out.labels, "agent-config"))
       return deny("hook-settings",
                   "the harness settings that hold Tollgate's hooks (" + a.path +
@@ -185,6 +231,13 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
   }
   if (a.kind == Kind::ShellExec && a.command) {
     const auto& c = *a.command;
+    // A program Tollgate does not know to only read, given Tollgate's own
+    // files or the hook settings by name (sqlite3 on the ledger, tar -C or
+    // git -C into the data directory, sort -o, an interpreter's code …):
+    // what it does with them is not known, so it is not done.
+    if (std::string why = names_protected(c, req.home); !why.empty())
+      return deny("self-protection", "`" + c.name + "` is given " + why +
+                                         ", and Tollgate cannot tell that it only reads it; an agent may not run it");
     auto names_tollgate = [&] {
       for (const auto& arg : c.args) {
         for (const auto& n : prot_.names)

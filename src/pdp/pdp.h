@@ -107,6 +107,9 @@ class Pdp {
 
  private:
   bool builtin(const action::Action& a, const Request& req, ActionDecision& out) const;
+  // What of Tollgate's own files or the hook settings a command that is not
+  // known to only read names in its arguments; empty when none.
+  std::string names_protected(const action::CommandInfo& c, std::string_view home) const;
   std::shared_ptr<const policy::Pack> pack_;
   session::LabelTable labels_;
   Protected prot_;

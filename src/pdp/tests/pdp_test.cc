@@ -344,6 +344,27 @@ TEST(Pdp, AProxyOrRegistryVariableNamesANetworkTarget) {
   EXPECT_EQ(decide("no_proxy=localhost curl https://github.com").effect, Effect::Allow);
 }
 
+TEST(Pdp, ProgramsThatMayWriteAreNotGivenTollgatesFilesOrTheHookSettings) {
+  Fixture f;
+  auto pdp = make(baseline());
+  auto decide = [&](const std::string& cmd) {
+    return pdp.decide(action::shell_actions(cmd, "Bash", {"/home/dev/project", "/home/dev", false}), f.req);
+  };
+  for (const char* cmd :
+       {"find ~/.local/state/tollgate/policies -name '*.cedar' -delete",
+        "sqlite3 /home/dev/.local/state/tollgate/tollgate.db 'delete from events'",
+        "tar -xf payload.tar -C $HOME/.local/state/tollgate", "git -C ~/.local/state/tollgate/policies checkout .",
+        "awk '{print > \"/home/dev/project/.claude/settings.json\"}' x", "sed -n 'w .claude/settings.json' x",
+        "sort -o .claude/settings.json x", "git checkout evil -- .claude/settings.json", "rm -rf .claude",
+        "mv .claude .claude.old", "chmod 000 .codex", "rm -rf ~/.local/state", "unzip -o p.zip -d .gemini"}) {
+    auto d = decide(cmd);
+    EXPECT_EQ(d.effect, Effect::Deny) << cmd << ": " << d.reason;
+  }
+  for (const char* cmd : {"cat .claude/settings.json", "ls ~/.local/state/tollgate", "tollgate status",
+                          "grep hooks .claude/settings.json", "find . -name '*.rs'", "rm -rf build"})
+    EXPECT_EQ(decide(cmd).effect, Effect::Allow) << cmd;
+}
+
 TEST(Pdp, ScopeSeesPathAndHostHierarchies) {
   Fixture f;
   auto pdp = make(pack_with(R"(
