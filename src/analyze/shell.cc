@@ -2005,6 +2005,20 @@ class Analyzer {
     if (w[i].value.find('/') == kNpos && downloaded_programs_.count(w[i].value)) out_.download_exec = true;
     if (from_xargs && is_network(name)) opaque(name + " gets its targets from xargs input");
 
+    // Builtins that make a name run another program later in the same
+    // shell: what runs under that name is not followed.
+    if (name == "hash") {
+      for (size_t k = b; k < w.size(); ++k)
+        if (starts_with(w[k].value, "-") && w[k].value.find('p') != kNpos)
+          opaque("hash -p gives a program another name");
+    } else if (name == "alias") {
+      for (size_t k = b; k < w.size(); ++k)
+        if (w[k].value.find('=') != kNpos)
+          opaque("alias defines a command Tollgate does not follow: " + clip(w[k].raw));
+    } else if (name == "coproc" || name == "enable") {
+      opaque(name + " runs or loads a command Tollgate does not follow");
+    }
+
     if (is_shell(name)) {
       shell_stdin(w, b, name, in);
     } else if (is_interpreter(name)) {
@@ -2824,7 +2838,16 @@ class Analyzer {
       Args a = parse_args(w, b, {"BbcDEeFIiJLlmOopQRSWwt", "ssh port", ""}, false);
       if (a.dynamic_option) opaque(name + " options are computed");
       ssh_options(a);
-      if (!a.operands.empty()) ssh_destination(w[a.operands[0]]);
+      if (!a.operands.empty()) {
+        ssh_destination(w[a.operands[0]]);
+        // OpenSSH reads options again right after the destination
+        // (`ssh host -o ProxyCommand=…`): those count as well.
+        if (a.operands[0] + 1 < w.size() && w[a.operands[0]].value != "--") {
+          Args after = parse_args(w, a.operands[0] + 1, {"BbcDEeFIiJLlmOopQRSWwt", "ssh port", ""}, false);
+          if (after.dynamic_option) opaque(name + " options are computed");
+          ssh_options(after);
+        }
+      }
       return;
     }
     if (name == "ssh-keyscan") {

