@@ -2547,11 +2547,11 @@ class Analyzer {
     // as a URL with an empty user: each is a target.
     for (Sv scheme : {"http:", "https:", "ftp:", "ftps:"}) {
       if (!starts_with(lower(v), scheme)) continue;
-      std::string rest = v.substr(scheme.size());
-      while (!rest.empty() && (rest[0] == '/' || rest[0] == '\\')) rest.erase(0, 1);
-      if (!rest.empty()) return add_target_value(std::string(scheme) + "//" + rest, raw, false, false);
+      size_t host = v.find_first_not_of("/\\", scheme.size());
+      if (host != kNpos) return add_target_value(std::string(scheme) + "//" + v.substr(host), raw, false, false);
     }
-    if (schemeless && v.size() > 1 && v[0] == '@') return add_target_value(Sv(v).substr(1), raw, false, true);
+    if (schemeless && v.size() > 1 && v[0] == '@' && v[1] != '@')
+      return add_target_value(Sv(v).substr(1), raw, false, true);
     if (!schemeless || v.empty() || v[0] == '-' || v[0] == '@' || v[0] == '/' || v[0] == '.') return false;
     auto u = parse_url("http://" + v);
     if (!u) return false;
