@@ -70,6 +70,11 @@ std::optional<std::string> expand_known(std::string_view word, const Environment
   return std::nullopt;
 }
 
+// Whether argument `i` of `c` holds an expansion or a glob.
+bool is_dynamic(const analyze::SimpleCommand& c, size_t i) {
+  return std::find(c.dynamic_args.begin(), c.dynamic_args.end(), i) != c.dynamic_args.end();
+}
+
 }  // namespace
 
 std::vector<Action> shell_actions(std::string_view command, std::string_view tool, const Environment& env) {
@@ -95,7 +100,7 @@ std::vector<Action> shell_actions(std::string_view command, std::string_view too
       continue;
     }
     size_t i = operands.front();
-    bool dynamic = std::find(c.dynamic_args.begin(), c.dynamic_args.end(), i) != c.dynamic_args.end();
+    bool dynamic = is_dynamic(c, i);
     std::string target = c.args[i];
     if (dynamic) {
       auto expanded = expand_known(target, env);
@@ -211,7 +216,7 @@ std::vector<Action> shell_actions(std::string_view command, std::string_view too
         continue;
       }
       if (!options_done && is_option(w)) continue;
-      bool dynamic = std::find(c.dynamic_args.begin(), c.dynamic_args.end(), i) != c.dynamic_args.end();
+      bool dynamic = is_dynamic(c, i);
       operands.emplace_back(w, dynamic);
     }
     // cp, mv, install and ln put their sources into a directory when the
@@ -226,22 +231,19 @@ std::vector<Action> shell_actions(std::string_view command, std::string_view too
           if (w == "--") break;
           auto value_at = [&](size_t k) -> std::optional<std::pair<std::string, bool>> {
             if (k >= c.args.size()) return std::nullopt;
-            bool dyn = std::find(c.dynamic_args.begin(), c.dynamic_args.end(), k) != c.dynamic_args.end();
-            return std::pair{c.args[k], dyn};
+            return std::pair{c.args[k], is_dynamic(c, k)};
           };
           if (w == "--target-directory") {
             target = value_at(i + 1);
           } else if (w.rfind("--target-directory=", 0) == 0) {
-            bool dyn = std::find(c.dynamic_args.begin(), c.dynamic_args.end(), i) != c.dynamic_args.end();
-            target = std::pair{w.substr(19), dyn};
+            target = std::pair{w.substr(19), is_dynamic(c, i)};
           } else if (w.size() > 1 && w[0] == '-' && w[1] != '-') {
             auto t = w.find('t', 1);
             if (t == std::string::npos) continue;
             if (t + 1 == w.size()) {
               target = value_at(i + 1);  // its value is no operand: taken out below
             } else {
-              bool dyn = std::find(c.dynamic_args.begin(), c.dynamic_args.end(), i) != c.dynamic_args.end();
-              target = std::pair{w.substr(t + 1), dyn};
+              target = std::pair{w.substr(t + 1), is_dynamic(c, i)};
             }
           }
         }
