@@ -1,6 +1,7 @@
 // libFuzzer target: shell command analysis. Feeds the input to
-// analyze_shell and checks the result's invariants (indices in range,
-// hosts canonical, opaque results carry a reason), then runs the URL and
+// analyze_shell and analyze_code and checks the results' invariants
+// (indices in range, hosts canonical, opaque results carry a reason, code
+// reports reads only), then runs the URL and
 // path helpers over the input and over every URL, host and redirection the
 // analyser reported. Any crash, sanitizer report, hang past libFuzzer's
 // timeout or broken invariant is a finding. Links only tollgate_analyze.
@@ -72,6 +73,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   for (const auto& s : a.assignments) sink = sink + s.size();
   for (const auto& s : a.opaque_reasons) sink = sink + s.size();
+  for (const auto& s : a.scripts) {
+    if (s.path.empty()) broken("script with an empty path", text);
+    sink = sink + exercise_path(s.path) + s.runner.size();
+  }
+
+  // The same bytes as a script file of another language.
+  ShellAnalysis code = analyze_code("python3", text);
+  if (code.opaque != !code.opaque_reasons.empty()) broken("analyze_code: opaque flag and reasons disagree", text);
+  if (code.hosts.size() > 256) broken("analyze_code reported more than 256 hosts", text);
+  for (const auto& r : code.redirections) {
+    if (r.write) broken("analyze_code reported a write", r.path);
+    sink = sink + exercise_path(r.path);
+  }
+  for (const auto& h : code.hosts)
+    if (!valid_host(h)) broken("analyze_code: reported host is not canonical", h);
 
   sink = sink + exercise_url(text);
   sink = sink + exercise_path(text);

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -119,11 +120,32 @@ struct Action {
   std::string summary;                 // one line for messages: "rm -rf /", "read ~/.ssh/id_rsa"
 };
 
+// A file a shell command runs as a script (`bash x.sh`, `./x`, `python3
+// x.py`, `source x`), as read for its analysis.
+struct ScriptFile {
+  enum class State { Missing, Text, Binary, Unreadable };
+  State state = State::Missing;
+  std::string text;     // Text: the whole file
+  std::string problem;  // Unreadable: why ("not a regular file", "larger than 256 KiB" …)
+  bool recent = true;   // changed since the session started: the agent may have written it
+};
+using ScriptReader = std::function<ScriptFile(const std::string& path)>;
+
+// Reads scripts from the file system without trusting them: regular files
+// only (checked before and after opening, opened non-blocking, so a FIFO
+// or device never stalls the caller), at most 256 KiB of text; a file
+// whose first 4 KiB hold a NUL byte is Binary. `recent` when its contents
+// or status changed at or after `since_ms` (Unix milliseconds).
+ScriptReader file_script_reader(int64_t since_ms);
+
 // What an adapter needs to know about the session's machine.
 struct Environment {
   std::string cwd;   // the session's working directory (absolute)
   std::string home;  // the user's home directory
   bool resolve_symlinks = true;
+  // Reads the scripts a shell command runs, so that what they do is decided
+  // with the command (src/analyze/README.md, "Scripts"). Empty: not read.
+  ScriptReader read_script;
 };
 
 // The actions one tool call would perform. An Error means the tool input

@@ -4,8 +4,15 @@
 // for every host contacted. The argument conventions of the common file
 // tools are encoded here; an argument the analyser could not resolve makes
 // its action opaque rather than guessed.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <optional>
 #include <set>
 #include <string>
@@ -75,10 +82,253 @@ bool is_dynamic(const analyze::SimpleCommand& c, size_t i) {
   return std::find(c.dynamic_args.begin(), c.dynamic_args.end(), i) != c.dynamic_args.end();
 }
 
+// Scripts read for one command line, all nesting levels together.
+struct ScriptBudget {
+  int files = 0;
+  size_t bytes = 0;
+  // The parsing time of the command line and every script it runs.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+};
+constexpr int kMaxScriptDepth = 3;
+constexpr int kMaxScriptFiles = 16;
+constexpr size_t kMaxScriptBytes = 256 * 1024;
+constexpr size_t kMaxScriptBytesTotal = 1024 * 1024;
+
+// The program a `#!` line names: `#!/bin/bash -e` → bash, `#!/usr/bin/env
+// -S python3 -u` → python3. Empty when there is none.
+std::string shebang_program(std::string_view text) {
+  if (text.substr(0, 2) != "#!") return {};
+  std::string_view line = text.substr(2, text.find('\n') == std::string_view::npos ? text.npos : text.find('\n') - 2);
+  std::vector<std::string_view> words;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
+    if (j > i) words.emplace_back(line.substr(i, j - i));
+    i = j;
+  }
+  auto base = [](std::string_view w) {
+    return w.substr(w.rfind('/') == std::string_view::npos ? 0 : w.rfind('/') + 1);
+  };
+  size_t k = 0;
+  if (k < words.size() && base(words[k]) == "env") {
+    for (++k; k < words.size(); ++k) {
+      std::string_view w = words[k];
+      if (w == "-u" || w == "--unset" || w == "-C" || w == "--chdir") {
+        ++k;
+        continue;
+      }
+      if (w[0] == '-' || w.find('=') != std::string_view::npos) continue;
+      break;
+    }
+  }
+  return k < words.size() ? std::string(base(words[k])) : std::string();
+}
+
+std::vector<Action> shell_actions_in(std::string_view command, std::string_view tool, const Environment& env, int depth,
+                                     ScriptBudget& budget);
+
+// Contacting `host`, with the first of `urls` that names it.
+Action fetch_action(const std::string& host, const std::vector<std::string>& urls, std::string_view tool) {
+  Action a;
+  a.kind = Kind::NetFetch;
+  a.tool = std::string(tool);
+  a.host = a.resource = host;
+  for (const auto& u : urls) {
+    if (auto p = analyze::parse_url(u); p && p->host == host) {
+      a.url = u;
+      break;
+    }
+  }
+  a.summary = "contact " + host;
+  return a;
+}
+
+// Marks the command line's own programs as not understood.
+void mark_opaque(std::vector<Action>& out) {
+  for (auto& a : out)
+    if (a.kind == Kind::ShellExec) a.opaque = true;
+}
+
+// What one script a command runs does, read and analysed (its path
+// resolved in each directory the command may run in): a shell script's
+// actions as if they were on the command line, the network targets and
+// named files of another language's code. A script changed during the
+// session may be the agent's own work, so whatever of it is not understood
+// (too large, unreadable, nested too deep, an interpreter Tollgate does not
+// read, computed parts) makes the command opaque. An older script is the
+// workspace's own: what it plainly does is decided, but what is not
+// understood in it is not asked about, nor is a download it runs.
+void script_actions(const analyze::ScriptRun& run, std::string_view tool, const Environment& env,
+                    const std::vector<std::string>& cwds, bool cwd_unknown, int depth, ScriptBudget& budget,
+                    const std::string& full, std::vector<Action>& out) {
+  std::string word = run.path;
+  if (run.dynamic) {
+    auto expanded = expand_known(word, env);
+    if (!expanded) {
+      if (!run.runner.empty()) mark_opaque(out);  // `bash "$X"`: the script run is computed
+      return;
+    }
+    word = *expanded;
+  }
+  const bool relative = word[0] != '/' && word[0] != '~';
+  if (relative && cwd_unknown) return mark_opaque(out);
+  for (size_t k = 0; k < (relative ? cwds.size() : 1); ++k) {
+    std::string path = analyze::normalize_path(word, cwds[k], env.home, env.resolve_symlinks);
+    if (path.empty()) continue;
+    if (budget.files >= kMaxScriptFiles) return mark_opaque(out);
+    ++budget.files;
+    ScriptFile f = env.read_script(path);
+    if (f.state == ScriptFile::State::Missing) continue;
+    if (f.state == ScriptFile::State::Binary) {
+      // A program, or a file a shell refuses to run; an interpreter given
+      // one (compiled code) runs what Tollgate cannot read.
+      if (f.recent && !run.runner.empty() && analyze::runs_other_code(run.runner)) mark_opaque(out);
+      continue;
+    }
+    if (f.state == ScriptFile::State::Unreadable || depth + 1 > kMaxScriptDepth ||
+        budget.bytes + f.text.size() > kMaxScriptBytesTotal) {
+      if (f.recent) mark_opaque(out);
+      continue;
+    }
+    budget.bytes += f.text.size();
+    std::string lang = run.runner;
+    if (lang.empty()) {
+      lang = shebang_program(f.text);
+      if (lang.empty()) lang = "sh";  // no `#!`: the shell runs it
+    }
+    const std::string label = "script " + path;
+    std::vector<Action> found;
+    bool opaque = false;
+    if (lang == "source" || lang == "." || analyze::runs_shell_code(lang)) {
+      Environment at = env;
+      at.cwd = cwds[k];
+      found = shell_actions_in(f.text, tool, at, depth + 1, budget);
+      for (auto& a : found) {
+        if (a.opaque) opaque = true;
+        if (a.command) a.command->wrappers.insert(a.command->wrappers.begin(), label);
+      }
+    } else if (analyze::runs_other_code(lang)) {
+      analyze::ShellAnalysis code = analyze::analyze_code(lang, f.text);
+      opaque = code.opaque;
+      // The script as a program of its own, with the paths it names as its
+      // arguments: the built-in protections see them (Tollgate's files, the
+      // hook settings), as they see a command line's.
+      Action exec;
+      exec.kind = Kind::ShellExec;
+      exec.tool = std::string(tool);
+      exec.opaque = code.opaque;
+      CommandInfo ci;
+      ci.program = ci.name = lang;
+      ci.args.push_back(path);
+      ci.wrappers.push_back(label);
+      for (const auto& r : code.redirections) {
+        Action a;
+        a.kind = Kind::FileRead;
+        a.tool = std::string(tool);
+        a.path = analyze::normalize_path(r.path, cwds[k], env.home, env.resolve_symlinks);
+        if (a.path.empty()) continue;
+        a.resource = a.path;
+        a.summary = "read " + a.path;
+        ci.args.push_back(r.path);
+        found.push_back(std::move(a));
+      }
+      ci.line = lang + " " + path;
+      exec.resource = lang;
+      exec.summary = ci.line;
+      exec.command = std::move(ci);
+      found.insert(found.begin(), std::move(exec));
+      for (const auto& h : code.hosts) found.push_back(fetch_action(h, code.urls, tool));
+    } else {
+      opaque = true;  // an interpreter Tollgate does not read (make -f, awk -f, expect …)
+    }
+    if (f.recent) {
+      if (opaque) mark_opaque(out);
+    } else {
+      std::erase_if(found, [](const Action& a) { return a.opaque; });
+      for (auto& a : found) a.download_exec = false;
+    }
+    for (auto& a : found) {
+      a.full_command = full;
+      out.push_back(std::move(a));
+    }
+  }
+}
+
 }  // namespace
 
+ScriptReader file_script_reader(int64_t since_ms) {
+  return [since_ms](const std::string& path) {
+    ScriptFile f;
+    auto unreadable = [&](std::string why) {
+      f.state = ScriptFile::State::Unreadable;
+      f.problem = std::move(why);
+      return f;
+    };
+    auto changed_ms = [](const struct stat& st) {
+      int64_t c = int64_t(st.st_ctim.tv_sec) * 1000 + st.st_ctim.tv_nsec / 1000000;
+      int64_t m = int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+      return std::max(c, m);
+    };
+    struct stat before {};
+    if (::stat(path.c_str(), &before) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return f;  // Missing: the command fails
+      return unreadable(std::strerror(errno));
+    }
+    f.recent = changed_ms(before) >= since_ms;
+    if (!S_ISREG(before.st_mode)) return unreadable("not a regular file");
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return unreadable(std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino != before.st_ino || st.st_dev != before.st_dev) {
+      ::close(fd);
+      return unreadable("changed while it was read");
+    }
+    f.recent = f.recent || changed_ms(st) >= since_ms;
+    std::string text;
+    const size_t want = std::min<size_t>(static_cast<size_t>(st.st_size), kMaxScriptBytes) + 1;
+    text.resize(std::min<size_t>(want, 4096));
+    size_t got = 0;
+    for (;;) {
+      if (got == text.size()) {
+        if (got == 4096 && text.find('\0') != std::string::npos) break;  // binary: the rest is not needed
+        if (text.size() >= want) break;
+        text.resize(want);
+      }
+      ssize_t r = ::read(fd, text.data() + got, text.size() - got);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) {
+        int e = errno;
+        ::close(fd);
+        return unreadable(std::strerror(e));
+      }
+      if (r == 0) break;
+      got += static_cast<size_t>(r);
+    }
+    ::close(fd);
+    text.resize(got);
+    if (std::string_view(text).substr(0, 4096).find('\0') != std::string_view::npos) {
+      f.state = ScriptFile::State::Binary;
+      return f;
+    }
+    if (text.size() > kMaxScriptBytes) return unreadable("larger than 256 KiB");
+    f.state = ScriptFile::State::Text;
+    f.text = std::move(text);
+    return f;
+  };
+}
+
 std::vector<Action> shell_actions(std::string_view command, std::string_view tool, const Environment& env) {
-  analyze::ShellAnalysis sa = analyze::analyze_shell(command);
+  ScriptBudget budget;
+  return shell_actions_in(command, tool, env, 0, budget);
+}
+
+namespace {
+
+std::vector<Action> shell_actions_in(std::string_view command, std::string_view tool, const Environment& env, int depth,
+                                     ScriptBudget& budget) {
+  analyze::ShellAnalysis sa = analyze::analyze_shell(command, budget.deadline);
   std::vector<Action> out;
   std::string full(command);
   if (full.size() > 4096) full = full.substr(0, 4096) + "…";
@@ -297,24 +547,14 @@ std::vector<Action> shell_actions(std::string_view command, std::string_view too
     file(r.write ? Kind::FileWrite : Kind::FileRead, r.path, r.dynamic);
   }
   for (const auto& h : sa.hosts) {
-    Action a;
-    a.kind = Kind::NetFetch;
-    a.tool = std::string(tool);
-    a.host = h;
-    a.resource = h;
-    for (const auto& u : sa.urls) {
-      if (auto p = analyze::parse_url(u); p && p->host == h) {
-        a.url = u;
-        break;
-      }
-    }
+    Action a = fetch_action(h, sa.urls, tool);
     a.full_command = full;
     a.download_exec = sa.download_exec;
-    a.summary = "contact " + h;
     out.push_back(std::move(a));
   }
-  if (sa.opaque || out.empty()) {
-    // Something was not understood: the policies see it as such.
+  if (sa.opaque || (out.empty() && depth == 0)) {
+    // Something was not understood: the policies see it as such. (A
+    // script with no commands in it does nothing.)
     bool marked = false;
     for (auto& a : out) {
       if (a.kind == Kind::ShellExec) {
@@ -338,7 +578,12 @@ std::vector<Action> shell_actions(std::string_view command, std::string_view too
       out.insert(out.begin(), std::move(a));
     }
   }
+  if (env.read_script) {
+    for (const auto& run : sa.scripts) script_actions(run, tool, env, cwds, cwd_unknown, depth, budget, full, out);
+  }
   return out;
 }
+
+}  // namespace
 
 }  // namespace tollgate::action

@@ -36,6 +36,8 @@ constexpr int kMaxNesting = 8;                        // nested scripts: -c, eva
 constexpr int kMaxSyntaxDepth = 256;                  // syntax nesting within one script
 constexpr size_t kMaxCommands = 10000;
 constexpr size_t kMaxReasons = 64;
+// Files a command line runs as scripts, listed for the caller to read.
+constexpr size_t kMaxScripts = 16;
 constexpr int kMaxPeel = 32;  // wrappers peeled from one command
 // Wall-clock budget for all parsing of one command line (tree-sitter parses
 // ~0.5 MB/s here: the generated lexer is built without optimisation), so a
@@ -812,9 +814,14 @@ class Analyzer {
  public:
   Analyzer() = default;
 
-  ShellAnalysis run(Sv command) {
-    start_ = std::chrono::steady_clock::now();
+  ShellAnalysis run(Sv command, std::chrono::steady_clock::time_point deadline) {
+    deadline_ = deadline;
     parse_and_visit(command, Stream::unknown(), "");
+    return std::move(out_);
+  }
+
+  ShellAnalysis run_code(const std::string& interpreter, Sv code) {
+    inline_code(interpreter, code, true);
     return std::move(out_);
   }
 
@@ -847,8 +854,7 @@ class Analyzer {
       opaque("too many shell tokens to parse safely");
       return Stream::unknown();
     }
-    auto deadline = start_ + std::chrono::microseconds(kParseBudgetMicros);
-    detail::GuardedParse parsed = detail::guarded_parse(tree_sitter_bash(), text, deadline, kMaxParseMemory);
+    detail::GuardedParse parsed = detail::guarded_parse(tree_sitter_bash(), text, deadline_, kMaxParseMemory);
     if (parsed.status != detail::ParseStatus::Ok) {
       opaque(parsed.status == detail::ParseStatus::OutOfMemory ? "shell parser gave up (memory limit)"
              : parsed.status == detail::ParseStatus::Refused   ? "tree-sitter refused the bash grammar"
@@ -2001,6 +2007,8 @@ class Analyzer {
     // Running a file written earlier in this command line.
     if (auto f = written_file(w[i].value); f && w[i].value.find('/') != kNpos) {
       run_script(*f, in, name + " script");
+    } else if (w[i].value.find('/') != kNpos && !w[i].unknown() && !w[i].download) {
+      add_script(w[i], "");  // a file run as a program: its `#!` line says by what
     }
     if (w[i].value.find('/') == kNpos && downloaded_programs_.count(w[i].value)) out_.download_exec = true;
     if (from_xargs && is_network(name)) opaque(name + " gets its targets from xargs input");
@@ -2024,7 +2032,7 @@ class Analyzer {
     } else if (is_interpreter(name)) {
       interpreter(w, b, name, in);
     } else if (name == "source" || name == ".") {
-      if (b < w.size()) script_file(w[b], in, name + " script", true);
+      if (b < w.size()) script_file(w[b], in, name + " script", true, name);
     } else if (name == "echo") {
       out = echo_output(w, b);
     } else if (name == "printf") {
@@ -2123,12 +2131,14 @@ class Analyzer {
       run_script(in, Stream::unknown(), name + " stdin");
       return;
     }
-    script_file(w[a.operands[0]], in, name + " script", true);
+    script_file(w[a.operands[0]], in, name + " script", true, name);
   }
 
   // A script named as a file operand: `-`/`/dev/stdin` read stdin,
-  // `<(…)` and files written earlier are known.
-  void script_file(const Word& f, const Stream& in, const std::string& label, bool shell) {
+  // `<(…)` and files written earlier are known; any other file is listed
+  // in `scripts` for the caller to read. `runner` is the shell or
+  // interpreter that runs it.
+  void script_file(const Word& f, const Stream& in, const std::string& label, bool shell, Sv runner) {
     if (f.download) out_.download_exec = true;
     Stream script;
     if (f.proc) {
@@ -2138,14 +2148,28 @@ class Analyzer {
     } else if (auto known = written_file(f.value); known && !f.unknown()) {
       script = *known;
     } else {
+      if (!f.download) add_script(f, runner);
       return;
     }
     if (!shell) {
-      if (script.is_download()) out_.download_exec = true;
-      if (script.obfuscated) opaque("script run by " + label + " is decoded or transformed first");
+      interpreted(script, runner, label);
       return;
     }
     run_script(script, Stream::unknown(), label);
+  }
+
+  // Code of another language, given to its interpreter as a stream.
+  void interpreted(const Stream& script, Sv runner, const std::string& label) {
+    if (script.is_download()) out_.download_exec = true;
+    if (script.obfuscated) opaque("script run by " + label + " is decoded or transformed first");
+    if (script.is_text() && !script.text.empty()) inline_code(std::string(runner), script.text, false);
+  }
+
+  void add_script(const Word& f, Sv runner) {
+    if (f.value.empty() || out_.scripts.size() >= kMaxScripts) return;
+    for (const auto& s : out_.scripts)
+      if (s.path == f.value && s.runner == runner) return;
+    out_.scripts.push_back({f.value, std::string(runner), f.unknown()});
   }
 
   void interpreter(const Words& w, size_t b, const std::string& name, const Stream& in) {
@@ -2159,7 +2183,7 @@ class Analyzer {
                                        starts_with(lower(target.value), "https://") || target.download)) {
             out_.download_exec = true;
           }
-          if (w[b].value != "eval" && target.proc) script_file(target, in, "deno script", false);
+          if (w[b].value != "eval" && target.proc) script_file(target, in, "deno script", false, "deno");
         }
       }
       return;
@@ -2212,15 +2236,14 @@ class Analyzer {
       has_code = true;
       if (o.download) out_.download_exec = true;
       if (o.dynamic && !o.download) opaque(name + " code is computed: " + clip(o.value));
-      if (!o.dynamic) inline_code(name, o.value);
+      if (!o.dynamic) inline_code(name, o.value, false);
     }
     if (has_code || a.has({"-m"})) return;
     if (a.operands.empty()) {
-      if (in.is_download()) out_.download_exec = true;
-      if (in.obfuscated) opaque("script run by " + name + " stdin is decoded or transformed first");
+      interpreted(in, name, name + " stdin");
       return;
     }
-    script_file(w[a.operands[0]], in, name + " script", false);
+    script_file(w[a.operands[0]], in, name + " script", false, name);
   }
 
   // Code given on the command line (`python3 -c`, `node -e`, `perl -e` …)
@@ -2229,57 +2252,34 @@ class Analyzer {
   // quoted string that looks like a path is a file it may read and write
   // (so a secret or Tollgate's own files named there are seen); and code
   // that uses the network, or touches files, with nothing Tollgate can
-  // name is not understood, so a person is asked.
-  void inline_code(const std::string& name, Sv code) {
-    static constexpr Sv kNetwork[] = {"urlopen",
-                                      "urllib",
-                                      "requests.",
-                                      "http.client",
-                                      "httpx",
-                                      "aiohttp",
-                                      "socket",
-                                      "fetch(",
-                                      "http.get",
-                                      "https.get",
-                                      "http.request",
-                                      "https.request",
-                                      "net.connect",
-                                      "axios",
-                                      "xmlhttprequest",
-                                      "websocket",
-                                      "lwp",
-                                      "http::tiny",
-                                      "io::socket",
-                                      "net::http",
-                                      "open-uri",
-                                      "open_uri",
-                                      "net/http",
-                                      "curl_",
-                                      "fsockopen",
-                                      "stream_socket",
-                                      "file_get_contents(\"http",
-                                      "file_get_contents('http",
-                                      "smtplib",
-                                      "ftplib",
-                                      "telnetlib",
-                                      "dns.resolver",
-                                      "getaddrinfo",
-                                      "gethostbyname",
-                                      "child_process",
-                                      "subprocess",
-                                      "os.system",
-                                      "os.popen",
-                                      "system(",
-                                      "exec(",
-                                      "spawn(",
-                                      "popen("};
+  // name is not understood, so a person is asked. The code of a whole
+  // script file (`file`) is read the same way, except that its path-like
+  // strings count as reads only (a program's strings name routes, MIME
+  // types and formats as often as files) and file access without a name
+  // is not asked about: that is most programs.
+  void inline_code(const std::string& name, Sv code, bool file) {
+    static constexpr Sv kNetwork[] = {
+        "urlopen", "urllib", "requests.", "http.client", "httpx", "aiohttp", "socket", "fetch(", "http.get",
+        "https.get", "http.request", "https.request", "net.connect", "axios", "xmlhttprequest", "websocket", "lwp",
+        "http::tiny", "io::socket", "net::http", "open-uri", "open_uri", "net/http", "curl_", "fsockopen",
+        "stream_socket", "file_get_contents(\"http", "file_get_contents('http", "smtplib", "ftplib", "telnetlib",
+        "dns.resolver", "getaddrinfo", "gethostbyname", "child_process", "subprocess", "os.system", "os.popen",
+        "system(", "exec(", "spawn(", "popen(",
+        // Node's modules, however they are loaded.
+        "'net'", "\"net\"", "'tls'", "\"tls\"", "'http'", "\"http\"", "'https'", "\"https\"", "'dgram'", "\"dgram\"",
+        "node:net", "node:tls", "node:http", "node:dgram", "node:dns"};
     static constexpr Sv kFiles[] = {
         "open(",   "remove(", "unlink", "rmtree",  "rename",   "writefile", "readfile", "copyfile",         "shutil",
         "pathlib", "fs.",     "chmod",  "symlink", "truncate", "mkdir",     "rmdir",    "file_put_contents"};
     std::string lc = lower(code);
     bool url_named = false, path_named = false;
     // URLs, as written.
+    int urls = 0;
     for (size_t at = lc.find("://"); at != std::string::npos; at = lc.find("://", at + 3)) {
+      if (++urls > 256) {
+        opaque(name + " code names more than 256 URLs");
+        break;
+      }
       size_t from = at;
       while (from > 0 && std::isalpha(static_cast<unsigned char>(lc[from - 1]))) --from;
       size_t to = code.find_first_of(" \t\r\n\"'`<>(){}[],;\\", at + 3);
@@ -2288,8 +2288,9 @@ class Analyzer {
       if (add_target_value(url, url, false, false)) url_named = true;
     }
     // Quoted strings that name files.
-    int strings = 0;
-    for (size_t i = 0; i < code.size() && strings < 64; ++i) {
+    int strings = 0, paths = 0;
+    const int max_strings = file ? 8192 : 64, max_paths = file ? 256 : 64;
+    for (size_t i = 0; i < code.size() && strings < max_strings && paths < max_paths; ++i) {
       char q = code[i];
       if (q != '"' && q != '\'') continue;
       size_t end = code.find(q, i + 1);
@@ -2302,8 +2303,9 @@ class Analyzer {
                       (lit[0] == '.' && lit.size() > 1 && lit.find(' ') == Sv::npos) ||
                       (lit.find('/') != Sv::npos && lit.find(' ') == Sv::npos);
       if (!pathlike) continue;
+      ++paths;
       out_.redirections.push_back({std::string(lit), false, false, false});
-      out_.redirections.push_back({std::string(lit), true, false, false});
+      if (!file) out_.redirections.push_back({std::string(lit), true, false, false});
       path_named = true;
     }
     // Backquotes run shell commands in Perl, Ruby and PHP.
@@ -2311,6 +2313,7 @@ class Analyzer {
     bool network = shell_quotes;
     for (Sv k : kNetwork) network = network || lc.find(k) != std::string::npos;
     if (network && !url_named) return opaque(name + " code uses the network or runs programs: " + clip(code));
+    if (file) return;
     bool files = false;
     for (Sv k : kFiles) files = files || lc.find(k) != std::string::npos;
     if (files && !path_named) opaque(name + " code touches files Tollgate cannot name: " + clip(code));
@@ -3283,7 +3286,7 @@ class Analyzer {
   std::optional<Stream> last_proc_;  // what the last evaluated `<(…)` yields
   Stream proc_in_;                   // stdin of the command whose words are being evaluated
   Sv src_;
-  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point deadline_;
   size_t parsed_bytes_ = 0;
   int nesting_ = 0;
   int syntax_depth_ = 0;
@@ -3293,6 +3296,10 @@ class Analyzer {
 }  // namespace
 
 ShellAnalysis analyze_shell(std::string_view command) {
+  return analyze_shell(command, std::chrono::steady_clock::now() + std::chrono::microseconds(kParseBudgetMicros));
+}
+
+ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock::time_point deadline) {
   try {
     ShellAnalysis result;
     uint32_t version = 0;
@@ -3310,11 +3317,36 @@ ShellAnalysis analyze_shell(std::string_view command) {
       return result;
     }
     Analyzer a;
-    return a.run(command);
+    return a.run(command, deadline);
   } catch (...) {
     ShellAnalysis result;
     result.opaque = true;
     result.opaque_reasons.push_back("internal error while analysing the command");
+    return result;
+  }
+}
+
+bool runs_shell_code(std::string_view program) { return is_shell(program); }
+
+bool runs_other_code(std::string_view program) {
+  return is_interpreter(program) && !one_of(program, {"pwsh", "powershell", "osascript", "jshell", "deno"});
+}
+
+ShellAnalysis analyze_code(std::string_view interpreter, std::string_view code) {
+  try {
+    if (code.size() > kMaxCommandBytes) {
+      ShellAnalysis result;
+      result.opaque = true;
+      result.opaque_reasons.push_back(std::string(interpreter) + " script longer than " +
+                                      std::to_string(kMaxCommandBytes) + " bytes");
+      return result;
+    }
+    Analyzer a;
+    return a.run_code(std::string(interpreter), code);
+  } catch (...) {
+    ShellAnalysis result;
+    result.opaque = true;
+    result.opaque_reasons.push_back("internal error while analysing the script");
     return result;
   }
 }

