@@ -129,6 +129,61 @@ std::string shebang_program(std::string_view text) {
 std::vector<Action> shell_actions_in(std::string_view command, std::string_view tool, const Environment& env, int depth,
                                      ScriptBudget& budget);
 
+// Where a command that prints a tool's stored credentials takes them from
+// (`gh auth token` → ~/.config/gh/hosts.yml): printing them is reading
+// that file, and its labels (credentials, secret) follow.
+std::optional<std::string> credential_store(const analyze::SimpleCommand& c) {
+  std::vector<std::string_view> ops;  // the operands, in order
+  bool raw = false, show_token = false;
+  for (const auto& a : c.args) {
+    if (a == "--raw" || a == "--flatten") raw = true;
+    if (a == "-t" || a == "--show-token") show_token = true;
+    if (!is_option(a)) ops.push_back(a);
+  }
+  auto ops_are = [&](std::initializer_list<std::string_view> want) {
+    if (ops.size() < want.size()) return false;
+    return std::equal(want.begin(), want.end(), ops.begin());
+  };
+  const std::string& n = c.name;
+  if (n == "gh" && (ops_are({"auth", "token"}) || (ops_are({"auth", "status"}) && show_token)))
+    return "~/.config/gh/hosts.yml";
+  auto names_secret = [](std::string_view key) {
+    std::string k(key);
+    std::transform(k.begin(), k.end(), k.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    return k.find("secret") != std::string::npos || k.find("token") != std::string::npos ||
+           k.find("key") != std::string::npos || k.find("auth") != std::string::npos ||
+           k.find("password") != std::string::npos;
+  };
+  if (n == "aws" && ((ops_are({"configure", "get"}) && ops.size() > 2 && names_secret(ops[2])) ||
+                     ops_are({"configure", "export-credentials"})))
+    return "~/.aws/credentials";
+  if (n == "gcloud" &&
+      (ops_are({"auth", "print-access-token"}) || ops_are({"auth", "print-identity-token"}) ||
+       ops_are({"auth", "application-default", "print-access-token"}) || ops_are({"config", "config-helper"})))
+    return "~/.config/gcloud/credentials.db";
+  if ((n == "kubectl" || n == "oc" || n == "k3s") && raw && std::find(ops.begin(), ops.end(), "view") != ops.end() &&
+      std::find(ops.begin(), ops.end(), "config") != ops.end())
+    return "~/.kube/config";
+  if (n == "az" && ops_are({"account", "get-access-token"})) return "~/.azure/msal_token_cache.json";
+  if (n == "vault" && ops_are({"print", "token"})) return "~/.vault-token";
+  if (n == "git" && (ops_are({"credential", "fill"}) || ops_are({"credential-store", "get"})))
+    return "~/.git-credentials";
+  if (n.rfind("docker-credential-", 0) == 0 && ops_are({"get"})) return "~/.docker/config.json";
+  if (n == "npm" && (ops_are({"token"}) || (ops_are({"config", "get"}) && ops.size() > 2 && names_secret(ops[2]))))
+    return "~/.npmrc";
+  if (n == "heroku" && ops_are({"auth:token"})) return "~/.netrc";
+  static const std::set<std::string_view> pass_commands = {"init",   "ls",   "list",     "find", "search", "insert",
+                                                           "add",    "edit", "generate", "rm",   "remove", "mv",
+                                                           "rename", "cp",   "copy",     "git",  "help",   "version"};
+  if (n == "pass" && (ops_are({"show"}) || ops_are({"grep"}) || (!ops.empty() && !pass_commands.count(ops[0]))))
+    return "~/.password-store";
+  if ((n == "gpg" || n == "gpg2") && std::any_of(c.args.begin(), c.args.end(), [](const std::string& a) {
+        return a.rfind("--export-secret", 0) == 0;
+      }))
+    return "~/.gnupg/private-keys-v1.d";
+  return std::nullopt;
+}
+
 // Contacting `host`, with the first of `urls` that names it.
 Action fetch_action(const std::string& host, const std::vector<std::string>& urls, std::string_view tool) {
   Action a;
@@ -453,6 +508,9 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     a.summary = ci.line.size() > 200 ? ci.line.substr(0, 200) + "…" : ci.line;
     a.command = std::move(ci);
     out.push_back(std::move(a));
+
+    // A command that prints a tool's stored credentials reads them.
+    if (auto store = credential_store(c)) file(Kind::FileRead, *store, false);
 
     // The files the program's operands name.
     Role role = role_of(c.name, c.args);

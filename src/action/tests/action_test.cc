@@ -358,5 +358,39 @@ TEST(HookProtocol, FailureDeniesInEachHarnessesTerms) {
   EXPECT_NE(a.err.find("daemon down"), std::string::npos);
 }
 
+TEST(ShellActions, PrintingStoredCredentialsReadsTheirStore) {
+  struct Case {
+    const char* cmd;
+    const char* store;  // "" when nothing is read
+  } cases[] = {
+      {"gh auth token", "/home/dev/.config/gh/hosts.yml"},
+      {"gh auth status --show-token", "/home/dev/.config/gh/hosts.yml"},
+      {"gh auth status", ""},
+      {"aws configure get aws_secret_access_key", "/home/dev/.aws/credentials"},
+      {"aws configure export-credentials --format env", "/home/dev/.aws/credentials"},
+      {"aws configure get region", ""},
+      {"gcloud auth print-access-token", "/home/dev/.config/gcloud/credentials.db"},
+      {"gcloud auth application-default print-access-token", "/home/dev/.config/gcloud/credentials.db"},
+      {"kubectl config view --raw", "/home/dev/.kube/config"},
+      {"kubectl config view", ""},
+      {"az account get-access-token", "/home/dev/.azure/msal_token_cache.json"},
+      {"vault print token", "/home/dev/.vault-token"},
+      {"echo url=https://github.com | git credential fill", "/home/dev/.git-credentials"},
+      {"docker-credential-desktop get", "/home/dev/.docker/config.json"},
+      {"npm config get //registry.npmjs.org/:_authToken", "/home/dev/.npmrc"},
+      {"pass show work/db", "/home/dev/.password-store"},
+      {"pass work/db", "/home/dev/.password-store"},
+      {"pass ls", ""},
+      {"gpg --export-secret-keys -a me", "/home/dev/.gnupg/private-keys-v1.d"},
+  };
+  for (const auto& c : cases) {
+    auto acts = shell_actions(c.cmd, "Bash", kEnv);
+    std::string read;  // the read outside the workspace, if any
+    for (const auto& a : acts)
+      if (a.kind == Kind::FileRead && a.resource.rfind("/home/dev/project/", 0) != 0) read = a.resource;
+    EXPECT_EQ(read, c.store) << c.cmd;
+  }
+}
+
 }  // namespace
 }  // namespace tollgate::action
