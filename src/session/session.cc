@@ -133,6 +133,12 @@ LabelTable LabelTable::defaults(const std::string& home) {
                         "Jenkinsfile", ".buildkite/**", "azure-pipelines.yml", ".travis.yml", "bitbucket-pipelines.yml",
                         ".drone.yml", "cloudbuild.yaml", ".woodpecker.yml"})
     path(p, {"ci-config"});
+  // Configuration other tools run as commands: git's (aliases, sshCommand,
+  // filters, remotes' upload-pack) and its hooks, commit-hook managers,
+  // direnv's .envrc.
+  for (const char* p : {".git/config", ".git/hooks/**", ".git/info/attributes", "~/.gitconfig",
+                        "~/.config/git/config", ".husky/**", ".pre-commit-config.yaml", ".envrc"})
+    path(p, {"exec-config"});
   // Agent harness settings (where hooks live).
   for (const char* p : {".claude/settings.json", ".claude/settings.local.json", "~/.claude/settings.json",
                         "~/.claude/settings.local.json", ".codex/hooks.json", ".codex/config.toml",
