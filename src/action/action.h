@@ -123,7 +123,7 @@ struct Action {
 // A file a shell command runs as a script (`bash x.sh`, `./x`, `python3
 // x.py`, `source x`), as read for its analysis.
 struct ScriptFile {
-  enum class State { Missing, Text, Binary, Unreadable };
+  enum class State { Missing, Text, Binary, Directory, Unreadable };
   State state = State::Missing;
   std::string text;     // Text: the whole file
   std::string problem;  // Unreadable: why ("not a regular file", "larger than 256 KiB" …)
@@ -132,7 +132,7 @@ struct ScriptFile {
 using ScriptReader = std::function<ScriptFile(const std::string& path)>;
 
 // Reads scripts from the file system without trusting them: regular files
-// only (checked before and after opening, opened non-blocking, so a FIFO
+// only (a directory is reported as one; checked before and after opening, opened non-blocking, so a FIFO
 // or device never stalls the caller), at most 256 KiB of text; a file
 // whose first 4 KiB hold a NUL byte is Binary. `recent` when its contents
 // or status changed at or after `since_ms` (Unix milliseconds).

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "action/action.h"
+#include "action/action_internal.h"
 #include "analyze/paths.h"
 #include "analyze/shell.h"
 #include "analyze/url.h"
@@ -235,7 +236,7 @@ void script_actions(const analyze::ScriptRun& run, std::string_view tool, const 
     if (budget.files >= kMaxScriptFiles) return mark_opaque(out);
     ++budget.files;
     ScriptFile f = env.read_script(path);
-    if (f.state == ScriptFile::State::Missing) continue;
+    if (f.state == ScriptFile::State::Missing || f.state == ScriptFile::State::Directory) continue;
     if (f.state == ScriptFile::State::Binary) {
       // A program, or a file a shell refuses to run; an interpreter given
       // one (compiled code) runs what Tollgate cannot read.
@@ -332,6 +333,10 @@ ScriptReader file_script_reader(int64_t since_ms) {
       return unreadable(std::strerror(errno));
     }
     f.recent = changed_ms(before) >= since_ms;
+    if (S_ISDIR(before.st_mode)) {
+      f.state = ScriptFile::State::Directory;
+      return f;
+    }
     if (!S_ISREG(before.st_mode)) return unreadable("not a regular file");
     int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) return unreadable(std::strerror(errno));
@@ -638,6 +643,26 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
   }
   if (env.read_script) {
     for (const auto& run : sa.scripts) script_actions(run, tool, env, cwds, cwd_unknown, depth, budget, full, out);
+    // Remotes named only by name: their hosts are in the repository's
+    // configuration.
+    std::vector<std::string> seen = sa.hosts;
+    for (const auto& r : sa.git_remotes) {
+      for (size_t k = 0; k < (r.dir.empty() || r.dir[0] != '/' ? cwds.size() : 1); ++k) {
+        if (cwd_unknown && (r.dir.empty() || r.dir[0] != '/')) {
+          mark_opaque(out);
+          break;
+        }
+        RemoteTargets t = git_remote_targets(r, cwds[k], env);
+        if (t.opaque) mark_opaque(out);
+        for (const auto& h : t.hosts) {
+          if (std::find(seen.begin(), seen.end(), h) != seen.end()) continue;
+          seen.push_back(h);
+          Action a = fetch_action(h, t.urls, tool);
+          a.full_command = full;
+          out.push_back(std::move(a));
+        }
+      }
+    }
   }
   return out;
 }

@@ -3214,6 +3214,29 @@ class Analyzer {
         }
       }
       for (size_t k = 0; k < a.operands.size(); ++k) remote_arg(w[a.operands[k]], k == 0 && cmd != "archive");
+      // A remote given by name, or none (the branch's): its URL is in the
+      // repository's configuration.
+      bool by_name = a.operands.empty() && !a.has({"--remote", "--repo"}) && cmd != "archive" && cmd != "clone";
+      if (!a.operands.empty() && cmd != "clone" && cmd != "archive") {
+        const Word& r = w[a.operands[0]];
+        Sv v = r.value;
+        by_name = !r.dynamic && !v.empty() && v.find("://") == kNpos && v.find('/') == kNpos && v.find(':') == kNpos &&
+                  v[0] != '.' && v[0] != '-';
+      }
+      if (by_name && out_.git_remotes.size() < kMaxScripts) {
+        GitRemote gr;
+        gr.name = a.operands.empty() ? std::string() : w[a.operands[0]].value;
+        gr.push = cmd == "push";
+        if (const Opt* c = g.find({"-C"}); c && c->has_value) {
+          gr.dir = c->value;
+          gr.dir_dynamic = c->dynamic;
+        }
+        if (g.has({"--git-dir", "--work-tree"})) {
+          opaque("git --git-dir/--work-tree: the remote's configuration is elsewhere");
+        } else {
+          out_.git_remotes.push_back(std::move(gr));
+        }
+      }
     } else if (cmd == "remote") {
       Args a = parse_args(w, sub + 1, {"tm", "", ""}, true);
       if (a.operands.size() >= 3 && one_of(w[a.operands[0]].value, {"add", "set-url"})) {

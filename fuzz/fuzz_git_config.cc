@@ -1,0 +1,44 @@
+// libFuzzer target: a repository's git configuration, as read to find the
+// host behind a remote named only by name (src/action/git_remotes.cc). The
+// input is the repository's .git/config and the user's ~/.gitconfig alike;
+// `git push`, `git push origin` and `git fetch backup` are decided against
+// it. Every host reported must be canonical; any crash, sanitizer report or
+// hang is a finding. Links tollgate_action.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "action/action.h"
+#include "analyze/url.h"
+
+extern "C" const char* __ubsan_default_options() { return "halt_on_error=1:print_stacktrace=1"; }
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace tollgate::action;
+  const std::string config(reinterpret_cast<const char*>(data), size);
+  Environment env{"/r/src", "/home/dev", false, {}};
+  env.read_script = [&](const std::string& path) {
+    ScriptFile f;
+    if (path == "/r/.git") {
+      f.state = ScriptFile::State::Directory;
+    } else if (path == "/r/.git/config" || path == "/home/dev/.gitconfig") {
+      f.state = ScriptFile::State::Text;
+      f.text = config;
+    } else if (path == "/r/.git/HEAD") {
+      f.state = ScriptFile::State::Text;
+      f.text = "ref: refs/heads/main\n";
+    }
+    return f;
+  };
+  for (const char* cmd : {"git push", "git push origin", "git fetch backup"}) {
+    for (const auto& a : shell_actions(cmd, "Bash", env)) {
+      if (a.kind == Kind::NetFetch && !tollgate::analyze::valid_host(a.host)) {
+        std::fprintf(stderr, "invariant broken: non-canonical host %s\n", a.host.c_str());
+        std::abort();
+      }
+    }
+  }
+  return 0;
+}
