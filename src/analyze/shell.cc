@@ -673,6 +673,7 @@ bool is_network(Sv n) {
                                      "mongosh",
                                      "deno",
                                      "gh",
+                                     "glab",
                                      "kubectl",
                                      "yt-dlp",
                                      "youtube-dl",
@@ -2683,6 +2684,25 @@ class Analyzer {
   }
 
   void network(const Words& w, size_t b, const std::string& name) {
+    if (name == "gh" || name == "glab") {
+      // The forges' own clients reach their API without naming it; what
+      // they bring back (issues, pull requests, comments) is someone
+      // else's text.
+      Args a = parse_args(w, b, {"R", "hostname repo", ""}, true);
+      scan_urls(w, b);
+      if (a.operands.empty() || w[a.operands[0]].unknown()) return;
+      if (one_of(w[a.operands[0]].value, {"help", "version", "completion", "config", "alias", "--version"})) return;
+      if (const Opt* h = a.find({"--hostname"}); h && h->has_value) {
+        if (h->dynamic) {
+          opaque("network target is computed: " + clip(h->value));
+        } else {
+          add_host_loose(h->value);
+        }
+        return;
+      }
+      add_host(name == "gh" ? "api.github.com" : "gitlab.com");
+      return;
+    }
     if (name == "curl" || name == "curlie") {
       Args a = parse_args(
           w, b,

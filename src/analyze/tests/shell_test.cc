@@ -963,5 +963,16 @@ TEST(ShellScripts, CodeOfAScriptFileNamesUrlsAndReadsOnly) {
   EXPECT_LE(m.hosts.size(), 256u);
 }
 
+TEST(ShellNetwork, ForgeClientsReachTheirApi) {
+  EXPECT_EQ(analyze_shell("gh issue view 12 --comments").hosts, (std::vector<std::string>{"api.github.com"}));
+  EXPECT_EQ(analyze_shell("gh -R acme/app pr view 3").hosts, (std::vector<std::string>{"api.github.com"}));
+  EXPECT_EQ(analyze_shell("glab mr list").hosts, (std::vector<std::string>{"gitlab.com"}));
+  EXPECT_EQ(analyze_shell("gh api --hostname ghe.corp.example /user").hosts,
+            (std::vector<std::string>{"ghe.corp.example"}));
+  EXPECT_TRUE(analyze_shell("gh --version").hosts.empty());
+  EXPECT_TRUE(analyze_shell("gh help pr").hosts.empty());
+  EXPECT_TRUE(analyze_shell("gh api --hostname \"$H\" /user").opaque);
+}
+
 }  // namespace
 }  // namespace tollgate::analyze
