@@ -24,4 +24,18 @@ struct RemoteTargets {
 };
 RemoteTargets git_remote_targets(const analyze::GitRemote& r, const std::string& cwd, const Environment& env);
 
+// The shell a project task runs (project_tasks.cc): package.json's scripts
+// or a Makefile's recipes (make references as unknown expansions), each
+// with a label naming the file, found from `cwd` and read through
+// env.read_script. `recent` as the project file's; `opaque` when the file
+// cannot be read or parsed, the task or file is computed, or (for a recent
+// file) a target is made by rules Tollgate does not follow.
+struct TaskScripts {
+  std::vector<std::pair<std::string, std::string>> scripts;  // label, shell text
+  std::string dir;                                           // where the project file is: the scripts' directory
+  bool recent = false;
+  bool opaque = false;
+};
+TaskScripts project_task_scripts(const analyze::TaskRun& t, const std::string& cwd, const Environment& env);
+
 }  // namespace tollgate::action

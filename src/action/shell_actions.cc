@@ -207,6 +207,38 @@ void mark_opaque(std::vector<Action>& out) {
     if (a.kind == Kind::ShellExec) a.opaque = true;
 }
 
+// The actions of shell text a command runs from a file, labelled with
+// where it came from; `opaque` when any of them is.
+std::vector<Action> nested_shell(const std::string& text, const std::string& label, const std::string& cwd,
+                                 std::string_view tool, const Environment& env, int depth, ScriptBudget& budget,
+                                 bool& opaque) {
+  Environment at = env;
+  at.cwd = cwd;
+  std::vector<Action> found = shell_actions_in(text, tool, at, depth + 1, budget);
+  for (auto& a : found) {
+    if (a.opaque) opaque = true;
+    if (a.command) a.command->wrappers.insert(a.command->wrappers.begin(), label);
+  }
+  return found;
+}
+
+// Adds what a file the command runs does to the command's actions: all of
+// it from a file changed during the session (and the command is opaque
+// where it is), only what is plainly understood from an older one.
+void merge_found(std::vector<Action> found, bool opaque, bool recent, const std::string& full,
+                 std::vector<Action>& out) {
+  if (recent) {
+    if (opaque) mark_opaque(out);
+  } else {
+    std::erase_if(found, [](const Action& a) { return a.opaque; });
+    for (auto& a : found) a.download_exec = false;
+  }
+  for (auto& a : found) {
+    a.full_command = full;
+    out.push_back(std::move(a));
+  }
+}
+
 // What one script a command runs does, read and analysed (its path
 // resolved in each directory the command may run in): a shell script's
 // actions as if they were on the command line, the network targets and
@@ -258,13 +290,7 @@ void script_actions(const analyze::ScriptRun& run, std::string_view tool, const 
     std::vector<Action> found;
     bool opaque = false;
     if (lang == "source" || lang == "." || analyze::runs_shell_code(lang)) {
-      Environment at = env;
-      at.cwd = cwds[k];
-      found = shell_actions_in(f.text, tool, at, depth + 1, budget);
-      for (auto& a : found) {
-        if (a.opaque) opaque = true;
-        if (a.command) a.command->wrappers.insert(a.command->wrappers.begin(), label);
-      }
+      found = nested_shell(f.text, label, cwds[k], tool, env, depth, budget, opaque);
     } else if (analyze::runs_other_code(lang)) {
       analyze::ShellAnalysis code = analyze::analyze_code(lang, f.text);
       opaque = code.opaque;
@@ -299,15 +325,32 @@ void script_actions(const analyze::ScriptRun& run, std::string_view tool, const 
     } else {
       opaque = true;  // an interpreter Tollgate does not read (make -f, awk -f, expect …)
     }
-    if (f.recent) {
-      if (opaque) mark_opaque(out);
-    } else {
-      std::erase_if(found, [](const Action& a) { return a.opaque; });
-      for (auto& a : found) a.download_exec = false;
-    }
-    for (auto& a : found) {
-      a.full_command = full;
-      out.push_back(std::move(a));
+    merge_found(std::move(found), opaque, f.recent, full, out);
+  }
+}
+
+// The commands a project task runs (package.json scripts, Makefile
+// recipes), decided like a script file's: held to the command line's
+// standard when the project file changed during the session.
+void task_actions(const analyze::TaskRun& t, std::string_view tool, const Environment& env,
+                  const std::vector<std::string>& cwds, bool cwd_unknown, int depth, ScriptBudget& budget,
+                  const std::string& full, std::vector<Action>& out) {
+  const bool relative = t.dir.empty() || (t.dir[0] != '/' && t.dir[0] != '~');
+  if (relative && cwd_unknown) return mark_opaque(out);
+  for (size_t k = 0; k < (relative ? cwds.size() : 1); ++k) {
+    if (budget.files >= kMaxScriptFiles) return mark_opaque(out);
+    ++budget.files;
+    TaskScripts ts = project_task_scripts(t, cwds[k], env);
+    if (ts.opaque && ts.recent) mark_opaque(out);
+    for (const auto& [label, text] : ts.scripts) {
+      if (depth + 1 > kMaxScriptDepth || budget.bytes + text.size() > kMaxScriptBytesTotal) {
+        if (ts.recent) mark_opaque(out);
+        continue;
+      }
+      budget.bytes += text.size();
+      bool opaque = false;
+      std::vector<Action> found = nested_shell(text, label, ts.dir, tool, env, depth, budget, opaque);
+      merge_found(std::move(found), opaque, ts.recent, full, out);
     }
   }
 }
@@ -643,6 +686,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
   }
   if (env.read_script) {
     for (const auto& run : sa.scripts) script_actions(run, tool, env, cwds, cwd_unknown, depth, budget, full, out);
+    for (const auto& t : sa.tasks) task_actions(t, tool, env, cwds, cwd_unknown, depth, budget, full, out);
     // Remotes named only by name: their hosts are in the repository's
     // configuration.
     std::vector<std::string> seen = sa.hosts;

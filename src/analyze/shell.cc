@@ -2110,6 +2110,7 @@ class Analyzer {
         run_script_word(x, Stream::unknown(), "alias");
       }
     }
+    if (one_of(name, {"npm", "pnpm", "yarn", "bun", "make", "gmake"})) task_runner(w, b, name);
     if (is_network(name)) network(w, b, name);
     if (is_fetcher(name)) {
       if (!(name == "ssh" && !ssh_has_remote_command(w, b))) out = Stream::download();
@@ -2133,6 +2134,135 @@ class Analyzer {
       return;
     }
     script_file(w[a.operands[0]], in, name + " script", true, name);
+  }
+
+  // Build tools that run commands from a project file (TaskRun).
+  void task_runner(const Words& w, size_t b, const std::string& name) {
+    if (out_.tasks.size() >= kMaxScripts) return;
+    TaskRun t;
+    t.tool = name == "gmake" ? "make" : name;
+    auto note = [&](const Word& x) {
+      t.dynamic = t.dynamic || x.unknown();
+      return x.value;
+    };
+    if (t.tool == "make") {
+      Args a = parse_args(
+          w, b, {"CfIjloW", "directory file makefile include-dir jobs load-average old-file what-if", ""}, true);
+      for (const auto& o : a.opts) {
+        if (!o.has_value) continue;
+        if (one_of(o.name, {"-C", "--directory"})) {
+          t.dir = o.value;
+          t.dynamic = t.dynamic || o.dynamic;
+        } else if (one_of(o.name, {"-f", "--file", "--makefile"})) {
+          t.file = o.value;
+          t.dynamic = t.dynamic || o.dynamic;
+        }
+      }
+      for (size_t k : a.operands) {
+        if (w[k].value.find('=') != kNpos) continue;  // VAR=value
+        t.names.push_back(note(w[k]));
+      }
+      out_.tasks.push_back(std::move(t));
+      return;
+    }
+    Args a = parse_args(w, b, {"C", "prefix cwd dir filter workspace w", ""}, true);
+    for (const auto& o : a.opts) {
+      if (o.has_value && one_of(o.name, {"-C", "--prefix", "--cwd", "--dir"})) {
+        t.dir = o.value;
+        t.dynamic = t.dynamic || o.dynamic;
+      }
+      if (one_of(o.name, {"--filter", "--workspace", "-w", "--workspaces", "-ws", "-r", "--recursive"}))
+        t.dynamic = true;  // other packages' scripts: not followed
+      if (o.name == "--ignore-scripts") return;
+    }
+    if (a.operands.empty()) {
+      if (t.tool == "yarn") {  // bare `yarn` installs
+        t.names = {"preinstall", "install", "postinstall", "prepare"};
+        out_.tasks.push_back(std::move(t));
+      }
+      return;
+    }
+    const Word& sub = w[a.operands[0]];
+    if (sub.unknown()) return;
+    const std::string& s = sub.value;
+    auto script_after = [&](size_t at) {
+      if (at < a.operands.size()) t.names.push_back(note(w[a.operands[at]]));
+    };
+    if (one_of(s, {"run", "run-script", "rum", "urn"})) {
+      script_after(1);
+      if (!t.names.empty() && t.tool == "npm") {
+        t.names.insert(t.names.begin(), "pre" + t.names.front());
+        t.names.push_back("post" + t.names[1]);
+      }
+    } else if (one_of(s, {"test", "t", "tst", "start", "stop", "restart"}) && !(t.tool == "bun" && s == "test")) {
+      std::string n = s == "t" || s == "tst" ? "test" : s;
+      t.names = {"pre" + n, n, "post" + n};
+    } else if (one_of(s, {"install", "i", "ci"}) && a.operands.size() == 1) {
+      t.names = {"preinstall", "install", "postinstall", "prepare"};
+    } else if (t.tool != "npm") {
+      // `yarn lint`, `pnpm dev`: a script by name, unless a command of the tool's own.
+      static constexpr Sv kBuiltins[] = {"install",
+                                         "i",
+                                         "add",
+                                         "remove",
+                                         "rm",
+                                         "upgrade",
+                                         "update",
+                                         "up",
+                                         "dlx",
+                                         "exec",
+                                         "x",
+                                         "create",
+                                         "init",
+                                         "publish",
+                                         "pack",
+                                         "link",
+                                         "unlink",
+                                         "info",
+                                         "why",
+                                         "list",
+                                         "ls",
+                                         "outdated",
+                                         "audit",
+                                         "config",
+                                         "cache",
+                                         "store",
+                                         "login",
+                                         "logout",
+                                         "help",
+                                         "version",
+                                         "--version",
+                                         "set",
+                                         "workspaces",
+                                         "workspace",
+                                         "global",
+                                         "import",
+                                         "patch",
+                                         "pm",
+                                         "build",
+                                         "test",
+                                         "upgrade-interactive",
+                                         "dedupe",
+                                         "explain",
+                                         "node",
+                                         "plugin",
+                                         "constraints",
+                                         "npm",
+                                         "rebuild",
+                                         "prune",
+                                         "fetch",
+                                         "deploy",
+                                         "env",
+                                         "setup",
+                                         "licenses",
+                                         "bin",
+                                         "root"};
+      bool builtin = false;
+      for (Sv k : kBuiltins) builtin = builtin || s == k;
+      if (s == "build" && t.tool != "bun") builtin = false;  // only bun has a build command of its own
+      if (!builtin) t.names.push_back(note(sub));
+    }
+    if (!t.names.empty()) out_.tasks.push_back(std::move(t));
   }
 
   // A script named as a file operand: `-`/`/dev/stdin` read stdin,

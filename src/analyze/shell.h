@@ -91,6 +91,19 @@ struct GitRemote {
   bool push = false;  // push (pushurl, pushInsteadOf) rather than fetch
 };
 
+// A task a build tool runs from its project file: `npm test`, `npm run
+// build`, `yarn lint`, `pnpm run x`, `bun run x` (package.json's scripts),
+// `npm install` with no packages (the project's own install scripts),
+// `make [target…]` (a Makefile's recipes). The caller may read the file
+// (action/project_tasks.cc does).
+struct TaskRun {
+  std::string tool;                // "npm", "pnpm", "yarn", "bun", "make"
+  std::vector<std::string> names;  // scripts or targets; make: empty is the default goal
+  std::string file;                // make -f FILE; empty: the tool's default
+  std::string dir;                 // -C DIR, --prefix DIR, --cwd DIR; empty: the working directory
+  bool dynamic = false;            // a name, the file or the directory is computed
+};
+
 struct ShellAnalysis {
   std::vector<SimpleCommand> commands;  // in source order, innermost commands included
   std::vector<Redirection> redirections;
@@ -100,6 +113,7 @@ struct ShellAnalysis {
   bool download_exec = false;  // e.g. `curl … | sh`, `bash <(curl …)`, `sh -c "$(wget -O- …)"`, `curl -o x … && sh x`
   std::vector<ScriptRun> scripts;      // files run as scripts or programs (deduplicated)
   std::vector<GitRemote> git_remotes;  // remotes named, not spelled out (at most 16)
+  std::vector<TaskRun> tasks;          // project tasks run (at most 16)
   bool opaque = false;
   std::vector<std::string> opaque_reasons;
 };

@@ -132,6 +132,17 @@ TEST(Service, ScriptWrittenEarlierIsDecidedWhenRun) {
   EXPECT_EQ(r["verdict"], "allow") << r.dump();
 }
 
+TEST(Service, PackageScriptIsDecidedWhenRun) {
+  ServiceFixture f;
+  std::string cwd = f.dir.path.string();
+  std::ofstream(f.dir.path / "package.json") << R"({"scripts":{"test":"jest","lint":"cat ~/.ssh/id_rsa"}})";
+  auto r = f.hook("claude-code", claude("PreToolUse", "Bash", {{"command", "npm test"}}, "t1", {{"cwd", cwd}}));
+  EXPECT_EQ(r["verdict"], "allow") << r.dump();
+  r = f.hook("claude-code", claude("PreToolUse", "Bash", {{"command", "npm run lint"}}, "t2", {{"cwd", cwd}}));
+  EXPECT_EQ(r["verdict"], "deny") << r.dump();
+  EXPECT_NE(r["reason"].get<std::string>().find("/home/dev/.ssh/id_rsa"), std::string::npos) << r.dump();
+}
+
 TEST(Service, PushToANamedRemoteAfterASecretReadIsDenied) {
   // A remote added while the session was clean names its host then; the
   // push after a secret read names only the remote.

@@ -1,7 +1,9 @@
-// libFuzzer target: a repository's git configuration, as read to find the
-// host behind a remote named only by name (src/action/git_remotes.cc). The
-// input is the repository's .git/config and the user's ~/.gitconfig alike;
-// `git push`, `git push origin` and `git fetch backup` are decided against
+// libFuzzer target: the project files a shell command makes Tollgate read —
+// a repository's git configuration (the host behind a remote named only by
+// name, src/action/git_remotes.cc), package.json's scripts and a Makefile's
+// recipes (src/action/project_tasks.cc), and a script file run by name. The
+// input is all of them at once (.git/config, ~/.gitconfig, package.json,
+// Makefile, run.sh); git, npm, make and script commands are decided against
 // it. Every host reported must be canonical; any crash, sanitizer report or
 // hang is a finding. Links tollgate_action.
 #include <cstddef>
@@ -23,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ScriptFile f;
     if (path == "/r/.git") {
       f.state = ScriptFile::State::Directory;
-    } else if (path == "/r/.git/config" || path == "/home/dev/.gitconfig") {
+    } else if (path == "/r/.git/config" || path == "/home/dev/.gitconfig" || path == "/r/src/package.json" ||
+               path == "/r/src/Makefile" || path == "/r/src/run.sh") {
       f.state = ScriptFile::State::Text;
       f.text = config;
     } else if (path == "/r/.git/HEAD") {
@@ -32,7 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     return f;
   };
-  for (const char* cmd : {"git push", "git push origin", "git fetch backup"}) {
+  for (const char* cmd : {"git push", "git push origin", "git fetch backup", "npm test", "yarn build", "make",
+                          "make test", "./run.sh", "python3 run.sh"}) {
     for (const auto& a : shell_actions(cmd, "Bash", env)) {
       if (a.kind == Kind::NetFetch && !tollgate::analyze::valid_host(a.host)) {
         std::fprintf(stderr, "invariant broken: non-canonical host %s\n", a.host.c_str());
