@@ -1,9 +1,17 @@
 #include "analyze/ts_guard.h"
 
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
 #include <csetjmp>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -28,10 +36,21 @@ struct Arena {
   std::chrono::steady_clock::time_point deadline;
   unsigned ticks = 0;
   ParseStatus status = ParseStatus::Ok;
-  std::jmp_buf* jump = nullptr;
+  sigjmp_buf* jump = nullptr;
 };
 
 thread_local Arena* t_arena = nullptr;
+
+// Some error recoveries spend minutes in tree-sitter's stack merging without
+// allocating (so without reaching check() below) or checking its timeout: a
+// per-thread timer interrupts the parse at its deadline. The handler jumps
+// out of tree-sitter unless the thread is inside the allocator (whose list
+// and malloc's own state must not be left half-changed); then the allocator
+// gives up as it returns.
+thread_local volatile sig_atomic_t t_in_alloc = 0;
+thread_local volatile sig_atomic_t t_expired = 0;
+
+int deadline_signal() { return SIGRTMIN + 5; }
 
 void link(Arena* a, Header* h) {
   h->owner = a;
@@ -53,16 +72,39 @@ void unlink(Header* h) {
 
 [[noreturn]] void give_up(Arena* a, ParseStatus why) {
   a->status = why;
-  std::longjmp(*a->jump, 1);
+  siglongjmp(*a->jump, 1);
+}
+
+void on_deadline(int) {
+  Arena* a = t_arena;
+  if (!a) return;  // the parse is over
+  if (t_in_alloc) {
+    t_expired = 1;
+    return;
+  }
+  a->status = ParseStatus::OutOfTime;
+  siglongjmp(*a->jump, 1);
+}
+
+// Allocator entry and exit: the deadline's signal waits while inside.
+void enter_alloc() {
+  t_in_alloc = 1;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+}
+void leave_alloc() {
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  t_in_alloc = 0;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  if (t_expired && t_arena) give_up(t_arena, ParseStatus::OutOfTime);
 }
 
 // Called before each allocation of a guarded parse: enforces the caps.
 void check(Arena* a, size_t more) {
   if (a->live + more > a->max_bytes) give_up(a, ParseStatus::OutOfMemory);
-  if ((++a->ticks & 255u) == 0 && std::chrono::steady_clock::now() > a->deadline) give_up(a, ParseStatus::OutOfTime);
+  if ((++a->ticks & 15u) == 0 && std::chrono::steady_clock::now() > a->deadline) give_up(a, ParseStatus::OutOfTime);
 }
 
-extern "C" void* guard_malloc(size_t n) {
+void* malloc_impl(size_t n) {
   Arena* a = t_arena;
   if (n > SIZE_MAX - sizeof(Header)) {
     if (a) give_up(a, ParseStatus::OutOfMemory);
@@ -81,6 +123,13 @@ extern "C" void* guard_malloc(size_t n) {
   return h + 1;
 }
 
+extern "C" void* guard_malloc(size_t n) {
+  enter_alloc();
+  void* p = malloc_impl(n);
+  leave_alloc();
+  return p;
+}
+
 extern "C" void* guard_calloc(size_t count, size_t size) {
   if (size != 0 && count > SIZE_MAX / size) {
     if (t_arena) give_up(t_arena, ParseStatus::OutOfMemory);
@@ -91,15 +140,21 @@ extern "C" void* guard_calloc(size_t count, size_t size) {
   return p;
 }
 
-extern "C" void guard_free(void* p) {
+void free_impl(void* p) {
   if (!p) return;
   Header* h = static_cast<Header*>(p) - 1;
   unlink(h);
   std::free(h);
 }
 
-extern "C" void* guard_realloc(void* p, size_t n) {
-  if (!p) return guard_malloc(n);
+extern "C" void guard_free(void* p) {
+  enter_alloc();
+  free_impl(p);
+  leave_alloc();
+}
+
+void* realloc_impl(void* p, size_t n) {
+  if (!p) return malloc_impl(n);
   Arena* a = t_arena;
   if (n > SIZE_MAX - sizeof(Header)) {
     if (a) give_up(a, ParseStatus::OutOfMemory);
@@ -123,10 +178,53 @@ extern "C" void* guard_realloc(void* p, size_t n) {
   return nh + 1;
 }
 
+extern "C" void* guard_realloc(void* p, size_t n) {
+  enter_alloc();
+  void* q = realloc_impl(p, n);
+  leave_alloc();
+  return q;
+}
+
 void install_allocator() {
   static std::once_flag once;
-  std::call_once(once, [] { ts_set_allocator(guard_malloc, guard_calloc, guard_realloc, guard_free); });
+  std::call_once(once, [] {
+    ts_set_allocator(guard_malloc, guard_calloc, guard_realloc, guard_free);
+    struct sigaction sa {};
+    sa.sa_handler = on_deadline;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(deadline_signal(), &sa, nullptr);
+  });
 }
+
+// The calling thread's deadline timer, made on first use and deleted with
+// the thread.
+struct DeadlineTimer {
+  timer_t id{};
+  bool made = false;
+  DeadlineTimer() {
+    sigevent sev{};
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = deadline_signal();
+    sev._sigev_un._tid = static_cast<pid_t>(::syscall(SYS_gettid));
+    made = ::timer_create(CLOCK_MONOTONIC, &sev, &id) == 0;
+  }
+  ~DeadlineTimer() {
+    if (made) ::timer_delete(id);
+  }
+  void arm(std::chrono::nanoseconds in) {
+    if (!made) return;
+    itimerspec its{};
+    auto ns = std::max<int64_t>(in.count(), 1);
+    its.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+    its.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+    ::timer_settime(id, 0, &its, nullptr);
+  }
+  void disarm() {
+    if (!made) return;
+    itimerspec its{};
+    ::timer_settime(id, 0, &its, nullptr);
+  }
+};
 
 // Frees everything a failed parse allocated.
 void free_all(Arena* a) {
@@ -188,20 +286,35 @@ GuardedParse guarded_parse(const TSLanguage* language, std::string_view text,
   arena.head.size = 0;
   arena.max_bytes = max_bytes;
   arena.deadline = deadline;
-  std::jmp_buf jump;
+  sigjmp_buf jump;
   arena.jump = &jump;
   bool refused = false;
   TSTree* volatile tree = nullptr;
-  t_arena = &arena;
-  if (setjmp(jump) == 0) {
+  static thread_local DeadlineTimer timer;
+  t_in_alloc = 0;
+  t_expired = 0;
+  sigset_t deadline_only, before;
+  sigemptyset(&deadline_only);
+  sigaddset(&deadline_only, deadline_signal());
+  // The mask is saved before the deadline's signal is let through, so a
+  // jump out of the parse blocks it again.
+  if (sigsetjmp(jump, 1) == 0) {
+    pthread_sigmask(SIG_UNBLOCK, &deadline_only, &before);
+    t_arena = &arena;
+    timer.arm(deadline - std::chrono::steady_clock::now());
     tree = parse(language, text.data(), static_cast<uint32_t>(text.size()), micros, &refused);
-    t_arena = nullptr;
+    t_arena = nullptr;  // first: a signal from here on finds no parse
+    timer.disarm();
+    pthread_sigmask(SIG_SETMASK, &before, nullptr);
     detach(&arena);
     out.tree = tree;
     out.status = refused ? ParseStatus::Refused : tree ? ParseStatus::Ok : ParseStatus::OutOfTime;
     return out;
   }
   t_arena = nullptr;
+  timer.disarm();
+  t_in_alloc = 0;
+  t_expired = 0;
   free_all(&arena);
   out.status = arena.status;
   return out;

@@ -7,9 +7,14 @@
 // tracks every allocation made while a parse runs on the calling thread; when
 // the parse exceeds its memory cap or its deadline, the allocator jumps back
 // out of tree-sitter (only C frames lie in between) and every allocation of
-// that parse, the parser included, is freed. token_upper_bound gives the
-// caller a cheap bound to refuse inputs that could reach the corruption.
-// Thread-safe: the tracking state is per thread.
+// that parse, the parser included, is freed. Some recoveries run for a
+// minute without allocating at all (81 bytes of `cat< < t<a|a|…`), so a
+// per-thread CLOCK_MONOTONIC timer also sends the thread a real-time signal
+// (SIGRTMIN+5) at the deadline, whose handler jumps out the same way unless
+// the thread is inside the allocator (which then gives up as it returns).
+// token_upper_bound gives the caller a cheap bound to refuse inputs that
+// could reach the corruption. Thread-safe: the tracking state and the timer
+// are per thread.
 #pragma once
 
 #include <tree_sitter/api.h>

@@ -1027,5 +1027,24 @@ TEST(ShellWrappers, ContainerMountsReadAndWriteTheHostsFiles) {
   EXPECT_TRUE(analyze_shell("docker run -v data:/var/lib/x alpine true").redirections.empty());
 }
 
+TEST(ShellRobustness, ErrorRecoveryThatNeverAllocatesStopsAtTheDeadline) {
+  // 81 bytes on which tree-sitter's error recovery merges parse stacks for
+  // a minute without allocating or checking its own timeout.
+  std::string text(
+      "\x04\x00\x00"
+      "cat<  < t<a",
+      14);
+  for (int i = 0; i < 28; ++i) text += "|a";
+  text += "\xda|a|a";
+  auto a = analyze_shell(text, std::chrono::steady_clock::now() + std::chrono::milliseconds(50));
+  EXPECT_TRUE(a.opaque);
+  ASSERT_FALSE(a.opaque_reasons.empty());
+  EXPECT_NE(a.opaque_reasons[0].find("time budget"), std::string::npos) << a.opaque_reasons[0];
+  // The thread parses normally afterwards: no late signal interrupts it.
+  auto b = analyze_shell("cat a | grep b");
+  EXPECT_FALSE(b.opaque);
+  EXPECT_EQ(b.commands.size(), 2u);
+}
+
 }  // namespace
 }  // namespace tollgate::analyze
