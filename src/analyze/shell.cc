@@ -674,6 +674,26 @@ bool is_network(Sv n) {
                                      "deno",
                                      "gh",
                                      "glab",
+                                     "mail",
+                                     "mailx",
+                                     "bsd-mailx",
+                                     "s-nail",
+                                     "mutt",
+                                     "neomutt",
+                                     "sendmail",
+                                     "msmtp",
+                                     "ssmtp",
+                                     "swaks",
+                                     "getent",
+                                     "xdg-open",
+                                     "open",
+                                     "sensible-browser",
+                                     "x-www-browser",
+                                     "firefox",
+                                     "chromium",
+                                     "chromium-browser",
+                                     "google-chrome",
+                                     "google-chrome-stable",
                                      "kubectl",
                                      "yt-dlp",
                                      "youtube-dl",
@@ -3065,6 +3085,47 @@ class Analyzer {
   }
 
   void network(const Words& w, size_t b, const std::string& name) {
+    if (one_of(name,
+               {"mail", "mailx", "bsd-mailx", "s-nail", "mutt", "neomutt", "sendmail", "msmtp", "ssmtp", "swaks"})) {
+      // Mail leaves for the recipients' domains (through whatever relay
+      // is configured); recipients read from the message are unknown.
+      bool named = false;
+      for (size_t k = b; k < w.size(); ++k) {
+        const Word& x = w[k];
+        if (one_of(x.value, {"-t", "--read-recipients"}) && name != "swaks") {
+          opaque(name + " takes its recipients from the message");
+          return;
+        }
+        if (starts_with(x.value, "-") && !starts_with(x.value, "--to=")) continue;
+        Sv v = x.value;
+        if (starts_with(v, "--to=")) v.remove_prefix(5);
+        size_t at = v.rfind('@');
+        if (at == kNpos) continue;
+        if (x.unknown()) {
+          opaque("mail recipient is computed: " + clip(x.raw));
+          continue;
+        }
+        Sv domain = v.substr(at + 1);
+        while (!domain.empty() && (domain.back() == '>' || domain.back() == ',')) domain.remove_suffix(1);
+        if (add_host_loose(domain)) named = true;
+      }
+      if (!named && name != "sendmail" && name != "msmtp" && name != "ssmtp")
+        opaque(name + " sends to recipients Tollgate cannot name");
+      return;
+    }
+    if (name == "getent") {
+      // A name look-up reaches the DNS: data can leave in the name itself.
+      if (b < w.size() && one_of(w[b].value, {"hosts", "ahosts", "ahostsv4", "ahostsv6"})) {
+        for (size_t k = b + 1; k < w.size(); ++k) {
+          if (w[k].unknown()) {
+            opaque("name looked up is computed: " + clip(w[k].raw));
+          } else {
+            add_host_loose(w[k].value);
+          }
+        }
+      }
+      return;
+    }
     if (name == "gh" || name == "glab") {
       // The forges' own clients reach their API without naming it; what
       // they bring back (issues, pull requests, comments) is someone
@@ -3676,6 +3737,28 @@ class Analyzer {
         }
         break;
       }
+    } else if (cmd == "send-email" || cmd == "imap-send") {
+      // Mail leaves for the recipients' domains.
+      bool named = false;
+      for (size_t k = sub + 1; k < w.size(); ++k) {
+        Sv v = w[k].value;
+        for (Sv pre : {"--to=", "--cc=", "--bcc=", "--to-cmd=", "--cc-cmd="}) {
+          if (starts_with(v, pre)) {
+            if (pre == "--to-cmd=" || pre == "--cc-cmd=") opaque("git send-email runs " + clip(v));
+            v.remove_prefix(pre.size());
+          }
+        }
+        size_t at = v.rfind('@');
+        if (at == kNpos || starts_with(v, "-")) continue;
+        if (w[k].unknown()) {
+          opaque("mail recipient is computed: " + clip(w[k].raw));
+          continue;
+        }
+        Sv domain = v.substr(at + 1);
+        while (!domain.empty() && (domain.back() == '>' || domain.back() == ',')) domain.remove_suffix(1);
+        if (add_host_loose(domain)) named = true;
+      }
+      if (!named) opaque("git " + cmd + " sends to recipients Tollgate cannot name");
     } else if (cmd == "daemon" || cmd == "instaweb") {
       // serves, does not fetch
     } else {
