@@ -291,21 +291,25 @@ GuardedParse guarded_parse(const TSLanguage* language, std::string_view text,
   bool refused = false;
   TSTree* volatile tree = nullptr;
   static thread_local DeadlineTimer timer;
+  static thread_local bool unblocked = false;
   t_in_alloc = 0;
   t_expired = 0;
-  sigset_t deadline_only, before;
+  sigset_t deadline_only;
   sigemptyset(&deadline_only);
   sigaddset(&deadline_only, deadline_signal());
-  // The mask is saved before the deadline's signal is let through, so a
-  // jump out of the parse blocks it again.
-  if (sigsetjmp(jump, 1) == 0) {
-    pthread_sigmask(SIG_UNBLOCK, &deadline_only, &before);
+  // The deadline's signal stays let through on a thread that parsed once
+  // (outside a parse its handler does nothing); a jump out of the handler
+  // leaves it blocked, so that path lets it through again.
+  if (!unblocked) {
+    pthread_sigmask(SIG_UNBLOCK, &deadline_only, nullptr);
+    unblocked = true;
+  }
+  if (sigsetjmp(jump, 0) == 0) {
     t_arena = &arena;
     timer.arm(deadline - std::chrono::steady_clock::now());
     tree = parse(language, text.data(), static_cast<uint32_t>(text.size()), micros, &refused);
     t_arena = nullptr;  // first: a signal from here on finds no parse
     timer.disarm();
-    pthread_sigmask(SIG_SETMASK, &before, nullptr);
     detach(&arena);
     out.tree = tree;
     out.status = refused ? ParseStatus::Refused : tree ? ParseStatus::Ok : ParseStatus::OutOfTime;
@@ -313,6 +317,7 @@ GuardedParse guarded_parse(const TSLanguage* language, std::string_view text,
   }
   t_arena = nullptr;
   timer.disarm();
+  pthread_sigmask(SIG_UNBLOCK, &deadline_only, nullptr);
   t_in_alloc = 0;
   t_expired = 0;
   free_all(&arena);

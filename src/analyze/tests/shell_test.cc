@@ -1051,10 +1051,12 @@ TEST(ShellRobustness, ErrorRecoveryThatNeverAllocatesStopsAtTheDeadline) {
       14);
   for (int i = 0; i < 28; ++i) text += "|a";
   text += "\xda|a|a";
-  auto a = analyze_shell(text, std::chrono::steady_clock::now() + std::chrono::milliseconds(50));
-  EXPECT_TRUE(a.opaque);
-  ASSERT_FALSE(a.opaque_reasons.empty());
-  EXPECT_NE(a.opaque_reasons[0].find("time budget"), std::string::npos) << a.opaque_reasons[0];
+  for (int round = 0; round < 2; ++round) {  // the second one too: the deadline's signal is let through again
+    auto a = analyze_shell(text, std::chrono::steady_clock::now() + std::chrono::milliseconds(50));
+    EXPECT_TRUE(a.opaque);
+    ASSERT_FALSE(a.opaque_reasons.empty());
+    EXPECT_NE(a.opaque_reasons[0].find("time budget"), std::string::npos) << a.opaque_reasons[0];
+  }
   // The thread parses normally afterwards: no late signal interrupts it.
   auto b = analyze_shell("cat a | grep b");
   EXPECT_FALSE(b.opaque);
