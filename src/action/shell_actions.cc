@@ -185,6 +185,50 @@ std::optional<std::string> credential_store(const analyze::SimpleCommand& c) {
   return std::nullopt;
 }
 
+// A variable name that says it holds a credential (GITHUB_TOKEN,
+// AWS_SECRET_ACCESS_KEY, DB_PASSWORD, OPENAI_API_KEY …).
+bool credential_name(std::string_view name) {
+  std::string n(name);
+  std::transform(n.begin(), n.end(), n.begin(), [](unsigned char ch) { return std::toupper(ch); });
+  for (const char* k : {"TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "ACCESS_KEY", "PRIVATE_KEY",
+                        "CREDENTIAL", "AUTH"})
+    if (n.find(k) != std::string::npos) return true;
+  return false;
+}
+
+// Whether a command prints the whole environment (`env`, `printenv`,
+// `export -p`, `declare -x`, `set` with nothing to run or set) or a variable
+// named like a credential (`printenv GITHUB_TOKEN`, `echo $AWS_SECRET_ACCESS_KEY`).
+bool prints_environment(const analyze::SimpleCommand& c) {
+  const std::string& n = c.name;
+  if (n == "env" || n == "printenv") {
+    bool operand = false;
+    for (const auto& a : c.args) {
+      if (is_option(a)) continue;
+      operand = true;
+      if (n == "printenv" && credential_name(a)) return true;
+    }
+    return !operand;
+  }
+  if ((n == "export" || n == "declare" || n == "typeset") &&
+      std::all_of(c.args.begin(), c.args.end(), [](const std::string& a) { return is_option(a); }))
+    return true;
+  if (n == "set" && c.args.empty()) return true;
+  if (n == "echo" || n == "printf") {
+    for (size_t i = 0; i < c.args.size(); ++i) {
+      if (!is_dynamic(c, i)) continue;
+      const std::string& a = c.args[i];
+      for (size_t at = a.find('$'); at != std::string::npos; at = a.find('$', at + 1)) {
+        size_t from = at + 1 + (at + 1 < a.size() && a[at + 1] == '{' ? 1 : 0);
+        size_t to = from;
+        while (to < a.size() && (std::isalnum(static_cast<unsigned char>(a[to])) || a[to] == '_')) ++to;
+        if (to > from && credential_name(std::string_view(a).substr(from, to - from))) return true;
+      }
+    }
+  }
+  return false;
+}
+
 // Contacting `host`, with the first of `urls` that names it.
 Action fetch_action(const std::string& host, const std::vector<std::string>& urls, std::string_view tool) {
   Action a;
@@ -557,8 +601,11 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     a.command = std::move(ci);
     out.push_back(std::move(a));
 
-    // A command that prints a tool's stored credentials reads them.
+    // A command that prints a tool's stored credentials reads them; one
+    // that prints the environment, or a variable named like a credential,
+    // reads the process's environment.
     if (auto store = credential_store(c)) file(Kind::FileRead, *store, false);
+    if (prints_environment(c)) file(Kind::FileRead, "/proc/self/environ", false);
 
     // The files the program's operands name.
     Role role = role_of(c.name, c.args);

@@ -299,7 +299,8 @@ session::Effects Pdp::effects(const Action& a, std::vector<std::string>* labels_
   session::Effects e;
   if (a.kind == Kind::FileRead) {
     e.labels_read = labels;
-    e.secret_read = has(labels, "secret");
+    // An environment printed holds whatever tokens it holds: counted as a secret.
+    e.secret_read = has(labels, "secret") || has(labels, "environment");
   } else if (a.kind == Kind::NetFetch) {
     // Content from anywhere but a package registry is untrusted input.
     e.hosts = {a.host};

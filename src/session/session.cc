@@ -136,8 +136,8 @@ LabelTable LabelTable::defaults(const std::string& home) {
   // Configuration other tools run as commands: git's (aliases, sshCommand,
   // filters, remotes' upload-pack) and its hooks, commit-hook managers,
   // direnv's .envrc.
-  for (const char* p : {".git/config", ".git/hooks/**", ".git/info/attributes", "~/.gitconfig",
-                        "~/.config/git/config", ".husky/**", ".pre-commit-config.yaml", ".envrc"})
+  for (const char* p : {".git/config", ".git/hooks/**", ".git/info/attributes", "~/.gitconfig", "~/.config/git/config",
+                        ".husky/**", ".pre-commit-config.yaml", ".envrc"})
     path(p, {"exec-config"});
   // Agent harness settings (where hooks live).
   for (const char* p : {".claude/settings.json", ".claude/settings.local.json", "~/.claude/settings.json",
@@ -145,6 +145,8 @@ LabelTable LabelTable::defaults(const std::string& home) {
                         "~/.codex/hooks.json", "~/.codex/config.toml", ".cursor/hooks.json", "~/.cursor/hooks.json",
                         ".gemini/settings.json", "~/.gemini/settings.json", "/etc/claude-code/managed-settings.json"})
     path(p, {"agent-config"});
+  // A process's environment: where tokens and keys are often kept.
+  for (const char* p : {"/proc/self/environ", "/proc/*/environ", "/proc/*/task/*/environ"}) path(p, {"environment"});
   // Personal data, by the usual names.
   for (const char* p : {"**/pii/**", "*.pii.*", "customers*.csv", "users*.csv", "*.sql.gz", "*dump*.sql"})
     path(p, {"pii"});
