@@ -307,7 +307,9 @@ void script_actions(const analyze::ScriptRun& run, std::string_view tool, const 
   const bool relative = word[0] != '/' && word[0] != '~';
   if (relative && cwd_unknown) return mark_opaque(out);
   for (size_t k = 0; k < (relative ? cwds.size() : 1); ++k) {
-    std::string path = analyze::normalize_path(word, cwds[k], env.home, env.resolve_symlinks);
+    // Read through the path as written: a link made in the session is seen
+    // as such (the reader follows it).
+    std::string path = analyze::normalize_path(word, cwds[k], env.home, false);
     if (path.empty()) continue;
     if (budget.files >= kMaxScriptFiles) return mark_opaque(out);
     ++budget.files;
@@ -414,12 +416,14 @@ ScriptReader file_script_reader(int64_t since_ms) {
       int64_t m = int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
       return std::max(c, m);
     };
-    struct stat before {};
+    struct stat before {
+    }, link{};
     if (::stat(path.c_str(), &before) != 0) {
       if (errno == ENOENT || errno == ENOTDIR) return f;  // Missing: the command fails
       return unreadable(std::strerror(errno));
     }
-    f.recent = changed_ms(before) >= since_ms;
+    // A symbolic link made during the session makes what it points to recent.
+    f.recent = changed_ms(before) >= since_ms || (::lstat(path.c_str(), &link) == 0 && changed_ms(link) >= since_ms);
     if (S_ISDIR(before.st_mode)) {
       f.state = ScriptFile::State::Directory;
       return f;

@@ -386,6 +386,19 @@ TEST_F(ScriptReaderFs, ReadsTextAndTellsWhetherItChangedSinceTheSessionStarted) 
   EXPECT_EQ(file_script_reader(0)((dir_ / "none").string()).state, ScriptFile::State::Missing);
 }
 
+TEST_F(ScriptReaderFs, ALinkMadeDuringTheSessionMakesItsTargetRecent) {
+  // `ln -s /dev/stdin s.sh; sh s.sh <<EOF …`: the target is old, the link new.
+  std::string link = (dir_ / "s.sh").string();
+  ASSERT_EQ(::symlink("/dev/null", link.c_str()), 0);
+  struct stat st {};
+  ASSERT_EQ(::lstat(link.c_str(), &st), 0);
+  int64_t made = int64_t(st.st_ctim.tv_sec) * 1000 + st.st_ctim.tv_nsec / 1000000;
+  ScriptFile f = file_script_reader(made)(link);
+  EXPECT_EQ(f.state, ScriptFile::State::Unreadable);  // a device
+  EXPECT_TRUE(f.recent);
+  EXPECT_FALSE(file_script_reader(made + 1)(link).recent);
+}
+
 TEST_F(ScriptReaderFs, RefusesFifosDevicesAndLargeFilesWithoutBlocking) {
   std::string fifo = (dir_ / "fifo").string();
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
