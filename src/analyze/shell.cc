@@ -591,8 +591,9 @@ bool is_python(Sv n) {
 // script from stdin when given no script operand.
 bool is_interpreter(Sv n) {
   return is_python(n) ||
-         one_of(n, {"perl", "ruby", "node", "nodejs", "php", "lua", "luajit", "tclsh", "wish", "osascript", "rscript",
-                    "pwsh", "powershell", "jshell", "irb", "groovy", "bun", "deno"});
+         one_of(n, {"perl", "ruby",      "node",    "nodejs",  "php",        "lua",       "luajit", "tclsh",
+                    "wish", "osascript", "rscript", "pwsh",    "powershell", "jshell",    "irb",    "groovy",
+                    "bun",  "deno",      "tsx",     "ts-node", "esno",       "vite-node", "jiti"});
 }
 
 // Programs whose stdout is data fetched from the network.
@@ -1812,6 +1813,36 @@ class Analyzer {
                                                                              : "",
                              "", ""},
                             false);
+        next = a.operands.empty() ? kNpos : a.operands[0];
+      } else if ((one_of(name, {"uv", "poetry", "pipenv", "pdm", "hatch", "rye"}) && i + 1 < w.size() &&
+                  w[i + 1].value == "run") ||
+                 (name == "bundle" && i + 1 < w.size() && w[i + 1].value == "exec") ||
+                 (one_of(name, {"npm", "pnpm", "yarn", "bun"}) && i + 1 < w.size() &&
+                  one_of(w[i + 1].value, {"exec", "dlx", "x"}))) {
+        // Project runners: the command runs in the project's environment.
+        label = name + " " + w[i + 1].value;
+        Args a = parse_args(w, i + 2,
+                            {"pcw",
+                             "with with-requirements with-editable python project directory package env-file extra "
+                             "group index index-url extra-index-url find-links package call workspace filter",
+                             ""},
+                            false);
+        if (const Opt* c = a.find({"-c", "--call"}); c && c->has_value) {
+          local.push_back(label);
+          return script_option(w, *c, in, local, label + " -c");
+        }
+        if (const Opt* e = a.find({"--env-file"}); e && e->has_value)
+          out_.redirections.push_back({e->value, false, false, e->dynamic});
+        next = a.operands.empty() ? kNpos : a.operands[0];
+      } else if (one_of(name, {"npx", "pnpx", "bunx", "uvx"}) ||
+                 (name == "pipx" && i + 1 < w.size() && w[i + 1].value == "run")) {
+        // Registry tool runners: the tool is fetched if missing, then run.
+        Args a = parse_args(w, name == "pipx" ? i + 2 : i + 1,
+                            {"pcw", "package call from with python index-url spec", ""}, false);
+        if (const Opt* c = a.find({"-c", "--call"}); c && c->has_value) {
+          local.push_back(name);
+          return script_option(w, *c, in, local, name + " -c");
+        }
         next = a.operands.empty() ? kNpos : a.operands[0];
       } else if (name == "strace" || name == "ltrace") {
         Args a = parse_args(w, i + 1, {"abeEIoOpPsSuUX", "", ""}, false);

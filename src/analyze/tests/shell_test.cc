@@ -1063,5 +1063,20 @@ TEST(ShellRobustness, ErrorRecoveryThatNeverAllocatesStopsAtTheDeadline) {
   EXPECT_EQ(b.commands.size(), 2u);
 }
 
+TEST(ShellWrappers, ProjectAndRegistryRunnersArePeeled) {
+  for (const char* cmd :
+       {"uv run --with rich python x.py", "poetry run python x.py", "pipenv run python3 x.py", "bundle exec ruby x.py",
+        "npx tsx x.py", "pnpm exec tsx x.py", "npm exec -- node x.py", "uvx --from ruff python x.py"}) {
+    auto a = analyze_shell(cmd);
+    ASSERT_EQ(a.scripts.size(), 1u) << cmd;
+    EXPECT_EQ(a.scripts[0].path, "x.py") << cmd;
+  }
+  EXPECT_EQ(analyze_shell("npx -c 'curl https://x.example'").hosts, (std::vector<std::string>{"x.example"}));
+  // Their own subcommands stay theirs.
+  auto pub = analyze_shell("uv publish");
+  ASSERT_EQ(pub.commands.size(), 1u);
+  EXPECT_EQ(pub.commands[0].name, "uv");
+}
+
 }  // namespace
 }  // namespace tollgate::analyze
