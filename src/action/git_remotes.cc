@@ -155,6 +155,24 @@ std::string parent_of(const std::string& dir) {
   return slash == 0 || slash == std::string::npos ? "/" : dir.substr(0, slash);
 }
 
+// A configuration file with the files it includes (`[include] path`,
+// `[includeIf …] path`, taken whatever the condition: what they may add
+// counts), three levels deep.
+std::vector<Entry> read_config(const Environment& env, const std::string& path, int depth = 0) {
+  std::vector<Entry> out;
+  if (depth > 3) return out;
+  for (auto& e : parse_git_config(text_of(env, path))) {
+    if ((e.section == "include" || e.section == "includeif") && e.key == "path" && !e.value.empty()) {
+      std::string inc = analyze::normalize_path(e.value, parent_of(path), env.home, false);
+      auto more = read_config(env, inc, depth + 1);
+      out.insert(out.end(), more.begin(), more.end());
+      continue;
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 }  // namespace
 
 RemoteTargets git_remote_targets(const analyze::GitRemote& r, const std::string& cwd, const Environment& env) {
@@ -191,9 +209,9 @@ RemoteTargets git_remote_targets(const analyze::GitRemote& r, const std::string&
   std::string common = git_dir;
   if (std::string c = std::string(trim(text_of(env, git_dir + "/commondir"))); !c.empty())
     common = analyze::normalize_path(c, git_dir, env.home, false);
-  std::vector<Entry> config = parse_git_config(text_of(env, common + "/config"));
-  std::vector<Entry> global = parse_git_config(text_of(env, env.home + "/.gitconfig"));
-  auto more = parse_git_config(text_of(env, env.home + "/.config/git/config"));
+  std::vector<Entry> config = read_config(env, common + "/config");
+  std::vector<Entry> global = read_config(env, env.home + "/.gitconfig");
+  auto more = read_config(env, env.home + "/.config/git/config");
   global.insert(global.end(), more.begin(), more.end());
   std::vector<Entry> all = global;
   all.insert(all.end(), config.begin(), config.end());
@@ -210,17 +228,28 @@ RemoteTargets git_remote_targets(const analyze::GitRemote& r, const std::string&
     if (name.empty()) name = "origin";
   }
   if (name == ".") return out;  // the repository itself
+  std::vector<std::string> names = {name};
+  if (name == "*") {  // every remote
+    names.clear();
+    for (const auto& e : all)
+      if (e.section == "remote" && !e.subsection.empty() &&
+          std::find(names.begin(), names.end(), e.subsection) == names.end())
+        names.push_back(e.subsection);
+  }
   std::vector<std::string> urls;
-  if (r.push) urls = values(all, "remote", name, "pushurl");
-  bool push_urls = !urls.empty();
-  if (urls.empty()) urls = values(all, "remote", name, "url");
+  bool push_urls = false;
+  for (const auto& n : names) {
+    std::vector<std::string> these;
+    if (r.push) these = values(all, "remote", n, "pushurl");
+    push_urls = push_urls || !these.empty();
+    if (these.empty()) these = values(all, "remote", n, "url");
+    urls.insert(urls.end(), these.begin(), these.end());
+  }
   for (std::string url : urls) {
-    if (r.push && !push_urls) {
-      std::string pushed = rewrite(url, all, "pushinsteadof");
-      url = pushed != url ? pushed : rewrite(url, all, "insteadof");
-    } else if (!push_urls) {
-      url = rewrite(url, all, "insteadof");
-    }
+    // insteadOf rewrites url and pushurl alike; pushInsteadOf only a url
+    // that is pushed to.
+    std::string pushed = r.push && !push_urls ? rewrite(url, all, "pushinsteadof") : url;
+    url = pushed != url ? pushed : rewrite(url, all, "insteadof");
     std::string low = lower(url);
     if (low.find("::") != std::string::npos) {  // ext::cmd, fd::, remote helpers
       out.opaque = true;

@@ -18,6 +18,8 @@ namespace tollgate::action {
 namespace {
 
 constexpr size_t kMaxTargets = 64;
+// Where the recipes of all pattern rules are kept (no target has this name).
+const std::string kPatterns = "%\n";
 
 std::string parent_of(const std::string& dir) {
   auto slash = dir.rfind('/');
@@ -48,10 +50,15 @@ void package_scripts(const analyze::TaskRun& t, const std::string& dir, const En
         return;
       }
       auto scripts = j->find("scripts");
-      if (scripts == j->end() || !scripts->is_object()) return;
+      const bool listed = scripts != j->end() && scripts->is_object();
       for (const auto& name : t.names) {
+        if (!listed || scripts->find(name) == scripts->end()) {
+          // `npm start` with no start script runs server.js.
+          if (name == "start" && t.tool == "npm")
+            out.scripts.push_back({"npm start (" + path + ": no start script)", "node server.js"});
+          continue;
+        }
         auto s = scripts->find(name);
-        if (s == scripts->end()) continue;
         if (!s->is_string()) {
           out.opaque = true;
           continue;
@@ -188,6 +195,17 @@ void makefile_recipes(const analyze::TaskRun& t, const std::string& dir, const E
     }
     if (eq != std::string_view::npos && (colon == std::string_view::npos || eq < colon)) {
       if (eq > 0 && l[eq - 1] == '!') parse_time.push_back("$(shell " + std::string(l.substr(eq + 1)) + ")");
+      // Variables that change how every recipe runs.
+      std::string_view var = l.substr(0, eq);
+      while (!var.empty() && (var.back() == ':' || var.back() == '+' || var.back() == '?' || var.back() == '!' ||
+                              var.back() == ' ' || var.back() == '\t'))
+        var.remove_suffix(1);
+      if (var.substr(0, 9) == "override ") var.remove_prefix(9);
+      if (var.substr(0, 7) == "export ") var.remove_prefix(7);
+      if ((var == "SHELL" || var == ".SHELLFLAGS" || var == ".RECIPEPREFIX" || var == "MAKEFLAGS" ||
+           var == "MAKEFILES") &&
+          out.recent)
+        out.opaque = true;
       continue;
     }
     if (colon == std::string_view::npos) continue;  // a directive or something else
@@ -216,6 +234,12 @@ void makefile_recipes(const analyze::TaskRun& t, const std::string& dir, const E
       if (default_goal.empty() && target[0] != '.' && target.find('%') == std::string::npos &&
           target.find('$') == std::string::npos)
         default_goal = target;
+      if (target.find('%') != std::string::npos) {
+        // A pattern rule: its recipe may build any target without one of its own.
+        current.push_back(kPatterns);
+        if (!inline_recipe.empty()) rules[kPatterns].recipe.push_back(inline_recipe);
+        continue;
+      }
       Rule& r = rules[target];
       for (auto& p : words(rest)) r.prerequisites.push_back(p);
       if (!inline_recipe.empty()) r.recipe.push_back(inline_recipe);
@@ -235,13 +259,22 @@ void makefile_recipes(const analyze::TaskRun& t, const std::string& dir, const E
     if (!seen.insert(target).second) continue;
     auto it = rules.find(target);
     if (it == rules.end()) {
-      // A file, or a target made by a pattern or implicit rule: not followed.
-      if (q < t.names.size() && out.recent) out.opaque = true;
+      // A file, or a target made by a pattern rule (whose recipes are all
+      // taken then) or by one of make's built-in rules.
+      if (rules.count(kPatterns)) {
+        queue.push_back(kPatterns);
+      } else if (q < t.names.size() && out.recent) {
+        out.opaque = true;
+      }
       continue;
     }
     std::string script;
     for (const auto& line : it->second.recipe) script += shell_of_recipe(line) + "\n";
-    if (!script.empty()) out.scripts.push_back({"make target `" + target + "` (" + path + ")", script});
+    if (!script.empty())
+      out.scripts.push_back(
+          {(target == kPatterns ? std::string("make pattern rules") : "make target `" + target + "`") + " (" + path +
+               ")",
+           script});
     for (const auto& p : it->second.prerequisites) queue.push_back(p);
   }
   if (seen.size() >= kMaxTargets && out.recent) out.opaque = true;

@@ -87,6 +87,9 @@ bool is_dynamic(const analyze::SimpleCommand& c, size_t i) {
 struct ScriptBudget {
   int files = 0;
   size_t bytes = 0;
+  // Something changed during the session was not understood, at any depth:
+  // the whole command is opaque, even if an older script ran it.
+  bool recent_opaque = false;
   // The parsing time of the command line and every script it runs.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
 };
@@ -97,7 +100,7 @@ constexpr size_t kMaxScriptBytesTotal = 1024 * 1024;
 
 // The program a `#!` line names: `#!/bin/bash -e` → bash, `#!/usr/bin/env
 // -S python3 -u` → python3. Empty when there is none.
-std::string shebang_program(std::string_view text) {
+std::string shebang_program(std::string_view text, bool* runs = nullptr) {
   if (text.substr(0, 2) != "#!") return {};
   std::string_view line = text.substr(2, text.find('\n') == std::string_view::npos ? text.npos : text.find('\n') - 2);
   std::vector<std::string_view> words;
@@ -124,7 +127,22 @@ std::string shebang_program(std::string_view text) {
       break;
     }
   }
+  // Arguments beyond the program's own flags (`-c "…"`, a script, `-S`
+  // splitting more words in) run something of their own.
+  if (runs) {
+    for (size_t j = k + 1; j < words.size(); ++j)
+      if (words[j][0] != '-' || words[j] == "-c" || words[j].find('=') != std::string_view::npos) *runs = true;
+    for (size_t j = 1; j < k; ++j)
+      if (words[j].substr(0, 2) == "-S" || words[j] == "--split-string") *runs = *runs || k + 1 < words.size();
+  }
   return k < words.size() ? std::string(base(words[k])) : std::string();
+}
+
+// Whether this command line itself writes or deletes `path`.
+bool changed_here(const std::vector<Action>& out, const std::string& path) {
+  return std::any_of(out.begin(), out.end(), [&](const Action& a) {
+    return (a.kind == Kind::FileWrite || a.kind == Kind::FileDelete) && (a.opaque || a.path == path);
+  });
 }
 
 std::vector<Action> shell_actions_in(std::string_view command, std::string_view tool, const Environment& env, int depth,
@@ -141,10 +159,19 @@ std::optional<std::string> credential_store(const analyze::SimpleCommand& c) {
     if (a == "-t" || a == "--show-token") show_token = true;
     if (!is_option(a)) ops.push_back(a);
   }
+  // The words in a row among the operands (an option's value, which is
+  // not told apart from an operand here, may come before them).
+  size_t at = 0;
   auto ops_are = [&](std::initializer_list<std::string_view> want) {
-    if (ops.size() < want.size()) return false;
-    return std::equal(want.begin(), want.end(), ops.begin());
+    for (size_t i = 0; i + want.size() <= ops.size(); ++i) {
+      if (std::equal(want.begin(), want.end(), ops.begin() + static_cast<std::ptrdiff_t>(i))) {
+        at = i + want.size();
+        return true;
+      }
+    }
+    return false;
   };
+  auto next_op = [&]() -> std::string_view { return at < ops.size() ? ops[at] : std::string_view(); };
   const std::string& n = c.name;
   if (n == "gh" && (ops_are({"auth", "token"}) || (ops_are({"auth", "status"}) && show_token)))
     return "~/.config/gh/hosts.yml";
@@ -155,8 +182,8 @@ std::optional<std::string> credential_store(const analyze::SimpleCommand& c) {
            k.find("key") != std::string::npos || k.find("auth") != std::string::npos ||
            k.find("password") != std::string::npos;
   };
-  if (n == "aws" && ((ops_are({"configure", "get"}) && ops.size() > 2 && names_secret(ops[2])) ||
-                     ops_are({"configure", "export-credentials"})))
+  if (n == "aws" &&
+      ((ops_are({"configure", "get"}) && names_secret(next_op())) || ops_are({"configure", "export-credentials"})))
     return "~/.aws/credentials";
   if (n == "gcloud" &&
       (ops_are({"auth", "print-access-token"}) || ops_are({"auth", "print-identity-token"}) ||
@@ -170,13 +197,23 @@ std::optional<std::string> credential_store(const analyze::SimpleCommand& c) {
   if (n == "git" && (ops_are({"credential", "fill"}) || ops_are({"credential-store", "get"})))
     return "~/.git-credentials";
   if (n.rfind("docker-credential-", 0) == 0 && ops_are({"get"})) return "~/.docker/config.json";
-  if (n == "npm" && (ops_are({"token"}) || (ops_are({"config", "get"}) && ops.size() > 2 && names_secret(ops[2]))))
+  if ((n == "npm" || n == "pnpm") &&
+      ((n == "npm" && ops_are({"token"})) || (ops_are({"config", "get"}) && names_secret(next_op()))))
     return "~/.npmrc";
+  if (n == "yarn" && ops_are({"config", "get"}) && names_secret(next_op())) return "~/.yarnrc.yml";
+  if (n == "glab" && ops_are({"auth", "status"}) && show_token) return "~/.config/glab-cli/config.yml";
+  if (n == "vault" && ops_are({"token", "lookup"})) return "~/.vault-token";
+  if (n == "op" && (ops_are({"read"}) || ops_are({"item", "get"}) || ops_are({"inject"})))
+    return "~/.config/op/secrets";
+  if (n == "security" && (ops_are({"find-generic-password"}) || ops_are({"find-internet-password"})) &&
+      std::any_of(c.args.begin(), c.args.end(), [](const std::string& a) { return a == "-w" || a == "-g"; }))
+    return "~/Library/Keychains/login.keychain-db";
   if (n == "heroku" && ops_are({"auth:token"})) return "~/.netrc";
   static const std::set<std::string_view> pass_commands = {"init",   "ls",   "list",     "find", "search", "insert",
                                                            "add",    "edit", "generate", "rm",   "remove", "mv",
                                                            "rename", "cp",   "copy",     "git",  "help",   "version"};
-  if (n == "pass" && (ops_are({"show"}) || ops_are({"grep"}) || (!ops.empty() && !pass_commands.count(ops[0]))))
+  if (n == "pass" &&
+      ((!ops.empty() && (ops[0] == "show" || ops[0] == "grep")) || (!ops.empty() && !pass_commands.count(ops[0]))))
     return "~/.password-store";
   if ((n == "gpg" || n == "gpg2") && std::any_of(c.args.begin(), c.args.end(), [](const std::string& a) {
         return a.rfind("--export-secret", 0) == 0;
@@ -269,10 +306,13 @@ std::vector<Action> nested_shell(const std::string& text, const std::string& lab
 // Adds what a file the command runs does to the command's actions: all of
 // it from a file changed during the session (and the command is opaque
 // where it is), only what is plainly understood from an older one.
-void merge_found(std::vector<Action> found, bool opaque, bool recent, const std::string& full,
-                 std::vector<Action>& out) {
+void merge_found(std::vector<Action> found, bool opaque, bool recent, const std::string& full, std::vector<Action>& out,
+                 ScriptBudget& budget) {
   if (recent) {
-    if (opaque) mark_opaque(out);
+    if (opaque) {
+      mark_opaque(out);
+      budget.recent_opaque = true;
+    }
   } else {
     std::erase_if(found, [](const Action& a) { return a.opaque; });
     for (auto& a : found) a.download_exec = false;
@@ -328,8 +368,9 @@ void script_actions(const analyze::ScriptRun& run, std::string_view tool, const 
     }
     budget.bytes += f.text.size();
     std::string lang = run.runner;
+    bool shebang_runs = false;
     if (lang.empty()) {
-      lang = shebang_program(f.text);
+      lang = shebang_program(f.text, &shebang_runs);
       if (lang.empty()) lang = "sh";  // no `#!`: the shell runs it
     }
     const std::string label = "script " + path;
@@ -351,7 +392,10 @@ void script_actions(const analyze::ScriptRun& run, std::string_view tool, const 
       ci.program = ci.name = lang;
       ci.args.push_back(path);
       ci.wrappers.push_back(label);
+      // An older program's strings are its own business (routes, formats,
+      // the .env it loads); one written in the session names what it reads.
       for (const auto& r : code.redirections) {
+        if (!f.recent) break;
         Action a;
         a.kind = Kind::FileRead;
         a.tool = std::string(tool);
@@ -371,7 +415,13 @@ void script_actions(const analyze::ScriptRun& run, std::string_view tool, const 
     } else {
       opaque = true;  // an interpreter Tollgate does not read (make -f, awk -f, expect …)
     }
-    merge_found(std::move(found), opaque, f.recent, full, out);
+    // The `#!` line's own arguments run too (`#!/usr/bin/env -S bash -c "…"`).
+    if (shebang_runs) opaque = true;
+    // A script this command line changes before it runs it (`cp x s.sh &&
+    // sh s.sh`, `sed -i … s.sh`) is not what was read.
+    for (const auto& a : out)
+      if ((a.kind == Kind::FileWrite || a.kind == Kind::FileDelete) && (a.opaque || a.path == path)) opaque = true;
+    merge_found(std::move(found), opaque, f.recent || changed_here(out, path), full, out, budget);
   }
 }
 
@@ -396,7 +446,7 @@ void task_actions(const analyze::TaskRun& t, std::string_view tool, const Enviro
       budget.bytes += text.size();
       bool opaque = false;
       std::vector<Action> found = nested_shell(text, label, ts.dir, tool, env, depth, budget, opaque);
-      merge_found(std::move(found), opaque, ts.recent, full, out);
+      merge_found(std::move(found), opaque, ts.recent, full, out, budget);
     }
   }
 }
@@ -443,7 +493,11 @@ ScriptReader file_script_reader(int64_t since_ms) {
     size_t got = 0;
     for (;;) {
       if (got == text.size()) {
-        if (got == 4096 && text.find('\0') != std::string::npos) break;  // binary: the rest is not needed
+        if (got == 4096 && (text.compare(0, 4,
+                                         "\x7f"
+                                         "ELF") == 0 ||
+                            text.substr(0, text.find('\n')).find('\0') != std::string::npos))
+          break;  // binary: the rest is not needed
         if (text.size() >= want) break;
         text.resize(want);
       }
@@ -459,7 +513,13 @@ ScriptReader file_script_reader(int64_t since_ms) {
     }
     ::close(fd);
     text.resize(got);
-    if (std::string_view(text).substr(0, 4096).find('\0') != std::string_view::npos) {
+    // Binary as a shell sees it: a NUL in the first line (bash runs a file
+    // whose NULs come later), or an executable format.
+    std::string_view head = std::string_view(text).substr(0, 4096);
+    if (head.substr(0, 4) ==
+            "\x7f"
+            "ELF" ||
+        head.substr(0, head.find('\n')).find('\0') != std::string_view::npos) {
       f.state = ScriptFile::State::Binary;
       return f;
     }
@@ -472,7 +532,9 @@ ScriptReader file_script_reader(int64_t since_ms) {
 
 std::vector<Action> shell_actions(std::string_view command, std::string_view tool, const Environment& env) {
   ScriptBudget budget;
-  return shell_actions_in(command, tool, env, 0, budget);
+  std::vector<Action> out = shell_actions_in(command, tool, env, 0, budget);
+  if (budget.recent_opaque) mark_opaque(out);
+  return out;
 }
 
 namespace {

@@ -313,6 +313,7 @@ struct Stream {
   bool dynamic = false;     // Text: holds expansions, so the real bytes differ
   bool obfuscated = false;  // passed through a decoder or transformer (base64 -d, xxd -r, gunzip, rev …)
   std::string decoder;      // the first such program, for the reason text
+  std::string file;         // Unknown: the content of this file (`< f`, `cat f |`), which the caller may read
 
   static Stream unknown() { return {}; }
   static Stream download() {
@@ -335,6 +336,7 @@ struct Stream {
 // Appends the output of a statement run after `a` to it. Text is capped:
 // past kMaxCommandBytes it is kept as "computed", never copied again.
 void append(Stream& a, const Stream& b) {
+  a.file.clear();
   a.obfuscated = a.obfuscated || b.obfuscated;
   if (a.decoder.empty()) a.decoder = b.decoder;
   if (a.is_download() || b.is_download()) {
@@ -731,30 +733,17 @@ bool reopens_descriptor(Sv p) {
 
 // Variables whose assignment changes which program runs or what it executes.
 bool is_hijack_variable(Sv name) {
-  return one_of(name, {"PATH",
-                       "IFS",
-                       "LD_PRELOAD",
-                       "LD_LIBRARY_PATH",
-                       "LD_AUDIT",
-                       "DYLD_INSERT_LIBRARIES",
-                       "DYLD_LIBRARY_PATH",
-                       "BASH_ENV",
-                       "ENV",
-                       "PROMPT_COMMAND",
-                       "GIT_SSH",
-                       "GIT_SSH_COMMAND",
-                       "GIT_PROXY_COMMAND",
-                       "GIT_EXEC_PATH",
-                       "GIT_CONFIG_PARAMETERS",
-                       "GIT_CONFIG_GLOBAL",
-                       "PYTHONSTARTUP",
-                       "PERL5OPT",
-                       "NODE_OPTIONS",
-                       "RUBYOPT",
-                       "SHELLOPTS",
-                       "BASHOPTS"}) ||
+  return one_of(name,
+                {"PATH", "IFS", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "DYLD_INSERT_LIBRARIES",
+                 "DYLD_LIBRARY_PATH", "BASH_ENV", "ENV", "PROMPT_COMMAND", "GIT_SSH", "GIT_SSH_COMMAND",
+                 "GIT_PROXY_COMMAND", "GIT_EXEC_PATH", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_GLOBAL", "PYTHONSTARTUP",
+                 "PERL5OPT", "NODE_OPTIONS", "RUBYOPT", "SHELLOPTS", "BASHOPTS",
+                 // Where git, make, npm and the forges' clients take
+                 // their configuration, remotes and hosts from.
+                 "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CONFIG", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_COUNT",
+                 "MAKEFILES", "MAKEFLAGS", "MFLAGS", "GH_HOST", "GH_REPO", "GITLAB_HOST", "GITLAB_URI"}) ||
          starts_with(name, "BASH_FUNC_") || starts_with(name, "GIT_CONFIG_KEY_") ||
-         starts_with(name, "GIT_CONFIG_VALUE_");
+         starts_with(name, "GIT_CONFIG_VALUE_") || starts_with(name, "npm_config_") || starts_with(name, "NPM_CONFIG_");
 }
 
 // Git configuration keys that run commands or redirect traffic.
@@ -1303,6 +1292,7 @@ class Analyzer {
     if (from_stdin && !write) {
       auto known = written_file(p);
       in = known ? *known : Stream::unknown();
+      if (!known) in.file = p;
     }
   }
 
@@ -1845,11 +1835,19 @@ class Analyzer {
         }
         next = a.operands.empty() ? kNpos : a.operands[0];
       } else if (name == "strace" || name == "ltrace") {
-        Args a = parse_args(w, i + 1, {"abeEIoOpPsSuUX", "", ""}, false);
+        Args a = parse_args(w, i + 1,
+                            {"abeEIoOpPsSuUX",
+                             "trace signal status abbrev verbose raw read write output user env attach string-limit "
+                             "summary-sort-by summary-columns decode-fds quiet absolute-timestamps",
+                             ""},
+                            false);
         next = a.has({"-p"}) || a.operands.empty() ? kNpos : a.operands[0];
       } else if (name == "unshare" || name == "nsenter") {
         Args a = parse_args(
-            w, i + 1, {name == "nsenter" ? "tSGrwTa" : "SGRwlc", "target setuid setgid root wd", "mnuipUCT"}, false);
+            w, i + 1,
+            {name == "nsenter" ? "tSGrw" : "SGRw",
+             "target setuid setgid root wd map-user map-group map-users map-groups propagation setgroups", "mnuipUCT"},
+            false);
         if (a.operands.empty()) {
           opaque(name + " starts a shell Tollgate does not see");
         } else {
@@ -1857,7 +1855,7 @@ class Analyzer {
         }
       } else if (name == "systemd-run" || name == "run0") {
         Args a = parse_args(w, i + 1,
-                            {"upEMHd",
+                            {"upEMH",
                              "unit property description slice setenv machine host uid gid nice working-directory "
                              "on-active on-boot on-startup on-unit-active on-unit-inactive on-calendar timer-property "
                              "path-property socket-property service-type",
@@ -2105,6 +2103,7 @@ class Analyzer {
     // Running a file written earlier in this command line.
     if (auto f = written_file(w[i].value); f && w[i].value.find('/') != kNpos) {
       run_script(*f, in, name + " script");
+      if (f->kind == Stream::Kind::Unknown && !w[i].unknown()) add_script(w[i], "");
     } else if (w[i].value.find('/') != kNpos && !w[i].unknown() && !w[i].download) {
       add_script(w[i], "");  // a file run as a program: its `#!` line says by what
     }
@@ -2153,6 +2152,10 @@ class Analyzer {
             append(out, Stream::unknown());
           }
         }
+        // One file, as it is: `cat s.sh | sh` runs that file.
+        if (a.operands.size() == 1 && name == "cat" && out.kind == Stream::Kind::Unknown &&
+            !w[a.operands[0]].unknown() && !w[a.operands[0]].proc && w[a.operands[0]].value != "-")
+          out.file = w[a.operands[0]].value;
       }
     } else if (name == "tee") {
       Args a = parse_args(w, b, {"", "output-error", ""}, true);
@@ -2228,6 +2231,7 @@ class Analyzer {
     }
     if (a.dynamic_option) opaque(name + " arguments are computed (they could be options or a script)");
     if (s_flag || a.operands.empty()) {
+      script_on_stdin(in, name);
       run_script(in, Stream::unknown(), name + " stdin");
       return;
     }
@@ -2247,6 +2251,7 @@ class Analyzer {
         x.dynamic = f->dynamic;
         script_file(x, in, name + " script", true, "sh");
       } else {
+        script_on_stdin(in, "sh");
         run_script(in, Stream::unknown(), name + " stdin");
       }
     } else if (name == "crontab") {
@@ -2273,7 +2278,9 @@ class Analyzer {
                                 "if-shell",
                                 "if",
                                 "display-popup",
-                                "popup"})) {
+                                "popup",
+                                "source-file",
+                                "source"})) {
           opaque("tmux runs commands in a terminal Tollgate does not see");
           return;
         }
@@ -2304,7 +2311,8 @@ class Analyzer {
       for (size_t k = b; k < w.size(); ++k) {
         const std::string& v = w[k].value;
         bool line_number = v.size() > 1 && v[0] == '+' && v.find_first_not_of("0123456789", 1) == std::string::npos;
-        if (one_of(v, {"-c", "--cmd", "-S", "--eval", "-l", "--load", "-f", "--funcall", "--batch", "--script"}) ||
+        if (one_of(v, {"-c", "--cmd", "-S", "-u", "-U", "--eval", "-l", "--load", "-f", "--funcall", "--batch",
+                       "--script"}) ||
             (v.size() > 1 && v[0] == '+' && !line_number) || starts_with(v, "--eval=")) {
           opaque(name + " runs editor commands given to it");
           return;
@@ -2318,8 +2326,23 @@ class Analyzer {
   // `docker run -v SRC:DST` and `--mount type=bind,source=SRC`: the
   // container reads (and unless read-only writes) the host's SRC.
   void container_mounts(const Words& w, size_t b) {
+    // Global options (some with values), then `run`/`create`, `container
+    // run`, or `compose [options] run`.
     size_t sub = b;
-    while (sub < w.size() && starts_with(w[sub].value, "-")) ++sub;
+    auto skip_options = [&](std::initializer_list<Sv> with_value) {
+      while (sub < w.size() && starts_with(w[sub].value, "-")) {
+        bool takes = false;
+        for (Sv o : with_value) takes = takes || w[sub].value == o;
+        sub += takes ? 2 : 1;
+      }
+    };
+    skip_options({"--context", "-c", "-H", "--host", "--config", "-l", "--log-level", "--tlscacert", "--tlscert",
+                  "--tlskey", "--url", "--connection", "--root", "--runroot"});
+    if (sub < w.size() && w[sub].value == "container") ++sub;
+    if (sub < w.size() && w[sub].value == "compose") {
+      ++sub;
+      skip_options({"-f", "--file", "-p", "--project-name", "--env-file", "--profile", "--project-directory"});
+    }
     if (sub >= w.size() || !one_of(w[sub].value, {"run", "create"})) return;
     for (size_t k = sub + 1; k < w.size(); ++k) {
       const std::string& v = w[k].value;
@@ -2396,8 +2419,16 @@ class Analyzer {
       } else if (starts_with(v, "--volume=") || starts_with(v, "--mount=")) {
         mount = starts_with(v, "--mount=");
         value = v.substr(v.find('=') + 1);
-      } else if (starts_with(v, "-v") && v.size() > 2) {
-        value = v.substr(2);
+      } else if (v.size() > 2 && v[1] != '-' && v.find('v') != kNpos) {
+        // Short flags together: `-itv SRC:DST`, `-dv`, `-vSRC:DST`, `-v=SRC:DST`.
+        size_t at = v.find('v');
+        if (at + 1 < v.size()) {
+          value = v.substr(at + 1);
+          if (!value.empty() && value[0] == '=') value.erase(0, 1);
+        } else if (k + 1 < w.size()) {
+          value = w[++k].value;
+          dynamic = w[k].unknown();
+        }
       } else {
         continue;
       }
@@ -2440,7 +2471,7 @@ class Analyzer {
 
   // Build tools that run commands from a project file (TaskRun).
   void task_runner(const Words& w, size_t b, const std::string& name) {
-    if (out_.tasks.size() >= kMaxScripts) return;
+    if (out_.tasks.size() >= kMaxScripts) return opaque("runs more project tasks than Tollgate reads");
     TaskRun t;
     t.tool = name == "gmake" ? "make" : name;
     auto note = [&](const Word& x) {
@@ -2450,18 +2481,31 @@ class Analyzer {
     if (t.tool == "make") {
       Args a = parse_args(
           w, b, {"CfIjloW", "directory file makefile include-dir jobs load-average old-file what-if", ""}, true);
+      int dirs = 0, files = 0;
       for (const auto& o : a.opts) {
+        if (one_of(o.name, {"--eval", "-E"})) opaque("make --eval runs text given on the command line");
         if (!o.has_value) continue;
         if (one_of(o.name, {"-C", "--directory"})) {
           t.dir = o.value;
           t.dynamic = t.dynamic || o.dynamic;
+          ++dirs;
         } else if (one_of(o.name, {"-f", "--file", "--makefile"})) {
           t.file = o.value;
           t.dynamic = t.dynamic || o.dynamic;
+          ++files;
+          if (o.value == "-") opaque("make reads its makefile from stdin");
         }
       }
+      if (dirs > 1 || files > 1) opaque("make is given several directories or makefiles");
       for (size_t k : a.operands) {
-        if (w[k].value.find('=') != kNpos) continue;  // VAR=value
+        size_t eq = w[k].value.find('=');
+        if (eq != kNpos) {  // VAR=value: these change what runs
+          std::string var = w[k].value.substr(0, eq);
+          while (!var.empty() && (var.back() == ':' || var.back() == '+' || var.back() == '?')) var.pop_back();
+          if (one_of(var, {"SHELL", ".SHELLFLAGS", "MAKEFLAGS", "MFLAGS", "MAKEFILES", ".RECIPEPREFIX", "MAKE"}))
+            opaque("make " + var + "= changes how recipes run");
+          continue;
+        }
         t.names.push_back(note(w[k]));
       }
       out_.tasks.push_back(std::move(t));
@@ -2475,11 +2519,13 @@ class Analyzer {
       }
       if (one_of(o.name, {"--filter", "--workspace", "-w", "--workspaces", "-ws", "-r", "--recursive"}))
         t.dynamic = true;  // other packages' scripts: not followed
+      if (starts_with(o.name, "--script-shell") || starts_with(o.name, "--node-options"))
+        opaque(name + " " + o.name + " changes how scripts run");
       if (o.name == "--ignore-scripts") return;
     }
     if (a.operands.empty()) {
       if (t.tool == "yarn") {  // bare `yarn` installs
-        t.names = {"preinstall", "install", "postinstall", "prepare"};
+        t.names = {"preinstall", "install", "postinstall", "preprepare", "prepare", "postprepare"};
         out_.tasks.push_back(std::move(t));
       }
       return;
@@ -2500,7 +2546,10 @@ class Analyzer {
       std::string n = s == "t" || s == "tst" ? "test" : s;
       t.names = {"pre" + n, n, "post" + n};
     } else if (one_of(s, {"install", "i", "ci"}) && a.operands.size() == 1) {
-      t.names = {"preinstall", "install", "postinstall", "prepare"};
+      t.names = {"preinstall", "install", "postinstall", "preprepare", "prepare", "postprepare"};
+    } else if (one_of(s, {"pack", "publish"})) {
+      t.names = {"prepack", "prepare", "postpack"};
+      if (s == "publish") t.names.insert(t.names.end(), {"prepublishOnly", "publish", "postpublish"});
     } else if (t.tool != "npm") {
       // `yarn lint`, `pnpm dev`: a script by name, unless a command of the tool's own.
       static constexpr Sv kBuiltins[] = {"install",
@@ -2578,8 +2627,12 @@ class Analyzer {
       script = *f.proc;
     } else if (!f.unknown() && one_of(f.value, {"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})) {
       script = in;
+      if (shell) script_on_stdin(in, runner);
     } else if (auto known = written_file(f.value); known && !f.unknown()) {
       script = *known;
+      // Written earlier on this line with content Tollgate does not know
+      // (`cat x > s.sh && sh s.sh`): the caller sees that it changed.
+      if (script.kind == Stream::Kind::Unknown) add_script(f, runner);
     } else {
       if (!f.download) add_script(f, runner);
       return;
@@ -2591,17 +2644,28 @@ class Analyzer {
     run_script(script, Stream::unknown(), label);
   }
 
+  // A script read from a file on stdin (`sh < s.sh`, `cat s.sh | bash`):
+  // the caller reads the file.
+  void script_on_stdin(const Stream& in, Sv runner) {
+    if (in.kind != Stream::Kind::Unknown || in.file.empty()) return;
+    Word x;
+    x.value = x.raw = in.file;
+    add_script(x, runner);
+  }
+
   // Code of another language, given to its interpreter as a stream.
   void interpreted(const Stream& script, Sv runner, const std::string& label) {
+    script_on_stdin(script, runner);
     if (script.is_download()) out_.download_exec = true;
     if (script.obfuscated) opaque("script run by " + label + " is decoded or transformed first");
     if (script.is_text() && !script.text.empty()) inline_code(std::string(runner), script.text, false);
   }
 
   void add_script(const Word& f, Sv runner) {
-    if (f.value.empty() || out_.scripts.size() >= kMaxScripts) return;
+    if (f.value.empty()) return;
     for (const auto& s : out_.scripts)
       if (s.path == f.value && s.runner == runner) return;
+    if (out_.scripts.size() >= kMaxScripts) return opaque("runs more script files than Tollgate reads");
     out_.scripts.push_back({f.value, std::string(runner), f.unknown()});
   }
 
@@ -3179,6 +3243,14 @@ class Analyzer {
       // else's text.
       Args a = parse_args(w, b, {"R", "hostname repo", ""}, true);
       scan_urls(w, b);
+      if (const Opt* r = a.find({"-R", "--repo"}); r && r->has_value) {
+        // HOST/OWNER/REPO names another host.
+        if (r->dynamic) return opaque("repository is computed: " + clip(r->value));
+        if (std::count(r->value.begin(), r->value.end(), '/') >= 2) {
+          add_host_loose(r->value.substr(0, r->value.find('/')));
+          return;
+        }
+      }
       if (a.operands.empty() || w[a.operands[0]].unknown()) return;
       if (one_of(w[a.operands[0]].value, {"help", "version", "completion", "config", "alias", "--version"})) return;
       if (const Opt* h = a.find({"--hostname"}); h && h->has_value) {
@@ -3732,24 +3804,17 @@ class Analyzer {
         by_name = !r.dynamic && !v.empty() && v.find("://") == kNpos && v.find('/') == kNpos && v.find(':') == kNpos &&
                   v[0] != '.' && v[0] != '-';
       }
-      if (by_name && out_.git_remotes.size() < kMaxScripts) {
-        GitRemote gr;
-        gr.name = a.operands.empty() ? std::string() : w[a.operands[0]].value;
-        gr.push = cmd == "push";
-        if (const Opt* c = g.find({"-C"}); c && c->has_value) {
-          gr.dir = c->value;
-          gr.dir_dynamic = c->dynamic;
-        }
-        if (g.has({"--git-dir", "--work-tree"})) {
-          opaque("git --git-dir/--work-tree: the remote's configuration is elsewhere");
-        } else {
-          out_.git_remotes.push_back(std::move(gr));
-        }
-      }
+      // `fetch --all` (and `--multiple`): every remote.
+      bool all = cmd == "fetch" && a.has({"--all", "--multiple"});
+      if (all) by_name = true;
+      if (by_name)
+        git_remote(g, all ? "*" : a.operands.empty() ? std::string() : w[a.operands[0]].value, cmd == "push");
     } else if (cmd == "remote") {
       Args a = parse_args(w, sub + 1, {"tm", "", ""}, true);
       if (a.operands.size() >= 3 && one_of(w[a.operands[0]].value, {"add", "set-url"})) {
         remote_arg(w[a.operands.back()], true);
+      } else if (!a.operands.empty() && w[a.operands[0]].value == "update") {
+        git_remote(g, "*", false);
       }
     } else if (cmd == "submodule") {
       Args a = parse_args(w, sub + 1, {"b", "branch name reference depth", ""}, true);
@@ -3777,12 +3842,22 @@ class Analyzer {
         release(slot);
       }
     } else if (cmd == "config") {
-      for (size_t k = sub + 1; k < w.size(); ++k) {
-        if (starts_with(w[k].value, "-")) continue;
-        if (w[k].unknown() || is_risky_git_key(w[k].value)) {
-          opaque("git config " + clip(w[k].raw) + " can run commands or redirect traffic");
-        }
-        break;
+      Args a = parse_args(w, sub + 1, {"f", "file blob type default comment", ""}, false);
+      bool reads = a.has({"--get", "--get-all", "--get-regexp", "--get-urlmatch", "--list", "-l", "--show-origin"}) ||
+                   (!a.operands.empty() && one_of(w[a.operands[0]].value, {"get", "list"}));
+      if (const Opt* f = a.find({"-f", "--file"}); f && f->has_value && !reads) {
+        // Setting a value in a named file is writing that file.
+        out_.redirections.push_back({f->value, true, false, f->dynamic});
+        if (f->dynamic) opaque("git config file is computed: " + clip(f->value));
+      }
+      size_t key = 0;
+      if (!a.operands.empty() &&
+          one_of(w[a.operands[0]].value, {"set", "unset", "get", "list", "rename-section", "remove-section", "edit"}))
+        key = 1;
+      if (key < a.operands.size()) {
+        const Word& k = w[a.operands[key]];
+        if (k.unknown() || is_risky_git_key(k.value))
+          opaque("git config " + clip(k.raw) + " can run commands or redirect traffic");
       }
     } else if (cmd == "send-email" || cmd == "imap-send") {
       // Mail leaves for the recipients' domains.
@@ -3811,6 +3886,25 @@ class Analyzer {
     } else {
       scan_urls(w, sub + 1);
     }
+  }
+
+  // A remote git reaches through the repository's configuration.
+  void git_remote(const Args& g, std::string name, bool push) {
+    if (out_.git_remotes.size() >= kMaxScripts) return opaque("names more git remotes than Tollgate reads");
+    if (g.has({"--git-dir", "--work-tree"}))
+      return opaque("git --git-dir/--work-tree: the remote's configuration is elsewhere");
+    GitRemote gr;
+    gr.name = std::move(name);
+    gr.push = push;
+    for (const auto& o : g.opts) {
+      if (o.name != "-C" || !o.has_value) continue;
+      // Each -C is taken relative to the one before.
+      gr.dir = gr.dir.empty() || (!o.value.empty() && (o.value[0] == '/' || o.value[0] == '~'))
+                   ? o.value
+                   : gr.dir + "/" + o.value;
+      gr.dir_dynamic = gr.dir_dynamic || o.dynamic;
+    }
+    out_.git_remotes.push_back(std::move(gr));
   }
 
   void run_joined(const Words& w, size_t from, const std::string& label) {

