@@ -1588,15 +1588,19 @@ class Analyzer {
     }
     ++nesting_;
     Stream out = Stream::empty();
+    bool statements = false;
     for (TSNode c : kids(n)) {
       if (!named(c)) continue;
       Sv ct = type_of(c);
       if (is_statement(ct)) {
+        statements = true;
         append(out, visit(c, in));
       } else if (is_redirect(ct)) {
-        Stream dummy;
+        // `$(< file)` is the file's content.
+        Stream read = Stream::unknown();
         Outputs files;
-        apply_redirect(c, dummy, files);
+        apply_redirect(c, read, files);
+        if (!statements) out = read;
       }
     }
     --nesting_;

@@ -1078,5 +1078,15 @@ TEST(ShellWrappers, ProjectAndRegistryRunnersArePeeled) {
   EXPECT_EQ(pub.commands[0].name, "uv");
 }
 
+TEST(ShellScripts, AFileReadBySubstitutionIsNotEmpty) {
+  // `$(< f)` is f's content: run as a script it is not understood.
+  for (const char* cmd : {"eval \"$(<s.sh)\"", "bash -c \"$(< s.sh)\"", "sh -c \"$(<s.sh)\""}) {
+    auto a = analyze_shell(cmd);
+    EXPECT_TRUE(a.opaque) << cmd;
+    ASSERT_FALSE(a.redirections.empty()) << cmd;
+    EXPECT_EQ(a.redirections[0].path, "s.sh") << cmd;
+  }
+}
+
 }  // namespace
 }  // namespace tollgate::analyze
