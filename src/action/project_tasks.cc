@@ -179,7 +179,28 @@ void makefile_recipes(const analyze::TaskRun& t, const std::string& dir, const E
       continue;
     }
     if (l.substr(0, 8) == "include " || l.substr(0, 9) == "-include " || l.substr(0, 9) == "sinclude ") {
-      if (out.recent) out.opaque = true;  // another makefile: not read
+      // Another makefile: not read, so not understood when this one or it
+      // changed during the session (`-include local.mk`, written by the agent).
+      std::string_view rest = l.substr(l.find(' ') + 1);
+      size_t i = 0;
+      while (i < rest.size() && !out.opaque) {
+        while (i < rest.size() && (rest[i] == ' ' || rest[i] == '\t')) ++i;
+        size_t j = i;
+        while (j < rest.size() && rest[j] != ' ' && rest[j] != '\t') ++j;
+        std::string_view name = rest.substr(i, j - i);
+        i = j;
+        if (name.empty()) continue;
+        if (name.find_first_of("$%*?[") != std::string_view::npos) {
+          out.opaque = out.opaque || out.recent;
+          continue;
+        }
+        ScriptFile inc = env.read_script(analyze::normalize_path(name, dir, env.home, env.resolve_symlinks));
+        if (inc.state != ScriptFile::State::Missing && inc.recent) {
+          out.recent = true;
+          out.opaque = true;
+        }
+      }
+      if (out.recent) out.opaque = true;
       continue;
     }
     // An assignment: `=`, `:=`, `::=`, `?=`, `+=`, `!=` before any rule colon.

@@ -461,10 +461,12 @@ ScriptReader file_script_reader(int64_t since_ms) {
       f.problem = std::move(why);
       return f;
     };
+    // The contents' time: a chmod (+x after "Permission denied") changes only
+    // the status time and leaves the script what it was. Setting the
+    // contents' time back is asked about where the shell does it (touch
+    // -d/-t/-r).
     auto changed_ms = [](const struct stat& st) {
-      int64_t c = int64_t(st.st_ctim.tv_sec) * 1000 + st.st_ctim.tv_nsec / 1000000;
-      int64_t m = int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
-      return std::max(c, m);
+      return int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
     };
     struct stat before {
     }, link{};
@@ -671,7 +673,8 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     // that prints the environment, or a variable named like a credential,
     // reads the process's environment.
     if (auto store = credential_store(c)) file(Kind::FileRead, *store, false);
-    if (prints_environment(c)) file(Kind::FileRead, "/proc/self/environ", false);
+    // (Not /proc/self: the daemon would resolve that to its own process.)
+    if (prints_environment(c)) file(Kind::FileRead, "/proc/agent/environ", false);
 
     // The files the program's operands name.
     Role role = role_of(c.name, c.args);

@@ -2324,6 +2324,31 @@ class Analyzer {
       }
     } else if (one_of(name, {"docker", "podman", "nerdctl"})) {
       container_mounts(w, b);
+    } else if (name == "pytest" || name == "py.test") {
+      pytest_plugins();
+    } else if (name == "touch") {
+      // A file's time set back makes a script written now look like the
+      // workspace's own (action/shell_actions.cc trusts older scripts more).
+      for (size_t k = b; k < w.size(); ++k) {
+        const std::string& v = w[k].value;
+        if (v == "--") break;
+        if (one_of(v, {"-d", "-t", "-r", "--date", "--reference", "-B", "-F"}) || starts_with(v, "--date=") ||
+            starts_with(v, "--reference=") ||
+            (v.size() > 1 && v[0] == '-' && v[1] != '-' && v.find_first_of("dtr", 1) != kNpos)) {
+          opaque("touch sets a file's time, which Tollgate reads as its age");
+          break;
+        }
+      }
+    }
+  }
+
+  // pytest imports the conftest.py files of the directories it collects:
+  // the usual ones are read as the scripts they are.
+  void pytest_plugins() {
+    for (const char* f : {"conftest.py", "tests/conftest.py", "test/conftest.py"}) {
+      Word x;
+      x.value = x.raw = f;
+      add_script(x, "python3");
     }
   }
 
@@ -2549,8 +2574,18 @@ class Analyzer {
     } else if (one_of(s, {"test", "t", "tst", "start", "stop", "restart"}) && !(t.tool == "bun" && s == "test")) {
       std::string n = s == "t" || s == "tst" ? "test" : s;
       t.names = {"pre" + n, n, "post" + n};
-    } else if (one_of(s, {"install", "i", "ci"}) && a.operands.size() == 1) {
+    } else if (one_of(s,
+                      {"install",       "i",       "ci",     "in",      "ins", "inst", "insta",         "instal",
+                       "isnt",          "isnta",   "isntal", "isntall", "add", "ic",   "clean-install", "install-clean",
+                       "isntall-clean", "rebuild", "rb",     "link",    "ln"}) &&
+               a.operands.size() == 1) {
       t.names = {"preinstall", "install", "postinstall", "preprepare", "prepare", "postprepare"};
+    } else if (one_of(s, {"it", "install-test", "cit", "sit", "clean-install-test", "install-ci-test"}) &&
+               a.operands.size() == 1) {
+      t.names = {"preinstall",  "install", "postinstall", "preprepare", "prepare",
+                 "postprepare", "pretest", "test",        "posttest"};
+    } else if (s == "version" && t.tool == "npm") {
+      t.names = {"preversion", "version", "postversion"};
     } else if (one_of(s, {"pack", "publish"})) {
       t.names = {"prepack", "prepare", "postpack"};
       if (s == "publish") t.names.insert(t.names.end(), {"prepublishOnly", "publish", "postpublish"});
@@ -2746,6 +2781,7 @@ class Analyzer {
       bool plain = !m->dynamic && !mod.empty() && std::all_of(mod.begin(), mod.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
       });
+      if (m->value == "pytest") pytest_plugins();
       if (plain) {
         std::replace(mod.begin(), mod.end(), '.', '/');
         for (const std::string& file : {mod + ".py", mod + "/__main__.py"}) {
