@@ -13,6 +13,12 @@ namespace tollgate::action {
 // A file action on `raw`, made absolute and normalised against env.
 Action file_action(Kind kind, std::string_view raw, std::string_view tool, const Environment& env);
 
+// The directory above `dir` ("/" for "/" and top-level entries).
+inline std::string parent_dir(const std::string& dir) {
+  auto slash = dir.rfind('/');
+  return slash == 0 || slash == std::string::npos ? "/" : dir.substr(0, slash);
+}
+
 // What a git remote named only by name reaches (git_remotes.cc): its hosts
 // and URLs from the repository's configuration, read through
 // env.read_script from the command's directory `cwd`; opaque when the

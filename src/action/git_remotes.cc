@@ -150,11 +150,6 @@ std::string text_of(const Environment& env, const std::string& path, ScriptFile:
   return f.state == ScriptFile::State::Text ? f.text : std::string();
 }
 
-std::string parent_of(const std::string& dir) {
-  auto slash = dir.rfind('/');
-  return slash == 0 || slash == std::string::npos ? "/" : dir.substr(0, slash);
-}
-
 // A configuration file with the files it includes (`[include] path`,
 // `[includeIf …] path`, taken whatever the condition: what they may add
 // counts), three levels deep.
@@ -163,7 +158,7 @@ std::vector<Entry> read_config(const Environment& env, const std::string& path, 
   if (depth > 3) return out;
   for (auto& e : parse_git_config(text_of(env, path))) {
     if ((e.section == "include" || e.section == "includeif") && e.key == "path" && !e.value.empty()) {
-      std::string inc = analyze::normalize_path(e.value, parent_of(path), env.home, false);
+      std::string inc = analyze::normalize_path(e.value, parent_dir(path), env.home, false);
       auto more = read_config(env, inc, depth + 1);
       out.insert(out.end(), more.begin(), more.end());
       continue;
@@ -203,7 +198,7 @@ RemoteTargets git_remote_targets(const analyze::GitRemote& r, const std::string&
       break;
     }
     if (dir == "/") break;
-    dir = parent_of(dir);
+    dir = parent_dir(dir);
   }
   if (git_dir.empty()) return out;
   std::string common = git_dir;

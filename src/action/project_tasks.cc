@@ -21,11 +21,6 @@ constexpr size_t kMaxTargets = 64;
 // Where the recipes of all pattern rules are kept (no target has this name).
 const std::string kPatterns = "%\n";
 
-std::string parent_of(const std::string& dir) {
-  auto slash = dir.rfind('/');
-  return slash == 0 || slash == std::string::npos ? "/" : dir.substr(0, slash);
-}
-
 std::string join(const std::string& dir, std::string_view name) {
   return (dir == "/" ? std::string() : dir) + "/" + std::string(name);
 }
@@ -68,7 +63,7 @@ void package_scripts(const analyze::TaskRun& t, const std::string& dir, const En
       return;
     }
     if (at == "/") return;
-    at = parent_of(at);
+    at = parent_dir(at);
   }
 }
 

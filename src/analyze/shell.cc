@@ -3250,15 +3250,7 @@ class Analyzer {
         if (starts_with(x.value, "-") && !starts_with(x.value, "--to=")) continue;
         Sv v = x.value;
         if (starts_with(v, "--to=")) v.remove_prefix(5);
-        size_t at = v.rfind('@');
-        if (at == kNpos) continue;
-        if (x.unknown()) {
-          opaque("mail recipient is computed: " + clip(x.raw));
-          continue;
-        }
-        Sv domain = v.substr(at + 1);
-        while (!domain.empty() && (domain.back() == '>' || domain.back() == ',')) domain.remove_suffix(1);
-        if (add_host_loose(domain)) named = true;
+        if (mail_recipient(v, x)) named = true;
       }
       if (!named && name != "sendmail" && name != "msmtp" && name != "ssmtp")
         opaque(name + " sends to recipients Tollgate cannot name");
@@ -3910,15 +3902,7 @@ class Analyzer {
             v.remove_prefix(pre.size());
           }
         }
-        size_t at = v.rfind('@');
-        if (at == kNpos || starts_with(v, "-")) continue;
-        if (w[k].unknown()) {
-          opaque("mail recipient is computed: " + clip(w[k].raw));
-          continue;
-        }
-        Sv domain = v.substr(at + 1);
-        while (!domain.empty() && (domain.back() == '>' || domain.back() == ',')) domain.remove_suffix(1);
-        if (add_host_loose(domain)) named = true;
+        if (!starts_with(v, "-") && mail_recipient(v, w[k])) named = true;
       }
       if (!named) opaque("git " + cmd + " sends to recipients Tollgate cannot name");
     } else if (cmd == "daemon" || cmd == "instaweb") {
@@ -3926,6 +3910,20 @@ class Analyzer {
     } else {
       scan_urls(w, sub + 1);
     }
+  }
+
+  // A mail address (`user@domain`, `Name <user@domain>,`) in `v`, the text of
+  // `x`: its domain is where the mail goes. Whether one was named.
+  bool mail_recipient(Sv v, const Word& x) {
+    size_t at = v.rfind('@');
+    if (at == kNpos) return false;
+    if (x.unknown()) {
+      opaque("mail recipient is computed: " + clip(x.raw));
+      return false;
+    }
+    Sv domain = v.substr(at + 1);
+    while (!domain.empty() && (domain.back() == '>' || domain.back() == ',')) domain.remove_suffix(1);
+    return add_host_loose(domain);
   }
 
   // A remote git reaches through the repository's configuration.
