@@ -661,7 +661,13 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         "psql",    "mysql", "sqlite3", "redis-cli", "mongosh", "ssh",  "telnet"};
     if (interactive.count(ci.name)) {
       bool has_operand = false;
-      for (const auto& arg : c.args) has_operand = has_operand || !is_option(arg) || arg == "-c" || arg == "-e";
+      for (const auto& arg : c.args) {
+        has_operand = has_operand || !is_option(arg) || arg == "-c" || arg == "-e";
+        // Asked for its version or help, it prints that and exits.
+        if (arg == "--version" || arg == "-V" || arg == "--help" || arg == "-h" ||
+            (arg == "-v" && ci.name != "ssh" && ci.name != "telnet"))
+          has_operand = true;
+      }
       if (!has_operand) a.opaque = true;
     }
     a.resource = ci.name;
@@ -687,7 +693,16 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         options_done = true;
         continue;
       }
-      if (!options_done && is_option(w)) continue;
+      if (!options_done && is_option(w)) {
+        // Options whose value is the next word (install -m 755 …).
+        static const std::set<std::string_view> install_values = {"-m",     "-o",      "-g",      "-S",
+                                                                  "--mode", "--owner", "--group", "--suffix"};
+        if ((c.name == "install" || c.name == "cp" || c.name == "mv" || c.name == "ln") && install_values.count(w) &&
+            (c.name == "install" || w == "-S" || w == "--suffix"))
+          ++i;
+        continue;
+      }
+      if (w == "-") continue;  // standard input or output, not a file
       bool dynamic = is_dynamic(c, i);
       operands.emplace_back(w, dynamic);
     }

@@ -392,5 +392,16 @@ TEST(ShellActions, PrintingStoredCredentialsReadsTheirStore) {
   }
 }
 
+TEST(ShellActions, VersionChecksOptionValuesAndStdinAreNoFiles) {
+  for (const char* cmd : {"node --version", "python3 --version", "bash --version", "python3 -V", "node -v"}) {
+    for (const auto& a : shell_actions(cmd, "Bash", kEnv)) EXPECT_FALSE(a.opaque) << cmd;
+  }
+  EXPECT_TRUE(shell_actions("python3", "Bash", kEnv)[0].opaque);  // reads code from its input
+  auto inst = shell_actions("install -m 755 build/app /home/dev/project/bin/", "Bash", kEnv);
+  EXPECT_EQ(find(inst, Kind::FileWrite, "/home/dev/project/755"), nullptr);
+  EXPECT_NE(find(inst, Kind::FileWrite, "/home/dev/project/bin/app"), nullptr);
+  for (const auto& a : shell_actions("diff a.txt -", "Bash", kEnv)) EXPECT_NE(a.resource, "/home/dev/project/-");
+}
+
 }  // namespace
 }  // namespace tollgate::action
