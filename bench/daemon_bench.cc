@@ -66,7 +66,7 @@ void BM_DecideInProcess(benchmark::State& state) {
   size_t i = 0;
   for (auto _ : state) {
     const auto& ev = evs[i++ % evs.size()];
-    auto acts = action::to_actions(ev, {"/home/dev/project", "/home/dev", false, {}});
+    auto acts = action::to_actions(ev, {"/home/dev/project", "/home/dev", false, {}, {}});
     benchmark::DoNotOptimize(pdp->decide(*acts, req));
   }
 }

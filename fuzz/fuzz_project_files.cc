@@ -20,7 +20,7 @@ extern "C" const char* __ubsan_default_options() { return "halt_on_error=1:print
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace tollgate::action;
   const std::string config(reinterpret_cast<const char*>(data), size);
-  Environment env{"/r/src", "/home/dev", false, {}};
+  Environment env{"/r/src", "/home/dev", false, {}, {}};
   env.read_script = [&](const std::string& path) {
     ScriptFile f;
     if (path == "/r/.git") {

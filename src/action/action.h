@@ -138,6 +138,21 @@ using ScriptReader = std::function<ScriptFile(const std::string& path)>;
 // or status changed at or after `since_ms` (Unix milliseconds).
 ScriptReader file_script_reader(int64_t since_ms);
 
+// The names an absolute glob(7) pattern matches, as bash expands it for an
+// argument (src/analyze/shell.h, GlobArg). A leading `.` is matched by
+// `*`, `?` and `[…]` too (as with bash's dotglob), so that a name a
+// shell could match is never missed; `.` and `..` never are.
+struct GlobMatches {
+  bool complete = false;           // false: too many names, or a directory could not be read
+  std::vector<std::string> paths;  // absolute, sorted; empty when nothing matches
+};
+using GlobExpander = std::function<GlobMatches(const std::string& pattern)>;
+
+// Expands against the file system: at most 256 names and 20,000 directory
+// entries looked at per pattern (past either, not complete); a directory is
+// opened with O_DIRECTORY, so a FIFO or device never stalls the caller.
+GlobExpander file_glob_expander();
+
 // What an adapter needs to know about the session's machine.
 struct Environment {
   std::string cwd;   // the session's working directory (absolute)
@@ -146,6 +161,10 @@ struct Environment {
   // Reads the scripts a shell command runs, so that what they do is decided
   // with the command (src/analyze/README.md, "Scripts"). Empty: not read.
   ScriptReader read_script;
+  // Expands the file-name globs of commands (`rm build/*.o`, `ls src/*.c`)
+  // so that what they touch is decided rather than asked about. Empty: a
+  // glob leaves its command opaque.
+  GlobExpander glob;
 };
 
 // The actions one tool call would perform. An Error means the tool input

@@ -4,7 +4,9 @@
 // for every host contacted. The argument conventions of the common file
 // tools are encoded here; an argument the analyser could not resolve makes
 // its action opaque rather than guessed.
+#include <dirent.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,6 +78,30 @@ std::optional<std::string> expand_known(std::string_view word, const Environment
     }
   }
   return std::nullopt;
+}
+
+// Programs whose arguments, whatever they turn out to be at run time, run
+// nothing, reach no network and neither reveal nor change what a file
+// holds (none has an option that reads a file's contents into its output):
+// an argument Tollgate cannot know (`echo "$HOME"`, `ls "$DIR"`, `ls
+// src/*.c`) leaves such a command understood. A computed file they are
+// given is still an opaque file action where they have one (role_of).
+bool inert_whatever_args(std::string_view name) {
+  static const std::set<std::string_view> inert = {
+      "echo", "printf", "basename", "dirname", "ls",  "realpath", "readlink", "stat", "test", "[",
+      "true", "false",  "pwd",      "sleep",   "seq", "expr",     "which",    "type", ":",    "mkdir"};
+  return inert.count(name) != 0;
+}
+
+// Programs, besides those whose file operands role_of models, whose globbed
+// arguments are decided on the names they match: disk usage, compilers
+// given sources. A glob expands to names that start with no `-` (or it is
+// not decided), so it cannot turn into an option; a computed argument can,
+// which is why wc, du and file are not inert: `--files0-from=F` and `-f F`
+// print what F holds.
+bool decided_on_glob_matches(std::string_view name) {
+  static const std::set<std::string_view> programs = {"du", "gcc", "g++", "cc", "c++", "clang", "clang++"};
+  return programs.count(name) != 0;
 }
 
 // Whether argument `i` of `c` holds an expansion or a glob.
@@ -532,6 +558,90 @@ ScriptReader file_script_reader(int64_t since_ms) {
   };
 }
 
+GlobExpander file_glob_expander() {
+  return [](const std::string& pattern) {
+    constexpr size_t kMaxMatches = 256, kMaxEntries = 20'000;
+    GlobMatches m;
+    if (pattern.empty() || pattern[0] != '/') return m;
+    auto is_meta = [](std::string_view c) {
+      for (size_t i = 0; i < c.size(); ++i) {
+        if (c[i] == '\\') {
+          ++i;
+          continue;
+        }
+        if (c[i] == '*' || c[i] == '?' || c[i] == '[') return true;
+      }
+      return false;
+    };
+    auto unescape = [](std::string_view c) {
+      std::string out;
+      for (size_t i = 0; i < c.size(); ++i) {
+        if (c[i] == '\\' && i + 1 < c.size()) ++i;
+        out += c[i];
+      }
+      return out;
+    };
+    std::vector<std::string> paths = {""};  // "" stands for the root
+    size_t entries = 0;
+    bool last_globbed = false;
+    size_t i = 1;
+    while (i <= pattern.size()) {
+      size_t j = pattern.find('/', i);
+      if (j == std::string::npos) j = pattern.size();
+      std::string_view comp(pattern.data() + i, j - i);
+      i = j + 1;
+      if (comp.empty()) continue;
+      std::vector<std::string> next;
+      if (!is_meta(comp)) {
+        std::string name = unescape(comp);
+        for (auto& p : paths) next.push_back(p + "/" + name);
+        last_globbed = false;
+      } else {
+        std::string pat(comp);
+        for (const auto& p : paths) {
+          std::string dir = p.empty() ? "/" : p;
+          int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
+          if (fd < 0) {
+            if (errno == ENOENT || errno == ENOTDIR) continue;  // bash skips what is not a directory
+            return GlobMatches{};
+          }
+          DIR* d = ::fdopendir(fd);
+          if (!d) {
+            ::close(fd);
+            return GlobMatches{};
+          }
+          while (const dirent* e = ::readdir(d)) {
+            if (++entries > kMaxEntries) {
+              ::closedir(d);
+              return GlobMatches{};
+            }
+            std::string_view name = e->d_name;
+            if (name == "." || name == "..") continue;
+            if (::fnmatch(pat.c_str(), e->d_name, 0) == 0) next.push_back(p + "/" + std::string(name));
+          }
+          ::closedir(d);
+          if (next.size() > kMaxMatches) return GlobMatches{};
+        }
+        last_globbed = true;
+      }
+      paths = std::move(next);
+      if (paths.empty()) break;
+    }
+    // Literal names after the last glob (`*/Makefile`) match only where
+    // they exist.
+    if (!last_globbed) {
+      std::erase_if(paths, [](const std::string& p) {
+        struct stat st {};
+        return ::lstat(p.c_str(), &st) != 0;
+      });
+    }
+    std::sort(paths.begin(), paths.end());
+    m.complete = true;
+    m.paths = std::move(paths);
+    return m;
+  };
+}
+
 std::vector<Action> shell_actions(std::string_view command, std::string_view tool, const Environment& env) {
   ScriptBudget budget;
   std::vector<Action> out = shell_actions_in(command, tool, env, 0, budget);
@@ -618,11 +728,83 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     }
   };
 
+  // What a glob argument matches: the absolute paths, or the word itself
+  // (unescaped, relative as written) when nothing matches. Nullopt when it
+  // cannot be decided: no expander, a directory unknown or unreadable, too
+  // many names, or a name that would begin with `-` and so be an option.
+  int globs_expanded = 0;
+  auto expand_glob = [&](const std::string& pattern) -> std::optional<std::vector<std::string>> {
+    if (!env.glob || pattern.empty() || pattern[0] == '-' || ++globs_expanded > 32) return std::nullopt;
+    auto escape = [](const std::string& path) {
+      std::string out;
+      for (char ch : path) {
+        if (ch == '*' || ch == '?' || ch == '[' || ch == ']' || ch == '\\') out += '\\';
+        out += ch;
+      }
+      return out;
+    };
+    std::vector<std::string> bases;  // directories the pattern is relative to; {""} for an absolute one
+    std::string rest = pattern;
+    bool relative = false;
+    if (pattern[0] == '/') {
+      bases = {""};
+    } else if (pattern == "~" || pattern.rfind("~/", 0) == 0) {
+      bases = {env.home};
+      rest = pattern.substr(1);
+    } else if (pattern[0] == '~') {
+      return std::nullopt;  // ~user
+    } else {
+      if (cwd_unknown) return std::nullopt;
+      bases = cwds;
+      rest = "/" + pattern;
+      relative = true;
+    }
+    std::vector<std::string> paths;
+    for (const auto& base : bases) {
+      std::string b = base == "/" ? "" : base;
+      GlobMatches m = env.glob(escape(b) + rest);
+      if (!m.complete) return std::nullopt;
+      for (auto& p : m.paths) {
+        if (relative && p.size() > b.size() + 1 && p[b.size() + 1] == '-') return std::nullopt;
+        paths.push_back(std::move(p));
+      }
+    }
+    std::sort(paths.begin(), paths.end());
+    paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+    if (paths.empty()) {
+      std::string word;
+      for (size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] == '\\' && i + 1 < pattern.size()) ++i;
+        word += pattern[i];
+      }
+      paths.push_back(std::move(word));
+    }
+    return paths;
+  };
+
   for (const auto& c : sa.commands) {
     Action a;
     a.kind = Kind::ShellExec;
     a.tool = std::string(tool);
-    a.opaque = c.opaque || c.name.empty();
+    Role role = role_of(c.name, c.args);
+    // A command opaque only for its arguments is understood when each of
+    // them is harmless to it, or a glob decided on what it matches.
+    std::vector<std::pair<size_t, std::vector<std::string>>> globbed;
+    bool args_understood = !c.name.empty() && !c.opaque_beyond_args;
+    if (c.opaque && args_understood && !inert_whatever_args(c.name)) {
+      const bool globs_ok = role != Role::None || decided_on_glob_matches(c.name);
+      for (size_t i : c.dynamic_args) {
+        auto g = std::find_if(c.globs.begin(), c.globs.end(), [&](const analyze::GlobArg& x) { return x.arg == i; });
+        std::optional<std::vector<std::string>> matches;
+        if (globs_ok && g != c.globs.end()) matches = expand_glob(g->pattern);
+        if (!matches) {
+          args_understood = false;
+          break;
+        }
+        globbed.emplace_back(i, std::move(*matches));
+      }
+    }
+    a.opaque = c.name.empty() || (c.opaque && !args_understood);
     // Arguments from xargs are unknown, which matters when they are files
     // whose content the program reveals or changes; counting lines or
     // hashing them does neither.
@@ -683,7 +865,6 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     if (prints_environment(c)) file(Kind::FileRead, "/proc/agent/environ", false);
 
     // The files the program's operands name.
-    Role role = role_of(c.name, c.args);
     if (role == Role::None) continue;
     std::vector<std::pair<std::string, bool>> operands;  // word, dynamic
     bool options_done = false;
@@ -703,6 +884,11 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         continue;
       }
       if (w == "-") continue;  // standard input or output, not a file
+      auto g = std::find_if(globbed.begin(), globbed.end(), [&](const auto& x) { return x.first == i; });
+      if (g != globbed.end()) {
+        for (const auto& path : g->second) operands.emplace_back(path, false);
+        continue;
+      }
       bool dynamic = is_dynamic(c, i);
       operands.emplace_back(w, dynamic);
     }

@@ -374,6 +374,8 @@ struct Word {
   std::string raw;             // the source text
   bool dynamic = false;        // holds an expansion or substitution
   bool pattern = false;        // unquoted glob or brace expansion
+  bool brace = false;          // unquoted brace expansion or an extended-glob operator
+  std::string glob;            // the word as a glob(7) pattern: quoted metacharacters escaped
   bool download = false;       // holds the output of a download ($(curl …), <(curl …))
   bool substituted = false;    // a "$(…)" whose output was static text stands in its place
   std::optional<Stream> proc;  // the word is exactly `<(…)`: what reading it yields
@@ -386,13 +388,22 @@ class WordBuilder {
  public:
   Word w;
 
-  void quoted(char c) { w.value += c; }
-  void quoted(Sv s) { w.value += s; }
+  void quoted(char c) {
+    w.value += c;
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') w.glob += '\\';
+    w.glob += c;
+  }
+  void quoted(Sv s) {
+    for (char c : s) quoted(c);
+  }
   void unquoted(char c) {
     switch (c) {
       case '*':
       case '?':
       case '[': w.pattern = true; break;
+      case '(':
+      case ')':
+      case '|': w.brace = true; break;  // ?(…) @(…) !(…): extglob, which fnmatch does not read as bash would
       case '{': ++braces_; break;
       case ',':
         if (braces_ > 0) brace_sep_ = true;
@@ -403,12 +414,13 @@ class WordBuilder {
       case '}':
         if (braces_ > 0) {
           --braces_;
-          if (brace_sep_) w.pattern = true;
+          if (brace_sep_) w.pattern = w.brace = true;
         }
         break;
       default: break;
     }
     w.value += c;
+    w.glob += c;
   }
   // Unquoted source text: backslash quotes the next character, backslash-
   // newline is a line continuation.
@@ -447,6 +459,7 @@ class WordBuilder {
   void dynamic(Sv raw) {
     w.dynamic = true;
     w.value += raw;
+    w.glob += raw;
   }
 
  private:
@@ -738,6 +751,9 @@ bool is_hijack_variable(Sv name) {
                  "DYLD_LIBRARY_PATH", "BASH_ENV", "ENV", "PROMPT_COMMAND", "GIT_SSH", "GIT_SSH_COMMAND",
                  "GIT_PROXY_COMMAND", "GIT_EXEC_PATH", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_GLOBAL", "PYTHONSTARTUP",
                  "PERL5OPT", "NODE_OPTIONS", "RUBYOPT", "SHELLOPTS", "BASHOPTS",
+                 // What Tollgate takes `~`, `$HOME`, `$PWD` and a relative
+                 // `cd` to mean.
+                 "HOME", "PWD", "CDPATH",
                  // Where git, make, npm and the forges' clients take
                  // their configuration, remotes and hosts from.
                  "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CONFIG", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_COUNT",
@@ -2076,8 +2092,11 @@ class Analyzer {
     sc.wrappers = wrappers_;
     sc.wrappers.insert(sc.wrappers.end(), local.begin(), local.end());
     sc.opaque = opaque_cmd;
+    sc.opaque_beyond_args = opaque_cmd;
     for (size_t k = i + 1; k < w.size(); ++k) {
       if (w[k].unknown()) {
+        if (w[k].pattern && !w[k].dynamic && !w[k].brace && !w[k].substituted)
+          sc.globs.push_back({sc.args.size(), w[k].glob});
         sc.dynamic_args.push_back(sc.args.size());
         sc.opaque = true;
       }

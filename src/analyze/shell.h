@@ -50,11 +50,22 @@
 
 namespace tollgate::analyze {
 
+// An argument whose only unknown part is an unquoted file-name glob (`*`,
+// `?`, `[…]`; no expansion, no brace expansion): bash replaces it with the
+// names it matches, or leaves it as written when none does. The caller may
+// expand it against the file system (action/shell_actions.cc does).
+struct GlobArg {
+  std::size_t arg = 0;  // index into SimpleCommand::args
+  std::string pattern;  // glob(7)/fnmatch(3) syntax: quoted metacharacters escaped with `\`
+};
+
 struct SimpleCommand {
   std::string program;                    // as written after unwrapping ("git", "/usr/bin/curl")
   std::string name;                       // basename of program ("curl" for "/usr/bin/curl"); what policy should match
   std::vector<std::string> args;          // words after the program, quotes removed where static
   std::vector<std::size_t> dynamic_args;  // indices into args of words holding expansions or globs
+  std::vector<GlobArg> globs;             // those of dynamic_args that are plain globs
+  bool opaque_beyond_args = false;        // opaque for more than its words: a computed program, input to xargs
   std::vector<std::string> assignments;   // NAME=value prefixes (also those given to env/sudo)
   std::vector<std::string> wrappers;      // wrappers peeled off, outermost first ("sudo", "bash -c")
   bool opaque = false;                    // program or arguments not statically known (dynamic words, xargs input)

@@ -97,7 +97,7 @@ struct Probe {
 
 std::vector<Probe> probes_for(const RiskInput& in, const session::Task* task, const std::string& ws) {
   std::vector<Probe> out;
-  action::Environment env{ws, in.home, false, {}};
+  action::Environment env{ws, in.home, false, {}, {}};
   for (const auto& f : fixed_probes()) {
     Probe p{std::string(f.info.id), f.info.tier, std::string(f.info.summary), {}, false};
     switch (f.shape) {

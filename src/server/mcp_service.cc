@@ -333,7 +333,7 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
       }
       action::McpRequest mreq{server, method, name, dump_json(args), tool_pin ? tool_pin->read_only : std::nullopt,
                               name};
-      action::Environment env{cwd, opts_.home, true, {}};
+      action::Environment env{cwd, opts_.home, true, {}, {}};
       auto actions = action::mcp_actions(mreq, env);
       json rec = {{"session", sid},
                   {"harness", "mcp"},

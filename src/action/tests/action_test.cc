@@ -9,7 +9,7 @@
 namespace tollgate::action {
 namespace {
 
-const Environment kEnv{"/home/dev/project", "/home/dev", false, {}};
+const Environment kEnv{"/home/dev/project", "/home/dev", false, {}, {}};
 
 HookEvent pre(Harness h, std::string tool, std::string input) {
   HookEvent ev;

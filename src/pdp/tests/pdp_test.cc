@@ -61,7 +61,7 @@ action::Action fetch(std::string host) {
 
 // A Bash command in /home/dev/project, decided.
 Decision shell(const Pdp& pdp, const Request& req, const std::string& cmd) {
-  return pdp.decide(action::shell_actions(cmd, "Bash", {"/home/dev/project", "/home/dev", false, {}}), req);
+  return pdp.decide(action::shell_actions(cmd, "Bash", {"/home/dev/project", "/home/dev", false, {}, {}}), req);
 }
 
 Pdp make(std::shared_ptr<const policy::Pack> p) {
@@ -160,7 +160,7 @@ TEST(Pdp, BuiltInProtectionsCannotBeLiftedByPolicy) {
   EXPECT_EQ(d.actions[0].policies, std::vector<std::string>{"builtin:self-protection"});
   w.path = w.resource = "/home/dev/project/.claude/settings.local.json";
   EXPECT_EQ(pdp.decide({w}, f.req).actions[0].policies, std::vector<std::string>{"builtin:hook-settings"});
-  auto kill = action::shell_actions("killall -9 tollgate", "Bash", {"/home/dev/project", "/home/dev", false, {}});
+  auto kill = action::shell_actions("killall -9 tollgate", "Bash", {"/home/dev/project", "/home/dev", false, {}, {}});
   EXPECT_EQ(pdp.decide(kill, f.req).effect, Effect::Deny);
   session::Task t;
   t.id = "T1";
@@ -309,7 +309,7 @@ TEST(Pdp, InlineInterpreterCodeIsSeenForWhatItNames) {
        {R"X(python3 -c "print(1+1)")X", R"X(python3 -c "import json,sys; print(json.load(sys.stdin))")X",
         R"X(node -e "console.log(process.version)")X"})
     EXPECT_EQ(
-        pdp.decide(action::shell_actions(cmd, "Bash", {"/home/dev/project", "/home/dev", false, {}}), clean.req).effect,
+        pdp.decide(action::shell_actions(cmd, "Bash", {"/home/dev/project", "/home/dev", false, {}, {}}), clean.req).effect,
         Effect::Allow)
         << cmd;
 }

@@ -132,6 +132,25 @@ TEST(Service, ScriptWrittenEarlierIsDecidedWhenRun) {
   EXPECT_EQ(r["verdict"], "allow") << r.dump();
 }
 
+TEST(Service, GlobsAreDecidedOnWhatTheyMatch) {
+  // `rm build/*.o` and `echo $HOME` were asked about as "not understood";
+  // the daemon expands the glob on the machine and decides the files.
+  ServiceFixture f;
+  std::string cwd = f.dir.path.string();
+  std::filesystem::create_directories(f.dir.path / "build");
+  std::ofstream(f.dir.path / "build" / "a.o") << "x";
+  std::ofstream(f.dir.path / ".env") << "AWS_SECRET_ACCESS_KEY=x\n";
+  auto r = f.hook("claude-code", claude("PreToolUse", "Bash", {{"command", "rm -f build/*.o"}}, "t1", {{"cwd", cwd}}));
+  EXPECT_EQ(r["verdict"], "allow") << r.dump();
+  r = f.hook("claude-code",
+             claude("PreToolUse", "Bash", {{"command", "echo \"home is $HOME\""}}, "t2", {{"cwd", cwd}}));
+  EXPECT_EQ(r["verdict"], "allow") << r.dump();
+  // What the glob matches is what is decided: here a secret.
+  r = f.hook("claude-code", claude("PreToolUse", "Bash", {{"command", "head -n 3 .e*"}}, "t3", {{"cwd", cwd}}));
+  EXPECT_NE(r["verdict"], "allow") << r.dump();
+  EXPECT_NE(r["reason"].get<std::string>().find(".env"), std::string::npos) << r.dump();
+}
+
 TEST(Service, PackageScriptIsDecidedWhenRun) {
   ServiceFixture f;
   std::string cwd = f.dir.path.string();

@@ -1,0 +1,201 @@
+// Commands with file-name globs and computed arguments
+// (action/shell_actions.cc: expand_glob, inert_whatever_args): a glob is
+// decided on the names it matches on the file system; a computed argument
+// leaves a command understood only where it cannot matter.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "action/action.h"
+
+namespace tollgate::action {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Globs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("tollgate-glob-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "project" / "build");
+    fs::create_directories(root_ / "project" / "src");
+    fs::create_directories(root_ / "home" / ".ssh");
+    root_ = fs::canonical(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::string project() const { return (root_ / "project").string(); }
+  void touch(const std::string& rel) { std::ofstream(root_ / rel) << "x\n"; }
+
+  Environment env(bool expand = true) const {
+    Environment e{project(), (root_ / "home").string(), false, {}, {}};
+    if (expand) e.glob = file_glob_expander();
+    return e;
+  }
+
+  std::vector<Action> run(const std::string& cmd, bool expand = true) const {
+    return shell_actions(cmd, "Bash", env(expand));
+  }
+
+  static const Action* exec(const std::vector<Action>& acts, const std::string& name) {
+    for (const auto& a : acts)
+      if (a.kind == Kind::ShellExec && a.resource == name) return &a;
+    return nullptr;
+  }
+  static std::vector<std::string> paths(const std::vector<Action>& acts, Kind k) {
+    std::vector<std::string> out;
+    for (const auto& a : acts) {
+      if (a.kind != k) continue;
+      EXPECT_FALSE(a.opaque) << a.summary;
+      out.push_back(a.path);
+    }
+    return out;
+  }
+
+  fs::path root_;
+};
+
+TEST_F(Globs, DeletesWhatAGlobMatchesInsteadOfAsking) {
+  touch("project/build/a.o");
+  touch("project/build/b.o");
+  touch("project/build/keep.c");
+  auto acts = run("rm -f build/*.o");
+  ASSERT_NE(exec(acts, "rm"), nullptr);
+  EXPECT_FALSE(exec(acts, "rm")->opaque);
+  EXPECT_EQ(paths(acts, Kind::FileDelete),
+            (std::vector<std::string>{project() + "/build/a.o", project() + "/build/b.o"}));
+}
+
+TEST_F(Globs, WithoutAnExpanderAGlobStaysOpaque) {
+  touch("project/build/a.o");
+  auto acts = run("rm -f build/*.o", false);
+  EXPECT_TRUE(exec(acts, "rm")->opaque);
+}
+
+TEST_F(Globs, AGlobMatchesDotFilesSoASecretIsNeverMissed) {
+  touch("project/.env");
+  touch("project/notes.txt");
+  auto reads = paths(run("cat *"), Kind::FileRead);
+  EXPECT_NE(std::find(reads.begin(), reads.end(), project() + "/.env"), reads.end());
+  EXPECT_NE(std::find(reads.begin(), reads.end(), project() + "/notes.txt"), reads.end());
+  EXPECT_EQ(std::find(reads.begin(), reads.end(), project()), reads.end());  // never `.` or `..`
+}
+
+TEST_F(Globs, ANameThatWouldBecomeAnOptionKeepsTheCommandOpaque) {
+  touch("project/-rf");
+  touch("project/x.txt");
+  EXPECT_TRUE(exec(run("rm *"), "rm")->opaque);
+  // Not as the second word of a path, where it is no option.
+  auto acts = run("rm ./*");
+  EXPECT_FALSE(exec(acts, "rm")->opaque);
+  EXPECT_EQ(paths(acts, Kind::FileDelete).size(), 4u);  // -rf, x.txt, build, src
+}
+
+TEST_F(Globs, NoMatchLeavesTheWordAsWritten) {
+  auto acts = run("rm -f build/*.tmp");
+  EXPECT_FALSE(exec(acts, "rm")->opaque);
+  EXPECT_EQ(paths(acts, Kind::FileDelete), (std::vector<std::string>{project() + "/build/*.tmp"}));
+}
+
+TEST_F(Globs, QuotedMetacharactersMatchThemselves) {
+  touch("project/a*b.txt");
+  touch("project/axb.txt");
+  auto reads = paths(run("cat 'a*b'*"), Kind::FileRead);
+  EXPECT_EQ(reads, (std::vector<std::string>{project() + "/a*b.txt"}));
+}
+
+TEST_F(Globs, ExpandsInEveryDirectoryTheCommandMayRunIn) {
+  touch("project/src/m.o");
+  touch("project/top.o");
+  auto dels = paths(run("cd src && rm *.o"), Kind::FileDelete);
+  EXPECT_NE(std::find(dels.begin(), dels.end(), project() + "/src/m.o"), dels.end());
+  EXPECT_NE(std::find(dels.begin(), dels.end(), project() + "/top.o"), dels.end());
+  EXPECT_TRUE(exec(run("cd \"$D\" && rm *.o"), "rm")->opaque);  // the directory is unknown
+}
+
+TEST_F(Globs, TooManyMatchesStayOpaque) {
+  for (int i = 0; i < 300; ++i) touch("project/build/f" + std::to_string(i) + ".o");
+  EXPECT_TRUE(exec(run("rm build/*.o"), "rm")->opaque);
+}
+
+TEST_F(Globs, HomeAndAbsolutePatternsExpand) {
+  touch("home/.ssh/id_rsa");
+  touch("home/.ssh/id_rsa.pub");
+  auto reads = paths(run("cat ~/.ssh/id_*"), Kind::FileRead);
+  EXPECT_NE(std::find(reads.begin(), reads.end(), (root_ / "home/.ssh/id_rsa").string()), reads.end());
+  reads = paths(run("cat " + (root_ / "home").string() + "/.ssh/*"), Kind::FileRead);
+  EXPECT_NE(std::find(reads.begin(), reads.end(), (root_ / "home/.ssh/id_rsa").string()), reads.end());
+}
+
+TEST_F(Globs, CompilersAndListingsWithGlobsAreUnderstood) {
+  touch("project/src/a.c");
+  touch("project/src/b.c");
+  for (const char* cmd : {"gcc -O2 src/*.c -o app", "ls -la src/*.c", "du -sh *", "wc -l src/*.c"}) {
+    auto acts = run(cmd);
+    ASSERT_FALSE(acts.empty()) << cmd;
+    EXPECT_FALSE(acts.front().opaque) << cmd;
+  }
+}
+
+TEST_F(Globs, ProgramsWithSubcommandsKeepGlobsOpaque) {
+  // Policies and the analyser read git's and docker's words: `git pu*`
+  // could be a push; a glob there is not decided on the names it matches.
+  touch("project/push");
+  for (const char* cmd : {"git pu* --force", "git add *", "docker run *", "python3 *.py"}) {
+    auto acts = run(cmd);
+    ASSERT_FALSE(acts.empty()) << cmd;
+    EXPECT_TRUE(acts.front().opaque) << cmd;
+  }
+}
+
+TEST_F(Globs, ComputedArgumentsOfInertProgramsAreUnderstood) {
+  for (const char* cmd : {"echo $HOME", "echo \"building $NAME\"", "ls \"$DIR\"", "printf '%s\\n' \"$X\"",
+                          "test -f \"$F\"", "basename \"$0\"", "dirname \"$(pwd)\"", "sleep $N"}) {
+    auto acts = run(cmd);
+    ASSERT_FALSE(acts.empty()) << cmd;
+    EXPECT_FALSE(acts.front().opaque) << cmd;
+  }
+}
+
+TEST_F(Globs, ComputedArgumentsThatCouldReadOrRunStayOpaque) {
+  // A computed word can become any option: wc --files0-from=F prints F's
+  // contents as file names; git, curl and rm with unknown words may do
+  // anything.
+  for (const char* cmd : {"wc $X", "du $X", "git push $R", "rm -rf $D", "cat $F", "find . | xargs rm",
+                          "find . -name '*.o' | xargs rm", "echo $X | sh", "printf \"$X\" | bash", "echo * | sh"}) {
+    auto acts = run(cmd);
+    bool opaque = false;
+    for (const auto& a : acts) opaque = opaque || a.opaque;
+    EXPECT_TRUE(opaque) << cmd;
+  }
+}
+
+TEST_F(Globs, ExpanderLooksOnlyWhereNamesExist) {
+  fs::create_directories(root_ / "project/a");
+  fs::create_directories(root_ / "project/b");
+  touch("project/a/Makefile");
+  GlobMatches m = file_glob_expander()(project() + "/*/Makefile");
+  ASSERT_TRUE(m.complete);
+  EXPECT_EQ(m.paths, (std::vector<std::string>{project() + "/a/Makefile"}));
+  EXPECT_TRUE(file_glob_expander()(project() + "/nothing/*").complete);
+  EXPECT_TRUE(file_glob_expander()(project() + "/nothing/*").paths.empty());
+  EXPECT_FALSE(file_glob_expander()("relative/*").complete);
+}
+
+TEST_F(Globs, ExpanderNeverWaitsOnAFifo) {
+  ASSERT_EQ(::mkfifo((root_ / "project/pipe").c_str(), 0600), 0);
+  GlobMatches m = file_glob_expander()(project() + "/pipe/*");  // not a directory: skipped, not opened for reading
+  EXPECT_TRUE(m.complete);
+  EXPECT_TRUE(m.paths.empty());
+}
+
+}  // namespace
+}  // namespace tollgate::action
