@@ -162,8 +162,9 @@ struct Environment {
   // with the command (src/analyze/README.md, "Scripts"). Empty: not read.
   ScriptReader read_script;
   // Expands the file-name globs of commands (`rm build/*.o`, `ls src/*.c`)
-  // so that what they touch is decided rather than asked about. Empty: a
-  // glob leaves its command opaque.
+  // so that what they touch is decided rather than asked about, and tells
+  // whether a copy's destination is a directory. Empty: a glob leaves its
+  // command opaque, and `cp a b` writes b and b/a.
   GlobExpander glob;
 };
 

@@ -104,6 +104,16 @@ bool decided_on_glob_matches(std::string_view name) {
   return programs.count(name) != 0;
 }
 
+// `path` as a glob pattern that matches only itself.
+std::string glob_escape(const std::string& path) {
+  std::string out;
+  for (char ch : path) {
+    if (ch == '*' || ch == '?' || ch == '[' || ch == ']' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out;
+}
+
 // Whether argument `i` of `c` holds an expansion or a glob.
 bool is_dynamic(const analyze::SimpleCommand& c, size_t i) {
   return std::find(c.dynamic_args.begin(), c.dynamic_args.end(), i) != c.dynamic_args.end();
@@ -735,14 +745,6 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
   int globs_expanded = 0;
   auto expand_glob = [&](const std::string& pattern) -> std::optional<std::vector<std::string>> {
     if (!env.glob || pattern.empty() || pattern[0] == '-' || ++globs_expanded > 32) return std::nullopt;
-    auto escape = [](const std::string& path) {
-      std::string out;
-      for (char ch : path) {
-        if (ch == '*' || ch == '?' || ch == '[' || ch == ']' || ch == '\\') out += '\\';
-        out += ch;
-      }
-      return out;
-    };
     std::vector<std::string> bases;  // directories the pattern is relative to; {""} for an absolute one
     std::string rest = pattern;
     bool relative = false;
@@ -762,7 +764,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     std::vector<std::string> paths;
     for (const auto& base : bases) {
       std::string b = base == "/" ? "" : base;
-      GlobMatches m = env.glob(escape(b) + rest);
+      GlobMatches m = env.glob(glob_escape(b) + rest);
       if (!m.complete) return std::nullopt;
       for (auto& p : m.paths) {
         if (relative && p.size() > b.size() + 1 && p[b.size() + 1] == '-') return std::nullopt;
@@ -934,7 +936,23 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       auto dest = target ? *target : (operands.empty() ? std::pair<std::string, bool>{} : operands.back());
       if (dest.first.find(':') != std::string::npos && dest.first[0] != '/') dest.first.clear();  // host:path
       if (target) file(Kind::FileWrite, dest.first, dest.second);
-      for (size_t i = 0; i < sources && !dest.first.empty(); ++i) {
+      // `cp a b` writes b/a only when b is a directory: where the file
+      // system can be asked and b is none anywhere the command may run,
+      // only b is written. (The expander checks literal names for
+      // existence, and `b/.` exists only when b is a directory.)
+      bool dest_may_be_directory = true;
+      if (!target && sources == 1 && !dest.second && env.glob && !dest.first.empty() && dest.first.back() != '/') {
+        const bool relative = dest.first[0] != '/' && dest.first[0] != '~';
+        if (!(relative && cwd_unknown)) {
+          dest_may_be_directory = false;
+          for (size_t k = 0; k < (relative ? cwds.size() : 1) && !dest_may_be_directory; ++k) {
+            std::string abs = analyze::normalize_path(dest.first, cwds[k], env.home, env.resolve_symlinks);
+            GlobMatches m = env.glob(glob_escape(abs) + "/.");
+            dest_may_be_directory = abs.empty() || !m.complete || !m.paths.empty();
+          }
+        }
+      }
+      for (size_t i = 0; i < sources && !dest.first.empty() && dest_may_be_directory; ++i) {
         std::string name = base_name(operands[i].first);
         if (name.empty() || name == "." || name == "..") continue;
         file(Kind::FileWrite, dest.first + "/" + name, dest.second || operands[i].second);

@@ -369,12 +369,137 @@ struct Outputs {
 // ---------------------------------------------------------------------------
 // A shell word after static evaluation.
 
+// Bash's brace expansion of `s`, a word in glob form (quoted characters
+// escaped with `\`): `x{a,b}y` → xay xby, nested and repeated braces,
+// `{1..10..3}`, `{01..10}`, `{a..e}`. A `{` that opens no brace
+// expression is a character. Nullopt past `cap` words, or on a sequence
+// this does not reproduce exactly (mixed letters, padded negatives): the
+// caller keeps the word unknown.
+std::optional<std::vector<std::string>> expand_braces(std::string_view s, size_t cap, int depth = 0) {
+  if (depth > 16) return std::nullopt;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\') {
+      ++i;
+      continue;
+    }
+    if (s[i] != '{') continue;
+    int level = 0;
+    size_t close = std::string_view::npos;
+    std::vector<size_t> commas;
+    for (size_t j = i; j < s.size(); ++j) {
+      if (s[j] == '\\') {
+        ++j;
+        continue;
+      }
+      if (s[j] == '{') {
+        ++level;
+      } else if (s[j] == '}') {
+        if (--level == 0) {
+          close = j;
+          break;
+        }
+      } else if (s[j] == ',' && level == 1) {
+        commas.push_back(j);
+      }
+    }
+    if (close == std::string_view::npos) continue;
+    std::string_view amble = s.substr(i + 1, close - i - 1);
+    std::vector<std::string> alts;
+    if (!commas.empty()) {
+      size_t from = i + 1;
+      for (size_t c : commas) {
+        alts.emplace_back(s.substr(from, c - from));
+        from = c + 1;
+      }
+      alts.emplace_back(s.substr(from, close - from));
+    } else if (amble.find("..") != std::string_view::npos) {
+      // A sequence: {X..Y} or {X..Y..STEP}, integers or single letters.
+      std::vector<std::string_view> parts;
+      for (size_t from = 0;;) {
+        size_t dots = amble.find("..", from);
+        parts.push_back(amble.substr(from, dots == std::string_view::npos ? amble.npos : dots - from));
+        if (dots == std::string_view::npos) break;
+        from = dots + 2;
+      }
+      auto integer = [](std::string_view t) -> std::optional<long long> {
+        size_t k = t.size() > 1 && (t[0] == '-' || t[0] == '+') ? 1 : 0;
+        if (k == t.size() || t.size() - k > 9) return std::nullopt;
+        long long v = 0;
+        for (size_t m = k; m < t.size(); ++m) {
+          if (t[m] < '0' || t[m] > '9') return std::nullopt;
+          v = v * 10 + (t[m] - '0');
+        }
+        return t[0] == '-' ? -v : v;
+      };
+      if (parts.size() != 2 && parts.size() != 3) continue;  // not a brace expression: literal text
+      long long step = 1;
+      if (parts.size() == 3) {
+        auto st = integer(parts[2]);
+        if (!st) continue;
+        step = *st < 0 ? -*st : *st;
+        if (step == 0) step = 1;
+      }
+      auto x = integer(parts[0]), y = integer(parts[1]);
+      auto letter = [](std::string_view t) {
+        return t.size() == 1 && ((t[0] >= 'a' && t[0] <= 'z') || (t[0] >= 'A' && t[0] <= 'Z'));
+      };
+      if (x && y) {
+        auto padded = [](std::string_view t) {
+          size_t k = !t.empty() && (t[0] == '-' || t[0] == '+') ? 1 : 0;
+          return t.size() > k + 1 && t[k] == '0';
+        };
+        size_t width = 0;
+        if (padded(parts[0]) || padded(parts[1])) {
+          if (*x < 0 || *y < 0 || parts[0][0] == '+' || parts[1][0] == '+') return std::nullopt;
+          width = std::max(parts[0].size(), parts[1].size());
+        }
+        long long n = (*x > *y ? *x - *y : *y - *x) / step + 1;
+        if (static_cast<unsigned long long>(n) > cap) return std::nullopt;
+        for (long long v = *x, k = 0; k < n; ++k, v += (*x > *y ? -step : step)) {
+          std::string t = std::to_string(v);
+          if (t.size() < width) t.insert(0, width - t.size(), '0');
+          alts.push_back(std::move(t));
+        }
+      } else if (letter(parts[0]) && letter(parts[1])) {
+        char a = parts[0][0], b = parts[1][0];
+        if ((a >= 'a') != (b >= 'a')) return std::nullopt;  // crosses [\]^_` as bash does: not reproduced
+        for (long long v = a; a <= b ? v <= b : v >= b; v += (a <= b ? step : -step)) {
+          std::string t(1, static_cast<char>(v));
+          if (t == "\\" || t == "*" || t == "?" || t == "[" || t == "]") t.insert(0, 1, '\\');
+          alts.push_back(std::move(t));
+        }
+      } else {
+        continue;
+      }
+    } else {
+      continue;  // {} or {x}: literal text
+    }
+    auto post = expand_braces(s.substr(close + 1), cap, depth + 1);
+    if (!post) return std::nullopt;
+    std::vector<std::string> out;
+    const std::string pre(s.substr(0, i));
+    for (const auto& alt : alts) {
+      auto inner = expand_braces(alt, cap, depth + 1);
+      if (!inner) return std::nullopt;
+      for (const auto& a : *inner) {
+        for (const auto& p : *post) {
+          if (out.size() >= cap) return std::nullopt;
+          out.push_back(pre + a + p);
+        }
+      }
+    }
+    return out;
+  }
+  return std::vector<std::string>{std::string(s)};
+}
+
 struct Word {
   std::string value;           // quotes and escapes removed; dynamic parts as written
   std::string raw;             // the source text
   bool dynamic = false;        // holds an expansion or substitution
   bool pattern = false;        // unquoted glob or brace expansion
-  bool brace = false;          // unquoted brace expansion or an extended-glob operator
+  bool brace = false;          // unquoted brace expansion ({a,b}, {1..3})
+  bool extglob = false;        // an unquoted ( ) or |: an extended-glob operator, which fnmatch does not read
   std::string glob;            // the word as a glob(7) pattern: quoted metacharacters escaped
   bool download = false;       // holds the output of a download ($(curl …), <(curl …))
   bool substituted = false;    // a "$(…)" whose output was static text stands in its place
@@ -390,7 +515,7 @@ class WordBuilder {
 
   void quoted(char c) {
     w.value += c;
-    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') w.glob += '\\';
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\' || c == '{' || c == '}' || c == ',') w.glob += '\\';
     w.glob += c;
   }
   void quoted(Sv s) {
@@ -403,7 +528,7 @@ class WordBuilder {
       case '[': w.pattern = true; break;
       case '(':
       case ')':
-      case '|': w.brace = true; break;  // ?(…) @(…) !(…): extglob, which fnmatch does not read as bash would
+      case '|': w.extglob = true; break;
       case '{': ++braces_; break;
       case ',':
         if (braces_ > 0) brace_sep_ = true;
@@ -1486,6 +1611,10 @@ class Analyzer {
       b.unquoted_text(s);
       return;
     }
+    if (t == "brace_expression") {  // {1..3}: literal characters, expanded with the word's other braces
+      b.unquoted_text(s);
+      return;
+    }
     if (t == "number") {
       if (ts_node_named_child_count(n) > 0) {
         b.dynamic(s);
@@ -1716,6 +1845,7 @@ class Analyzer {
       group.push_back(c);
     }
     if (!group.empty()) words.push_back(eval_group(group));
+    expand_brace_words(words);
     proc_in_ = saved_proc_in;
     if (socket_redirect_) {
       socket_redirect_ = false;
@@ -1727,6 +1857,44 @@ class Analyzer {
     Stream out = run_words(std::move(words), std::move(assigns), cmd_in, slot, {});
     release(slot);
     return write_stdout(out, files);
+  }
+
+  // Brace expansion, as bash does it before anything runs: `cp f{,.bak}`
+  // is `cp f f.bak`, `mkdir -p src/{a,b}` two directories. The program word
+  // is left as written (a brace there is an obfuscation and stays one); a
+  // word with an expansion in it, or past 256 words, stays unknown.
+  void expand_brace_words(Words& words) {
+    size_t total = words.size();
+    for (size_t k = 1; k < words.size(); ++k) {
+      const Word& w = words[k];
+      // (Past 4 KiB the quadratic search for matching braces is not worth it.)
+      if (!w.brace || w.dynamic || w.extglob || w.substituted || w.proc || w.glob.find('$') != std::string::npos ||
+          w.glob.size() > 4096)
+        continue;
+      auto ex = expand_braces(w.glob, 256);
+      // An empty result (`{,}`) is dropped by bash unless quoted: left unknown.
+      if (!ex || total + ex->size() - 1 > 1024 || std::find(ex->begin(), ex->end(), "") != ex->end()) continue;
+      total += ex->size() - 1;
+      Words made;
+      for (const auto& g : *ex) {
+        Word x;
+        x.raw = w.raw;
+        x.glob = g;
+        for (size_t m = 0; m < g.size(); ++m) {
+          if (g[m] == '\\' && m + 1 < g.size()) {
+            x.value += g[++m];
+            continue;
+          }
+          if (g[m] == '*' || g[m] == '?' || g[m] == '[') x.pattern = true;
+          x.value += g[m];
+        }
+        x.download = w.download;
+        made.push_back(std::move(x));
+      }
+      words.erase(words.begin() + static_cast<std::ptrdiff_t>(k));
+      words.insert(words.begin() + static_cast<std::ptrdiff_t>(k), made.begin(), made.end());
+      k += made.size() - 1;
+    }
   }
 
   // Peels wrappers off `w` and analyses the command that remains. `slot`
@@ -2095,7 +2263,7 @@ class Analyzer {
     sc.opaque_beyond_args = opaque_cmd;
     for (size_t k = i + 1; k < w.size(); ++k) {
       if (w[k].unknown()) {
-        if (w[k].pattern && !w[k].dynamic && !w[k].brace && !w[k].substituted)
+        if (w[k].pattern && !w[k].dynamic && !w[k].brace && !w[k].extglob && !w[k].substituted)
           sc.globs.push_back({sc.args.size(), w[k].glob});
         sc.dynamic_args.push_back(sc.args.size());
         sc.opaque = true;

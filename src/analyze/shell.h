@@ -23,9 +23,10 @@
 // (`$X`, `${X}`, `$(…)`, backticks, `$((…))`, `<(…)`) is kept with its
 // static parts unquoted and its dynamic parts as written (`"$HOME/a b"` →
 // `$HOME/a b`) and its index is listed in dynamic_args; so is a word with an
-// unquoted glob (`*`, `?`, `[`) or brace expansion (`{a,b}`), whose real
-// value depends on the file system. In the program position either makes
-// the command opaque ("program is computed: $X").
+// unquoted glob (`*`, `?`, `[`), whose real value depends on the file
+// system. Brace expansion (`f{,.bak}`, `{1..3}`) is done as bash does it,
+// except in the program word. In the program position an expansion, glob or
+// brace makes the command opaque ("program is computed: $X").
 //
 // Wrappers are peeled and the command they run is reported in their place,
 // with the wrapper named in `wrappers`: sudo, doas, pkexec, su -c, runuser,

@@ -121,6 +121,27 @@ TEST_F(Globs, ExpandsInEveryDirectoryTheCommandMayRunIn) {
   EXPECT_TRUE(exec(run("cd \"$D\" && rm *.o"), "rm")->opaque);  // the directory is unknown
 }
 
+TEST_F(Globs, BracesExpandBeforeGlobs) {
+  touch("project/build/a.o");
+  touch("project/src/m.o");
+  EXPECT_EQ(paths(run("rm -f {build,src}/*.o"), Kind::FileDelete),
+            (std::vector<std::string>{project() + "/build/a.o", project() + "/src/m.o"}));
+  EXPECT_EQ(paths(run("mkdir -p src/{api,ui}"), Kind::FileWrite),
+            (std::vector<std::string>{project() + "/src/api", project() + "/src/ui"}));
+  auto acts = run("cp config.yml{,.bak}");
+  EXPECT_FALSE(exec(acts, "cp")->opaque);
+  EXPECT_EQ(paths(acts, Kind::FileWrite), (std::vector<std::string>{project() + "/config.yml.bak"}));
+}
+
+TEST_F(Globs, CopyingOntoAFileWritesOnlyThatFile) {
+  touch("project/.env.example");
+  EXPECT_EQ(paths(run("cp .env.example .env"), Kind::FileWrite), (std::vector<std::string>{project() + "/.env"}));
+  auto writes = paths(run("cp .env.example build"), Kind::FileWrite);  // a directory: the copy lands inside
+  EXPECT_NE(std::find(writes.begin(), writes.end(), project() + "/build/.env.example"), writes.end());
+  writes = paths(run("cp .env.example .env", false), Kind::FileWrite);  // no file system to ask: both
+  EXPECT_EQ(writes.size(), 2u);
+}
+
 TEST_F(Globs, TooManyMatchesStayOpaque) {
   for (int i = 0; i < 300; ++i) touch("project/build/f" + std::to_string(i) + ".o");
   EXPECT_TRUE(exec(run("rm build/*.o"), "rm")->opaque);

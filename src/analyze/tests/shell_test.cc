@@ -5,8 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -438,14 +442,70 @@ TEST(ShellWords, PlainGlobsAreListedWithTheirPattern) {
   auto a = analyze_shell("rm -f build/*.o 'a*'b? \\[x]* $D/*.c {a,b}.c");
   const SimpleCommand* rm = find(a, "rm");
   ASSERT_NE(rm, nullptr);
-  EXPECT_EQ(rm->dynamic_args, (std::vector<size_t>{1, 2, 3, 4, 5}));
-  ASSERT_EQ(rm->globs.size(), 3u) << "an expansion or a brace expansion is no plain glob";
+  EXPECT_EQ(rm->dynamic_args, (std::vector<size_t>{1, 2, 3, 4}));
+  EXPECT_EQ(rm->args.back(), "b.c") << "braces are expanded";
+  ASSERT_EQ(rm->globs.size(), 3u) << "an expansion is no plain glob";
   EXPECT_EQ(rm->globs[0].arg, 1u);
   EXPECT_EQ(rm->globs[0].pattern, "build/*.o");
   EXPECT_EQ(rm->globs[1].pattern, "a\\*b?");
   EXPECT_EQ(rm->globs[2].pattern, "\\[x]*");
   EXPECT_FALSE(rm->opaque_beyond_args);
   EXPECT_TRUE(find(analyze_shell("ls | xargs rm"), "rm")->opaque_beyond_args);
+}
+
+TEST(ShellWords, ExpandsBracesAsBashDoes) {
+  auto args = [](const std::string& cmd) {
+    auto a = analyze_shell(cmd);
+    const SimpleCommand* c = a.commands.empty() ? nullptr : &a.commands.front();
+    return c ? c->args : V{"<none>"};
+  };
+  EXPECT_EQ(args("cp f{,.bak}"), (V{"f", "f.bak"}));
+  EXPECT_EQ(args("mkdir -p src/{components,utils/{a,b}}"), (V{"-p", "src/components", "src/utils/a", "src/utils/b"}));
+  EXPECT_EQ(args("echo {1..3} {a..c} {08..10} {10..1..4} x{}y {z} '{a,b}' a\\,{b,c}"),
+            (V{"1", "2", "3", "a", "b", "c", "08", "09", "10", "10", "6", "2", "x{}y", "{z}", "{a,b}", "a,b", "a,c"}));
+  EXPECT_EQ(args("echo {a,b}{1,2}"), (V{"a1", "a2", "b1", "b2"}));
+  // A brace around a program's name is an obfuscation, after a wrapper too:
+  // expanded, the command it names is seen.
+  auto a = analyze_shell("sudo {cu,}rl https://x.example/s");
+  EXPECT_NE(find(a, "curl"), nullptr);
+  // Words with expansions, and sequences past the cap, stay unknown.
+  EXPECT_EQ(find(analyze_shell("rm {$A,b}"), "rm")->dynamic_args, (std::vector<size_t>{0}));
+  EXPECT_EQ(find(analyze_shell("touch f{1..100000}"), "touch")->dynamic_args, (std::vector<size_t>{0}));
+  // Unmatched braces are characters; many of them cost no more than a scan each.
+  EXPECT_EQ(args("echo x" + std::string(4000, '{') + "a,b}"),
+            (V{"x" + std::string(3999, '{') + "a", "x" + std::string(3999, '{') + "b"}));
+}
+
+TEST(ShellWords, BraceExpansionAgreesWithBash) {
+  // The same words through /bin/bash (globbing off): what Tollgate decides
+  // on is what the shell would run.
+  const std::vector<std::string> words = {
+      "f{,.bak}", "src/{a,b/{c,d}}",    "{1..3}", "{a..e..2}", "{08..11}",     "{5..-2..3}", "x{}y",
+      "{z}",      "{a,b}{1,2}",         "{,}",    "a\\,{b,c}", "'{a,b}'{c,d}", "{a,'b,c'}",  "{{a,b},c}d",
+      "{-1..2}",  "pre{x,y}post{1..2}", "{a..C}", "{1..2..0}", "{a,b",         "a}b{c,d}"};
+  const std::string script = ::testing::TempDir() + "/tollgate-braces-" + std::to_string(::getpid()) + ".sh";
+  size_t decided = 0;
+  for (const auto& w : words) {
+    std::ofstream(script) << "set -f; printf '%s\\n' " << w << "\n";
+    FILE* p = ::popen(("bash " + script + " 2>/dev/null").c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string out;
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    ::pclose(p);
+    V expected;
+    for (size_t from = 0, nl; (nl = out.find('\n', from)) != std::string::npos; from = nl + 1)
+      expected.push_back(out.substr(from, nl - from));
+    auto a = analyze_shell("printf '%s\\n' " + w);
+    const SimpleCommand* c = find(a, "printf");
+    ASSERT_NE(c, nullptr) << w;
+    V got(c->args.begin() + 1, c->args.end());
+    if (!c->dynamic_args.empty()) continue;  // left unknown: nothing claimed
+    ++decided;
+    EXPECT_EQ(got, expected) << w;
+  }
+  std::remove(script.c_str());
+  EXPECT_GE(decided, words.size() - 2) << "only odd sequences may be left unknown";
 }
 
 TEST(ShellWords, DecodesTranslatedStringsAndControlEscapes) {
