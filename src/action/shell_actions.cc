@@ -66,11 +66,15 @@ Role role_of(std::string_view name, const std::vector<std::string>& args) {
 }
 
 // `$HOME/x`, `${HOME}/x` and `$PWD/x` are known to Tollgate; expand them so
-// the common spellings of a path are not needlessly opaque.
+// the common spellings of a path are not needlessly opaque. `$PWD` is
+// wherever the command is when it runs (after a `cd` in it, not the
+// session's directory): it becomes `.`, a relative path taken in every
+// directory the command may be in.
 std::optional<std::string> expand_known(std::string_view word, const Environment& env) {
   for (auto [var, value] :
        {std::pair{std::string_view("$HOME"), env.home}, std::pair{std::string_view("${HOME}"), env.home},
-        std::pair{std::string_view("$PWD"), env.cwd}, std::pair{std::string_view("${PWD}"), env.cwd}}) {
+        std::pair{std::string_view("$PWD"), std::string(".")},
+        std::pair{std::string_view("${PWD}"), std::string(".")}}) {
     if (word.substr(0, var.size()) == var && (word.size() == var.size() || word[var.size()] == '/')) {
       std::string rest(word.substr(var.size()));
       if (rest.find_first_of("$`*?[{") != std::string::npos) return std::nullopt;
@@ -663,7 +667,7 @@ namespace {
 
 std::vector<Action> shell_actions_in(std::string_view command, std::string_view tool, const Environment& env, int depth,
                                      ScriptBudget& budget) {
-  analyze::ShellAnalysis sa = analyze::analyze_shell(command, budget.deadline);
+  analyze::ShellAnalysis sa = analyze::analyze_shell(command, budget.deadline, env.home);
   std::vector<Action> out;
   std::string full(command);
   if (full.size() > 4096) full = full.substr(0, 4096) + "…";

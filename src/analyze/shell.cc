@@ -965,6 +965,7 @@ bool language_compatible(uint32_t* version) {
 class Analyzer {
  public:
   Analyzer() = default;
+  explicit Analyzer(std::string home) : home_(std::move(home)) {}
 
   ShellAnalysis run(Sv command, std::chrono::steady_clock::time_point deadline) {
     deadline_ = deadline;
@@ -1469,7 +1470,17 @@ class Analyzer {
     out_.redirections.push_back({std::string(path), write, append, false});
   }
 
-  std::string file_key(Sv p) const { return normalize_path(p, "/.cwd", "/.home", false); }
+  // One name per file for what the command line writes and later runs:
+  // `~/x`, `$HOME/x` (given as its value) and the home's own path agree.
+  std::string file_key(Sv p) const {
+    std::string key = normalize_path(p, "/.cwd", "/.home", false);
+    if (!home_.empty() && home_[0] == '/') {
+      std::string home = normalize_path(home_, "/", "/", false);
+      if (home.size() > 1 && (key == home || (starts_with(key, home) && key[home.size()] == '/')))
+        key = "/.home" + key.substr(home.size());
+    }
+    return key;
+  }
 
   void remember_file(Sv path, const Stream& content, bool append_to) {
     std::string key = file_key(path);
@@ -1651,9 +1662,25 @@ class Analyzer {
       last_proc_ = out;
       return;
     }
+    // Unquoted, a value with blanks or glob characters would be split or
+    // matched: left unknown.
+    if (const std::string* v = known_variable(n); v && v->find_first_of(" \t\n*?[") == std::string::npos) {
+      b.quoted(*v);
+      return;
+    }
     // Expansions, substitutions, arithmetic, brace ranges, arrays, ERROR …
     b.dynamic(s);
     if (scan_substitutions(n).is_download()) b.w.download = true;
+  }
+
+  // `$HOME` or `${HOME}` when the caller gave its value (assigning HOME
+  // makes the command opaque, so it cannot change within it).
+  const std::string* known_variable(TSNode n) const {
+    if (home_.empty()) return nullptr;
+    Sv t = type_of(n);
+    if (t != "simple_expansion" && t != "expansion") return nullptr;
+    Sv s = text(n);
+    return s == "$HOME" || s == "${HOME}" ? &home_ : nullptr;
   }
 
   void eval_string(TSNode n, WordBuilder& b) {
@@ -1684,6 +1711,8 @@ class Analyzer {
           b.dynamic(text(c));
           if (o.is_download()) b.w.download = true;
         }
+      } else if (const std::string* v = known_variable(c)) {
+        b.quoted(*v);
       } else {
         b.dynamic(text(c));
         if (scan_substitutions(c).is_download()) b.w.download = true;
@@ -4164,6 +4193,7 @@ class Analyzer {
   int nesting_ = 0;
   int syntax_depth_ = 0;
   bool socket_redirect_ = false;
+  std::string home_;  // the value of $HOME, when the caller knows it
 };
 
 }  // namespace
@@ -4173,6 +4203,11 @@ ShellAnalysis analyze_shell(std::string_view command) {
 }
 
 ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock::time_point deadline) {
+  return analyze_shell(command, deadline, {});
+}
+
+ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock::time_point deadline,
+                            std::string_view home) {
   try {
     ShellAnalysis result;
     uint32_t version = 0;
@@ -4189,7 +4224,7 @@ ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock:
       result.opaque_reasons.push_back("command longer than " + std::to_string(kMaxCommandBytes) + " bytes");
       return result;
     }
-    Analyzer a;
+    Analyzer a{std::string(home)};
     return a.run(command, deadline);
   } catch (...) {
     ShellAnalysis result;

@@ -141,6 +141,11 @@ ShellAnalysis analyze_shell(std::string_view command);
 // The same with the parsing time bounded by `deadline` instead (a command
 // and the scripts it runs share one budget).
 ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock::time_point deadline);
+// The same with the value of `$HOME` known (empty: unknown): `$HOME` and
+// `${HOME}` stand for it wherever they appear (unquoted, only when the value
+// has no blanks or glob characters).
+ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock::time_point deadline,
+                            std::string_view home);
 
 // The code of a script file run by `interpreter` (python3, node, perl …):
 // Tollgate does not follow another language, but what the code names is

@@ -142,6 +142,20 @@ TEST_F(Globs, CopyingOntoAFileWritesOnlyThatFile) {
   EXPECT_EQ(writes.size(), 2u);
 }
 
+TEST_F(Globs, PwdFollowsTheDirectoriesTheCommandChangesTo) {
+  // `$PWD` is wherever the command is when it runs, not the session's
+  // directory: after `cd ~/.ssh` it names the keys.
+  std::string ssh = (root_ / "home/.ssh").string();
+  auto reads = paths(run("cd ~/.ssh && cat $PWD/id_rsa"), Kind::FileRead);
+  EXPECT_NE(std::find(reads.begin(), reads.end(), ssh + "/id_rsa"), reads.end());
+  reads = paths(run("cd ~/.ssh; cat \"${PWD}/id_rsa\""), Kind::FileRead);
+  EXPECT_NE(std::find(reads.begin(), reads.end(), ssh + "/id_rsa"), reads.end());
+  auto acts = run("cd \"$D\" && cat $PWD/id_rsa");
+  bool opaque = false;
+  for (const auto& a : acts) opaque = opaque || (a.kind == Kind::FileRead && a.opaque);
+  EXPECT_TRUE(opaque);
+}
+
 TEST_F(Globs, TooManyMatchesStayOpaque) {
   for (int i = 0; i < 300; ++i) touch("project/build/f" + std::to_string(i) + ".o");
   EXPECT_TRUE(exec(run("rm build/*.o"), "rm")->opaque);

