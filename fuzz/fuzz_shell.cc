@@ -5,6 +5,8 @@
 // path helpers over the input and over every URL, host and redirection the
 // analyser reported. Any crash, sanitizer report, hang past libFuzzer's
 // timeout or broken invariant is a finding. Links only tollgate_analyze.
+#include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -61,6 +63,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (i >= c.args.size()) broken("dynamic_args index out of range", c.program);
     }
     if (!c.dynamic_args.empty() && !c.opaque) broken("command with dynamic arguments not marked opaque", c.program);
+    for (const auto& g : c.globs) {
+      if (std::find(c.dynamic_args.begin(), c.dynamic_args.end(), g.arg) == c.dynamic_args.end())
+        broken("a glob argument is not among the dynamic ones", c.program);
+      sink = sink + g.pattern.size();
+    }
     for (const auto& s : c.args) sink = sink + s.size();
     for (const auto& s : c.assignments) sink = sink + s.size();
     for (const auto& s : c.wrappers) sink = sink + s.size();
@@ -76,6 +83,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& s : a.scripts) {
     if (s.path.empty()) broken("script with an empty path", text);
     sink = sink + exercise_path(s.path) + s.runner.size();
+  }
+
+  // The same command with $HOME known: never more unknown words.
+  if (size < 4096) {
+    ShellAnalysis h =
+        analyze_shell(text, std::chrono::steady_clock::now() + std::chrono::milliseconds(1500), "/home/dev");
+    if (h.opaque != !h.opaque_reasons.empty()) broken("with HOME: opaque flag and reasons disagree", text);
+    for (const auto& c : h.commands)
+      for (size_t i : c.dynamic_args)
+        if (i >= c.args.size()) broken("with HOME: dynamic_args index out of range", c.program);
   }
 
   // The same bytes as a script file of another language.

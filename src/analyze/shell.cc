@@ -2431,7 +2431,7 @@ class Analyzer {
         run_script_word(x, Stream::unknown(), "alias");
       }
     }
-    if (one_of(name, {"npm", "pnpm", "yarn", "bun", "make", "gmake"})) task_runner(w, b, name);
+    if (one_of(name, {"npm", "pnpm", "yarn", "bun", "make", "gmake"})) task_runner(w, b, name, assigns);
     if (is_network(name)) network(w, b, name);
     if (is_fetcher(name)) {
       if (!(name == "ssh" && !ssh_has_remote_command(w, b))) out = Stream::download();
@@ -2715,7 +2715,7 @@ class Analyzer {
   }
 
   // Build tools that run commands from a project file (TaskRun).
-  void task_runner(const Words& w, size_t b, const std::string& name) {
+  void task_runner(const Words& w, size_t b, const std::string& name, const std::vector<std::string>& assigns) {
     if (out_.tasks.size() >= kMaxScripts) return opaque("runs more project tasks than Tollgate reads");
     TaskRun t;
     t.tool = name == "gmake" ? "make" : name;
@@ -2729,6 +2729,7 @@ class Analyzer {
       int dirs = 0, files = 0;
       for (const auto& o : a.opts) {
         if (one_of(o.name, {"--eval", "-E"})) opaque("make --eval runs text given on the command line");
+        if (one_of(o.name, {"-e", "--environment-overrides"})) t.environment_overrides = true;
         if (!o.has_value) continue;
         if (one_of(o.name, {"-C", "--directory"})) {
           t.dir = o.value;
@@ -2749,10 +2750,15 @@ class Analyzer {
           while (!var.empty() && (var.back() == ':' || var.back() == '+' || var.back() == '?')) var.pop_back();
           if (one_of(var, {"SHELL", ".SHELLFLAGS", "MAKEFLAGS", "MFLAGS", "MAKEFILES", ".RECIPEPREFIX", "MAKE"}))
             opaque("make " + var + "= changes how recipes run");
+          if (eq > 0 && w[k].value[eq - 1] == '!') opaque("make " + var + " != runs a command as make starts");
+          // A computed value is written as it is: its expansion is unknown where used.
+          t.variables.push_back(w[k].value);
           continue;
         }
         t.names.push_back(note(w[k]));
       }
+      t.environment = assigns;
+      t.environment.insert(t.environment.end(), out_.assignments.begin(), out_.assignments.end());
       out_.tasks.push_back(std::move(t));
       return;
     }

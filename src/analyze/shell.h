@@ -114,6 +114,12 @@ struct TaskRun {
   std::string file;                // make -f FILE; empty: the tool's default
   std::string dir;                 // -C DIR, --prefix DIR, --cwd DIR; empty: the working directory
   bool dynamic = false;            // a name, the file or the directory is computed
+  // make: variables given on its command line (`make CC=clang V=1`), as
+  // written; and the NAME=value assignments of the command line that may
+  // reach its environment (prefixes, env, export, earlier assignments).
+  std::vector<std::string> variables;
+  std::vector<std::string> environment;
+  bool environment_overrides = false;  // make -e: the environment beats the makefile
 };
 
 struct ShellAnalysis {
