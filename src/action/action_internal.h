@@ -10,6 +10,15 @@
 
 namespace tollgate::action {
 
+// Whether a value the agent sets (a variable on the command line) is plain
+// text: letters, digits, blanks and `._+=,:@%/-` — no shell syntax, quotes,
+// globs or expansions that could change what a script that uses it runs.
+bool plain_value(std::string_view v);
+
+// Whether `text` holds `word` delimited by characters that cannot be part
+// of an identifier.
+bool mentions_word(std::string_view text, std::string_view word);
+
 // A file action on `raw`, made absolute and normalised against env.
 Action file_action(Kind kind, std::string_view raw, std::string_view tool, const Environment& env);
 

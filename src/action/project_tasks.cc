@@ -100,23 +100,13 @@ class MakeVars {
   bool agent_hidden = false;
   const std::map<std::string, std::string>* autos = nullptr;
 
-  static bool plain(std::string_view v) {
-    return std::all_of(v.begin(), v.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) ||
-             std::string_view(" ._+=,:@%/-").find(c) != std::string_view::npos;
-    });
-  }
+  static bool plain(std::string_view v) { return plain_value(v); }
 
   // Whether `text` names one of the agent's variables as a word.
   bool mentions_agent(std::string_view text) const {
     for (const auto* m : {&cmdline, &env}) {
       for (const auto& [name, value] : *m) {
-        for (size_t at = text.find(name); at != std::string_view::npos; at = text.find(name, at + 1)) {
-          auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
-          bool left = at == 0 || !word(text[at - 1]);
-          bool right = at + name.size() >= text.size() || !word(text[at + name.size()]);
-          if (left && right) return true;
-        }
+        if (mentions_word(text, name)) return true;
       }
     }
     return false;
@@ -593,6 +583,24 @@ void makefile_recipes(const analyze::TaskRun& t, const std::string& dir, const E
 }
 
 }  // namespace
+
+bool plain_value(std::string_view v) {
+  return std::all_of(v.begin(), v.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view(" ._+=,:@%/-").find(c) != std::string_view::npos;
+  });
+}
+
+bool mentions_word(std::string_view text, std::string_view word) {
+  if (word.empty()) return false;
+  auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (size_t at = text.find(word); at != std::string_view::npos; at = text.find(word, at + 1)) {
+    bool left = at == 0 || !ident(text[at - 1]);
+    bool right = at + word.size() >= text.size() || !ident(text[at + word.size()]);
+    if (left && right) return true;
+  }
+  return false;
+}
 
 TaskScripts project_task_scripts(const analyze::TaskRun& t, const std::string& cwd, const Environment& env) {
   TaskScripts out;

@@ -130,6 +130,15 @@ struct ScriptBudget {
   // Something changed during the session was not understood, at any depth:
   // the whole command is opaque, even if an older script ran it.
   bool recent_opaque = false;
+  // Variables the command line sets to values that are not plain text
+  // (plain_value): a script that uses one runs what the agent chose, so it
+  // is held to the standard of the agent's own work, however old it is.
+  std::vector<std::string> agent_values;
+  bool agent_values_overflow = false;  // more than 64: every script is taken to use one
+  bool uses_agent_value(std::string_view text) const {
+    return agent_values_overflow || std::any_of(agent_values.begin(), agent_values.end(),
+                                                [&](const std::string& name) { return mentions_word(text, name); });
+  }
   // The parsing time of the command line and every script it runs.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
 };
@@ -461,7 +470,8 @@ void script_actions(const analyze::ScriptRun& run, std::string_view tool, const 
     // sh s.sh`, `sed -i … s.sh`) is not what was read.
     for (const auto& a : out)
       if ((a.kind == Kind::FileWrite || a.kind == Kind::FileDelete) && (a.opaque || a.path == path)) opaque = true;
-    merge_found(std::move(found), opaque, f.recent || changed_here(out, path), full, out, budget);
+    merge_found(std::move(found), opaque, f.recent || changed_here(out, path) || budget.uses_agent_value(f.text), full,
+                out, budget);
   }
 }
 
@@ -486,7 +496,7 @@ void task_actions(const analyze::TaskRun& t, std::string_view tool, const Enviro
       budget.bytes += text.size();
       bool opaque = false;
       std::vector<Action> found = nested_shell(text, label, ts.dir, tool, env, depth, budget, opaque);
-      merge_found(std::move(found), opaque, ts.recent, full, out, budget);
+      merge_found(std::move(found), opaque, ts.recent || budget.uses_agent_value(text), full, out, budget);
     }
   }
 }
@@ -668,6 +678,21 @@ namespace {
 std::vector<Action> shell_actions_in(std::string_view command, std::string_view tool, const Environment& env, int depth,
                                      ScriptBudget& budget) {
   analyze::ShellAnalysis sa = analyze::analyze_shell(command, budget.deadline, env.home);
+  if (depth == 0) {
+    auto note = [&](const std::string& assignment) {
+      size_t eq = assignment.find('=');
+      if (eq == std::string::npos || plain_value(std::string_view(assignment).substr(eq + 1))) return;
+      std::string name = assignment.substr(0, eq);
+      while (!name.empty() && (name.back() == '+' || name.back() == ':' || name.back() == '?')) name.pop_back();
+      if (budget.agent_values.size() < 64)
+        budget.agent_values.push_back(std::move(name));
+      else
+        budget.agent_values_overflow = true;
+    };
+    for (const auto& a : sa.assignments) note(a);
+    for (const auto& c : sa.commands)
+      for (const auto& a : c.assignments) note(a);
+  }
   std::vector<Action> out;
   std::string full(command);
   if (full.size() > 4096) full = full.substr(0, 4096) + "…";
