@@ -35,8 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     return f;
   };
-  for (const char* cmd : {"git push", "git push origin", "git fetch backup", "npm test", "yarn build", "make",
-                          "make test", "./run.sh", "python3 run.sh"}) {
+  for (const char* cmd :
+       {"git push", "git push origin", "git fetch backup", "npm test", "yarn build", "make", "make test",
+        "make CC=clang OPTS='a | b' all", "X='$(y)' ./run.sh", "./run.sh", "python3 run.sh"}) {
     for (const auto& a : shell_actions(cmd, "Bash", env)) {
       if (a.kind == Kind::NetFetch && !tollgate::analyze::valid_host(a.host)) {
         std::fprintf(stderr, "invariant broken: non-canonical host %s\n", a.host.c_str());

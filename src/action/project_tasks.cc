@@ -150,8 +150,19 @@ class MakeVars {
   // `text` with make's references expanded: `$$` is `$`, `$(shell cmd)` a
   // command substitution, unknowns `${MAKE_VALUE}`.
   std::string expand(std::string_view text, int depth = 0) {
+    std::string out = expand_once(text, depth);
+    work_ += out.size() + text.size();
+    return out;
+  }
+
+ private:
+  // Characters produced over all expansions: `A = $(B)$(B)`, `B = $(C)$(C)`
+  // … doubles at every level, so past a budget every value is unknown.
+  size_t work_ = 0;
+
+  std::string expand_once(std::string_view text, int depth) {
     std::string out;
-    if (depth > 16) return "${MAKE_VALUE}";
+    if (depth > 16 || work_ > 16 * 1024 * 1024) return "${MAKE_VALUE}";
     size_t i = 0;
     while (i < text.size()) {
       if (out.size() > 256 * 1024) return out + "${MAKE_VALUE}";

@@ -372,6 +372,120 @@ void merge_found(std::vector<Action> found, bool opaque, bool recent, const std:
   }
 }
 
+// What the local modules of a script in another language add (see
+// script_actions): the actions of those changed during the session.
+struct ModuleScan {
+  std::vector<Action> found;
+  bool opaque = false;  // a recent module not understood, or too many to read
+  bool recent = false;  // a module changed during the session was loaded
+};
+
+// The files an import may load, in the order the language looks: Python's
+// dotted names against the main script's directory (leading dots against
+// the importing file's), Node's and Ruby's relative specifiers against the
+// importing file's directory. Directories on the way are returned too
+// (Python's namespace packages): the caller reads what exists.
+std::vector<std::vector<std::string>> module_candidates(std::string_view lang, const std::string& import,
+                                                        const std::string& root, const std::string& here) {
+  std::vector<std::vector<std::string>> out;  // per step: alternatives, the first that exists is loaded
+  if (analyze::runs_other_code(lang) && (lang.substr(0, 6) == "python" || lang.substr(0, 4) == "pypy")) {
+    size_t dots = import.find_first_not_of('.');
+    if (dots == std::string::npos) return out;
+    std::string base = dots == 0 ? root : here;
+    for (size_t up = 1; up < dots; ++up) base = parent_dir(base);
+    std::string rest = import.substr(dots);
+    std::string at = base == "/" ? "" : base;
+    for (size_t from = 0; from <= rest.size();) {
+      size_t dot = rest.find('.', from);
+      std::string comp = rest.substr(from, dot == std::string::npos ? std::string::npos : dot - from);
+      if (comp.empty()) break;
+      at += "/" + comp;
+      out.push_back({at + ".py", at + "/__init__.py"});
+      if (dot == std::string::npos) break;
+      from = dot + 1;
+    }
+    return out;
+  }
+  std::string p = analyze::normalize_path(import, here, "/nonexistent", false);
+  if (p.empty()) return out;
+  if (lang == "ruby" || lang == "irb") {
+    out.push_back({p + ".rb", p});
+  } else {
+    out.push_back({p, p + ".js", p + ".mjs", p + ".cjs", p + ".ts", p + ".tsx", p + ".jsx", p + ".mts", p + ".cts",
+                   p + "/index.js", p + "/index.ts", p + "/index.mjs"});
+  }
+  return out;
+}
+
+// Absolute Python imports are looked for in the script's directory and the
+// working directory `cwd` (`python3 -m pkg.main` puts it first), where the
+// paths a module names are taken too.
+ModuleScan local_modules(std::string_view lang, const std::string& script, std::vector<std::string> imports,
+                         const std::string& cwd, std::string_view tool, const Environment& env, ScriptBudget& budget) {
+  constexpr int kMaxModules = 16, kMaxModuleDepth = 6, kMaxProbes = 512;
+  ModuleScan m;
+  std::vector<std::string> roots = {parent_dir(script)};
+  if (cwd != roots.front()) roots.push_back(cwd);
+  struct Pending {
+    std::string import, here, root;
+    int depth;
+  };
+  std::vector<Pending> queue;
+  auto enqueue = [&](std::string import, const std::string& here, int depth) {
+    for (const auto& r : roots) {
+      queue.push_back({import, here, r, depth});
+      if (import[0] == '.' || import[0] == '/') break;  // relative: one place only
+    }
+  };
+  for (auto& i : imports) enqueue(std::move(i), roots.front(), 1);
+  std::set<std::string> seen = {script};
+  int modules = 0, probes = 0;
+  for (size_t q = 0; q < queue.size(); ++q) {
+    const Pending p = queue[q];
+    for (const auto& step : module_candidates(lang, p.import, p.root, p.here)) {
+      bool loaded = false, package = false;
+      for (const auto& path : step) {
+        if (++probes > kMaxProbes) {
+          m.opaque = true;
+          return m;
+        }
+        ScriptFile f = env.read_script(path);
+        if (f.state == ScriptFile::State::Missing) continue;
+        if (f.state == ScriptFile::State::Directory) continue;
+        loaded = true;
+        package = path.size() > 12 && path.substr(path.size() - 12) == "/__init__.py";
+        if (!seen.insert(path).second || !f.recent) break;
+        m.recent = true;
+        if (f.state != ScriptFile::State::Text || p.depth > kMaxModuleDepth || ++modules > kMaxModules ||
+            budget.bytes + f.text.size() > kMaxScriptBytesTotal) {
+          m.opaque = true;
+          break;
+        }
+        budget.bytes += f.text.size();
+        analyze::ShellAnalysis code = analyze::analyze_code(lang, f.text);
+        m.opaque = m.opaque || code.opaque;
+        for (const auto& h : code.hosts) m.found.push_back(fetch_action(h, code.urls, tool));
+        for (const auto& r : code.redirections) {
+          Action a;
+          a.kind = Kind::FileRead;
+          a.tool = std::string(tool);
+          a.path = analyze::normalize_path(r.path, cwd, env.home, env.resolve_symlinks);  // the process's directory
+          if (a.path.empty()) continue;
+          a.resource = a.path;
+          a.summary = "read " + a.path + " (module " + path + ")";
+          m.found.push_back(std::move(a));
+        }
+        for (auto& i : code.imports) enqueue(std::move(i), parent_dir(path), p.depth + 1);
+        break;
+      }
+      // A Python package continues into its directory (a namespace package
+      // has no __init__.py); a module file or nothing at all ends the name.
+      if (loaded && !package) break;
+    }
+  }
+  return m;
+}
+
 // What one script a command runs does, read and analysed (its path
 // resolved in each directory the command may run in): a shell script's
 // actions as if they were on the command line, the network targets and
@@ -425,6 +539,7 @@ void script_actions(const analyze::ScriptRun& run, std::string_view tool, const 
     const std::string label = "script " + path;
     std::vector<Action> found;
     bool opaque = false;
+    bool recent_module = false;
     if (lang == "source" || lang == "." || analyze::runs_shell_code(lang)) {
       found = nested_shell(f.text, label, cwds[k], tool, env, depth, budget, opaque);
     } else if (analyze::runs_other_code(lang)) {
@@ -461,6 +576,13 @@ void script_actions(const analyze::ScriptRun& run, std::string_view tool, const 
       exec.command = std::move(ci);
       found.insert(found.begin(), std::move(exec));
       for (const auto& h : code.hosts) found.push_back(fetch_action(h, code.urls, tool));
+      // The local modules it loads run with it. Those changed during the
+      // session are decided as part of it, at the agent's standard; the
+      // project's older modules are its own.
+      ModuleScan m = local_modules(lang, path, std::move(code.imports), cwds[k], tool, env, budget);
+      opaque = opaque || m.opaque;
+      recent_module = m.recent;
+      for (auto& a : m.found) found.push_back(std::move(a));
     } else {
       opaque = true;  // an interpreter Tollgate does not read (make -f, awk -f, expect …)
     }
@@ -470,8 +592,9 @@ void script_actions(const analyze::ScriptRun& run, std::string_view tool, const 
     // sh s.sh`, `sed -i … s.sh`) is not what was read.
     for (const auto& a : out)
       if ((a.kind == Kind::FileWrite || a.kind == Kind::FileDelete) && (a.opaque || a.path == path)) opaque = true;
-    merge_found(std::move(found), opaque, f.recent || changed_here(out, path) || budget.uses_agent_value(f.text), full,
-                out, budget);
+    merge_found(std::move(found), opaque,
+                f.recent || recent_module || changed_here(out, path) || budget.uses_agent_value(f.text), full, out,
+                budget);
   }
 }
 

@@ -3032,7 +3032,114 @@ class Analyzer {
   // strings count as reads only (a program's strings name routes, MIME
   // types and formats as often as files) and file access without a name
   // is not asked about: that is most programs.
+  // The local modules `code` may load (ShellAnalysis::imports).
+  void collect_imports(const std::string& name, Sv code) {
+    auto add = [&](std::string m) {
+      if (m.empty() || std::find(out_.imports.begin(), out_.imports.end(), m) != out_.imports.end()) return;
+      if (out_.imports.size() >= 256) return opaque(name + " code loads more than 256 modules");
+      out_.imports.push_back(std::move(m));
+    };
+    auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; };
+    // A string literal at `at` (after blanks and an opening parenthesis).
+    auto literal_at = [&](size_t at, bool* computed) -> std::string {
+      while (at < code.size() && (code[at] == ' ' || code[at] == '\t' || code[at] == '(')) ++at;
+      if (at >= code.size() || (code[at] != '"' && code[at] != '\'' && code[at] != '`')) {
+        if (computed) *computed = true;
+        return {};
+      }
+      size_t end = code.find(code[at], at + 1);
+      if (end == Sv::npos || end - at > 512) return {};
+      return std::string(code.substr(at + 1, end - at - 1));
+    };
+    if (is_python(name)) {
+      // Statements, joined across parentheses: `from x import (a,\n b)`.
+      std::string stmt;
+      int parens = 0;
+      auto statement = [&](Sv st) {
+        size_t i = 0;
+        while (i < st.size() && (st[i] == ' ' || st[i] == '\t')) ++i;
+        st = st.substr(i);
+        auto names = [&](Sv list, const std::string& base) {
+          size_t k = 0;
+          while (k < list.size()) {
+            while (k < list.size() && !ident(list[k])) ++k;
+            size_t j = k;
+            while (j < list.size() && ident(list[j])) ++j;
+            std::string n(list.substr(k, j - k));
+            k = j;
+            // `a as b`: skip the alias.
+            size_t after = k;
+            while (after < list.size() && (list[after] == ' ' || list[after] == '\t')) ++after;
+            if (list.substr(after, 3) == "as " || list.substr(after, 3) == "as\t") {
+              k = after + 3;
+              while (k < list.size() && (list[k] == ' ' || list[k] == '\t')) ++k;
+              while (k < list.size() && ident(list[k])) ++k;
+            }
+            if (n.empty()) continue;
+            add(base.empty() ? n : (base.back() == '.' ? base + n : base + "." + n));
+          }
+        };
+        if (starts_with(st, "import ") || starts_with(st, "import\t")) {
+          names(st.substr(7), "");
+        } else if (starts_with(st, "from ") || starts_with(st, "from\t")) {
+          Sv rest = st.substr(5);
+          size_t k = 0;
+          while (k < rest.size() && (rest[k] == ' ' || rest[k] == '\t')) ++k;
+          size_t j = k;
+          while (j < rest.size() && ident(rest[j])) ++j;
+          std::string base(rest.substr(k, j - k));
+          size_t imp = rest.find("import", j);
+          if (base.empty() || imp == Sv::npos) return;
+          if (base.find_first_not_of('.') != std::string::npos) add(base);
+          names(rest.substr(imp + 6), base);
+        }
+      };
+      for (size_t i = 0; i <= code.size(); ++i) {
+        char c = i < code.size() ? code[i] : '\n';
+        if (c == '#') {
+          while (i < code.size() && code[i] != '\n') ++i;
+          c = '\n';
+        }
+        if (c == '(') ++parens;
+        if (c == ')' && parens > 0) --parens;
+        if ((c == '\n' && parens == 0) || c == ';') {
+          statement(stmt);
+          stmt.clear();
+          if (c == '\n') parens = 0;
+          continue;
+        }
+        if (stmt.size() < 4096) stmt += c;
+      }
+      for (Sv call : {Sv("__import__("), Sv("import_module(")}) {
+        for (size_t at = code.find(call); at != Sv::npos; at = code.find(call, at + 1)) {
+          bool computed = false;
+          std::string m = literal_at(at + call.size(), &computed);
+          if (computed) opaque(name + " code imports a module it computes");
+          add(m);
+        }
+      }
+      return;
+    }
+    const bool node = one_of(name, {"node", "nodejs", "bun", "deno", "tsx", "ts-node", "esno", "vite-node", "jiti"});
+    const bool ruby = name == "ruby" || name == "irb";
+    if (!node && !ruby) return;
+    auto relative = [](const std::string& m) { return starts_with(m, "./") || starts_with(m, "../"); };
+    for (Sv call : node ? std::vector<Sv>{"require(", "import(", "from ", "import "}
+                        : std::vector<Sv>{"require_relative ", "require_relative(", "load "}) {
+      for (size_t at = code.find(call); at != Sv::npos; at = code.find(call, at + 1)) {
+        if (at > 0 && (std::isalnum(static_cast<unsigned char>(code[at - 1])) || code[at - 1] == '_')) continue;
+        bool computed = false;
+        std::string m = literal_at(at + call.size(), &computed);
+        if (computed && (call == "require(" || call == "import(" || ruby))
+          opaque(name + " code loads a module it computes");
+        if (ruby && call != "load " && !m.empty() && !relative(m)) m = "./" + m;
+        if (relative(m)) add(m);
+      }
+    }
+  }
+
   void inline_code(const std::string& name, Sv code, bool file) {
+    collect_imports(name, code);
     static constexpr Sv kNetwork[] = {
         "urlopen", "urllib", "requests.", "http.client", "httpx", "aiohttp", "socket", "fetch(", "http.get",
         "https.get", "http.request", "https.request", "net.connect", "axios", "xmlhttprequest", "websocket", "lwp",

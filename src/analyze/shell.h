@@ -132,6 +132,11 @@ struct ShellAnalysis {
   std::vector<ScriptRun> scripts;      // files run as scripts or programs (deduplicated)
   std::vector<GitRemote> git_remotes;  // remotes named, not spelled out (at most 16)
   std::vector<TaskRun> tasks;          // project tasks run (at most 16)
+  // analyze_code: the modules the code loads that may be local files, as
+  // written: Python's dotted names (`pkg.mod`, `.sibling`, and for `from X
+  // import a` both `X` and `X.a`), Node's and Ruby's relative specifiers
+  // (`./lib/x`). At most 256; more is opaque.
+  std::vector<std::string> imports;
   bool opaque = false;
   std::vector<std::string> opaque_reasons;
 };

@@ -1068,6 +1068,26 @@ TEST(ShellScripts, CodeOfAScriptFileNamesUrlsAndReadsOnly) {
   EXPECT_LE(m.hosts.size(), 256u);
 }
 
+TEST(ShellScripts, CodeListsTheModulesItMayLoad) {
+  using V = std::vector<std::string>;
+  auto py = analyze_code("python3",
+                         "import os, pkg.sub as s  # comment: import nothing\n"
+                         "from . import sibling\n"
+                         "from ..up.mod import (\n    a,\n    b as c,\n)\n"
+                         "from star import *; import last\n"
+                         "m = __import__('dyn')\n");
+  EXPECT_EQ(py.imports,
+            (V{"os", "pkg.sub", ".sibling", "..up.mod", "..up.mod.a", "..up.mod.b", "star", "last", "dyn"}));
+  EXPECT_FALSE(py.opaque);
+  EXPECT_TRUE(analyze_code("python3", "importlib.import_module(name)").opaque);
+  auto js = analyze_code("node",
+                         "const a = require('./a');\nimport b from \"../b.js\";\nimport './side';\n"
+                         "const fs = require('fs');\nconst c = await import('./c.mjs');\n");
+  EXPECT_EQ(js.imports, (V{"./a", "./c.mjs", "../b.js", "./side"}));
+  EXPECT_TRUE(analyze_code("node", "require(process.argv[2])").opaque);
+  EXPECT_EQ(analyze_code("ruby", "require_relative 'lib/x'\nrequire 'json'\n").imports, (V{"./lib/x"}));
+}
+
 TEST(ShellNetwork, ForgeClientsReachTheirApi) {
   EXPECT_EQ(analyze_shell("gh issue view 12 --comments").hosts, (std::vector<std::string>{"api.github.com"}));
   EXPECT_EQ(analyze_shell("gh -R acme/app pr view 3").hosts, (std::vector<std::string>{"api.github.com"}));
