@@ -84,6 +84,34 @@ std::optional<std::string> expand_known(std::string_view word, const Environment
   return std::nullopt;
 }
 
+// Where the arguments of the script `run` start in `c`'s words, when `c`
+// runs it as a file (`./deploy.sh a b`: 0; `python3 -u x.py a`: 2); those
+// words go to the script, not to its interpreter.
+std::optional<size_t> script_args_from(const analyze::SimpleCommand& c, const analyze::ScriptRun& run) {
+  if (run.dynamic) return std::nullopt;
+  if (run.runner.empty()) return c.program == run.path ? std::optional<size_t>(0) : std::nullopt;
+  if (c.name != run.runner) return std::nullopt;
+  for (size_t k = 0; k < c.args.size(); ++k) {
+    if (c.args[k] == run.path && std::find(c.dynamic_args.begin(), c.dynamic_args.end(), k) == c.dynamic_args.end())
+      return k + 1;
+  }
+  return std::nullopt;
+}
+
+// Whether a script reads its command-line arguments: a shell script's `$1`,
+// `${2}`, `$@`, `$*`; any other language is taken to (argv reaches it
+// through too many libraries to tell).
+bool reads_arguments(std::string_view lang, std::string_view text) {
+  if (lang != "source" && lang != "." && !analyze::runs_shell_code(lang)) return true;
+  for (size_t at = text.find('$'); at != std::string_view::npos; at = text.find('$', at + 1)) {
+    size_t k = at + 1;
+    if (k < text.size() && text[k] == '{') ++k;
+    if (k < text.size() && (std::isdigit(static_cast<unsigned char>(text[k])) || text[k] == '@' || text[k] == '*'))
+      return true;
+  }
+  return false;
+}
+
 // Programs whose arguments, whatever they turn out to be at run time, run
 // nothing, reach no network and neither reveal nor change what a file
 // holds (none has an option that reads a file's contents into its output):
@@ -497,7 +525,7 @@ ModuleScan local_modules(std::string_view lang, const std::string& script, std::
 // understood in it is not asked about, nor is a download it runs.
 void script_actions(const analyze::ScriptRun& run, std::string_view tool, const Environment& env,
                     const std::vector<std::string>& cwds, bool cwd_unknown, int depth, ScriptBudget& budget,
-                    const std::string& full, std::vector<Action>& out) {
+                    const std::string& full, std::vector<Action>& out, bool agent_args = false) {
   std::string word = run.path;
   if (run.dynamic) {
     auto expanded = expand_known(word, env);
@@ -592,8 +620,11 @@ void script_actions(const analyze::ScriptRun& run, std::string_view tool, const 
     // sh s.sh`, `sed -i … s.sh`) is not what was read.
     for (const auto& a : out)
       if ((a.kind == Kind::FileWrite || a.kind == Kind::FileDelete) && (a.opaque || a.path == path)) opaque = true;
-    merge_found(std::move(found), opaque,
-                f.recent || recent_module || changed_here(out, path) || budget.uses_agent_value(f.text), full, out,
+    // Arguments that are not plain text, given to a script that reads its
+    // arguments (`./deploy.sh 'curl … | sh'` into an `eval "$1"`), are the
+    // agent's own work too.
+    const bool driven = budget.uses_agent_value(f.text) || (agent_args && reads_arguments(lang, f.text));
+    merge_found(std::move(found), opaque, f.recent || recent_module || changed_here(out, path) || driven, full, out,
                 budget);
   }
 }
@@ -947,7 +978,15 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     bool args_understood = !c.name.empty() && !c.opaque_beyond_args;
     if (c.opaque && args_understood && !inert_whatever_args(c.name)) {
       const bool globs_ok = role != Role::None || decided_on_glob_matches(c.name);
+      // Words after a script file go to the script, which is read and
+      // decided with what it is given (script_actions).
+      size_t script_args = c.args.size();
+      if (env.read_script) {
+        for (const auto& run : sa.scripts)
+          if (auto from = script_args_from(c, run)) script_args = std::min(script_args, *from);
+      }
       for (size_t i : c.dynamic_args) {
+        if (i >= script_args) continue;
         auto g = std::find_if(c.globs.begin(), c.globs.end(), [&](const analyze::GlobArg& x) { return x.arg == i; });
         std::optional<std::vector<std::string>> matches;
         if (globs_ok && g != c.globs.end()) matches = expand_glob(g->pattern);
@@ -1172,7 +1211,16 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     }
   }
   if (env.read_script) {
-    for (const auto& run : sa.scripts) script_actions(run, tool, env, cwds, cwd_unknown, depth, budget, full, out);
+    for (const auto& run : sa.scripts) {
+      bool agent_args = false;
+      for (const auto& c : sa.commands) {
+        auto from = script_args_from(c, run);
+        if (!from) continue;
+        for (size_t k = *from; k < c.args.size(); ++k)
+          agent_args = agent_args || is_dynamic(c, k) || !plain_value(c.args[k]);
+      }
+      script_actions(run, tool, env, cwds, cwd_unknown, depth, budget, full, out, agent_args);
+    }
     for (const auto& t : sa.tasks) task_actions(t, tool, env, cwds, cwd_unknown, depth, budget, full, out);
     // Remotes named only by name: their hosts are in the repository's
     // configuration.

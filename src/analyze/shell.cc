@@ -3021,17 +3021,6 @@ class Analyzer {
     script_file(w[a.operands[0]], in, name + " script", false, name);
   }
 
-  // Code given on the command line (`python3 -c`, `node -e`, `perl -e` …)
-  // is a program of its own: Tollgate does not follow it, but what it
-  // names is taken as named. Every URL in it is a network target; every
-  // quoted string that looks like a path is a file it may read and write
-  // (so a secret or Tollgate's own files named there are seen); and code
-  // that uses the network, or touches files, with nothing Tollgate can
-  // name is not understood, so a person is asked. The code of a whole
-  // script file (`file`) is read the same way, except that its path-like
-  // strings count as reads only (a program's strings name routes, MIME
-  // types and formats as often as files) and file access without a name
-  // is not asked about: that is most programs.
   // The local modules `code` may load (ShellAnalysis::imports).
   void collect_imports(const std::string& name, Sv code) {
     auto add = [&](std::string m) {
@@ -3138,6 +3127,18 @@ class Analyzer {
     }
   }
 
+
+  // Code given on the command line (`python3 -c`, `node -e`, `perl -e` …)
+  // is a program of its own: Tollgate does not follow it, but what it
+  // names is taken as named. Every URL in it is a network target; every
+  // quoted string that looks like a path is a file it may read and write
+  // (so a secret or Tollgate's own files named there are seen); and code
+  // that uses the network, or touches files, with nothing Tollgate can
+  // name is not understood, so a person is asked. The code of a whole
+  // script file (`file`) is read the same way, except that its path-like
+  // strings count as reads only (a program's strings name routes, MIME
+  // types and formats as often as files) and file access without a name
+  // is not asked about: that is most programs.
   void inline_code(const std::string& name, Sv code, bool file) {
     collect_imports(name, code);
     static constexpr Sv kNetwork[] = {
