@@ -831,7 +831,12 @@ namespace {
 
 std::vector<Action> shell_actions_in(std::string_view command, std::string_view tool, const Environment& env, int depth,
                                      ScriptBudget& budget) {
-  analyze::ShellAnalysis sa = analyze::analyze_shell(command, budget.deadline, env.home);
+  // `$PWD` is the session's directory unless the command changes it.
+  analyze::ShellAnalysis sa = analyze::analyze_shell(command, budget.deadline, env.home, env.cwd);
+  if (std::any_of(sa.commands.begin(), sa.commands.end(), [](const analyze::SimpleCommand& c) {
+        return c.name == "cd" || c.name == "pushd" || c.name == "popd";
+      }))
+    sa = analyze::analyze_shell(command, budget.deadline, env.home);
   if (depth == 0) {
     auto note = [&](const std::string& assignment) {
       size_t eq = assignment.find('=');

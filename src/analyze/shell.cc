@@ -965,7 +965,7 @@ bool language_compatible(uint32_t* version) {
 class Analyzer {
  public:
   Analyzer() = default;
-  explicit Analyzer(std::string home) : home_(std::move(home)) {}
+  Analyzer(std::string home, std::string pwd) : home_(std::move(home)), pwd_(std::move(pwd)) {}
 
   ShellAnalysis run(Sv command, std::chrono::steady_clock::time_point deadline) {
     deadline_ = deadline;
@@ -1471,13 +1471,20 @@ class Analyzer {
   }
 
   // One name per file for what the command line writes and later runs:
-  // `~/x`, `$HOME/x` (given as its value) and the home's own path agree.
+  // `~/x`, `$HOME/x` (given as its value) and the home's own path agree, as
+  // do `x`, `$PWD/x` and the working directory's own path.
   std::string file_key(Sv p) const {
     std::string key = normalize_path(p, "/.cwd", "/.home", false);
-    if (!home_.empty() && home_[0] == '/') {
-      std::string home = normalize_path(home_, "/", "/", false);
-      if (home.size() > 1 && (key == home || (starts_with(key, home) && key[home.size()] == '/')))
-        key = "/.home" + key.substr(home.size());
+    // The longer of the two first: a working directory inside the home.
+    std::pair<const std::string*, Sv> known[2] = {{&pwd_, "/.cwd"}, {&home_, "/.home"}};
+    if (pwd_.size() < home_.size()) std::swap(known[0], known[1]);
+    for (const auto& [value, stand_in] : known) {
+      if (value->empty() || (*value)[0] != '/') continue;
+      std::string dir = normalize_path(*value, "/", "/", false);
+      if (dir.size() > 1 && (key == dir || (starts_with(key, dir) && key[dir.size()] == '/'))) {
+        key = std::string(stand_in) + key.substr(dir.size());
+        break;
+      }
     }
     return key;
   }
@@ -1673,14 +1680,17 @@ class Analyzer {
     if (scan_substitutions(n).is_download()) b.w.download = true;
   }
 
-  // `$HOME` or `${HOME}` when the caller gave its value (assigning HOME
-  // makes the command opaque, so it cannot change within it).
+  // `$HOME`, `$PWD` (and their `${…}` forms) when the caller gave their
+  // values (assigning either makes the command opaque, so they cannot
+  // change within it; the caller gives no `$PWD` to a command that changes
+  // directory).
   const std::string* known_variable(TSNode n) const {
-    if (home_.empty()) return nullptr;
     Sv t = type_of(n);
     if (t != "simple_expansion" && t != "expansion") return nullptr;
     Sv s = text(n);
-    return s == "$HOME" || s == "${HOME}" ? &home_ : nullptr;
+    if (!home_.empty() && (s == "$HOME" || s == "${HOME}")) return &home_;
+    if (!pwd_.empty() && (s == "$PWD" || s == "${PWD}")) return &pwd_;
+    return nullptr;
   }
 
   void eval_string(TSNode n, WordBuilder& b) {
@@ -3127,7 +3137,6 @@ class Analyzer {
     }
   }
 
-
   // Code given on the command line (`python3 -c`, `node -e`, `perl -e` …)
   // is a program of its own: Tollgate does not follow it, but what it
   // names is taken as named. Every URL in it is a network target; every
@@ -4308,6 +4317,7 @@ class Analyzer {
   int syntax_depth_ = 0;
   bool socket_redirect_ = false;
   std::string home_;  // the value of $HOME, when the caller knows it
+  std::string pwd_;   // the value of $PWD, when the caller knows it
 };
 
 }  // namespace
@@ -4321,7 +4331,7 @@ ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock:
 }
 
 ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock::time_point deadline,
-                            std::string_view home) {
+                            std::string_view home, std::string_view pwd) {
   try {
     ShellAnalysis result;
     uint32_t version = 0;
@@ -4338,7 +4348,7 @@ ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock:
       result.opaque_reasons.push_back("command longer than " + std::to_string(kMaxCommandBytes) + " bytes");
       return result;
     }
-    Analyzer a{std::string(home)};
+    Analyzer a{std::string(home), std::string(pwd)};
     return a.run(command, deadline);
   } catch (...) {
     ShellAnalysis result;
@@ -4363,7 +4373,7 @@ ShellAnalysis analyze_code(std::string_view interpreter, std::string_view code) 
                                       std::to_string(kMaxCommandBytes) + " bytes");
       return result;
     }
-    Analyzer a;
+    Analyzer a{{}, {}};
     return a.run_code(std::string(interpreter), code);
   } catch (...) {
     ShellAnalysis result;

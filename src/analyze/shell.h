@@ -152,11 +152,13 @@ ShellAnalysis analyze_shell(std::string_view command);
 // The same with the parsing time bounded by `deadline` instead (a command
 // and the scripts it runs share one budget).
 ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock::time_point deadline);
-// The same with the value of `$HOME` known (empty: unknown): `$HOME` and
-// `${HOME}` stand for it wherever they appear (unquoted, only when the value
-// has no blanks or glob characters).
+// The same with the values of `$HOME` and `$PWD` known (empty: unknown):
+// `$HOME`, `${HOME}`, `$PWD`, `${PWD}` stand for them wherever they appear
+// (unquoted, only when the value has no blanks or glob characters). `pwd`
+// is the directory the command starts in: a caller must not pass it for a
+// command that changes directory (cd, pushd, popd), where `$PWD` moves.
 ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock::time_point deadline,
-                            std::string_view home);
+                            std::string_view home, std::string_view pwd = {});
 
 // The code of a script file run by `interpreter` (python3, node, perl …):
 // Tollgate does not follow another language, but what the code names is

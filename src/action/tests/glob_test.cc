@@ -156,6 +156,20 @@ TEST_F(Globs, PwdFollowsTheDirectoriesTheCommandChangesTo) {
   EXPECT_TRUE(opaque);
 }
 
+TEST_F(Globs, PwdIsTheSessionsDirectoryUnlessTheCommandMoves) {
+  auto acts = run("docker run --rm -v \"$PWD\":/app node:20 npm test");
+  ASSERT_NE(exec(acts, "docker"), nullptr);
+  EXPECT_FALSE(exec(acts, "docker")->opaque);
+  // After a cd (even one run through eval) $PWD is wherever that went.
+  std::string ssh = (root_ / "home/.ssh").string();
+  for (const char* cmd : {"cd ~/.ssh; cat \"$PWD/id_rsa\"", "eval 'c''d ~/.ssh'; cat $PWD/id_rsa"}) {
+    auto reads = run(cmd);
+    bool found = false;
+    for (const auto& a : reads) found = found || (a.kind == Kind::FileRead && (a.path == ssh + "/id_rsa" || a.opaque));
+    EXPECT_TRUE(found) << cmd;
+  }
+}
+
 TEST_F(Globs, TooManyMatchesStayOpaque) {
   for (int i = 0; i < 300; ++i) touch("project/build/f" + std::to_string(i) + ".o");
   EXPECT_TRUE(exec(run("rm build/*.o"), "rm")->opaque);

