@@ -932,7 +932,9 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
   // many names, or a name that would begin with `-` and so be an option.
   int globs_expanded = 0;
   auto expand_glob = [&](const std::string& pattern) -> std::optional<std::vector<std::string>> {
-    if (!env.glob || pattern.empty() || pattern[0] == '-' || ++globs_expanded > 32) return std::nullopt;
+    // (A pattern that starts with `-` is an option as written; what it
+    // matches is checked like any other name below.)
+    if (!env.glob || pattern.empty() || ++globs_expanded > 32) return std::nullopt;
     std::vector<std::string> bases;  // directories the pattern is relative to; {""} for an absolute one
     std::string rest = pattern;
     bool relative = false;

@@ -718,6 +718,21 @@ bool is_shell(Sv n) {
                     "posh", "bosh", "oksh", "loksh", "csh", "tcsh"});
 }
 
+// A bare file name with an extension (`package.json`, `notes.txt`): in
+// code given on the command line, a file it opens.
+bool file_name_like(Sv s) {
+  size_t dot = s.rfind('.');
+  if (dot == Sv::npos || dot == 0 || s.size() - dot - 1 < 1 || s.size() - dot - 1 > 8 || s.size() > 255) return false;
+  bool letter = false;
+  for (size_t i = dot + 1; i < s.size(); ++i) {
+    if (!std::isalnum(static_cast<unsigned char>(s[i]))) return false;
+    letter = letter || std::isalpha(static_cast<unsigned char>(s[i]));
+  }
+  return letter && std::all_of(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(dot), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+         });
+}
+
 bool is_python(Sv n) {
   if (starts_with(n, "pypy")) return true;
   if (!starts_with(n, "python")) return false;
@@ -3193,7 +3208,7 @@ class Analyzer {
       if (lit.empty() || lit.size() > 4096 || lit.find("://") != Sv::npos || lit.find('\n') != Sv::npos) continue;
       bool pathlike = lit[0] == '/' || lit[0] == '~' || starts_with(lit, "./") || starts_with(lit, "../") ||
                       (lit[0] == '.' && lit.size() > 1 && lit.find(' ') == Sv::npos) ||
-                      (lit.find('/') != Sv::npos && lit.find(' ') == Sv::npos);
+                      (lit.find('/') != Sv::npos && lit.find(' ') == Sv::npos) || (!file && file_name_like(lit));
       if (!pathlike) continue;
       ++paths;
       out_.redirections.push_back({std::string(lit), false, false, false});

@@ -170,6 +170,14 @@ TEST_F(Globs, PwdIsTheSessionsDirectoryUnlessTheCommandMoves) {
   }
 }
 
+TEST_F(Globs, AnOptionWithAGlobIsTheOptionUnlessANameMatchesIt) {
+  touch("project/src/a.tsx");
+  auto acts = run("grep -rn useState src/ --include=*.tsx");
+  EXPECT_FALSE(exec(acts, "grep")->opaque);
+  touch("project/--include=x.tsx");  // bash would pass this name instead
+  EXPECT_TRUE(exec(run("grep -rn useState src/ --include=*.tsx"), "grep")->opaque);
+}
+
 TEST_F(Globs, TooManyMatchesStayOpaque) {
   for (int i = 0; i < 300; ++i) touch("project/build/f" + std::to_string(i) + ".o");
   EXPECT_TRUE(exec(run("rm build/*.o"), "rm")->opaque);

@@ -1082,6 +1082,15 @@ TEST(ShellScripts, CodeOfAScriptFileNamesUrlsAndReadsOnly) {
   EXPECT_LE(m.hosts.size(), 256u);
 }
 
+TEST(ShellScripts, InlineCodeOpeningABareFileNameNamesIt) {
+  auto a = analyze_shell("python3 -c \"import json; print(json.load(open('package.json'))['version'])\"");
+  EXPECT_FALSE(a.opaque) << reasons(a);
+  ASSERT_FALSE(a.redirections.empty());
+  EXPECT_EQ(a.redirections[0].path, "package.json");
+  // Words that are not file names do not count: the access stays unnamed.
+  EXPECT_TRUE(analyze_shell("python3 -c \"open(name, 'w').write('utf-8')\"").opaque);
+}
+
 TEST(ShellScripts, CodeListsTheModulesItMayLoad) {
   using V = std::vector<std::string>;
   auto py = analyze_code("python3",
