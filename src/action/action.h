@@ -18,6 +18,7 @@
 // resolution in paths; thread-safe; never throw.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -141,10 +142,12 @@ ScriptReader file_script_reader(int64_t since_ms);
 // The names an absolute glob(7) pattern matches, as bash expands it for an
 // argument (src/analyze/shell.h, GlobArg). A leading `.` is matched by
 // `*`, `?` and `[…]` too (as with bash's dotglob), so that a name a
-// shell could match is never missed; `.` and `..` never are.
+// shell could match is never missed; `.` and `..` never are. Case is
+// ignored too (nocaseglob), for the same reason.
 struct GlobMatches {
   bool complete = false;           // false: too many names, or a directory could not be read
   std::vector<std::string> paths;  // absolute, sorted; empty when nothing matches
+  std::size_t scanned = 0;         // directory entries looked at
 };
 using GlobExpander = std::function<GlobMatches(const std::string& pattern)>;
 

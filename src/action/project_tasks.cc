@@ -199,6 +199,19 @@ class MakeVars {
         out += "$(" + expand(inner.substr(blank + 1), depth + 1) + ")";
         continue;
       }
+      if (blank == std::string_view::npos && inner.find('$') != std::string_view::npos &&
+          inner.find_first_of(":=") == std::string_view::npos) {
+        // A computed name (`$($(ENV)_DEPLOY)`): the variable it names.
+        std::string name = expand(inner, depth + 1);
+        if (name.find("${MAKE_VALUE}") == std::string::npos && name.find_first_of(" \t$") == std::string::npos) {
+          auto v = lookup(name, depth);
+          out += v ? *v : "${MAKE_VALUE}";
+          continue;
+        }
+        if (!cmdline.empty() || !env.empty()) agent_hidden = true;  // it may name one the agent set
+        out += "${MAKE_VALUE}";
+        continue;
+      }
       if (blank != std::string_view::npos || inner.find_first_of("$:=") != std::string_view::npos) {
         // A function, a substitution reference or a computed name.
         if (mentions_agent(inner)) agent_hidden = true;
@@ -264,7 +277,10 @@ void makefile_recipes(const analyze::TaskRun& t, const std::string& dir, const E
   // Tollgate does not see (make's own rules): only plain values pass.
   for (const auto* m : {&vars.cmdline, &vars.env}) {
     for (const auto& [name, value] : *m) {
-      if (builtin_rule_variable(name) && !MakeVars::plain(value)) out.recent = out.opaque = true;
+      // (Plain, and no path either: `CC=./evil.sh`, `CFLAGS=-B/tmp/x` run
+      // programs the agent chose.)
+      if (builtin_rule_variable(name) && (!MakeVars::plain(value) || value.find('/') != std::string::npos))
+        out.recent = out.opaque = true;
     }
   }
   std::string path;
@@ -284,6 +300,7 @@ void makefile_recipes(const analyze::TaskRun& t, const std::string& dir, const E
   }
   std::map<std::string, Rule> rules;
   std::string default_goal;
+  bool default_unknown = false;
   std::vector<std::string> current;     // the targets whose recipe follows
   std::vector<std::string> parse_time;  // $(shell …) and `!=` assignments: run as the file is read
   std::string_view text = f.text;
@@ -309,12 +326,21 @@ void makefile_recipes(const analyze::TaskRun& t, const std::string& dir, const E
       continue;
     }
     std::string_view l = line;
+    // A rule's recipe after `;` goes to the shell as written, `#` and all;
+    // a `#` before the `;` starts a comment.
+    std::optional<std::string> raw_inline;
+    if (auto semi = l.find(';');
+        semi != std::string_view::npos && l.find('#') > semi && l.find(':') < semi && !in_define) {
+      raw_inline = std::string(l.substr(semi + 1));
+      l = l.substr(0, semi);
+    }
     if (auto hash = l.find('#'); hash != std::string_view::npos) l = l.substr(0, hash);
     while (!l.empty() && (l.front() == ' ' || l.front() == '\t')) l.remove_prefix(1);
     while (!l.empty() && (l.back() == ' ' || l.back() == '\t')) l.remove_suffix(1);
     if (l.empty()) continue;  // blank lines do not end a recipe
     if (in_define) {
       if (l.substr(0, 6) == "endef") in_define = false;
+      if (vars.mentions_agent(line)) vars.agent_hidden = true;  // a multi-line value is not evaluated
       continue;
     }
     current.clear();
@@ -445,6 +471,7 @@ void makefile_recipes(const analyze::TaskRun& t, const std::string& dir, const E
     if (vars.mentions_agent(targets)) vars.agent_hidden = true;
     if (auto teq = rest.find('='); teq != std::string_view::npos) {
       // A target-specific variable: its value differs by target.
+      if (vars.mentions_agent(rest)) vars.agent_hidden = true;
       std::string_view tv = rest.substr(0, teq);
       while (!tv.empty() && (tv.back() == ':' || tv.back() == '+' || tv.back() == '?' || tv.back() == '!' ||
                              tv.back() == ' ' || tv.back() == '\t'))
@@ -454,11 +481,7 @@ void makefile_recipes(const analyze::TaskRun& t, const std::string& dir, const E
       vars.file[std::string(tv)].known = false;
       continue;
     }
-    std::string inline_recipe;
-    if (auto semi = rest.find(';'); semi != std::string_view::npos) {
-      inline_recipe = std::string(rest.substr(semi + 1));
-      rest = rest.substr(0, semi);
-    }
+    std::string inline_recipe = raw_inline.value_or("");
     auto words = [](std::string_view s) {
       std::vector<std::string> w;
       size_t i = 0;
@@ -471,9 +494,16 @@ void makefile_recipes(const analyze::TaskRun& t, const std::string& dir, const E
       }
       return w;
     };
-    for (auto& target : words(targets)) {
-      if (default_goal.empty() && target[0] != '.' && target.find('%') == std::string::npos &&
-          target.find('$') == std::string::npos)
+    // Make expands a rule's targets and prerequisites as it reads them.
+    std::string expanded_targets = vars.expand(targets);
+    if (expanded_targets.find("${MAKE_VALUE}") != std::string::npos && default_goal.empty()) {
+      default_unknown = true;  // the first target, which may be the default goal, is not known
+    }
+    std::string expanded_rest = vars.expand(rest);
+    rest = expanded_rest.find("${MAKE_VALUE}") == std::string::npos ? std::string_view(expanded_rest) : rest;
+    for (auto& target : words(expanded_targets)) {
+      if (target.find("${MAKE_VALUE}") != std::string::npos) continue;
+      if (default_goal.empty() && !default_unknown && target[0] != '.' && target.find('%') == std::string::npos)
         default_goal = target;
       if (target.find('%') != std::string::npos) {
         // A pattern rule: its recipe may build any target without one of its own.
@@ -491,6 +521,26 @@ void makefile_recipes(const analyze::TaskRun& t, const std::string& dir, const E
 
   std::vector<std::string> queue = t.names;
   if (queue.empty()) {
+    // `.DEFAULT_GOAL`, set in the makefile or on the command line, names it.
+    if (vars.file.count(".DEFAULT_GOAL") || vars.cmdline.count(".DEFAULT_GOAL") || vars.env.count(".DEFAULT_GOAL")) {
+      auto goal = vars.lookup(".DEFAULT_GOAL", 0);
+      if (goal && goal->find("${MAKE_VALUE}") == std::string::npos) {
+        std::string g = *goal;
+        while (!g.empty() && (g.back() == ' ' || g.back() == '\t')) g.pop_back();
+        while (!g.empty() && (g.front() == ' ' || g.front() == '\t')) g.erase(0, 1);
+        default_goal = g;
+        default_unknown = g.empty() || g.find_first_of(" \t") != std::string::npos;
+      } else {
+        default_unknown = true;
+      }
+    }
+    if (default_unknown) {
+      // Which recipes run is not known: held to the agent's standard when
+      // the agent could have chosen it.
+      out.opaque = true;
+      if (vars.agent_unplain || vars.agent_hidden || !vars.cmdline.empty()) out.recent = true;
+      return;
+    }
     if (default_goal.empty()) return;
     queue.push_back(default_goal);
   }

@@ -25,6 +25,7 @@
 #include "analyze/paths.h"
 #include "analyze/shell.h"
 #include "analyze/url.h"
+#include "base/json.h"
 
 namespace tollgate::action {
 
@@ -144,6 +145,13 @@ std::string glob_escape(const std::string& path) {
     out += ch;
   }
   return out;
+}
+
+// `~+` and `~-` are the shell's current and previous directories, which
+// a command can move (`cd ~/.aws && cat ~+/credentials`): not known here.
+bool moving_tilde(std::string_view word) {
+  return word.size() > 1 && word[0] == '~' && (word[1] == '+' || word[1] == '-') &&
+         (word.size() == 2 || word[2] == '/');
 }
 
 // Whether argument `i` of `c` holds an expansion or a glob.
@@ -408,15 +416,20 @@ struct ModuleScan {
   bool recent = false;  // a module changed during the session was loaded
 };
 
-// The files an import may load, in the order the language looks: Python's
-// dotted names against the main script's directory (leading dots against
-// the importing file's), Node's and Ruby's relative specifiers against the
-// importing file's directory. Directories on the way are returned too
-// (Python's namespace packages): the caller reads what exists.
+// The files an import may load. Rather than follow each language's search
+// order (where a package directory beats a module file for Python, and
+// Node skips `.ts` that tsx would take), every file that could be the one
+// loaded is taken: Python's dotted names against the main script's
+// directory (leading dots against the importing file's) as packages,
+// modules, extension modules and bytecode; Node's and Ruby's relative
+// specifiers against the importing file's directory, with the extensions,
+// `index` files and a package.json's `main`. One step per dotted
+// component; a Python name continues into a package directory.
 std::vector<std::vector<std::string>> module_candidates(std::string_view lang, const std::string& import,
-                                                        const std::string& root, const std::string& here) {
-  std::vector<std::vector<std::string>> out;  // per step: alternatives, the first that exists is loaded
-  if (analyze::runs_other_code(lang) && (lang.substr(0, 6) == "python" || lang.substr(0, 4) == "pypy")) {
+                                                        const std::string& root, const std::string& here,
+                                                        const Environment& env) {
+  std::vector<std::vector<std::string>> out;
+  if (lang.substr(0, 6) == "python" || lang.substr(0, 4) == "pypy") {
     size_t dots = import.find_first_not_of('.');
     if (dots == std::string::npos) return out;
     std::string base = dots == 0 ? root : here;
@@ -428,7 +441,13 @@ std::vector<std::vector<std::string>> module_candidates(std::string_view lang, c
       std::string comp = rest.substr(from, dot == std::string::npos ? std::string::npos : dot - from);
       if (comp.empty()) break;
       at += "/" + comp;
-      out.push_back({at + ".py", at + "/__init__.py"});
+      std::vector<std::string> step = {at + "/__init__.py", at + "/__init__.pyc", at + "/__init__.so", at + ".py",
+                                       at + ".pyc",         at + ".so",           at + ".abi3.so"};
+      if (env.glob) {
+        GlobMatches so = env.glob(glob_escape(at) + ".cpython-*.so");
+        for (auto& x : so.paths) step.push_back(std::move(x));
+      }
+      out.push_back(std::move(step));
       if (dot == std::string::npos) break;
       from = dot + 1;
     }
@@ -437,20 +456,41 @@ std::vector<std::vector<std::string>> module_candidates(std::string_view lang, c
   std::string p = analyze::normalize_path(import, here, "/nonexistent", false);
   if (p.empty()) return out;
   if (lang == "ruby" || lang == "irb") {
-    out.push_back({p + ".rb", p});
-  } else {
-    out.push_back({p, p + ".js", p + ".mjs", p + ".cjs", p + ".ts", p + ".tsx", p + ".jsx", p + ".mts", p + ".cts",
-                   p + "/index.js", p + "/index.ts", p + "/index.mjs"});
+    out.push_back({p + ".rb", p, p + ".so"});
+    return out;
   }
+  std::vector<std::string> step;
+  for (const char* ext : {"", ".js", ".json", ".node", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".mts", ".cts"})
+    step.push_back(p + ext);
+  for (const char* ext : {".js", ".json", ".node", ".mjs", ".cjs", ".ts", ".tsx"}) step.push_back(p + "/index" + ext);
+  // A directory's package.json names its entry point.
+  if (env.read_script) {
+    ScriptFile pkg = env.read_script(p + "/package.json");
+    if (pkg.state == ScriptFile::State::Text) {
+      auto j = parse_json(pkg.text, p + "/package.json", 8);
+      if (j && j->is_object()) {
+        for (const char* field : {"main", "module", "exports"}) {
+          auto it = j->find(field);
+          if (it == j->end() || !it->is_string()) continue;
+          std::string main = analyze::normalize_path(it->get<std::string>(), p, "/nonexistent", false);
+          for (const char* ext : {"", ".js", ".mjs", ".cjs", ".ts", "/index.js"}) step.push_back(main + ext);
+        }
+      }
+    }
+  }
+  out.push_back(std::move(step));
   return out;
 }
 
 // Absolute Python imports are looked for in the script's directory and the
 // working directory `cwd` (`python3 -m pkg.main` puts it first), where the
-// paths a module names are taken too.
+// paths a module names are taken too. The project's older modules are read
+// only for what they import (16 of them at most besides the recent ones):
+// an older module importing a recent one is how a change two levels down
+// is reached.
 ModuleScan local_modules(std::string_view lang, const std::string& script, std::vector<std::string> imports,
                          const std::string& cwd, std::string_view tool, const Environment& env, ScriptBudget& budget) {
-  constexpr int kMaxModules = 16, kMaxModuleDepth = 6, kMaxProbes = 512;
+  constexpr int kMaxModules = 16, kMaxOlderModules = 64, kMaxModuleDepth = 6, kMaxProbes = 1024;
   ModuleScan m;
   std::vector<std::string> roots = {parent_dir(script)};
   if (cwd != roots.front()) roots.push_back(cwd);
@@ -460,6 +500,7 @@ ModuleScan local_modules(std::string_view lang, const std::string& script, std::
   };
   std::vector<Pending> queue;
   auto enqueue = [&](std::string import, const std::string& here, int depth) {
+    if (import.empty()) return;
     for (const auto& r : roots) {
       queue.push_back({import, here, r, depth});
       if (import[0] == '.' || import[0] == '/') break;  // relative: one place only
@@ -467,27 +508,37 @@ ModuleScan local_modules(std::string_view lang, const std::string& script, std::
   };
   for (auto& i : imports) enqueue(std::move(i), roots.front(), 1);
   std::set<std::string> seen = {script};
-  int modules = 0, probes = 0;
+  int modules = 0, older = 0, probes = 0;
   for (size_t q = 0; q < queue.size(); ++q) {
     const Pending p = queue[q];
-    for (const auto& step : module_candidates(lang, p.import, p.root, p.here)) {
-      bool loaded = false, package = false;
+    for (const auto& step : module_candidates(lang, p.import, p.root, p.here, env)) {
+      bool any = false;
       for (const auto& path : step) {
         if (++probes > kMaxProbes) {
           m.opaque = true;
           return m;
         }
+        if (seen.count(path)) {
+          any = true;
+          continue;
+        }
         ScriptFile f = env.read_script(path);
-        if (f.state == ScriptFile::State::Missing) continue;
-        if (f.state == ScriptFile::State::Directory) continue;
-        loaded = true;
-        package = path.size() > 12 && path.substr(path.size() - 12) == "/__init__.py";
-        if (!seen.insert(path).second || !f.recent) break;
+        if (f.state == ScriptFile::State::Missing || f.state == ScriptFile::State::Directory) continue;
+        any = true;
+        seen.insert(path);
+        if (!f.recent) {
+          // The project's own: followed for its imports, not decided.
+          if (f.state == ScriptFile::State::Text && p.depth <= kMaxModuleDepth && ++older <= kMaxOlderModules) {
+            analyze::ShellAnalysis code = analyze::analyze_code(lang, f.text);
+            for (auto& i : code.imports) enqueue(std::move(i), parent_dir(path), p.depth + 1);
+          }
+          continue;
+        }
         m.recent = true;
         if (f.state != ScriptFile::State::Text || p.depth > kMaxModuleDepth || ++modules > kMaxModules ||
             budget.bytes + f.text.size() > kMaxScriptBytesTotal) {
-          m.opaque = true;
-          break;
+          m.opaque = true;  // compiled, unreadable, or past the limits
+          continue;
         }
         budget.bytes += f.text.size();
         analyze::ShellAnalysis code = analyze::analyze_code(lang, f.text);
@@ -504,11 +555,12 @@ ModuleScan local_modules(std::string_view lang, const std::string& script, std::
           m.found.push_back(std::move(a));
         }
         for (auto& i : code.imports) enqueue(std::move(i), parent_dir(path), p.depth + 1);
-        break;
       }
-      // A Python package continues into its directory (a namespace package
-      // has no __init__.py); a module file or nothing at all ends the name.
-      if (loaded && !package) break;
+      // A Python name goes on into a package directory; where nothing of
+      // this step exists (not even a directory), it ends.
+      if (!any && !(env.read_script && env.read_script(step.front().substr(0, step.front().rfind('/'))).state ==
+                                           ScriptFile::State::Directory))
+        break;
     }
   }
   return m;
@@ -536,7 +588,7 @@ void script_actions(const analyze::ScriptRun& run, std::string_view tool, const 
     word = *expanded;
   }
   const bool relative = word[0] != '/' && word[0] != '~';
-  if (relative && cwd_unknown) return mark_opaque(out);
+  if ((relative && cwd_unknown) || moving_tilde(word)) return mark_opaque(out);
   for (size_t k = 0; k < (relative ? cwds.size() : 1); ++k) {
     // Read through the path as written: a link made in the session is seen
     // as such (the reader follows it).
@@ -795,7 +847,7 @@ GlobExpander file_glob_expander() {
             }
             std::string_view name = e->d_name;
             if (name == "." || name == "..") continue;
-            if (::fnmatch(pat.c_str(), e->d_name, 0) == 0) next.push_back(p + "/" + std::string(name));
+            if (::fnmatch(pat.c_str(), e->d_name, FNM_CASEFOLD) == 0) next.push_back(p + "/" + std::string(name));
           }
           ::closedir(d);
           if (next.size() > kMaxMatches) return GlobMatches{};
@@ -816,6 +868,7 @@ GlobExpander file_glob_expander() {
     std::sort(paths.begin(), paths.end());
     m.complete = true;
     m.paths = std::move(paths);
+    m.scanned = entries;
     return m;
   };
 }
@@ -883,7 +936,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       }
       target = *expanded;
     }
-    if (target == "-" || c.opaque) {
+    if (target == "-" || c.opaque || moving_tilde(target)) {
       cwd_unknown = true;
       continue;
     }
@@ -912,6 +965,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     }
     const bool relative = !text.empty() && text[0] != '/' && text[0] != '~';
     if (relative && cwd_unknown) a.opaque = true;
+    if (moving_tilde(text)) a.opaque = true;
     a.full_command = full;
     for (size_t k = 0; k < (relative ? cwds.size() : 1); ++k) {
       Action each = a;
@@ -931,10 +985,39 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
   // cannot be decided: no expander, a directory unknown or unreadable, too
   // many names, or a name that would begin with `-` and so be an option.
   int globs_expanded = 0;
-  auto expand_glob = [&](const std::string& pattern) -> std::optional<std::vector<std::string>> {
+  //
+  // Globs are decided only where the names they match now are the names
+  // they will match: no shell option in the line changes how bash globs
+  // (`shopt -s globstar nullglob nocaseglob`, `set`), and nothing else in
+  // the line creates files first (`tar xf a.tar && cat out/*`). `**` is left
+  // undecided (globstar); matching ignores case, as nocaseglob would.
+  bool globs_decidable = static_cast<bool>(env.glob);
+  for (const auto& c : sa.commands) {
+    if (c.name == "shopt" || c.name == "set") globs_decidable = false;
+  }
+  // Commands that may create files; a glob is decided only in a command
+  // line where no other command does.
+  auto may_create = [](const analyze::SimpleCommand& c) {
+    static const std::set<std::string_view> moving = {"cd", "pushd", "popd"};
+    static const std::set<std::string_view> writing_readers = {"tar",     "unzip", "gunzip", "zcat",
+                                                               "openssl", "gpg",   "sort"};
+    Role r = role_of(c.name, c.args);
+    return !((inert_whatever_args(c.name) && c.name != "mkdir") || moving.count(c.name) ||
+             ((r == Role::Read || r == Role::ReadSkipFirst) && !writing_readers.count(c.name)));
+  };
+  size_t creators = 0;
+  for (const auto& c : sa.commands) creators += may_create(c) ? 1 : 0;
+  for (const auto& r : sa.redirections) {
+    if (r.write && r.path != "/dev/null" && r.path != "/dev/stdout" && r.path != "/dev/stderr") globs_decidable = false;
+  }
+  size_t glob_entries = 0;  // directory entries looked at for the whole line
+  // Sets `matched` when a name matched (rather than the word as written).
+  auto expand_glob = [&](const std::string& pattern, bool& matched) -> std::optional<std::vector<std::string>> {
+    matched = false;
     // (A pattern that starts with `-` is an option as written; what it
     // matches is checked like any other name below.)
-    if (!env.glob || pattern.empty() || ++globs_expanded > 32) return std::nullopt;
+    if (!globs_decidable || pattern.empty() || ++globs_expanded > 32 || pattern.find("**") != std::string::npos)
+      return std::nullopt;
     std::vector<std::string> bases;  // directories the pattern is relative to; {""} for an absolute one
     std::string rest = pattern;
     bool relative = false;
@@ -955,7 +1038,8 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     for (const auto& base : bases) {
       std::string b = base == "/" ? "" : base;
       GlobMatches m = env.glob(glob_escape(b) + rest);
-      if (!m.complete) return std::nullopt;
+      glob_entries += m.scanned;
+      if (!m.complete || glob_entries > 40'000) return std::nullopt;
       for (auto& p : m.paths) {
         if (relative && p.size() > b.size() + 1 && p[b.size() + 1] == '-') return std::nullopt;
         paths.push_back(std::move(p));
@@ -963,6 +1047,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     }
     std::sort(paths.begin(), paths.end());
     paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+    matched = !paths.empty();
     if (paths.empty()) {
       std::string word;
       for (size_t i = 0; i < pattern.size(); ++i) {
@@ -982,7 +1067,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     // A command opaque only for its arguments is understood when each of
     // them is harmless to it, or a glob decided on what it matches.
     std::vector<std::pair<size_t, std::vector<std::string>>> globbed;
-    bool args_understood = !c.name.empty() && !c.opaque_beyond_args;
+    bool args_understood = !c.name.empty() && !c.opaque_beyond_args && !c.risky_args;
     if (c.opaque && args_understood && !inert_whatever_args(c.name)) {
       const bool globs_ok = role != Role::None || decided_on_glob_matches(c.name);
       // Words after a script file go to the script, which is read and
@@ -996,8 +1081,19 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         if (i >= script_args) continue;
         auto g = std::find_if(c.globs.begin(), c.globs.end(), [&](const analyze::GlobArg& x) { return x.arg == i; });
         std::optional<std::vector<std::string>> matches;
-        if (globs_ok && g != c.globs.end()) matches = expand_glob(g->pattern);
+        bool matched = false;
+        if (globs_ok && g != c.globs.end() && creators <= (may_create(c) ? 1u : 0u))
+          matches = expand_glob(g->pattern, matched);
         if (!matches) {
+          args_understood = false;
+          break;
+        }
+        // With nullglob a glob that matches nothing is no word at all, which
+        // moves a copy's destination (`cp payload ~/.bashrc zz*`): decided
+        // as written only where the position of a word does not matter.
+        if (!matched &&
+            (role == Role::CopyLike || role == Role::MoveLike || c.name == "cp" || c.name == "mv" || c.name == "ln" ||
+             c.name == "install" || c.name == "chmod" || c.name == "chown" || c.name == "chgrp")) {
           args_understood = false;
           break;
         }

@@ -500,6 +500,7 @@ struct Word {
   bool pattern = false;        // unquoted glob or brace expansion
   bool brace = false;          // unquoted brace expansion ({a,b}, {1..3})
   bool extglob = false;        // an unquoted ( ) or |: an extended-glob operator, which fnmatch does not read
+  bool risky = false;          // an expansion that evaluates text as code (note_expansion)
   std::string glob;            // the word as a glob(7) pattern: quoted metacharacters escaped
   bool download = false;       // holds the output of a download ($(curl …), <(curl …))
   bool substituted = false;    // a "$(…)" whose output was static text stands in its place
@@ -893,7 +894,7 @@ bool is_hijack_variable(Sv name) {
                  "PERL5OPT", "NODE_OPTIONS", "RUBYOPT", "SHELLOPTS", "BASHOPTS",
                  // What Tollgate takes `~`, `$HOME`, `$PWD` and a relative
                  // `cd` to mean.
-                 "HOME", "PWD", "CDPATH",
+                 "HOME", "PWD", "OLDPWD", "CDPATH", "GNUMAKEFLAGS",
                  // Where git, make, npm and the forges' clients take
                  // their configuration, remotes and hosts from.
                  "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CONFIG", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_COUNT",
@@ -985,6 +986,16 @@ class Analyzer {
   ShellAnalysis run(Sv command, std::chrono::steady_clock::time_point deadline) {
     deadline_ = deadline;
     parse_and_visit(command, Stream::unknown(), "");
+    // `X='a[$(id)]'`: used in arithmetic (`$((X))`, `((X))`, `let`,
+    // `[[ X -eq 1 ]]`, a subscript) the value's subscript runs the command.
+    for (const auto& a : out_.assignments) {
+      size_t open = a.find('[', a.find('=') == std::string::npos ? 0 : a.find('=') + 1);
+      if (open != std::string::npos && a.find('=') != std::string::npos &&
+          (a.find("$(", open) != std::string::npos || a.find('`', open) != std::string::npos)) {
+        opaque("a value that runs a command when evaluated as arithmetic: " + clip(a));
+        break;
+      }
+    }
     return std::move(out_);
   }
 
@@ -1174,6 +1185,10 @@ class Analyzer {
     }
     // Compound statements: every statement inside shares stdin; outputs add up.
     Stream out = Stream::empty();
+    if (t == "for_statement" || t == "select_statement") {
+      TSNode var = ts_node_child_by_field_name(n, "variable", 8);
+      if (!ts_node_is_null(var)) bound(std::string(text(var)), false);
+    }
     for (TSNode c : kids(n)) {
       if (!named(c)) continue;
       Sv ct = type_of(c);
@@ -1554,6 +1569,11 @@ class Analyzer {
         std::string a = assignment(c);
         sc.args.push_back(a);
         if (sc.program != "unset") out_.assignments.push_back(a);
+        // `declare -n r=HOME`: r is another name for HOME from here on.
+        bool nameref = std::any_of(sc.args.begin(), sc.args.end(), [](const std::string& x) {
+          return x.size() > 1 && x[0] == '-' && x.find('n') != std::string::npos;
+        });
+        if (nameref && a.find('=') != std::string::npos) bound(a.substr(a.find('=') + 1), a.find('$') != kNpos);
         continue;
       }
       if (is_redirect(ct)) continue;
@@ -1592,7 +1612,8 @@ class Analyzer {
       dynamic = w.dynamic;
     }
     std::string base = name.substr(0, name.find('['));
-    if (is_hijack_variable(base)) opaque("assignment to " + base + " changes what programs run");
+    if (is_hijack_variable(base) && !(base == "IFS" && ifs_harmless_))
+      opaque("assignment to " + base + " changes what programs run");
     endpoint_assignment(base, v, dynamic);
     return name + op + v;
   }
@@ -1691,8 +1712,38 @@ class Analyzer {
       return;
     }
     // Expansions, substitutions, arithmetic, brace ranges, arrays, ERROR …
+    note_expansion(n, b);
     b.dynamic(s);
     if (scan_substitutions(n).is_download()) b.w.download = true;
+  }
+
+  // What an expansion does beyond producing text: `${NAME:=word}` sets
+  // NAME; arithmetic (`$((X))`, `$[X]`, a subscript, an offset) evaluates
+  // variables as expressions, and `${X@P}` as a prompt, and either runs a
+  // command named in X's value (`X='a[$(id)]'`); `${!X}` names a variable
+  // by X's value. Such a word is `risky`: no program is harmless with it.
+  void note_expansion(TSNode n, WordBuilder& b) {
+    Sv t = type_of(n);
+    Sv s = text(n);
+    if (t == "arithmetic_expansion" || starts_with(s, "$((") || starts_with(s, "$[")) {
+      b.w.risky = true;
+      return;
+    }
+    if (t != "expansion" || !starts_with(s, "${")) return;
+    size_t i = 2;
+    if (i < s.size() && (s[i] == '!' || s[i] == '#')) {
+      if (s[i] == '!') b.w.risky = true;
+      ++i;
+    }
+    size_t j = i;
+    while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_')) ++j;
+    Sv rest = s.substr(j);
+    if (starts_with(rest, ":=") || starts_with(rest, "=")) bound(std::string(s.substr(i, j - i)), false);
+    // `${X}`, `${X:-w}`, `${X-w}`, `${X:+w}`, `${X:?w}`, `${X#p}`, `${X%p}`,
+    // `${X/p/r}`, `${X^}`, `${X,}` only read X.
+    bool plain = rest == "}" || starts_with(rest, ":-") || starts_with(rest, ":+") || starts_with(rest, ":?") ||
+                 starts_with(rest, ":=") || (!rest.empty() && Sv("-+?=#%/^,").find(rest[0]) != Sv::npos);
+    if (!plain || j == i) b.w.risky = true;
   }
 
   // `$HOME`, `$PWD` (and their `${…}` forms) when the caller gave their
@@ -1739,6 +1790,7 @@ class Analyzer {
       } else if (const std::string* v = known_variable(c)) {
         b.quoted(*v);
       } else {
+        note_expansion(c, b);
         b.dynamic(text(c));
         if (scan_substitutions(c).is_download()) b.w.download = true;
       }
@@ -1867,7 +1919,12 @@ class Analyzer {
       Sv ct = type_of(c);
       if (ct == "comment") continue;
       if (!seen_name && ct == "variable_assignment") {
+        // `IFS= read -r line`: IFS only changes how read splits its input.
+        TSNode name_node = ts_node_child_by_field_name(n, "name", 4);
+        Sv program = ts_node_is_null(name_node) ? Sv() : text(name_node);
+        ifs_harmless_ = one_of(program, {"read", "mapfile", "readarray"});
         assigns.push_back(assignment(c));
+        ifs_harmless_ = false;
       } else if (ct == "file_redirect" || ct == "herestring_redirect") {
         redirects.push_back(c);
       } else if (ct == "command_name") {
@@ -1893,6 +1950,10 @@ class Analyzer {
     std::vector<TSNode> group;
     for (TSNode c : word_nodes) {
       if (!group.empty() && !adjacent(group.back(), c)) {
+        // `{a,b}\ c` is one word to bash; the grammar ends the word at the
+        // escaped blank. What it stands for is not worked out here.
+        uint32_t e = ts_node_end_byte(group.back()), st = ts_node_start_byte(c);
+        if (st > e && src_[e] == '\\') opaque("a word split at an escaped blank: " + clip(src_.substr(e, st - e + 16)));
         words.push_back(eval_group(group));
         group.clear();
       }
@@ -1921,9 +1982,10 @@ class Analyzer {
     size_t total = words.size();
     for (size_t k = 1; k < words.size(); ++k) {
       const Word& w = words[k];
-      // (Past 4 KiB the quadratic search for matching braces is not worth it.)
+      // (Past 4 KiB the quadratic search for matching braces is not worth it.
+      // A quoted blank in the word is left alone: `{a,b}\ c` is "a c" "b c".)
       if (!w.brace || w.dynamic || w.extglob || w.substituted || w.proc || w.glob.find('$') != std::string::npos ||
-          w.glob.size() > 4096)
+          w.glob.find_first_of(" \t\n") != std::string::npos || w.glob.size() > 4096)
         continue;
       auto ex = expand_braces(w.glob, 256);
       // An empty result (`{,}`) is dropped by bash unless quoted: left unknown.
@@ -2249,6 +2311,24 @@ class Analyzer {
     return final_command(w, i, assigns, local, in, slot, from_xargs);
   }
 
+  // A variable set other than by NAME=value (`read NAME`, `printf -v NAME`,
+  // `for NAME in`, `mapfile NAME`, `getopts … NAME`, `declare -n`,
+  // `${NAME:=…}`): recorded as an assignment of a value Tollgate does not
+  // know; one that changes what runs or what `~`/`$PWD` mean is opaque, as
+  // its assignment would be. A computed name may be any variable (or an
+  // array element whose subscript runs a command): opaque.
+  void bound(const std::string& name, bool computed) {
+    if (computed || name.empty() || !valid_var_name(Sv(name).substr(0, name.find('[')))) {
+      opaque("sets a variable whose name is computed: " + clip(name));
+      return;
+    }
+    std::string base = name.substr(0, name.find('['));
+    if (name.find('[') != std::string::npos && name.find_first_of("$`", name.find('[')) != std::string::npos)
+      opaque("sets an array element whose subscript is computed: " + clip(name));
+    if (is_hijack_variable(base)) opaque("assignment to " + base + " changes what programs run");
+    if (out_.assignments.size() < 1024) out_.assignments.push_back(base + "=$(…)");
+  }
+
   // Records NAME=value words (after env or sudo) as assignments; returns the
   // first word that is not one.
   size_t skip_assignments(const Words& w, size_t i, std::vector<std::string>& assigns) {
@@ -2319,6 +2399,7 @@ class Analyzer {
       if (w[k].unknown()) {
         if (w[k].pattern && !w[k].dynamic && !w[k].brace && !w[k].extglob && !w[k].substituted)
           sc.globs.push_back({sc.args.size(), w[k].glob});
+        if (w[k].risky) sc.risky_args = true;
         sc.dynamic_args.push_back(sc.args.size());
         sc.opaque = true;
       }
@@ -2376,9 +2457,21 @@ class Analyzer {
       interpreter(w, b, name, in);
     } else if (name == "source" || name == ".") {
       if (b < w.size()) script_file(w[b], in, name + " script", true, name);
+    } else if (name == "read" || name == "mapfile" || name == "readarray" || name == "getopts") {
+      // The names it sets: read's operands and -a, mapfile's operand (or
+      // MAPFILE), getopts' second operand.
+      Args a = parse_args(w, b, {"adinNptuCcsO", "", ""}, true);
+      for (const auto& o : a.opts)
+        if (name == "read" && o.name == "-a" && o.has_value) bound(o.value, o.dynamic);
+      size_t from = name == "getopts" ? 1 : 0;
+      for (size_t k = from; k < a.operands.size(); ++k) bound(w[a.operands[k]].value, w[a.operands[k]].unknown());
     } else if (name == "echo") {
       out = echo_output(w, b);
     } else if (name == "printf") {
+      for (size_t k = b; k + 1 < w.size(); ++k) {
+        if (w[k].value == "--") break;
+        if (w[k].value == "-v") bound(w[k + 1].value, w[k + 1].unknown());
+      }
       out = printf_output(w, b);
     } else if (name == "cat" || name == "tac") {
       Args a = parse_args(w, b, {"", "", ""}, true);
@@ -2749,6 +2842,73 @@ class Analyzer {
       return x.value;
     };
     if (t.tool == "make") {
+      // GNU make takes any unambiguous prefix of a long option (`--fi=x` is
+      // `--file=x`, `--eva` is `--eval`): spelled out before reading them.
+      static constexpr Sv kLong[] = {"always-make",
+                                     "directory",
+                                     "debug",
+                                     "environment-overrides",
+                                     "eval",
+                                     "file",
+                                     "makefile",
+                                     "help",
+                                     "ignore-errors",
+                                     "include-dir",
+                                     "jobs",
+                                     "jobserver-auth",
+                                     "jobserver-style",
+                                     "keep-going",
+                                     "load-average",
+                                     "max-load",
+                                     "check-symlink-times",
+                                     "just-print",
+                                     "dry-run",
+                                     "recon",
+                                     "no-builtin-rules",
+                                     "no-builtin-variables",
+                                     "no-keep-going",
+                                     "no-print-directory",
+                                     "no-silent",
+                                     "old-file",
+                                     "assume-old",
+                                     "output-sync",
+                                     "print-data-base",
+                                     "print-directory",
+                                     "question",
+                                     "silent",
+                                     "quiet",
+                                     "stop",
+                                     "touch",
+                                     "trace",
+                                     "version",
+                                     "warn-undefined-variables",
+                                     "what-if",
+                                     "new-file",
+                                     "assume-new",
+                                     "shuffle"};
+      Words mw = w;
+      for (size_t k = b; k < mw.size(); ++k) {
+        std::string& v = mw[k].value;
+        if (v == "--") break;
+        if (!starts_with(v, "--") || v.size() < 3) continue;
+        size_t eq = v.find('=');
+        Sv given = Sv(v).substr(2, eq == std::string::npos ? Sv::npos : eq - 2);
+        Sv full;
+        int count = 0;
+        for (Sv o : kLong) {
+          if (o == given) {
+            full = o;
+            count = 1;
+            break;
+          }
+          if (starts_with(o, given)) {
+            full = o;
+            ++count;
+          }
+        }
+        if (count == 1) v = "--" + std::string(full) + (eq == std::string::npos ? "" : v.substr(eq));
+      }
+      const Words& w = mw;
       Args a = parse_args(
           w, b, {"CfIjloW", "directory file makefile include-dir jobs load-average old-file what-if", ""}, true);
       int dirs = 0, files = 0;
@@ -4331,8 +4491,9 @@ class Analyzer {
   int nesting_ = 0;
   int syntax_depth_ = 0;
   bool socket_redirect_ = false;
-  std::string home_;  // the value of $HOME, when the caller knows it
-  std::string pwd_;   // the value of $PWD, when the caller knows it
+  std::string home_;           // the value of $HOME, when the caller knows it
+  std::string pwd_;            // the value of $PWD, when the caller knows it
+  bool ifs_harmless_ = false;  // the prefix assignments of a read/mapfile
 };
 
 }  // namespace

@@ -67,9 +67,10 @@ struct SimpleCommand {
   std::vector<std::size_t> dynamic_args;  // indices into args of words holding expansions or globs
   std::vector<GlobArg> globs;             // those of dynamic_args that are plain globs
   bool opaque_beyond_args = false;        // opaque for more than its words: a computed program, input to xargs
-  std::vector<std::string> assignments;   // NAME=value prefixes (also those given to env/sudo)
-  std::vector<std::string> wrappers;      // wrappers peeled off, outermost first ("sudo", "bash -c")
-  bool opaque = false;                    // program or arguments not statically known (dynamic words, xargs input)
+  bool risky_args = false;  // a word evaluates a value as code: arithmetic, `${X@P}`, `${!X}` (no program is inert)
+  std::vector<std::string> assignments;  // NAME=value prefixes (also those given to env/sudo)
+  std::vector<std::string> wrappers;     // wrappers peeled off, outermost first ("sudo", "bash -c")
+  bool opaque = false;                   // program or arguments not statically known (dynamic words, xargs input)
 };
 
 // A file the command line reads or writes: redirection targets, and the
