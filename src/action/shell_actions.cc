@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -171,6 +172,9 @@ struct ScriptBudget {
   // is held to the standard of the agent's own work, however old it is.
   std::vector<std::string> agent_values;
   bool agent_values_overflow = false;  // more than 64: every script is taken to use one
+  // The static values the command line sets (NAME=value, once each): what
+  // the scripts it runs are analysed with.
+  analyze::KnownVariables agent_env;
   bool uses_agent_value(std::string_view text) const {
     return agent_values_overflow || std::any_of(agent_values.begin(), agent_values.end(),
                                                 [&](const std::string& name) { return mentions_word(text, name); });
@@ -231,7 +235,7 @@ bool changed_here(const std::vector<Action>& out, const std::string& path) {
 }
 
 std::vector<Action> shell_actions_in(std::string_view command, std::string_view tool, const Environment& env, int depth,
-                                     ScriptBudget& budget);
+                                     ScriptBudget& budget, const analyze::KnownVariables* args = nullptr);
 
 // Where a command that prints a tool's stored credentials takes them from
 // (`gh auth token` → ~/.config/gh/hosts.yml): printing them is reading
@@ -377,10 +381,10 @@ void mark_opaque(std::vector<Action>& out) {
 // where it came from; `opaque` when any of them is.
 std::vector<Action> nested_shell(const std::string& text, const std::string& label, const std::string& cwd,
                                  std::string_view tool, const Environment& env, int depth, ScriptBudget& budget,
-                                 bool& opaque) {
+                                 bool& opaque, const analyze::KnownVariables* args = nullptr) {
   Environment at = env;
   at.cwd = cwd;
-  std::vector<Action> found = shell_actions_in(text, tool, at, depth + 1, budget);
+  std::vector<Action> found = shell_actions_in(text, tool, at, depth + 1, budget, args);
   for (auto& a : found) {
     if (a.opaque) opaque = true;
     if (a.command) a.command->wrappers.insert(a.command->wrappers.begin(), label);
@@ -427,7 +431,7 @@ struct ModuleScan {
 // component; a Python name continues into a package directory.
 std::vector<std::vector<std::string>> module_candidates(std::string_view lang, const std::string& import,
                                                         const std::string& root, const std::string& here,
-                                                        const Environment& env) {
+                                                        const Environment& env, long* glob_budget) {
   std::vector<std::vector<std::string>> out;
   if (lang.substr(0, 6) == "python" || lang.substr(0, 4) == "pypy") {
     size_t dots = import.find_first_not_of('.');
@@ -443,14 +447,42 @@ std::vector<std::vector<std::string>> module_candidates(std::string_view lang, c
       at += "/" + comp;
       std::vector<std::string> step = {at + "/__init__.py", at + "/__init__.pyc", at + "/__init__.so", at + ".py",
                                        at + ".pyc",         at + ".so",           at + ".abi3.so"};
-      if (env.glob) {
+      if (env.glob && *glob_budget > 0) {
         GlobMatches so = env.glob(glob_escape(at) + ".cpython-*.so");
+        *glob_budget -= static_cast<long>(std::max<size_t>(so.scanned, 1));
         for (auto& x : so.paths) step.push_back(std::move(x));
       }
       out.push_back(std::move(step));
       if (dot == std::string::npos) break;
       from = dot + 1;
     }
+    return out;
+  }
+  if (import.rfind("node_modules/", 0) == 0) {
+    // A package, in the nearest node_modules at or above the importing
+    // file: its entry point (package.json's main, index.js) is what loads.
+    std::vector<std::string> step;
+    for (std::string dir = here;; dir = parent_dir(dir)) {
+      std::string p = (dir == "/" ? "" : dir) + "/" + import;
+      for (const char* ext : {"/index.js", "/index.mjs", "/index.cjs", ".js"}) step.push_back(p + ext);
+      if (env.read_script) {
+        ScriptFile pkg = env.read_script(p + "/package.json");
+        if (pkg.state == ScriptFile::State::Text) {
+          auto j = parse_json(pkg.text, p + "/package.json", 8);
+          if (j && j->is_object()) {
+            for (const char* field : {"main", "module"}) {
+              auto it = j->find(field);
+              if (it == j->end() || !it->is_string()) continue;
+              std::string main = analyze::normalize_path(it->get<std::string>(), p, "/nonexistent", false);
+              for (const char* ext : {"", ".js", ".mjs", ".cjs", "/index.js"}) step.push_back(main + ext);
+            }
+          }
+          break;  // the nearest package wins
+        }
+      }
+      if (dir == "/" || step.size() > 64) break;
+    }
+    out.push_back(std::move(step));
     return out;
   }
   std::string p = analyze::normalize_path(import, here, "/nonexistent", false);
@@ -507,14 +539,29 @@ ModuleScan local_modules(std::string_view lang, const std::string& script, std::
     }
   };
   for (auto& i : imports) enqueue(std::move(i), roots.front(), 1);
+  // Python looks in the script's directory first for every import, the
+  // standard library's own included (a `traceback.py` there is what
+  // `import logging` loads): every module file there counts.
+  if ((lang.substr(0, 6) == "python" || lang.substr(0, 4) == "pypy") && env.glob) {
+    for (const auto& r : roots) {
+      GlobMatches beside = env.glob(glob_escape(r == "/" ? "" : r) + "/*.py");
+      for (const auto& f : beside.paths) {
+        std::string name = f.substr(f.rfind('/') + 1);
+        enqueue(name.substr(0, name.size() - 3), r, 1);
+      }
+      if (!beside.complete) m.opaque = true;
+    }
+  }
   std::set<std::string> seen = {script};
   int modules = 0, older = 0, probes = 0;
+  // Directory entries looked at for extension modules (`x.cpython-311-….so`).
+  long glob_budget = 40'000;
   for (size_t q = 0; q < queue.size(); ++q) {
     const Pending p = queue[q];
-    for (const auto& step : module_candidates(lang, p.import, p.root, p.here, env)) {
+    for (const auto& step : module_candidates(lang, p.import, p.root, p.here, env, &glob_budget)) {
       bool any = false;
       for (const auto& path : step) {
-        if (++probes > kMaxProbes) {
+        if (++probes > kMaxProbes || glob_budget <= 0) {
           m.opaque = true;
           return m;
         }
@@ -530,7 +577,10 @@ ModuleScan local_modules(std::string_view lang, const std::string& script, std::
           // The project's own: followed for its imports, not decided.
           if (f.state == ScriptFile::State::Text && p.depth <= kMaxModuleDepth && ++older <= kMaxOlderModules) {
             analyze::ShellAnalysis code = analyze::analyze_code(lang, f.text);
-            for (auto& i : code.imports) enqueue(std::move(i), parent_dir(path), p.depth + 1);
+            // (A package's own dependencies are not followed: a tree that
+            // size would exhaust the budget on the project's own code.)
+            for (auto& i : code.imports)
+              if (i.rfind("node_modules/", 0) != 0) enqueue(std::move(i), parent_dir(path), p.depth + 1);
           }
           continue;
         }
@@ -577,7 +627,8 @@ ModuleScan local_modules(std::string_view lang, const std::string& script, std::
 // understood in it is not asked about, nor is a download it runs.
 void script_actions(const analyze::ScriptRun& run, std::string_view tool, const Environment& env,
                     const std::vector<std::string>& cwds, bool cwd_unknown, int depth, ScriptBudget& budget,
-                    const std::string& full, std::vector<Action>& out, bool agent_args = false) {
+                    const std::string& full, std::vector<Action>& out, bool agent_args = false,
+                    const analyze::KnownVariables* args = nullptr) {
   std::string word = run.path;
   if (run.dynamic) {
     auto expanded = expand_known(word, env);
@@ -621,7 +672,7 @@ void script_actions(const analyze::ScriptRun& run, std::string_view tool, const 
     bool opaque = false;
     bool recent_module = false;
     if (lang == "source" || lang == "." || analyze::runs_shell_code(lang)) {
-      found = nested_shell(f.text, label, cwds[k], tool, env, depth, budget, opaque);
+      found = nested_shell(f.text, label, cwds[k], tool, env, depth, budget, opaque, args);
     } else if (analyze::runs_other_code(lang)) {
       analyze::ShellAnalysis code = analyze::analyze_code(lang, f.text);
       opaque = code.opaque;
@@ -813,6 +864,11 @@ GlobExpander file_glob_expander() {
     };
     std::vector<std::string> paths = {""};  // "" stands for the root
     size_t entries = 0;
+    auto failed = [&] {
+      GlobMatches f;
+      f.scanned = entries;  // what it cost, for the caller's budget
+      return f;
+    };
     bool last_globbed = false;
     size_t i = 1;
     while (i <= pattern.size()) {
@@ -833,24 +889,26 @@ GlobExpander file_glob_expander() {
           int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
           if (fd < 0) {
             if (errno == ENOENT || errno == ENOTDIR) continue;  // bash skips what is not a directory
-            return GlobMatches{};
+            return failed();
           }
           DIR* d = ::fdopendir(fd);
           if (!d) {
             ::close(fd);
-            return GlobMatches{};
+            return failed();
           }
           while (const dirent* e = ::readdir(d)) {
             if (++entries > kMaxEntries) {
               ::closedir(d);
-              return GlobMatches{};
+              return failed();
             }
             std::string_view name = e->d_name;
-            if (name == "." || name == "..") continue;
+            // bash 5.2 never matches `.` or `..`; dash, older bash and
+            // make's shell do when the pattern starts with a dot (`.*`).
+            if ((name == "." || name == "..") && pat[0] != '.') continue;
             if (::fnmatch(pat.c_str(), e->d_name, FNM_CASEFOLD) == 0) next.push_back(p + "/" + std::string(name));
           }
           ::closedir(d);
-          if (next.size() > kMaxMatches) return GlobMatches{};
+          if (next.size() > kMaxMatches) return failed();
         }
         last_globbed = true;
       }
@@ -883,14 +941,52 @@ std::vector<Action> shell_actions(std::string_view command, std::string_view too
 namespace {
 
 std::vector<Action> shell_actions_in(std::string_view command, std::string_view tool, const Environment& env, int depth,
-                                     ScriptBudget& budget) {
+                                     ScriptBudget& budget, const analyze::KnownVariables* args) {
+  // A script (depth > 0) is analysed with what the command line that runs
+  // it gives it: its environment's values and its arguments ($1 …), so that
+  // `eval "$DEPLOY_CMD"` is decided on the command it runs.
+  analyze::KnownVariables known;
+  if (depth > 0) {
+    known = budget.agent_env;
+    if (args) known.insert(known.end(), args->begin(), args->end());
+  }
   // `$PWD` is the session's directory unless the command changes it.
-  analyze::ShellAnalysis sa = analyze::analyze_shell(command, budget.deadline, env.home, env.cwd);
-  if (std::any_of(sa.commands.begin(), sa.commands.end(), [](const analyze::SimpleCommand& c) {
+  analyze::ShellAnalysis sa = analyze::analyze_shell(command, budget.deadline, env.home, env.cwd, known);
+  // A sourced script runs in this shell: one that changes directory moves
+  // every relative path after it (and `$PWD`) somewhere Tollgate does not
+  // follow.
+  bool sourced_moves = false;
+  if (env.read_script) {
+    for (const auto& run : sa.scripts) {
+      if ((run.runner != "source" && run.runner != ".") || run.dynamic) continue;
+      ScriptFile f = env.read_script(analyze::normalize_path(run.path, env.cwd, env.home, false));
+      if (f.state == ScriptFile::State::Text &&
+          (mentions_word(f.text, "cd") || mentions_word(f.text, "pushd") || mentions_word(f.text, "popd")))
+        sourced_moves = true;
+    }
+  }
+  if (sourced_moves || std::any_of(sa.commands.begin(), sa.commands.end(), [](const analyze::SimpleCommand& c) {
         return c.name == "cd" || c.name == "pushd" || c.name == "popd";
       }))
-    sa = analyze::analyze_shell(command, budget.deadline, env.home);
+    sa = analyze::analyze_shell(command, budget.deadline, env.home, {}, known);
   if (depth == 0) {
+    // The values the line gives the scripts it runs (set once each, and
+    // known: no expansion in them).
+    std::map<std::string, std::pair<std::string, int>> given;
+    auto give = [&](const std::string& assignment) {
+      size_t eq = assignment.find('=');
+      if (eq == std::string::npos || eq == 0) return;
+      std::string name = assignment.substr(0, eq);
+      auto& g = given[name];
+      g.first = assignment.substr(eq + 1);
+      ++g.second;
+    };
+    for (const auto& a : sa.assignments) give(a);
+    for (const auto& c : sa.commands)
+      for (const auto& a : c.assignments) give(a);
+    for (const auto& [name, g] : given)
+      if (g.second == 1 && g.first.find_first_of("$`") == std::string::npos && budget.agent_env.size() < 64)
+        budget.agent_env.emplace_back(name, g.first);
     auto note = [&](const std::string& assignment) {
       size_t eq = assignment.find('=');
       if (eq == std::string::npos || plain_value(std::string_view(assignment).substr(eq + 1))) return;
@@ -915,7 +1011,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
   // `cd ~/.ssh && cat id_rsa` reads ~/.ssh/id_rsa). One that is computed
   // (`cd "$D"`, `cd -`) leaves every relative path unknown.
   std::vector<std::string> cwds = {env.cwd};
-  bool cwd_unknown = false;
+  bool cwd_unknown = sourced_moves;
   for (const auto& c : sa.commands) {
     if (c.name != "cd" && c.name != "pushd") continue;
     std::vector<size_t> operands;
@@ -1316,13 +1412,26 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
   if (env.read_script) {
     for (const auto& run : sa.scripts) {
       bool agent_args = false;
+      // Its arguments as $1 … $9 when one command runs it with static ones.
+      analyze::KnownVariables args;
+      int runs = 0;
       for (const auto& c : sa.commands) {
         auto from = script_args_from(c, run);
         if (!from) continue;
-        for (size_t k = *from; k < c.args.size(); ++k)
-          agent_args = agent_args || is_dynamic(c, k) || !plain_value(c.args[k]);
+        ++runs;
+        bool shell =
+            run.runner.empty() || analyze::runs_shell_code(run.runner) || run.runner == "source" || run.runner == ".";
+        for (size_t k = *from; k < c.args.size(); ++k) {
+          const std::string& v = c.args[k];
+          // Another language cannot be given its arguments' values: paths,
+          // URLs and addresses among them make it the agent's work too.
+          agent_args = agent_args || is_dynamic(c, k) || !plain_value(v) ||
+                       (!shell && v.find_first_of("/@:") != std::string::npos);
+          if (k - *from < 9 && !is_dynamic(c, k)) args.emplace_back(std::to_string(k - *from + 1), v);
+        }
       }
-      script_actions(run, tool, env, cwds, cwd_unknown, depth, budget, full, out, agent_args);
+      if (runs != 1) args.clear();
+      script_actions(run, tool, env, cwds, cwd_unknown, depth, budget, full, out, agent_args, &args);
     }
     for (const auto& t : sa.tasks) task_actions(t, tool, env, cwds, cwd_unknown, depth, budget, full, out);
     // Remotes named only by name: their hosts are in the repository's

@@ -501,6 +501,7 @@ struct Word {
   bool brace = false;          // unquoted brace expansion ({a,b}, {1..3})
   bool extglob = false;        // an unquoted ( ) or |: an extended-glob operator, which fnmatch does not read
   bool risky = false;          // an expansion that evaluates text as code (note_expansion)
+  bool split = false;          // an unquoted known value with blanks, to be split into words
   std::string glob;            // the word as a glob(7) pattern: quoted metacharacters escaped
   bool download = false;       // holds the output of a download ($(curl …), <(curl …))
   bool substituted = false;    // a "$(…)" whose output was static text stands in its place
@@ -885,6 +886,68 @@ bool reopens_descriptor(Sv p) {
   return fd_dir && !is_special_device(n);
 }
 
+// Whether a sed script runs commands (`e`, the `e` flag of `s`) or reads or
+// writes files (`r`, `R`, `w`, `W`, the `w` flag): each command's address is
+// skipped, then its letter looked at; `s`'s flags follow its third
+// delimiter. Conservative on what it cannot follow (`{` groups are opened).
+bool sed_script_touches(Sv script) {
+  size_t i = 0;
+  while (i < script.size()) {
+    while (i < script.size() && Sv(" \t\n;{}!").find(script[i]) != Sv::npos) ++i;
+    // The address: numbers, `$`, `/re/`, `\cREc`, `,`, `~`, `+`.
+    while (i < script.size()) {
+      char c = script[i];
+      if (std::isdigit(static_cast<unsigned char>(c)) || c == '$' || c == ',' || c == '~' || c == '+' || c == ' ') {
+        ++i;
+      } else if (c == '/' || c == '\\') {
+        char d = c == '\\' && i + 1 < script.size() ? script[++i] : '/';
+        ++i;
+        while (i < script.size() && script[i] != d) i += script[i] == '\\' ? 2 : 1;
+        ++i;
+        while (i < script.size() && (script[i] == 'I' || script[i] == 'M')) ++i;
+      } else {
+        break;
+      }
+    }
+    while (i < script.size() && (script[i] == '!' || script[i] == ' ')) ++i;
+    if (i >= script.size()) break;
+    char cmd = script[i++];
+    if (Sv("erRwWF").find(cmd) != Sv::npos && cmd != 'F') return true;
+    if (cmd == 's' || cmd == 'y') {
+      if (i >= script.size()) break;
+      char d = script[i++];
+      for (int parts = 0; parts < 2 && i < script.size(); ++i) {
+        if (script[i] == '\\') {
+          ++i;
+          continue;
+        }
+        if (script[i] == d) ++parts;
+      }
+      if (cmd == 's') {
+        while (i < script.size() && Sv(";\n}").find(script[i]) == Sv::npos) {
+          if (script[i] == 'e' || script[i] == 'w' || script[i] == 'W') return true;
+          ++i;
+        }
+      }
+      continue;
+    }
+    if (cmd == 'a' || cmd == 'i' || cmd == 'c' || cmd == 'b' || cmd == 't' || cmd == 'T' || cmd == ':') {
+      // Text or a label runs to the end of the line.
+      while (i < script.size() && script[i] != '\n') ++i;
+      continue;
+    }
+    while (i < script.size() && Sv(";\n}").find(script[i]) == Sv::npos) ++i;
+  }
+  return false;
+}
+
+// `a[$(cmd)]` or `` a[`cmd`] ``: a subscript that runs a command wherever
+// bash evaluates it as arithmetic (let, declare, unset, test -v, $((…))).
+bool runs_in_subscript(Sv s) {
+  size_t open = s.find('[');
+  return open != Sv::npos && (s.find("$(", open) != Sv::npos || s.find('`', open) != Sv::npos);
+}
+
 // Variables whose assignment changes which program runs or what it executes.
 bool is_hijack_variable(Sv name) {
   return one_of(name,
@@ -981,7 +1044,8 @@ bool language_compatible(uint32_t* version) {
 class Analyzer {
  public:
   Analyzer() = default;
-  Analyzer(std::string home, std::string pwd) : home_(std::move(home)), pwd_(std::move(pwd)) {}
+  Analyzer(std::string home, std::string pwd, KnownVariables known = {})
+      : home_(std::move(home)), pwd_(std::move(pwd)), known_(std::move(known)) {}
 
   ShellAnalysis run(Sv command, std::chrono::steady_clock::time_point deadline) {
     deadline_ = deadline;
@@ -993,6 +1057,16 @@ class Analyzer {
       if (open != std::string::npos && a.find('=') != std::string::npos &&
           (a.find("$(", open) != std::string::npos || a.find('`', open) != std::string::npos)) {
         opaque("a value that runs a command when evaluated as arithmetic: " + clip(a));
+        break;
+      }
+      // A value Tollgate does not know (read, printf -v, a substitution,
+      // pieces appended) used in arithmetic may hold such a subscript.
+      size_t eq = a.find('=');
+      Sv value = eq == std::string::npos ? Sv() : Sv(a).substr(eq + 1);
+      const bool number = starts_with(value, "$((") && value.size() > 5 && value.substr(value.size() - 2) == "))" &&
+                          value.find("$(", 1) == Sv::npos && value.find('`') == Sv::npos;
+      if (arithmetic_ && eq != std::string::npos && !number && (value.find_first_of("$`[") != Sv::npos || appended_)) {
+        opaque("arithmetic on a value Tollgate does not know: " + clip(a));
         break;
       }
     }
@@ -1185,9 +1259,30 @@ class Analyzer {
     }
     // Compound statements: every statement inside shares stdin; outputs add up.
     Stream out = Stream::empty();
+    // `(( … ))`, `for (( … ))` and `[[ x -eq y ]]` evaluate variables as arithmetic.
+    if (t == "compound_statement" && starts_with(text(n), "((")) arithmetic_ = true;
+    if (t == "c_style_for_statement") arithmetic_ = true;
+    if (t == "test_command" &&
+        (text(n).find(" -eq ") != Sv::npos || text(n).find(" -ne ") != Sv::npos || text(n).find(" -lt ") != Sv::npos ||
+         text(n).find(" -le ") != Sv::npos || text(n).find(" -gt ") != Sv::npos || text(n).find(" -ge ") != Sv::npos ||
+         text(n).find("-v ") != Sv::npos))
+      arithmetic_ = true;
     if (t == "for_statement" || t == "select_statement") {
       TSNode var = ts_node_child_by_field_name(n, "variable", 8);
-      if (!ts_node_is_null(var)) bound(std::string(text(var)), false);
+      // A loop over plain static words (`for i in 1 2 3`, `for f in a b`)
+      // sets known values; anything else is unknown.
+      bool plain_words = true;
+      for (TSNode c : kids(n)) {
+        if (!named(c) || ts_node_eq(c, var) || is_statement(type_of(c)) || type_of(c) == "do_group") continue;
+        if (type_of(c) != "word" && type_of(c) != "number") plain_words = false;
+        if (text(c).find_first_of("[$`") != Sv::npos) plain_words = false;
+      }
+      if (!ts_node_is_null(var)) {
+        if (plain_words)
+          bound_known(std::string(text(var)));
+        else
+          bound(std::string(text(var)), false);
+      }
     }
     for (TSNode c : kids(n)) {
       if (!named(c)) continue;
@@ -1579,9 +1674,17 @@ class Analyzer {
       if (is_redirect(ct)) continue;
       Word w = eval_group({c});
       if (w.unknown()) sc.dynamic_args.push_back(sc.args.size()), sc.opaque = true;
+      // `declare 'a[$(cmd)]=1'`, `unset -v 'a[$(cmd)]'`: the subscript runs.
+      if (runs_in_subscript(w.value))
+        opaque(sc.program + " evaluates a subscript that runs a command: " + clip(w.value));
+      if (sc.program != "unset" && w.value.find('=') != std::string::npos) out_.assignments.push_back(w.value);
       sc.args.push_back(w.value);
     }
     sc.name = sc.program;
+    if (std::any_of(sc.args.begin(), sc.args.end(), [](const std::string& x) {
+          return x.size() > 1 && x[0] == '-' && x.find('i') != std::string::npos;
+        }))
+      arithmetic_ = true;  // declare -i: assignments are evaluated
     sc.wrappers = wrappers_;
     fill(slot, std::move(sc));
     return Stream::empty();
@@ -1612,8 +1715,17 @@ class Analyzer {
       dynamic = w.dynamic;
     }
     std::string base = name.substr(0, name.find('['));
+    if (runs_in_subscript(name)) opaque("assignment to a subscript that runs a command: " + clip(name));
+    if (op == "+=") appended_ = true;
     if (is_hijack_variable(base) && !(base == "IFS" && ifs_harmless_))
       opaque("assignment to " + base + " changes what programs run");
+    // A plain value, or a number computed by arithmetic, is safe to evaluate.
+    const bool number = starts_with(v, "$((") && v.size() > 5 && v.substr(v.size() - 2) == "))" &&
+                        v.find("$(", 1) == std::string::npos && v.find('`') == std::string::npos;
+    if (op == "=" && name == base && (number || (!dynamic && v.find('[') == std::string::npos)))
+      plain_vars_.insert(base);
+    else
+      plain_vars_.erase(base);
     endpoint_assignment(base, v, dynamic);
     return name + op + v;
   }
@@ -1705,16 +1817,35 @@ class Analyzer {
       last_proc_ = out;
       return;
     }
+    if (counts_cpus(n)) {
+      b.quoted("1");
+      return;
+    }
     // Unquoted, a value with blanks or glob characters would be split or
     // matched: left unknown.
     if (const std::string* v = known_variable(n); v && v->find_first_of(" \t\n*?[") == std::string::npos) {
       b.quoted(*v);
+      return;
+    } else if (v && v->find_first_of("*?[") == std::string::npos) {
+      // Split at blanks if it is the whole word (visit_command does).
+      b.quoted(*v);
+      b.w.split = true;
       return;
     }
     // Expansions, substitutions, arithmetic, brace ranges, arrays, ERROR …
     note_expansion(n, b);
     b.dynamic(s);
     if (scan_substitutions(n).is_download()) b.w.download = true;
+  }
+
+  // `$(nproc)` and `$(getconf _NPROCESSORS_ONLN)` print a number (`make
+  // -j$(nproc)`): taken as one, after their command is analysed like any.
+  bool counts_cpus(TSNode n) {
+    if (type_of(n) != "command_substitution") return false;
+    Sv s = text(n);
+    if (s != "$(nproc)" && s != "`nproc`" && s != "$(getconf _NPROCESSORS_ONLN)" && s != "$(nproc --all)") return false;
+    scan_substitutions(n);
+    return true;
   }
 
   // What an expansion does beyond producing text: `${NAME:=word}` sets
@@ -1726,7 +1857,21 @@ class Analyzer {
     Sv t = type_of(n);
     Sv s = text(n);
     if (t == "arithmetic_expansion" || starts_with(s, "$((") || starts_with(s, "$[")) {
-      b.w.risky = true;
+      arithmetic_ = true;
+      // Risky unless every variable it names was set on this line to a
+      // plain value (`for i in 1 2 3; do echo $((i*2)); done`): one from
+      // elsewhere may hold a subscript that runs a command.
+      for (size_t k = 0; k < s.size();) {
+        if (std::isalpha(static_cast<unsigned char>(s[k])) || s[k] == '_') {
+          size_t e = k;
+          while (e < s.size() && (std::isalnum(static_cast<unsigned char>(s[e])) || s[e] == '_')) ++e;
+          bool in_number = k > 0 && std::isdigit(static_cast<unsigned char>(s[k - 1]));  // 0x1f, 16#ff
+          if (!in_number && !plain_vars_.count(std::string(s.substr(k, e - k)))) b.w.risky = true;
+          k = e;
+        } else {
+          ++k;
+        }
+      }
       return;
     }
     if (t != "expansion" || !starts_with(s, "${")) return;
@@ -1743,7 +1888,10 @@ class Analyzer {
     // `${X/p/r}`, `${X^}`, `${X,}` only read X.
     bool plain = rest == "}" || starts_with(rest, ":-") || starts_with(rest, ":+") || starts_with(rest, ":?") ||
                  starts_with(rest, ":=") || (!rest.empty() && Sv("-+?=#%/^,").find(rest[0]) != Sv::npos);
-    if (!plain || j == i) b.w.risky = true;
+    if (!plain || j == i) {
+      b.w.risky = true;
+      arithmetic_ = true;  // a subscript or offset is arithmetic
+    }
   }
 
   // `$HOME`, `$PWD` (and their `${…}` forms) when the caller gave their
@@ -1756,6 +1904,11 @@ class Analyzer {
     Sv s = text(n);
     if (!home_.empty() && (s == "$HOME" || s == "${HOME}")) return &home_;
     if (!pwd_.empty() && (s == "$PWD" || s == "${PWD}")) return &pwd_;
+    if (!known_.empty() && s.size() > 1) {
+      Sv name = s[1] == '{' && s.back() == '}' ? s.substr(2, s.size() - 3) : s.substr(1);
+      for (const auto& [k, v] : known_)
+        if (k == name) return &v;
+    }
     return nullptr;
   }
 
@@ -1773,6 +1926,8 @@ class Analyzer {
       if (cs > pos) b.double_quoted_text(src_.substr(pos, cs - pos), false);
       if (type_of(c) == "string_content") {
         b.double_quoted_text(text(c), false);
+      } else if (counts_cpus(c)) {
+        b.quoted("1");
       } else if (type_of(c) == "command_substitution") {
         // "$(cat <<'EOF' … EOF)", "$(echo x)": when the output is known text
         // it is the value (trailing newlines removed, as bash does); inside
@@ -1960,6 +2115,7 @@ class Analyzer {
       group.push_back(c);
     }
     if (!group.empty()) words.push_back(eval_group(group));
+    split_known_words(words);
     expand_brace_words(words);
     proc_in_ = saved_proc_in;
     if (socket_redirect_) {
@@ -1972,6 +2128,42 @@ class Analyzer {
     Stream out = run_words(std::move(words), std::move(assigns), cmd_in, slot, {});
     release(slot);
     return write_stdout(out, files);
+  }
+
+  // Word splitting of an unquoted known value (`$CMD` with CMD="curl -s
+  // x"): into words when the expansion is the whole word; otherwise the
+  // word is left unknown.
+  void split_known_words(Words& words) {
+    for (size_t k = 0; k < words.size(); ++k) {
+      if (!words[k].split) continue;
+      const Word w = words[k];
+      Sv raw = w.raw;
+      bool alone = (starts_with(raw, "$") && raw.find_first_of(" \t'\"\\", 1) == Sv::npos);
+      if (!alone) {
+        words[k].dynamic = true;
+        words[k].value = w.raw;
+        continue;
+      }
+      Words made;
+      std::string cur;
+      for (char ch : w.value + " ") {
+        if (ch == ' ' || ch == '\t' || ch == '\n') {
+          if (!cur.empty()) {
+            Word x;
+            x.value = x.glob = cur;
+            x.raw = w.raw;
+            made.push_back(std::move(x));
+            cur.clear();
+          }
+        } else {
+          cur += ch;
+        }
+      }
+      words.erase(words.begin() + static_cast<std::ptrdiff_t>(k));
+      words.insert(words.begin() + static_cast<std::ptrdiff_t>(k), made.begin(), made.end());
+      k += made.empty() ? 0 : made.size() - 1;
+      if (made.empty()) --k;
+    }
   }
 
   // Brace expansion, as bash does it before anything runs: `cp f{,.bak}`
@@ -2048,6 +2240,9 @@ class Analyzer {
             {"CDgpRrTtUu", "close-from chdir group host prompt role type command-timeout other-user user chroot", ""},
             false);
         if (a.dynamic_option) opaque("sudo options are computed");
+        // The command's paths are taken where the command line is, not in
+        // the directory named: not worked out here.
+        if (a.has({"-D", "--chdir"})) opaque("sudo runs the command in another directory");
         // -e edits files and -l lists rights: neither runs the operands.
         bool runs = !a.has({"-e", "--edit", "-l", "--list"});
         next = runs && !a.operands.empty() ? a.operands[0] : kNpos;
@@ -2072,6 +2267,7 @@ class Analyzer {
         Args a = parse_args(
             w, i + 1, {"uCPSa", "unset chdir split-string argv0 default-signal ignore-signal block-signal", ""}, false);
         const Opt* split = a.find({"-S", "--split-string"});
+        if (a.has({"-C", "--chdir"})) opaque("env runs the command in another directory");
         if (split && split->has_value && split->word != kNpos && split->word > i) {
           // env -S "prog args": the string is split into words (env's own
           // quoting inside it is not interpreted).
@@ -2326,7 +2522,15 @@ class Analyzer {
     if (name.find('[') != std::string::npos && name.find_first_of("$`", name.find('[')) != std::string::npos)
       opaque("sets an array element whose subscript is computed: " + clip(name));
     if (is_hijack_variable(base)) opaque("assignment to " + base + " changes what programs run");
+    plain_vars_.erase(base);
     if (out_.assignments.size() < 1024) out_.assignments.push_back(base + "=$(…)");
+  }
+
+  // A variable set to plain values the analysis has seen (`for i in 1 2`).
+  void bound_known(const std::string& name) {
+    std::string base = name.substr(0, name.find('['));
+    if (is_hijack_variable(base)) opaque("assignment to " + base + " changes what programs run");
+    plain_vars_.insert(name);
   }
 
   // Records NAME=value words (after env or sudo) as assignments; returns the
@@ -2457,6 +2661,12 @@ class Analyzer {
       interpreter(w, b, name, in);
     } else if (name == "source" || name == ".") {
       if (b < w.size()) script_file(w[b], in, name + " script", true, name);
+    } else if (name == "let" || name == "test" || name == "[") {
+      // let evaluates its arguments as arithmetic; test -v a subscript.
+      if (name == "let") arithmetic_ = true;
+      for (size_t k = b; k < w.size(); ++k)
+        if (runs_in_subscript(w[k].value))
+          opaque(name + " evaluates a subscript that runs a command: " + clip(w[k].value));
     } else if (name == "read" || name == "mapfile" || name == "readarray" || name == "getopts") {
       // The names it sets: read's operands and -a, mapfile's operand (or
       // MAPFILE), getopts' second operand.
@@ -2645,6 +2855,42 @@ class Analyzer {
         if (after != std::string::npos && (p[after] == '"' || p.compare(after, 7, "getline") == 0)) runs = true;
       }
       if (runs) opaque(name + " program runs commands: " + clip(prog.raw));
+      // `getline < file` and `print > file` read and write files the
+      // program names, which Tollgate does not take out of it.
+      bool files = false;
+      for (size_t k = p.find("getline"); k != std::string::npos && !files; k = p.find("getline", k + 1))
+        files = p.find('<', k) != std::string::npos;
+      for (size_t k = p.find("print"); k != std::string::npos && !files; k = p.find("print", k + 1)) {
+        size_t end = p.find_first_of(";}\n", k);
+        size_t gt = p.find('>', k);
+        files = gt != std::string::npos && (end == std::string::npos || gt < end);
+      }
+      if (files) opaque(name + " program reads or writes files it names: " + clip(prog.raw));
+    } else if (name == "sed" || name == "gsed") {
+      // GNU sed's `e` runs commands; `r`/`R`/`w`/`W` and the `w` and `e`
+      // flags of `s` read and write files named in the script.
+      Args a = parse_args(w, b, {"efl", "expression file line-length", ""}, true);
+      std::vector<std::string> scripts;
+      for (const auto& o : a.opts) {
+        if ((o.name == "-e" || o.name == "--expression") && o.has_value) scripts.push_back(o.value);
+        if (o.name == "-f" || o.name == "--file") opaque("sed runs a script file Tollgate does not read");
+      }
+      if (scripts.empty() && !a.operands.empty()) scripts.push_back(w[a.operands[0]].value);
+      for (const auto& sc : scripts)
+        if (sed_script_touches(sc)) opaque("sed script runs commands or reads or writes files: " + clip(sc));
+    } else if (name == "tar" || name == "bsdtar" || name == "gtar") {
+      for (size_t k = b; k < w.size(); ++k) {
+        const std::string& v = w[k].value;
+        if (starts_with(v, "--checkpoint-action") || starts_with(v, "--to-command") ||
+            starts_with(v, "--use-compress") || starts_with(v, "--info-script") ||
+            starts_with(v, "--new-volume-script") || starts_with(v, "--rsh-command") ||
+            starts_with(v, "--rmt-command") || v == "-I" || v == "-F" ||
+            (v.size() > 1 && v[0] == '-' && v[1] != '-' && v.find_first_of("IF") != std::string::npos))
+          opaque("tar runs a program given to it: " + clip(v));
+      }
+    } else if (name == "sort") {
+      for (size_t k = b; k < w.size(); ++k)
+        if (starts_with(w[k].value, "--compress-program")) opaque("sort runs a program given to it");
     } else if (one_of(name, {"vim", "vi", "nvim", "ex", "view", "gvim", "vimdiff", "emacs"})) {
       for (size_t k = b; k < w.size(); ++k) {
         const std::string& v = w[k].value;
@@ -2924,7 +3170,9 @@ class Analyzer {
           t.file = o.value;
           t.dynamic = t.dynamic || o.dynamic;
           ++files;
-          if (o.value == "-") opaque("make reads its makefile from stdin");
+          if (o.value == "-" || o.value == "/dev/stdin" || starts_with(o.value, "/dev/fd/") ||
+              starts_with(o.value, "/proc/"))
+            opaque("make reads its makefile from stdin or a descriptor");
         }
       }
       if (dirs > 1 || files > 1) opaque("make is given several directories or makefiles");
@@ -2936,6 +3184,11 @@ class Analyzer {
           if (one_of(var, {"SHELL", ".SHELLFLAGS", "MAKEFLAGS", "MFLAGS", "MAKEFILES", ".RECIPEPREFIX", "MAKE"}))
             opaque("make " + var + "= changes how recipes run");
           if (eq > 0 && w[k].value[eq - 1] == '!') opaque("make " + var + " != runs a command as make starts");
+          for (Sv f : {Sv("shell"), Sv("file"), Sv("eval"), Sv("guile")}) {
+            Sv v = Sv(w[k].value).substr(eq + 1);
+            if (v.find("$(" + std::string(f)) != Sv::npos || v.find("${" + std::string(f)) != Sv::npos)
+              opaque("make " + var + "= calls $(" + std::string(f) + " …) given on the command line");
+          }
           // A computed value is written as it is: its expansion is unknown where used.
           t.variables.push_back(w[k].value);
           continue;
@@ -3307,7 +3560,23 @@ class Analyzer {
         if (computed && (call == "require(" || call == "import(" || ruby))
           opaque(name + " code loads a module it computes");
         if (ruby && call != "load " && !m.empty() && !relative(m)) m = "./" + m;
-        if (relative(m)) add(m);
+        if (relative(m)) {
+          add(m);
+        } else if (
+            node && !m.empty() && m.find(':') == std::string::npos && m[0] != '/' &&
+            m.find("..") == std::string::npos &&
+            !one_of(
+                Sv(m).substr(0, m.find('/')),
+                {"fs",         "path",           "os",  "http",        "https",         "http2",    "net",
+                 "tls",        "dgram",          "dns", "crypto",      "child_process", "cluster",  "util",
+                 "events",     "stream",         "url", "querystring", "zlib",          "buffer",   "assert",
+                 "readline",   "worker_threads", "vm",  "module",      "process",       "timers",   "string_decoder",
+                 "perf_hooks", "async_hooks",    "v8",  "tty",         "constants",     "inspector"})) {
+          // A package: `node_modules/<name>` (its entry point), written
+          // with the `node_modules/` prefix so the caller can tell.
+          std::string pkg = m.substr(0, m[0] == '@' ? m.find('/', m.find('/') + 1) : m.find('/'));
+          add("node_modules/" + pkg);
+        }
       }
     }
   }
@@ -4491,9 +4760,13 @@ class Analyzer {
   int nesting_ = 0;
   int syntax_depth_ = 0;
   bool socket_redirect_ = false;
-  std::string home_;           // the value of $HOME, when the caller knows it
-  std::string pwd_;            // the value of $PWD, when the caller knows it
-  bool ifs_harmless_ = false;  // the prefix assignments of a read/mapfile
+  std::string home_;                  // the value of $HOME, when the caller knows it
+  std::string pwd_;                   // the value of $PWD, when the caller knows it
+  KnownVariables known_;              // values the caller gave (a script's environment and arguments)
+  bool ifs_harmless_ = false;         // the prefix assignments of a read/mapfile
+  bool arithmetic_ = false;           // the line evaluates variables as arithmetic somewhere
+  std::set<std::string> plain_vars_;  // set on this line, so far, to plain values
+  bool appended_ = false;             // a value was built with +=
 };
 
 }  // namespace
@@ -4508,6 +4781,11 @@ ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock:
 
 ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock::time_point deadline,
                             std::string_view home, std::string_view pwd) {
+  return analyze_shell(command, deadline, home, pwd, KnownVariables{});
+}
+
+ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock::time_point deadline,
+                            std::string_view home, std::string_view pwd, const KnownVariables& known) {
   try {
     ShellAnalysis result;
     uint32_t version = 0;
@@ -4524,7 +4802,7 @@ ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock:
       result.opaque_reasons.push_back("command longer than " + std::to_string(kMaxCommandBytes) + " bytes");
       return result;
     }
-    Analyzer a{std::string(home), std::string(pwd)};
+    Analyzer a{std::string(home), std::string(pwd), known};
     return a.run(command, deadline);
   } catch (...) {
     ShellAnalysis result;

@@ -47,6 +47,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tollgate::analyze {
@@ -160,6 +161,14 @@ ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock:
 // command that changes directory (cd, pushd, popd), where `$PWD` moves.
 ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock::time_point deadline,
                             std::string_view home, std::string_view pwd = {});
+// Variables whose values the caller knows for this text: what a command line
+// gives a script it runs (its environment's NAME=value, its arguments as
+// "1", "2" …). `$NAME`, `${NAME}` stand for them; unquoted and alone in a
+// word, a value is split into words at blanks, as bash does (one holding
+// glob characters stays unknown).
+using KnownVariables = std::vector<std::pair<std::string, std::string>>;
+ShellAnalysis analyze_shell(std::string_view command, std::chrono::steady_clock::time_point deadline,
+                            std::string_view home, std::string_view pwd, const KnownVariables& known);
 
 // The code of a script file run by `interpreter` (python3, node, perl …):
 // Tollgate does not follow another language, but what the code names is

@@ -462,8 +462,10 @@ TEST(ShellWords, HomeIsItsValueWhenKnown) {
   EXPECT_FALSE(a.opaque) << reasons(a);
   // Unknown without it, and unquoted when the value would be split.
   EXPECT_EQ(find(analyze_shell("echo $HOME"), "echo")->dynamic_args, (std::vector<size_t>{0}));
-  EXPECT_EQ(find(analyze_shell("echo $HOME", deadline(), "/home/my dev"), "echo")->dynamic_args,
+  EXPECT_EQ(find(analyze_shell("echo $HOME", deadline(), "/home/my dev"), "echo")->args, (V{"/home/my", "dev"}));
+  EXPECT_EQ(find(analyze_shell("echo x$HOME", deadline(), "/home/my dev"), "echo")->dynamic_args,
             (std::vector<size_t>{0}));
+  EXPECT_EQ(find(analyze_shell("ls $HOME", deadline(), "/home/*"), "ls")->dynamic_args, (std::vector<size_t>{0}));
   EXPECT_TRUE(find(analyze_shell("echo \"$HOME\"", deadline(), "/home/my dev"), "echo")->dynamic_args.empty());
   // A download saved under one spelling of home and run under another is
   // still a download run.
@@ -1105,8 +1107,9 @@ TEST(ShellScripts, CodeListsTheModulesItMayLoad) {
   EXPECT_TRUE(analyze_code("python3", "importlib.import_module(name)").opaque);
   auto js = analyze_code("node",
                          "const a = require('./a');\nimport b from \"../b.js\";\nimport './side';\n"
-                         "const fs = require('fs');\nconst c = await import('./c.mjs');\n");
-  EXPECT_EQ(js.imports, (V{"./a", "./c.mjs", "../b.js", "./side"}));
+                         "const fs = require('fs');\nconst c = await import('./c.mjs');\n"
+                         "const e = require('express/lib/router'); import x from '@scope/pkg/sub';\n");
+  EXPECT_EQ(js.imports, (V{"./a", "node_modules/express", "./c.mjs", "../b.js", "node_modules/@scope/pkg", "./side"}));
   EXPECT_TRUE(analyze_code("node", "require(process.argv[2])").opaque);
   EXPECT_EQ(analyze_code("ruby", "require_relative 'lib/x'\nrequire 'json'\n").imports, (V{"./lib/x"}));
 }
