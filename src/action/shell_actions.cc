@@ -1429,6 +1429,18 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
                        (!shell && v.find_first_of("/@:") != std::string::npos);
           if (k - *from < 9 && !is_dynamic(c, k)) args.emplace_back(std::to_string(k - *from + 1), v);
         }
+        // "$@" and $*: all of them, when each is one static word.
+        std::string all;
+        bool whole = true;
+        for (size_t k = *from; k < c.args.size(); ++k) {
+          whole = whole && !is_dynamic(c, k) && c.args[k].find_first_of(" \t\n*?[") == std::string::npos &&
+                  !c.args[k].empty();
+          all += (k == *from ? "" : " ") + c.args[k];
+        }
+        if (whole && *from < c.args.size()) {
+          args.emplace_back("@", all);
+          args.emplace_back("*", all);
+        }
       }
       if (runs != 1) args.clear();
       script_actions(run, tool, env, cwds, cwd_unknown, depth, budget, full, out, agent_args, &args);

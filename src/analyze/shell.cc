@@ -1944,6 +1944,9 @@ class Analyzer {
         }
       } else if (const std::string* v = known_variable(c)) {
         b.quoted(*v);
+        // "$@" is one word per argument (the caller gives them only when
+        // none holds a blank).
+        if (text(c) == "$@" || text(c) == "${@}") b.w.split = true;
       } else {
         note_expansion(c, b);
         b.dynamic(text(c));
@@ -2138,7 +2141,8 @@ class Analyzer {
       if (!words[k].split) continue;
       const Word w = words[k];
       Sv raw = w.raw;
-      bool alone = (starts_with(raw, "$") && raw.find_first_of(" \t'\"\\", 1) == Sv::npos);
+      bool alone = (starts_with(raw, "$") && raw.find_first_of(" \t'\"\\", 1) == Sv::npos) || raw == "\"$@\"" ||
+                   raw == "\"${@}\"";
       if (!alone) {
         words[k].dynamic = true;
         words[k].value = w.raw;
