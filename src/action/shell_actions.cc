@@ -970,36 +970,32 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       }))
     sa = analyze::analyze_shell(command, budget.deadline, env.home, {}, known);
   if (depth == 0) {
-    // The values the line gives the scripts it runs (set once each, and
-    // known: no expansion in them).
+    // What the line sets, for the scripts it runs: the names given values
+    // that are not plain text (agent_values), and the static values set
+    // once each (agent_env).
     std::map<std::string, std::pair<std::string, int>> given;
-    auto give = [&](const std::string& assignment) {
+    auto note = [&](const std::string& assignment) {
       size_t eq = assignment.find('=');
       if (eq == std::string::npos || eq == 0) return;
       std::string name = assignment.substr(0, eq);
-      auto& g = given[name];
-      g.first = assignment.substr(eq + 1);
-      ++g.second;
-    };
-    for (const auto& a : sa.assignments) give(a);
-    for (const auto& c : sa.commands)
-      for (const auto& a : c.assignments) give(a);
-    for (const auto& [name, g] : given)
-      if (g.second == 1 && g.first.find_first_of("$`") == std::string::npos && budget.agent_env.size() < 64)
-        budget.agent_env.emplace_back(name, g.first);
-    auto note = [&](const std::string& assignment) {
-      size_t eq = assignment.find('=');
-      if (eq == std::string::npos || plain_value(std::string_view(assignment).substr(eq + 1))) return;
-      std::string name = assignment.substr(0, eq);
       while (!name.empty() && (name.back() == '+' || name.back() == ':' || name.back() == '?')) name.pop_back();
-      if (budget.agent_values.size() < 64)
-        budget.agent_values.push_back(std::move(name));
-      else
-        budget.agent_values_overflow = true;
+      std::string value = assignment.substr(eq + 1);
+      if (!plain_value(value)) {
+        if (budget.agent_values.size() < 64)
+          budget.agent_values.push_back(name);
+        else
+          budget.agent_values_overflow = true;
+      }
+      auto& g = given[name];
+      g.first = std::move(value);
+      g.second += assignment[eq - 1] == '+' ? 2 : 1;  // an append is no value of its own
     };
     for (const auto& a : sa.assignments) note(a);
     for (const auto& c : sa.commands)
       for (const auto& a : c.assignments) note(a);
+    for (const auto& [name, g] : given)
+      if (g.second == 1 && g.first.find_first_of("$`") == std::string::npos && budget.agent_env.size() < 64)
+        budget.agent_env.emplace_back(name, g.first);
   }
   std::vector<Action> out;
   std::string full(command);

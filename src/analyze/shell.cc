@@ -941,6 +941,13 @@ bool sed_script_touches(Sv script) {
   return false;
 }
 
+// A value that is one arithmetic expansion (`$((i+1))`): a number, whatever
+// it evaluated.
+bool arithmetic_result(Sv v) {
+  return starts_with(v, "$((") && v.size() > 5 && v.substr(v.size() - 2) == "))" && v.find("$(", 1) == Sv::npos &&
+         v.find('`') == Sv::npos;
+}
+
 // `a[$(cmd)]` or `` a[`cmd`] ``: a subscript that runs a command wherever
 // bash evaluates it as arithmetic (let, declare, unset, test -v, $((…))).
 bool runs_in_subscript(Sv s) {
@@ -1063,9 +1070,8 @@ class Analyzer {
       // pieces appended) used in arithmetic may hold such a subscript.
       size_t eq = a.find('=');
       Sv value = eq == std::string::npos ? Sv() : Sv(a).substr(eq + 1);
-      const bool number = starts_with(value, "$((") && value.size() > 5 && value.substr(value.size() - 2) == "))" &&
-                          value.find("$(", 1) == Sv::npos && value.find('`') == Sv::npos;
-      if (arithmetic_ && eq != std::string::npos && !number && (value.find_first_of("$`[") != Sv::npos || appended_)) {
+      if (arithmetic_ && eq != std::string::npos && !arithmetic_result(value) &&
+          (value.find_first_of("$`[") != Sv::npos || appended_)) {
         opaque("arithmetic on a value Tollgate does not know: " + clip(a));
         break;
       }
@@ -1720,9 +1726,7 @@ class Analyzer {
     if (is_hijack_variable(base) && !(base == "IFS" && ifs_harmless_))
       opaque("assignment to " + base + " changes what programs run");
     // A plain value, or a number computed by arithmetic, is safe to evaluate.
-    const bool number = starts_with(v, "$((") && v.size() > 5 && v.substr(v.size() - 2) == "))" &&
-                        v.find("$(", 1) == std::string::npos && v.find('`') == std::string::npos;
-    if (op == "=" && name == base && (number || (!dynamic && v.find('[') == std::string::npos)))
+    if (op == "=" && name == base && (arithmetic_result(v) || (!dynamic && v.find('[') == std::string::npos)))
       plain_vars_.insert(base);
     else
       plain_vars_.erase(base);

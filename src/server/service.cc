@@ -775,7 +775,8 @@ std::string Service::handle_hook(std::string_view harness_name, std::string_view
   session::Session& s = *en.session;
   session::Agent* agent = en.agent;
   const std::string& bind_error = en.bind_error;
-  action::Environment env{cwd, opts_.home, true, action::file_script_reader(s.started_ms), action::file_glob_expander()};
+  action::Environment env{cwd, opts_.home, true, action::file_script_reader(s.started_ms),
+                          action::file_glob_expander()};
   std::string err;
   json rec = {{"type", std::string(action::event_kind_name(ev->kind))},
               {"session", sid},

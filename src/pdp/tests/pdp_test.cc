@@ -309,7 +309,8 @@ TEST(Pdp, InlineInterpreterCodeIsSeenForWhatItNames) {
        {R"X(python3 -c "print(1+1)")X", R"X(python3 -c "import json,sys; print(json.load(sys.stdin))")X",
         R"X(node -e "console.log(process.version)")X"})
     EXPECT_EQ(
-        pdp.decide(action::shell_actions(cmd, "Bash", {"/home/dev/project", "/home/dev", false, {}, {}}), clean.req).effect,
+        pdp.decide(action::shell_actions(cmd, "Bash", {"/home/dev/project", "/home/dev", false, {}, {}}), clean.req)
+            .effect,
         Effect::Allow)
         << cmd;
 }
