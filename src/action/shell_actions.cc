@@ -420,6 +420,32 @@ struct ModuleScan {
   bool recent = false;  // a module changed during the session was loaded
 };
 
+// Python's extension modules in a directory (`name.cpython-311-x86_64-
+// linux-gnu.so`), listed once per directory however many imports ask.
+struct ExtensionModules {
+  std::map<std::string, std::vector<std::string>> by_dir;
+  bool incomplete = false;  // a directory could not be listed in full
+  int dirs = 0;
+  std::vector<std::string> named(const std::string& module, const Environment& env) {
+    std::vector<std::string> out;
+    if (!env.glob) return out;
+    std::string dir = parent_dir(module), prefix = module + ".cpython-";
+    auto it = by_dir.find(dir);
+    if (it == by_dir.end()) {
+      if (++dirs > 16) {
+        incomplete = true;
+        return out;
+      }
+      GlobMatches m = env.glob(glob_escape(dir == "/" ? "" : dir) + "/*.so");
+      if (!m.complete) incomplete = true;
+      it = by_dir.emplace(dir, std::move(m.paths)).first;
+    }
+    for (const auto& p : it->second)
+      if (p.rfind(prefix, 0) == 0) out.push_back(p);
+    return out;
+  }
+};
+
 // The files an import may load. Rather than follow each language's search
 // order (where a package directory beats a module file for Python, and
 // Node skips `.ts` that tsx would take), every file that could be the one
@@ -431,7 +457,7 @@ struct ModuleScan {
 // component; a Python name continues into a package directory.
 std::vector<std::vector<std::string>> module_candidates(std::string_view lang, const std::string& import,
                                                         const std::string& root, const std::string& here,
-                                                        const Environment& env, long* glob_budget) {
+                                                        const Environment& env, ExtensionModules& so_files) {
   std::vector<std::vector<std::string>> out;
   if (lang.substr(0, 6) == "python" || lang.substr(0, 4) == "pypy") {
     size_t dots = import.find_first_not_of('.');
@@ -447,11 +473,7 @@ std::vector<std::vector<std::string>> module_candidates(std::string_view lang, c
       at += "/" + comp;
       std::vector<std::string> step = {at + "/__init__.py", at + "/__init__.pyc", at + "/__init__.so", at + ".py",
                                        at + ".pyc",         at + ".so",           at + ".abi3.so"};
-      if (env.glob && *glob_budget > 0) {
-        GlobMatches so = env.glob(glob_escape(at) + ".cpython-*.so");
-        *glob_budget -= static_cast<long>(std::max<size_t>(so.scanned, 1));
-        for (auto& x : so.paths) step.push_back(std::move(x));
-      }
+      for (auto& x : so_files.named(at, env)) step.push_back(std::move(x));
       out.push_back(std::move(step));
       if (dot == std::string::npos) break;
       from = dot + 1;
@@ -554,14 +576,13 @@ ModuleScan local_modules(std::string_view lang, const std::string& script, std::
   }
   std::set<std::string> seen = {script};
   int modules = 0, older = 0, probes = 0;
-  // Directory entries looked at for extension modules (`x.cpython-311-….so`).
-  long glob_budget = 40'000;
+  ExtensionModules so_files;
   for (size_t q = 0; q < queue.size(); ++q) {
     const Pending p = queue[q];
-    for (const auto& step : module_candidates(lang, p.import, p.root, p.here, env, &glob_budget)) {
+    for (const auto& step : module_candidates(lang, p.import, p.root, p.here, env, so_files)) {
       bool any = false;
       for (const auto& path : step) {
-        if (++probes > kMaxProbes || glob_budget <= 0) {
+        if (++probes > kMaxProbes || so_files.incomplete) {
           m.opaque = true;
           return m;
         }

@@ -268,6 +268,25 @@ TEST_F(Globs, DotStarMatchesTheParentInShellsThatAllowIt) {
   EXPECT_TRUE(read);
 }
 
+TEST_F(Globs, ModulesBesideManyFilesAreLookedUpOnce) {
+  // A script importing a hundred names next to a thousand files: the
+  // directory is listed once, not once per import, and nothing asks.
+  std::string imports;
+  for (int i = 0; i < 100; ++i) imports += "import m" + std::to_string(i) + "\n";
+  std::ofstream(root_ / "project/main.py") << imports;
+  for (int i = 0; i < 1000; ++i) touch("project/data" + std::to_string(i) + ".csv");
+  touch("project/m7.py");
+  Environment e = env();
+  e.read_script = file_script_reader(INT64_MAX);  // everything is older than the session
+  for (const auto& a : shell_actions("python3 main.py", "Bash", e)) EXPECT_FALSE(a.opaque) << a.summary;
+  // Changed during the session, the module is read and decided.
+  std::ofstream(root_ / "project/m7.py") << "import subprocess\nsubprocess.run(open('c').read(), shell=True)\n";
+  e.read_script = file_script_reader(0);
+  bool opaque = false;
+  for (const auto& a : shell_actions("python3 main.py", "Bash", e)) opaque = opaque || a.opaque;
+  EXPECT_TRUE(opaque);
+}
+
 TEST_F(Globs, GlobsShareOneBudgetPerCommandLine) {
   for (int i = 0; i < 200; ++i) touch("project/build/f" + std::to_string(i) + ".o");
   std::string globs;
