@@ -100,6 +100,37 @@ std::optional<size_t> script_args_from(const analyze::SimpleCommand& c, const an
   return std::nullopt;
 }
 
+// Whether a shell script may replace its positional arguments with `set`:
+// `set -- a b`, `set a b`, `set -e a` (options alone — `set -euo pipefail`,
+// `set -x` — do not).
+bool sets_positional_arguments(std::string_view text) {
+  for (size_t at = text.find("set"); at != std::string_view::npos; at = text.find("set", at + 1)) {
+    bool start = at == 0 || std::string_view(" \t\n;&|(){}").find(text[at - 1]) != std::string_view::npos;
+    if (!start || at + 3 >= text.size() || (text[at + 3] != ' ' && text[at + 3] != '\t')) continue;
+    size_t i = at + 3;
+    bool option_value = false;
+    for (;;) {
+      while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+      if (i >= text.size() || std::string_view("\n;&|)#").find(text[i]) != std::string_view::npos) break;
+      size_t j = i;
+      while (j < text.size() && std::string_view(" \t\n;&|)").find(text[j]) == std::string_view::npos) ++j;
+      std::string_view tok = text.substr(i, j - i);
+      i = j;
+      if (tok == "--") return true;
+      if (option_value) {
+        option_value = false;
+        continue;
+      }
+      if (tok[0] == '-' || tok[0] == '+') {
+        option_value = tok == "-o" || tok == "+o";
+        continue;
+      }
+      return true;  // a word: a positional argument
+    }
+  }
+  return false;
+}
+
 // Whether a script reads its command-line arguments: a shell script's `$1`,
 // `${2}`, `$@`, `$*`; any other language is taken to (argv reaches it
 // through too many libraries to tell).
@@ -175,6 +206,8 @@ struct ScriptBudget {
   // The static values the command line sets (NAME=value, once each): what
   // the scripts it runs are analysed with.
   analyze::KnownVariables agent_env;
+  // Set by an analysis in which a script assigned a variable it was given.
+  bool known_overridden = false;
   bool uses_agent_value(std::string_view text) const {
     return agent_values_overflow || std::any_of(agent_values.begin(), agent_values.end(),
                                                 [&](const std::string& name) { return mentions_word(text, name); });
@@ -446,6 +479,28 @@ struct ExtensionModules {
   }
 };
 
+// The files a package.json says load: `main`, `module`, and every path in
+// `exports` (a string, or conditions and subpaths nested in objects).
+std::vector<std::string> package_entry_points(const nlohmann::json& pkg) {
+  std::vector<std::string> out;
+  for (const char* field : {"main", "module"}) {
+    auto it = pkg.find(field);
+    if (it != pkg.end() && it->is_string()) out.push_back(it->get<std::string>());
+  }
+  std::vector<std::pair<const nlohmann::json*, int>> todo;
+  if (auto it = pkg.find("exports"); it != pkg.end()) todo.emplace_back(&*it, 0);
+  while (!todo.empty() && out.size() < 32) {
+    auto [node, depth] = todo.back();
+    todo.pop_back();
+    if (node->is_string()) {
+      out.push_back(node->get<std::string>());
+    } else if ((node->is_object() || node->is_array()) && depth < 4) {
+      for (const auto& v : *node) todo.emplace_back(&v, depth + 1);
+    }
+  }
+  return out;
+}
+
 // The files an import may load. Rather than follow each language's search
 // order (where a package directory beats a module file for Python, and
 // Node skips `.ts` that tsx would take), every file that could be the one
@@ -492,10 +547,8 @@ std::vector<std::vector<std::string>> module_candidates(std::string_view lang, c
         if (pkg.state == ScriptFile::State::Text) {
           auto j = parse_json(pkg.text, p + "/package.json", 8);
           if (j && j->is_object()) {
-            for (const char* field : {"main", "module"}) {
-              auto it = j->find(field);
-              if (it == j->end() || !it->is_string()) continue;
-              std::string main = analyze::normalize_path(it->get<std::string>(), p, "/nonexistent", false);
+            for (const auto& entry : package_entry_points(*j)) {
+              std::string main = analyze::normalize_path(entry, p, "/nonexistent", false);
               for (const char* ext : {"", ".js", ".mjs", ".cjs", "/index.js"}) step.push_back(main + ext);
             }
           }
@@ -523,10 +576,8 @@ std::vector<std::vector<std::string>> module_candidates(std::string_view lang, c
     if (pkg.state == ScriptFile::State::Text) {
       auto j = parse_json(pkg.text, p + "/package.json", 8);
       if (j && j->is_object()) {
-        for (const char* field : {"main", "module", "exports"}) {
-          auto it = j->find(field);
-          if (it == j->end() || !it->is_string()) continue;
-          std::string main = analyze::normalize_path(it->get<std::string>(), p, "/nonexistent", false);
+        for (const auto& entry : package_entry_points(*j)) {
+          std::string main = analyze::normalize_path(entry, p, "/nonexistent", false);
           for (const char* ext : {"", ".js", ".mjs", ".cjs", ".ts", "/index.js"}) step.push_back(main + ext);
         }
       }
@@ -648,8 +699,8 @@ ModuleScan local_modules(std::string_view lang, const std::string& script, std::
 // understood in it is not asked about, nor is a download it runs.
 void script_actions(const analyze::ScriptRun& run, std::string_view tool, const Environment& env,
                     const std::vector<std::string>& cwds, bool cwd_unknown, int depth, ScriptBudget& budget,
-                    const std::string& full, std::vector<Action>& out, bool agent_args = false,
-                    const analyze::KnownVariables* args = nullptr) {
+                    const std::string& full, std::vector<Action>& out,
+                    const std::optional<std::vector<std::pair<std::string, bool>>>& argv = std::nullopt) {
   std::string word = run.path;
   if (run.dynamic) {
     auto expanded = expand_known(word, env);
@@ -692,8 +743,52 @@ void script_actions(const analyze::ScriptRun& run, std::string_view tool, const 
     std::vector<Action> found;
     bool opaque = false;
     bool recent_module = false;
+    // What the command line passes it: its arguments (`argv`, each with
+    // whether it is computed), as `$1` … `$9`, `"$@"`, `$*` where they can
+    // be given exactly — static, no expansion characters, the script does
+    // not move them (`shift`, `set --`, `getopts`), one word each for `$@`.
+    // A script that reads arguments it could not be given exactly, and that
+    // are not simple words, is the agent's own work (`driven`).
+    analyze::KnownVariables args;
+    bool driven = budget.uses_agent_value(f.text);
+    if (argv && !argv->empty()) {
+      const bool shell_lang = lang == "source" || lang == "." || analyze::runs_shell_code(lang);
+      const bool moves = mentions_word(f.text, "shift") || mentions_word(f.text, "getopts") ||
+                         mentions_word(f.text, "OPTIND") || sets_positional_arguments(f.text);
+      bool exact = shell_lang && !moves && argv->size() <= 9, one_word = true, simple = true;
+      std::string all;
+      for (const auto& [v, dyn] : *argv) {
+        exact = exact && !dyn && v.find_first_of("$`[") == std::string::npos;
+        one_word = one_word && !v.empty() && v.find_first_of(" \t\n*?") == std::string::npos;
+        simple = simple && !dyn && plain_value(v) && v.find_first_of(" \t/@:") == std::string::npos;
+        all += (all.empty() ? "" : " ") + v;
+      }
+      const bool uses_all = f.text.find("$@") != std::string::npos || f.text.find("$*") != std::string::npos ||
+                            f.text.find("${@") != std::string::npos || f.text.find("${*") != std::string::npos;
+      if (exact) {
+        for (size_t n = 0; n < argv->size(); ++n) args.emplace_back(std::to_string(n + 1), (*argv)[n].first);
+        if (one_word) {
+          args.emplace_back("@", all);
+          args.emplace_back("*", all);
+        }
+      }
+      const bool given_exactly = exact && (one_word || !uses_all);
+      // Shell syntax, quotes or expansions in them (`./deploy.sh 'curl … |
+      // sh'`), or paths and addresses given to another language, make the
+      // script the agent's work even when they are substituted.
+      bool unplain = false;
+      for (const auto& [v, dyn] : *argv)
+        unplain = unplain || dyn || !plain_value(v) || (!shell_lang && v.find_first_of("/@:") != std::string::npos);
+      if ((unplain || (!simple && !given_exactly)) && reads_arguments(lang, f.text)) driven = true;
+    }
     if (lang == "source" || lang == "." || analyze::runs_shell_code(lang)) {
-      found = nested_shell(f.text, label, cwds[k], tool, env, depth, budget, opaque, args);
+      const bool overridden_before = budget.known_overridden;
+      budget.known_overridden = false;
+      found = nested_shell(f.text, label, cwds[k], tool, env, depth, budget, opaque, &args);
+      // The script set a variable it was given a value for: what it uses
+      // later is no longer what was substituted.
+      if (budget.known_overridden) driven = true;
+      budget.known_overridden = overridden_before;
     } else if (analyze::runs_other_code(lang)) {
       analyze::ShellAnalysis code = analyze::analyze_code(lang, f.text);
       opaque = code.opaque;
@@ -744,10 +839,6 @@ void script_actions(const analyze::ScriptRun& run, std::string_view tool, const 
     // sh s.sh`, `sed -i … s.sh`) is not what was read.
     for (const auto& a : out)
       if ((a.kind == Kind::FileWrite || a.kind == Kind::FileDelete) && (a.opaque || a.path == path)) opaque = true;
-    // Arguments that are not plain text, given to a script that reads its
-    // arguments (`./deploy.sh 'curl … | sh'` into an `eval "$1"`), are the
-    // agent's own work too.
-    const bool driven = budget.uses_agent_value(f.text) || (agent_args && reads_arguments(lang, f.text));
     merge_found(std::move(found), opaque, f.recent || recent_module || changed_here(out, path) || driven, full, out,
                 budget);
   }
@@ -990,6 +1081,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         return c.name == "cd" || c.name == "pushd" || c.name == "popd";
       }))
     sa = analyze::analyze_shell(command, budget.deadline, env.home, {}, known);
+  if (depth > 0 && sa.known_overridden) budget.known_overridden = true;
   if (depth == 0) {
     // What the line sets, for the scripts it runs: the names given values
     // that are not plain text (agent_values), and the static values set
@@ -1014,9 +1106,18 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     for (const auto& a : sa.assignments) note(a);
     for (const auto& c : sa.commands)
       for (const auto& a : c.assignments) note(a);
-    for (const auto& [name, g] : given)
-      if (g.second == 1 && g.first.find_first_of("$`") == std::string::npos && budget.agent_env.size() < 64)
-        budget.agent_env.emplace_back(name, g.first);
+    for (const auto& [name, g] : given) {
+      if (g.second == 1 && g.first.find_first_of("$`") == std::string::npos) {
+        if (budget.agent_env.size() < 64) budget.agent_env.emplace_back(name, g.first);
+      } else if (std::find(budget.agent_values.begin(), budget.agent_values.end(), name) == budget.agent_values.end()) {
+        // Set twice, or to something computed: no one value to give a
+        // script, so one that uses it is the agent's work.
+        if (budget.agent_values.size() < 64)
+          budget.agent_values.push_back(name);
+        else
+          budget.agent_values_overflow = true;
+      }
+    }
   }
   std::vector<Action> out;
   std::string full(command);
@@ -1273,6 +1374,42 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     // (Not /proc/self: the daemon would resolve that to its own process.)
     if (prints_environment(c)) file(Kind::FileRead, "/proc/agent/environ", false);
 
+    // Files named by option values: what `sort -o` writes, and the archive
+    // `tar -c`/`-r`/`-u` writes (`-x`/`-t` read it). The word is no operand.
+    size_t option_file = std::string::npos;
+    if (c.name == "sort" || c.name == "tar" || c.name == "gtar" || c.name == "bsdtar") {
+      const bool is_tar = c.name != "sort";
+      bool writes = !is_tar;
+      std::optional<std::pair<std::string, bool>> named;
+      for (size_t i = 0; i < c.args.size(); ++i) {
+        const std::string& w = c.args[i];
+        if (w == "--") break;
+        std::string_view flag = is_tar ? "f" : "o";
+        std::string_view longname = is_tar ? "--file" : "--output";
+        if (is_tar && (w == "--create" || w == "--append" || w == "--update" || w == "--concatenate")) writes = true;
+        if (w.rfind(std::string(longname) + "=", 0) == 0) {
+          named = std::pair{w.substr(longname.size() + 1), is_dynamic(c, i)};
+        } else if (w == longname && i + 1 < c.args.size()) {
+          named = std::pair{c.args[i + 1], is_dynamic(c, i + 1)};
+          option_file = i + 1;
+        } else if ((w.size() > 1 && w[0] == '-' && w[1] != '-') || (is_tar && i == 0 && !w.empty() && w[0] != '-')) {
+          // A cluster (`-czf`, or tar's old `czf`): the value follows it,
+          // or the rest of it (`-oout.txt`).
+          size_t start = w[0] == '-' ? 1 : 0;
+          if (is_tar && w.find_first_of("cruA", start) != std::string::npos) writes = true;
+          size_t at = w.find(flag[0], start);
+          if (at == std::string::npos) continue;
+          if (at + 1 < w.size() && !is_tar) {
+            named = std::pair{w.substr(at + 1), is_dynamic(c, i)};
+          } else if (i + 1 < c.args.size()) {
+            named = std::pair{c.args[i + 1], is_dynamic(c, i + 1)};
+            option_file = i + 1;
+          }
+        }
+      }
+      if (named && named->first != "-") file(writes ? Kind::FileWrite : Kind::FileRead, named->first, named->second);
+    }
+
     // The files the program's operands name.
     if (role == Role::None) continue;
     std::vector<std::pair<std::string, bool>> operands;  // word, dynamic
@@ -1292,7 +1429,12 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
           ++i;
         continue;
       }
-      if (w == "-") continue;  // standard input or output, not a file
+      if (w == "-" || i == option_file) continue;  // standard input or output, or an option's file (above)
+      // tar's old-style options (`tar czf out.tgz …`): no file.
+      if (i == 0 && (c.name == "tar" || c.name == "gtar" || c.name == "bsdtar") && !w.empty() &&
+          w.find_first_of("cxtruAd") != std::string::npos &&
+          std::all_of(w.begin(), w.end(), [](char ch) { return std::isalpha(static_cast<unsigned char>(ch)); }))
+        continue;
       auto g = std::find_if(globbed.begin(), globbed.end(), [&](const auto& x) { return x.first == i; });
       if (g != globbed.end()) {
         for (const auto& path : g->second) operands.emplace_back(path, false);
@@ -1427,42 +1569,42 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     }
   }
   if (env.read_script) {
+    // `set -- …` on the line sets the positional arguments a sourced script sees.
+    const bool sets_positional =
+        std::any_of(sa.commands.begin(), sa.commands.end(),
+                    [](const analyze::SimpleCommand& c) { return c.name == "set" && !c.args.empty(); });
     for (const auto& run : sa.scripts) {
-      bool agent_args = false;
-      // Its arguments as $1 … $9 when one command runs it with static ones.
-      analyze::KnownVariables args;
+      // Its arguments, from the one command that runs it; a script run by
+      // several commands, or sourced after `set`, gets unknown ones.
+      std::vector<std::pair<std::string, bool>> argv;
       int runs = 0;
       for (const auto& c : sa.commands) {
         auto from = script_args_from(c, run);
         if (!from) continue;
         ++runs;
-        bool shell =
-            run.runner.empty() || analyze::runs_shell_code(run.runner) || run.runner == "source" || run.runner == ".";
-        for (size_t k = *from; k < c.args.size(); ++k) {
-          const std::string& v = c.args[k];
-          // Another language cannot be given its arguments' values: paths,
-          // URLs and addresses among them make it the agent's work too.
-          agent_args = agent_args || is_dynamic(c, k) || !plain_value(v) ||
-                       (!shell && v.find_first_of("/@:") != std::string::npos);
-          if (k - *from < 9 && !is_dynamic(c, k)) args.emplace_back(std::to_string(k - *from + 1), v);
-        }
-        // "$@" and $*: all of them, when each is one static word.
-        std::string all;
-        bool whole = true;
-        for (size_t k = *from; k < c.args.size(); ++k) {
-          whole = whole && !is_dynamic(c, k) && c.args[k].find_first_of(" \t\n*?[") == std::string::npos &&
-                  !c.args[k].empty();
-          all += (k == *from ? "" : " ") + c.args[k];
-        }
-        if (whole && *from < c.args.size()) {
-          args.emplace_back("@", all);
-          args.emplace_back("*", all);
-        }
+        for (size_t k = *from; k < c.args.size(); ++k) argv.emplace_back(c.args[k], is_dynamic(c, k));
       }
-      if (runs != 1) args.clear();
-      script_actions(run, tool, env, cwds, cwd_unknown, depth, budget, full, out, agent_args, &args);
+      if (runs > 1 || ((run.runner == "source" || run.runner == ".") && sets_positional)) argv = {{"$@", true}};
+      script_actions(run, tool, env, cwds, cwd_unknown, depth, budget, full, out, argv);
     }
     for (const auto& t : sa.tasks) task_actions(t, tool, env, cwds, cwd_unknown, depth, budget, full, out);
+    // Modules that code given on the command line imports (`python3 -c
+    // "import helper"`): looked for in the working directory.
+    if (!sa.imports.empty()) {
+      std::string lang;
+      for (const auto& c : sa.commands)
+        if (lang.empty() && (c.name.rfind("python", 0) == 0 || c.name.rfind("pypy", 0) == 0 || c.name == "node" ||
+                             c.name == "nodejs" || c.name == "bun" || c.name == "ruby"))
+          lang = c.name;
+      if (!lang.empty() && !cwd_unknown) {
+        ModuleScan m =
+            local_modules(lang, (env.cwd == "/" ? "" : env.cwd) + "/-c", sa.imports, env.cwd, tool, env, budget);
+        for (auto& a : m.found) a.full_command = full;
+        merge_found(std::move(m.found), m.opaque, m.recent, full, out, budget);
+      } else if (!lang.empty()) {
+        mark_opaque(out);
+      }
+    }
     // Remotes named only by name: their hosts are in the repository's
     // configuration.
     std::vector<std::string> seen = sa.hosts;

@@ -911,6 +911,10 @@ bool sed_script_touches(Sv script) {
     }
     while (i < script.size() && (script[i] == '!' || script[i] == ' ')) ++i;
     if (i >= script.size()) break;
+    if (script[i] == '{' || script[i] == '}' || script[i] == ';' || script[i] == '\n') {
+      ++i;  // a block opens: its commands follow
+      continue;
+    }
     char cmd = script[i++];
     if (Sv("erRwWF").find(cmd) != Sv::npos && cmd != 'F') return true;
     if (cmd == 's' || cmd == 'y') {
@@ -965,6 +969,8 @@ bool is_hijack_variable(Sv name) {
                  // What Tollgate takes `~`, `$HOME`, `$PWD` and a relative
                  // `cd` to mean.
                  "HOME", "PWD", "OLDPWD", "CDPATH", "GNUMAKEFLAGS",
+                 // Where Python and Node find the modules they load.
+                 "PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONPLATLIBDIR", "NODE_PATH",
                  // Where git, make, npm and the forges' clients take
                  // their configuration, remotes and hosts from.
                  "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CONFIG", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_COUNT",
@@ -1265,14 +1271,24 @@ class Analyzer {
     }
     // Compound statements: every statement inside shares stdin; outputs add up.
     Stream out = Stream::empty();
-    // `(( … ))`, `for (( … ))` and `[[ x -eq y ]]` evaluate variables as arithmetic.
-    if (t == "compound_statement" && starts_with(text(n), "((")) arithmetic_ = true;
-    if (t == "c_style_for_statement") arithmetic_ = true;
+    // `(( … ))`, `for (( … ))` and `[[ x -eq y ]]` evaluate variables as
+    // arithmetic: one not set on this line to a plain value (an argument,
+    // the environment's) may hold a subscript that runs a command.
+    Sv nt = text(n);
+    bool arith = (t == "compound_statement" && starts_with(nt, "((")) || t == "c_style_for_statement";
     if (t == "test_command" &&
-        (text(n).find(" -eq ") != Sv::npos || text(n).find(" -ne ") != Sv::npos || text(n).find(" -lt ") != Sv::npos ||
-         text(n).find(" -le ") != Sv::npos || text(n).find(" -gt ") != Sv::npos || text(n).find(" -ge ") != Sv::npos ||
-         text(n).find("-v ") != Sv::npos))
+        (nt.find(" -eq ") != Sv::npos || nt.find(" -ne ") != Sv::npos || nt.find(" -lt ") != Sv::npos ||
+         nt.find(" -le ") != Sv::npos || nt.find(" -gt ") != Sv::npos || nt.find(" -ge ") != Sv::npos ||
+         nt.find("-v ") != Sv::npos)) {
       arithmetic_ = true;
+      arith = arith || starts_with(nt, "[[");
+    }
+    if (arith) {
+      arithmetic_ = true;
+      Sv head = t == "c_style_for_statement" ? nt.substr(0, nt.find("))") == Sv::npos ? nt.size() : nt.find("))")) : nt;
+      if (std::string unknown = unknown_in_arithmetic(head); !unknown.empty())
+        opaque("arithmetic on a value Tollgate does not know: " + clip(unknown));
+    }
     if (t == "for_statement" || t == "select_statement") {
       TSNode var = ts_node_child_by_field_name(n, "variable", 8);
       // A loop over plain static words (`for i in 1 2 3`, `for f in a b`)
@@ -1726,6 +1742,7 @@ class Analyzer {
     if (is_hijack_variable(base) && !(base == "IFS" && ifs_harmless_))
       opaque("assignment to " + base + " changes what programs run");
     // A plain value, or a number computed by arithmetic, is safe to evaluate.
+    forget_known(base);
     if (op == "=" && name == base && (arithmetic_result(v) || (!dynamic && v.find('[') == std::string::npos)))
       plain_vars_.insert(base);
     else
@@ -2531,7 +2548,59 @@ class Analyzer {
       opaque("sets an array element whose subscript is computed: " + clip(name));
     if (is_hijack_variable(base)) opaque("assignment to " + base + " changes what programs run");
     plain_vars_.erase(base);
+    forget_known(base);
     if (out_.assignments.size() < 1024) out_.assignments.push_back(base + "=$(…)");
+  }
+
+  // A name in arithmetic text (`i < RETRIES`, `$1 -gt 3`) that is not a
+  // variable set on this line to a plain value, nor `$#`, `$?`, a number or
+  // an operator word: empty when there is none.
+  std::string unknown_in_arithmetic(Sv s) const {
+    // Names the text itself assigns (`i=0` in `for ((i=0; i<10; i++))`).
+    std::set<std::string> assigned;
+    for (size_t k = 0; k < s.size(); ++k) {
+      if (!(std::isalpha(static_cast<unsigned char>(s[k])) || s[k] == '_') ||
+          (k > 0 && (std::isalnum(static_cast<unsigned char>(s[k - 1])) || s[k - 1] == '_')))
+        continue;
+      size_t e = k;
+      while (e < s.size() && (std::isalnum(static_cast<unsigned char>(s[e])) || s[e] == '_')) ++e;
+      size_t o = e;
+      while (o < s.size() && s[o] == ' ') ++o;
+      if (o < s.size() && s[o] == '=' && (o + 1 >= s.size() || s[o + 1] != '=')) {
+        // Assigned a plain number (or a name known plain) only.
+        size_t v = o + 1;
+        while (v < s.size() && s[v] == ' ') ++v;
+        if (v < s.size() && std::isdigit(static_cast<unsigned char>(s[v])))
+          assigned.insert(std::string(s.substr(k, e - k)));
+      }
+    }
+    for (size_t k = 0; k < s.size();) {
+      char c = s[k];
+      if (c == '$' && k + 1 < s.size() &&
+          (std::isdigit(static_cast<unsigned char>(s[k + 1])) || s[k + 1] == '@' || s[k + 1] == '*'))
+        return std::string(s.substr(k, 2));
+      if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+        size_t e = k;
+        while (e < s.size() && (std::isalnum(static_cast<unsigned char>(s[e])) || s[e] == '_')) ++e;
+        std::string id(s.substr(k, e - k));
+        bool operator_word = k > 0 && s[k - 1] == '-';  // -eq, -lt, -v
+        bool in_number = k > 0 && std::isdigit(static_cast<unsigned char>(s[k - 1]));
+        if (!operator_word && !in_number && !plain_vars_.count(id) && !assigned.count(id) && id != "for") return id;
+        k = e;
+      } else {
+        ++k;
+      }
+    }
+    return {};
+  }
+
+  // The text sets a variable the caller gave a value for: from here on the
+  // caller's value is not what the text sees.
+  void forget_known(const std::string& name) {
+    auto it = std::find_if(known_.begin(), known_.end(), [&](const auto& kv) { return kv.first == name; });
+    if (it == known_.end()) return;
+    known_.erase(it);
+    out_.known_overridden = true;
   }
 
   // A variable set to plain values the analysis has seen (`for i in 1 2`).
@@ -3430,8 +3499,22 @@ class Analyzer {
         run_script(in.is_download() ? in : Stream::unknown(), Stream::unknown(), name + " stdin");
       return;
     }
-    std::string longs = name == "node" || name == "nodejs" || name == "bun" ? "eval print require" : "";
+    std::string longs = name == "node" || name == "nodejs" || name == "bun" ? "eval print require import loader" : "";
     Args a = parse_args(w, b, {arg_flags, longs, ""}, false);
+    // Files node loads before the script (`-r ./pre.js`, `--import`,
+    // `--loader`) run like it.
+    for (const auto& o : a.opts) {
+      if (longs.empty() || !o.has_value ||
+          !(o.name == "-r" || o.name == "--require" || o.name == "--import" || o.name == "--loader"))
+        continue;
+      if (o.dynamic) {
+        opaque(name + " preloads a module it computes: " + clip(o.value));
+      } else if (starts_with(o.value, "./") || starts_with(o.value, "../") || starts_with(o.value, "/")) {
+        Word x;
+        x.value = x.raw = o.value;
+        add_script(x, name);
+      }
+    }
     bool has_code = false;
     for (const auto& o : a.opts) {
       bool code =

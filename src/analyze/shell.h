@@ -141,6 +141,7 @@ struct ShellAnalysis {
   std::vector<std::string> imports;
   bool opaque = false;
   std::vector<std::string> opaque_reasons;
+  bool known_overridden = false;  // the text sets a variable the caller gave (KnownVariables): later uses are unknown
 };
 
 // Whether a program of this name runs shell scripts (sh, bash, zsh …), or

@@ -255,6 +255,20 @@ TEST_F(Globs, BuiltinsAndProgramsThatRunOrTouchWhatTheyAreGiven) {
     EXPECT_FALSE(asks(cmd)) << cmd;
 }
 
+TEST_F(Globs, OptionValuesThatNameAFileToWrite) {
+  auto writes = [&](const std::string& cmd) { return paths(run(cmd), Kind::FileWrite); };
+  const std::string home = (root_ / "home").string();
+  EXPECT_EQ(writes("sort -o ~/.ssh/authorized_keys key.pub"),
+            (std::vector<std::string>{home + "/.ssh/authorized_keys"}));
+  EXPECT_EQ(writes("sort --output=" + home + "/.bashrc key.pub"), (std::vector<std::string>{home + "/.bashrc"}));
+  EXPECT_EQ(writes("tar -czf " + home + "/x.tgz payload"), (std::vector<std::string>{home + "/x.tgz"}));
+  EXPECT_EQ(writes("tar cf out.tar payload"), (std::vector<std::string>{project() + "/out.tar"}));
+  auto reads = paths(run("tar -xzf in.tgz"), Kind::FileRead);
+  EXPECT_EQ(reads, (std::vector<std::string>{project() + "/in.tgz"}));
+  EXPECT_TRUE(writes("tar -xzf in.tgz").empty());
+  EXPECT_EQ(paths(run("tar xf a.tar"), Kind::FileRead), (std::vector<std::string>{project() + "/a.tar"}));
+}
+
 TEST_F(Globs, DotStarMatchesTheParentInShellsThatAllowIt) {
   // dash (sh -c, make's recipes) matches `.*` against `..`.
   std::filesystem::create_directories(root_ / "home/.aws");
