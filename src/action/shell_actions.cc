@@ -501,6 +501,23 @@ std::vector<std::string> package_entry_points(const nlohmann::json& pkg) {
   return out;
 }
 
+// The entry points the package.json in directory `p` names, with the
+// extensions Node (or tsx) would try, added to `step`. Whether there is a
+// package.json there.
+bool add_package_entries(const std::string& p, const Environment& env, std::vector<std::string>& step) {
+  if (!env.read_script) return false;
+  ScriptFile pkg = env.read_script(p + "/package.json");
+  if (pkg.state != ScriptFile::State::Text) return false;
+  auto j = parse_json(pkg.text, p + "/package.json", 8);
+  if (j && j->is_object()) {
+    for (const auto& entry : package_entry_points(*j)) {
+      std::string main = analyze::normalize_path(entry, p, "/nonexistent", false);
+      for (const char* ext : {"", ".js", ".mjs", ".cjs", ".ts", "/index.js"}) step.push_back(main + ext);
+    }
+  }
+  return true;
+}
+
 // The files an import may load. Rather than follow each language's search
 // order (where a package directory beats a module file for Python, and
 // Node skips `.ts` that tsx would take), every file that could be the one
@@ -542,19 +559,7 @@ std::vector<std::vector<std::string>> module_candidates(std::string_view lang, c
     for (std::string dir = here;; dir = parent_dir(dir)) {
       std::string p = (dir == "/" ? "" : dir) + "/" + import;
       for (const char* ext : {"/index.js", "/index.mjs", "/index.cjs", ".js"}) step.push_back(p + ext);
-      if (env.read_script) {
-        ScriptFile pkg = env.read_script(p + "/package.json");
-        if (pkg.state == ScriptFile::State::Text) {
-          auto j = parse_json(pkg.text, p + "/package.json", 8);
-          if (j && j->is_object()) {
-            for (const auto& entry : package_entry_points(*j)) {
-              std::string main = analyze::normalize_path(entry, p, "/nonexistent", false);
-              for (const char* ext : {"", ".js", ".mjs", ".cjs", "/index.js"}) step.push_back(main + ext);
-            }
-          }
-          break;  // the nearest package wins
-        }
-      }
+      if (add_package_entries(p, env, step)) break;  // the nearest package wins
       if (dir == "/" || step.size() > 64) break;
     }
     out.push_back(std::move(step));
@@ -571,18 +576,7 @@ std::vector<std::vector<std::string>> module_candidates(std::string_view lang, c
     step.push_back(p + ext);
   for (const char* ext : {".js", ".json", ".node", ".mjs", ".cjs", ".ts", ".tsx"}) step.push_back(p + "/index" + ext);
   // A directory's package.json names its entry point.
-  if (env.read_script) {
-    ScriptFile pkg = env.read_script(p + "/package.json");
-    if (pkg.state == ScriptFile::State::Text) {
-      auto j = parse_json(pkg.text, p + "/package.json", 8);
-      if (j && j->is_object()) {
-        for (const auto& entry : package_entry_points(*j)) {
-          std::string main = analyze::normalize_path(entry, p, "/nonexistent", false);
-          for (const char* ext : {"", ".js", ".mjs", ".cjs", ".ts", "/index.js"}) step.push_back(main + ext);
-        }
-      }
-    }
-  }
+  add_package_entries(p, env, step);
   out.push_back(std::move(step));
   return out;
 }
