@@ -83,6 +83,9 @@ json server_request_arguments(const json& params) {
 constexpr size_t kMaxInputRequests = 32;
 const json kNoParams = json::object();
 constexpr size_t kMaxSubscriptions = 64;
+// Resources one gateway state remembers as watched; beyond it a new
+// subscription is refused.
+constexpr size_t kMaxWatched = 4096;
 
 }  // namespace
 
@@ -173,22 +176,30 @@ Gateway::Output Gateway::client_line(std::string_view line) {
   }
   // Every request of the batch is decided; the batch reaches the server
   // only when all of them are allowed, otherwise each request is answered
-  // with an error (the denied ones with their reason).
+  // with an error (the denied ones with their reason), and what the batch
+  // carried besides requests (notifications, answers to the server's
+  // requests) still reaches the server: a cancellation the gateway has
+  // acted on, or an answer the server waits for, is not lost with it.
   json errors = json::array();
+  json passed = json::array();  // the batch's acceptable notifications and answers
   bool refused = false;
-  std::vector<Output> parts;
   std::vector<std::string> added;  // the batch's requests now waiting (not those in flight before)
   for (const auto& m : *j) {
     std::string err;
     size_t waiting = pending_.size();
-    parts.push_back(handle_client_message(m, dump_json(m), true, &err));
+    (void)handle_client_message(m, dump_json(m), true, &err);
     if (pending_.size() > waiting) added.push_back(id_key(m["id"]));
     if (!err.empty()) refused = true;
-    if (m.is_object() && m.contains("id") && m.contains("method")) {
+    bool is_request = m.is_object() && m.contains("id") && m.contains("method");
+    if (is_request) {
       errors.push_back(err.empty() ? json::parse(error_reply(m["id"], kDeniedCode,
                                                              "Tollgate: not sent, another request in the batch "
                                                              "was refused"))
                                    : json::parse(err));
+    } else if (err.empty()) {
+      passed.push_back(m);
+    } else {
+      errors.push_back(json::parse(err));  // a malformed member: JSON-RPC answers it with a null id
     }
   }
   if (refused) {
@@ -196,6 +207,7 @@ Gateway::Output Gateway::client_line(std::string_view line) {
     for (const auto& key : added)
       if (auto it = pending_.find(key); it != pending_.end()) forget(it);
     if (!errors.empty()) out.to_client.push_back(dump_json(errors));
+    if (!passed.empty()) out.to_server.push_back(dump_json(passed));
     return out;
   }
   out.to_server.push_back(std::string(line));
@@ -332,6 +344,10 @@ Gateway::Output Gateway::handle_client_message(const json& m, std::string_view l
         }
       }
     }
+    if (watched_.size() + uris.size() > kMaxWatched) {
+      refuse(id, -32602, "Tollgate: this session watches " + std::to_string(kMaxWatched) + " resources already");
+      return out;
+    }
     for (size_t i = 0; i < uris.size(); ++i) {
       std::string record_id = uris.size() == 1 ? key : key + "#" + std::to_string(i);
       if (std::string text =
@@ -341,6 +357,9 @@ Gateway::Output Gateway::handle_client_message(const json& m, std::string_view l
         return out;
       }
     }
+    watched_.insert(uris.begin(), uris.end());
+  } else if (method == "resources/unsubscribe") {
+    if (auto u = params.find("uri"); u != params.end() && u->is_string()) watched_.erase(u->get<std::string>());
   }
   if (needs_review(method)) ++inspect_pending_;
   pending_.emplace(key, std::move(p));
@@ -431,6 +450,18 @@ Gateway::Output Gateway::server_line(std::string_view line) {
   return out;
 }
 
+bool Gateway::watches(std::string_view uri) const {
+  // The resource itself, or one below a watched one (the specification
+  // lets an update name a sub-resource of the subscribed resource).
+  for (size_t end = uri.size();; --end) {
+    if (end == uri.size() || uri[end] == '/') {
+      if (watched_.count(std::string(uri.substr(0, end)))) return true;
+      if (end < uri.size() && uri[end] == '/' && watched_.count(std::string(uri.substr(0, end + 1)))) return true;
+    }
+    if (end == 0) return false;
+  }
+}
+
 void Gateway::forget(std::map<std::string, Pending>::iterator it) { (void)take(it); }
 
 Gateway::Pending Gateway::take(std::map<std::string, Pending>::iterator it) {
@@ -449,6 +480,22 @@ Gateway::Output Gateway::handle_server_message(json& m, std::string_view line) {
   bool has_id = m.contains("id");
   if (auto method = m.find("method"); method != m.end()) {
     if (!has_id) {  // a notification
+      if (*method == "notifications/resources/updated") {
+        // Only for what the client was allowed to watch: a server may not
+        // tell it about (or smuggle text in the URI of) anything else.
+        auto params = m.find("params");
+        const json* uri =
+            params != m.end() && params->is_object() && params->contains("uri") ? &(*params)["uri"] : nullptr;
+        if (!uri || !uri->is_string() || !watches(uri->get_ref<const std::string&>())) {
+          // Recorded the first time and then once in 1,024: a flood does not flood the ledger.
+          if (dropped_updates_++ % 1024 == 0)
+            record_event("notification-dropped",
+                         "the server reported an update of a resource the client does not watch (" +
+                             std::to_string(dropped_updates_) + " so far)",
+                         line.size());
+          return out;
+        }
+      }
       out.to_client.push_back(std::string(line));
       return out;
     }

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -177,6 +178,12 @@ class Gateway {
   int caller_ = 0;
   int inspect_pending_ = 0;
   std::string protocol_version_;  // the negotiated (or, before that, the client's) version
+  // The resources the client may watch (subscriptions it was allowed):
+  // the server's `notifications/resources/updated` pass for these and
+  // their sub-resources only.
+  std::set<std::string> watched_;
+  uint64_t dropped_updates_ = 0;
+  bool watches(std::string_view uri) const;
 };
 
 struct StdioOptions {

@@ -499,6 +499,13 @@ bool McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
     }
   };
   const mcp::HttpPool::Track tracker = [this](int upstream_fd, bool on) { return track(upstream_fd, on); };
+  if (req.method == "POST" && !first.to_client.empty()) {
+    // A refused batch: its requests are answered here, and its
+    // notifications and answers to the upstream's requests still go on.
+    UpstreamConn rest{this, up.pool.get(), nullptr};
+    if (up.pool->exchange("POST", headers, first.to_server.front(), rest.c, tracker)) (void)rest.c->read_body(1u << 20);
+    return reply(client, 200, first.to_client.front(), client_session);
+  }
   UpstreamConn conn{this, up.pool.get(), nullptr};
   auto h = up.pool->exchange(req.method, headers, req.method == "POST" ? first.to_server.front() : "", conn.c, tracker);
   if (!h) return fail(h.error().message);

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -80,6 +82,11 @@ class Upstream {
   }
   int port() const { return port_; }
   int accepted() const { return accepted_.load(); }
+  // The bodies it accepted without answering (notifications, answers).
+  std::vector<std::string> accepted_bodies() {
+    std::lock_guard lock(mu_);
+    return accepted_bodies_;
+  }
 
  private:
   void serve(int c) {
@@ -89,7 +96,9 @@ class Upstream {
       std::string method = m.is_object() ? m.value("method", "") : "";
       json result;
       if (method == "initialize") {
-        result = {{"protocolVersion", "2025-06-18"},
+        std::string version = "2025-06-18";
+        if (auto v = m["params"].find("protocolVersion"); v != m["params"].end() && v->is_string()) version = *v;
+        result = {{"protocolVersion", version},
                   {"capabilities", {{"tools", json::object()}}},
                   {"serverInfo", {{"name", "calc"}, {"version", "1"}}}};
       } else if (method == "tools/list") {
@@ -99,6 +108,10 @@ class Upstream {
       } else if (method == "tools/call") {
         result = {{"content", json::array({json{{"type", "text"}, {"text", "3"}}})}};
       } else {
+        {
+          std::lock_guard lock(mu_);
+          accepted_bodies_.push_back(Wire::body_of(req));
+        }
         std::string accepted = "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n";
         (void)!::send(c, accepted.data(), accepted.size(), MSG_NOSIGNAL);
         continue;
@@ -114,6 +127,8 @@ class Upstream {
   int fd_ = -1;
   int port_ = 0;
   std::atomic<int> accepted_{0};
+  std::mutex mu_;
+  std::vector<std::string> accepted_bodies_;
   std::thread accept_;
   std::vector<std::thread> conns_;  // touched by the accepting thread only, until it is joined
 };
@@ -148,6 +163,18 @@ class McpHttpConnections : public ::testing::Test {
   static json rpc(int id, const std::string& method, json params = json::object()) {
     return {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
   }
+  static json initialize(const std::string& version) {
+    return rpc(1, "initialize",
+               {{"protocolVersion", version},
+                {"capabilities", json::object()},
+                {"clientInfo", {{"name", "t"}, {"version", "1"}}}});
+  }
+  // Sends one request on a kept connection and reads its answer.
+  std::string ask(Wire& client, const json& m) const {
+    std::string req = post(m);
+    EXPECT_EQ(::send(client.fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+    return client.next();
+  }
 
   Upstream up_;
   TempDir dir_;
@@ -159,27 +186,43 @@ class McpHttpConnections : public ::testing::Test {
 TEST_F(McpHttpConnections, OneClientConnectionAndOneUpstreamConnectionCarryASession) {
   Wire client(testing::connect_loopback(daemon_->http_port()));
   ASSERT_GE(client.fd, 0);
-  auto ask = [&](const json& m) {
-    std::string req = post(m);
-    EXPECT_EQ(::send(client.fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
-    return client.next();
-  };
-  std::string init = ask(rpc(1, "initialize",
-                             {{"protocolVersion", "2025-06-18"},
-                              {"capabilities", json::object()},
-                              {"clientInfo", {{"name", "t"}, {"version", "1"}}}}));
+  std::string init = ask(client, initialize("2025-06-18"));
   ASSERT_NE(init.find("200 OK"), std::string::npos) << init;
   EXPECT_EQ(init.find("Connection: close"), std::string::npos) << init;
   EXPECT_NE(init.find("Keep-Alive: timeout="), std::string::npos) << init;
-  std::string list = ask(rpc(2, "tools/list"));
+  std::string list = ask(client, rpc(2, "tools/list"));
   ASSERT_NE(list.find("\"add\""), std::string::npos) << list;
   for (int id = 3; id < 6; ++id) {
-    std::string call = ask(rpc(id, "tools/call", {{"name", "add"}, {"arguments", {{"a", 1}, {"b", 2}}}}));
+    std::string call = ask(client, rpc(id, "tools/call", {{"name", "add"}, {"arguments", {{"a", 1}, {"b", 2}}}}));
     ASSERT_NE(call.find("200 OK"), std::string::npos) << call;
     EXPECT_EQ(json::parse(Wire::body_of(call))["result"]["content"][0]["text"], "3") << call;
   }
   EXPECT_FALSE(client.closed);
   EXPECT_EQ(up_.accepted(), 1);  // the upstream saw one connection for five requests
+  ::close(client.fd);
+}
+
+TEST_F(McpHttpConnections, ARefusedBatchIsAnsweredAndItsNotificationsStillReachTheUpstream) {
+  Wire client(testing::connect_loopback(daemon_->http_port()));
+  ASSERT_GE(client.fd, 0);
+  // 2025-03-26 is the last version with JSON-RPC batches.
+  std::string init = ask(client, initialize("2025-03-26"));
+  ASSERT_NE(init.find("200 OK"), std::string::npos) << init;
+  ASSERT_NE(ask(client, rpc(2, "tools/list")).find("\"add\""), std::string::npos);
+  const char* home = std::getenv("HOME");
+  json denied = rpc(3, "tools/call",
+                    {{"name", "add"}, {"arguments", {{"path", std::string(home ? home : "/root") + "/.ssh/id_rsa"}}}});
+  json note = {{"jsonrpc", "2.0"}, {"method", "notifications/progress"}, {"params", {{"progressToken", "p1"}}}};
+  std::string answer = ask(client, json::array({denied, note}));
+  ASSERT_NE(answer.find("200 OK"), std::string::npos) << answer;
+  json errors = json::parse(Wire::body_of(answer));
+  ASSERT_TRUE(errors.is_array()) << answer;
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0]["id"], 3);
+  EXPECT_TRUE(errors[0].contains("error"));
+  auto bodies = up_.accepted_bodies();
+  ASSERT_FALSE(bodies.empty());
+  EXPECT_EQ(json::parse(bodies.back()), json::array({note}));
   ::close(client.fd);
 }
 
@@ -194,11 +237,7 @@ TEST_F(McpHttpConnections, APeerThatResetsCannotEndTheDaemon) {
 TEST_F(McpHttpConnections, AClientThatSaysCloseIsAnsweredAndClosed) {
   Wire client(testing::connect_loopback(daemon_->http_port()));
   ASSERT_GE(client.fd, 0);
-  std::string req = post(rpc(1, "initialize",
-                             {{"protocolVersion", "2025-06-18"},
-                              {"capabilities", json::object()},
-                              {"clientInfo", {{"name", "t"}, {"version", "1"}}}}),
-                         "Connection: close\r\n");
+  std::string req = post(initialize("2025-06-18"), "Connection: close\r\n");
   ASSERT_EQ(::send(client.fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
   std::string init = client.next();
   EXPECT_NE(init.find("200 OK"), std::string::npos) << init;
@@ -213,11 +252,7 @@ TEST_F(McpHttpConnections, PipelinedRequestsEndTheConnectionAfterTheFirstAnswer)
   // would lose them: the first is answered, then the connection closes.
   Wire client(testing::connect_loopback(daemon_->http_port()));
   ASSERT_GE(client.fd, 0);
-  std::string two = post(rpc(1, "initialize",
-                             {{"protocolVersion", "2025-06-18"},
-                              {"capabilities", json::object()},
-                              {"clientInfo", {{"name", "t"}, {"version", "1"}}}})) +
-                    post(rpc(2, "tools/list"));
+  std::string two = post(initialize("2025-06-18")) + post(rpc(2, "tools/list"));
   ASSERT_EQ(::send(client.fd, two.data(), two.size(), MSG_NOSIGNAL), static_cast<ssize_t>(two.size()));
   std::string first = client.next();
   EXPECT_NE(first.find("200 OK"), std::string::npos) << first;
