@@ -246,6 +246,12 @@ Action file_action(Kind kind, std::string_view raw, std::string_view tool, const
   return a;
 }
 
+void mark_tree(Action& a) {
+  if (a.tree) return;
+  a.tree = true;
+  a.summary += a.summary.back() == '/' ? "**" : "/**";
+}
+
 namespace {
 
 Action net_action(std::string_view url_text, std::string_view tool) {
@@ -427,9 +433,12 @@ Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& e
     out.push_back(file_action(Kind::FileDelete, *p, t, env));
   } else if (t == "Glob" || t == "Grep" || t == "LS" || t == "glob" || t == "search_file_content" ||
              t == "grep_search" || t == "list_directory" || t == "ls") {
-    // Searches read under their root (the working directory by default).
+    // Searches read under their root (the working directory by default);
+    // a content search reads every file beneath it, a listing only names.
     std::string root = first_string(in, {"path", "dir_path", "directory", "absolute_path"});
-    out.push_back(file_action(Kind::FileRead, root.empty() ? env.cwd : root, t, env));
+    Action a = file_action(Kind::FileRead, root.empty() ? env.cwd : root, t, env);
+    if (t == "Grep" || t == "search_file_content" || t == "grep_search") mark_tree(a);
+    out.push_back(std::move(a));
   } else if (t == "read_many_files") {
     auto it = in.find("paths");
     if (it == in.end() || !it->is_array() || it->empty()) return Error("tool `" + t + "` was called without paths");

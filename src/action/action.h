@@ -112,6 +112,7 @@ struct Action {
   bool download_exec = false;
   bool internal = false;               // a harness-internal tool with no effect outside the session (todo lists …)
   std::string path;                    // file actions: absolute, normalised
+  bool tree = false;                   // file actions: on everything beneath `path` too (grep -r, tar c, cp -r, rm -r)
   std::string host, url;               // net.fetch
   std::string mcp_server;              // mcp.*
   std::string mcp_method;              // mcp.*: "tools/call", "resources/read", "prompts/get", "tools/list"

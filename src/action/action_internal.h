@@ -21,6 +21,9 @@ bool mentions_word(std::string_view text, std::string_view word);
 
 // A file action on `raw`, made absolute and normalised against env.
 Action file_action(Kind kind, std::string_view raw, std::string_view tool, const Environment& env);
+// Marks a file action as reaching everything beneath its path (a recursive
+// search, archive, copy or removal), and says so in its summary.
+void mark_tree(Action& a);
 
 // The directory above `dir` ("/" for "/" and top-level entries).
 inline std::string parent_dir(const std::string& dir) {

@@ -37,7 +37,8 @@ bool is_option(std::string_view a) { return a.size() > 1 && a[0] == '-'; }
 // Programs whose operands (arguments that are not options) are files they
 // read, write or delete. The first operand of grep/rg/sed/awk is a pattern
 // or script, not a file.
-enum class Role { Read, Write, Delete, ReadSkipFirst, CopyLike, MoveLike, None };
+// ArchiveFirst: the first operand is an archive written, the others read (zip).
+enum class Role { Read, Write, Delete, ReadSkipFirst, CopyLike, MoveLike, ArchiveFirst, None };
 
 Role role_of(std::string_view name, const std::vector<std::string>& args) {
   static const std::set<std::string_view> readers = {
@@ -64,7 +65,67 @@ Role role_of(std::string_view name, const std::vector<std::string>& args) {
   if (deleters.count(name)) return Role::Delete;
   if (name == "cp" || name == "scp" || name == "rsync") return Role::CopyLike;
   if (name == "mv") return Role::MoveLike;
+  if (name == "zip") return Role::ArchiveFirst;
   return Role::None;
+}
+
+// Whether the program takes its file operands whole — every file beneath a
+// directory operand is read, copied, archived or removed: `grep -r`, `rg`,
+// `tar -c`, `zip -r`, `cp -r`, `rsync -a`, `scp -r`, `diff -r`, `rm -r`,
+// `chmod -R`, `mv` (a directory moves with its contents). Over-approximated
+// where an option's value could look like a flag (`grep -e -r`).
+bool whole_operands(std::string_view name, const std::vector<std::string>& args) {
+  if (name == "rg" || name == "ag" || name == "ack" || name == "mv") return true;
+  // The short flags that recurse, and the long options that do.
+  std::string_view flags;
+  std::vector<std::string_view> longs;
+  if (name == "grep" || name == "egrep" || name == "fgrep") {
+    flags = "rR";
+    longs = {"--recursive", "--dereference-recursive", "--directories=recurse"};
+  } else if (name == "cp") {
+    flags = "rRa";
+    longs = {"--recursive", "--archive"};
+  } else if (name == "rsync") {
+    flags = "ra";
+    longs = {"--recursive", "--archive"};
+  } else if (name == "scp") {
+    flags = "r";
+  } else if (name == "rm") {
+    flags = "rR";
+    longs = {"--recursive"};
+  } else if (name == "chmod" || name == "chown" || name == "chgrp") {
+    flags = "R";
+    longs = {"--recursive"};
+  } else if (name == "diff") {
+    flags = "r";
+    longs = {"--recursive"};
+  } else if (name == "zip") {
+    flags = "rR";
+    longs = {"--recurse-paths", "--recurse-patterns"};
+  } else if (name == "tar" || name == "gtar" || name == "bsdtar") {
+    // Creating, appending or updating archives the operands with what is
+    // in them, unless told not to recurse.
+    bool creates = false;
+    for (size_t i = 0; i < args.size(); ++i) {
+      const std::string& w = args[i];
+      if (w == "--no-recursion") return false;
+      if (w == "--create" || w == "--append" || w == "--update") creates = true;
+      bool cluster = (w.size() > 1 && w[0] == '-' && w[1] != '-') || (i == 0 && !w.empty() && w[0] != '-');
+      if (cluster && w.find_first_of("cru", w[0] == '-' ? 1 : 0) != std::string::npos) creates = true;
+    }
+    return creates;
+  } else {
+    return false;
+  }
+  const bool grep = name == "grep" || name == "egrep" || name == "fgrep";
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& w = args[i];
+    if (w == "--") break;
+    if (std::find(longs.begin(), longs.end(), w) != longs.end()) return true;
+    if (grep && (w == "-d" || w == "--directories") && i + 1 < args.size() && args[i + 1] == "recurse") return true;
+    if (w.size() > 1 && w[0] == '-' && w[1] != '-' && w.find_first_of(flags, 1) != std::string::npos) return true;
+  }
+  return false;
 }
 
 // `$HOME/x`, `${HOME}/x` and `$PWD/x` are known to Tollgate; expand them so
@@ -1159,7 +1220,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       if (cwds.size() < 16) cwds.push_back(std::move(d));
   }
 
-  auto file = [&](Kind kind, const std::string& word, bool dynamic) {
+  auto file = [&](Kind kind, const std::string& word, bool dynamic, bool tree = false) {
     Action a;
     a.kind = kind;
     a.tool = std::string(tool);
@@ -1184,6 +1245,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
                                  : kind == Kind::FileDelete ? "delete "
                                                             : "write ") +
                      (each.opaque ? word : each.path);
+      if (tree) mark_tree(each);
       out.push_back(std::move(each));
     }
   };
@@ -1406,6 +1468,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
 
     // The files the program's operands name.
     if (role == Role::None) continue;
+    const bool whole = whole_operands(c.name, c.args);
     std::vector<std::pair<std::string, bool>> operands;  // word, dynamic
     bool options_done = false;
     for (size_t i = 0; i < c.args.size(); ++i) {
@@ -1421,6 +1484,9 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         if ((c.name == "install" || c.name == "cp" || c.name == "mv" || c.name == "ln") && install_values.count(w) &&
             (c.name == "install" || w == "-S" || w == "--suffix"))
           ++i;
+        // zip's options with a value (the archive is its first operand).
+        static const std::set<std::string_view> zip_values = {"-b", "-n", "-t", "-tt", "-P", "-Z", "-s", "-O", "--out"};
+        if (c.name == "zip" && zip_values.count(w)) ++i;
         continue;
       }
       if (w == "-" || i == option_file) continue;  // standard input or output, or an option's file (above)
@@ -1501,7 +1567,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         file(Kind::FileWrite, dest.first + "/" + name, dest.second || operands[i].second);
       }
       if (target) {  // every operand is a source
-        for (const auto& [w, dyn] : operands) file(c.name == "mv" ? Kind::FileDelete : Kind::FileRead, w, dyn);
+        for (const auto& [w, dyn] : operands) file(c.name == "mv" ? Kind::FileDelete : Kind::FileRead, w, dyn, whole);
         continue;
       }
     }
@@ -1514,13 +1580,15 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       // scp/rsync remote operands (host:path) are network targets, found by the analyser.
       if ((c.name == "scp" || c.name == "rsync") && w.find(':') != std::string::npos && w[0] != '/') continue;
       bool last = i + 1 == operands.size();
+      bool source = !last || operands.size() == 1;
       switch (role) {
         case Role::Read:
-        case Role::ReadSkipFirst: file(Kind::FileRead, w, dyn); break;
-        case Role::Write: file(Kind::FileWrite, w, dyn); break;
-        case Role::Delete: file(Kind::FileDelete, w, dyn); break;
-        case Role::CopyLike: file(last && operands.size() > 1 ? Kind::FileWrite : Kind::FileRead, w, dyn); break;
-        case Role::MoveLike: file(last && operands.size() > 1 ? Kind::FileWrite : Kind::FileDelete, w, dyn); break;
+        case Role::ReadSkipFirst: file(Kind::FileRead, w, dyn, whole); break;
+        case Role::Write: file(Kind::FileWrite, w, dyn, whole); break;
+        case Role::Delete: file(Kind::FileDelete, w, dyn, whole); break;
+        case Role::CopyLike: file(source ? Kind::FileRead : Kind::FileWrite, w, dyn, whole && source); break;
+        case Role::MoveLike: file(source ? Kind::FileDelete : Kind::FileWrite, w, dyn, whole && source); break;
+        case Role::ArchiveFirst: file(i == 0 ? Kind::FileWrite : Kind::FileRead, w, dyn, whole && i > 0); break;
         case Role::None: break;
       }
     }

@@ -224,7 +224,9 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
       return deny("hook-settings", "the directory " + a.path +
                                        " holds harness settings with Tollgate's hooks; an agent may not change it "
                                        "whole (a human can run `tollgate install`/`uninstall`)");
-    if (has(out.labels, "agent-config"))
+    // (Taken whole, `/` and the home directory hold them too; that is the
+    // baseline's broad destruction, which says so.)
+    if (has(out.labels, "agent-config") && !(a.tree && (a.path == "/" || a.path == req.home)))
       return deny("hook-settings",
                   "the harness settings that hold Tollgate's hooks (" + a.path +
                       ") cannot be changed by an agent; a human can run `tollgate install`/`uninstall`");
@@ -294,7 +296,7 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
 
 session::Effects Pdp::effects(const Action& a, std::vector<std::string>* labels_out) const {
   std::vector<std::string> labels;
-  if (is_file(a.kind)) labels = labels_.path_labels(a.path);
+  if (is_file(a.kind)) labels = a.tree ? labels_.tree_labels(a.path) : labels_.path_labels(a.path);
   if (a.kind == Kind::NetFetch) labels = labels_.host_labels(a.host);
   session::Effects e;
   if (a.kind == Kind::FileRead) {

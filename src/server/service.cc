@@ -72,6 +72,7 @@ json action_json(const pdp::ActionDecision& ad) {
             {"errors", std::move(errors)},
             {"labels", ad.labels}};
   if (a.opaque) j["opaque"] = true;
+  if (a.tree) j["tree"] = true;  // on everything beneath the path
   if (a.download_exec) j["download_exec"] = true;
   if (!ad.log_only.empty()) j["log_only"] = ad.log_only;
   if (ad.cedar) j["request"] = pdp::cedar_request_json(*ad.cedar);

@@ -235,6 +235,30 @@ std::vector<std::string> LabelTable::path_labels(std::string_view path) const {
   return out;
 }
 
+std::vector<std::string> LabelTable::tree_labels(std::string_view path) const {
+  std::vector<std::string> out = path_labels(path);
+  std::string_view root = path;
+  while (root.size() > 1 && root.back() == '/') root.remove_suffix(1);
+  for (const auto& r : rules_) {
+    if (r.host || r.exclude || r.pattern.empty() || r.pattern[0] != '/') continue;
+    // The directories the rule names before its first wildcard: the rule
+    // can match beneath `path` when they lie at or below it.
+    std::string_view fixed = r.pattern;
+    size_t wild = fixed.find_first_of("*?[");
+    if (wild != std::string_view::npos) {
+      size_t slash = fixed.rfind('/', wild);
+      fixed = fixed.substr(0, slash == 0 ? 1 : slash);
+    }
+    bool beneath =
+        root == "/" || fixed == root ||
+        (fixed.size() > root.size() && fixed.compare(0, root.size(), root) == 0 && fixed[root.size()] == '/');
+    if (beneath) apply_rule(r, out);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 std::vector<std::string> LabelTable::host_labels(std::string_view host) const {
   std::vector<std::string> out;
   for (const auto& r : rules_)

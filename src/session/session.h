@@ -50,6 +50,12 @@ class LabelTable {
   void add(LabelRule rule);
   // Labels of an absolute, normalised path / of a lowercase host.
   std::vector<std::string> path_labels(std::string_view path) const;
+  // Labels of a path taken whole (a recursive search, archive, copy or
+  // removal of it): its own, and those of every rule anchored at a place
+  // beneath it (`grep -r … ~` reads `~/.ssh/**`). Rules that name a file
+  // anywhere (`.env`, `*.pem`) count only for the path itself: what lies
+  // beneath a directory is not known without looking.
+  std::vector<std::string> tree_labels(std::string_view path) const;
   std::vector<std::string> host_labels(std::string_view host) const;
   const std::vector<LabelRule>& rules() const { return rules_; }
 

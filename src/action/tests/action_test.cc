@@ -236,6 +236,56 @@ TEST(ShellActions, FileOperandsFollowEachProgramsConventions) {
   EXPECT_NE(find(r, Kind::FileDelete, "/home/dev"), nullptr);  // $HOME is known
 }
 
+TEST(ShellActions, RecursiveOperandsAreTakenWhole) {
+  // Each program that reads, archives, copies or removes what is beneath a
+  // directory marks that operand as a tree; one that does not, does not.
+  auto tree = [](const std::string& cmd, Kind kind, const std::string& path) {
+    auto r = shell_actions(cmd, "Bash", kEnv);
+    const Action* a = find(r, kind, path);
+    EXPECT_NE(a, nullptr) << cmd;
+    return a && a->tree;
+  };
+  EXPECT_TRUE(tree("grep -rn TODO ~", Kind::FileRead, "/home/dev"));
+  EXPECT_TRUE(tree("grep -R -l x /etc", Kind::FileRead, "/etc"));
+  EXPECT_TRUE(tree("grep --recursive x src", Kind::FileRead, "/home/dev/project/src"));
+  EXPECT_TRUE(tree("grep -d recurse x src", Kind::FileRead, "/home/dev/project/src"));
+  EXPECT_FALSE(tree("grep -n x src/a.c", Kind::FileRead, "/home/dev/project/src/a.c"));
+  EXPECT_TRUE(tree("rg -uu PRIVATE ~", Kind::FileRead, "/home/dev"));
+  EXPECT_TRUE(tree("tar czf /tmp/h.tgz ~", Kind::FileRead, "/home/dev"));
+  EXPECT_TRUE(tree("tar -c -f /tmp/h.tar docs", Kind::FileRead, "/home/dev/project/docs"));
+  EXPECT_FALSE(tree("tar --no-recursion -cf /tmp/h.tar docs", Kind::FileRead, "/home/dev/project/docs"));
+  EXPECT_TRUE(tree("zip -r /tmp/h.zip ~/.config", Kind::FileRead, "/home/dev/.config"));
+  EXPECT_FALSE(tree("zip -r /tmp/h.zip ~/.config", Kind::FileWrite, "/tmp/h.zip"));  // the archive itself
+  EXPECT_FALSE(tree("zip -b /tmp out.zip a.txt", Kind::FileWrite, "/home/dev/project/out.zip"));
+  EXPECT_TRUE(tree("cp -a ~/.aws /tmp/x", Kind::FileRead, "/home/dev/.aws"));
+  EXPECT_FALSE(tree("cp -a ~/.aws /tmp/x", Kind::FileWrite, "/tmp/x"));
+  EXPECT_FALSE(tree("cp a.txt /tmp/b", Kind::FileRead, "/home/dev/project/a.txt"));
+  EXPECT_TRUE(tree("rsync -av ~/ /backup/", Kind::FileRead, "/home/dev"));
+  EXPECT_TRUE(tree("scp -r ~/.ssh host:/tmp", Kind::FileRead, "/home/dev/.ssh"));
+  EXPECT_TRUE(tree("diff -r ~/.ssh /tmp/empty", Kind::FileRead, "/tmp/empty"));
+  EXPECT_TRUE(tree("rm -rf build", Kind::FileDelete, "/home/dev/project/build"));
+  EXPECT_FALSE(tree("rm -f a.o", Kind::FileDelete, "/home/dev/project/a.o"));
+  EXPECT_TRUE(tree("chmod -R 777 ~", Kind::FileWrite, "/home/dev"));
+  EXPECT_TRUE(tree("mv ~/.config /tmp/c", Kind::FileDelete, "/home/dev/.config"));
+  for (const auto& a : shell_actions("ls -R ~ && du -sh ~", "Bash", kEnv)) EXPECT_FALSE(a.tree);  // names, sizes
+  auto r = shell_actions("tar czf /tmp/h.tgz ~", "Bash", kEnv);
+  const Action* home = find(r, Kind::FileRead, "/home/dev");
+  ASSERT_NE(home, nullptr);
+  EXPECT_EQ(home->summary, "read /home/dev/**");
+}
+
+TEST(Adapters, ContentSearchToolsReadTheirRootWhole) {
+  auto r = acts(Harness::ClaudeCode, "Grep", R"({"pattern":"PRIVATE KEY","path":"/home/dev"})");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_TRUE(r[0].tree);
+  r = acts(Harness::Gemini, "search_file_content", R"({"pattern":"x"})");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_TRUE(r[0].tree);
+  r = acts(Harness::ClaudeCode, "Glob", R"({"pattern":"*","path":"/home/dev"})");  // names only
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_FALSE(r[0].tree);
+}
+
 TEST(ShellActions, CommandDetailsForPolicies) {
   auto r = shell_actions("sudo git -c x=y push --force-with-lease -u origin +main", "Bash", kEnv);
   const Action* git = find(r, Kind::ShellExec, "git");

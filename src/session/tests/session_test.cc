@@ -54,6 +54,23 @@ TEST(Labels, ACredentialDirectoryIsLabelledAsWhatItHolds) {
   EXPECT_TRUE(t.path_labels("/home/dev").empty());
 }
 
+TEST(Labels, ADirectoryTakenWholeHasTheLabelsOfWhatIsAnchoredBeneathIt) {
+  auto t = LabelTable::defaults("/home/dev");
+  // Home holds ~/.ssh, ~/.aws …; / and /etc hold /etc/shadow.
+  for (const char* dir : {"/home/dev", "/home/dev/", "/", "/etc", "/home"}) {
+    EXPECT_TRUE(has(t.tree_labels(dir), "secret")) << dir;
+    EXPECT_TRUE(has(t.tree_labels(dir), "credentials")) << dir;
+  }
+  EXPECT_TRUE(has(t.tree_labels("/home/dev/.config"), "credentials"));  // ~/.config/gcloud
+  EXPECT_TRUE(has(t.tree_labels("/etc/ssh"), "secret"));                // ssh_host_*_key
+  // Nothing anchored beneath: only the directory's own labels.
+  for (const char* dir : {"/home/dev/project", "/etc/nginx", "/home/dev/.sshx", "/home/devx", "/usr/include"})
+    EXPECT_FALSE(has(t.tree_labels(dir), "secret")) << dir;
+  EXPECT_EQ(t.tree_labels("/home/dev/.ssh"), t.path_labels("/home/dev/.ssh"));
+  // Taken as a name (ls), home has no labels.
+  EXPECT_TRUE(t.path_labels("/home/dev").empty());
+}
+
 TEST(Labels, ConfiguredRulesAddAndExclude) {
   auto t = LabelTable::defaults("/home/dev");
   t.add({"~/work/customers/**", {"pii"}, false, false});
