@@ -121,6 +121,11 @@ class Service {
   // RFC 7662: {"active":false} for anything but a live task token, else
   // {"active":true, …its claims}. Every answer is recorded (never the token).
   std::string introspect(std::string_view token);
+  // Whether `token` is a live task token (as introspect judges it, the kill
+  // switch and quarantines included), without a record: the MCP HTTP
+  // gateway's check of a client's bearer before anything reaches an
+  // upstream. The error says why not.
+  Status check_bearer(std::string_view token);
   // A new signing key now; returns its kid. Recorded.
   Result<std::string> rotate_keys();
   // Periodic work (the daemon's poll): scheduled key rotation, and the

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <system_error>
 #include <thread>
@@ -67,6 +68,7 @@ std::string reason_phrase(int status) {
     case 401: return "Unauthorized";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 500: return "Internal Server Error";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     default: return "Status";
@@ -116,7 +118,9 @@ std::string routing_mismatch(const HttpRequest& r) {
   if (method_h.empty() && name_h.empty()) return {};
   auto j = parse_json(r.body, "body", 64);
   if (!j || !j->is_object()) return "Mcp-Method/Mcp-Name headers need a single JSON-RPC message";
-  std::string method = j->value("method", std::string());
+  auto m = j->find("method");
+  if (m == j->end() || !m->is_string()) return "the Mcp-Method header needs a request whose `method` is a string";
+  std::string method = m->get<std::string>();
   if (!method_h.empty() && method_h != method)
     return "the Mcp-Method header (" + method_h + ") does not match the body's method (" + method + ")";
   if (!name_h.empty()) {
@@ -310,7 +314,14 @@ void McpHttpGateway::work() {
     bool keep = false;
     if (!stopping_) {  // a job still queued at shutdown is dropped, not decided and sent
       lock.unlock();
-      keep = serve(job.fd, job.req, job.name, job.api_token, job.may_keep, job.peer);
+      try {
+        keep = serve(job.fd, job.req, job.name, job.api_token, job.may_keep, job.peer);
+      } catch (const std::exception& e) {
+        // A fault in one exchange ends that exchange, never the daemon.
+        std::cerr << "tollgate serve: MCP gateway `" << job.name << "`: " << e.what() << "\n";
+        (void)reply(Client{job.fd, false}, 500, rpc_error(-32603, "Tollgate: internal error in the MCP gateway"));
+        keep = false;
+      }
       lock.lock();
     }
     fds_.erase(job.fd);
@@ -403,6 +414,15 @@ bool McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
 
   std::string bearer = header_of(req, "authorization");
   if (bearer.rfind("Bearer ", 0) == 0) bearer = bearer.substr(7);
+  // Anything but the API token must be a live task token before anything
+  // reaches the upstream (with the upstream's credential) — not only the
+  // requests that are decided.
+  if (!api_token) {
+    if (Status live = service_.check_bearer(bearer); !live)
+      return reply(
+          client, 401,
+          rpc_error(-32001, "Tollgate: the bearer token is not a live task token (" + live.error().message + ")"));
+  }
   std::string client_session = header_of(req, "mcp-session-id");
   if (client_session.size() > 256 || client_session.find_first_of("\r\n") != std::string::npos)
     return reply(client, 400, rpc_error(-32600, "Tollgate: a bad Mcp-Session-Id"));

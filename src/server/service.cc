@@ -164,6 +164,19 @@ std::string Service::openid_configuration() {
   return dump_json(j);
 }
 
+Status Service::check_bearer(std::string_view token) {
+  std::lock_guard lock(mu_);
+  if (!keys_) return Error("this daemon has no signing keys");
+  identity::VerifyOptions vo;
+  vo.skew_s = opts_.tokens.skew_s;
+  session::Task task;
+  identity::Verification v = check_task_token(token, *keys_, *store_, opts_.now(), vo, &task);
+  if (!v.ok()) return Error(v.reason.empty() ? "not a task token" : v.reason);
+  if (kill_switch_) return Error("the kill switch is on");
+  if (quarantined_agents_.count(task.agent)) return Error("the agent " + task.agent + " is quarantined");
+  return {};
+}
+
 std::string Service::introspect(std::string_view token) {
   std::lock_guard lock(mu_);
   int64_t now = opts_.now();

@@ -154,9 +154,9 @@ class McpHttpConnections : public ::testing::Test {
     if (daemon_) daemon_->stop();
     if (loop_.joinable()) loop_.join();
   }
-  std::string post(const json& message, const std::string& extra = {}) const {
+  std::string post(const json& message, const std::string& extra = {}, const std::string& bearer = {}) const {
     std::string body = message.dump();
-    return "POST /mcp/calc HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token_ +
+    return "POST /mcp/calc HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + (bearer.empty() ? token_ : bearer) +
            "\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n" + extra +
            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   }
@@ -224,6 +224,36 @@ TEST_F(McpHttpConnections, ARefusedBatchIsAnsweredAndItsNotificationsStillReachT
   ASSERT_FALSE(bodies.empty());
   EXPECT_EQ(json::parse(bodies.back()), json::array({note}));
   ::close(client.fd);
+}
+
+TEST_F(McpHttpConnections, AMethodOfTheWrongTypeUnderRoutingHeadersIsRefusedNotACrash) {
+  for (const char* bearer : {"", "not-a-token"}) {
+    Wire client(testing::connect_loopback(daemon_->http_port()));
+    ASSERT_GE(client.fd, 0);
+    std::string req = post(json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", 7}}, "Mcp-Method: tools/call\r\n", bearer);
+    ASSERT_EQ(::send(client.fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+    std::string answer = client.next();
+    EXPECT_EQ(answer.find("HTTP/1.1 4"), 0u) << answer;
+    ::close(client.fd);
+  }
+  // The daemon is still there.
+  Wire client(testing::connect_loopback(daemon_->http_port()));
+  ASSERT_GE(client.fd, 0);
+  EXPECT_NE(ask(client, initialize("2025-06-18")).find("200 OK"), std::string::npos);
+  ::close(client.fd);
+}
+
+TEST_F(McpHttpConnections, ABearerThatIsNoLiveTaskTokenReachesNoUpstream) {
+  for (const json& m : {initialize("2025-06-18"), rpc(2, "resources/list"), rpc(3, "completion/complete")}) {
+    Wire client(testing::connect_loopback(daemon_->http_port()));
+    ASSERT_GE(client.fd, 0);
+    std::string req = post(m, {}, "garbage");
+    ASSERT_EQ(::send(client.fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+    std::string answer = client.next();
+    EXPECT_EQ(answer.find("HTTP/1.1 401"), 0u) << answer;
+    ::close(client.fd);
+  }
+  EXPECT_EQ(up_.accepted(), 0);  // the upstream never heard of it
 }
 
 TEST_F(McpHttpConnections, APeerThatResetsCannotEndTheDaemon) {
