@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
+#include <string>
 
 #include "action/action.h"
 #include "action/action_internal.h"
@@ -28,6 +30,42 @@ std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+// The path a `file:` URI names, as a client library reads it: the scheme
+// in any case, with or without an authority (`file:/p`, `file:///p`,
+// `file://host/p`), percent-escapes decoded, query and fragment dropped
+// (`file:///home/dev/project/%2Eenv?x` is `.env`). Nullopt when `v` is no
+// file URI.
+std::optional<std::string> file_uri_path(std::string_view v) {
+  if (v.size() < 5 || !std::equal(v.begin(), v.begin() + 5, "file:", [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == b;
+      }))
+    return std::nullopt;
+  std::string_view rest = v.substr(5);
+  if (rest.substr(0, 2) == "//") {
+    rest.remove_prefix(2);
+    size_t slash = rest.find('/');
+    rest = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+  }
+  rest = rest.substr(0, rest.find_first_of("?#"));
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+  };
+  std::string path;
+  for (size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] == '%' && i + 2 < rest.size() && hex(rest[i + 1]) >= 0 && hex(rest[i + 2]) >= 0) {
+      path += static_cast<char>(hex(rest[i + 1]) * 16 + hex(rest[i + 2]));
+      i += 2;
+    } else {
+      path += rest[i];
+    }
+  }
+  // A server written in C stops at a NUL (`id_rsa%00.txt` opens id_rsa).
+  path = path.substr(0, path.find('\0'));
+  return path;
 }
 
 bool is_path_key(std::string_view key) {
@@ -143,12 +181,8 @@ Result<std::vector<Action>> mcp_actions(const McpRequest& req, const Environment
     call.mcp_args = {{"uri", req.name}};
     call.summary = (req.method == "resources/read" ? "read MCP resource " : "subscribe to MCP resource ") + req.name +
                    " of " + req.server;
-    // file:// resources are files.
-    if (req.name.rfind("file://", 0) == 0) {
-      std::string path = req.name.substr(7);
-      if (auto slash = path.find('/'); slash != std::string::npos) path = path.substr(slash);  // file://host/p
-      out.push_back(file_action(Kind::FileRead, path, call.tool, env));
-    }
+    // file: resources are files.
+    if (auto path = file_uri_path(req.name)) out.push_back(file_action(Kind::FileRead, *path, call.tool, env));
     out.insert(out.begin(), std::move(call));
     return out;
   }
@@ -168,9 +202,9 @@ Result<std::vector<Action>> mcp_actions(const McpRequest& req, const Environment
   if (req.read_only.has_value() && !*req.read_only && by_name == Kind::FileRead) file_kind = Kind::FileWrite;
   out.push_back(call);
   for (const auto& [k, v] : out.front().mcp_args) {
-    if (v.empty() || (!is_path_key(k) && v.rfind("file://", 0) != 0)) continue;
-    std::string path = v.rfind("file://", 0) == 0 ? v.substr(7) : v;
-    Action f = file_action(file_kind, path, call.tool, env);
+    auto uri_path = file_uri_path(v);
+    if (v.empty() || (!is_path_key(k) && !uri_path)) continue;
+    Action f = file_action(file_kind, uri_path ? *uri_path : v, call.tool, env);
     f.summary = "MCP tool " + call.resource + ": " + f.summary;
     out.push_back(std::move(f));
   }

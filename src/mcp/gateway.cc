@@ -600,11 +600,25 @@ Gateway::Output Gateway::handle_server_message(json& m, std::string_view line) {
         if (t.is_object()) usable[t.value("name", std::string())] = t.value("usable", false);
     }
     json kept = json::array();
+    // A name listed twice was reviewed once, as its first definition: only
+    // that one reaches the client (which might otherwise keep the second).
+    std::set<std::string> listed;
+    size_t twice = 0;
     for (auto& t : *tools) {
       if (!t.is_object() || !t.contains("name") || !t["name"].is_string()) continue;
-      auto u = usable.find(t["name"].get<std::string>());
+      const std::string& name = t["name"].get_ref<const std::string&>();
+      if (!listed.insert(name).second) {
+        ++twice;
+        continue;
+      }
+      auto u = usable.find(name);
       if (u != usable.end() && u->second) kept.push_back(std::move(t));
     }
+    if (twice)
+      record_event("duplicate-tool",
+                   "the server listed " + std::to_string(twice) +
+                       " tool(s) under a name it had listed already; only the first definition is kept",
+                   line.size());
     (*result)["tools"] = std::move(kept);
     out.to_client.push_back(dump_json(m));
     return out;
