@@ -568,9 +568,30 @@ Gateway::Output Gateway::handle_server_message(json& m, std::string_view line) {
     if (auto ins = result->find("instructions"); ins != result->end() && ins->is_string())
       instructions = ins->get<std::string>();
     json info = result->contains("serverInfo") ? (*result)["serverInfo"] : json::object();
-    (void)ask("server",
-              dump_json(json{
-                  {"instructions", instructions}, {"server_info", info}, {"protocol_version", protocol_version_}}));
+    auto reply = ask(
+        "server", dump_json(json{
+                      {"instructions", instructions}, {"server_info", info}, {"protocol_version", protocol_version_}}));
+    // Instructions reach the client (and, through it, the model's prompt)
+    // only when the daemon has reviewed them and the server is not
+    // quarantined: changed or flagged ones, or any the daemon could not
+    // review, are withheld; the rest of the answer passes.
+    bool reviewed = false;
+    if (reply) {
+      if (auto r = parse_json(*reply, "daemon reply", 8); r && r->is_object()) {
+        auto ok = r->find("ok");
+        auto q = r->find("quarantined");
+        reviewed = ok != r->end() && *ok == true && q != r->end() && *q == false;
+      }
+    }
+    if (!reviewed && result->contains("instructions")) {
+      result->erase("instructions");
+      record_event("instructions-withheld",
+                   reply ? "the server is quarantined: its instructions are not passed to the client"
+                         : "the daemon could not review the server's instructions (" + reply.error().message + ")",
+                   line.size());
+      out.to_client.push_back(dump_json(m));
+      return out;
+    }
     out.to_client.push_back(std::string(line));
     return out;
   }
