@@ -41,6 +41,49 @@ bool is_decided_call(std::string_view method) {
 }
 
 // Batches are JSON-RPC 2.0, allowed by MCP up to 2025-03-26 and removed after.
+// A member of the protocol's own structure spelled in another case
+// (`Method`, `Arguments`, `deſcription`) in a message, its params, result
+// or error, or a listed tool: a peer that matches member names without
+// case (Go's encoding/json) reads it as the member, Tollgate would not.
+// Returns the name, or empty.
+std::string miscased_member(const json& m) {
+  static const std::set<std::string> known = {"jsonrpc",       "id",          "method",       "params",
+                                              "result",        "error",       "name",         "arguments",
+                                              "uri",           "_meta",       "cursor",       "nextCursor",
+                                              "tools",         "description", "inputSchema",  "outputSchema",
+                                              "annotations",   "title",       "instructions", "protocolVersion",
+                                              "capabilities",  "serverInfo",  "clientInfo",   "resultType",
+                                              "inputRequests", "content",     "isError",      "structuredContent",
+                                              "code",          "message",     "data",         "requestId",
+                                              "progressToken", "progress",    "total",        "reason",
+                                              "level",         "logger",      "mode",         "url",
+                                              "messages",      "maxTokens",   "task",         "icons",
+                                              "contents",      "resources",   "prompts",      "version"};
+  static const std::set<std::string> folded = [] {
+    std::set<std::string> f;
+    for (const auto& k : known) f.insert(fold_member_name(k));
+    return f;
+  }();
+  auto check = [&](const json& o) -> std::string {
+    if (!o.is_object()) return {};
+    for (const auto& [k, v] : o.items())
+      if (!known.count(k) && folded.count(fold_member_name(k))) return k;
+    return {};
+  };
+  if (std::string k = check(m); !k.empty()) return k;
+  if (!m.is_object()) return {};
+  for (const char* part : {"params", "result", "error"}) {
+    auto it = m.find(part);
+    if (it == m.end() || !it->is_object()) continue;
+    if (std::string k = check(*it); !k.empty()) return k;
+    auto tools = it->find("tools");
+    if (tools == it->end() || !tools->is_array()) continue;
+    for (const auto& tool : *tools)
+      if (std::string k = check(tool); !k.empty()) return k;
+  }
+  return {};
+}
+
 bool batches_allowed(std::string_view version) { return !version.empty() && version <= "2025-03-26"; }
 
 // A bounded excerpt of a tool result's text content, for the record.
@@ -155,7 +198,7 @@ Gateway::Output Gateway::client_line(std::string_view line) {
   // The gateway decides on what it parsed and passes the line on as it
   // came: a member named twice could mean one thing here and another to
   // the peer, so such a message is refused.
-  auto j = parse_json_unique_keys(line, "JSON-RPC message", kMaxDepth);
+  auto j = parse_json_unique_keys(line, "JSON-RPC message", kMaxDepth, /*fold_case=*/true);
   if (!j) {
     record_event("malformed", "from the client: " + j.error().message, line.size());
     out.to_client.push_back(error_reply(nullptr, -32700, "Tollgate: " + j.error().message));
@@ -226,6 +269,12 @@ Gateway::Output Gateway::handle_client_message(const json& m, std::string_view l
   };
   if (!m.is_object()) {
     refuse(nullptr, -32600, "Tollgate: a JSON-RPC message must be an object");
+    return out;
+  }
+  if (std::string k = miscased_member(m); !k.empty()) {
+    record_event("malformed", "from the client: a member spelled `" + k + "`", line.size());
+    refuse(m.contains("id") && valid_id(m["id"]) ? m["id"] : json(nullptr), -32600,
+           "Tollgate: the member `" + k + "` is a protocol member in another case; it is refused");
     return out;
   }
   auto mit = m.find("method");
@@ -414,7 +463,7 @@ Gateway::Output Gateway::server_line(std::string_view line) {
   // The gateway decides on what it parsed and passes the line on as it
   // came: a member named twice could mean one thing here and another to
   // the peer, so such a message is refused.
-  auto j = parse_json_unique_keys(line, "JSON-RPC message", kMaxDepth);
+  auto j = parse_json_unique_keys(line, "JSON-RPC message", kMaxDepth, /*fold_case=*/true);
   if (!j) {
     record_event("malformed", "from the server: " + j.error().message, line.size());
     return out;
@@ -475,6 +524,18 @@ Gateway::Output Gateway::handle_server_message(json& m, std::string_view line) {
   Output out;
   if (!m.is_object()) {
     record_event("malformed", "from the server: not a JSON-RPC object", line.size());
+    return out;
+  }
+  if (std::string k = miscased_member(m); !k.empty()) {
+    // Dropped; an answer the client waits for is answered with an error.
+    record_event("malformed", "from the server: a member spelled `" + k + "`", line.size());
+    if (m.contains("id") && !m.contains("method"))
+      if (auto it = pending_.find(id_key(m["id"])); it != pending_.end()) {
+        forget(it);
+        out.to_client.push_back(error_reply(
+            m["id"], kGatewayCode,
+            "Tollgate refused the server's answer: the member `" + k + "` is a protocol member in another case"));
+      }
     return out;
   }
   bool has_id = m.contains("id");
