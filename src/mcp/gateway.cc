@@ -126,6 +126,8 @@ json server_request_arguments(const json& params) {
 constexpr size_t kMaxInputRequests = 32;
 const json kNoParams = json::object();
 constexpr size_t kMaxSubscriptions = 64;
+// Cancelled request ids one gateway state remembers (refused if reused).
+constexpr size_t kMaxCancelled = 4096;
 // Resources one gateway state remembers as watched; beyond it a new
 // subscription is refused.
 constexpr size_t kMaxWatched = 4096;
@@ -298,7 +300,16 @@ Gateway::Output Gateway::handle_client_message(const json& m, std::string_view l
       // A cancelled request is not answered: it stops waiting.
       if (auto params = m.find("params"); params != m.end() && params->is_object())
         if (auto rid = params->find("requestId"); rid != params->end())
-          if (auto it = pending_.find(id_key(*rid)); it != pending_.end()) forget(it);
+          if (auto it = pending_.find(id_key(*rid)); it != pending_.end()) {
+            // The server may still answer it: its id is not taken again, or
+            // that late answer would pass for the new request's.
+            if (cancelled_order_.size() >= kMaxCancelled) {
+              cancelled_.erase(cancelled_order_.front());
+              cancelled_order_.pop_front();
+            }
+            if (cancelled_.insert(it->first).second) cancelled_order_.push_back(it->first);
+            forget(it);
+          }
     }
     if (!in_batch) out.to_server.push_back(std::string(line));
     return out;
@@ -311,6 +322,10 @@ Gateway::Output Gateway::handle_client_message(const json& m, std::string_view l
   std::string key = id_key(id);
   if (pending_.count(key)) {
     refuse(id, -32600, "Tollgate: a request with this id is already in flight");
+    return out;
+  }
+  if (cancelled_.count(key)) {
+    refuse(id, -32600, "Tollgate: this id belongs to a cancelled request; a session does not use an id twice");
     return out;
   }
   const json params = m.contains("params") && m["params"].is_object() ? m["params"] : json::object();

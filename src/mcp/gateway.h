@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <set>
@@ -182,6 +183,9 @@ class Gateway {
   // the server's `notifications/resources/updated` pass for these and
   // their sub-resources only.
   std::set<std::string> watched_;
+  // Ids of requests the client cancelled (the oldest forgotten first).
+  std::set<std::string> cancelled_;
+  std::deque<std::string> cancelled_order_;
   uint64_t dropped_updates_ = 0;
   bool watches(std::string_view uri) const;
 };

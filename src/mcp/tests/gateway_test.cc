@@ -685,7 +685,8 @@ TEST(McpGateway, RefusesMessagesThatNameAMemberTwice) {
       gw.from_server(R"({"jsonrpc":"2.0","id":3,"result":{"tools":[]},"result":{"tools":[]}})").to_client.empty());
 }
 
-// A request the client cancels stops waiting; its id is free again.
+// A request the client cancels stops waiting (its id is not taken again:
+// RefusesTheIdOfACancelledRequest).
 TEST(McpGateway, CancelledRequestsStopWaiting) {
   Fixture f;
   auto gw = f.gateway("calc");
@@ -694,7 +695,7 @@ TEST(McpGateway, CancelledRequestsStopWaiting) {
   auto cancel = gw.from_client(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":4}})");
   EXPECT_EQ(cancel.to_server.size(), 1u);  // the server hears of it too
   EXPECT_FALSE(gw.needs_whole_answers());
-  EXPECT_EQ(gw.from_client(request(4, "tools/list")).to_server.size(), 1u);
+  EXPECT_EQ(gw.from_client(request(5, "tools/list")).to_server.size(), 1u);
 }
 
 // A server's batch is handled message by message: requests in it are
@@ -799,6 +800,24 @@ TEST(McpGateway, RefusesMembersThatACaseBlindReaderTakesForOthers) {
   EXPECT_EQ(listed.to_client[0].find("IMPORTANT"), std::string::npos) << listed.to_client[0];
   // Ordinary members in their own case still pass.
   EXPECT_EQ(gw.from_client(call(8, "list_issues", {{"repo", "acme/web"}, {"Title", "x"}})).to_server.size(), 1u);
+}
+
+// A cancelled request may still be answered: its id taken again, that late
+// answer would pass (and be recorded) as the new request's.
+TEST(McpGateway, RefusesTheIdOfACancelledRequest) {
+  Fixture f;
+  auto gw = f.gateway("fs");
+  list(gw, 1, {tool("read_text_file")});
+  ASSERT_EQ(gw.from_client(call(5, "read_text_file", {{"path", "notes.txt"}})).to_server.size(), 1u);
+  json cancel = {{"jsonrpc", "2.0"}, {"method", "notifications/cancelled"}, {"params", {{"requestId", 5}}}};
+  ASSERT_EQ(gw.from_client(cancel.dump()).to_server.size(), 1u);
+  auto again = gw.from_client(call(5, "read_text_file", {{"path", "README.md"}}));
+  EXPECT_TRUE(again.to_server.empty());
+  ASSERT_EQ(again.to_client.size(), 1u);
+  EXPECT_EQ(json::parse(again.to_client[0])["error"]["code"], -32600);
+  // The late answer to the cancelled call reaches nobody.
+  EXPECT_TRUE(gw.from_server(result(5, {{"content", json::array()}})).to_client.empty());
+  EXPECT_EQ(gw.from_client(call(6, "read_text_file", {{"path", "README.md"}})).to_server.size(), 1u);
 }
 
 // However a client library spells a file URI, it is the file it names.
