@@ -532,9 +532,18 @@ bool McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
   std::string upstream_session = h->header("mcp-session-id");
   if (upstream_session.find_first_of("\r\n") != std::string::npos) upstream_session.clear();
   if (!upstream_session.empty() && client_session.empty()) {
-    // The upstream opened a session (initialize): later requests carry its id.
-    std::lock_guard lock(mu_);
-    states_[name + "|" + upstream_session + "|" + cred_digest] = st;
+    // The upstream opened a session (initialize): later requests carry its
+    // id. An id it gave another client already would merge the two
+    // clients' sessions (their requests, their records): refused.
+    bool reused = false;
+    {
+      std::lock_guard lock(mu_);
+      auto [it, fresh] = states_.try_emplace(name + "|" + upstream_session + "|" + cred_digest, st);
+      reused = !fresh && it->second != st;
+    }
+    if (reused) {  // (the answer is not read: its connection is not kept)
+      return fail("it gave this client a session id it had given another client already");
+    }
   } else if (upstream_session.empty() && key != shared_key && h->status < 300) {
     // An upstream without sessions: the client's later requests carry no
     // id, and find the state its initialize negotiated.

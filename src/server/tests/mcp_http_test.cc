@@ -82,6 +82,11 @@ class Upstream {
   }
   int port() const { return port_; }
   int accepted() const { return accepted_.load(); }
+  // Answers every initialize with this session id (none by default).
+  void set_session(std::string id) {
+    std::lock_guard lock(mu_);
+    session_ = std::move(id);
+  }
   // The bodies it accepted without answering (notifications, answers).
   std::vector<std::string> accepted_bodies() {
     std::lock_guard lock(mu_);
@@ -117,9 +122,13 @@ class Upstream {
         continue;
       }
       std::string body = json{{"jsonrpc", "2.0"}, {"id", m["id"]}, {"result", result}}.dump();
-      std::string answer =
-          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-          "\r\n\r\n" + body;
+      std::string session;
+      if (method == "initialize") {
+        std::lock_guard lock(mu_);
+        if (!session_.empty()) session = "Mcp-Session-Id: " + session_ + "\r\n";
+      }
+      std::string answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + session +
+                           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
       (void)!::send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
     }
     ::close(c);
@@ -129,6 +138,7 @@ class Upstream {
   std::atomic<int> accepted_{0};
   std::mutex mu_;
   std::vector<std::string> accepted_bodies_;
+  std::string session_;
   std::thread accept_;
   std::vector<std::thread> conns_;  // touched by the accepting thread only, until it is joined
 };
@@ -254,6 +264,24 @@ TEST_F(McpHttpConnections, ABearerThatIsNoLiveTaskTokenReachesNoUpstream) {
     ::close(client.fd);
   }
   EXPECT_EQ(up_.accepted(), 0);  // the upstream never heard of it
+}
+
+TEST_F(McpHttpConnections, AnUpstreamThatGivesTwoClientsOneSessionIdIsRefused) {
+  // Two clients with one credential each get a session of their own; an
+  // upstream that hands both the same id would merge their requests and
+  // records, so the second initialize fails instead.
+  up_.set_session("SAME");
+  Wire a(testing::connect_loopback(daemon_->http_port())), b(testing::connect_loopback(daemon_->http_port()));
+  ASSERT_GE(a.fd, 0);
+  ASSERT_GE(b.fd, 0);
+  std::string first = ask(a, initialize("2025-06-18"));
+  EXPECT_NE(first.find("200 OK"), std::string::npos) << first;
+  EXPECT_NE(first.find("Mcp-Session-Id: SAME"), std::string::npos) << first;
+  std::string second = ask(b, initialize("2025-06-18"));
+  EXPECT_EQ(second.find("HTTP/1.1 502"), 0u) << second;
+  EXPECT_EQ(second.find("SAME"), std::string::npos) << second;
+  ::close(a.fd);
+  ::close(b.fd);
 }
 
 TEST_F(McpHttpConnections, APeerThatResetsCannotEndTheDaemon) {
