@@ -425,6 +425,7 @@ Gateway::Output Gateway::handle_client_message(const json& m, std::string_view l
   } else if (method == "resources/unsubscribe") {
     if (auto u = params.find("uri"); u != params.end() && u->is_string()) watched_.erase(u->get<std::string>());
   }
+  if (method == "tools/list") p.paged = params.contains("cursor");
   if (needs_review(method)) ++inspect_pending_;
   pending_.emplace(key, std::move(p));
   if (!in_batch) out.to_server.push_back(std::string(line));
@@ -678,7 +679,7 @@ Gateway::Output Gateway::handle_server_message(json& m, std::string_view line) {
           error_reply(m["id"], kGatewayCode, "Tollgate: the server's tools/list has no `tools` array"));
       return out;
     }
-    auto reply = ask("tools", dump_json(json{{"tools", *tools}}));
+    auto reply = ask("tools", dump_json(json{{"tools", *tools}, {"continues_first", p.paged && first_listing_open_}}));
     std::optional<json> r;
     if (reply) {
       if (auto parsed = parse_json(*reply, "daemon reply", 8);
@@ -691,6 +692,11 @@ Gateway::Output Gateway::handle_server_message(json& m, std::string_view line) {
       out.to_client.push_back(error_reply(m["id"], kGatewayCode, "Tollgate cannot review this tool list: " + why));
       return out;
     }
+    // More pages of a first listing follow: they are first sight too.
+    auto next = result->find("nextCursor");
+    auto first = r->find("first_sight");
+    first_listing_open_ = next != result->end() && next->is_string() && !next->get_ref<const std::string&>().empty() &&
+                          first != r->end() && *first == true;
     std::map<std::string, bool> usable;
     if (auto v = r->find("tools"); v != r->end() && v->is_array()) {
       for (const auto& t : *v)

@@ -143,6 +143,7 @@ class Gateway {
     std::string method;
     std::string name;       // tools/call: the tool
     std::string arguments;  // its arguments (JSON), for the outcome's effects
+    bool paged = false;     // tools/list: asks for a later page (a `cursor`)
   };
   static Output without_carriage_returns(Output out);
   Output client_line(std::string_view line);
@@ -182,6 +183,9 @@ class Gateway {
   // The resources the client may watch (subscriptions it was allowed):
   // the server's `notifications/resources/updated` pass for these and
   // their sub-resources only.
+  // The server's first tool listing has more pages to come: those are
+  // reviewed as first sight too (pinned, not quarantined as new tools).
+  bool first_listing_open_ = false;
   std::set<std::string> watched_;
   // Ids of requests the client cancelled (the oldest forgotten first).
   std::set<std::string> cancelled_;

@@ -213,7 +213,7 @@ Pin quarantine(Pin p, const ToolDefinition& d, std::string reason, int64_t now) 
 }  // namespace
 
 Review review_tools(std::string_view server, const std::vector<Pin>& pins, const std::vector<ToolDefinition>& listed,
-                    int64_t now_ms) {
+                    int64_t now_ms, bool continues_first) {
   Review r;
   const Pin* server_pin = nullptr;
   bool first_sight = true;
@@ -223,6 +223,8 @@ Review review_tools(std::string_view server, const std::vector<Pin>& pins, const
     else
       first_sight = false;
   }
+  first_sight = first_sight || continues_first;
+  r.first_sight = first_sight;
   std::string server_blocked =
       server_pin && server_pin->status != "approved"
           ? "the MCP server `" + std::string(server) + "` is quarantined (" + server_pin->reason + ")"

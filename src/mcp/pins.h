@@ -82,12 +82,15 @@ struct Review {
   std::vector<ToolVerdict> tools;   // in listing order
   std::vector<Pin> updates;         // pins to store (new or changed)
   std::vector<std::string> events;  // one line per change, for the ledger: "pinned fs/read_file", …
+  bool first_sight = false;         // reviewed as the server's first listing
 };
 
 // `pins`: every stored pin of this server (the server pin included, when
-// stored). `first_sight`: no tool of this server was ever pinned.
+// stored). A listing is the server's first sight when no tool of it was
+// ever pinned, or when it continues (a later page of) a listing that was:
+// `continues_first`. Its tools are pinned rather than quarantined as new.
 Review review_tools(std::string_view server, const std::vector<Pin>& pins, const std::vector<ToolDefinition>& listed,
-                    int64_t now_ms);
+                    int64_t now_ms, bool continues_first = false);
 // The server's instructions against its pin (nullopt: nothing to store).
 std::optional<Pin> review_server(std::string_view server, const std::optional<Pin>& pin, const ToolDefinition& def,
                                  int64_t now_ms);

@@ -253,7 +253,9 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
         names.push_back(d->name);
         defs.push_back(std::move(*d));
       }
-      mcp::Review rv = mcp::review_tools(server, *pins, defs, now);
+      auto cont = body->find("continues_first");
+      mcp::Review rv =
+          mcp::review_tools(server, *pins, defs, now, cont != body->end() && cont->is_boolean() && cont->get<bool>());
       for (const auto& u : rv.updates) {
         if (auto st = save_pin(u); !st) return reply_error(st.error().message);
         auto before = std::find_if(pins->begin(), pins->end(), [&](const mcp::Pin& p) { return p.tool == u.tool; });
@@ -304,7 +306,7 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
                             {"ts", now}}),
              &err, &s);
       if (!err.empty()) return reply_error("Tollgate could not record this tool list (" + err + ")");
-      return reply_ok(json{{"tools", std::move(verdicts)}});
+      return reply_ok(json{{"tools", std::move(verdicts)}, {"first_sight", rv.first_sight}});
     }
 
     if (kind == "call" || kind == "result") {

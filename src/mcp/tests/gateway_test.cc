@@ -820,6 +820,30 @@ TEST(McpGateway, RefusesTheIdOfACancelledRequest) {
   EXPECT_EQ(gw.from_client(call(6, "read_text_file", {{"path", "README.md"}})).to_server.size(), 1u);
 }
 
+// A server's first listing may come in pages: every page of it is first
+// sight (pinned). Once pinned, a tool on a later page of a later listing
+// that was never pinned is new, and quarantined.
+TEST(McpGateway, EveryPageOfAServersFirstListingIsFirstSight) {
+  Fixture f;
+  auto page = [&](Gateway& gw, int id, json params, std::vector<json> tools, const char* next) {
+    EXPECT_EQ(gw.from_client(request(id, "tools/list", std::move(params))).to_server.size(), 1u);
+    json r = tools_result(std::move(tools));
+    if (next) r["nextCursor"] = next;
+    auto back = gw.from_server(result(id, r));
+    std::vector<std::string> names;
+    if (back.to_client.size() != 1) return names;
+    json answer = json::parse(back.to_client[0]);
+    for (const auto& t : answer["result"]["tools"]) names.push_back(t["name"]);
+    return names;
+  };
+  auto gw = f.gateway("gh", "s1");
+  EXPECT_EQ(page(gw, 1, json::object(), {tool("a"), tool("b")}, "p2"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(page(gw, 2, {{"cursor", "p2"}}, {tool("c")}, nullptr), std::vector<std::string>{"c"});
+  auto later = f.gateway("gh", "s2");
+  EXPECT_EQ(page(later, 1, json::object(), {tool("a"), tool("b")}, "p2"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(page(later, 2, {{"cursor", "p2"}}, {tool("c"), tool("d")}, nullptr), std::vector<std::string>{"c"});
+}
+
 // However a client library spells a file URI, it is the file it names.
 TEST(McpGateway, AFileUriIsTheFileItNamesInEverySpelling) {
   Fixture f;
