@@ -431,6 +431,16 @@ bool McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
   // Each `initialize` starts a client session of its own, so two clients
   // with one credential share neither request ids nor a Tollgate session.
   std::string cred_digest = policy::sha256_hex(bearer).substr(0, 16);
+  if (!client_session.empty()) {
+    // An upstream session is its opener's: another credential that knows
+    // its id does not reach it through Tollgate (404: unknown session).
+    std::lock_guard lock(mu_);
+    // Nor one Tollgate does not know (a daemon restarted since): the client
+    // starts a new session, as the protocol has it after a 404.
+    auto owner = session_owner_.find(name + "|" + client_session);
+    if (owner == session_owner_.end() || owner->second != cred_digest)
+      return reply(client, 404, rpc_error(-32001, "Tollgate: no such session for this credential"));
+  }
   std::string key = name + "|" + (client_session.empty() ? "-" : client_session) + "|" + cred_digest;
   const std::string shared_key = key;
   if (client_session.empty() && req.method == "POST" && req.body.find("\"initialize\"") != std::string::npos) {
@@ -540,6 +550,9 @@ bool McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
       std::lock_guard lock(mu_);
       auto [it, fresh] = states_.try_emplace(name + "|" + upstream_session + "|" + cred_digest, st);
       reused = !fresh && it->second != st;
+      auto [owner, opened] = session_owner_.try_emplace(name + "|" + upstream_session, cred_digest);
+      reused = reused || (!opened && owner->second != cred_digest);
+      if (opened && session_owner_.size() > kMaxStates) session_owner_.erase(session_owner_.begin());
     }
     if (reused) {  // (the answer is not read: its connection is not kept)
       return fail("it gave this client a session id it had given another client already");
@@ -555,6 +568,7 @@ bool McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
     if (req.method == "DELETE") {
       std::lock_guard lock(mu_);
       states_.erase(key);
+      session_owner_.erase(name + "|" + client_session);
     }
     std::string unanswered;
     if (req.method == "POST") {  // requests get an answer, never only "accepted"

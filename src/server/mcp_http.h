@@ -133,7 +133,10 @@ class McpHttpGateway {
   bool stopping_ = false;                                 // guarded by mu_
   std::set<int> fds_;                                     // guarded by mu_: sockets workers block on
   std::map<std::string, std::shared_ptr<State>> states_;  // guarded by mu_: per client session
-  std::atomic<uint64_t> sessions_started_{0};             // `initialize` requests seen
+  // Guarded by mu_: "<upstream>|<Mcp-Session-Id>" → the digest of the
+  // credential whose initialize opened that upstream session.
+  std::map<std::string, std::string> session_owner_;
+  std::atomic<uint64_t> sessions_started_{0};  // `initialize` requests seen
   // Broker credentials by upstream and caller (its task token's digest).
   struct Lease {
     std::string secret, lease;

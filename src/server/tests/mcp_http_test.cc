@@ -284,6 +284,26 @@ TEST_F(McpHttpConnections, AnUpstreamThatGivesTwoClientsOneSessionIdIsRefused) {
   ::close(b.fd);
 }
 
+TEST_F(McpHttpConnections, AnUpstreamSessionIsReachedOnlyByTheCredentialThatOpenedIt) {
+  up_.set_session("S1");
+  Wire client(testing::connect_loopback(daemon_->http_port()));
+  ASSERT_GE(client.fd, 0);
+  ASSERT_NE(ask(client, initialize("2025-06-18")).find("Mcp-Session-Id: S1"), std::string::npos);
+  auto with_session = [&](const std::string& id, int rpc_id) {
+    std::string req = post(rpc(rpc_id, "tools/list"), "Mcp-Session-Id: " + id + "\r\n");
+    EXPECT_EQ(::send(client.fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+    return client.next();
+  };
+  EXPECT_NE(with_session("S1", 2).find("200 OK"), std::string::npos);
+  // A session id Tollgate never saw opened (guessed, another client's, or
+  // from before a restart) is unknown: the client starts a new session.
+  int before = up_.accepted();
+  std::string unknown = with_session("S2", 3);
+  EXPECT_EQ(unknown.find("HTTP/1.1 404"), 0u) << unknown;
+  EXPECT_EQ(up_.accepted(), before);
+  ::close(client.fd);
+}
+
 TEST_F(McpHttpConnections, APeerThatResetsCannotEndTheDaemon) {
   // Writing to a reset connection raises SIGPIPE, and OpenSSL writes with
   // write(): the daemon ignores the signal (its children get it back).
