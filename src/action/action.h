@@ -110,9 +110,12 @@ struct Action {
   std::string tool;      // the harness's tool name
   bool opaque = false;   // not understood with confidence
   bool download_exec = false;
-  bool internal = false;               // a harness-internal tool with no effect outside the session (todo lists …)
-  std::string path;                    // file actions: absolute, normalised
-  bool tree = false;                   // file actions: on everything beneath `path` too (grep -r, tar c, cp -r, rm -r)
+  bool internal = false;  // a harness-internal tool with no effect outside the session (todo lists …)
+  std::string path;       // file actions: absolute, normalised
+  bool tree = false;      // file actions: on everything beneath `path` too (grep -r, tar c, cp -r, rm -r)
+  // file reads: a path given to a program whose arguments Tollgate does not
+  // model, which may read it; decided only when the path holds credentials.
+  bool incidental = false;
   std::string host, url;               // net.fetch
   std::string mcp_server;              // mcp.*
   std::string mcp_method;              // mcp.*: "tools/call", "resources/read", "prompts/get", "tools/list"

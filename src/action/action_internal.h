@@ -1,6 +1,7 @@
 // Helpers shared by the adapters in src/action (not part of the public API).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,10 @@ Action file_action(Kind kind, std::string_view raw, std::string_view tool, const
 // Marks a file action as reaching everything beneath its path (a recursive
 // search, archive, copy or removal), and says so in its summary.
 void mark_tree(Action& a);
+// The path a `file:` URI names, as client libraries read it (any case,
+// with or without an authority, escapes decoded, query and fragment
+// dropped, cut at a NUL); nullopt when `v` is no file URI.
+std::optional<std::string> file_uri_path(std::string_view v);
 
 // The directory above `dir` ("/" for "/" and top-level entries).
 inline std::string parent_dir(const std::string& dir) {

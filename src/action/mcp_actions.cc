@@ -13,25 +13,6 @@ namespace tollgate::action {
 
 using nlohmann::json;
 
-namespace {
-
-// Argument names whose string values are file paths.
-constexpr std::array<std::string_view, 22> kPathKeys = {
-    "path",    "paths",       "file",     "files",       "file_path",     "filepath",     "filename", "filenames",
-    "source",  "destination", "src",      "dest",        "dir",           "directory",    "root",     "cwd",
-    "workdir", "old_path",    "new_path", "target_path", "notebook_path", "absolute_path"};
-
-// Tool names that change what they touch.
-constexpr std::array<std::string_view, 16> kWriteWords = {"write",  "edit",   "create", "delete", "remove", "move",
-                                                          "rename", "update", "put",    "set",    "patch",  "upload",
-                                                          "append", "insert", "mkdir",  "save"};
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // The path a `file:` URI names, as a client library reads it: the scheme
 // in any case, with or without an authority (`file:/p`, `file:///p`,
 // `file://host/p`), percent-escapes decoded, query and fragment dropped
@@ -66,6 +47,25 @@ std::optional<std::string> file_uri_path(std::string_view v) {
   // A server written in C stops at a NUL (`id_rsa%00.txt` opens id_rsa).
   path = path.substr(0, path.find('\0'));
   return path;
+}
+
+namespace {
+
+// Argument names whose string values are file paths.
+constexpr std::array<std::string_view, 22> kPathKeys = {
+    "path",    "paths",       "file",     "files",       "file_path",     "filepath",     "filename", "filenames",
+    "source",  "destination", "src",      "dest",        "dir",           "directory",    "root",     "cwd",
+    "workdir", "old_path",    "new_path", "target_path", "notebook_path", "absolute_path"};
+
+// Tool names that change what they touch.
+constexpr std::array<std::string_view, 16> kWriteWords = {"write",  "edit",   "create", "delete", "remove", "move",
+                                                          "rename", "update", "put",    "set",    "patch",  "upload",
+                                                          "append", "insert", "mkdir",  "save"};
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
 
 bool is_path_key(std::string_view key) {

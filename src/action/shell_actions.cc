@@ -42,11 +42,16 @@ enum class Role { Read, Write, Delete, ReadSkipFirst, CopyLike, MoveLike, Archiv
 
 Role role_of(std::string_view name, const std::vector<std::string>& args) {
   static const std::set<std::string_view> readers = {
-      "cat",    "tac",  "head",    "tail",    "less",    "more",      "bat",       "batcat", "nl",  "base64",
-      "base32", "xxd",  "od",      "hexdump", "strings", "wc",        "sort",      "uniq",   "cut", "diff",
-      "cmp",    "file", "stat",    "md5sum",  "sha1sum", "sha256sum", "sha512sum", "source", ".",   "jq",
-      "yq",     "gpg",  "openssl", "view",    "zcat",    "gunzip",    "tar",       "unzip"};
-  static const std::set<std::string_view> pattern_first = {"grep", "egrep", "fgrep", "rg", "ag", "awk", "gawk"};
+      "cat", "tac", "head", "tail", "less", "more", "bat", "batcat", "nl", "base64", "base32", "xxd", "od", "hexdump",
+      "strings", "wc", "sort", "uniq", "cut", "diff", "cmp", "file", "stat", "md5sum", "sha1sum", "sha256sum",
+      "sha512sum", "source", ".", "jq", "yq", "gpg", "openssl", "view", "zcat", "gunzip", "tar", "unzip",
+      // Text and data utilities that print what they read (or write it
+      // next to it: the compressors), and the hashes.
+      "paste", "fold", "rev", "column", "pr", "iconv", "comm", "join", "fmt", "expand", "unexpand", "split", "csplit",
+      "shuf", "tsort", "gzip", "bzip2", "bunzip2", "bzcat", "xz", "unxz", "xzcat", "lzma", "unlzma", "zstd", "unzstd",
+      "zstdcat", "lz4", "lz4cat", "brotli", "cksum", "sum", "b2sum", "sha224sum", "sha384sum", "ed", "ex", "vim", "vi",
+      "nvim", "nano", "emacs"};
+  static const std::set<std::string_view> pattern_first = {"grep", "egrep", "fgrep", "rg", "ag", "awk", "gawk", "look"};
   static const std::set<std::string_view> writers = {"touch", "mkdir", "truncate", "chmod",  "chown",
                                                      "chgrp", "ln",    "install",  "mkfifo", "shred"};
   static const std::set<std::string_view> deleters = {"rm", "rmdir", "unlink"};
@@ -1329,6 +1334,58 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     return paths;
   };
 
+  // A program whose arguments Tollgate does not model may read any file
+  // it is given: each argument that could name one is a read, decided only
+  // if it holds credentials (Action::incidental) — `paste`, `perl -ne`,
+  // `git config --file`, `curl file://…` on ~/.ssh or ~/.aws read them.
+  // Programs that use credentials without printing them are left alone,
+  // and git's own ways of printing a file are reads of it outright.
+  auto incidental_reads = [&](const analyze::SimpleCommand& c) {
+    static const std::set<std::string_view> consumers = {
+        "ssh",       "scp",     "sftp",   "ssh-add", "ssh-keygen", "ssh-copy-id", "sshfs",  "autossh",
+        "mosh",      "kubectl", "helm",   "oc",      "k9s",        "kubectx",     "kubens", "minikube",
+        "kind",      "docker",  "podman", "gcloud",  "aws",        "az",          "gh",     "glab",
+        "terraform", "npm",     "yarn",   "pnpm",    "pip",        "pip3",        "twine",  "cargo"};
+    if (c.name.empty() || inert_whatever_args(c.name) || consumers.count(c.name)) return;
+    const bool git = c.name == "git";
+    std::string sub;
+    bool no_index = false;
+    for (size_t i = 0; i < c.args.size(); ++i) {
+      const std::string& w = c.args[i];
+      bool value = i > 0 && (c.args[i - 1] == "-C" || c.args[i - 1] == "-c");  // git's global options
+      if (sub.empty() && !is_option(w) && !value) sub = w;
+      no_index = no_index || w == "--no-index";
+    }
+    for (size_t i = 0; i < c.args.size(); ++i) {
+      if (is_dynamic(c, i)) continue;
+      std::string w = c.args[i];
+      bool definite = false;
+      if (w.rfind("--", 0) == 0) {
+        auto eq = w.find('=');
+        if (eq == std::string::npos) continue;
+        w = w.substr(eq + 1);
+      } else if (is_option(w)) {
+        continue;
+      }
+      if (auto uri = file_uri_path(w)) {
+        w = *uri;
+      } else if (git && (sub == "show" || sub == "cat-file") && w != sub && w.find(':') != std::string::npos &&
+                 w.find("://") == std::string::npos) {
+        w = w.substr(w.rfind(':') + 1);  // REV:PATH prints PATH as it was
+        definite = true;
+      } else if (auto at = w.find("=@"); at != std::string::npos) {
+        w = w.substr(at + 2);
+      } else if (!w.empty() && w[0] == '@') {
+        w = w.substr(1);
+      }
+      if (git && sub == "diff" && no_index && w != sub) definite = true;
+      if (w.empty() || w.find("://") != std::string::npos || (git && w == sub && !definite)) continue;
+      size_t first = out.size();
+      file(Kind::FileRead, w, false);
+      for (size_t k = first; k < out.size(); ++k) out[k].incidental = !definite;
+    }
+  };
+
   for (const auto& c : sa.commands) {
     Action a;
     a.kind = Kind::ShellExec;
@@ -1467,7 +1524,10 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     }
 
     // The files the program's operands name.
-    if (role == Role::None) continue;
+    if (role == Role::None) {
+      incidental_reads(c);
+      continue;
+    }
     const bool whole = whole_operands(c.name, c.args);
     std::vector<std::pair<std::string, bool>> operands;  // word, dynamic
     bool options_done = false;
@@ -1484,6 +1544,9 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         if ((c.name == "install" || c.name == "cp" || c.name == "mv" || c.name == "ln") && install_values.count(w) &&
             (c.name == "install" || w == "-S" || w == "--suffix"))
           ++i;
+        // scp's and rsync's options with a value (an identity file is used, not copied).
+        static const std::set<std::string_view> scp_values = {"-i", "-F", "-o", "-P", "-c", "-l", "-S", "-J"};
+        if ((c.name == "scp" && scp_values.count(w)) || (c.name == "rsync" && (w == "-e" || w == "--rsh"))) ++i;
         // zip's options with a value (the archive is its first operand).
         static const std::set<std::string_view> zip_values = {"-b", "-n", "-t", "-tt", "-P", "-Z", "-s", "-O", "--out"};
         if (c.name == "zip" && zip_values.count(w)) ++i;

@@ -294,8 +294,14 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
   return false;
 }
 
+bool Pdp::counts(const Action& a) const { return !a.incidental || has(labels_.path_labels(a.path), "credentials"); }
+
 session::Effects Pdp::effects(const Action& a, std::vector<std::string>* labels_out) const {
   std::vector<std::string> labels;
+  if (!counts(a)) {
+    if (labels_out) labels_out->clear();
+    return {};
+  }
   if (is_file(a.kind)) labels = a.tree ? labels_.tree_labels(a.path) : labels_.path_labels(a.path);
   if (a.kind == Kind::NetFetch) labels = labels_.host_labels(a.host);
   session::Effects e;
@@ -526,7 +532,12 @@ Decision Pdp::decide(const std::vector<Action>& actions, const Request& req) con
   Decision d;
   d.pack = pack_->hash;
   d.effect = Effect::Allow;
-  for (const auto& a : actions) d.actions.push_back(decide_one(a, req));
+  for (const auto& a : actions) {
+    // A path an unmodelled program was given counts only where it holds
+    // credentials (action::Action::incidental).
+    if (!counts(a)) continue;
+    d.actions.push_back(decide_one(a, req));
+  }
   if (d.actions.empty()) {
     d.effect = Effect::Deny;
     d.reason = "the tool call names no action Tollgate can decide";

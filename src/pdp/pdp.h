@@ -100,6 +100,10 @@ class Pdp {
   // The data labels of an action's target and what its success adds to a
   // session (no policy is evaluated).
   session::Effects effects(const action::Action& a, std::vector<std::string>* labels = nullptr) const;
+  // Whether an action counts at all: an incidental read (a path given to a
+  // program whose arguments are not modelled) counts only where the path
+  // holds credentials; decide() leaves out the rest, effects() adds nothing.
+  bool counts(const action::Action& a) const;
 
   const policy::Pack& pack() const { return *pack_; }
   const std::shared_ptr<const policy::Pack>& pack_ptr() const { return pack_; }

@@ -218,7 +218,10 @@ TEST(Scripts, BinaryProgramsAndMissingScriptsAddNothing) {
                                             true};
   auto acts = shell_actions("./build/app --port 8080", "Bash", s.env());
   EXPECT_FALSE(any_opaque(acts));
-  EXPECT_EQ(acts.size(), 1u);
+  // The program, and its argument as a possible read (Action::incidental).
+  ASSERT_EQ(acts.size(), 2u);
+  EXPECT_EQ(acts[0].kind, Kind::ShellExec);
+  EXPECT_TRUE(acts[1].incidental);
   acts = shell_actions("./missing.sh", "Bash", s.env());
   EXPECT_FALSE(any_opaque(acts));
   // An empty script does nothing.

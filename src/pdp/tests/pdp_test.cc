@@ -149,6 +149,29 @@ TEST(Pdp, DeniesEgressAfterSecretRead) {
   EXPECT_EQ(pdp.decide({fetch("registry.npmjs.org")}, f.req).effect, Effect::Allow);
 }
 
+TEST(Pdp, AProgramsUnmodelledArgumentsCountOnlyWhereTheyHoldCredentials) {
+  Fixture f;
+  auto pdp = make(baseline());
+  // A credential store given to a program whose arguments are not modelled
+  // is read, and counts like any read of it.
+  auto d = shell(pdp, f.req, "python3 -m json.tool ~/.aws/credentials");
+  EXPECT_EQ(d.effect, Effect::Deny) << d.reason;
+  // Other words it is given are no actions at all: not decided, no effects.
+  d = shell(pdp, f.req, "python3 -m json.tool customers.csv");
+  EXPECT_EQ(d.effect, Effect::Allow) << d.reason;
+  for (const auto& ad : d.actions) EXPECT_FALSE(ad.action.incidental) << ad.action.summary;
+  for (const auto& a : action::shell_actions("python3 -m json.tool customers.csv", "Bash",
+                                             {"/home/dev/project", "/home/dev", false, {}, {}})) {
+    EXPECT_FALSE(pdp.effects(a).secret_read);
+    if (a.incidental) {
+      EXPECT_FALSE(pdp.counts(a));
+      EXPECT_TRUE(pdp.effects(a).labels_read.empty());  // customers*.csv is pii, yet not read as far as Tollgate knows
+    }
+  }
+  // Programs that use a key without printing it are not reading it.
+  EXPECT_EQ(shell(pdp, f.req, "ssh -i ~/.ssh/id_ed25519 build-host make").effect, Effect::Allow);
+}
+
 TEST(Pdp, BuiltInProtectionsCannotBeLiftedByPolicy) {
   Fixture f;
   auto pdp = make(pack_with("permit(principal, action, resource);"));
