@@ -374,7 +374,8 @@ Result<HttpResponseHead> HttpConnection::read_head() {
     done_ = true;
   } else if (!te.empty()) {
     // Only chunked: another coding (gzip, …) is one this client cannot undo.
-    if (lower(trim(te)) != "chunked") return Error("the upstream sent an unsupported Transfer-Encoding `" + te + "`");
+    // (What it said is not repeated: the error reaches the client.)
+    if (lower(trim(te)) != "chunked") return Error("the upstream sent an unsupported Transfer-Encoding");
     framing_ = Framing::Chunked;
   } else if (auto cl = h.header("content-length"); !cl.empty()) {
     // Digits only: no sign, and not two values (repeated headers are joined).

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <system_error>
 #include <thread>
@@ -27,6 +28,7 @@ namespace {
 
 constexpr size_t kMaxUpstreamBody = 16u << 20;
 constexpr size_t kMaxStates = 1000;
+constexpr size_t kMaxStatesPerCredential = 64;
 constexpr size_t kMaxHeadersFile = 64u << 10;
 
 // ${VAR} from the daemon's environment; an unset variable is an error.
@@ -222,7 +224,9 @@ struct McpHttpGateway::State {
   // are taken in the harness's session. Looked up per request — clients
   // with one credential share a state in the stateless era — and set by
   // whoever holds `mu`.
-  int peer_pid = 0;  // guarded by mu
+  int peer_pid = 0;        // guarded by mu
+  std::string credential;  // the digest of the credential it serves
+  uint64_t born = 0;       // creation order, for eviction
 };
 
 namespace {
@@ -345,12 +349,36 @@ void McpHttpGateway::abort_all() {
   idle_.wait(lock, [this] { return workers_ == 0 && threads_ == 0; });
 }
 
-std::shared_ptr<McpHttpGateway::State> McpHttpGateway::state_for(const std::string& key, const mcp::GatewayOptions& o) {
+std::shared_ptr<McpHttpGateway::State> McpHttpGateway::state_for(const std::string& key, const std::string& cred,
+                                                                 const mcp::GatewayOptions& o) {
   std::lock_guard lock(mu_);
   auto it = states_.find(key);
   if (it != states_.end()) return it->second;
-  if (states_.size() >= kMaxStates) states_.erase(states_.begin());
+  // Bounded: at most kMaxStatesPerCredential per credential, so that one
+  // client (an agent with a task token, say) opening sessions by the
+  // hundred evicts its own oldest, not other clients'; kMaxStates in all,
+  // the oldest going first.
+  // (The API token's clients are the operator's: only the overall bound.)
+  for (;;) {
+    std::set<const State*> own;
+    const State* oldest = nullptr;
+    const State* oldest_own = nullptr;
+    for (const auto& [k, v] : states_) {
+      if (!oldest || v->born < oldest->born) oldest = v.get();
+      if (!cred.empty() && v->credential == cred) {
+        own.insert(v.get());
+        if (!oldest_own || v->born < oldest_own->born) oldest_own = v.get();
+      }
+    }
+    const State* evict = own.size() >= kMaxStatesPerCredential ? oldest_own
+                         : states_.size() >= kMaxStates        ? oldest
+                                                               : nullptr;
+    if (!evict) break;
+    for (auto e = states_.begin(); e != states_.end();) e = e->second.get() == evict ? states_.erase(e) : std::next(e);
+  }
   auto st = std::make_shared<State>();
+  st->credential = cred;
+  st->born = ++states_born_;
   Service* svc = &service_;
   // This runs on a worker thread: a record it appends while the event loop's
   // group commit is open joins that commit, so the answer waits for it.
@@ -454,7 +482,7 @@ bool McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
   o.cwd = "/";
   if (!api_token) o.task_token = bearer;  // a task token: the session is bound to its task
   o.agent = header_of(req, "x-tollgate-agent");
-  auto st = state_for(key, o);
+  auto st = state_for(key, api_token ? std::string() : cred_digest, o);
   // The generation is read first: a harness traced during the look-up
   // makes the next request on this connection look again.
   if (uint64_t generation = service_.harness_generation(); !conn_peer.known || conn_peer.generation != generation)

@@ -114,7 +114,9 @@ class McpHttpGateway {
   // Serves one request; true when the connection may carry another.
   // `peer` is looked up when unknown or out of date.
   bool serve(int fd, const HttpRequest& req, const std::string& name, bool api_token, bool may_keep, ConnPeer& peer);
-  std::shared_ptr<State> state_for(const std::string& key, const mcp::GatewayOptions& o);
+  // The state of `key` (made when new) for the credential whose digest is
+  // `cred` (empty: the API token's).
+  std::shared_ptr<State> state_for(const std::string& key, const std::string& cred, const mcp::GatewayOptions& o);
   // Registers a socket a worker blocks on (abort_all() shuts it down);
   // false, and shut down at once, while stopping.
   bool track(int fd, bool on);
@@ -136,6 +138,7 @@ class McpHttpGateway {
   // Guarded by mu_: "<upstream>|<Mcp-Session-Id>" → the digest of the
   // credential whose initialize opened that upstream session.
   std::map<std::string, std::string> session_owner_;
+  uint64_t states_born_ = 0;                   // guarded by mu_
   std::atomic<uint64_t> sessions_started_{0};  // `initialize` requests seen
   // Broker credentials by upstream and caller (its task token's digest).
   struct Lease {
