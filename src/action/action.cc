@@ -243,6 +243,7 @@ Action file_action(Kind kind, std::string_view raw, std::string_view tool, const
   }
   a.resource = a.path;
   a.summary = std::string(kind == Kind::FileRead ? "read " : kind == Kind::FileDelete ? "delete " : "write ") + a.path;
+  if (analyze::through_process_links(raw)) a.opaque = true;  // the agent's process's view, not the daemon's
   return a;
 }
 

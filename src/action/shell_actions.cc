@@ -50,7 +50,7 @@ Role role_of(std::string_view name, const std::vector<std::string>& args) {
       "paste", "fold", "rev", "column", "pr", "iconv", "comm", "join", "fmt", "expand", "unexpand", "split", "csplit",
       "shuf", "tsort", "gzip", "bzip2", "bunzip2", "bzcat", "xz", "unxz", "xzcat", "lzma", "unlzma", "zstd", "unzstd",
       "zstdcat", "lz4", "lz4cat", "brotli", "cksum", "sum", "b2sum", "sha224sum", "sha384sum", "ed", "ex", "vim", "vi",
-      "nvim", "nano", "emacs"};
+      "nvim", "nano", "emacs", "xmllint", "cpp", "sdiff", "basenc", "uuencode", "hd", "ptx"};
   static const std::set<std::string_view> pattern_first = {"grep", "egrep", "fgrep", "rg", "ag", "awk", "gawk", "look"};
   static const std::set<std::string_view> writers = {"touch", "mkdir", "truncate", "chmod",  "chown",
                                                      "chgrp", "ln",    "install",  "mkfifo", "shred"};
@@ -61,8 +61,19 @@ Role role_of(std::string_view name, const std::vector<std::string>& args) {
   }
   if (pattern_first.count(name)) return Role::ReadSkipFirst;
   if (name == "sed") {
+    // In place: `-i[SUFFIX]`, `i` in a cluster before an option with a
+    // value (`-Ei`, `-ni`; not `-es/i/`), `--in-place` or any abbreviation
+    // of it down to `--i`.
     bool in_place = std::any_of(args.begin(), args.end(), [](const std::string& a) {
-      return a == "-i" || a.rfind("-i", 0) == 0 || a.rfind("--in-place", 0) == 0;
+      if (a.size() >= 3 && a.size() <= 10 && a.rfind("--", 0) == 0 && std::string_view("--in-place").rfind(a, 0) == 0)
+        return true;
+      if (a.rfind("--in-place=", 0) == 0) return true;
+      if (a.size() < 2 || a[0] != '-' || a[1] == '-') return false;
+      for (size_t k = 1; k < a.size(); ++k) {
+        if (a[k] == 'i') return true;
+        if (a[k] == 'e' || a[k] == 'f' || a[k] == 'l') return false;
+      }
+      return false;
     });
     return in_place ? Role::Write : Role::ReadSkipFirst;
   }
@@ -1210,7 +1221,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       }
       target = *expanded;
     }
-    if (target == "-" || c.opaque || moving_tilde(target)) {
+    if (target == "-" || c.opaque || moving_tilde(target) || analyze::through_process_links(target)) {
       cwd_unknown = true;
       continue;
     }
@@ -1239,7 +1250,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     }
     const bool relative = !text.empty() && text[0] != '/' && text[0] != '~';
     if (relative && cwd_unknown) a.opaque = true;
-    if (moving_tilde(text)) a.opaque = true;
+    if (moving_tilde(text) || analyze::through_process_links(text)) a.opaque = true;
     a.full_command = full;
     for (size_t k = 0; k < (relative ? cwds.size() : 1); ++k) {
       Action each = a;
@@ -1348,6 +1359,33 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         "terraform", "npm",     "yarn",   "pnpm",    "pip",        "pip3",        "twine",  "cargo"};
     if (c.name.empty() || inert_whatever_args(c.name) || consumers.count(c.name)) return;
     const bool git = c.name == "git";
+    // Code given inline (`perl -ne '…' F`, `python3 -c '…' F`, `node -e`,
+    // `ruby -pe`, `php -r`) reads what follows it as the code pleases:
+    // those operands are reads outright, the code word none.
+    size_t code_word = SIZE_MAX;
+    const bool perlish = c.name == "perl" || c.name == "ruby";
+    const bool pythonish = c.name == "python" || c.name == "python2" || c.name == "python3";
+    const bool nodeish = c.name == "node" || c.name == "nodejs" || c.name == "bun" || c.name == "deno";
+    for (size_t i = 0; i < c.args.size() && code_word == SIZE_MAX; ++i) {
+      const std::string& w = c.args[i];
+      if (w == "--") break;
+      bool takes = false;
+      if (perlish && w.size() > 1 && w[0] == '-' && w[1] != '-') {
+        size_t e = w.find_first_of("eE", 1);
+        if (e != std::string::npos) {
+          if (e + 1 < w.size()) {
+            code_word = i;  // attached: the word itself
+            break;
+          }
+          takes = true;
+        }
+      }
+      takes = takes || (pythonish && w == "-c") ||
+              (nodeish && (w == "-e" || w == "--eval" || w == "-p" || w == "--print")) ||
+              (c.name == "php" && w == "-r");
+      if (takes && i + 1 < c.args.size()) code_word = i + 1;
+    }
+    const bool inline_code = code_word != SIZE_MAX;
     std::string sub;
     bool no_index = false;
     for (size_t i = 0; i < c.args.size(); ++i) {
@@ -1357,9 +1395,9 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       no_index = no_index || w == "--no-index";
     }
     for (size_t i = 0; i < c.args.size(); ++i) {
-      if (is_dynamic(c, i)) continue;
+      if (is_dynamic(c, i) || i == code_word) continue;
       std::string w = c.args[i];
-      bool definite = false;
+      bool definite = inline_code && i > code_word && !is_option(w);
       if (w.rfind("--", 0) == 0) {
         auto eq = w.find('=');
         if (eq == std::string::npos) continue;
@@ -1531,11 +1569,46 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     const bool whole = whole_operands(c.name, c.args);
     std::vector<std::pair<std::string, bool>> operands;  // word, dynamic
     bool options_done = false;
+    // A pattern or script given by an option (`grep -e P`, `--regexp=P`,
+    // `sed -ep`, `awk -f prog`): then the first operand is a file too. A
+    // pattern or script file given so is read.
+    bool pattern_by_option = false;
+    const bool pattern_first = role == Role::ReadSkipFirst || (c.name == "sed" && role == Role::Write);
     for (size_t i = 0; i < c.args.size(); ++i) {
       const std::string& w = c.args[i];
       if (!options_done && w == "--") {
         options_done = true;
         continue;
+      }
+      if (!options_done && pattern_first && is_option(w)) {
+        static const std::set<std::string_view> by_value = {"-e", "--regexp", "--expression", "--source"};
+        static const std::set<std::string_view> by_file = {"-f", "--file"};
+        auto eq = w.find('=');
+        std::string_view opt = std::string_view(w).substr(0, eq);
+        if (by_value.count(opt) || by_file.count(opt)) {
+          pattern_by_option = true;
+          if (by_file.count(opt) && eq != std::string::npos) file(Kind::FileRead, w.substr(eq + 1), is_dynamic(c, i));
+          if (eq == std::string::npos && i + 1 < c.args.size()) {
+            if (by_file.count(opt)) file(Kind::FileRead, c.args[i + 1], is_dynamic(c, i + 1));
+            ++i;
+          }
+          continue;
+        }
+        if (w.size() > 2 && w[1] != '-') {
+          // A cluster: `-he.` is -h and the pattern `.`; `-nf prog.sed`.
+          size_t at = w.find_first_of("ef", 1);
+          if (at != std::string::npos) {
+            pattern_by_option = true;
+            bool file_opt = w[at] == 'f';
+            if (at + 1 < w.size()) {
+              if (file_opt) file(Kind::FileRead, w.substr(at + 1), is_dynamic(c, i));
+            } else if (i + 1 < c.args.size()) {
+              if (file_opt) file(Kind::FileRead, c.args[i + 1], is_dynamic(c, i + 1));
+              ++i;
+            }
+            continue;
+          }
+        }
       }
       if (!options_done && is_option(w)) {
         // Options whose value is the next word (install -m 755 …).
@@ -1634,7 +1707,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         continue;
       }
     }
-    if (role == Role::ReadSkipFirst && !operands.empty()) operands.erase(operands.begin());
+    if (role == Role::ReadSkipFirst && !pattern_by_option && !operands.empty()) operands.erase(operands.begin());
     if (c.name == "chmod" || c.name == "chown" || c.name == "chgrp") {
       if (!operands.empty()) operands.erase(operands.begin());  // the mode or owner
     }

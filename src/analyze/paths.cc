@@ -136,6 +136,24 @@ std::string normalize_path(std::string_view path, std::string_view cwd, std::str
   return resolve(abs);
 }
 
+bool through_process_links(std::string_view path) {
+  if (path.find("/dev/fd/") != std::string_view::npos || path.rfind("dev/fd/", 0) == 0) return true;
+  for (size_t at = path.find("proc/"); at != std::string_view::npos; at = path.find("proc/", at + 1)) {
+    if (at > 0 && path[at - 1] != '/') continue;
+    std::string_view rest = path.substr(at + 5);
+    size_t slash = rest.find('/');
+    std::string_view who = rest.substr(0, slash);
+    bool process = who == "self" || who == "thread-self" ||
+                   (!who.empty() && who.find_first_not_of("0123456789") == std::string_view::npos);
+    if (!process || slash == std::string_view::npos) continue;
+    rest = rest.substr(slash + 1);
+    std::string_view link = rest.substr(0, rest.find('/'));
+    if (link == "cwd" || link == "root" || link == "fd" || link == "map_files" || link == "exe" || link == "task")
+      return true;
+  }
+  return false;
+}
+
 std::vector<std::string> path_ancestors(std::string_view abs) {
   std::vector<std::string> out;
   std::string p = lexical(abs);

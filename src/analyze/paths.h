@@ -24,6 +24,12 @@ namespace tollgate::analyze {
 
 std::string normalize_path(std::string_view path, std::string_view cwd, std::string_view home, bool resolve_symlinks);
 
+// Whether `path` goes through a process's own links — /proc/self/cwd,
+// /proc/<pid>/root, /proc/thread-self/fd/3, /dev/fd/3 …: what they lead to
+// is the agent's process's view, which the daemon cannot resolve (it would
+// resolve its own), so such a path names no file Tollgate knows.
+bool through_process_links(std::string_view path);
+
 // The directories containing an absolute normalised path, nearest first:
 // "/a/b/c" → {"/a/b", "/a", "/"}; "/" has none.
 std::vector<std::string> path_ancestors(std::string_view abs);

@@ -974,7 +974,13 @@ bool is_hijack_variable(Sv name) {
                  // Where git, make, npm and the forges' clients take
                  // their configuration, remotes and hosts from.
                  "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CONFIG", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_COUNT",
-                 "MAKEFILES", "MAKEFLAGS", "MFLAGS", "GH_HOST", "GH_REPO", "GITLAB_HOST", "GITLAB_URI"}) ||
+                 "MAKEFILES", "MAKEFLAGS", "MFLAGS", "GH_HOST", "GH_REPO", "GITLAB_HOST", "GITLAB_URI",
+                 // Commands other programs run: git's external diff,
+                 // editors, pagers and credential prompts, less's input
+                 // filters, tar's default options.
+                 "GIT_EXTERNAL_DIFF", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "GIT_PAGER", "GIT_ASKPASS", "SSH_ASKPASS",
+                 "SUDO_ASKPASS", "EDITOR", "VISUAL", "PAGER", "MANPAGER", "LESSOPEN", "LESSCLOSE", "TAR_OPTIONS",
+                 "BROWSER", "FCEDIT"}) ||
          starts_with(name, "BASH_FUNC_") || starts_with(name, "GIT_CONFIG_KEY_") ||
          starts_with(name, "GIT_CONFIG_VALUE_") || starts_with(name, "npm_config_") || starts_with(name, "NPM_CONFIG_");
 }
@@ -2968,6 +2974,42 @@ class Analyzer {
     } else if (name == "sort") {
       for (size_t k = b; k < w.size(); ++k)
         if (starts_with(w[k].value, "--compress-program")) opaque("sort runs a program given to it");
+    } else if (name == "split" || name == "csplit") {
+      for (size_t k = b; k < w.size(); ++k)
+        if (starts_with(w[k].value, "--filter")) opaque("split runs a command given to it: " + clip(w[k].raw));
+    } else if (name == "zip") {
+      for (size_t k = b; k < w.size(); ++k)
+        if (w[k].value == "-TT" || starts_with(w[k].value, "--unzip-command"))
+          opaque("zip runs a command given to it to test the archive");
+    } else if (name == "rsync") {
+      // The remote shell (`-e ssh …`) is ssh or it is a command of its own;
+      // `--rsync-path` runs on the other end, and may be a local shell.
+      for (size_t k = b; k < w.size(); ++k) {
+        const std::string& v = w[k].value;
+        std::string shell;
+        bool cluster_e = v.size() > 1 && v[0] == '-' && v[1] != '-' && v.back() == 'e';
+        if (starts_with(v, "--rsh=")) {
+          shell = v.substr(6);
+        } else if ((v == "--rsh" || cluster_e) && k + 1 < w.size()) {
+          shell = w[k + 1].dynamic ? "?" : w[k + 1].value;
+        }
+        std::string first = shell.substr(0, shell.find(' '));
+        if ((!shell.empty() && first != "ssh" && !ends_with(first, "/ssh")) || starts_with(v, "--rsync-path"))
+          opaque("rsync runs a command given to it: " + clip(v));
+      }
+    } else if (name == "sqlite3") {
+      // Dot-commands run programs (.shell, .system) and read or write files
+      // (.read, .output, .import …); readfile()/writefile()/edit() do in SQL.
+      for (size_t k = b; k < w.size(); ++k) {
+        const std::string& v = w[k].value;
+        if (w[k].dynamic || starts_with(v, ".") || v.find("readfile") != kNpos || v.find("writefile") != kNpos ||
+            v.find("edit(") != kNpos || v.find("load_extension") != kNpos) {
+          opaque("sqlite3 is given commands that may run programs or touch files: " + clip(w[k].raw));
+          break;
+        }
+      }
+    } else if (name == "ed" || name == "red") {
+      opaque(name + " runs the commands it reads, `!` commands included");
     } else if (one_of(name, {"vim", "vi", "nvim", "ex", "view", "gvim", "vimdiff", "emacs"})) {
       for (size_t k = b; k < w.size(); ++k) {
         const std::string& v = w[k].value;
@@ -4485,6 +4527,14 @@ class Analyzer {
       return;
     }
     if (name == "git") {
+      // difftool's -x/--extcmd runs a command for each file.
+      bool difftool = false;
+      for (size_t k = b; k < w.size(); ++k) {
+        const std::string& v = w[k].value;
+        difftool = difftool || v == "difftool";
+        if (difftool && (v == "-x" || v == "--extcmd" || starts_with(v, "--extcmd=")))
+          opaque("git difftool runs a command given to it");
+      }
       git(w, b);
       return;
     }

@@ -99,9 +99,17 @@ LabelTable LabelTable::defaults(const std::string& home) {
                         "service-account*.json",
                         "*.tfstate",
                         "*.tfstate.backup",
-                        ".htpasswd"})
+                        ".htpasswd",
+                        ".env-*",
+                        "*.env",
+                        "*.ppk",
+                        "secrets.yaml",
+                        "secrets.yml",
+                        "secrets.json",
+                        "secrets.toml"})
     path(p, {"secret"});
-  for (const char* p : {".env.example", ".env.sample", ".env.template", ".env.dist", "*.pub"})
+  for (const char* p : {".env.example", ".env.sample", ".env.template", ".env.dist", "*.pub", "example.env",
+                        "sample.env", "*.example.env", "*.sample.env", ".env-example", ".env-sample"})
     t.add({p, {"secret"}, false, true});
   // Other tools' credential stores.
   for (const char* p : {"~/.ssh/**",
@@ -125,6 +133,18 @@ LabelTable LabelTable::defaults(const std::string& home) {
                         "~/.config/op/**",
                         "~/Library/Keychains/**",
                         "~/.yarnrc.yml",
+                        "~/.claude/.credentials.json",
+                        "~/.codex/auth.json",
+                        "~/.gemini/oauth_creds.json",
+                        "~/.config/git/credentials",
+                        "~/.config/rclone/rclone.conf",
+                        "~/.terraformrc",
+                        "~/.gem/credentials",
+                        "~/.m2/settings.xml",
+                        "~/.bash_history",
+                        "~/.zsh_history",
+                        "/var/run/secrets/**",
+                        "/run/secrets/**",
                         "/etc/shadow",
                         "/etc/gshadow",
                         "/etc/ssh/ssh_host_*_key"})

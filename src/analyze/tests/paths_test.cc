@@ -22,6 +22,17 @@ TEST(NormalizePath, MakesRelativePathsAbsoluteAgainstCwd) {
   EXPECT_EQ(normalize_path("a", "relative/cwd", "/h", false), "/relative/cwd/a");
 }
 
+TEST(ProcessLinks, PathsThroughAProcesssOwnLinksAreTheAgentsView) {
+  for (const char* p : {"/proc/self/cwd/../.aws/credentials", "/proc/self/root/home/dev/.ssh/id_rsa",
+                        "/proc/thread-self/fd/3", "/proc/1234/cwd", "/dev/fd/3", "proc/self/cwd/x", "/proc/self/exe",
+                        "/proc/42/task/42/cwd/.env", "/proc/self/map_files/x"})
+    EXPECT_TRUE(through_process_links(p)) << p;
+  // (A path that merely ends in such a name, `src/proc/self/cwd`, counts as well: `..` can make it one.)
+  for (const char* p : {"/proc/self/environ", "/proc/cpuinfo", "/proc/self/status", "/srv/myproc/self/cwd",
+                        "/proc/sys/kernel/hostname"})
+    EXPECT_FALSE(through_process_links(p)) << p;
+}
+
 TEST(NormalizePath, ExpandsTilde) {
   EXPECT_EQ(normalize_path("~", "/x", "/home/dev", false), "/home/dev");
   EXPECT_EQ(normalize_path("~/.ssh/id_rsa", "/x", "/home/dev", false), "/home/dev/.ssh/id_rsa");
