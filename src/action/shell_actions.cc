@@ -1237,6 +1237,10 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
   }
 
   auto file = [&](Kind kind, const std::string& word, bool dynamic, bool tree = false) {
+    // The null device and the standard streams are no files an agent reads
+    // or writes (`tar -cf /dev/null .`, `sort -o /dev/stdout`).
+    if (!dynamic && (word == "/dev/null" || word == "/dev/stdout" || word == "/dev/stderr" || word == "/dev/stdin"))
+      return;
     Action a;
     a.kind = kind;
     a.tool = std::string(tool);
@@ -1386,6 +1390,15 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       if (takes && i + 1 < c.args.size()) code_word = i + 1;
     }
     const bool inline_code = code_word != SIZE_MAX;
+    // `perl -pi -e …`, `ruby -i.bak -pe …` edit their operands in place.
+    bool in_place = false;
+    for (const auto& w : c.args) {
+      if (w == "--") break;
+      if (perlish && w.size() > 1 && w[0] == '-' && w[1] != '-') {
+        size_t i_at = w.find('i', 1), e_at = w.find_first_of("eE", 1);
+        in_place = in_place || (i_at != std::string::npos && (e_at == std::string::npos || i_at < e_at));
+      }
+    }
     std::string sub;
     bool no_index = false;
     for (size_t i = 0; i < c.args.size(); ++i) {
@@ -1417,9 +1430,12 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         w = w.substr(1);
       }
       if (git && sub == "diff" && no_index && w != sub) definite = true;
+      // What git stores (add, hash-object) it reads; staging a secret is
+      // the first step of committing and printing it.
+      if (git && (sub == "add" || sub == "hash-object" || sub == "stage") && w != sub) definite = true;
       if (w.empty() || w.find("://") != std::string::npos || (git && w == sub && !definite)) continue;
       size_t first = out.size();
-      file(Kind::FileRead, w, false);
+      file(in_place && definite ? Kind::FileWrite : Kind::FileRead, w, false);
       for (size_t k = first; k < out.size(); ++k) out[k].incidental = !definite;
     }
   };
@@ -1538,9 +1554,12 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         std::string_view flag = is_tar ? "f" : "o";
         std::string_view longname = is_tar ? "--file" : "--output";
         if (is_tar && (w == "--create" || w == "--append" || w == "--update" || w == "--concatenate")) writes = true;
-        if (w.rfind(std::string(longname) + "=", 0) == 0) {
-          named = std::pair{w.substr(longname.size() + 1), is_dynamic(c, i)};
-        } else if (w == longname && i + 1 < c.args.size()) {
+        // GNU programs take unambiguous abbreviations (`--outp=F`).
+        std::string_view opt = std::string_view(w).substr(0, w.find('='));
+        const bool is_long = opt.size() >= 5 && opt.rfind("--", 0) == 0 && longname.rfind(opt, 0) == 0;
+        if (is_long && w.find('=') != std::string::npos) {
+          named = std::pair{w.substr(w.find('=') + 1), is_dynamic(c, i)};
+        } else if (is_long && i + 1 < c.args.size()) {
           named = std::pair{c.args[i + 1], is_dynamic(c, i + 1)};
           option_file = i + 1;
         } else if ((w.size() > 1 && w[0] == '-' && w[1] != '-') || (is_tar && i == 0 && !w.empty() && w[0] != '-')) {
@@ -1559,6 +1578,106 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         }
       }
       if (named && named->first != "-") file(writes ? Kind::FileWrite : Kind::FileRead, named->first, named->second);
+    }
+
+    // Files named by option values, in every spelling (`--files0-from=F`,
+    // `--files0-from F`, `-TF`/`-T F`): lists of names or patterns a program
+    // reads (and prints back in its errors), files it writes.
+    {
+      struct FileOpt {
+        std::string_view program, shorts, longs;  // shorts: the one-letter options; longs: space-separated
+        Kind kind;
+      };
+      static const FileOpt file_opts[] = {
+          {"wc", "", "--files0-from", Kind::FileRead},
+          {"du", "", "--files0-from", Kind::FileRead},
+          {"sort", "", "--files0-from --random-source", Kind::FileRead},
+          {"file", "f", "--files-from --magic-file", Kind::FileRead},
+          {"diff", "", "--from-file --to-file --exclude-from", Kind::FileRead},
+          {"tar", "TX", "--files-from --exclude-from --add-file", Kind::FileRead},
+          {"iconv", "o", "--output", Kind::FileWrite},
+          {"shuf", "o", "--output", Kind::FileWrite},
+          {"zstd", "o", "", Kind::FileWrite},
+          {"openssl", "", "-out", Kind::FileWrite},
+          {"openssl", "", "-in -inkey -kfile -passin", Kind::FileRead},
+          {"git", "F", "--file", Kind::FileRead},  // git commit -F MSG
+      };
+      for (const auto& fo : file_opts) {
+        if (fo.program != c.name && !(fo.program == "tar" && (c.name == "gtar" || c.name == "bsdtar"))) continue;
+        for (size_t i = 0; i < c.args.size(); ++i) {
+          const std::string& w = c.args[i];
+          if (w == "--") break;
+          std::string_view longs = fo.longs;
+          bool matched = false;
+          for (size_t at = 0; at < longs.size();) {
+            size_t end = longs.find(' ', at);
+            std::string_view l = longs.substr(at, end == std::string_view::npos ? end : end - at);
+            at = end == std::string_view::npos ? longs.size() : end + 1;
+            // GNU programs take unambiguous abbreviations (`--files0`).
+            std::string_view opt = std::string_view(w).substr(0, w.find('='));
+            bool abbrev = opt.size() >= 4 && opt.rfind("--", 0) == 0 && l.rfind(opt, 0) == 0;
+            if (opt != l && !abbrev) continue;
+            matched = true;
+            if (w.find('=') != std::string::npos) {
+              file(fo.kind, w.substr(w.find('=') + 1), is_dynamic(c, i));
+            } else if (i + 1 < c.args.size()) {
+              file(fo.kind, c.args[i + 1], is_dynamic(c, i + 1));
+            }
+          }
+          if (matched || fo.shorts.empty() || w.size() < 2 || w[0] != '-' || w[1] == '-') continue;
+          size_t k = w.find_first_of(fo.shorts, 1);
+          if (k == std::string::npos) continue;
+          if (k + 1 < w.size()) {
+            file(fo.kind, w.substr(k + 1), is_dynamic(c, i));
+          } else if (i + 1 < c.args.size()) {
+            file(fo.kind, c.args[i + 1], is_dynamic(c, i + 1));
+          }
+        }
+      }
+      // Where an archive is extracted is written whole: `tar -x -C ~`,
+      // `unzip -d ~` put whatever the archive holds there.
+      const bool is_tar = c.name == "tar" || c.name == "gtar" || c.name == "bsdtar";
+      bool extracts = c.name == "unzip";
+      std::vector<std::pair<std::string, bool>> into;
+      for (size_t i = 0; i < c.args.size(); ++i) {
+        const std::string& w = c.args[i];
+        if (w == "--") break;
+        if (is_tar && (w == "--extract" || w == "--get" ||
+                       (((w.size() > 1 && w[0] == '-' && w[1] != '-') || (i == 0 && !w.empty() && w[0] != '-')) &&
+                        w.find('x') != std::string::npos)))
+          extracts = true;
+        std::string_view dir_opt = is_tar ? "C" : c.name == "unzip" ? "d" : "";
+        if (dir_opt.empty()) continue;
+        if (is_tar && w.rfind("--directory=", 0) == 0) {
+          into.emplace_back(w.substr(12), is_dynamic(c, i));
+        } else if ((is_tar && w == "--directory") || w == std::string("-") + std::string(dir_opt)) {
+          if (i + 1 < c.args.size()) into.emplace_back(c.args[i + 1], is_dynamic(c, i + 1));
+        } else if (w.size() > 2 && w[0] == '-' && w[1] != '-' && w.find(dir_opt[0], 1) != std::string::npos) {
+          // In a cluster: `-CDIR`, `-cC/home/dev`, `-xzC dir`.
+          size_t at = w.find(dir_opt[0], 1);
+          if (at + 1 < w.size()) {
+            into.emplace_back(w.substr(at + 1), is_dynamic(c, i));
+          } else if (i + 1 < c.args.size()) {
+            into.emplace_back(c.args[i + 1], is_dynamic(c, i + 1));
+          }
+        }
+      }
+      if (extracts && !into.empty())
+        for (const auto& [d, dyn] : into) file(Kind::FileWrite, d, dyn, true);
+      // tar -c takes its operands in the directory -C names.
+      if (is_tar && !extracts && whole_operands(c.name, c.args)) {
+        for (const auto& [d, dyn] : into)
+          for (size_t i = 0; i < c.args.size(); ++i)
+            if (!is_option(c.args[i]) && i > 0 && c.args[i - 1] != "-C" && c.args[i - 1] != "--directory" &&
+                c.args[i - 1] != "-f" && c.args[i - 1] != "--file" && c.args[i] != d && !c.args[i].empty() &&
+                c.args[i][0] != '/')
+              file(Kind::FileRead, d + "/" + c.args[i], dyn || is_dynamic(c, i), true);
+      }
+      // find's -fprint/-fprint0/-fprintf/-fls write the file that follows.
+      if (c.name == "find")
+        for (size_t i = 0; i + 1 < c.args.size(); ++i)
+          if (c.args[i] == "-fprint" || c.args[i] == "-fprint0" || c.args[i] == "-fprintf" || c.args[i] == "-fls")
+            file(Kind::FileWrite, c.args[i + 1], is_dynamic(c, i + 1));
     }
 
     // The files the program's operands name.
@@ -1685,7 +1804,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       // system can be asked and b is none anywhere the command may run,
       // only b is written. (The expander checks literal names for
       // existence, and `b/.` exists only when b is a directory.)
-      bool dest_may_be_directory = true;
+      bool dest_may_be_directory = dest.first != "/dev/null";
       if (!target && sources == 1 && !dest.second && env.glob && !dest.first.empty() && dest.first.back() != '/') {
         const bool relative = dest.first[0] != '/' && dest.first[0] != '~';
         if (!(relative && cwd_unknown)) {
@@ -1717,6 +1836,11 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       if ((c.name == "scp" || c.name == "rsync") && w.find(':') != std::string::npos && w[0] != '/') continue;
       bool last = i + 1 == operands.size();
       bool source = !last || operands.size() == 1;
+      // `uniq IN OUT` and `xxd [-r] IN OUT` write their second operand.
+      if ((c.name == "uniq" || c.name == "xxd") && i == 1) {
+        file(Kind::FileWrite, w, dyn);
+        continue;
+      }
       switch (role) {
         case Role::Read:
         case Role::ReadSkipFirst: file(Kind::FileRead, w, dyn, whole); break;

@@ -2461,6 +2461,7 @@ class Analyzer {
             {"aEdILnPs", "arg-file delimiter eof max-lines max-args max-procs max-chars process-slot-var", "iel"},
             false);
         next = a.operands.empty() ? kNpos : a.operands[0];
+        if (a.find({"-a", "--arg-file"})) opaque("xargs takes its arguments from a file Tollgate does not read");
         std::string replace;
         if (const Opt* o = a.find({"-I"})) replace = o->value;
         if (const Opt* o = a.find({"-i", "--replace"})) replace = o->has_value ? o->value : "{}";
@@ -4534,6 +4535,7 @@ class Analyzer {
         difftool = difftool || v == "difftool";
         if (difftool && (v == "-x" || v == "--extcmd" || starts_with(v, "--extcmd=")))
           opaque("git difftool runs a command given to it");
+        if (starts_with(v, "--template")) opaque("git installs hooks from a template directory");
       }
       git(w, b);
       return;
