@@ -34,6 +34,14 @@ namespace {
 
 bool is_option(std::string_view a) { return a.size() > 1 && a[0] == '-'; }
 
+// Whether `word` (up to an `=`) is the long option `name` or, as GNU
+// programs take it, an abbreviation of it at least `shortest` characters
+// long (`--outp` for `--output`; `--i` for sed's `--in-place`).
+bool long_option_is(std::string_view word, std::string_view name, size_t shortest = 4) {
+  std::string_view opt = word.substr(0, word.find('='));
+  return opt.size() >= shortest && opt.rfind("--", 0) == 0 && name.rfind(opt, 0) == 0;
+}
+
 // Programs whose operands (arguments that are not options) are files they
 // read, write or delete. The first operand of grep/rg/sed/awk is a pattern
 // or script, not a file.
@@ -65,9 +73,7 @@ Role role_of(std::string_view name, const std::vector<std::string>& args) {
     // value (`-Ei`, `-ni`; not `-es/i/`), `--in-place` or any abbreviation
     // of it down to `--i`.
     bool in_place = std::any_of(args.begin(), args.end(), [](const std::string& a) {
-      if (a.size() >= 3 && a.size() <= 10 && a.rfind("--", 0) == 0 && std::string_view("--in-place").rfind(a, 0) == 0)
-        return true;
-      if (a.rfind("--in-place=", 0) == 0) return true;
+      if (long_option_is(a, "--in-place", 3)) return true;
       if (a.size() < 2 || a[0] != '-' || a[1] == '-') return false;
       for (size_t k = 1; k < a.size(); ++k) {
         if (a[k] == 'i') return true;
@@ -1440,6 +1446,104 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     }
   };
 
+  // Files named by option values, in every spelling (`--files0-from=F`,
+  // `--files0-from F`, `-TF`/`-T F`): lists of names or patterns a program
+  // reads (and prints back in its errors), files it writes; where archives
+  // are extracted; find's output files.
+  auto option_file_actions = [&](const analyze::SimpleCommand& c) {
+    struct FileOpt {
+      std::string_view program, shorts, longs;  // shorts: the one-letter options; longs: space-separated
+      Kind kind;
+    };
+    static const FileOpt file_opts[] = {
+        {"wc", "", "--files0-from", Kind::FileRead},
+        {"du", "", "--files0-from", Kind::FileRead},
+        {"sort", "", "--files0-from --random-source", Kind::FileRead},
+        {"file", "f", "--files-from --magic-file", Kind::FileRead},
+        {"diff", "", "--from-file --to-file --exclude-from", Kind::FileRead},
+        {"tar", "TX", "--files-from --exclude-from --add-file", Kind::FileRead},
+        {"iconv", "o", "--output", Kind::FileWrite},
+        {"shuf", "o", "--output", Kind::FileWrite},
+        {"zstd", "o", "", Kind::FileWrite},
+        {"openssl", "", "-out", Kind::FileWrite},
+        {"openssl", "", "-in -inkey -kfile -passin", Kind::FileRead},
+        {"git", "F", "--file", Kind::FileRead},  // git commit -F MSG
+    };
+    for (const auto& fo : file_opts) {
+      if (fo.program != c.name && !(fo.program == "tar" && (c.name == "gtar" || c.name == "bsdtar"))) continue;
+      for (size_t i = 0; i < c.args.size(); ++i) {
+        const std::string& w = c.args[i];
+        if (w == "--") break;
+        std::string_view longs = fo.longs;
+        bool matched = false;
+        for (size_t at = 0; at < longs.size();) {
+          size_t end = longs.find(' ', at);
+          std::string_view l = longs.substr(at, end == std::string_view::npos ? end : end - at);
+          at = end == std::string_view::npos ? longs.size() : end + 1;
+          if (std::string_view(w).substr(0, w.find('=')) != l && !long_option_is(w, l)) continue;
+          matched = true;
+          if (w.find('=') != std::string::npos) {
+            file(fo.kind, w.substr(w.find('=') + 1), is_dynamic(c, i));
+          } else if (i + 1 < c.args.size()) {
+            file(fo.kind, c.args[i + 1], is_dynamic(c, i + 1));
+          }
+        }
+        if (matched || fo.shorts.empty() || w.size() < 2 || w[0] != '-' || w[1] == '-') continue;
+        size_t k = w.find_first_of(fo.shorts, 1);
+        if (k == std::string::npos) continue;
+        if (k + 1 < w.size()) {
+          file(fo.kind, w.substr(k + 1), is_dynamic(c, i));
+        } else if (i + 1 < c.args.size()) {
+          file(fo.kind, c.args[i + 1], is_dynamic(c, i + 1));
+        }
+      }
+    }
+    // Where an archive is extracted is written whole: `tar -x -C ~`,
+    // `unzip -d ~` put whatever the archive holds there.
+    const bool is_tar = c.name == "tar" || c.name == "gtar" || c.name == "bsdtar";
+    bool extracts = c.name == "unzip";
+    std::vector<std::pair<std::string, bool>> into;
+    for (size_t i = 0; i < c.args.size(); ++i) {
+      const std::string& w = c.args[i];
+      if (w == "--") break;
+      if (is_tar && (w == "--extract" || w == "--get" ||
+                     (((w.size() > 1 && w[0] == '-' && w[1] != '-') || (i == 0 && !w.empty() && w[0] != '-')) &&
+                      w.find('x') != std::string::npos)))
+        extracts = true;
+      std::string_view dir_opt = is_tar ? "C" : c.name == "unzip" ? "d" : "";
+      if (dir_opt.empty()) continue;
+      if (is_tar && w.rfind("--directory=", 0) == 0) {
+        into.emplace_back(w.substr(12), is_dynamic(c, i));
+      } else if ((is_tar && w == "--directory") || w == std::string("-") + std::string(dir_opt)) {
+        if (i + 1 < c.args.size()) into.emplace_back(c.args[i + 1], is_dynamic(c, i + 1));
+      } else if (w.size() > 2 && w[0] == '-' && w[1] != '-' && w.find(dir_opt[0], 1) != std::string::npos) {
+        // In a cluster: `-CDIR`, `-cC/home/dev`, `-xzC dir`.
+        size_t at = w.find(dir_opt[0], 1);
+        if (at + 1 < w.size()) {
+          into.emplace_back(w.substr(at + 1), is_dynamic(c, i));
+        } else if (i + 1 < c.args.size()) {
+          into.emplace_back(c.args[i + 1], is_dynamic(c, i + 1));
+        }
+      }
+    }
+    if (extracts && !into.empty())
+      for (const auto& [d, dyn] : into) file(Kind::FileWrite, d, dyn, true);
+    // tar -c takes its operands in the directory -C names.
+    if (is_tar && !extracts && whole_operands(c.name, c.args)) {
+      for (const auto& [d, dyn] : into)
+        for (size_t i = 0; i < c.args.size(); ++i)
+          if (!is_option(c.args[i]) && i > 0 && c.args[i - 1] != "-C" && c.args[i - 1] != "--directory" &&
+              c.args[i - 1] != "-f" && c.args[i - 1] != "--file" && c.args[i] != d && !c.args[i].empty() &&
+              c.args[i][0] != '/')
+            file(Kind::FileRead, d + "/" + c.args[i], dyn || is_dynamic(c, i), true);
+    }
+    // find's -fprint/-fprint0/-fprintf/-fls write the file that follows.
+    if (c.name == "find")
+      for (size_t i = 0; i + 1 < c.args.size(); ++i)
+        if (c.args[i] == "-fprint" || c.args[i] == "-fprint0" || c.args[i] == "-fprintf" || c.args[i] == "-fls")
+          file(Kind::FileWrite, c.args[i + 1], is_dynamic(c, i + 1));
+  };
+
   for (const auto& c : sa.commands) {
     Action a;
     a.kind = Kind::ShellExec;
@@ -1554,9 +1658,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         std::string_view flag = is_tar ? "f" : "o";
         std::string_view longname = is_tar ? "--file" : "--output";
         if (is_tar && (w == "--create" || w == "--append" || w == "--update" || w == "--concatenate")) writes = true;
-        // GNU programs take unambiguous abbreviations (`--outp=F`).
-        std::string_view opt = std::string_view(w).substr(0, w.find('='));
-        const bool is_long = opt.size() >= 5 && opt.rfind("--", 0) == 0 && longname.rfind(opt, 0) == 0;
+        const bool is_long = long_option_is(w, longname, 5);
         if (is_long && w.find('=') != std::string::npos) {
           named = std::pair{w.substr(w.find('=') + 1), is_dynamic(c, i)};
         } else if (is_long && i + 1 < c.args.size()) {
@@ -1580,105 +1682,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       if (named && named->first != "-") file(writes ? Kind::FileWrite : Kind::FileRead, named->first, named->second);
     }
 
-    // Files named by option values, in every spelling (`--files0-from=F`,
-    // `--files0-from F`, `-TF`/`-T F`): lists of names or patterns a program
-    // reads (and prints back in its errors), files it writes.
-    {
-      struct FileOpt {
-        std::string_view program, shorts, longs;  // shorts: the one-letter options; longs: space-separated
-        Kind kind;
-      };
-      static const FileOpt file_opts[] = {
-          {"wc", "", "--files0-from", Kind::FileRead},
-          {"du", "", "--files0-from", Kind::FileRead},
-          {"sort", "", "--files0-from --random-source", Kind::FileRead},
-          {"file", "f", "--files-from --magic-file", Kind::FileRead},
-          {"diff", "", "--from-file --to-file --exclude-from", Kind::FileRead},
-          {"tar", "TX", "--files-from --exclude-from --add-file", Kind::FileRead},
-          {"iconv", "o", "--output", Kind::FileWrite},
-          {"shuf", "o", "--output", Kind::FileWrite},
-          {"zstd", "o", "", Kind::FileWrite},
-          {"openssl", "", "-out", Kind::FileWrite},
-          {"openssl", "", "-in -inkey -kfile -passin", Kind::FileRead},
-          {"git", "F", "--file", Kind::FileRead},  // git commit -F MSG
-      };
-      for (const auto& fo : file_opts) {
-        if (fo.program != c.name && !(fo.program == "tar" && (c.name == "gtar" || c.name == "bsdtar"))) continue;
-        for (size_t i = 0; i < c.args.size(); ++i) {
-          const std::string& w = c.args[i];
-          if (w == "--") break;
-          std::string_view longs = fo.longs;
-          bool matched = false;
-          for (size_t at = 0; at < longs.size();) {
-            size_t end = longs.find(' ', at);
-            std::string_view l = longs.substr(at, end == std::string_view::npos ? end : end - at);
-            at = end == std::string_view::npos ? longs.size() : end + 1;
-            // GNU programs take unambiguous abbreviations (`--files0`).
-            std::string_view opt = std::string_view(w).substr(0, w.find('='));
-            bool abbrev = opt.size() >= 4 && opt.rfind("--", 0) == 0 && l.rfind(opt, 0) == 0;
-            if (opt != l && !abbrev) continue;
-            matched = true;
-            if (w.find('=') != std::string::npos) {
-              file(fo.kind, w.substr(w.find('=') + 1), is_dynamic(c, i));
-            } else if (i + 1 < c.args.size()) {
-              file(fo.kind, c.args[i + 1], is_dynamic(c, i + 1));
-            }
-          }
-          if (matched || fo.shorts.empty() || w.size() < 2 || w[0] != '-' || w[1] == '-') continue;
-          size_t k = w.find_first_of(fo.shorts, 1);
-          if (k == std::string::npos) continue;
-          if (k + 1 < w.size()) {
-            file(fo.kind, w.substr(k + 1), is_dynamic(c, i));
-          } else if (i + 1 < c.args.size()) {
-            file(fo.kind, c.args[i + 1], is_dynamic(c, i + 1));
-          }
-        }
-      }
-      // Where an archive is extracted is written whole: `tar -x -C ~`,
-      // `unzip -d ~` put whatever the archive holds there.
-      const bool is_tar = c.name == "tar" || c.name == "gtar" || c.name == "bsdtar";
-      bool extracts = c.name == "unzip";
-      std::vector<std::pair<std::string, bool>> into;
-      for (size_t i = 0; i < c.args.size(); ++i) {
-        const std::string& w = c.args[i];
-        if (w == "--") break;
-        if (is_tar && (w == "--extract" || w == "--get" ||
-                       (((w.size() > 1 && w[0] == '-' && w[1] != '-') || (i == 0 && !w.empty() && w[0] != '-')) &&
-                        w.find('x') != std::string::npos)))
-          extracts = true;
-        std::string_view dir_opt = is_tar ? "C" : c.name == "unzip" ? "d" : "";
-        if (dir_opt.empty()) continue;
-        if (is_tar && w.rfind("--directory=", 0) == 0) {
-          into.emplace_back(w.substr(12), is_dynamic(c, i));
-        } else if ((is_tar && w == "--directory") || w == std::string("-") + std::string(dir_opt)) {
-          if (i + 1 < c.args.size()) into.emplace_back(c.args[i + 1], is_dynamic(c, i + 1));
-        } else if (w.size() > 2 && w[0] == '-' && w[1] != '-' && w.find(dir_opt[0], 1) != std::string::npos) {
-          // In a cluster: `-CDIR`, `-cC/home/dev`, `-xzC dir`.
-          size_t at = w.find(dir_opt[0], 1);
-          if (at + 1 < w.size()) {
-            into.emplace_back(w.substr(at + 1), is_dynamic(c, i));
-          } else if (i + 1 < c.args.size()) {
-            into.emplace_back(c.args[i + 1], is_dynamic(c, i + 1));
-          }
-        }
-      }
-      if (extracts && !into.empty())
-        for (const auto& [d, dyn] : into) file(Kind::FileWrite, d, dyn, true);
-      // tar -c takes its operands in the directory -C names.
-      if (is_tar && !extracts && whole_operands(c.name, c.args)) {
-        for (const auto& [d, dyn] : into)
-          for (size_t i = 0; i < c.args.size(); ++i)
-            if (!is_option(c.args[i]) && i > 0 && c.args[i - 1] != "-C" && c.args[i - 1] != "--directory" &&
-                c.args[i - 1] != "-f" && c.args[i - 1] != "--file" && c.args[i] != d && !c.args[i].empty() &&
-                c.args[i][0] != '/')
-              file(Kind::FileRead, d + "/" + c.args[i], dyn || is_dynamic(c, i), true);
-      }
-      // find's -fprint/-fprint0/-fprintf/-fls write the file that follows.
-      if (c.name == "find")
-        for (size_t i = 0; i + 1 < c.args.size(); ++i)
-          if (c.args[i] == "-fprint" || c.args[i] == "-fprint0" || c.args[i] == "-fprintf" || c.args[i] == "-fls")
-            file(Kind::FileWrite, c.args[i + 1], is_dynamic(c, i + 1));
-    }
+    option_file_actions(c);
 
     // The files the program's operands name.
     if (role == Role::None) {

@@ -279,7 +279,8 @@ TEST(ShellActions, WhatProgramsPrintTheyRead) {
   // at a revision or outside the repository.
   for (const char* cmd : {"paste .env", "fold .env", "rev .env", "gzip -c .env", "xz -c .env", "column .env",
                           "iconv -f utf8 .env", "look x .env", "ed -s .env", "split -l 5 .env /tmp/k"}) {
-    const Action* a = find(shell_actions(cmd, "Bash", kEnv), Kind::FileRead, "/home/dev/project/.env");
+    auto acts = shell_actions(cmd, "Bash", kEnv);
+    const Action* a = find(acts, Kind::FileRead, "/home/dev/project/.env");
     ASSERT_NE(a, nullptr) << cmd;
     EXPECT_FALSE(a->incidental) << cmd;
   }
@@ -288,7 +289,8 @@ TEST(ShellActions, WhatProgramsPrintTheyRead) {
        {"git show HEAD:.env", "git -C . show main:.env", "git diff --no-index /dev/null .env", "perl -ne print .env",
         "perl -pe1 .env", "ruby -pe '' .env", "python3 -c 'import sys; print(open(sys.argv[1]).read())' .env",
         "node -e 'process.stdout.write(require(`fs`).readFileSync(process.argv[1]))' .env"}) {
-    const Action* a = find(shell_actions(cmd, "Bash", kEnv), Kind::FileRead, "/home/dev/project/.env");
+    auto acts = shell_actions(cmd, "Bash", kEnv);
+    const Action* a = find(acts, Kind::FileRead, "/home/dev/project/.env");
     ASSERT_NE(a, nullptr) << cmd;
     EXPECT_FALSE(a->incidental) << cmd;
   }
@@ -296,7 +298,8 @@ TEST(ShellActions, WhatProgramsPrintTheyRead) {
   for (const char* cmd : {"python3 -m json.tool ~/.aws/credentials", "curl file:///home/dev/.aws/credentials",
                           "http POST x.example.com @/home/dev/.aws/credentials",
                           "tollgate-unknown-tool --config=/home/dev/.aws/credentials"}) {
-    const Action* a = find(shell_actions(cmd, "Bash", kEnv), Kind::FileRead, "/home/dev/.aws/credentials");
+    auto acts = shell_actions(cmd, "Bash", kEnv);
+    const Action* a = find(acts, Kind::FileRead, "/home/dev/.aws/credentials");
     ASSERT_NE(a, nullptr) << cmd;
     EXPECT_TRUE(a->incidental) << cmd;
   }
