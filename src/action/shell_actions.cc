@@ -414,6 +414,20 @@ std::optional<std::string> credential_store(const analyze::SimpleCommand& c) {
       std::any_of(c.args.begin(), c.args.end(), [](const std::string& a) { return a == "-w" || a == "-g"; }))
     return "~/Library/Keychains/login.keychain-db";
   if (n == "heroku" && ops_are({"auth:token"})) return "~/.netrc";
+  // Tokens minted or state printed from credentials a tool holds.
+  if (n == "aws" &&
+      (ops_are({"ecr", "get-login-password"}) || ops_are({"sts", "get-session-token"}) ||
+       ops_are({"ecr-public", "get-login-password"}) || ops_are({"codeartifact", "get-authorization-token"})))
+    return "~/.aws/credentials";
+  if (n == "gh" && ops_are({"auth", "git-credential"})) return "~/.config/gh/hosts.yml";
+  if (n == "terraform" && (ops_are({"state", "pull"}) || ops_are({"show"}) || ops_are({"output"})))
+    return "terraform.tfstate";  // the workspace's state, with its secrets
+  if ((n == "kubectl" || n == "oc") && (ops_are({"get", "secret"}) || ops_are({"get", "secrets"})) &&
+      std::any_of(c.args.begin(), c.args.end(), [](const std::string& a) {
+        return a == "-o" || a.rfind("-o", 0) == 0 || a.rfind("--output", 0) == 0;
+      }))
+    return "~/.kube/config";  // the cluster's secrets, with what the config grants
+  if (n == "secret-tool" && ops_are({"lookup"})) return "~/.local/share/keyrings/login.keyring";
   static const std::set<std::string_view> pass_commands = {"init",   "ls",   "list",     "find", "search", "insert",
                                                            "add",    "edit", "generate", "rm",   "remove", "mv",
                                                            "rename", "cp",   "copy",     "git",  "help",   "version"};
@@ -1826,7 +1840,10 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         file(Kind::FileWrite, dest.first + "/" + name, dest.second || operands[i].second);
       }
       if (target) {  // every operand is a source
-        for (const auto& [w, dyn] : operands) file(c.name == "mv" ? Kind::FileDelete : Kind::FileRead, w, dyn, whole);
+        for (const auto& [w, dyn] : operands) {
+          if (c.name == "mv") file(Kind::FileRead, w, dyn, whole);
+          file(c.name == "mv" ? Kind::FileDelete : Kind::FileRead, w, dyn, whole);
+        }
         continue;
       }
     }
@@ -1848,10 +1865,18 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       switch (role) {
         case Role::Read:
         case Role::ReadSkipFirst: file(Kind::FileRead, w, dyn, whole); break;
-        case Role::Write: file(Kind::FileWrite, w, dyn, whole); break;
+        case Role::Write:
+          // A link or an installed copy exposes its source under a new name.
+          if ((c.name == "ln" || c.name == "install") && !last) file(Kind::FileRead, w, dyn);
+          file(Kind::FileWrite, w, dyn, whole);
+          break;
         case Role::Delete: file(Kind::FileDelete, w, dyn, whole); break;
         case Role::CopyLike: file(source ? Kind::FileRead : Kind::FileWrite, w, dyn, whole && source); break;
-        case Role::MoveLike: file(source ? Kind::FileDelete : Kind::FileWrite, w, dyn, whole && source); break;
+        case Role::MoveLike:
+          // A move takes the content along: its source is read, then gone.
+          if (source) file(Kind::FileRead, w, dyn, whole);
+          file(source ? Kind::FileDelete : Kind::FileWrite, w, dyn, whole && source);
+          break;
         case Role::ArchiveFirst: file(i == 0 ? Kind::FileWrite : Kind::FileRead, w, dyn, whole && i > 0); break;
         case Role::None: break;
       }

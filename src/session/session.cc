@@ -140,6 +140,7 @@ LabelTable LabelTable::defaults(const std::string& home) {
                         "~/.config/rclone/rclone.conf",
                         "~/.terraformrc",
                         "~/.gem/credentials",
+                        "~/.local/share/keyrings/**",
                         "~/.m2/settings.xml",
                         "~/.bash_history",
                         "~/.zsh_history",
