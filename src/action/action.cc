@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 
 #include "action/action_internal.h"
 #include "analyze/paths.h"
@@ -253,8 +254,6 @@ void mark_tree(Action& a) {
   a.summary += a.summary.back() == '/' ? "**" : "/**";
 }
 
-namespace {
-
 Action net_action(std::string_view url_text, std::string_view tool) {
   Action a;
   a.kind = Kind::NetFetch;
@@ -270,6 +269,28 @@ Action net_action(std::string_view url_text, std::string_view tool) {
   a.summary = "fetch " + (a.url.empty() ? a.host : a.url);
   return a;
 }
+
+// Every http(s) URL in free text (Gemini's web_fetch takes a prompt, and
+// takes `HTTPS://` as readily as `https://`).
+std::vector<std::string> urls_in_text(std::string_view text) {
+  std::vector<std::string> out;
+  auto starts_ci = [](std::string_view s, std::string_view prefix) {
+    return s.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), s.begin(), [](char p, char c) {
+             return p == std::tolower(static_cast<unsigned char>(c));
+           });
+  };
+  for (size_t pos = 0; pos < text.size(); ++pos) {
+    if ((text[pos] | 0x20) != 'h') continue;
+    std::string_view rest = text.substr(pos);
+    if (!starts_ci(rest, "http://") && !starts_ci(rest, "https://")) continue;
+    size_t end = rest.find_first_of(" \t\r\n\"'<>)]}");
+    out.emplace_back(rest.substr(0, end));
+    pos += out.back().size() - 1;
+  }
+  return out;
+}
+
+namespace {
 
 Action generic(std::string_view tool, Harness h) {
   Action a;
@@ -292,11 +313,40 @@ bool mcp_tool_name(std::string_view tool, std::string_view& server, std::string_
   return true;
 }
 
+// The length of the Unicode white space (Rust's `char::is_whitespace`:
+// the White_Space property) that `s` starts with, in UTF-8 bytes; 0 when
+// none.
+size_t space_at(std::string_view s) {
+  if (s.empty()) return 0;
+  auto b = [&](size_t i) { return i < s.size() ? static_cast<unsigned char>(s[i]) : 0; };
+  if (b(0) == ' ' || (b(0) >= '\t' && b(0) <= '\r')) return 1;
+  if (b(0) == 0xC2 && (b(1) == 0x85 || b(1) == 0xA0)) return 2;  // NEL, NBSP
+  if (b(0) == 0xE1 && b(1) == 0x9A && b(2) == 0x80) return 3;    // U+1680
+  if (b(0) == 0xE2 && b(1) == 0x80 && (b(2) <= 0x8A || b(2) == 0xA8 || b(2) == 0xA9 || b(2) == 0xAF))
+    return 3;                                                  // U+2000–200A, U+2028/9, U+202F
+  if (b(0) == 0xE2 && b(1) == 0x81 && b(2) == 0x9F) return 3;  // U+205F
+  if (b(0) == 0xE3 && b(1) == 0x80 && b(2) == 0x80) return 3;  // U+3000
+  return 0;
+}
+
+// `s` without the Unicode white space at either end (Rust's `str::trim`).
+std::string_view trim_unicode_space(std::string_view s) {
+  while (size_t n = space_at(s)) s.remove_prefix(n);
+  for (;;) {
+    size_t cut = 0;
+    for (size_t n = 1; n <= 3 && n <= s.size() && !cut; ++n)
+      if (space_at(s.substr(s.size() - n)) == n) cut = n;
+    if (!cut) return s;
+    s.remove_suffix(cut);
+  }
+}
+
 // Codex's apply_patch names its files in "*** Add File: p", "*** Update
 // File: p", "*** Delete File: p" and "*** Move to: p" lines. Codex reads
-// the lines with their CR dropped and each header trimmed, so a header
-// indented or followed by blanks (or a CRLF patch) still names its file:
-// the same is done here, or such a file would be written undecided.
+// the lines with their CR dropped and each header trimmed of Unicode white
+// space, so a header indented or followed by blanks (or a CRLF patch, or
+// a no-break space) still names its file: the same is done here, or such a
+// file would be written undecided.
 std::vector<Action> patch_actions(std::string_view patch, std::string_view tool, const Environment& env) {
   std::vector<Action> out;
   size_t pos = 0;
@@ -304,32 +354,13 @@ std::vector<Action> patch_actions(std::string_view patch, std::string_view tool,
     size_t nl = patch.find('\n', pos);
     std::string_view line = patch.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
     pos = nl == std::string_view::npos ? patch.size() : nl + 1;
-    constexpr std::string_view kBlank = " \t\r\v\f";
-    size_t first = line.find_first_not_of(kBlank), last = line.find_last_not_of(kBlank);
-    line = first == std::string_view::npos ? std::string_view() : line.substr(first, last - first + 1);
+    line = trim_unicode_space(line);
     for (auto [prefix, kind] : {std::pair{std::string_view("*** Add File: "), Kind::FileWrite},
                                 std::pair{std::string_view("*** Update File: "), Kind::FileWrite},
                                 std::pair{std::string_view("*** Move to: "), Kind::FileWrite},
                                 std::pair{std::string_view("*** Delete File: "), Kind::FileDelete}}) {
       if (line.substr(0, prefix.size()) == prefix)
         out.push_back(file_action(kind, line.substr(prefix.size()), tool, env));
-    }
-  }
-  return out;
-}
-
-// Every http(s) URL in free text (Gemini's web_fetch takes a prompt).
-std::vector<std::string> urls_in_text(std::string_view text) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while ((pos = text.find("http", pos)) != std::string_view::npos) {
-    std::string_view rest = text.substr(pos);
-    if (rest.substr(0, 7) == "http://" || rest.substr(0, 8) == "https://") {
-      size_t end = rest.find_first_of(" \t\r\n\"'<>)]}");
-      out.emplace_back(rest.substr(0, end));
-      pos += out.back().size();
-    } else {
-      pos += 4;
     }
   }
   return out;
@@ -368,6 +399,47 @@ std::optional<std::string> command_of(const json& in) {
     }
   }
   return std::nullopt;
+}
+
+// `apply_patch` run as a command (Codex applies `apply_patch <<'EOF' …`,
+// `cd DIR && apply_patch …` and its argv form itself, and puts a program
+// of that name on PATH): the files its patch names, in each directory a
+// `cd` on the line may have moved to, are written. A patch Tollgate cannot
+// see (from a variable or a file) is an opaque write.
+void applied_patches(std::string_view command, std::string_view tool, const Environment& env,
+                     std::vector<Action>& out) {
+  std::vector<std::string> cwds = {env.cwd};
+  bool applies = false, cwd_unknown = false;
+  for (const auto& a : out) {
+    if (a.kind != Kind::ShellExec || !a.command) continue;
+    const CommandInfo& c = *a.command;
+    if (c.name == "apply_patch" || c.name == "applypatch") applies = true;
+    if (c.name != "cd" && c.name != "pushd") continue;
+    std::string dir = c.args.empty() ? env.home : c.args.back();
+    if (dir.find_first_of("$`*?[") != std::string::npos || dir == "-")
+      cwd_unknown = true;
+    else
+      cwds.push_back(analyze::normalize_path(dir, env.cwd, env.home, env.resolve_symlinks));
+  }
+  if (!applies) return;
+  size_t before = out.size();
+  for (const auto& cwd : cwds) {
+    Environment e = env;
+    e.cwd = cwd;
+    for (auto& a : patch_actions(command, tool, e)) {
+      a.full_command = std::string(command.substr(0, 4096));
+      out.push_back(std::move(a));
+    }
+  }
+  const bool found = out.size() > before;
+  for (size_t i = before; i < out.size(); ++i)
+    if (cwd_unknown) out[i].opaque = true;
+  if (!found) {
+    Action w = file_action(Kind::FileWrite, "(the files a patch names)", tool, env);
+    w.opaque = true;
+    w.summary = "write the files a patch names";
+    out.push_back(std::move(w));
+  }
 }
 
 // Harness-internal tools: planning, to-do lists, questions to the user, and
@@ -416,9 +488,10 @@ Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& e
     auto cmd = command_of(in);
     if (!cmd) return Error("tool `" + t + "` was called without a command");
     Environment e = env;
-    if (std::string dir = first_string(in, {"directory", "dir_path", "workdir", "cwd"}); !dir.empty())
+    if (std::string dir = first_string(in, {"dir_path", "directory", "workdir", "cwd"}); !dir.empty())
       e.cwd = analyze::normalize_path(dir, env.cwd, env.home, false);
     out = shell_actions(*cmd, t, e);
+    applied_patches(*cmd, t, e, out);
   } else if (t == "Read" || t == "NotebookRead" || t == "read_file" || t == "ReadFile" || t == "view_image") {
     auto p = need_path({"file_path", "absolute_path", "notebook_path", "path"});
     if (!p) return std::move(p).error();
@@ -436,19 +509,53 @@ Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& e
              t == "grep_search" || t == "list_directory" || t == "ls") {
     // Searches read under their root (the working directory by default);
     // a content search reads every file beneath it, a listing only names.
-    std::string root = first_string(in, {"path", "dir_path", "directory", "absolute_path"});
-    Action a = file_action(Kind::FileRead, root.empty() ? env.cwd : root, t, env);
-    if (t == "Grep" || t == "search_file_content" || t == "grep_search") mark_tree(a);
-    out.push_back(std::move(a));
-  } else if (t == "read_many_files") {
-    auto it = in.find("paths");
-    if (it == in.end() || !it->is_array() || it->empty()) return Error("tool `" + t + "` was called without paths");
-    for (const auto& p : *it) {
-      if (!p.is_string()) return Error("tool `" + t + "`: paths must be strings");
-      Action a = file_action(Kind::FileRead, p.get<std::string>(), t, env);
-      if (a.path.find_first_of("*?[{") != std::string::npos) a.opaque = true;  // a glob: files not known yet
+    // Every root the input names is searched: harnesses differ in which
+    // of the spellings they take.
+    std::vector<std::string> roots;
+    for (const char* k : {"path", "dir_path", "directory", "absolute_path"})
+      if (auto it = in.find(k); it != in.end() && it->is_string() && !it->get<std::string>().empty())
+        roots.push_back(it->get<std::string>());
+    if (roots.empty()) roots.push_back(env.cwd);
+    const bool content = t == "Grep" || t == "search_file_content" || t == "grep_search";
+    for (const auto& root : roots) {
+      Action a = file_action(Kind::FileRead, root, t, env);
+      if (content) mark_tree(a);
+      std::string dir = a.path;
       out.push_back(std::move(a));
+      // A search kept to some names (`glob: ".env*"`, `include: "*.pem"`)
+      // reads the files of those names beneath its root.
+      for (const char* k : {"glob", "include"}) {
+        auto it = in.find(k);
+        if (!content || it == in.end() || !it->is_string()) continue;
+        std::string g = it->get<std::string>();
+        g = g.substr(g.rfind('/') == std::string::npos ? 0 : g.rfind('/') + 1);
+        if (g.empty() || g[0] == '!') continue;
+        out.push_back(file_action(Kind::FileRead, dir + "/" + g, t, env));
+      }
     }
+  } else if (t == "read_many_files") {
+    // Gemini globs `paths` and `include` together, ignoring case, with `\`
+    // taken as `/`; a path that names no file is a pattern too. Each is
+    // read as written and in lower case (labels are written in lower case).
+    for (const char* k : {"paths", "include"}) {
+      auto it = in.find(k);
+      if (it == in.end()) continue;
+      if (!it->is_array()) return Error("tool `" + t + "`: " + k + " must be a list");
+      for (const auto& p : *it) {
+        if (!p.is_string()) return Error("tool `" + t + "`: " + k + " must be strings");
+        std::string raw = p.get<std::string>();
+        std::replace(raw.begin(), raw.end(), '\\', '/');
+        std::string folded = raw;
+        std::transform(folded.begin(), folded.end(), folded.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        for (const auto& each : folded == raw ? std::vector{raw} : std::vector{raw, folded}) {
+          Action a = file_action(Kind::FileRead, each, t, env);
+          if (a.path.find_first_of("*?[{") != std::string::npos) a.opaque = true;  // a glob: files not known yet
+          out.push_back(std::move(a));
+        }
+      }
+    }
+    if (out.empty()) return Error("tool `" + t + "` was called without paths");
   } else if (t == "apply_patch") {
     std::string patch = first_string(in, {"input", "patch", "command"});
     if (patch.empty()) return Error("tool `apply_patch` was called without a patch");
@@ -461,6 +568,9 @@ Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& e
   } else if (t == "WebFetch" || t == "web_fetch" || t == "fetch") {
     std::string url = first_string(in, {"url"});
     std::vector<std::string> urls = url.empty() ? urls_in_text(first_string(in, {"prompt"})) : std::vector{url};
+    // Gemini's web_fetch fetches what its prompt names, a `url` or not.
+    if (!url.empty() && t == "web_fetch")
+      for (auto& u : urls_in_text(first_string(in, {"prompt"}))) urls.push_back(std::move(u));
     if (urls.empty()) return Error("tool `" + t + "` was called without a URL");
     for (const auto& u : urls) out.push_back(net_action(u, t));
   } else if (t == "WebSearch" || t == "google_web_search" || t == "web_search") {

@@ -30,6 +30,11 @@ void mark_tree(Action& a);
 // dropped, cut at a NUL); nullopt when `v` is no file URI.
 std::optional<std::string> file_uri_path(std::string_view v);
 
+// Fetching `url_text` (opaque, host "unknown", when it names no host).
+Action net_action(std::string_view url_text, std::string_view tool);
+// Every http(s) URL in free text, the scheme in any case.
+std::vector<std::string> urls_in_text(std::string_view text);
+
 // The directory above `dir` ("/" for "/" and top-level entries).
 inline std::string parent_dir(const std::string& dir) {
   auto slash = dir.rfind('/');

@@ -51,22 +51,47 @@ std::optional<std::string> file_uri_path(std::string_view v) {
 
 namespace {
 
-// Argument names whose string values are file paths.
-constexpr std::array<std::string_view, 22> kPathKeys = {
-    "path",    "paths",       "file",     "files",       "file_path",     "filepath",     "filename", "filenames",
-    "source",  "destination", "src",      "dest",        "dir",           "directory",    "root",     "cwd",
-    "workdir", "old_path",    "new_path", "target_path", "notebook_path", "absolute_path"};
-
-// Tool names that change what they touch.
-constexpr std::array<std::string_view, 16> kWriteWords = {"write",  "edit",   "create", "delete", "remove", "move",
-                                                          "rename", "update", "put",    "set",    "patch",  "upload",
-                                                          "append", "insert", "mkdir",  "save"};
-
 std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
+
+// Argument names whose string values are file paths.
+constexpr std::array<std::string_view, 35> kPathKeys = {
+    "path",          "paths",      "file",        "files",    "file_path", "filepath",    "filename",
+    "filenames",     "source",     "destination", "src",      "dest",      "dir",         "directory",
+    "root",          "cwd",        "workdir",     "old_path", "new_path",  "target_path", "notebook_path",
+    "absolute_path", "file_name",  "pathname",    "dir_path", "dirpath",   "folder",      "input_path",
+    "output_path",   "input_file", "output_file", "output",   "location",  "target",      "working_directory"};
+
+// Argument names whose string values are shell commands, in tools whose
+// names say they run them (`execute_command`, `start_process`, `run_shell`).
+bool runs_command(std::string_view tool, std::string_view key) {
+  std::string k = lower(key.substr(key.rfind('.') == std::string_view::npos ? 0 : key.rfind('.') + 1));
+  if (k != "command" && k != "cmd" && k != "shell_command" && k != "script") return false;
+  std::string t = lower(tool);
+  for (std::string_view w : {"exec", "shell", "run", "process", "terminal", "command", "bash", "spawn"})
+    if (t.find(w) != std::string::npos) return true;
+  return false;
+}
+
+// A value that is a whole http(s) or ws(s) URL (a fetch or browser tool's
+// `url`, a webhook's address): the tool contacts its host.
+bool is_url_value(std::string_view v) {
+  auto starts_ci = [&](std::string_view p) {
+    return v.size() > p.size() && std::equal(p.begin(), p.end(), v.begin(), [](char a, char b) {
+             return a == std::tolower(static_cast<unsigned char>(b));
+           });
+  };
+  return (starts_ci("http://") || starts_ci("https://") || starts_ci("ws://") || starts_ci("wss://")) &&
+         v.find_first_of(" \t\r\n") == std::string_view::npos;
+}
+
+// Tool names that change what they touch.
+constexpr std::array<std::string_view, 16> kWriteWords = {"write",  "edit",   "create", "delete", "remove", "move",
+                                                          "rename", "update", "put",    "set",    "patch",  "upload",
+                                                          "append", "insert", "mkdir",  "save"};
 
 bool is_path_key(std::string_view key) {
   // The last dotted segment that is not an array index: `edits.0.path` → path.
@@ -202,6 +227,19 @@ Result<std::vector<Action>> mcp_actions(const McpRequest& req, const Environment
   if (req.read_only.has_value() && !*req.read_only && by_name == Kind::FileRead) file_kind = Kind::FileWrite;
   out.push_back(call);
   for (const auto& [k, v] : out.front().mcp_args) {
+    if (is_url_value(v)) {
+      Action n = net_action(v, call.tool);
+      n.summary = "MCP tool " + call.resource + ": " + n.summary;
+      out.push_back(std::move(n));
+      continue;
+    }
+    if (runs_command(tool_name, k) && !v.empty()) {
+      for (auto& a : shell_actions(v, call.tool, env)) {
+        a.summary = "MCP tool " + call.resource + ": " + a.summary;
+        out.push_back(std::move(a));
+      }
+      continue;
+    }
     auto uri_path = file_uri_path(v);
     if (v.empty() || (!is_path_key(k) && !uri_path)) continue;
     Action f = file_action(file_kind, uri_path ? *uri_path : v, call.tool, env);

@@ -52,20 +52,43 @@ Role role_of(std::string_view name, const std::vector<std::string>& args) {
   static const std::set<std::string_view> readers = {
       "cat", "tac", "head", "tail", "less", "more", "bat", "batcat", "nl", "base64", "base32", "xxd", "od", "hexdump",
       "strings", "wc", "sort", "uniq", "cut", "diff", "cmp", "file", "stat", "md5sum", "sha1sum", "sha256sum",
-      "sha512sum", "source", ".", "jq", "yq", "gpg", "openssl", "view", "zcat", "gunzip", "tar", "unzip",
+      "sha512sum", "source", ".", "gpg", "openssl", "view", "zcat", "gunzip", "tar", "unzip",
       // Text and data utilities that print what they read (or write it
       // next to it: the compressors), and the hashes.
       "paste", "fold", "rev", "column", "pr", "iconv", "comm", "join", "fmt", "expand", "unexpand", "split", "csplit",
       "shuf", "tsort", "gzip", "bzip2", "bunzip2", "bzcat", "xz", "unxz", "xzcat", "lzma", "unlzma", "zstd", "unzstd",
       "zstdcat", "lz4", "lz4cat", "brotli", "cksum", "sum", "b2sum", "sha224sum", "sha384sum", "ed", "ex", "vim", "vi",
       "nvim", "nano", "emacs", "xmllint", "cpp", "sdiff", "basenc", "uuencode", "hd", "ptx"};
-  static const std::set<std::string_view> pattern_first = {"grep", "egrep", "fgrep", "rg", "ag", "awk", "gawk", "look"};
+  // jq and yq take their filter first, then the files.
+  static const std::set<std::string_view> pattern_first = {"grep", "egrep", "fgrep", "rg",   "ag",  "awk",
+                                                           "gawk", "look",  "jq",    "gojq", "jaq", "yq"};
   static const std::set<std::string_view> writers = {"touch", "mkdir", "truncate", "chmod",  "chown",
                                                      "chgrp", "ln",    "install",  "mkfifo", "shred"};
   static const std::set<std::string_view> deleters = {"rm", "rmdir", "unlink"};
   if (readers.count(name)) {
     // `tar -x`/`unzip` also write, but into the working directory; the archive is what is read.
     return Role::Read;
+  }
+  if (name == "awk" || name == "gawk") {
+    // gawk's in-place extension (`-i inplace`, `--include=inplace`) writes its file operands.
+    auto inplace = [](std::string_view v) { return v == "inplace" || v == "inplace.awk"; };
+    for (size_t i = 0; i < args.size(); ++i) {
+      std::string_view w = args[i];
+      if (w == "--") break;
+      bool value_next = w == "-i" || long_option_is(w, "--include", 5);
+      if ((value_next && w.find('=') != std::string_view::npos && inplace(w.substr(w.find('=') + 1))) ||
+          (value_next && w.find('=') == std::string_view::npos && i + 1 < args.size() && inplace(args[i + 1])) ||
+          (w.size() > 2 && w.substr(0, 2) == "-i" && inplace(w.substr(2))))
+        return Role::Write;
+    }
+  }
+  if (name == "yq") {
+    // `yq -i '.a = 1' f.yaml` edits its files in place.
+    for (const auto& a : args) {
+      if (a == "--") break;
+      if (a == "--inplace" || (a.size() > 1 && a[0] == '-' && a[1] != '-' && a.find('i') != std::string::npos))
+        return Role::Write;
+    }
   }
   if (pattern_first.count(name)) return Role::ReadSkipFirst;
   if (name == "sed") {
@@ -452,11 +475,120 @@ bool credential_name(std::string_view name) {
   return false;
 }
 
+// The word of `c` that holds code given inline: `perl -ne '…'`, `ruby
+// -pe`, `python3 -c '…'`, `node -e`/`-p`, `php -r`. Nullopt when there is
+// none.
+std::optional<size_t> inline_code_at(const analyze::SimpleCommand& c) {
+  const bool perlish = c.name == "perl" || c.name == "ruby";
+  const bool pythonish = c.name == "python" || c.name == "python2" || c.name == "python3";
+  const bool nodeish = c.name == "node" || c.name == "nodejs" || c.name == "bun" || c.name == "deno";
+  for (size_t i = 0; i < c.args.size(); ++i) {
+    const std::string& w = c.args[i];
+    if (w == "--") break;
+    bool takes = false;
+    if (perlish && w.size() > 1 && w[0] == '-' && w[1] != '-') {
+      size_t e = w.find_first_of("eE", 1);
+      if (e != std::string::npos) {
+        if (e + 1 < w.size()) return i;  // attached: the word itself
+        takes = true;
+      }
+    }
+    takes = takes || (pythonish && w == "-c") ||
+            (nodeish && (w == "-e" || w == "--eval" || w == "-p" || w == "--print")) || (c.name == "php" && w == "-r");
+    if (takes) return i + 1 < c.args.size() ? std::optional<size_t>(i + 1) : std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// Whether code reads the whole environment or a variable named like a
+// credential: `process.env` (not `process.env.NODE_ENV`), `os.environ`,
+// `os.getenv("API_TOKEN")`, Perl's `%ENV`, Ruby's `ENV.to_h`, awk's
+// `for (k in ENVIRON)`, jq's `env` and `$ENV`. A variable chosen at run
+// time (`ENVIRON[k]`) is taken to be any of them.
+bool code_reads_environment(std::string_view code, bool jq) {
+  auto ident = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; };
+  // The literal name at `at` (`.NAME`, `["NAME"]`, `{NAME}`, `('NAME')`,
+  // `.get("NAME")`); empty when the name is computed or the whole is meant.
+  auto name_at = [&](size_t at) -> std::string {
+    auto quoted = [&](size_t from) -> std::string {
+      while (from < code.size() && code[from] == ' ') ++from;
+      if (from >= code.size()) return {};
+      char q = code[from];
+      size_t start = from + (q == '"' || q == '\'' ? 1 : 0);
+      if (q == '\\' && from + 1 < code.size() && (code[from + 1] == '"' || code[from + 1] == '\'')) start = from + 2;
+      size_t end = start;
+      while (end < code.size() && ident(code[end])) ++end;
+      if (end == start || end >= code.size()) return {};
+      char close = code[end];
+      if (start == from && close != '}') return {};  // a bare word is a name only in Perl's braces
+      if (start != from && close != '"' && close != '\'' && close != '\\') return {};
+      return std::string(code.substr(start, end - start));
+    };
+    if (at >= code.size()) return {};
+    if (code[at] == '.') {
+      size_t end = at + 1;
+      while (end < code.size() && ident(code[end])) ++end;
+      std::string_view member = code.substr(at + 1, end - at - 1);
+      if (member == "get" || member == "fetch" || member == "getenv" || member == "key?" || member == "has_key")
+        return end < code.size() && code[end] == '(' ? quoted(end + 1) : std::string();
+      static const std::set<std::string_view> whole = {
+          "toObject",  "keys", "values",  "items", "entries", "to_h",   "to_a",   "to_hash", "each",
+          "each_pair", "copy", "inspect", "dump",  "map",     "select", "filter", "sort",    "__dict__"};
+      if (member.empty() || whole.count(member)) return {};
+      return std::string(member);
+    }
+    if (code[at] == '[' || code[at] == '{' || code[at] == '(') return quoted(at + 1);
+    return {};
+  };
+  static const std::string_view tokens[] = {"process.env", "Deno.env", "os.environ", "environ",  "getenv",
+                                            "ENVIRON",     "ENV",      "$_ENV",      "$_SERVER", "env"};
+  for (std::string_view t : tokens) {
+    for (size_t at = code.find(t); at != std::string_view::npos; at = code.find(t, at + 1)) {
+      const size_t end = at + t.size();
+      if (end < code.size() && ident(code[end])) continue;
+      // `.env`, `x.ENV` are members, not the environment (but `os.getenv`).
+      if (at > 0 && (ident(code[at - 1]) || (code[at - 1] == '.' && t != "getenv"))) continue;
+      if (t == "env") {
+        // jq's builtin; not an object key (`{env: 1}`) nor anything in other languages.
+        size_t next = code.find_first_not_of(' ', end);
+        if (!jq || (next != std::string_view::npos && code[next] == ':')) continue;
+      }
+      std::string name = name_at(end);
+      if (name.empty() || credential_name(name)) return true;
+    }
+  }
+  return false;
+}
+
 // Whether a command prints the whole environment (`env`, `printenv`,
 // `export -p`, `declare -x`, `set` with nothing to run or set) or a variable
-// named like a credential (`printenv GITHUB_TOKEN`, `echo $AWS_SECRET_ACCESS_KEY`).
+// named like a credential (`printenv GITHUB_TOKEN`, `echo $AWS_SECRET_ACCESS_KEY`),
+// in the shell or in code given inline (`node -p process.env`, `python3 -c
+// 'print(os.environ)'`, `awk 'BEGIN{for (k in ENVIRON) …}'`, `jq -n env`),
+// or shows processes with their environments (`ps eww`).
 bool prints_environment(const analyze::SimpleCommand& c) {
   const std::string& n = c.name;
+  if (auto code = inline_code_at(c)) return code_reads_environment(c.args[*code], false);
+  const bool jq = n == "jq" || n == "gojq" || n == "jaq";
+  if (jq || n == "awk" || n == "gawk" || n == "mawk" || n == "nawk") {
+    // The program is one of the operands.
+    for (const auto& w : c.args)
+      if (!is_option(w) && code_reads_environment(w, jq)) return true;
+    return false;
+  }
+  if (n == "ps") {
+    // BSD-style option words (no dash): `e` shows each process's environment.
+    static const std::set<std::string_view> valued = {"-p",     "-C",     "-u",     "-U",     "-g", "-G",
+                                                      "-t",     "-o",     "-O",     "-q",     "-s", "--pid",
+                                                      "--ppid", "--sort", "--user", "--group"};
+    for (size_t i = 0; i < c.args.size(); ++i) {
+      const std::string& w = c.args[i];
+      if (w.empty() || w[0] == '-' || (i > 0 && valued.count(c.args[i - 1]))) continue;
+      if (w.find('e') != std::string::npos && w.find_first_not_of("aAcdefhjlmnrsStTuvwxXgHLZ") == std::string::npos)
+        return true;
+    }
+    return false;
+  }
   if (n == "env" || n == "printenv") {
     bool operand = false;
     for (const auto& a : c.args) {
@@ -1386,30 +1518,10 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     // Code given inline (`perl -ne '…' F`, `python3 -c '…' F`, `node -e`,
     // `ruby -pe`, `php -r`) reads what follows it as the code pleases:
     // those operands are reads outright, the code word none.
-    size_t code_word = SIZE_MAX;
+    const std::optional<size_t> code_at = inline_code_at(c);
+    const bool inline_code = code_at.has_value();
+    const size_t code_word = code_at.value_or(SIZE_MAX);
     const bool perlish = c.name == "perl" || c.name == "ruby";
-    const bool pythonish = c.name == "python" || c.name == "python2" || c.name == "python3";
-    const bool nodeish = c.name == "node" || c.name == "nodejs" || c.name == "bun" || c.name == "deno";
-    for (size_t i = 0; i < c.args.size() && code_word == SIZE_MAX; ++i) {
-      const std::string& w = c.args[i];
-      if (w == "--") break;
-      bool takes = false;
-      if (perlish && w.size() > 1 && w[0] == '-' && w[1] != '-') {
-        size_t e = w.find_first_of("eE", 1);
-        if (e != std::string::npos) {
-          if (e + 1 < w.size()) {
-            code_word = i;  // attached: the word itself
-            break;
-          }
-          takes = true;
-        }
-      }
-      takes = takes || (pythonish && w == "-c") ||
-              (nodeish && (w == "-e" || w == "--eval" || w == "-p" || w == "--print")) ||
-              (c.name == "php" && w == "-r");
-      if (takes && i + 1 < c.args.size()) code_word = i + 1;
-    }
-    const bool inline_code = code_word != SIZE_MAX;
     // `perl -pi -e …`, `ruby -i.bak -pe …` edit their operands in place.
     bool in_place = false;
     for (const auto& w : c.args) {
@@ -1421,12 +1533,22 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     }
     std::string sub;
     bool no_index = false;
+    // git's operands are taken in the directory -C or --work-tree names.
+    std::string git_dir;
     for (size_t i = 0; i < c.args.size(); ++i) {
       const std::string& w = c.args[i];
-      bool value = i > 0 && (c.args[i - 1] == "-C" || c.args[i - 1] == "-c");  // git's global options
+      bool value = i > 0 && sub.empty() &&
+                   (c.args[i - 1] == "-C" || c.args[i - 1] == "-c" || c.args[i - 1] == "--work-tree" ||
+                    c.args[i - 1] == "--git-dir");  // git's global options
+      if (git && sub.empty() && value && c.args[i - 1] != "-c" && c.args[i - 1] != "--git-dir")
+        git_dir = git_dir.empty() || w.empty() || w[0] == '/' || w[0] == '~' ? w : git_dir + "/" + w;
+      if (git && sub.empty() && w.rfind("--work-tree=", 0) == 0) git_dir = w.substr(12);
       if (sub.empty() && !is_option(w) && !value) sub = w;
       no_index = no_index || w == "--no-index";
+      // A path outside the repository makes `git diff` compare files (`git diff /dev/null .env`).
+      if (git && sub == "diff" && w != sub && !w.empty() && (w[0] == '/' || w[0] == '~')) no_index = true;
     }
+    const bool httpie = c.name == "http" || c.name == "https" || c.name == "xh" || c.name == "xhs";
     for (size_t i = 0; i < c.args.size(); ++i) {
       if (is_dynamic(c, i) || i == code_word) continue;
       std::string w = c.args[i];
@@ -1448,7 +1570,11 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         w = w.substr(at + 2);
       } else if (!w.empty() && w[0] == '@') {
         w = w.substr(1);
+      } else if (auto field = w.find('@'); httpie && field != std::string::npos && w.find("://") == std::string::npos) {
+        w = w.substr(field + 1);  // httpie's `field@FILE` uploads FILE
+        definite = true;
       }
+      if (!git_dir.empty() && w != sub && !w.empty() && w[0] != '/' && w[0] != '~') w = git_dir + "/" + w;
       if (git && sub == "diff" && no_index && w != sub) definite = true;
       // What git stores (add, hash-object) it reads; staging a secret is
       // the first step of committing and printing it.
@@ -1476,12 +1602,21 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         {"file", "f", "--files-from --magic-file", Kind::FileRead},
         {"diff", "", "--from-file --to-file --exclude-from", Kind::FileRead},
         {"tar", "TX", "--files-from --exclude-from --add-file", Kind::FileRead},
+        {"rsync", "", "--files-from --exclude-from --include-from", Kind::FileRead},
         {"iconv", "o", "--output", Kind::FileWrite},
         {"shuf", "o", "--output", Kind::FileWrite},
         {"zstd", "o", "", Kind::FileWrite},
         {"openssl", "", "-out", Kind::FileWrite},
         {"openssl", "", "-in -inkey -kfile -passin", Kind::FileRead},
         {"git", "F", "--file", Kind::FileRead},  // git commit -F MSG
+    };
+    // A list read from standard input names files Tollgate never sees
+    // (`find ~ … | tar -czf x.tgz -T -`).
+    auto named = [&](Kind kind, const std::string& word, bool dynamic) {
+      if (kind == Kind::FileRead && (word == "-" || word == "/dev/stdin"))
+        file(kind, "(the files named on standard input)", true);
+      else
+        file(kind, word, dynamic);
     };
     for (const auto& fo : file_opts) {
       if (fo.program != c.name && !(fo.program == "tar" && (c.name == "gtar" || c.name == "bsdtar"))) continue;
@@ -1497,21 +1632,74 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
           if (std::string_view(w).substr(0, w.find('=')) != l && !long_option_is(w, l)) continue;
           matched = true;
           if (w.find('=') != std::string::npos) {
-            file(fo.kind, w.substr(w.find('=') + 1), is_dynamic(c, i));
+            named(fo.kind, w.substr(w.find('=') + 1), is_dynamic(c, i));
           } else if (i + 1 < c.args.size()) {
-            file(fo.kind, c.args[i + 1], is_dynamic(c, i + 1));
+            named(fo.kind, c.args[i + 1], is_dynamic(c, i + 1));
           }
         }
         if (matched || fo.shorts.empty() || w.size() < 2 || w[0] != '-' || w[1] == '-') continue;
         size_t k = w.find_first_of(fo.shorts, 1);
         if (k == std::string::npos) continue;
         if (k + 1 < w.size()) {
-          file(fo.kind, w.substr(k + 1), is_dynamic(c, i));
+          named(fo.kind, w.substr(k + 1), is_dynamic(c, i));
         } else if (i + 1 < c.args.size()) {
-          file(fo.kind, c.args[i + 1], is_dynamic(c, i + 1));
+          named(fo.kind, c.args[i + 1], is_dynamic(c, i + 1));
         }
       }
     }
+    // A container given a directory can print all of it: bind mounts
+    // (`-v ~/.aws:/root/.aws`, `--mount type=bind,src=…`) and `docker cp`
+    // from the host read their source whole. Named volumes are no files.
+    if (c.name == "docker" || c.name == "podman" || c.name == "nerdctl") {
+      auto host_path = [](std::string_view p) {
+        return !p.empty() && (p[0] == '/' || p[0] == '~' || p[0] == '.' || p[0] == '$');
+      };
+      bool copy = false;
+      for (size_t i = 0; i < c.args.size(); ++i) {
+        const std::string& w = c.args[i];
+        std::optional<std::pair<std::string, bool>> spec;
+        bool mount = false;
+        if ((w == "-v" || w == "--volume" || w == "--mount") && i + 1 < c.args.size()) {
+          spec = std::pair{c.args[i + 1], is_dynamic(c, i + 1)};
+          mount = w == "--mount";
+          ++i;
+        } else if (w.rfind("--volume=", 0) == 0 || w.rfind("--mount=", 0) == 0) {
+          spec = std::pair{w.substr(w.find('=') + 1), is_dynamic(c, i)};
+          mount = w[2] == 'm';
+        } else if (w.size() > 2 && w.rfind("-v", 0) == 0) {
+          spec = std::pair{w.substr(2), is_dynamic(c, i)};
+        } else if (!is_option(w) && (w == "cp" || copy)) {
+          if (copy && w.find(':') == std::string::npos) file(Kind::FileRead, w, is_dynamic(c, i), true);
+          copy = true;
+          continue;
+        } else {
+          continue;
+        }
+        std::string src;
+        if (mount) {
+          for (size_t at = 0; at < spec->first.size();) {
+            size_t end = std::min(spec->first.find(',', at), spec->first.size());
+            std::string_view kv = std::string_view(spec->first).substr(at, end - at);
+            if (kv.rfind("source=", 0) == 0 || kv.rfind("src=", 0) == 0) src = std::string(kv.substr(kv.find('=') + 1));
+            at = end + 1;
+          }
+        } else {
+          src = spec->first.substr(0, spec->first.find(':'));
+        }
+        if (host_path(src)) file(Kind::FileRead, src, spec->second, true);
+      }
+    }
+    // zip -@ and cpio -o/-p archive or copy the files named on standard input.
+    if (c.name == "zip" && std::any_of(c.args.begin(), c.args.end(), [](const std::string& w) {
+          return w == "--names-stdin" ||
+                 (w.size() > 1 && w[0] == '-' && w[1] != '-' && w.find('@') != std::string::npos);
+        }))
+      named(Kind::FileRead, "-", false);
+    if (c.name == "cpio" && std::none_of(c.args.begin(), c.args.end(), [](const std::string& w) {
+          return w == "--extract" || w == "-t" || w == "--list" ||
+                 (w.size() > 1 && w[0] == '-' && w[1] != '-' && w.find('i') != std::string::npos);
+        }))
+      named(Kind::FileRead, "-", false);
     // Where an archive is extracted is written whole: `tar -x -C ~`,
     // `unzip -d ~` put whatever the archive holds there.
     const bool is_tar = c.name == "tar" || c.name == "gtar" || c.name == "bsdtar";
@@ -1556,6 +1744,105 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       for (size_t i = 0; i + 1 < c.args.size(); ++i)
         if (c.args[i] == "-fprint" || c.args[i] == "-fprint0" || c.args[i] == "-fprintf" || c.args[i] == "-fls")
           file(Kind::FileWrite, c.args[i + 1], is_dynamic(c, i + 1));
+  };
+
+  // patch [OPTIONS] [FILE [PATCHFILE]]: FILE is written; with none, the
+  // files the diff names, beneath the directory it runs in (GNU patch
+  // refuses absolute names and `..`), so that directory is written whole.
+  auto patch_actions = [&](const analyze::SimpleCommand& c) {
+    struct Opt {
+      std::string_view shortname, longname;
+      std::optional<Kind> kind;  // the file the value names; nullopt: a value that is no file
+    };
+    static const Opt opts[] = {{"-i", "--input", Kind::FileRead},         {"-o", "--output", Kind::FileWrite},
+                               {"-r", "--reject-file", Kind::FileWrite},  {"-d", "--directory", std::nullopt},
+                               {"-p", "--strip", std::nullopt},           {"-B", "--prefix", std::nullopt},
+                               {"-D", "--ifdef", std::nullopt},           {"-F", "--fuzz", std::nullopt},
+                               {"-V", "--version-control", std::nullopt}, {"-z", "--suffix", std::nullopt},
+                               {"-Y", "--basename-prefix", std::nullopt}, {"-g", "--get", std::nullopt}};
+    std::vector<std::pair<std::string, bool>> operands;
+    std::optional<std::pair<std::string, bool>> dir, output;
+    bool dry = false, options_done = false;
+    for (size_t i = 0; i < c.args.size(); ++i) {
+      const std::string& w = c.args[i];
+      if (!options_done && w == "--") {
+        options_done = true;
+        continue;
+      }
+      if (options_done || !is_option(w)) {
+        operands.emplace_back(w, is_dynamic(c, i));
+        continue;
+      }
+      dry = dry || w == "--dry-run" || w == "--check";
+      for (const auto& o : opts) {
+        std::optional<std::pair<std::string, bool>> value;
+        if (w == o.shortname || w == o.longname) {
+          if (i + 1 < c.args.size()) value = std::pair{c.args[i + 1], is_dynamic(c, i + 1)};
+          ++i;
+        } else if (w.rfind(std::string(o.longname) + "=", 0) == 0) {
+          value = std::pair{w.substr(o.longname.size() + 1), is_dynamic(c, i)};
+        } else if (w.size() > 2 && w[1] != '-' && w.compare(0, 2, o.shortname) == 0) {
+          value = std::pair{w.substr(2), is_dynamic(c, i)};
+        } else {
+          continue;
+        }
+        if (value && o.shortname == "-d") dir = value;
+        if (value && o.shortname == "-o") output = value;
+        if (value && o.kind && !(o.shortname == "-o" && value->first == "-"))
+          file(*o.kind, value->first, value->second);
+        break;
+      }
+    }
+    auto in_dir = [&](const std::pair<std::string, bool>& f) {
+      if (!dir || f.first.empty() || f.first[0] == '/' || f.first[0] == '~') return f;
+      return std::pair{dir->first + "/" + f.first, dir->second || f.second};
+    };
+    if (operands.size() > 1) file(Kind::FileRead, in_dir(operands[1]).first, in_dir(operands[1]).second);
+    if (dry || output) return;
+    if (!operands.empty()) {
+      auto target = in_dir(operands[0]);
+      file(Kind::FileWrite, target.first, target.second);
+    } else {
+      auto where = dir ? *dir : std::pair<std::string, bool>{".", false};
+      file(Kind::FileWrite, where.first, where.second, true);
+    }
+  };
+
+  // `git apply` and `git am` write the files their patches name in the
+  // work tree (git refuses names outside it and in .git): the directory
+  // they run in, or the one -C or --work-tree names, is written whole.
+  auto worktree_writes = [&](const analyze::SimpleCommand& c) {
+    if (c.name != "git") return;
+    std::optional<std::pair<std::string, bool>> dir;
+    std::string sub;
+    size_t i = 0;
+    for (; i < c.args.size() && sub.empty(); ++i) {
+      const std::string& w = c.args[i];
+      if (w == "-C" || w == "--work-tree") {
+        if (i + 1 < c.args.size()) {
+          auto next = std::pair{c.args[i + 1], is_dynamic(c, i + 1)};
+          dir = dir && !next.first.empty() && next.first[0] != '/' && next.first[0] != '~'
+                    ? std::pair{dir->first + "/" + next.first, dir->second || next.second}
+                    : next;
+        }
+        ++i;
+      } else if (w.rfind("--work-tree=", 0) == 0) {
+        dir = std::pair{w.substr(12), is_dynamic(c, i)};
+      } else if (w == "-c" || w == "--git-dir" || w == "--namespace") {
+        ++i;
+      } else if (!is_option(w)) {
+        sub = w;
+      }
+    }
+    if (sub != "apply" && sub != "am") return;
+    for (; i < c.args.size(); ++i) {
+      const std::string& w = c.args[i];
+      if (w == "--cached" || w == "--check" || w == "--stat" || w == "--numstat" || w == "--summary" ||
+          w == "--show-files" || w == "--abort" || w == "--quit" || w == "--show-current-patch")
+        return;
+    }
+    auto where = dir ? *dir : std::pair<std::string, bool>{".", false};
+    file(Kind::FileWrite, where.first, where.second, true);
   };
 
   for (const auto& c : sa.commands) {
@@ -1697,6 +1984,11 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     }
 
     option_file_actions(c);
+    if (c.name == "patch") {
+      patch_actions(c);
+      continue;
+    }
+    worktree_writes(c);
 
     // The files the program's operands name.
     if (role == Role::None) {
@@ -1710,11 +2002,36 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     // `sed -ep`, `awk -f prog`): then the first operand is a file too. A
     // pattern or script file given so is read.
     bool pattern_by_option = false;
-    const bool pattern_first = role == Role::ReadSkipFirst || (c.name == "sed" && role == Role::Write);
+    const bool awk = c.name == "awk" || c.name == "gawk" || c.name == "mawk" || c.name == "nawk";
+    const bool jqish = c.name == "jq" || c.name == "gojq" || c.name == "jaq" || c.name == "yq";
+    const bool pattern_first =
+        role == Role::ReadSkipFirst ||
+        ((c.name == "sed" || c.name == "awk" || c.name == "gawk" || c.name == "yq") && role == Role::Write);
+    bool jq_args = false;  // jq --args: the words after the filter are no files
     for (size_t i = 0; i < c.args.size(); ++i) {
       const std::string& w = c.args[i];
       if (!options_done && w == "--") {
         options_done = true;
+        continue;
+      }
+      if (!options_done && jqish && is_option(w)) {
+        // jq's options: a filter file, named arguments, files bound to names.
+        if (w == "-f" || w == "--from-file") {
+          pattern_by_option = true;
+          if (i + 1 < c.args.size()) file(Kind::FileRead, c.args[i + 1], is_dynamic(c, i + 1));
+          ++i;
+        } else if (w == "--slurpfile" || w == "--rawfile") {
+          if (i + 2 < c.args.size()) file(Kind::FileRead, c.args[i + 2], is_dynamic(c, i + 2));
+          i += 2;
+        } else if (w == "--arg" || w == "--argjson") {
+          i += 2;
+        } else if (w == "--indent" || w == "-L" ||
+                   (c.name == "yq" && (w == "-o" || w == "--output-format" || w == "-p" || w == "--input-format" ||
+                                       w == "--front-matter"))) {
+          ++i;
+        } else if (w == "--args" || w == "--jsonargs") {
+          jq_args = true;
+        }
         continue;
       }
       if (!options_done && pattern_first && is_option(w)) {
@@ -1757,6 +2074,39 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         // scp's and rsync's options with a value (an identity file is used, not copied).
         static const std::set<std::string_view> scp_values = {"-i", "-F", "-o", "-P", "-c", "-l", "-S", "-J"};
         if ((c.name == "scp" && scp_values.count(w)) || (c.name == "rsync" && (w == "-e" || w == "--rsh"))) ++i;
+        // awk's options with a value (not its program, nor a file).
+        static const std::set<std::string_view> awk_values = {"-v",       "-F",        "-i",     "-l",
+                                                              "--assign", "--include", "--load", "--field-separator"};
+        if (awk && awk_values.count(w)) ++i;
+        // grep's and rg's options with a value (not a pattern, nor a file).
+        static const std::set<std::string_view> search_values = {"-A",
+                                                                 "-B",
+                                                                 "-C",
+                                                                 "-m",
+                                                                 "-d",
+                                                                 "--max-count",
+                                                                 "--include",
+                                                                 "--exclude",
+                                                                 "--exclude-dir",
+                                                                 "--glob",
+                                                                 "--iglob",
+                                                                 "-g",
+                                                                 "-t",
+                                                                 "-T",
+                                                                 "--type",
+                                                                 "--type-not",
+                                                                 "-M",
+                                                                 "--max-columns",
+                                                                 "-j",
+                                                                 "--threads",
+                                                                 "--max-depth",
+                                                                 "--context",
+                                                                 "--after-context",
+                                                                 "--before-context",
+                                                                 "--directories",
+                                                                 "--devices",
+                                                                 "--label"};
+        if (role == Role::ReadSkipFirst && !awk && c.name != "look" && search_values.count(w)) ++i;
         // zip's options with a value (the archive is its first operand).
         static const std::set<std::string_view> zip_values = {"-b", "-n", "-t", "-tt", "-P", "-Z", "-s", "-O", "--out"};
         if (c.name == "zip" && zip_values.count(w)) ++i;
@@ -1847,7 +2197,40 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         continue;
       }
     }
-    if (role == Role::ReadSkipFirst && !pattern_by_option && !operands.empty()) operands.erase(operands.begin());
+    // yq's command words (`yq e '.a' f.yaml`).
+    if (c.name == "yq" && !operands.empty() &&
+        (operands[0].first == "e" || operands[0].first == "eval" || operands[0].first == "ea" ||
+         operands[0].first == "eval-all"))
+      operands.erase(operands.begin());
+    if (jq_args && operands.size() > 1) operands.resize(pattern_by_option ? 0 : 1);
+    if ((role == Role::ReadSkipFirst || (pattern_first && role == Role::Write)) && !pattern_by_option &&
+        !operands.empty())
+      operands.erase(operands.begin());
+    // A recursive search kept to some names (`grep -r --include=.env ''
+    // .`, `rg -g '*.pem' KEY`) reads the files of those names beneath each
+    // directory it searches: labelled by those names.
+    if (role == Role::ReadSkipFirst && whole) {
+      std::vector<std::pair<std::string, bool>> names;
+      for (size_t i = 0; i < c.args.size(); ++i) {
+        const std::string& w = c.args[i];
+        if (w == "--") break;
+        std::optional<std::pair<std::string, bool>> v;
+        for (std::string_view opt : {"--include", "--glob", "--iglob"}) {
+          if (w == opt && i + 1 < c.args.size()) v = std::pair{c.args[i + 1], is_dynamic(c, i + 1)};
+          if (w.size() > opt.size() && w.compare(0, opt.size(), opt) == 0 && w[opt.size()] == '=')
+            v = std::pair{w.substr(opt.size() + 1), is_dynamic(c, i)};
+        }
+        if (c.name == "rg" && w == "-g" && i + 1 < c.args.size()) v = std::pair{c.args[i + 1], is_dynamic(c, i + 1)};
+        if (c.name == "rg" && w.size() > 2 && w.rfind("-g", 0) == 0) v = std::pair{w.substr(2), is_dynamic(c, i)};
+        if (!v || v->first.empty() || v->first[0] == '!') continue;
+        v->first = v->first.substr(v->first.rfind('/') == std::string::npos ? 0 : v->first.rfind('/') + 1);
+        if (!v->first.empty()) names.push_back(std::move(*v));
+      }
+      std::vector<std::pair<std::string, bool>> dirs = operands;
+      if (dirs.empty()) dirs.emplace_back(".", false);
+      for (const auto& [d, ddyn] : dirs)
+        for (const auto& [n, ndyn] : names) file(Kind::FileRead, d + "/" + n, ddyn || ndyn);
+    }
     if (c.name == "chmod" || c.name == "chown" || c.name == "chgrp") {
       if (!operands.empty()) operands.erase(operands.begin());  // the mode or owner
     }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -310,9 +311,9 @@ session::Effects Pdp::effects(const Action& a, std::vector<std::string>* labels_
     // An environment printed holds whatever tokens it holds: counted as a secret.
     e.secret_read = has(labels, "secret") || has(labels, "environment");
   } else if (a.kind == Kind::NetFetch) {
-    // Content from anywhere but a package registry is untrusted input.
+    // Content from anywhere but a package registry or this machine is untrusted input.
     e.hosts = {a.host};
-    e.untrusted = !has(labels, "registry");
+    e.untrusted = !has(labels, "registry") && !has(labels, "local");
   } else if (a.kind == Kind::McpCall) {
     e.untrusted = true;  // MCP results are untrusted input
   }
@@ -532,11 +533,32 @@ Decision Pdp::decide(const std::vector<Action>& actions, const Request& req) con
   Decision d;
   d.pack = pack_->hash;
   d.effect = Effect::Allow;
+  // A secret the call reads is read before the rest of the call can use it:
+  // everything but the reads themselves is decided as the session will
+  // stand after them (`cat .env && curl -d @.env …` under a task that
+  // grants `secret`, `env | curl --data-binary @- …`).
+  std::optional<session::Session> after_reads;
+  for (const auto& a : actions) {
+    if (a.kind != Kind::FileRead || !counts(a)) continue;
+    session::Effects e = effects(a);
+    if (!e.secret_read) continue;
+    if (!after_reads) after_reads = *req.session;
+    e.hosts.clear();
+    e.untrusted = false;
+    session::apply(*after_reads, e);
+  }
+  Request with_reads;
+  const Request* rest = &req;
+  if (after_reads) {
+    with_reads = req;
+    with_reads.session = &*after_reads;
+    rest = &with_reads;
+  }
   for (const auto& a : actions) {
     // A path an unmodelled program was given counts only where it holds
     // credentials (action::Action::incidental).
     if (!counts(a)) continue;
-    d.actions.push_back(decide_one(a, req));
+    d.actions.push_back(decide_one(a, a.kind == Kind::FileRead ? req : *rest));
   }
   if (d.actions.empty()) {
     d.effect = Effect::Deny;

@@ -109,7 +109,8 @@ LabelTable LabelTable::defaults(const std::string& home) {
                         "secrets.toml"})
     path(p, {"secret"});
   for (const char* p : {".env.example", ".env.sample", ".env.template", ".env.dist", "*.pub", "example.env",
-                        "sample.env", "*.example.env", "*.sample.env", ".env-example", ".env-sample"})
+                        "sample.env", "*.example.env", "*.sample.env", ".env-example", ".env-sample", ".env.*.example",
+                        ".env.*.sample", ".env.*.template", ".env.*.dist"})
     t.add({p, {"secret"}, false, true});
   // Other tools' credential stores.
   for (const char* p : {"~/.ssh/**",
@@ -144,6 +145,12 @@ LabelTable LabelTable::defaults(const std::string& home) {
                         "~/.m2/settings.xml",
                         "~/.bash_history",
                         "~/.zsh_history",
+                        "~/.python_history",
+                        "~/.psql_history",
+                        "~/.mysql_history",
+                        "~/.node_repl_history",
+                        "~/.claude.json",
+                        "~/.cursor/mcp.json",
                         "/var/run/secrets/**",
                         "/run/secrets/**",
                         "/etc/shadow",
@@ -161,9 +168,31 @@ LabelTable LabelTable::defaults(const std::string& home) {
   // Configuration other tools run as commands: git's (aliases, sshCommand,
   // filters, remotes' upload-pack) and its hooks, commit-hook managers,
   // direnv's .envrc.
-  for (const char* p : {".git/config", ".git/hooks/**", ".git/info/attributes", ".git/commondir", ".git/worktrees/**",
-                        "~/.gitconfig", "~/.config/git/config", ".husky/**", ".pre-commit-config.yaml", ".envrc",
-                        ".npmrc", ".yarnrc", ".yarnrc.yml", ".pnpmfile.cjs", ".pnpmfile.mjs"})
+  // Submodules keep theirs under .git/modules; `.mcp.json` and the
+  // harnesses' MCP lists start the servers they name.
+  for (const char* p : {".git/config",
+                        ".git/config.worktree",
+                        ".git/hooks/**",
+                        ".git/info/attributes",
+                        ".git/commondir",
+                        ".git/worktrees/**",
+                        ".git/modules/**/hooks/**",
+                        ".git/modules/**/config",
+                        ".git/modules/**/config.worktree",
+                        "~/.gitconfig",
+                        "~/.config/git/config",
+                        ".husky/**",
+                        ".pre-commit-config.yaml",
+                        ".envrc",
+                        ".npmrc",
+                        ".yarnrc",
+                        ".yarnrc.yml",
+                        ".pnpmfile.cjs",
+                        ".pnpmfile.mjs",
+                        ".mcp.json",
+                        ".cursor/mcp.json",
+                        "~/.cursor/mcp.json",
+                        ".vscode/mcp.json"})
     path(p, {"exec-config"});
   // Agent harness settings (where hooks live).
   for (const char* p : {".claude/settings.json", ".claude/settings.local.json", "~/.claude/settings.json",
@@ -196,7 +225,13 @@ LabelTable LabelTable::defaults(const std::string& home) {
                         "archive.ubuntu.com",
                         "dl-cdn.alpinelinux.org",
                         "registry-1.docker.io",
+                        "docker.io",
+                        "auth.docker.io",
+                        "production.cloudflare.docker.com",
                         "hub.docker.com",
+                        "quay.io",
+                        "mcr.microsoft.com",
+                        "public.ecr.aws",
                         "ghcr.io",
                         "packagist.org",
                         "repo.packagist.org",
@@ -208,10 +243,59 @@ LabelTable LabelTable::defaults(const std::string& home) {
                         "bitbucket.org", "codeberg.org", "sr.ht", "*.sr.ht"})
     host(h, {"forge"});
   // Places data is commonly exfiltrated to.
-  for (const char* h : {"pastebin.com", "*.pastebin.com", "paste.ee", "hastebin.com", "transfer.sh", "0x0.st",
-                        "webhook.site", "*.requestbin.net", "*.pipedream.net", "*.ngrok.io", "*.ngrok-free.app",
-                        "termbin.com", "ix.io", "file.io", "*.interact.sh", "*.oast.fun", "*.burpcollaborator.net"})
+  for (const char* h : {"pastebin.com",
+                        "*.pastebin.com",
+                        "paste.ee",
+                        "hastebin.com",
+                        "transfer.sh",
+                        "0x0.st",
+                        "webhook.site",
+                        "*.requestbin.net",
+                        "*.pipedream.net",
+                        "*.ngrok.io",
+                        "*.ngrok-free.app",
+                        "termbin.com",
+                        "ix.io",
+                        "file.io",
+                        "*.interact.sh",
+                        "*.oast.fun",
+                        "*.burpcollaborator.net",
+                        "requestbin.net",
+                        "pipedream.net",
+                        "*.oast.pro",
+                        "*.oast.live",
+                        "*.oast.site",
+                        "*.oast.online",
+                        "*.oast.me",
+                        "*.oastify.com",
+                        "*.trycloudflare.com",
+                        "*.ngrok.app",
+                        "*.ngrok.dev",
+                        "*.ngrok-free.dev",
+                        "*.loca.lt",
+                        "serveo.net",
+                        "*.serveo.net",
+                        "*.localtunnel.me",
+                        "*.pinggy.link",
+                        "*.pinggy.io",
+                        "*.devtunnels.ms",
+                        "*.beeceptor.com",
+                        "*.requestcatcher.com",
+                        "dpaste.org",
+                        "dpaste.com",
+                        "rentry.co",
+                        "paste.rs",
+                        "bpa.st",
+                        "catbox.moe",
+                        "litterbox.catbox.moe",
+                        "tmpfiles.org",
+                        "paste.sr.ht",
+                        "hooks.slack.com",
+                        "*.webhook.office.com"})
     host(h, {"paste"});
+  // This machine: a local server's answers are the developer's own, and
+  // sending to it sends nothing off the machine.
+  for (const char* h : {"localhost", "*.localhost", "127.0.0.1", "::1"}) host(h, {"local"});
   return t;
 }
 
@@ -238,18 +322,28 @@ void apply_rule(const LabelRule& r, std::vector<std::string>& out) {
 
 std::vector<std::string> LabelTable::path_labels(std::string_view path) const {
   std::vector<std::string> out;
-  auto matches = [&](const std::string& pattern) {
+  // A name that is itself a pattern (`.env*` in `grep -r --include=.env*`,
+  // a glob not expanded) carries the labels of the names it can match:
+  // those of each rule whose name it matches as text. Not for exclusions
+  // (`.env*` matches `.env.example` too), nor for patterns that match
+  // nearly any name (`*`, `.*`, `*.*`).
+  std::string_view name = basename(path);
+  const bool name_pattern =
+      name.find_first_of("*?[") != std::string_view::npos &&
+      std::count_if(name.begin(), name.end(), [](char c) { return c != '*' && c != '?' && c != '.'; }) >= 2;
+  auto matches = [&](const std::string& pattern, bool exclude) {
     if (!pattern.empty() && pattern[0] == '/') return glob_match(pattern, path);
-    if (pattern.find('/') == std::string::npos) return glob_match(pattern, basename(path));  // a file name anywhere
-    return glob_match("**/" + pattern, path);                                                // a relative path anywhere
+    if (pattern.find('/') == std::string::npos)  // a file name anywhere
+      return glob_match(pattern, name) || (name_pattern && !exclude && glob_match(name, pattern));
+    return glob_match("**/" + pattern, path);  // a relative path anywhere
   };
   for (const auto& r : rules_) {
     if (r.host) continue;
     // `dir/**` labels the directory itself too: reading it whole (grep -r,
     // tar, cp -r, a search tool rooted there) reads what is in it.
-    bool m = matches(r.pattern);
+    bool m = matches(r.pattern, r.exclude);
     if (!m && r.pattern.size() > 3 && r.pattern.compare(r.pattern.size() - 3, 3, "/**") == 0)
-      m = matches(r.pattern.substr(0, r.pattern.size() - 3));
+      m = matches(r.pattern.substr(0, r.pattern.size() - 3), r.exclude);
     if (m) apply_rule(r, out);
   }
   std::sort(out.begin(), out.end());

@@ -71,6 +71,33 @@ TEST(Labels, ADirectoryTakenWholeHasTheLabelsOfWhatIsAnchoredBeneathIt) {
   EXPECT_TRUE(t.path_labels("/home/dev").empty());
 }
 
+TEST(Labels, ANamePatternHasTheLabelsOfTheNamesItMatches) {
+  auto t = LabelTable::defaults("/home/dev");
+  for (const char* p :
+       {"/home/dev/project/.env*", "/home/dev/project/*.pem", "/home/dev/project/id_*", "/home/dev/project/*env*"})
+    EXPECT_TRUE(has(t.path_labels(p), "secret")) << p;
+  // Not the exclusions it also matches (`.env*` matches `.env.example`),
+  // and not patterns that match nearly anything.
+  for (const char* p : {"/home/dev/project/*", "/home/dev/project/.*", "/home/dev/project/*.*",
+                        "/home/dev/project/*.ts", "/home/dev/project/.env.example"})
+    EXPECT_FALSE(has(t.path_labels(p), "secret")) << p;
+  // Examples of .env files by any name stay unlabelled; the files are not.
+  EXPECT_FALSE(has(t.path_labels("/home/dev/project/.env.test.example"), "secret"));
+  EXPECT_TRUE(has(t.path_labels("/home/dev/project/.env.test"), "secret"));
+}
+
+TEST(Labels, ThisMachineAndMoreExfiltrationHosts) {
+  auto t = LabelTable::defaults("/home/dev");
+  for (const char* h : {"localhost", "127.0.0.1", "::1", "app.localhost"})
+    EXPECT_TRUE(has(t.host_labels(h), "local")) << h;
+  EXPECT_FALSE(has(t.host_labels("localhost.example.com"), "local"));
+  for (const char* h : {"abc.oast.pro", "x.trycloudflare.com", "a.ngrok.app", "requestbin.net", "paste.sr.ht"})
+    EXPECT_TRUE(has(t.host_labels(h), "paste")) << h;
+  EXPECT_TRUE(has(t.host_labels("docker.io"), "registry"));
+  EXPECT_TRUE(has(t.path_labels("/home/dev/project/.git/modules/lib/hooks/post-checkout"), "exec-config"));
+  EXPECT_TRUE(has(t.path_labels("/home/dev/project/.mcp.json"), "exec-config"));
+}
+
 TEST(Labels, ConfiguredRulesAddAndExclude) {
   auto t = LabelTable::defaults("/home/dev");
   t.add({"~/work/customers/**", {"pii"}, false, false});
