@@ -114,6 +114,22 @@ Role role_of(std::string_view name, const std::vector<std::string>& args) {
   return Role::None;
 }
 
+// Whether a word is one process substitution, `<(cmd)` or `>(cmd)`: a
+// pipe to a command the analyser decides on its own, not a file.
+bool process_substitution(std::string_view w) {
+  return w.size() > 3 && (w[0] == '<' || w[0] == '>') && w[1] == '(' && w.back() == ')';
+}
+
+// Whether `ln` makes symbolic links (`-s` in any cluster, `--symbolic`).
+bool symbolic_link(const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a == "--") break;
+    if (a == "--symbolic" || (a.size() > 1 && a[0] == '-' && a[1] != '-' && a.find('s') != std::string::npos))
+      return true;
+  }
+  return false;
+}
+
 // Whether the program takes its file operands whole — every file beneath a
 // directory operand is read, copied, archived or removed: `grep -r`, `rg`,
 // `tar -c`, `zip -r`, `cp -r`, `rsync -a`, `scp -r`, `diff -r`, `rm -r`,
@@ -610,7 +626,9 @@ bool prints_environment(const analyze::SimpleCommand& c) {
         size_t from = at + 1 + (at + 1 < a.size() && a[at + 1] == '{' ? 1 : 0);
         size_t to = from;
         while (to < a.size() && (std::isalnum(static_cast<unsigned char>(a[to])) || a[to] == '_')) ++to;
-        if (to > from && credential_name(std::string_view(a).substr(from, to - from))) return true;
+        // `${TOKEN:+set}` prints whether it is set, not what it holds.
+        const bool presence = from > at + 1 && (a.compare(to, 2, ":+") == 0 || a.compare(to, 1, "+") == 0);
+        if (to > from && !presence && credential_name(std::string_view(a).substr(from, to - from))) return true;
       }
     }
   }
@@ -1507,7 +1525,8 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
   // `git config --file`, `curl file://…` on ~/.ssh or ~/.aws read them.
   // Programs that use credentials without printing them are left alone,
   // and git's own ways of printing a file are reads of it outright.
-  auto incidental_reads = [&](const analyze::SimpleCommand& c) {
+  auto incidental_reads = [&](const analyze::SimpleCommand& c,
+                              const std::vector<std::pair<size_t, std::vector<std::string>>>& globbed) {
     static const std::set<std::string_view> consumers = {
         "ssh",       "scp",     "sftp",   "ssh-add", "ssh-keygen", "ssh-copy-id", "sshfs",  "autossh",
         "mosh",      "kubectl", "helm",   "oc",      "k9s",        "kubectx",     "kubens", "minikube",
@@ -1549,16 +1568,15 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       if (git && sub == "diff" && w != sub && !w.empty() && (w[0] == '/' || w[0] == '~')) no_index = true;
     }
     const bool httpie = c.name == "http" || c.name == "https" || c.name == "xh" || c.name == "xhs";
-    for (size_t i = 0; i < c.args.size(); ++i) {
-      if (is_dynamic(c, i) || i == code_word) continue;
-      std::string w = c.args[i];
+    // One word, or one name a glob matched (as written, absolute).
+    auto one = [&](size_t i, std::string w) {
       bool definite = inline_code && i > code_word && !is_option(w);
       if (w.rfind("--", 0) == 0) {
         auto eq = w.find('=');
-        if (eq == std::string::npos) continue;
+        if (eq == std::string::npos) return;
         w = w.substr(eq + 1);
       } else if (is_option(w)) {
-        continue;
+        return;
       }
       if (auto uri = file_uri_path(w)) {
         w = *uri;
@@ -1579,10 +1597,20 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       // What git stores (add, hash-object) it reads; staging a secret is
       // the first step of committing and printing it.
       if (git && (sub == "add" || sub == "hash-object" || sub == "stage") && w != sub) definite = true;
-      if (w.empty() || w.find("://") != std::string::npos || (git && w == sub && !definite)) continue;
+      if (w.empty() || w.find("://") != std::string::npos || (git && w == sub && !definite)) return;
       size_t first = out.size();
       file(in_place && definite ? Kind::FileWrite : Kind::FileRead, w, false);
       for (size_t k = first; k < out.size(); ++k) out[k].incidental = !definite;
+    };
+    for (size_t i = 0; i < c.args.size(); ++i) {
+      if (i == code_word) continue;
+      if (!is_dynamic(c, i)) {
+        one(i, c.args[i]);
+        continue;
+      }
+      auto g = std::find_if(globbed.begin(), globbed.end(), [&](const auto& x) { return x.first == i; });
+      if (g != globbed.end())
+        for (const auto& p : g->second) one(i, p);
     }
   };
 
@@ -1855,7 +1883,14 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     std::vector<std::pair<size_t, std::vector<std::string>>> globbed;
     bool args_understood = !c.name.empty() && !c.opaque_beyond_args && !c.risky_args;
     if (c.opaque && args_understood && !inert_whatever_args(c.name)) {
-      const bool globs_ok = role != Role::None || decided_on_glob_matches(c.name);
+      // A glob decides a word of another program too where it cannot
+      // match a command word (`git *` could be `git push`): where it names
+      // a directory (`src/*.ts`) or a kind of file (`test_*.py`).
+      auto names_files = [](const std::string& pattern) {
+        size_t wild = pattern.find_last_of("*?]");
+        return pattern.find('/') != std::string::npos ||
+               (wild != std::string::npos && pattern.find('.', wild) != std::string::npos);
+      };
       // Words after a script file go to the script, which is read and
       // decided with what it is given (script_actions).
       size_t script_args = c.args.size();
@@ -1864,11 +1899,16 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
           if (auto from = script_args_from(c, run)) script_args = std::min(script_args, *from);
       }
       for (size_t i : c.dynamic_args) {
-        if (i >= script_args) continue;
+        if (i >= script_args || process_substitution(c.args[i])) continue;
         auto g = std::find_if(c.globs.begin(), c.globs.end(), [&](const analyze::GlobArg& x) { return x.arg == i; });
         std::optional<std::vector<std::string>> matches;
         bool matched = false;
-        if (globs_ok && g != c.globs.end() && creators <= (may_create(c) ? 1u : 0u))
+        // (Not for shells and interpreters: their first file is the code they run.)
+        const bool runs_files = analyze::runs_shell_code(c.name) || analyze::runs_other_code(c.name) ||
+                                c.name == "deno" || c.name == "pwsh" || c.name == "osascript";
+        if (g != c.globs.end() &&
+            (role != Role::None || decided_on_glob_matches(c.name) || (names_files(g->pattern) && !runs_files)) &&
+            creators <= (may_create(c) ? 1u : 0u))
           matches = expand_glob(g->pattern, matched);
         if (!matches) {
           args_understood = false;
@@ -1923,7 +1963,12 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         "bash",    "sh",    "zsh",     "dash",      "ksh",     "fish", "csh",   "tcsh", "python",
         "python3", "node",  "irb",     "ruby",      "perl",    "php",  "lua",   "R",    "ghci",
         "psql",    "mysql", "sqlite3", "redis-cli", "mongosh", "ssh",  "telnet"};
-    if (interactive.count(ci.name)) {
+    // Shells and the interpreters whose code the analyser reads take a
+    // program on standard input that it saw (`python3 <<'EOF' … EOF`,
+    // `bash < setup.sh`) as they take one given by name.
+    static const std::set<std::string_view> reads_stdin_program = {"bash",   "sh",      "zsh",  "dash", "ksh",
+                                                                   "python", "python3", "node", "ruby", "perl"};
+    if (interactive.count(ci.name) && !(c.stdin_seen && reads_stdin_program.count(ci.name))) {
       bool has_operand = false;
       for (const auto& arg : c.args) {
         has_operand = has_operand || !is_option(arg) || arg == "-c" || arg == "-e";
@@ -1992,7 +2037,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
 
     // The files the program's operands name.
     if (role == Role::None) {
-      incidental_reads(c);
+      incidental_reads(c, globbed);
       continue;
     }
     const bool whole = whole_operands(c.name, c.args);
@@ -2124,6 +2169,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         continue;
       }
       bool dynamic = is_dynamic(c, i);
+      if (dynamic && process_substitution(w)) continue;  // a pipe to a command analysed on its own
       operands.emplace_back(w, dynamic);
     }
     // cp, mv, install and ln put their sources into a directory when the
@@ -2249,8 +2295,31 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         case Role::Read:
         case Role::ReadSkipFirst: file(Kind::FileRead, w, dyn, whole); break;
         case Role::Write:
-          // A link or an installed copy exposes its source under a new name.
-          if ((c.name == "ln" || c.name == "install") && !last) file(Kind::FileRead, w, dyn);
+          if (c.name == "ln" && operands.size() == 1) {
+            // `ln -s ../x`: the link is ./x.
+            file(Kind::FileRead, w, dyn);
+            std::string name = w.substr(w.rfind('/') == std::string::npos ? 0 : w.rfind('/') + 1);
+            if (!name.empty() && name != "." && name != "..") file(Kind::FileWrite, name, dyn);
+            break;
+          }
+          if ((c.name == "ln" || c.name == "install") && !last) {
+            // A link or an installed copy exposes its source under a new
+            // name (and leaves it as it is); a symbolic link's relative
+            // target is taken from the link's directory — the link's
+            // parent, or the link operand itself when it is a directory.
+            const auto& [link, link_dyn] = operands.back();
+            if (c.name == "ln" && symbolic_link(c.args) && !w.empty() && w[0] != '/' && w[0] != '~') {
+              std::string dir = link;
+              while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+              auto slash = dir.rfind('/');
+              file(Kind::FileRead, (slash == std::string::npos ? std::string(".") : dir.substr(0, slash)) + "/" + w,
+                   dyn || link_dyn);
+              file(Kind::FileRead, dir + "/" + w, dyn || link_dyn);
+            } else {
+              file(Kind::FileRead, w, dyn);
+            }
+            break;
+          }
           file(Kind::FileWrite, w, dyn, whole);
           break;
         case Role::Delete: file(Kind::FileDelete, w, dyn, whole); break;

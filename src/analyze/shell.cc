@@ -985,6 +985,75 @@ bool is_hijack_variable(Sv name) {
          starts_with(name, "GIT_CONFIG_VALUE_") || starts_with(name, "npm_config_") || starts_with(name, "NPM_CONFIG_");
 }
 
+// An editor or pager that runs nothing the agent chose: `GIT_EDITOR=true`,
+// `PAGER=cat`, `git -c core.pager=less`.
+bool harmless_viewer(Sv v) {
+  return one_of(v, {"", "true", ":", "cat", "less", "less -R", "less -FR", "less -FRX", "less -RFX", "more"});
+}
+
+// An assignment to a hijack variable that cannot change what runs: an
+// editor or pager that runs nothing, Node options that load no code, PATH
+// extended (`$PATH` kept once) with directories the agent cannot write
+// without asking — appended anywhere but temporary directories, prepended
+// only from the system's and the home's tool directories (a directory in
+// the workspace first would let a file the agent wrote stand for `git`).
+bool harmless_hijack(Sv name, Sv value, Sv home) {
+  if (one_of(name,
+             {"EDITOR", "VISUAL", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "PAGER", "GIT_PAGER", "MANPAGER", "FCEDIT"}))
+    return harmless_viewer(value);
+  if (name == "NODE_OPTIONS") {
+    for (size_t at = 0; at < value.size();) {
+      size_t end = std::min(value.find(' ', at), value.size());
+      Sv opt = value.substr(at, end - at);
+      at = end + 1;
+      if (opt.empty()) continue;
+      if (!one_of(
+              opt.substr(0, opt.find('=')),
+              {"--max-old-space-size", "--max-semi-space-size", "--stack-size", "--no-warnings", "--no-deprecation",
+               "--trace-warnings", "--trace-deprecation", "--enable-source-maps", "--unhandled-rejections",
+               "--openssl-legacy-provider", "--experimental-vm-modules", "--dns-result-order", "--max-http-header-size",
+               "--expose-gc", "--stack-trace-limit", "--trace-uncaught", "--no-experimental-fetch"}))
+        return false;
+    }
+    return true;
+  }
+  if (name != "PATH") return false;
+  auto tool_dir = [&](Sv d) {
+    if (starts_with(d, "/usr/") || starts_with(d, "/opt/") || d == "/bin" || d == "/sbin") return true;
+    if (home.empty() || !starts_with(d, home) || d.size() <= home.size() || d[home.size()] != '/') return false;
+    Sv rest = d.substr(home.size());
+    return one_of(rest, {"/.local/bin", "/.cargo/bin", "/go/bin", "/.bun/bin", "/.deno/bin", "/.volta/bin",
+                         "/.npm-global/bin", "/.pyenv/shims", "/.pyenv/bin", "/.rbenv/shims", "/.poetry/bin",
+                         "/.dotnet/tools", "/.yarn/bin", "/bin"});
+  };
+  bool kept = false;
+  for (size_t at = 0; at <= value.size();) {
+    size_t end = std::min(value.find(':', at), value.size());
+    Sv e = value.substr(at, end - at);
+    at = end + 1;
+    if (e == "$PATH" || e == "${PATH}") {
+      if (kept) return false;
+      kept = true;
+      continue;
+    }
+    if (e.empty() || e.find_first_of("$`") != Sv::npos || e.find("..") != Sv::npos) return false;
+    if (!(kept ? e[0] == '/' && !starts_with(e, "/tmp") && !starts_with(e, "/var/tmp") && !starts_with(e, "/dev/shm")
+               : tool_dir(e)))
+      return false;
+  }
+  return kept;
+}
+
+// `KEY=VALUE` naming an editor or pager that runs nothing
+// (`core.pager=cat`, `sequence.editor=:`).
+bool harmless_git_setting(Sv setting) {
+  size_t eq = setting.find('=');
+  if (eq == Sv::npos) return false;
+  std::string key = lower(setting.substr(0, eq));
+  return (one_of(key, {"core.pager", "core.editor", "sequence.editor"}) || starts_with(key, "pager.")) &&
+         harmless_viewer(setting.substr(eq + 1));
+}
+
 // Git configuration keys that run commands or redirect traffic.
 bool is_risky_git_key(Sv key_in) {
   std::string key = lower(key_in);
@@ -1745,7 +1814,8 @@ class Analyzer {
     std::string base = name.substr(0, name.find('['));
     if (runs_in_subscript(name)) opaque("assignment to a subscript that runs a command: " + clip(name));
     if (op == "+=") appended_ = true;
-    if (is_hijack_variable(base) && !(base == "IFS" && ifs_harmless_))
+    if (is_hijack_variable(base) && !(base == "IFS" && ifs_harmless_) &&
+        !(name == base && op == "=" && harmless_hijack(base, v, home_)))
       opaque("assignment to " + base + " changes what programs run");
     // A plain value, or a number computed by arithmetic, is safe to evaluate.
     forget_known(base);
@@ -1851,6 +1921,7 @@ class Analyzer {
     // Unquoted, a value with blanks or glob characters would be split or
     // matched: left unknown.
     if (const std::string* v = known_variable(n); v && v->find_first_of(" \t\n*?[") == std::string::npos) {
+      if (t == "command_substitution") scan_substitutions(n);  // `$(pwd)`: `pwd` is a command like any
       b.quoted(*v);
       return;
     } else if (v && v->find_first_of("*?[") == std::string::npos) {
@@ -1927,8 +1998,10 @@ class Analyzer {
   // directory).
   const std::string* known_variable(TSNode n) const {
     Sv t = type_of(n);
-    if (t != "simple_expansion" && t != "expansion") return nullptr;
     Sv s = text(n);
+    // `$(pwd)` prints what `$PWD` holds.
+    if (t == "command_substitution" && !pwd_.empty() && (s == "$(pwd)" || s == "`pwd`")) return &pwd_;
+    if (t != "simple_expansion" && t != "expansion") return nullptr;
     if (!home_.empty() && (s == "$HOME" || s == "${HOME}")) return &home_;
     if (!pwd_.empty() && (s == "$PWD" || s == "${PWD}")) return &pwd_;
     if (!known_.empty() && s.size() > 1) {
@@ -1955,6 +2028,9 @@ class Analyzer {
         b.double_quoted_text(text(c), false);
       } else if (counts_cpus(c)) {
         b.quoted("1");
+      } else if (const std::string* cwd = type_of(c) == "command_substitution" ? known_variable(c) : nullptr) {
+        scan_substitutions(c);  // `pwd` is a command like any
+        b.quoted(*cwd);
       } else if (type_of(c) == "command_substitution") {
         // "$(cat <<'EOF' … EOF)", "$(echo x)": when the output is known text
         // it is the value (trailing newlines removed, as bash does); inside
@@ -2625,7 +2701,8 @@ class Analyzer {
       size_t eq = x.value.find('=');
       if (eq == kNpos || eq == 0 || !valid_var_name(Sv(x.value).substr(0, eq))) break;
       std::string nm = x.value.substr(0, eq);
-      if (is_hijack_variable(nm)) opaque("assignment to " + nm + " changes what programs run");
+      if (is_hijack_variable(nm) && !harmless_hijack(nm, Sv(x.value).substr(eq + 1), home_))
+        opaque("assignment to " + nm + " changes what programs run");
       endpoint_assignment(nm, x.value.substr(eq + 1), x.dynamic);
       assigns.push_back(x.value);
       ++i;
@@ -2701,6 +2778,9 @@ class Analyzer {
   Stream final_command(const Words& w, size_t i, const std::vector<std::string>& assigns,
                        const std::vector<std::string>& local, const Stream& in, size_t slot, bool from_xargs) {
     SimpleCommand sc = make_command(w, i, assigns, local, from_xargs);
+    // What it reads on stdin is text this analysis sees, or a file it
+    // names (`python3 <<'EOF' …`, `bash < setup.sh`, `cat <<'EOF' | node`).
+    sc.stdin_seen = (in.is_text() && !in.obfuscated) || (in.kind == Stream::Kind::Unknown && !in.file.empty());
     std::string name = class_name(w[i].value);
     fill(slot, std::move(sc));
     size_t b = i + 1;  // first argument
@@ -3001,10 +3081,19 @@ class Analyzer {
     } else if (name == "sqlite3") {
       // Dot-commands run programs (.shell, .system) and read or write files
       // (.read, .output, .import …); readfile()/writefile()/edit() do in SQL.
+      // Those that only show the database or set how it is shown are fine.
+      auto harmless_dot = [](Sv v) {
+        if (v.find_first_of("\n\r;") != Sv::npos) return false;
+        Sv cmd = v.substr(0, v.find_first_of(" \t"));
+        return one_of(cmd, {".tables",  ".table",     ".schema",    ".fullschema", ".indexes", ".indices", ".mode",
+                            ".headers", ".header",    ".dump",      ".databases",  ".show",    ".help",    ".timer",
+                            ".width",   ".nullvalue", ".separator", ".quit",       ".exit",    ".print",   ".echo",
+                            ".stats",   ".changes",   ".eqp",       ".bail",       ".dbinfo",  ".lint"});
+      };
       for (size_t k = b; k < w.size(); ++k) {
         const std::string& v = w[k].value;
-        if (w[k].dynamic || starts_with(v, ".") || v.find("readfile") != kNpos || v.find("writefile") != kNpos ||
-            v.find("edit(") != kNpos || v.find("load_extension") != kNpos) {
+        if (w[k].dynamic || (starts_with(v, ".") && !harmless_dot(v)) || v.find("readfile") != kNpos ||
+            v.find("writefile") != kNpos || v.find("edit(") != kNpos || v.find("load_extension") != kNpos) {
           opaque("sqlite3 is given commands that may run programs or touch files: " + clip(w[k].raw));
           break;
         }
@@ -4701,7 +4790,8 @@ class Analyzer {
     for (const auto& o : g.opts) {
       if (o.name == "-c" && o.has_value) {
         std::string key = o.value.substr(0, o.value.find('='));
-        if (o.dynamic || is_risky_git_key(key)) opaque("git -c " + clip(key) + " can run commands or redirect traffic");
+        if (o.dynamic || (is_risky_git_key(key) && !harmless_git_setting(o.value)))
+          opaque("git -c " + clip(key) + " can run commands or redirect traffic");
       } else if (o.name == "--config-env" || o.name == "--exec-path") {
         opaque("git " + o.name + " can run commands or redirect traffic");
       }
@@ -4812,7 +4902,10 @@ class Analyzer {
       if (!a.operands.empty() &&
           one_of(w[a.operands[0]].value, {"set", "unset", "get", "list", "rename-section", "remove-section", "edit"}))
         key = 1;
-      if (key < a.operands.size()) {
+      if (const Opt* f = a.find({"-f", "--file"}); f && f->has_value && reads)
+        out_.redirections.push_back({f->value, false, false, f->dynamic});  // reading a named file
+      // Reading a value runs nothing, whatever the key.
+      if (key < a.operands.size() && !reads) {
         const Word& k = w[a.operands[key]];
         if (k.unknown() || is_risky_git_key(k.value))
           opaque("git config " + clip(k.raw) + " can run commands or redirect traffic");

@@ -72,6 +72,7 @@ struct SimpleCommand {
   std::vector<std::string> assignments;  // NAME=value prefixes (also those given to env/sudo)
   std::vector<std::string> wrappers;     // wrappers peeled off, outermost first ("sudo", "bash -c")
   bool opaque = false;                   // program or arguments not statically known (dynamic words, xargs input)
+  bool stdin_seen = false;               // its standard input is text the analysis read, or a file it names
 };
 
 // A file the command line reads or writes: redirection targets, and the

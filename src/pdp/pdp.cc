@@ -1,5 +1,6 @@
 #include "pdp/pdp.h"
 
+#include <regex.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -56,23 +57,46 @@ const std::pair<std::string, std::string>& this_process() {
   return self;
 }
 
-// Whether the patterns of `pkill`/`killall` may select this process. A
-// literal pattern is checked against its name (and with -f against its
-// command line); one with regular-expression characters cannot be checked
-// here and counts as matching.
+// Whether the POSIX extended regular expression `pattern` — what pkill,
+// pgrep and `killall -r` take, compiled by the same C library they use —
+// matches any of `texts`. One that cannot be compiled, or whose cost the C
+// library does not bound (back-references, a very long pattern), counts as
+// matching.
+bool ere_may_match(const std::string& pattern, bool icase, const std::vector<std::string_view>& texts) {
+  if (pattern.size() > 256) return true;
+  for (size_t i = 0; i + 1 < pattern.size(); ++i)
+    if (pattern[i] == '\\' && pattern[i + 1] >= '1' && pattern[i + 1] <= '9') return true;
+  regex_t re;
+  if (regcomp(&re, pattern.c_str(), REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0)) != 0) return true;
+  bool hit = false;
+  for (std::string_view t : texts) hit = hit || regexec(&re, std::string(t).c_str(), 0, nullptr, 0) == 0;
+  regfree(&re);
+  return hit;
+}
+
+// Whether the patterns of `pkill`/`killall` may select this process (or
+// another of Tollgate's: the daemon, hooks, MCP wrappers). pkill's
+// patterns are regular expressions matched against the name (with -f the
+// command line); killall's are names (regular expressions with -r). A
+// negated match (`-v`) selects nearly everything.
 bool pattern_may_match_this_process(const action::CommandInfo& c) {
   const auto& [comm, cmdline] = this_process();
-  bool full = false;
-  for (const auto& f : c.flags)
-    if (f == "-f" || f == "--full" || f == "-r" || f == "--regexp") full = true;
+  bool full = false, icase = false, regex = c.name != "killall";
+  for (const auto& f : c.flags) {
+    if (f == "-f" || f == "--full") full = true;
+    if (f == "-i" || f == "--ignore-case" || f == "-I") icase = true;
+    if (f == "-r" || f == "--regexp") regex = true;
+    if ((f == "-v" || f == "--inverse") && c.name != "killall") return true;
+  }
+  std::vector<std::string_view> texts = {comm, "tollgate"};
+  if (full) texts.insert(texts.end(), {cmdline, "tollgate serve", "tollgate mcp", "tollgate hook"});
   for (const auto& a : c.args) {
-    if (a.empty() || a[0] == '-') {
-      if (a.size() > 1 && a[0] == '-' && a[1] != '-' && a.find('f') != std::string::npos) full = true;
+    if (a.empty() || a[0] == '-') continue;
+    if (regex) {
+      if (ere_may_match(a, icase, texts)) return true;
       continue;
     }
-    if (a.find_first_of(".*+?[](){}|^$\\") != std::string::npos) return true;
     if (comm.find(a) != std::string::npos || std::string("tollgate").find(a) != std::string::npos) return true;
-    if (full && cmdline.find(a) != std::string::npos) return true;
   }
   return false;
 }

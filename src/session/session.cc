@@ -200,6 +200,14 @@ LabelTable LabelTable::defaults(const std::string& home) {
                         "~/.codex/hooks.json", "~/.codex/config.toml", ".cursor/hooks.json", "~/.cursor/hooks.json",
                         ".gemini/settings.json", "~/.gemini/settings.json", "/etc/claude-code/managed-settings.json"})
     path(p, {"agent-config"});
+  // Caches other tools rebuild: deleting them loses nothing.
+  for (const char* p : {"~/.cache/**", "~/.npm/_cacache/**", "~/.gradle/caches/**", "~/.m2/repository/**",
+                        "~/.cargo/registry/**", "~/.cargo/git/**", "~/go/pkg/mod/**", "~/.yarn/berry/cache/**",
+                        "~/.local/share/pnpm/store/**", "~/Library/Caches/**"})
+    path(p, {"cache"});
+  // What a harness writes for itself with its own file tools (Claude
+  // Code's plan files).
+  path("~/.claude/plans/**", {"agent-scratch"});
   // A process's environment: where tokens and keys are often kept.
   for (const char* p : {"/proc/self/environ", "/proc/*/environ", "/proc/*/task/*/environ"}) path(p, {"environment"});
   // Personal data, by the usual names.

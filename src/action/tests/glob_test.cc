@@ -182,6 +182,7 @@ TEST_F(Globs, AnOptionWithAGlobIsTheOptionUnlessANameMatchesIt) {
 // something harmless (an adversarial review's reproductions).
 TEST_F(Globs, WaysAroundWhatTheShellMeansAreNotUnderstood) {
   std::filesystem::create_directories(root_ / "home/.aws");
+  fs::create_directories(root_ / "home" / ".aws");
   touch("home/.aws/credentials");
   touch("project/payload");
   auto asks = [&](const std::string& cmd) {
@@ -272,6 +273,7 @@ TEST_F(Globs, OptionValuesThatNameAFileToWrite) {
 TEST_F(Globs, DotStarMatchesTheParentInShellsThatAllowIt) {
   // dash (sh -c, make's recipes) matches `.*` against `..`.
   std::filesystem::create_directories(root_ / "home/.aws");
+  fs::create_directories(root_ / "home" / ".aws");
   touch("home/.aws/credentials");
   std::filesystem::create_directories(root_ / "home/proj");
   Environment e{(root_ / "home/proj").string(), (root_ / "home").string(), false, {}, file_glob_expander()};
@@ -343,6 +345,32 @@ TEST_F(Globs, ProgramsWithSubcommandsKeepGlobsOpaque) {
     ASSERT_FALSE(acts.empty()) << cmd;
     EXPECT_TRUE(acts.front().opaque) << cmd;
   }
+}
+
+TEST_F(Globs, GlobsNamingFilesAreDecidedForAnyProgram) {
+  // A glob that names a directory's files or a kind of file cannot be a
+  // command word: decided on what it matches, and those names are read
+  // where they hold credentials.
+  touch("project/src/a.ts");
+  touch("project/src/b.ts");
+  fs::create_directories(root_ / "project" / "tests");
+  touch("project/tests/test_x.py");
+  for (const char* cmd : {"git add src/*.ts", "clang-format -i src/*.ts", "pytest tests/test_*.py"}) {
+    auto acts = run(cmd);
+    ASSERT_FALSE(acts.empty()) << cmd;
+    EXPECT_FALSE(acts.front().opaque) << cmd;
+  }
+  auto acts = run("git add src/*.ts");
+  EXPECT_NE(std::find_if(acts.begin(), acts.end(),
+                         [&](const Action& a) { return a.path == (root_ / "project/src/b.ts").string(); }),
+            acts.end());
+  fs::create_directories(root_ / "home" / ".aws");
+  touch("home/.aws/credentials");
+  acts = run("dos2unix -n ~/.aws/cred* /tmp/out");
+  EXPECT_NE(std::find_if(
+                acts.begin(), acts.end(),
+                [&](const Action& a) { return a.path == (root_ / "home/.aws/credentials").string() && a.incidental; }),
+            acts.end());
 }
 
 TEST_F(Globs, ComputedArgumentsOfInertProgramsAreUnderstood) {

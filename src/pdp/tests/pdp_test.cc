@@ -266,13 +266,17 @@ TEST(Pdp, AnAgentMayNotStartADaemonNorStopThisOneByPidOrPattern) {
        {std::string("nohup tollgate serve --data /tmp/d --socket /home/dev/.local/state/tollgate/tollgate.sock &"),
         "kill " + pid, "kill -9 " + pid, "kill -STOP " + pid, "kill -- -" + group, std::string("pkill tollgat"),
         std::string("pkill -f ") + program_invocation_short_name, std::string("killall -r 'toll.*'"),
-        std::string("pkill -f 'x|y'")}) {
+        std::string("pkill -f 'toll.ate (serve|mcp)'"), std::string("pkill -i TOLLGATE"),
+        std::string("pkill -v -f zzz"), std::string("pkill -f '(a)\\1'")}) {
     auto d = decide(cmd);
     EXPECT_EQ(d.effect, Effect::Deny) << cmd;
     EXPECT_EQ(d.actions[0].policies, std::vector<std::string>{"builtin:self-protection"}) << cmd;
   }
-  for (const std::string& cmd : {"kill " + std::to_string(::getpid() + 100000), std::string("pkill -f vite"),
-                                 std::string("killall node"), std::string("pgrep tollgate")})
+  // Regular expressions are matched as pkill matches them.
+  for (const std::string& cmd :
+       {"kill " + std::to_string(::getpid() + 100000), std::string("pkill -f vite"), std::string("killall node"),
+        std::string("pgrep tollgate"), std::string("pkill -f \"python manage.py runserver\""),
+        std::string("pkill -f 'node.*vite'"), std::string("pkill -f http.server")})
     EXPECT_EQ(decide(cmd).effect, Effect::Allow) << cmd;
 }
 
