@@ -1406,7 +1406,9 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       if (cwds.size() < 16) cwds.push_back(std::move(d));
   }
 
-  auto file = [&](Kind kind, const std::string& word, bool dynamic, bool tree = false) {
+  // What `{}` stands for in the command being decided (find -exec).
+  const std::vector<std::string>* found_now = nullptr;
+  auto file_one = [&](Kind kind, const std::string& word, bool dynamic, bool tree) {
     // The null device and the standard streams are no files an agent reads
     // or writes (`tar -cf /dev/null .`, `sort -o /dev/stdout`).
     if (!dynamic && (word == "/dev/null" || word == "/dev/stdout" || word == "/dev/stderr" || word == "/dev/stdin"))
@@ -1437,6 +1439,15 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
                      (each.opaque ? word : each.path);
       if (tree) mark_tree(each);
       out.push_back(std::move(each));
+    }
+  };
+  // A file a command names; `{}` under find -exec is each file find
+  // selects: every file beneath its roots, and those of the names it asks for.
+  auto file = [&](Kind kind, const std::string& word, bool dynamic, bool tree = false) {
+    if (word != "{}" || !found_now || found_now->empty()) return file_one(kind, word, dynamic, tree);
+    for (const auto& f : *found_now) {
+      const bool beneath = f.size() > 3 && f.compare(f.size() - 3, 3, "/**") == 0;
+      file_one(kind, beneath ? f.substr(0, f.size() - 3) : f, false, tree || beneath);
     }
   };
 
@@ -1604,7 +1615,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     };
     for (size_t i = 0; i < c.args.size(); ++i) {
       if (i == code_word) continue;
-      if (!is_dynamic(c, i)) {
+      if (!is_dynamic(c, i) || (c.args[i] == "{}" && !c.found.empty())) {
         one(i, c.args[i]);
         continue;
       }
@@ -1874,6 +1885,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
   };
 
   for (const auto& c : sa.commands) {
+    found_now = &c.found;
     Action a;
     a.kind = Kind::ShellExec;
     a.tool = std::string(tool);
@@ -1899,7 +1911,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
           if (auto from = script_args_from(c, run)) script_args = std::min(script_args, *from);
       }
       for (size_t i : c.dynamic_args) {
-        if (i >= script_args || process_substitution(c.args[i])) continue;
+        if (i >= script_args || process_substitution(c.args[i]) || (c.args[i] == "{}" && !c.found.empty())) continue;
         auto g = std::find_if(c.globs.begin(), c.globs.end(), [&](const analyze::GlobArg& x) { return x.arg == i; });
         std::optional<std::vector<std::string>> matches;
         bool matched = false;
@@ -2334,6 +2346,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       }
     }
   }
+  found_now = nullptr;
   for (const auto& r : sa.redirections) {
     // /dev/null and friends are not files an agent reads or writes.
     if (r.path == "/dev/null" || r.path == "/dev/stdout" || r.path == "/dev/stderr" || r.path == "/dev/stdin") continue;

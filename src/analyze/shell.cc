@@ -38,7 +38,8 @@ constexpr size_t kMaxCommands = 10000;
 constexpr size_t kMaxReasons = 64;
 // Files a command line runs as scripts, listed for the caller to read.
 constexpr size_t kMaxScripts = 16;
-constexpr int kMaxPeel = 32;  // wrappers peeled from one command
+constexpr size_t kMaxUnrolled = 64;  // loop bodies analysed once per literal word, per command line
+constexpr int kMaxPeel = 32;         // wrappers peeled from one command
 // Wall-clock budget for all parsing of one command line (tree-sitter parses
 // ~0.5 MB/s here: the generated lexer is built without optimisation), so a
 // hostile command cannot stall the decision path; past it the result is
@@ -1369,16 +1370,41 @@ class Analyzer {
       // A loop over plain static words (`for i in 1 2 3`, `for f in a b`)
       // sets known values; anything else is unknown.
       bool plain_words = true;
+      std::vector<std::string> values;
       for (TSNode c : kids(n)) {
         if (!named(c) || ts_node_eq(c, var) || is_statement(type_of(c)) || type_of(c) == "do_group") continue;
         if (type_of(c) != "word" && type_of(c) != "number") plain_words = false;
         if (text(c).find_first_of("[$`") != Sv::npos) plain_words = false;
+        values.emplace_back(text(c));
       }
       if (!ts_node_is_null(var)) {
         if (plain_words)
           bound_known(std::string(text(var)));
         else
           bound(std::string(text(var)), false);
+      }
+      // A `for` over a few literal words, none of which the shell would
+      // expand (globs, braces, `~`, escapes), runs its body once with each:
+      // analysed so (`for pkg in core api; do (cd packages/$pkg && npm
+      // test); done`), within a budget for the whole line.
+      TSNode body = ts_node_child_by_field_name(n, "body", 4);
+      const bool literal = t == "for_statement" && plain_words && !values.empty() && values.size() <= 8 &&
+                           !ts_node_is_null(var) && !ts_node_is_null(body) &&
+                           std::none_of(values.begin(), values.end(), [](const std::string& v) {
+                             return v.find_first_of("*?{}~\\'\"") != std::string::npos;
+                           });
+      if (literal && unrolled_ + values.size() <= kMaxUnrolled) {
+        unrolled_ += values.size();
+        const std::string name(text(var));
+        for (const auto& v : values) {
+          known_.insert(known_.begin(), {name, v});  // first: it hides a value the caller gave
+          append(out, visit(body, in));
+          auto it = std::find_if(known_.begin(), known_.end(), [&](const auto& kv) { return kv.first == name; });
+          if (it != known_.end()) known_.erase(it);
+        }
+        for (TSNode c : kids(n))
+          if (named(c) && !ts_node_eq(c, body) && !ts_node_eq(c, var) && type_of(c) != "comment") scan_substitutions(c);
+        return out;
       }
     }
     for (TSNode c : kids(n)) {
@@ -2781,6 +2807,8 @@ class Analyzer {
     // What it reads on stdin is text this analysis sees, or a file it
     // names (`python3 <<'EOF' …`, `bash < setup.sh`, `cat <<'EOF' | node`).
     sc.stdin_seen = (in.is_text() && !in.obfuscated) || (in.kind == Stream::Kind::Unknown && !in.file.empty());
+    sc.found = std::move(pending_found_);
+    pending_found_.clear();
     std::string name = class_name(w[i].value);
     fill(slot, std::move(sc));
     size_t b = i + 1;  // first argument
@@ -3988,7 +4016,45 @@ class Analyzer {
     return out;
   }
 
+  // What find's `{}` stands for (SimpleCommand::found): every file beneath
+  // each root, and files of the names `-name`/`-iname` select. Unknown when
+  // a root is computed or a test is negated.
+  std::vector<std::string> found_files(const Words& w, size_t b) const {
+    size_t k = b;
+    while (k < w.size() && !w[k].unknown() && (one_of(w[k].value, {"-H", "-L", "-P"}) || starts_with(w[k].value, "-O")))
+      ++k;
+    if (k < w.size() && !w[k].unknown() && w[k].value == "-D") k += 2;
+    std::vector<std::string> roots, names;
+    for (; k < w.size(); ++k) {
+      const Word& x = w[k];
+      if (!x.unknown() && (starts_with(x.value, "-") || one_of(x.value, {"(", "!", ","}))) break;
+      if (x.unknown() || x.value.empty()) return {};
+      roots.push_back(x.value);
+    }
+    if (roots.empty()) roots.push_back(".");
+    for (; k < w.size(); ++k) {
+      const Word& x = w[k];
+      if (x.unknown()) return {};
+      if (one_of(x.value, {"-exec", "-execdir", "-ok", "-okdir"})) break;
+      if (one_of(x.value, {"!", "-not"})) return {};
+      if (one_of(x.value, {"-name", "-iname"}) && k + 1 < w.size()) {
+        if (w[k + 1].dynamic) return {};
+        names.push_back(w[k + 1].value);
+        ++k;
+      }
+    }
+    std::vector<std::string> out;
+    for (const auto& r : roots) {
+      std::string root = r.size() > 1 && r.back() == '/' ? r.substr(0, r.size() - 1) : r;
+      out.push_back(root + "/**");
+      for (const auto& n : names)
+        if (n.find('/') == std::string::npos) out.push_back(root + "/" + n);
+    }
+    return out;
+  }
+
   void find_exec(const Words& w, size_t b) {
+    const std::vector<std::string> found = found_files(w, b);
     for (size_t k = b; k < w.size(); ++k) {
       if (w[k].unknown() || !one_of(w[k].value, {"-exec", "-execdir", "-ok", "-okdir"})) continue;
       std::string label = "find " + w[k].value;
@@ -4006,7 +4072,9 @@ class Analyzer {
         } else {
           ++nesting_;
           size_t slot = reserve();
+          pending_found_ = found;  // for the command -exec runs (final_command)
           run_words(std::move(inner), {}, Stream::unknown(), slot, {label});
+          pending_found_.clear();
           release(slot);
           --nesting_;
         }
@@ -4996,13 +5064,15 @@ class Analyzer {
   int nesting_ = 0;
   int syntax_depth_ = 0;
   bool socket_redirect_ = false;
-  std::string home_;                  // the value of $HOME, when the caller knows it
-  std::string pwd_;                   // the value of $PWD, when the caller knows it
-  KnownVariables known_;              // values the caller gave (a script's environment and arguments)
-  bool ifs_harmless_ = false;         // the prefix assignments of a read/mapfile
-  bool arithmetic_ = false;           // the line evaluates variables as arithmetic somewhere
-  std::set<std::string> plain_vars_;  // set on this line, so far, to plain values
-  bool appended_ = false;             // a value was built with +=
+  std::string home_;                        // the value of $HOME, when the caller knows it
+  std::string pwd_;                         // the value of $PWD, when the caller knows it
+  KnownVariables known_;                    // values the caller gave (a script's environment and arguments)
+  bool ifs_harmless_ = false;               // the prefix assignments of a read/mapfile
+  bool arithmetic_ = false;                 // the line evaluates variables as arithmetic somewhere
+  std::set<std::string> plain_vars_;        // set on this line, so far, to plain values
+  bool appended_ = false;                   // a value was built with +=
+  size_t unrolled_ = 0;                     // loop bodies analysed once per literal word, for the whole line
+  std::vector<std::string> pending_found_;  // what `{}` stands for in the command find -exec runs next
 };
 
 }  // namespace

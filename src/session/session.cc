@@ -213,6 +213,11 @@ LabelTable LabelTable::defaults(const std::string& home) {
   // Personal data, by the usual names.
   for (const char* p : {"**/pii/**", "*.pii.*", "customers*.csv", "users*.csv", "*.sql.gz", "*dump*.sql"})
     path(p, {"pii"});
+  // Code that handles such data (`src/pii/redact.ts`) and schema dumps hold none.
+  for (const char* p : {"*.ts", "*.tsx", "*.js", "*.jsx", "*.mjs", "*.cjs", "*.py", "*.go", "*.rs", "*.java", "*.kt",
+                        "*.rb", "*.php", "*.cs", "*.c", "*.h", "*.cc", "*.cpp", "*.hpp", "*.swift", "*.scala", "*.md",
+                        "*schema*.sql"})
+    t.add({p, {"pii"}, false, true});
   // Hosts: package registries and source forges (the egress allowlist of the baseline).
   for (const char* h : {"registry.npmjs.org",
                         "registry.yarnpkg.com",

@@ -432,6 +432,39 @@ TEST(ShellActions, OrdinaryFormsThatAreUnderstood) {
             nullptr);
 }
 
+TEST(ShellActions, FindExecActsOnWhatFindSelects) {
+  // Every file beneath the roots, and those of the names asked for.
+  auto r = shell_actions("find ~ -name config -exec cat {} \\;", "Bash", kEnv);
+  EXPECT_NE(std::find_if(r.begin(), r.end(),
+                         [](const Action& a) { return a.kind == Kind::FileRead && a.path == "/home/dev" && a.tree; }),
+            r.end());
+  EXPECT_FALSE(any_opaque(r));
+  r = shell_actions("find . -name '*.pem' -exec grep -l KEY {} +", "Bash", kEnv);
+  EXPECT_NE(find(r, Kind::FileRead, "/home/dev/project/*.pem"), nullptr);
+  for (const auto& a : r) EXPECT_TRUE(a.path != "/home/dev/project/KEY" || a.incidental);  // grep's pattern
+  r = shell_actions("find . -name __pycache__ -type d -exec rm -rf {} +", "Bash", kEnv);
+  EXPECT_NE(find(r, Kind::FileDelete, "/home/dev/project/__pycache__"), nullptr);
+  EXPECT_FALSE(any_opaque(r));
+  // A negated test or a computed root: not known.
+  EXPECT_TRUE(any_opaque(shell_actions("find . ! -name x -exec cat {} +", "Bash", kEnv)));
+  EXPECT_TRUE(any_opaque(shell_actions("find $D -exec cat {} +", "Bash", kEnv)));
+  // Lists piped to xargs are split at blanks and newlines a file name may
+  // hold: still not known.
+  EXPECT_TRUE(any_opaque(shell_actions("find . -name '*.ts' | xargs grep -l TODO", "Bash", kEnv)));
+}
+
+TEST(ShellActions, LoopsOverLiteralWordsRunTheirBodyWithEach) {
+  auto r = shell_actions("for pkg in core api; do (cd packages/$pkg && npm test); done", "Bash", kEnv);
+  EXPECT_FALSE(any_opaque(r));
+  r = shell_actions("for f in README.md .env; do cat \"$f\"; done", "Bash", kEnv);
+  EXPECT_NE(find(r, Kind::FileRead, "/home/dev/project/.env"), nullptr);
+  EXPECT_NE(find(r, Kind::FileRead, "/home/dev/project/README.md"), nullptr);
+  // Words the shell would expand are not taken as written.
+  EXPECT_TRUE(any_opaque(shell_actions("for f in src/*.ts; do cat \"$f\"; done", "Bash", kEnv)));
+  EXPECT_TRUE(any_opaque(shell_actions("for f in ~/x {a,b}; do cat \"$f\"; done", "Bash", kEnv)));
+  EXPECT_TRUE(any_opaque(shell_actions("for x in a b; do f=$x; done; cat $f", "Bash", kEnv)));
+}
+
 TEST(ShellActions, ASymbolicLinksTargetIsReadFromTheLinksDirectory) {
   auto r = shell_actions("ln -s ../../shared/types.ts src/lib/types.ts", "Bash", kEnv);
   EXPECT_NE(find(r, Kind::FileRead, "/home/dev/project/shared/types.ts"), nullptr);
