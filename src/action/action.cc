@@ -432,8 +432,10 @@ void applied_patches(std::string_view command, std::string_view tool, const Envi
     }
   }
   const bool found = out.size() > before;
+  // A name with an expansion in it (an unquoted here-document's `$HOME/x`)
+  // is what the shell makes of it when the program runs.
   for (size_t i = before; i < out.size(); ++i)
-    if (cwd_unknown) out[i].opaque = true;
+    if (cwd_unknown || out[i].path.find_first_of("$`") != std::string::npos) out[i].opaque = true;
   if (!found) {
     Action w = file_action(Kind::FileWrite, "(the files a patch names)", tool, env);
     w.opaque = true;

@@ -510,7 +510,8 @@ std::optional<size_t> inline_code_at(const analyze::SimpleCommand& c) {
       }
     }
     takes = takes || (pythonish && w == "-c") ||
-            (nodeish && (w == "-e" || w == "--eval" || w == "-p" || w == "--print")) || (c.name == "php" && w == "-r");
+            (nodeish && (w == "-e" || w == "--eval" || w == "-p" || w == "--print")) ||
+            (c.name == "php" && w == "-r") || (c.name == "deno" && i == 0 && w == "eval");
     if (takes) return i + 1 < c.args.size() ? std::optional<size_t>(i + 1) : std::nullopt;
   }
   return std::nullopt;
@@ -538,6 +539,13 @@ bool code_reads_environment(std::string_view code, bool jq) {
       char close = code[end];
       if (start == from && close != '}') return {};  // a bare word is a name only in Perl's braces
       if (start != from && close != '"' && close != '\'' && close != '\\') return {};
+      // The literal is the whole name (not `'AWS_' + 'SECRET…'`).
+      size_t after = end + (start != from ? 1 : 0);
+      while (after < code.size() &&
+             (code[after] == ' ' || code[after] == '\\' || code[after] == '"' || code[after] == '\''))
+        ++after;
+      if (after < code.size() && code[after] != ')' && code[after] != ']' && code[after] != '}' && code[after] != ',')
+        return {};
       return std::string(code.substr(start, end - start));
     };
     if (at >= code.size()) return {};
@@ -556,14 +564,31 @@ bool code_reads_environment(std::string_view code, bool jq) {
     if (code[at] == '[' || code[at] == '{' || code[at] == '(') return quoted(at + 1);
     return {};
   };
-  static const std::string_view tokens[] = {"process.env", "Deno.env", "os.environ", "environ",  "getenv",
-                                            "ENVIRON",     "ENV",      "$_ENV",      "$_SERVER", "env"};
+  // Spellings that reach the whole environment however they go on.
+  for (std::string_view whole : {"process['env']", "process[\"env\"]", "environb", "getattr(os", "Deno.env.toObject",
+                                 "os.environ.copy", "printenv"})
+    if (code.find(whole) != std::string_view::npos) return true;
+  // `const {env} = process`, `{ env: e } = process`.
+  {
+    std::string flat;
+    for (char c : code)
+      if (c != ' ' && c != '\t' && c != '\n') flat += c;
+    for (size_t at = flat.find("}=process"); at != std::string::npos; at = flat.find("}=process", at + 1)) {
+      size_t open = flat.rfind('{', at);
+      if (open != std::string::npos && mentions_word(std::string_view(flat).substr(open, at - open), "env"))
+        return true;
+    }
+  }
+  static const std::string_view tokens[] = {"process.env", "Deno.env", "Bun.env", "os.environ", "environ", "getenv",
+                                            "ENVIRON",     "ENV",      "$_ENV",   "$_SERVER",   "env"};
   for (std::string_view t : tokens) {
     for (size_t at = code.find(t); at != std::string_view::npos; at = code.find(t, at + 1)) {
       const size_t end = at + t.size();
       if (end < code.size() && ident(code[end])) continue;
-      // `.env`, `x.ENV` are members, not the environment (but `os.getenv`).
-      if (at > 0 && (ident(code[at - 1]) || (code[at - 1] == '.' && t != "getenv"))) continue;
+      // `.env`, `x.ENV` are members, not the environment (but `os.getenv`,
+      // and a spread `...process.env`).
+      const bool spread = at >= 3 && code.substr(at - 3, 3) == "...";
+      if (at > 0 && (ident(code[at - 1]) || (code[at - 1] == '.' && t != "getenv" && !spread))) continue;
       if (t == "env") {
         // jq's builtin; not an object key (`{env: 1}`) nor anything in other languages.
         size_t next = code.find_first_not_of(' ', end);
@@ -585,6 +610,10 @@ bool code_reads_environment(std::string_view code, bool jq) {
 bool prints_environment(const analyze::SimpleCommand& c) {
   const std::string& n = c.name;
   if (auto code = inline_code_at(c)) return code_reads_environment(c.args[*code], false);
+  // A program read on stdin (`python3 <<'EOF' … print(os.environ) … EOF`).
+  static const std::set<std::string_view> interpreters = {"python", "python2", "python3", "node", "nodejs",
+                                                          "bun",    "deno",    "ruby",    "perl", "php"};
+  if (!c.stdin_code.empty() && interpreters.count(n) && code_reads_environment(c.stdin_code, false)) return true;
   const bool jq = n == "jq" || n == "gojq" || n == "jaq";
   if (jq || n == "awk" || n == "gawk" || n == "mawk" || n == "nawk") {
     // The program is one of the operands.
@@ -1444,6 +1473,9 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
   // A file a command names; `{}` under find -exec is each file find
   // selects: every file beneath its roots, and those of the names it asks for.
   auto file = [&](Kind kind, const std::string& word, bool dynamic, bool tree = false) {
+    // A process substitution is a pipe to a command analysed on its own. (It
+    // keeps its place among the operands: `cp <(…) ~/.bashrc` writes ~/.bashrc.)
+    if (dynamic && process_substitution(word)) return;
     if (word != "{}" || !found_now || found_now->empty()) return file_one(kind, word, dynamic, tree);
     for (const auto& f : *found_now) {
       const bool beneath = f.size() > 3 && f.compare(f.size() - 3, 3, "/**") == 0;
@@ -1707,6 +1739,12 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
           mount = w[2] == 'm';
         } else if (w.size() > 2 && w.rfind("-v", 0) == 0) {
           spec = std::pair{w.substr(2), is_dynamic(c, i)};
+        } else if ((w == "-o" || w == "--opt") && i + 1 < c.args.size() && c.args[i + 1].rfind("device=", 0) == 0) {
+          // `docker volume create -o o=bind -o device=DIR`: a volume that is DIR.
+          if (host_path(c.args[i + 1].substr(7)))
+            file(Kind::FileRead, c.args[i + 1].substr(7), is_dynamic(c, i + 1), true);
+          ++i;
+          continue;
         } else if (!is_option(w) && (w == "cp" || copy)) {
           if (copy && w.find(':') == std::string::npos) file(Kind::FileRead, w, is_dynamic(c, i), true);
           copy = true;
@@ -1720,6 +1758,8 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
             size_t end = std::min(spec->first.find(',', at), spec->first.size());
             std::string_view kv = std::string_view(spec->first).substr(at, end - at);
             if (kv.rfind("source=", 0) == 0 || kv.rfind("src=", 0) == 0) src = std::string(kv.substr(kv.find('=') + 1));
+            // A local volume bound to a host directory (`volume-opt=device=/home/dev/.ssh`).
+            if (kv.rfind("volume-opt=device=", 0) == 0) src = std::string(kv.substr(18));
             at = end + 1;
           }
         } else {
@@ -1874,18 +1914,47 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       }
     }
     if (sub != "apply" && sub != "am") return;
+    std::optional<std::pair<std::string, bool>> root;  // --directory: prepended to every name
+    bool unsafe = false;
     for (; i < c.args.size(); ++i) {
       const std::string& w = c.args[i];
       if (w == "--cached" || w == "--check" || w == "--stat" || w == "--numstat" || w == "--summary" ||
           w == "--show-files" || w == "--abort" || w == "--quit" || w == "--show-current-patch")
         return;
+      unsafe = unsafe || w == "--unsafe-paths";
+      if (w.rfind("--directory=", 0) == 0) root = std::pair{w.substr(12), is_dynamic(c, i)};
+      if (w == "--directory" && i + 1 < c.args.size()) root = std::pair{c.args[i + 1], is_dynamic(c, i + 1)};
     }
     auto where = dir ? *dir : std::pair<std::string, bool>{".", false};
-    file(Kind::FileWrite, where.first, where.second, true);
+    if (root) {
+      where = !root->first.empty() && (root->first[0] == '/' || root->first[0] == '~')
+                  ? *root
+                  : std::pair{where.first + "/" + root->first, where.second || root->second};
+    }
+    // --unsafe-paths lets a patch name files anywhere.
+    file(Kind::FileWrite, unsafe ? "(the files a patch names)" : where.first, unsafe || where.second, true);
   };
 
+  // Links this command line makes: a write through one, later on the
+  // line, writes what it points at (`ln -sf ~/.bashrc x && echo … >> x`).
+  // The link's own creation is no such write.
+  std::vector<std::pair<std::string, std::string>> aliases;  // link, target (absolute)
+  std::vector<std::pair<size_t, size_t>> ln_actions;         // what ln commands themselves did, in `out`
+  std::optional<size_t> ln_from;
+  auto alias = [&](const std::string& link, const std::string& target, bool symbolic) {
+    const bool relative = !link.empty() && link[0] != '/' && link[0] != '~';
+    if (link.empty() || target.empty() || (relative && cwd_unknown)) return;
+    for (size_t k = 0; k < (relative ? cwds.size() : 1) && aliases.size() < 32; ++k) {
+      std::string l = analyze::normalize_path(link, cwds[k], env.home, false);
+      std::string t = analyze::normalize_path(target, symbolic ? parent_dir(l) : cwds[k], env.home, false);
+      if (!l.empty() && !t.empty() && l != t) aliases.emplace_back(std::move(l), std::move(t));
+    }
+  };
   for (const auto& c : sa.commands) {
     found_now = &c.found;
+    if (ln_from) ln_actions.emplace_back(*ln_from, out.size());
+    ln_from.reset();
+    if (c.name == "ln") ln_from = out.size();
     Action a;
     a.kind = Kind::ShellExec;
     a.tool = std::string(tool);
@@ -2181,7 +2250,6 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         continue;
       }
       bool dynamic = is_dynamic(c, i);
-      if (dynamic && process_substitution(w)) continue;  // a pipe to a command analysed on its own
       operands.emplace_back(w, dynamic);
     }
     // cp, mv, install and ln put their sources into a directory when the
@@ -2280,6 +2348,19 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         }
         if (c.name == "rg" && w == "-g" && i + 1 < c.args.size()) v = std::pair{c.args[i + 1], is_dynamic(c, i + 1)};
         if (c.name == "rg" && w.size() > 2 && w.rfind("-g", 0) == 0) v = std::pair{w.substr(2), is_dynamic(c, i)};
+        // rg --type-add 'NAME:GLOB,GLOB' defines a type by names (then -t NAME).
+        std::optional<std::pair<std::string, bool>> type;
+        if (c.name == "rg" && w == "--type-add" && i + 1 < c.args.size())
+          type = std::pair{c.args[i + 1], is_dynamic(c, i + 1)};
+        if (c.name == "rg" && w.rfind("--type-add=", 0) == 0) type = std::pair{w.substr(11), is_dynamic(c, i)};
+        if (type && type->first.find(':') != std::string::npos) {
+          std::string globs = type->first.substr(type->first.rfind(':') + 1);
+          for (size_t at = 0; at <= globs.size();) {
+            size_t comma = std::min(globs.find(',', at), globs.size());
+            if (comma > at) names.emplace_back(globs.substr(at, comma - at), type->second);
+            at = comma + 1;
+          }
+        }
         if (!v || v->first.empty() || v->first[0] == '!') continue;
         v->first = v->first.substr(v->first.rfind('/') == std::string::npos ? 0 : v->first.rfind('/') + 1);
         if (!v->first.empty()) names.push_back(std::move(*v));
@@ -2311,7 +2392,10 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
             // `ln -s ../x`: the link is ./x.
             file(Kind::FileRead, w, dyn);
             std::string name = w.substr(w.rfind('/') == std::string::npos ? 0 : w.rfind('/') + 1);
-            if (!name.empty() && name != "." && name != "..") file(Kind::FileWrite, name, dyn);
+            if (!name.empty() && name != "." && name != "..") {
+              file(Kind::FileWrite, name, dyn);
+              if (!dyn) alias(name, w, symbolic_link(c.args));
+            }
             break;
           }
           if ((c.name == "ln" || c.name == "install") && !last) {
@@ -2330,6 +2414,12 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
             } else {
               file(Kind::FileRead, w, dyn);
             }
+            if (c.name == "ln" && !dyn && !link_dyn) {
+              // The link, or the link of that name in it when it is a directory.
+              alias(link, w, symbolic_link(c.args));
+              std::string name = w.substr(w.rfind('/') == std::string::npos ? 0 : w.rfind('/') + 1);
+              if (!name.empty() && name != "." && name != "..") alias(link + "/" + name, w, symbolic_link(c.args));
+            }
             break;
           }
           file(Kind::FileWrite, w, dyn, whole);
@@ -2347,10 +2437,30 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     }
   }
   found_now = nullptr;
+  if (ln_from) ln_actions.emplace_back(*ln_from, out.size());
   for (const auto& r : sa.redirections) {
     // /dev/null and friends are not files an agent reads or writes.
     if (r.path == "/dev/null" || r.path == "/dev/stdout" || r.path == "/dev/stderr" || r.path == "/dev/stdin") continue;
     file(r.write ? Kind::FileWrite : Kind::FileRead, r.path, r.dynamic);
+  }
+  for (size_t k = 0, n = out.size(); k < n && !aliases.empty(); ++k) {
+    if (out[k].kind != Kind::FileWrite && out[k].kind != Kind::FileDelete) continue;
+    if (std::any_of(ln_actions.begin(), ln_actions.end(), [&](const auto& r) { return k >= r.first && k < r.second; }))
+      continue;
+    const std::string p = out[k].path;  // (out grows below)
+    for (const auto& [link, target] : aliases) {
+      if (p != link && !(p.size() > link.size() && p.compare(0, link.size(), link) == 0 && p[link.size()] == '/'))
+        continue;
+      Action through = out[k];
+      through.path = through.resource = target + p.substr(link.size());
+      through.summary = std::string(through.kind == Kind::FileDelete ? "delete " : "write ") + through.path +
+                        " (through the link " + p + ")";
+      if (through.tree) {
+        through.tree = false;
+        mark_tree(through);
+      }
+      out.push_back(std::move(through));
+    }
   }
   for (const auto& h : sa.hosts) {
     Action a = fetch_action(h, sa.urls, tool);

@@ -994,10 +994,10 @@ bool harmless_viewer(Sv v) {
 
 // An assignment to a hijack variable that cannot change what runs: an
 // editor or pager that runs nothing, Node options that load no code, PATH
-// extended (`$PATH` kept once) with directories the agent cannot write
-// without asking — appended anywhere but temporary directories, prepended
-// only from the system's and the home's tool directories (a directory in
-// the workspace first would let a file the agent wrote stand for `git`).
+// extended (`$PATH` kept once) with the system's and the home's tool
+// directories, which the agent cannot write without asking (a directory in
+// the workspace, first, would let a file the agent wrote stand for `git`;
+// last, for a command found nowhere else).
 bool harmless_hijack(Sv name, Sv value, Sv home) {
   if (one_of(name,
              {"EDITOR", "VISUAL", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "PAGER", "GIT_PAGER", "MANPAGER", "FCEDIT"}))
@@ -1038,9 +1038,8 @@ bool harmless_hijack(Sv name, Sv value, Sv home) {
       continue;
     }
     if (e.empty() || e.find_first_of("$`") != Sv::npos || e.find("..") != Sv::npos) return false;
-    if (!(kept ? e[0] == '/' && !starts_with(e, "/tmp") && !starts_with(e, "/var/tmp") && !starts_with(e, "/dev/shm")
-               : tool_dir(e)))
-      return false;
+    // Appended too: a command not found before it would run from there.
+    if (!tool_dir(e)) return false;
   }
   return kept;
 }
@@ -2806,7 +2805,11 @@ class Analyzer {
     SimpleCommand sc = make_command(w, i, assigns, local, from_xargs);
     // What it reads on stdin is text this analysis sees, or a file it
     // names (`python3 <<'EOF' …`, `bash < setup.sh`, `cat <<'EOF' | node`).
-    sc.stdin_seen = (in.is_text() && !in.obfuscated) || (in.kind == Stream::Kind::Unknown && !in.file.empty());
+    // Not text with expansions in it (`python3 <<< "$CODE"`), nor a file
+    // written earlier on the line, whose content is read too early.
+    sc.stdin_seen = (in.is_text() && !in.dynamic && !in.obfuscated) ||
+                    (in.kind == Stream::Kind::Unknown && !in.file.empty() && !written_file(in.file));
+    if (sc.stdin_seen && in.is_text()) sc.stdin_code = in.text.substr(0, 64 * 1024);
     sc.found = std::move(pending_found_);
     pending_found_.clear();
     std::string name = class_name(w[i].value);
@@ -4250,6 +4253,9 @@ class Analyzer {
 
   void ssh_options(const Args& a) {
     for (const auto& o : a.opts) {
+      // Forwarded ports relay to hosts the remote end contacts (`-L
+      // 8080:evil.example:80 localhost`): not decided on the ssh host.
+      if (one_of(o.name, {"-L", "-R", "-D", "-w"})) opaque("ssh " + o.name + " forwards connections elsewhere");
       if (o.name == "-J" && o.has_value) {
         size_t start = 0;
         Sv v = o.value;
@@ -4278,6 +4284,8 @@ class Analyzer {
             sep == kNpos
                 ? ""
                 : v.substr(v.find_first_not_of("= \t", sep) == kNpos ? v.size() : v.find_first_not_of("= \t", sep));
+        if (one_of(key, {"localforward", "remoteforward", "dynamicforward", "tunnel"}))
+          opaque("ssh -o " + key + " forwards connections elsewhere");
         if (one_of(key, {"proxycommand", "localcommand", "knownhostscommand", "remotecommand"})) {
           if (key == "remotecommand") continue;
           Word x;
@@ -4401,7 +4409,10 @@ class Analyzer {
           } else {
             add_host_loose(o.value);
           }
-        } else if (one_of(o.name, {"--resolve", "--connect-to", "--dns-servers"})) {
+        } else if (one_of(o.name,
+                          {"--resolve", "--connect-to", "--dns-servers", "--unix-socket", "--abstract-unix-socket"})) {
+          // A socket (`--unix-socket /var/run/docker.sock`) reaches whatever
+          // serves it, whatever host the URL names.
           opaque("curl " + o.name + " changes which address a host name reaches");
         } else if (one_of(o.name, {"-K", "--config"})) {
           opaque("curl reads options from " + clip(o.value));

@@ -73,6 +73,7 @@ struct SimpleCommand {
   std::vector<std::string> wrappers;     // wrappers peeled off, outermost first ("sudo", "bash -c")
   bool opaque = false;                   // program or arguments not statically known (dynamic words, xargs input)
   bool stdin_seen = false;               // its standard input is text the analysis read, or a file it names
+  std::string stdin_code;                // that text (the first 64 KiB), when it is text
   // Run by `find … -exec`: the files `{}` stands for — `ROOT/**` (any file
   // beneath ROOT) and `ROOT/NAME` (the -name patterns); empty: unknown.
   std::vector<std::string> found;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -78,25 +79,75 @@ bool ere_may_match(const std::string& pattern, bool icase, const std::vector<std
 // another of Tollgate's: the daemon, hooks, MCP wrappers). pkill's
 // patterns are regular expressions matched against the name (with -f the
 // command line); killall's are names (regular expressions with -r). A
-// negated match (`-v`) selects nearly everything.
+// negated match (`-v`), an empty pattern, or processes chosen by owner,
+// group, parent, session or terminal with no pattern to narrow them select
+// it as far as Tollgate can tell.
 bool pattern_may_match_this_process(const action::CommandInfo& c) {
   const auto& [comm, cmdline] = this_process();
-  bool full = false, icase = false, regex = c.name != "killall";
-  for (const auto& f : c.flags) {
-    if (f == "-f" || f == "--full") full = true;
-    if (f == "-i" || f == "--ignore-case" || f == "-I") icase = true;
-    if (f == "-r" || f == "--regexp") regex = true;
-    if ((f == "-v" || f == "--inverse") && c.name != "killall") return true;
-  }
-  std::vector<std::string_view> texts = {comm, "tollgate"};
-  if (full) texts.insert(texts.end(), {cmdline, "tollgate serve", "tollgate mcp", "tollgate hook"});
-  for (const auto& a : c.args) {
-    if (a.empty() || a[0] == '-') continue;
-    if (regex) {
-      if (ere_may_match(a, icase, texts)) return true;
+  const bool killall = c.name == "killall";
+  bool full = false, icase = false, regex = !killall, by_owner = false;
+  std::vector<std::string> patterns;
+  // Options whose value is the next word (or the rest of the word).
+  const std::string_view valued = killall ? "uoysn" : "dgGPstuUFq";
+  bool options_done = false;
+  for (size_t i = 0; i < c.args.size(); ++i) {
+    const std::string& a = c.args[i];
+    if (options_done || a.empty() || a[0] != '-' || a == "-") {
+      patterns.push_back(a);
       continue;
     }
-    if (comm.find(a) != std::string::npos || std::string("tollgate").find(a) != std::string::npos) return true;
+    if (a == "--") {
+      options_done = true;
+      continue;
+    }
+    if (a[1] == '-') {
+      std::string name = a.substr(0, a.find('='));
+      if (name == "--full") full = true;
+      if (name == "--ignore-case") icase = true;
+      if (name == "--regexp") regex = true;
+      if (name == "--inverse") return true;
+      bool owner = name == "--euid" || name == "--uid" || name == "--group" || name == "--pgroup" ||
+                   name == "--parent" || name == "--session" || name == "--terminal" || name == "--user" ||
+                   name == "--pidfile" || name == "--ns" || name == "--nslist" || name == "--older-than" ||
+                   name == "--younger-than";
+      by_owner = by_owner || (owner && name != "--older-than" && name != "--younger-than" && name != "--ns");
+      if ((owner || name == "--signal" || name == "--delimiter") && a.find('=') == std::string::npos) ++i;
+      continue;
+    }
+    if (std::all_of(a.begin() + 1, a.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); }) ||
+        (a.size() > 2 &&
+         std::all_of(a.begin() + 1, a.end(), [](char ch) { return std::isupper(static_cast<unsigned char>(ch)); })))
+      continue;  // a signal: -9, -TERM
+    for (size_t k = 1; k < a.size(); ++k) {
+      char f = a[k];
+      if (f == 'f' && !killall) full = true;
+      if ((f == 'i' && !killall) || (f == 'I' && killall)) icase = true;
+      if (f == 'r' && killall) regex = true;
+      if (f == 'v' && !killall) return true;
+      if (valued.find(f) != std::string_view::npos) {
+        by_owner = by_owner || std::string_view(killall ? "u" : "gGPstuUF").find(f) != std::string_view::npos;
+        if (k + 1 == a.size()) ++i;  // the value is the next word
+        break;
+      }
+    }
+  }
+  if (patterns.empty()) return by_owner || killall;
+  std::vector<std::string_view> texts = {comm, "tollgate"};
+  if (full) texts.insert(texts.end(), {cmdline, "tollgate serve", "tollgate mcp", "tollgate hook"});
+  for (const auto& p : patterns) {
+    if (p.empty()) return true;  // matches every process
+    if (regex) {
+      if (ere_may_match(p, icase, texts)) return true;
+      continue;
+    }
+    auto lower = [](std::string v) {
+      for (auto& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      return v;
+    };
+    const std::string name = icase ? lower(p) : p;
+    if ((icase ? lower(comm) : comm).find(name) != std::string::npos ||
+        std::string("tollgate").find(name) != std::string::npos)
+      return true;
   }
   return false;
 }

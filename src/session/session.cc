@@ -214,9 +214,9 @@ LabelTable LabelTable::defaults(const std::string& home) {
   for (const char* p : {"**/pii/**", "*.pii.*", "customers*.csv", "users*.csv", "*.sql.gz", "*dump*.sql"})
     path(p, {"pii"});
   // Code that handles such data (`src/pii/redact.ts`) and schema dumps hold none.
-  for (const char* p : {"*.ts", "*.tsx", "*.js", "*.jsx", "*.mjs", "*.cjs", "*.py", "*.go", "*.rs", "*.java", "*.kt",
-                        "*.rb", "*.php", "*.cs", "*.c", "*.h", "*.cc", "*.cpp", "*.hpp", "*.swift", "*.scala", "*.md",
-                        "*schema*.sql"})
+  for (const char* p : {"*.ts", "*.tsx",  "*.js",  "*.jsx",   "*.mjs",   "*.cjs", "*.py",        "*.go",
+                        "*.rs", "*.java", "*.kt",  "*.rb",    "*.php",   "*.cs",  "*.c",         "*.h",
+                        "*.cc", "*.cpp",  "*.hpp", "*.swift", "*.scala", "*.md",  "*schema*.sql"})
     t.add({p, {"pii"}, false, true});
   // Hosts: package registries and source forges (the egress allowlist of the baseline).
   for (const char* h : {"registry.npmjs.org",
@@ -333,7 +333,62 @@ void apply_rule(const LabelRule& r, std::vector<std::string>& out) {
 
 }  // namespace
 
+namespace {
+
+// The names a name pattern can stand for, as label rules can match them:
+// braces expanded (`*.{pem,key}`, at most 32 names), a bracket expression
+// (`[.]env`) taken as any one character, and each in lower case too (a
+// search may ignore case).
+std::vector<std::string> name_variants(std::string_view name) {
+  std::vector<std::string> out, todo = {std::string(name)};
+  while (!todo.empty() && out.size() < 32) {
+    std::string n = std::move(todo.back());
+    todo.pop_back();
+    size_t open = n.find('{'), close = open == std::string::npos ? open : n.find('}', open);
+    if (close == std::string::npos) {
+      std::string flat;
+      for (size_t i = 0; i < n.size(); ++i) {
+        size_t end = n[i] == '[' ? n.find(']', i + 2) : std::string::npos;
+        if (end != std::string::npos) {
+          flat += '?';
+          i = end;
+        } else {
+          flat += n[i];
+        }
+      }
+      std::string folded = flat;
+      std::transform(folded.begin(), folded.end(), folded.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      out.push_back(flat);
+      if (folded != flat) out.push_back(folded);
+      continue;
+    }
+    std::string_view alts = std::string_view(n).substr(open + 1, close - open - 1);
+    for (size_t at = 0; at <= alts.size() && todo.size() < 64;) {
+      size_t comma = std::min(alts.find(',', at), alts.size());
+      todo.push_back(n.substr(0, open) + std::string(alts.substr(at, comma - at)) + n.substr(close + 1));
+      at = comma + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<std::string> LabelTable::path_labels(std::string_view path) const {
+  // A name that is a pattern with braces or brackets: the labels of every
+  // name it can stand for.
+  if (std::string_view base = basename(path);
+      base.find_first_of("{[") != std::string_view::npos && base.find_first_of("*?[{") != std::string_view::npos) {
+    std::string_view dir = path.substr(0, path.size() - base.size());
+    std::vector<std::string> all;
+    for (const auto& v : name_variants(base)) {
+      if (v.find_first_of("{[") != std::string::npos) continue;  // unbalanced: as written below
+      for (auto& l : path_labels(std::string(dir) + v)) add_unique(all, l);
+    }
+    std::sort(all.begin(), all.end());
+    if (!all.empty()) return all;
+  }
   std::vector<std::string> out;
   // A name that is itself a pattern (`.env*` in `grep -r --include=.env*`,
   // a glob not expanded) carries the labels of the names it can match:
@@ -344,10 +399,14 @@ std::vector<std::string> LabelTable::path_labels(std::string_view path) const {
   const bool name_pattern =
       name.find_first_of("*?[") != std::string_view::npos &&
       std::count_if(name.begin(), name.end(), [](char c) { return c != '*' && c != '?' && c != '.'; }) >= 2;
+  std::string name_lower(name_pattern ? name : std::string_view());
+  std::transform(name_lower.begin(), name_lower.end(), name_lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   auto matches = [&](const std::string& pattern, bool exclude) {
     if (!pattern.empty() && pattern[0] == '/') return glob_match(pattern, path);
     if (pattern.find('/') == std::string::npos)  // a file name anywhere
-      return glob_match(pattern, name) || (name_pattern && !exclude && glob_match(name, pattern));
+      return glob_match(pattern, name) ||
+             (name_pattern && !exclude && (glob_match(name, pattern) || glob_match(name_lower, pattern)));
     return glob_match("**/" + pattern, path);  // a relative path anywhere
   };
   for (const auto& r : rules_) {

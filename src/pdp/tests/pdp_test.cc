@@ -267,7 +267,9 @@ TEST(Pdp, AnAgentMayNotStartADaemonNorStopThisOneByPidOrPattern) {
         "kill " + pid, "kill -9 " + pid, "kill -STOP " + pid, "kill -- -" + group, std::string("pkill tollgat"),
         std::string("pkill -f ") + program_invocation_short_name, std::string("killall -r 'toll.*'"),
         std::string("pkill -f 'toll.ate (serve|mcp)'"), std::string("pkill -i TOLLGATE"),
-        std::string("pkill -v -f zzz"), std::string("pkill -f '(a)\\1'")}) {
+        std::string("pkill -v -f zzz"), std::string("pkill -f '(a)\\1'"), std::string("pkill -- '-?toll[g]ate'"),
+        std::string("killall -I TOLLGATE"), std::string("pkill -f ''"), std::string("pkill -u dev"),
+        std::string("killall -u dev"), std::string("pkill -9 -t pts/1")}) {
     auto d = decide(cmd);
     EXPECT_EQ(d.effect, Effect::Deny) << cmd;
     EXPECT_EQ(d.actions[0].policies, std::vector<std::string>{"builtin:self-protection"}) << cmd;
@@ -276,7 +278,8 @@ TEST(Pdp, AnAgentMayNotStartADaemonNorStopThisOneByPidOrPattern) {
   for (const std::string& cmd :
        {"kill " + std::to_string(::getpid() + 100000), std::string("pkill -f vite"), std::string("killall node"),
         std::string("pgrep tollgate"), std::string("pkill -f \"python manage.py runserver\""),
-        std::string("pkill -f 'node.*vite'"), std::string("pkill -f http.server")})
+        std::string("pkill -f 'node.*vite'"), std::string("pkill -f http.server"), std::string("pkill -u dev node"),
+        std::string("pkill -9 -f 'next dev'"), std::string("killall -I NODE")})
     EXPECT_EQ(decide(cmd).effect, Effect::Allow) << cmd;
 }
 

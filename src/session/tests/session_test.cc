@@ -81,6 +81,11 @@ TEST(Labels, ANamePatternHasTheLabelsOfTheNamesItMatches) {
   for (const char* p : {"/home/dev/project/*", "/home/dev/project/.*", "/home/dev/project/*.*",
                         "/home/dev/project/*.ts", "/home/dev/project/.env.example"})
     EXPECT_FALSE(has(t.path_labels(p), "secret")) << p;
+  // Braces, brackets and case are no way around it.
+  for (const char* p : {"/home/dev/project/{.env,x}", "/home/dev/project/*.{pem,key}", "/home/dev/project/[.]env",
+                        "/home/dev/project/*.PEM"})
+    EXPECT_TRUE(has(t.path_labels(p), "secret")) << p;
+  EXPECT_FALSE(has(t.path_labels("/home/dev/project/*.{ts,tsx}"), "secret"));
   // Examples of .env files by any name stay unlabelled; the files are not.
   EXPECT_FALSE(has(t.path_labels("/home/dev/project/.env.test.example"), "secret"));
   EXPECT_TRUE(has(t.path_labels("/home/dev/project/.env.test"), "secret"));
