@@ -451,7 +451,7 @@ bool is_internal_tool(std::string_view t) {
       // Claude Code
       "TodoWrite", "TodoRead", "TaskCreate", "TaskGet", "TaskList", "TaskOutput", "TaskStop", "TaskUpdate",
       "ExitPlanMode", "EnterPlanMode", "BashOutput", "KillShell", "KillBash", "AskUserQuestion", "SlashCommand",
-      "Skill",
+      "Skill", "ToolSearch",
       // Codex
       "update_plan",
       // Gemini CLI
@@ -494,6 +494,15 @@ Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& e
       e.cwd = analyze::normalize_path(dir, env.cwd, env.home, false);
     out = shell_actions(*cmd, t, e);
     applied_patches(*cmd, t, e, out);
+  } else if (t == "LSP") {
+    // Claude Code's code intelligence: definitions, references and symbols
+    // of a file, read through a language server.
+    std::string p = first_string(in, {"filePath", "file_path", "path"});
+    if (p.empty()) {
+      internal();
+    } else {
+      out.push_back(file_action(Kind::FileRead, p, t, env));
+    }
   } else if (t == "Read" || t == "NotebookRead" || t == "read_file" || t == "ReadFile" || t == "view_image") {
     auto p = need_path({"file_path", "absolute_path", "notebook_path", "path"});
     if (!p) return std::move(p).error();
@@ -508,7 +517,7 @@ Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& e
     if (!p) return std::move(p).error();
     out.push_back(file_action(Kind::FileDelete, *p, t, env));
   } else if (t == "Glob" || t == "Grep" || t == "LS" || t == "glob" || t == "search_file_content" ||
-             t == "grep_search" || t == "list_directory" || t == "ls") {
+             t == "grep_search" || t == "list_directory" || t == "ls" || t == "list_dir" || t == "grep_files") {
     // Searches read under their root (the working directory by default);
     // a content search reads every file beneath it, a listing only names.
     // Every root the input names is searched: harnesses differ in which
@@ -518,7 +527,7 @@ Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& e
       if (auto it = in.find(k); it != in.end() && it->is_string() && !it->get<std::string>().empty())
         roots.push_back(it->get<std::string>());
     if (roots.empty()) roots.push_back(env.cwd);
-    const bool content = t == "Grep" || t == "search_file_content" || t == "grep_search";
+    const bool content = t == "Grep" || t == "search_file_content" || t == "grep_search" || t == "grep_files";
     for (const auto& root : roots) {
       Action a = file_action(Kind::FileRead, root, t, env);
       if (content) mark_tree(a);
@@ -551,9 +560,22 @@ Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& e
         std::transform(folded.begin(), folded.end(), folded.begin(),
                        [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
         for (const auto& each : folded == raw ? std::vector{raw} : std::vector{raw, folded}) {
-          Action a = file_action(Kind::FileRead, each, t, env);
-          if (a.path.find_first_of("*?[{") != std::string::npos) a.opaque = true;  // a glob: files not known yet
-          out.push_back(std::move(a));
+          size_t wild = each.find_first_of("*?[{");
+          if (wild == std::string::npos) {
+            out.push_back(file_action(Kind::FileRead, each, t, env));
+            continue;
+          }
+          // A pattern (`src/**/*.ts`, `**/.env*`): everything beneath the
+          // directory before its first wildcard, whole, and files of its
+          // last name, labelled by that name.
+          size_t slash = each.rfind('/', wild);
+          Action tree =
+              file_action(Kind::FileRead, slash == std::string::npos ? "." : each.substr(0, slash + 1), t, env);
+          mark_tree(tree);
+          std::string dir = tree.path;
+          out.push_back(std::move(tree));
+          std::string name = each.substr(each.rfind('/') == std::string::npos ? 0 : each.rfind('/') + 1);
+          if (!name.empty() && name != "**") out.push_back(file_action(Kind::FileRead, dir + "/" + name, t, env));
         }
       }
     }

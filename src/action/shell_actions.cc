@@ -52,7 +52,7 @@ Role role_of(std::string_view name, const std::vector<std::string>& args) {
   static const std::set<std::string_view> readers = {
       "cat", "tac", "head", "tail", "less", "more", "bat", "batcat", "nl", "base64", "base32", "xxd", "od", "hexdump",
       "strings", "wc", "sort", "uniq", "cut", "diff", "cmp", "file", "stat", "md5sum", "sha1sum", "sha256sum",
-      "sha512sum", "source", ".", "gpg", "openssl", "view", "zcat", "gunzip", "tar", "unzip",
+      "sha512sum", "source", ".", "gpg", "view", "zcat", "gunzip", "tar", "unzip",
       // Text and data utilities that print what they read (or write it
       // next to it: the compressors), and the hashes.
       "paste", "fold", "rev", "column", "pr", "iconv", "comm", "join", "fmt", "expand", "unexpand", "split", "csplit",
@@ -118,6 +118,29 @@ Role role_of(std::string_view name, const std::vector<std::string>& args) {
 // pipe to a command the analyser decides on its own, not a file.
 bool process_substitution(std::string_view w) {
   return w.size() > 3 && (w[0] == '<' || w[0] == '>') && w[1] == '(' && w.back() == ')';
+}
+
+// Whether `cp` makes symbolic links rather than copies (`-s`, `--symbolic-link`).
+bool cp_symbolic(const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a == "--") break;
+    if (a == "--symbolic-link" || (a.size() > 1 && a[0] == '-' && a[1] != '-' && a.find('s') != std::string::npos))
+      return true;
+  }
+  return false;
+}
+
+// Whether the command makes links: `ln`, and `cp -s`/`-l` (`--link`).
+bool makes_links(const analyze::SimpleCommand& c) {
+  if (c.name == "ln") return true;
+  if (c.name != "cp") return false;
+  for (const auto& a : c.args) {
+    if (a == "--") break;
+    if (a == "--link" || a == "--symbolic-link" ||
+        (a.size() > 1 && a[0] == '-' && a[1] != '-' && a.find_first_of("sl") != std::string::npos))
+      return true;
+  }
+  return false;
 }
 
 // Whether `ln` makes symbolic links (`-s` in any cluster, `--symbolic`).
@@ -482,12 +505,41 @@ std::optional<std::string> credential_store(const analyze::SimpleCommand& c) {
 
 // A variable name that says it holds a credential (GITHUB_TOKEN,
 // AWS_SECRET_ACCESS_KEY, DB_PASSWORD, OPENAI_API_KEY …).
+// Taken word by word (`_`-separated), so `GIT_AUTHOR_NAME`, `NEXTAUTH_URL`,
+// `MAX_TOKENS` and `TOKENIZERS_PARALLELISM` are not: a word that is or ends
+// in TOKEN, SECRET, PASSWORD, PASSWD, APIKEY, or is AUTH, AUTHORIZATION,
+// CREDENTIAL(S); API/ACCESS/PRIVATE followed by KEY.
 bool credential_name(std::string_view name) {
   std::string n(name);
   std::transform(n.begin(), n.end(), n.begin(), [](unsigned char ch) { return std::toupper(ch); });
-  for (const char* k : {"TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "ACCESS_KEY", "PRIVATE_KEY",
-                        "CREDENTIAL", "AUTH"})
-    if (n.find(k) != std::string::npos) return true;
+  std::vector<std::string_view> words;
+  for (size_t at = 0; at <= n.size();) {
+    size_t end = std::min(n.find('_', at), n.size());
+    if (end > at) words.push_back(std::string_view(n).substr(at, end - at));
+    at = end + 1;
+  }
+  auto ends = [](std::string_view w, std::string_view s) {
+    return w.size() >= s.size() && w.substr(w.size() - s.size()) == s;
+  };
+  // Where a credential is, or a setting about one, is none
+  // (`NEXTAUTH_URL`, `PASSWORD_MIN_LENGTH`, `DB_PASSWORD_FILE`).
+  static const std::set<std::string_view> about = {
+      "URL",    "URI",    "HOST",     "HOSTNAME",  "PORT",   "LENGTH",  "FILE",    "PATH",     "DIR",     "ENDPOINT",
+      "DOMAIN", "ISSUER", "ENABLED",  "TTL",       "EXPIRY", "EXPIRES", "TIMEOUT", "REGION",   "MODE",    "TYPE",
+      "NAME",   "USER",   "USERNAME", "ALGORITHM", "HEADER", "SCOPE",   "SCOPES",  "PROVIDER", "VERSION", "ID"};
+  if (words.size() > 1 && about.count(words.back())) return false;
+  if (n == "GOOGLE_APPLICATION_CREDENTIALS") return false;  // a file's path
+  for (size_t i = 0; i < words.size(); ++i) {
+    std::string_view w = words[i];
+    for (std::string_view k : {"TOKEN", "SECRET", "PASSWORD", "PASSWD", "APIKEY", "ACCESSKEY", "PRIVATEKEY"})
+      if (ends(w, k)) return true;
+    if (w == "AUTH" || w == "AUTHORIZATION" || w == "CREDENTIAL" || w == "CREDENTIALS" || w == "SECRETS" ||
+        w == "PASS" || w == "PWD_HASH")
+      return true;
+    if (i + 1 < words.size() && words[i + 1] == "KEY" &&
+        (w == "API" || w == "ACCESS" || w == "PRIVATE" || w == "SECRET"))
+      return true;
+  }
   return false;
 }
 
@@ -496,7 +548,7 @@ bool credential_name(std::string_view name) {
 // none.
 std::optional<size_t> inline_code_at(const analyze::SimpleCommand& c) {
   const bool perlish = c.name == "perl" || c.name == "ruby";
-  const bool pythonish = c.name == "python" || c.name == "python2" || c.name == "python3";
+  const bool pythonish = c.name.rfind("python", 0) == 0 || c.name.rfind("pypy", 0) == 0;
   const bool nodeish = c.name == "node" || c.name == "nodejs" || c.name == "bun" || c.name == "deno";
   for (size_t i = 0; i < c.args.size(); ++i) {
     const std::string& w = c.args[i];
@@ -510,66 +562,74 @@ std::optional<size_t> inline_code_at(const analyze::SimpleCommand& c) {
       }
     }
     takes = takes || (pythonish && w == "-c") ||
-            (nodeish && (w == "-e" || w == "--eval" || w == "-p" || w == "--print")) ||
+            (nodeish && (w == "-e" || w == "--eval" || w == "-p" || w == "--print" || w == "-pe" || w == "-ep")) ||
             (c.name == "php" && w == "-r") || (c.name == "deno" && i == 0 && w == "eval");
     if (takes) return i + 1 < c.args.size() ? std::optional<size_t>(i + 1) : std::nullopt;
   }
   return std::nullopt;
 }
 
+// Which spellings of the environment apply: awk has only ENVIRON, jq only
+// `env` and `$ENV`; code in the other languages any of theirs.
+enum class Dialect { Code, Awk, Jq };
+
 // Whether code reads the whole environment or a variable named like a
 // credential: `process.env` (not `process.env.NODE_ENV`), `os.environ`,
 // `os.getenv("API_TOKEN")`, Perl's `%ENV`, Ruby's `ENV.to_h`, awk's
 // `for (k in ENVIRON)`, jq's `env` and `$ENV`. A variable chosen at run
-// time (`ENVIRON[k]`) is taken to be any of them.
-bool code_reads_environment(std::string_view code, bool jq) {
+// time (`ENVIRON[k]`, `getenv('AWS_' + x)`) is taken to be any of them.
+bool code_reads_environment(std::string_view code, Dialect dialect) {
   auto ident = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; };
-  // The literal name at `at` (`.NAME`, `["NAME"]`, `{NAME}`, `('NAME')`,
-  // `.get("NAME")`); empty when the name is computed or the whole is meant.
-  auto name_at = [&](size_t at) -> std::string {
-    auto quoted = [&](size_t from) -> std::string {
-      while (from < code.size() && code[from] == ' ') ++from;
-      if (from >= code.size()) return {};
-      char q = code[from];
-      size_t start = from + (q == '"' || q == '\'' ? 1 : 0);
-      if (q == '\\' && from + 1 < code.size() && (code[from + 1] == '"' || code[from + 1] == '\'')) start = from + 2;
-      size_t end = start;
-      while (end < code.size() && ident(code[end])) ++end;
-      if (end == start || end >= code.size()) return {};
-      char close = code[end];
-      if (start == from && close != '}') return {};  // a bare word is a name only in Perl's braces
-      if (start != from && close != '"' && close != '\'' && close != '\\') return {};
-      // The literal is the whole name (not `'AWS_' + 'SECRET…'`).
-      size_t after = end + (start != from ? 1 : 0);
-      while (after < code.size() &&
-             (code[after] == ' ' || code[after] == '\\' || code[after] == '"' || code[after] == '\''))
-        ++after;
-      if (after < code.size() && code[after] != ')' && code[after] != ']' && code[after] != '}' && code[after] != ',')
-        return {};
-      return std::string(code.substr(start, end - start));
-    };
+  // The literal name at `from` (`"NAME"`, `'NAME'`, Perl's bare `NAME}`),
+  // when it is the whole argument; empty otherwise.
+  auto quoted = [&](size_t from) -> std::string {
+    while (from < code.size() && code[from] == ' ') ++from;
+    if (from >= code.size()) return {};
+    const char q = code[from];
+    const bool quote = q == '"' || q == '\'';
+    size_t start = from + (quote ? 1 : 0), end = start;
+    while (end < code.size() && ident(code[end])) ++end;
+    if (end == start || end >= code.size()) return {};
+    if (quote ? code[end] != q : code[end] != '}') return {};
+    size_t after = end + (quote ? 1 : 0);
+    while (after < code.size() && code[after] == ' ') ++after;
+    if (after < code.size() && code[after] != ')' && code[after] != ']' && code[after] != '}' && code[after] != ',')
+      return {};  // more follows: a name built from pieces
+    return std::string(code.substr(start, end - start));
+  };
+  // What follows the accessor at `at`: the one variable it names, or empty
+  // for the whole environment (or one chosen at run time). `props`: a
+  // member is a variable (`process.env.NAME`); otherwise members are methods
+  // (`ENV.fetch("NAME")`, `os.environ.get("NAME")`, `ENV.to_h`).
+  auto name_at = [&](size_t at, bool props) -> std::string {
     if (at >= code.size()) return {};
     if (code[at] == '.') {
       size_t end = at + 1;
       while (end < code.size() && ident(code[end])) ++end;
       std::string_view member = code.substr(at + 1, end - at - 1);
-      if (member == "get" || member == "fetch" || member == "getenv" || member == "key?" || member == "has_key")
-        return end < code.size() && code[end] == '(' ? quoted(end + 1) : std::string();
-      static const std::set<std::string_view> whole = {
-          "toObject",  "keys", "values",  "items", "entries", "to_h",   "to_a",   "to_hash", "each",
-          "each_pair", "copy", "inspect", "dump",  "map",     "select", "filter", "sort",    "__dict__"};
-      if (member.empty() || whole.count(member)) return {};
-      return std::string(member);
+      size_t next = end;
+      while (next < code.size() && code[next] == ' ') ++next;
+      const bool call = next < code.size() && code[next] == '(';
+      if (member == "get" || member == "fetch" || member == "getenv" || member == "has_key")
+        return call ? quoted(next + 1) : std::string();
+      if (props && !call && !member.empty()) return std::string(member);
+      return {};
     }
     if (code[at] == '[' || code[at] == '{' || code[at] == '(') return quoted(at + 1);
     return {};
   };
-  // Spellings that reach the whole environment however they go on.
-  for (std::string_view whole : {"process['env']", "process[\"env\"]", "environb", "getattr(os", "Deno.env.toObject",
-                                 "os.environ.copy", "printenv"})
-    if (code.find(whole) != std::string_view::npos) return true;
-  // `const {env} = process`, `{ env: e } = process`.
-  {
+  if (dialect == Dialect::Code) {
+    // Spellings that reach the whole environment however they go on.
+    for (std::string_view whole :
+         {"process['env']", "process[\"env\"]", "environb", "Deno.env.toObject", "os.environ.copy", "printenv",
+          "process\").env", "process').env", "node:process\").env", "node:process').env"})
+      if (code.find(whole) != std::string_view::npos) return true;
+    // `getattr(os, 'env' + 'iron')`: an attribute of os chosen at run time.
+    for (size_t at = code.find("getattr(os"); at != std::string_view::npos; at = code.find("getattr(os", at + 1)) {
+      size_t arg = code.find(',', at);
+      if (arg == std::string_view::npos || quoted(arg + 1).empty()) return true;
+    }
+    // `const {env} = process`, `{ env: e } = process`.
     std::string flat;
     for (char c : code)
       if (c != ' ' && c != '\t' && c != '\n') flat += c;
@@ -579,22 +639,36 @@ bool code_reads_environment(std::string_view code, bool jq) {
         return true;
     }
   }
-  static const std::string_view tokens[] = {"process.env", "Deno.env", "Bun.env", "os.environ", "environ", "getenv",
-                                            "ENVIRON",     "ENV",      "$_ENV",   "$_SERVER",   "env"};
-  for (std::string_view t : tokens) {
+  struct Token {
+    std::string_view text;
+    bool props;
+  };
+  static const Token code_tokens[] = {{"process.env", true}, {"Bun.env", true},  {"Deno.env", false},
+                                      {"os.environ", false}, {"environ", false}, {"getenv", false},
+                                      {"ENV", false},        {"$_ENV", false},   {"$_SERVER", false}};
+  static const Token awk_tokens[] = {{"ENVIRON", false}};
+  static const Token jq_tokens[] = {{"env", false}, {"$ENV", true}};
+  const auto tokens = dialect == Dialect::Awk  ? std::vector<Token>(std::begin(awk_tokens), std::end(awk_tokens))
+                      : dialect == Dialect::Jq ? std::vector<Token>(std::begin(jq_tokens), std::end(jq_tokens))
+                                               : std::vector<Token>(std::begin(code_tokens), std::end(code_tokens));
+  const bool from_os_import = code.find("from os import") != std::string_view::npos;
+  for (const auto& [t, props] : tokens) {
     for (size_t at = code.find(t); at != std::string_view::npos; at = code.find(t, at + 1)) {
       const size_t end = at + t.size();
       if (end < code.size() && ident(code[end])) continue;
-      // `.env`, `x.ENV` are members, not the environment (but `os.getenv`,
-      // and a spread `...process.env`).
+      if (at > 0 && ident(code[at - 1])) continue;
+      const bool dotted = at > 0 && code[at - 1] == '.';
       const bool spread = at >= 3 && code.substr(at - 3, 3) == "...";
-      if (at > 0 && (ident(code[at - 1]) || (code[at - 1] == '.' && t != "getenv" && !spread))) continue;
+      // `.env`, `x.ENV` are members, not the environment — but any
+      // module's `.environ` (`import os as o; o.environ`), `os.getenv`, and
+      // a spread `...process.env` are; a bare `environ` only as imported.
+      if (t == "environ" && !dotted && !from_os_import) continue;
+      if (dotted && t != "environ" && t != "getenv" && !spread) continue;
       if (t == "env") {
-        // jq's builtin; not an object key (`{env: 1}`) nor anything in other languages.
         size_t next = code.find_first_not_of(' ', end);
-        if (!jq || (next != std::string_view::npos && code[next] == ':')) continue;
+        if (next != std::string_view::npos && code[next] == ':') continue;  // an object key: `{env: 1}`
       }
-      std::string name = name_at(end);
+      std::string name = name_at(end, props);
       if (name.empty() || credential_name(name)) return true;
     }
   }
@@ -609,16 +683,17 @@ bool code_reads_environment(std::string_view code, bool jq) {
 // or shows processes with their environments (`ps eww`).
 bool prints_environment(const analyze::SimpleCommand& c) {
   const std::string& n = c.name;
-  if (auto code = inline_code_at(c)) return code_reads_environment(c.args[*code], false);
+  if (auto code = inline_code_at(c)) return code_reads_environment(c.args[*code], Dialect::Code);
   // A program read on stdin (`python3 <<'EOF' … print(os.environ) … EOF`).
-  static const std::set<std::string_view> interpreters = {"python", "python2", "python3", "node", "nodejs",
-                                                          "bun",    "deno",    "ruby",    "perl", "php"};
-  if (!c.stdin_code.empty() && interpreters.count(n) && code_reads_environment(c.stdin_code, false)) return true;
+  static const std::set<std::string_view> interpreters = {"python", "python2", "python3", "node", "nodejs", "bun",
+                                                          "deno",   "ruby",    "perl",    "php",  "tsx",    "ts-node"};
+  if (!c.stdin_code.empty() && interpreters.count(n) && code_reads_environment(c.stdin_code, Dialect::Code))
+    return true;
   const bool jq = n == "jq" || n == "gojq" || n == "jaq";
   if (jq || n == "awk" || n == "gawk" || n == "mawk" || n == "nawk") {
     // The program is one of the operands.
     for (const auto& w : c.args)
-      if (!is_option(w) && code_reads_environment(w, jq)) return true;
+      if (!is_option(w) && code_reads_environment(w, jq ? Dialect::Jq : Dialect::Awk)) return true;
     return false;
   }
   if (n == "ps") {
@@ -635,14 +710,33 @@ bool prints_environment(const analyze::SimpleCommand& c) {
     return false;
   }
   if (n == "env" || n == "printenv") {
+    // env's own options with values (`-u NAME`, `-C DIR`) and NAME=VALUE
+    // words leave it printing; any other word is a command it runs.
     bool operand = false;
-    for (const auto& a : c.args) {
-      if (is_option(a)) continue;
+    for (size_t i = 0; i < c.args.size(); ++i) {
+      const std::string& a = c.args[i];
+      if (n == "env" && (a == "-u" || a == "--unset" || a == "-C" || a == "--chdir")) {
+        ++i;
+        continue;
+      }
+      if (is_option(a) || (n == "env" && a.find('=') != std::string::npos)) continue;
       operand = true;
       if (n == "printenv" && credential_name(a)) return true;
     }
     return !operand;
   }
+  // make -p prints its database, the environment's variables included.
+  if (n == "make" && std::any_of(c.args.begin(), c.args.end(), [](const std::string& a) {
+        return a == "--print-data-base" ||
+               (a.size() > 1 && a[0] == '-' && a[1] != '-' && a.find('p') != std::string::npos &&
+                a.find_first_of("fCIjlo") == std::string::npos);
+      }))
+    return true;
+  // (`declare -f`/`-F` print functions.)
+  if ((n == "declare" || n == "typeset") && std::any_of(c.args.begin(), c.args.end(), [](const std::string& a) {
+        return a.size() > 1 && a[0] == '-' && a.find_first_of("fF") != std::string::npos;
+      }))
+    return false;
   if ((n == "export" || n == "declare" || n == "typeset") &&
       std::all_of(c.args.begin(), c.args.end(), [](const std::string& a) { return is_option(a); }))
     return true;
@@ -1437,6 +1531,9 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
 
   // What `{}` stands for in the command being decided (find -exec).
   const std::vector<std::string>* found_now = nullptr;
+  // File actions whose word goes up with `..`: through a link made on the
+  // line it goes up from the link's target, which lexical `..` does not.
+  std::vector<size_t> dotdot;
   auto file_one = [&](Kind kind, const std::string& word, bool dynamic, bool tree) {
     // The null device and the standard streams are no files an agent reads
     // or writes (`tar -cf /dev/null .`, `sort -o /dev/stdout`).
@@ -1457,7 +1554,9 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     if (relative && cwd_unknown) a.opaque = true;
     if (moving_tilde(text) || analyze::through_process_links(text)) a.opaque = true;
     a.full_command = full;
+    const bool up = text.find("..") != std::string::npos;
     for (size_t k = 0; k < (relative ? cwds.size() : 1); ++k) {
+      if (up) dotdot.push_back(out.size());
       Action each = a;
       each.path = analyze::normalize_path(text, cwds[k], env.home, env.resolve_symlinks);
       if (each.path.empty()) each.path = cwds[k].empty() ? "/" : cwds[k];
@@ -1677,8 +1776,8 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         {"iconv", "o", "--output", Kind::FileWrite},
         {"shuf", "o", "--output", Kind::FileWrite},
         {"zstd", "o", "", Kind::FileWrite},
-        {"openssl", "", "-out", Kind::FileWrite},
-        {"openssl", "", "-in -inkey -kfile -passin", Kind::FileRead},
+        {"openssl", "", "-out -keyout", Kind::FileWrite},
+        {"openssl", "", "-in -inkey -kfile -passin -key -CAkey -signkey -CA -cert -config", Kind::FileRead},
         {"git", "F", "--file", Kind::FileRead},  // git commit -F MSG
     };
     // A list read from standard input names files Tollgate never sees
@@ -1823,6 +1922,24 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       for (size_t i = 0; i + 1 < c.args.size(); ++i)
         if (c.args[i] == "-fprint" || c.args[i] == "-fprint0" || c.args[i] == "-fprintf" || c.args[i] == "-fls")
           file(Kind::FileWrite, c.args[i + 1], is_dynamic(c, i + 1));
+    // find -delete removes what it selects: beneath each root, whole.
+    if (c.name == "find" && std::find(c.args.begin(), c.args.end(), "-delete") != c.args.end()) {
+      size_t i = 0;
+      while (i < c.args.size() &&
+             (c.args[i] == "-H" || c.args[i] == "-L" || c.args[i] == "-P" || c.args[i].rfind("-O", 0) == 0))
+        ++i;
+      if (i < c.args.size() && c.args[i] == "-D") i += 2;
+      bool any = false;
+      for (; i < c.args.size(); ++i) {
+        const std::string& w = c.args[i];
+        if (!is_dynamic(c, i) && (is_option(w) || w == "(" || w == "!" || w == ",")) break;
+        file(Kind::FileDelete, w, is_dynamic(c, i), true);
+        any = true;
+      }
+      if (!any) file(Kind::FileDelete, ".", false, true);
+      if (std::find(c.args.begin(), c.args.end(), "-files0-from") != c.args.end())
+        file(Kind::FileDelete, "(the files named by -files0-from)", true);
+    }
   };
 
   // patch [OPTIONS] [FILE [PATCHFILE]]: FILE is written; with none, the
@@ -2057,6 +2174,8 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         if (arg == "--version" || arg == "-V" || arg == "--help" || arg == "-h" ||
             (arg == "-v" && ci.name != "ssh" && ci.name != "telnet"))
           has_operand = true;
+        // `node --test` runs the project's test files, `node --run` a package.json script.
+        if (ci.name == "node" && (arg == "--test" || arg.rfind("--run", 0) == 0)) has_operand = true;
       }
       if (!has_operand) a.opaque = true;
     }
@@ -2319,6 +2438,8 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         for (const auto& [w, dyn] : operands) {
           if (c.name == "mv") file(Kind::FileRead, w, dyn, whole);
           file(c.name == "mv" ? Kind::FileDelete : Kind::FileRead, w, dyn, whole);
+          if (makes_links(c) && !dyn && !target->second)
+            alias(target->first + "/" + base_name(w), w, c.name == "ln" ? symbolic_link(c.args) : cp_symbolic(c.args));
         }
         continue;
       }
@@ -2425,7 +2546,16 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
           file(Kind::FileWrite, w, dyn, whole);
           break;
         case Role::Delete: file(Kind::FileDelete, w, dyn, whole); break;
-        case Role::CopyLike: file(source ? Kind::FileRead : Kind::FileWrite, w, dyn, whole && source); break;
+        case Role::CopyLike:
+          file(source ? Kind::FileRead : Kind::FileWrite, w, dyn, whole && source);
+          if (source && !last && makes_links(c) && !dyn && !operands.back().second) {
+            // `cp -s`/`cp -l` link rather than copy.
+            const std::string& dest = operands.back().first;
+            alias(dest, w, cp_symbolic(c.args));
+            std::string name = w.substr(w.rfind('/') == std::string::npos ? 0 : w.rfind('/') + 1);
+            if (!name.empty()) alias(dest + "/" + name, w, cp_symbolic(c.args));
+          }
+          break;
         case Role::MoveLike:
           // A move takes the content along: its source is read, then gone.
           if (source) file(Kind::FileRead, w, dyn, whole);
@@ -2443,18 +2573,26 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     if (r.path == "/dev/null" || r.path == "/dev/stdout" || r.path == "/dev/stderr" || r.path == "/dev/stdin") continue;
     file(r.write ? Kind::FileWrite : Kind::FileRead, r.path, r.dynamic);
   }
+  auto made_by_ln = [&](size_t k) {
+    return std::any_of(ln_actions.begin(), ln_actions.end(),
+                       [&](const auto& r) { return k >= r.first && k < r.second; });
+  };
+  if (!aliases.empty())
+    for (size_t k : dotdot)
+      if (k < out.size() && !made_by_ln(k)) out[k].opaque = true;
   for (size_t k = 0, n = out.size(); k < n && !aliases.empty(); ++k) {
-    if (out[k].kind != Kind::FileWrite && out[k].kind != Kind::FileDelete) continue;
-    if (std::any_of(ln_actions.begin(), ln_actions.end(), [&](const auto& r) { return k >= r.first && k < r.second; }))
-      continue;
+    if (out[k].kind != Kind::FileWrite && out[k].kind != Kind::FileDelete && out[k].kind != Kind::FileRead) continue;
+    if (made_by_ln(k)) continue;
     const std::string p = out[k].path;  // (out grows below)
     for (const auto& [link, target] : aliases) {
       if (p != link && !(p.size() > link.size() && p.compare(0, link.size(), link) == 0 && p[link.size()] == '/'))
         continue;
       Action through = out[k];
       through.path = through.resource = target + p.substr(link.size());
-      through.summary = std::string(through.kind == Kind::FileDelete ? "delete " : "write ") + through.path +
-                        " (through the link " + p + ")";
+      through.summary = std::string(through.kind == Kind::FileDelete ? "delete "
+                                    : through.kind == Kind::FileRead ? "read "
+                                                                     : "write ") +
+                        through.path + " (through the link " + p + ")";
       if (through.tree) {
         through.tree = false;
         mark_tree(through);

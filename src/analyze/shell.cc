@@ -1058,9 +1058,12 @@ bool harmless_git_setting(Sv setting) {
 bool is_risky_git_key(Sv key_in) {
   std::string key = lower(key_in);
   return starts_with(key, "alias.") || starts_with(key, "url.") || starts_with(key, "protocol.") ||
-         starts_with(key, "filter.") || starts_with(key, "diff.") || starts_with(key, "merge.") ||
-         starts_with(key, "http.") || starts_with(key, "https.") || starts_with(key, "credential") ||
-         starts_with(key, "remote.") || starts_with(key, "submodule.") ||
+         starts_with(key, "filter.") ||
+         // diff.external and a driver's command or textconv run programs; diff.noprefix … do not.
+         (starts_with(key, "diff.") && (key == "diff.external" || ends_with(key, ".command") ||
+                                        ends_with(key, ".textconv") || std::count(key.begin(), key.end(), '.') > 1)) ||
+         starts_with(key, "merge.") || starts_with(key, "http.") || starts_with(key, "https.") ||
+         starts_with(key, "credential") || starts_with(key, "remote.") || starts_with(key, "submodule.") ||
          one_of(key, {"core.sshcommand", "core.gitproxy", "core.pager", "core.editor", "core.hookspath",
                       "core.fsmonitor", "core.askpass", "core.worktree", "sequence.editor", "include.path",
                       "uploadpack.packobjectshook", "pager.log", "gpg.program", "gpg.ssh.program", "core.sshcommand"});
@@ -3853,15 +3856,62 @@ class Analyzer {
         "https.get", "http.request", "https.request", "net.connect", "axios", "xmlhttprequest", "websocket", "lwp",
         "http::tiny", "io::socket", "net::http", "open-uri", "open_uri", "net/http", "curl_", "fsockopen",
         "stream_socket", "file_get_contents(\"http", "file_get_contents('http", "smtplib", "ftplib", "telnetlib",
-        "dns.resolver", "getaddrinfo", "gethostbyname", "child_process", "subprocess", "os.system", "os.popen",
-        "system(", "exec(", "spawn(", "popen(",
+        "dns.resolver", "getaddrinfo", "gethostbyname",
         // Node's modules, however they are loaded.
         "'net'", "\"net\"", "'tls'", "\"tls\"", "'http'", "\"http\"", "'https'", "\"https\"", "'dgram'", "\"dgram\"",
         "node:net", "node:tls", "node:http", "node:dgram", "node:dns"};
+    // Ways code runs programs: opaque whatever URLs it names (`system "…"`,
+    // `qx{…}`, `%x(…)` take a command line the analysis does not read).
+    static constexpr Sv kRuns[] = {"child_process",
+                                   "subprocess",
+                                   "os.system",
+                                   "os.popen",
+                                   "os.exec",
+                                   "os.spawn",
+                                   "spawn(",
+                                   "popen(",
+                                   "execvp",
+                                   "execl",
+                                   "os.execute",
+                                   "io.popen",
+                                   "passthru",
+                                   "shell_exec",
+                                   "proc_open",
+                                   "pcntl_exec",
+                                   "runtime.getruntime",
+                                   "process.spawn",
+                                   "kernel.system",
+                                   "open3",
+                                   "pty.spawn"};
     static constexpr Sv kFiles[] = {
         "open(",   "remove(", "unlink", "rmtree",  "rename",   "writefile", "readfile", "copyfile",         "shutil",
         "pathlib", "fs.",     "chmod",  "symlink", "truncate", "mkdir",     "rmdir",    "file_put_contents"};
     std::string lc = lower(code);
+    // What imports, version checks and a few inert calls mention is no use
+    // of the network or of files (`import requests; print(requests.__version__)`,
+    // `shutil.which("node")`, `platform.system()`, `socket.gethostname()`).
+    std::string used = lc;
+    auto blank = [&](size_t at, size_t n) {
+      std::fill(used.begin() + at, used.begin() + std::min(at + n, used.size()), ' ');
+    };
+    for (Sv inert :
+         {".__version__", "shutil.which", "platform.system(", "socket.gethostname", "path.cwd(", "path.home("})
+      for (size_t at = used.find(inert); at != std::string::npos; at = used.find(inert, at + 1)) {
+        // The module path before it goes too (`pathlib.Path.cwd()`).
+        size_t from = at;
+        while (from > 0 && (std::isalnum(static_cast<unsigned char>(used[from - 1])) || used[from - 1] == '_' ||
+                            used[from - 1] == '.'))
+          --from;
+        blank(from, at - from + inert.size());
+      }
+    for (size_t line = 0; line < used.size();) {
+      size_t end = used.find_first_of("\n;", line);
+      if (end == std::string::npos) end = used.size();
+      size_t first = used.find_first_not_of(" \t", line);
+      if (first < end && (used.compare(first, 7, "import ") == 0 || used.compare(first, 5, "from ") == 0))
+        blank(first, end - first);
+      line = end + 1;
+    }
     bool url_named = false, path_named = false;
     // URLs, as written.
     int urls = 0;
@@ -3889,8 +3939,24 @@ class Analyzer {
       i = end;
       ++strings;
       if (lit.empty() || lit.size() > 4096 || lit.find("://") != Sv::npos || lit.find('\n') != Sv::npos) continue;
-      bool pathlike = lit[0] == '/' || lit[0] == '~' || starts_with(lit, "./") || starts_with(lit, "../") ||
-                      (lit[0] == '.' && lit.size() > 1 && lit.find(' ') == Sv::npos) ||
+      // The argument of a call that takes a path (`Path('src')`,
+      // `rmtree('build')`, `readdirSync('src')`) is one, however it looks.
+      bool path_argument = false;
+      {
+        size_t b = i - lit.size() - 1;  // the opening quote (i is at the closing one)
+        while (b > 0 && code[b - 1] == ' ') --b;
+        if (b > 0 && code[b - 1] == '(') {
+          size_t e = b - 1, f = e;
+          while (f > 0 && (std::isalnum(static_cast<unsigned char>(code[f - 1])) || code[f - 1] == '_')) --f;
+          std::string fn = lower(code.substr(f, e - f));
+          path_argument = one_of(
+              fn, {"path",       "open",   "listdir",   "scandir",  "walk",  "rmtree",       "readdirsync", "readdir",
+                   "exists",     "isdir",  "isfile",    "glob",     "iglob", "readfilesync", "statsync",    "stat",
+                   "existssync", "rmsync", "mkdirsync", "makedirs", "mkdir", "copytree",     "rm"});
+        }
+      }
+      bool pathlike = path_argument || lit[0] == '/' || lit[0] == '~' || starts_with(lit, "./") ||
+                      starts_with(lit, "../") || (lit[0] == '.' && lit.size() > 1 && lit.find(' ') == Sv::npos) ||
                       (lit.find('/') != Sv::npos && lit.find(' ') == Sv::npos) || (!file && file_name_like(lit));
       if (!pathlike) continue;
       ++paths;
@@ -3900,12 +3966,34 @@ class Analyzer {
     }
     // Backquotes run shell commands in Perl, Ruby and PHP.
     bool shell_quotes = (name == "perl" || name == "ruby" || name == "php") && code.find('`') != Sv::npos;
-    bool network = shell_quotes;
-    for (Sv k : kNetwork) network = network || lc.find(k) != std::string::npos;
-    if (network && !url_named) return opaque(name + " code uses the network or runs programs: " + clip(code));
+    bool runs = shell_quotes;
+    for (Sv k : kRuns) runs = runs || used.find(k) != std::string::npos;
+    // `system(`, `exec(` as functions (not `re.exec(`, `platform.system(`),
+    // Perl's and Ruby's without parentheses, `qx`, `%x`.
+    for (Sv k : {"system", "exec"}) {
+      for (size_t at = used.find(k); at != std::string::npos && !runs; at = used.find(k, at + 1)) {
+        size_t after = at + k.size();
+        if (at > 0 && (std::isalnum(static_cast<unsigned char>(used[at - 1])) || used[at - 1] == '_')) continue;
+        if (after < used.size() && (std::isalnum(static_cast<unsigned char>(used[after])) || used[after] == '_'))
+          continue;
+        const bool method = at > 0 && used[at - 1] == '.';
+        const bool os_method = method && at >= 3 && used.compare(at - 3, 3, "os.") == 0;
+        while (after < used.size() && used[after] == ' ') ++after;
+        const bool call = after < used.size() && (used[after] == '(' || used[after] == '"' || used[after] == '\'' ||
+                                                  used[after] == '{' || used[after] == '[');
+        if (call && (!method || os_method)) runs = true;
+      }
+    }
+    if ((name == "perl" || name == "ruby") &&
+        (used.find("qx") != std::string::npos || used.find("%x") != std::string::npos))
+      runs = true;
+    if (runs) return opaque(name + " code runs programs: " + clip(code));
+    bool network = false;
+    for (Sv k : kNetwork) network = network || used.find(k) != std::string::npos;
+    if (network && !url_named) return opaque(name + " code uses the network: " + clip(code));
     if (file) return;
     bool files = false;
-    for (Sv k : kFiles) files = files || lc.find(k) != std::string::npos;
+    for (Sv k : kFiles) files = files || used.find(k) != std::string::npos;
     if (files && !path_named) opaque(name + " code touches files Tollgate cannot name: " + clip(code));
   }
 
@@ -4020,8 +4108,10 @@ class Analyzer {
   }
 
   // What find's `{}` stands for (SimpleCommand::found): every file beneath
-  // each root, and files of the names `-name`/`-iname` select. Unknown when
-  // a root is computed or a test is negated.
+  // each root, and files of the names `-name`/`-iname`/`-path` select (in
+  // lower case too for -iname). Unknown when a root is computed or read
+  // from a file (`-files0-from`), a test is negated, or a regular
+  // expression selects.
   std::vector<std::string> found_files(const Words& w, size_t b) const {
     size_t k = b;
     while (k < w.size() && !w[k].unknown() && (one_of(w[k].value, {"-H", "-L", "-P"}) || starts_with(w[k].value, "-O")))
@@ -4038,11 +4128,23 @@ class Analyzer {
     for (; k < w.size(); ++k) {
       const Word& x = w[k];
       if (x.unknown()) return {};
-      if (one_of(x.value, {"-exec", "-execdir", "-ok", "-okdir"})) break;
-      if (one_of(x.value, {"!", "-not"})) return {};
-      if (one_of(x.value, {"-name", "-iname"}) && k + 1 < w.size()) {
+      if (one_of(x.value, {"-exec", "-execdir", "-ok", "-okdir"})) {
+        // The command's words are its own, up to `;` or `+`.
+        while (k + 1 < w.size() && !(!w[k + 1].unknown() && (w[k + 1].value == ";" || w[k + 1].value == "+"))) ++k;
+        ++k;
+        continue;
+      }
+      if (one_of(x.value, {"!", "-not", "-regex", "-iregex", "-files0-from"})) return {};
+      if (one_of(x.value, {"-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename"}) && k + 1 < w.size()) {
         if (w[k + 1].dynamic) return {};
-        names.push_back(w[k + 1].value);
+        std::string n = w[k + 1].value;
+        n = n.substr(n.rfind('/') == std::string::npos ? 0 : n.rfind('/') + 1);  // a path's last name
+        if (n.empty()) return {};
+        names.push_back(n);
+        if (x.value[1] == 'i') {
+          std::string lower_n = lower(n);
+          if (lower_n != n) names.push_back(lower_n);
+        }
         ++k;
       }
     }
@@ -4050,8 +4152,7 @@ class Analyzer {
     for (const auto& r : roots) {
       std::string root = r.size() > 1 && r.back() == '/' ? r.substr(0, r.size() - 1) : r;
       out.push_back(root + "/**");
-      for (const auto& n : names)
-        if (n.find('/') == std::string::npos) out.push_back(root + "/" + n);
+      for (const auto& n : names) out.push_back(root + "/" + n);
     }
     return out;
   }

@@ -87,8 +87,10 @@ bool pattern_may_match_this_process(const action::CommandInfo& c) {
   const bool killall = c.name == "killall";
   bool full = false, icase = false, regex = !killall, by_owner = false;
   std::vector<std::string> patterns;
-  // Options whose value is the next word (or the rest of the word).
-  const std::string_view valued = killall ? "uoysn" : "dgGPstuUFq";
+  // Options whose value is the next word (or the rest of the word), and
+  // those that select processes on their own (procps pkill; psmisc killall).
+  const std::string_view valued = killall ? "uoysn" : "dgGPstuUFqrO";
+  const std::string_view selecting = killall ? "uoy" : "gGPstuUFrOH";
   bool options_done = false;
   for (size_t i = 0; i < c.args.size(); ++i) {
     const std::string& a = c.args[i];
@@ -106,26 +108,35 @@ bool pattern_may_match_this_process(const action::CommandInfo& c) {
       if (name == "--ignore-case") icase = true;
       if (name == "--regexp") regex = true;
       if (name == "--inverse") return true;
-      bool owner = name == "--euid" || name == "--uid" || name == "--group" || name == "--pgroup" ||
-                   name == "--parent" || name == "--session" || name == "--terminal" || name == "--user" ||
-                   name == "--pidfile" || name == "--ns" || name == "--nslist" || name == "--older-than" ||
-                   name == "--younger-than";
-      by_owner = by_owner || (owner && name != "--older-than" && name != "--younger-than" && name != "--ns");
-      if ((owner || name == "--signal" || name == "--delimiter") && a.find('=') == std::string::npos) ++i;
+      static const std::set<std::string_view> selects = {
+          "--euid",       "--uid",          "--group",     "--pgroup", "--parent", "--session",
+          "--terminal",   "--user",         "--pidfile",   "--ns",     "--nslist", "--older",
+          "--older-than", "--younger-than", "--runstates", "--cgroup", "--env",    "--require-handler"};
+      const bool owner = selects.count(name) != 0;
+      by_owner = by_owner || owner;
+      if ((owner || name == "--signal" || name == "--delimiter" || name == "--queue") && name != "--require-handler" &&
+          a.find('=') == std::string::npos)
+        ++i;
       continue;
     }
+    // A signal: -9, -KILL, -SIGTERM (by its name: `-FPID` is -F PID).
+    static const std::set<std::string_view> signals = {
+        "HUP",  "INT",  "QUIT", "ILL",    "TRAP",   "ABRT",  "BUS",  "FPE",  "KILL", "USR1", "SEGV",
+        "USR2", "PIPE", "ALRM", "TERM",   "STKFLT", "CHLD",  "CONT", "STOP", "TSTP", "TTIN", "TTOU",
+        "URG",  "XCPU", "XFSZ", "VTALRM", "PROF",   "WINCH", "IO",   "POLL", "PWR",  "SYS",  "IOT"};
+    std::string_view sig = std::string_view(a).substr(1);
+    if (sig.substr(0, 3) == "SIG") sig.remove_prefix(3);
     if (std::all_of(a.begin() + 1, a.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); }) ||
-        (a.size() > 2 &&
-         std::all_of(a.begin() + 1, a.end(), [](char ch) { return std::isupper(static_cast<unsigned char>(ch)); })))
-      continue;  // a signal: -9, -TERM
+        signals.count(sig))
+      continue;
     for (size_t k = 1; k < a.size(); ++k) {
       char f = a[k];
       if (f == 'f' && !killall) full = true;
       if ((f == 'i' && !killall) || (f == 'I' && killall)) icase = true;
       if (f == 'r' && killall) regex = true;
       if (f == 'v' && !killall) return true;
+      by_owner = by_owner || selecting.find(f) != std::string_view::npos;
       if (valued.find(f) != std::string_view::npos) {
-        by_owner = by_owner || std::string_view(killall ? "u" : "gGPstuUF").find(f) != std::string_view::npos;
         if (k + 1 == a.size()) ++i;  // the value is the next word
         break;
       }
@@ -331,8 +342,16 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
       return deny("self-protection",
                   "this pattern may select Tollgate's daemon (or cannot be checked against it); stopping the daemon "
                   "from an agent is not allowed");
-    if (c.name == "kill" && !c.args.empty() && c.args.back() == "-1")
+    // `-1` as a process (`kill -1` alone, or after a signal or `--`: `kill
+    // -9 -1 123`) is every process; first with more after it, a signal.
+    if (c.name == "kill" && !c.args.empty() &&
+        (c.args.back() == "-1" || std::find(c.args.begin() + 1, c.args.end(), "-1") != c.args.end()))
       return deny("self-protection", "signalling every process (`kill -1`) would stop Tollgate's daemon");
+    // skill and snice pick processes by user, terminal or process id.
+    if ((c.name == "skill" || c.name == "snice") && !(c.args.size() == 1 && (c.args[0] == "-l" || c.args[0] == "-L")))
+      return deny("self-protection", "`" + c.name +
+                                         "` may select Tollgate's daemon; stopping it from an agent is not "
+                                         "allowed");
     if ((c.name == "systemctl" || c.name == "service") && names_tollgate())
       return deny("self-protection", "managing Tollgate's service from an agent is not allowed");
     for (const auto& n : prot_.names) {
@@ -497,7 +516,10 @@ ActionDecision Pdp::decide_one(const Action& a, const Request& req) const {
                      {"in_task_repo", Value(in_task_repo)},
                      {"in_temp", Value(is_file(a.kind) && is_temp(a.path))},
                      {"in_home", Value(is_file(a.kind) && !req.home.empty() && session::path_within(a.path, req.home))},
-                     {"broad", Value(is_file(a.kind) && is_broad(a.path, req.home))},
+                     // A temporary directory, or a workspace at the top (`/app`), is no
+                     // system directory (but `/` and home stay broad whatever the workspace).
+                     {"broad", Value(is_file(a.kind) && is_broad(a.path, req.home) && !is_temp(a.path) &&
+                                     !((in_workspace || in_task_repo) && a.path != "/" && a.path != req.home))},
                      {"host", Value(a.host)},
                      {"url", Value(a.url)},
                      {"command", command_value(a)},

@@ -110,7 +110,11 @@ LabelTable LabelTable::defaults(const std::string& home) {
     path(p, {"secret"});
   for (const char* p : {".env.example", ".env.sample", ".env.template", ".env.dist", "*.pub", "example.env",
                         "sample.env", "*.example.env", "*.sample.env", ".env-example", ".env-sample", ".env.*.example",
-                        ".env.*.sample", ".env.*.template", ".env.*.dist"})
+                        ".env.*.sample", ".env.*.template", ".env.*.dist",
+                        // Code and types named after the environment (`.env.d.ts`,
+                        // `.env.mjs`), a schema of its names, Helm's templates.
+                        ".env*.ts", ".env*.js", ".env*.mjs", ".env*.cjs", ".env*.py", ".env.schema",
+                        "templates/secrets.yaml", "templates/secrets.yml"})
     t.add({p, {"secret"}, false, true});
   // Other tools' credential stores.
   for (const char* p : {"~/.ssh/**",
@@ -201,9 +205,10 @@ LabelTable LabelTable::defaults(const std::string& home) {
                         ".gemini/settings.json", "~/.gemini/settings.json", "/etc/claude-code/managed-settings.json"})
     path(p, {"agent-config"});
   // Caches other tools rebuild: deleting them loses nothing.
-  for (const char* p : {"~/.cache/**", "~/.npm/_cacache/**", "~/.gradle/caches/**", "~/.m2/repository/**",
-                        "~/.cargo/registry/**", "~/.cargo/git/**", "~/go/pkg/mod/**", "~/.yarn/berry/cache/**",
-                        "~/.local/share/pnpm/store/**", "~/Library/Caches/**"})
+  for (const char* p :
+       {"~/.cache/**", "~/.npm/_cacache/**", "~/.gradle/caches/**", "~/.m2/repository/**", "~/.cargo/registry/**",
+        "~/.cargo/git/**", "~/go/pkg/mod/**", "~/.yarn/berry/cache/**", "~/.local/share/pnpm/store/**",
+        "~/Library/Caches/**", "~/Library/Developer/Xcode/DerivedData/**"})
     path(p, {"cache"});
   // What a harness writes for itself with its own file tools (Claude
   // Code's plan files).
@@ -245,6 +250,14 @@ LabelTable LabelTable::defaults(const std::string& home) {
                         "quay.io",
                         "mcr.microsoft.com",
                         "public.ecr.aws",
+                        "gcr.io",
+                        "registry.k8s.io",
+                        "test.pypi.org",
+                        "download.pytorch.org",
+                        "conda.anaconda.org",
+                        "repo.anaconda.com",
+                        "jsr.io",
+                        "deno.land",
                         "ghcr.io",
                         "packagist.org",
                         "repo.packagist.org",
@@ -308,7 +321,7 @@ LabelTable LabelTable::defaults(const std::string& home) {
     host(h, {"paste"});
   // This machine: a local server's answers are the developer's own, and
   // sending to it sends nothing off the machine.
-  for (const char* h : {"localhost", "*.localhost", "127.0.0.1", "::1"}) host(h, {"local"});
+  for (const char* h : {"localhost", "*.localhost", "127.0.0.1", "::1", "0.0.0.0"}) host(h, {"local"});
   return t;
 }
 
@@ -399,14 +412,19 @@ std::vector<std::string> LabelTable::path_labels(std::string_view path) const {
   const bool name_pattern =
       name.find_first_of("*?[") != std::string_view::npos &&
       std::count_if(name.begin(), name.end(), [](char c) { return c != '*' && c != '?' && c != '.'; }) >= 2;
+  // `*.json` names a kind of file, most of them no secret: it carries the
+  // labels of rules for that kind (`*.pem`, `*.env`), not of single names
+  // that happen to have it (`credentials.json`, `secrets.yaml`).
+  const bool any_of_kind = name_pattern && name.size() > 2 && name[0] == '*' && name[1] == '.' &&
+                           name.find_first_of("*?[", 1) == std::string_view::npos;
   std::string name_lower(name_pattern ? name : std::string_view());
   std::transform(name_lower.begin(), name_lower.end(), name_lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   auto matches = [&](const std::string& pattern, bool exclude) {
     if (!pattern.empty() && pattern[0] == '/') return glob_match(pattern, path);
     if (pattern.find('/') == std::string::npos)  // a file name anywhere
-      return glob_match(pattern, name) ||
-             (name_pattern && !exclude && (glob_match(name, pattern) || glob_match(name_lower, pattern)));
+      return glob_match(pattern, name) || (name_pattern && !exclude && (!any_of_kind || pattern[0] == '*') &&
+                                           (glob_match(name, pattern) || glob_match(name_lower, pattern)));
     return glob_match("**/" + pattern, path);  // a relative path anywhere
   };
   for (const auto& r : rules_) {

@@ -169,11 +169,16 @@ TEST(Adapters, GeminiToolsMapToTheSameActions) {
   r = acts(Harness::Gemini, "write_file", R"({"file_path":"/home/dev/project/x.py","content":""})");
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].kind, Kind::FileWrite);
-  r = acts(Harness::Gemini, "read_many_files", R"({"paths":["src/*.ts","README.md"]})");
-  ASSERT_EQ(r.size(), 3u);
-  EXPECT_TRUE(r[0].opaque);
-  EXPECT_FALSE(r[1].opaque);
-  EXPECT_EQ(r[2].path, "/home/dev/project/readme.md");  // Gemini matches names ignoring case
+  r = acts(Harness::Gemini, "read_many_files", R"({"paths":["src/**/*.ts","README.md"]})");
+  // A pattern: its directory whole and its names; a name in any case.
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_EQ(r[0].path, "/home/dev/project/src");
+  EXPECT_TRUE(r[0].tree);
+  EXPECT_EQ(r[1].path, "/home/dev/project/src/*.ts");
+  EXPECT_FALSE(r[2].opaque);
+  EXPECT_EQ(r[3].path, "/home/dev/project/readme.md");  // Gemini matches names ignoring case
+  r = acts(Harness::Gemini, "read_many_files", R"({"paths":["**/.env*"]})");
+  EXPECT_NE(find(r, Kind::FileRead, "/home/dev/project/.env*"), nullptr);
 }
 
 TEST(Adapters, GeminiReadsWhatItsIncludesAndAnyCaseOrSeparatorName) {
@@ -461,8 +466,17 @@ TEST(ShellActions, WhatTheRelaxationsDoNotLetThrough) {
         "node -p '({...process.env})'", "node -p \"process['env']\"",
         "node -e 'const {env} = process; console.log(env)'", "python3 -c 'import os; print(os.environb)'",
         "python3 -c \"import os; print(os.getenv('AWS_' + 'SECRET_ACCESS_KEY'))\"", "bun -e 'console.log(Bun.env)'",
-        "deno eval 'console.log(Deno.env.toObject())'"})
+        "deno eval 'console.log(Deno.env.toObject())'", "python3 -c 'import os as o; print(o.environ)'",
+        "python3 -c '__import__(\"os\").environ'", "node -pe 'process.env'", "node -p 'require(\"process\").env'",
+        "env -u X", "ruby -e 'puts ENV.reject { false }'", "node -p 'process.env.valueOf()'",
+        "python3.12 -c 'import os; print(os.environ)'", "make -p"})
     EXPECT_TRUE(reads_environment(cmd)) << cmd;
+  // … and what only looks like it.
+  for (const char* cmd :
+       {"awk -v ENV=prod '{print ENV, $1}' f.txt", "python3 -c 'import os; print(getattr(os, \"sep\"))'",
+        "python3 -c 'print(\"environ\")'", "echo $GIT_AUTHOR_NAME", "echo $NEXTAUTH_URL", "echo $MAX_TOKENS",
+        "echo $PASSWORD_MIN_LENGTH", "declare -f", "env NODE_ENV=test npm test"})
+    EXPECT_FALSE(reads_environment(cmd)) << cmd;
   // git apply --directory writes beneath that directory.
   auto r = shell_actions("git apply --directory=/home/dev x.diff", "Bash", kEnv);
   EXPECT_NE(find(r, Kind::FileWrite, "/home/dev"), nullptr);
@@ -480,6 +494,22 @@ TEST(ShellActions, WhatTheRelaxationsDoNotLetThrough) {
   EXPECT_EQ(find(r, Kind::FileWrite, "/home/dev/.bashrc"), nullptr);
   r = shell_actions("ln -s ~ h && sed -i s/a/b/ h/.profile", "Bash", kEnv);
   EXPECT_NE(find(r, Kind::FileWrite, "/home/dev/.profile"), nullptr);
+  // Reads too, links made with -t or cp -s, and `..` past a link.
+  r = shell_actions("ln -s ~ h && cat h/.aws/credentials", "Bash", kEnv);
+  EXPECT_NE(find(r, Kind::FileRead, "/home/dev/.aws/credentials"), nullptr);
+  r = shell_actions("ln -s -t . ~/.bashrc && echo evil >> .bashrc", "Bash", kEnv);
+  EXPECT_NE(find(r, Kind::FileWrite, "/home/dev/.bashrc"), nullptr);
+  r = shell_actions("cp -s ~/.bashrc x && echo evil >> x", "Bash", kEnv);
+  EXPECT_NE(find(r, Kind::FileWrite, "/home/dev/.bashrc"), nullptr);
+  EXPECT_TRUE(any_opaque(shell_actions("ln -s ~/.claude/projects p && echo '{}' > p/../settings.json", "Bash", kEnv)));
+  EXPECT_FALSE(any_opaque(shell_actions("ln -s ../../shared/types.ts src/lib/types.ts", "Bash", kEnv)));
+  // find -delete removes beneath its roots, whole.
+  r = shell_actions("find ~ -delete", "Bash", kEnv);
+  auto* d = find(r, Kind::FileDelete, "/home/dev");
+  ASSERT_NE(d, nullptr);
+  EXPECT_TRUE(d->tree);
+  r = shell_actions("find . -name '*.pyc' -delete", "Bash", kEnv);
+  EXPECT_NE(find(r, Kind::FileDelete, "/home/dev/project"), nullptr);
 }
 
 TEST(ShellActions, FindExecActsOnWhatFindSelects) {

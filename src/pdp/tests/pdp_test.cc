@@ -264,12 +264,29 @@ TEST(Pdp, AnAgentMayNotStartADaemonNorStopThisOneByPidOrPattern) {
   const std::string pid = std::to_string(::getpid()), group = std::to_string(::getpgrp());
   for (const std::string& cmd :
        {std::string("nohup tollgate serve --data /tmp/d --socket /home/dev/.local/state/tollgate/tollgate.sock &"),
-        "kill " + pid, "kill -9 " + pid, "kill -STOP " + pid, "kill -- -" + group, std::string("pkill tollgat"),
-        std::string("pkill -f ") + program_invocation_short_name, std::string("killall -r 'toll.*'"),
-        std::string("pkill -f 'toll.ate (serve|mcp)'"), std::string("pkill -i TOLLGATE"),
-        std::string("pkill -v -f zzz"), std::string("pkill -f '(a)\\1'"), std::string("pkill -- '-?toll[g]ate'"),
-        std::string("killall -I TOLLGATE"), std::string("pkill -f ''"), std::string("pkill -u dev"),
-        std::string("killall -u dev"), std::string("pkill -9 -t pts/1")}) {
+        "kill " + pid,
+        "kill -9 " + pid,
+        "kill -STOP " + pid,
+        "kill -- -" + group,
+        std::string("pkill tollgat"),
+        std::string("pkill -f ") + program_invocation_short_name,
+        std::string("killall -r 'toll.*'"),
+        std::string("pkill -f 'toll.ate (serve|mcp)'"),
+        std::string("pkill -i TOLLGATE"),
+        std::string("pkill -v -f zzz"),
+        std::string("pkill -f '(a)\\1'"),
+        std::string("pkill -- '-?toll[g]ate'"),
+        std::string("killall -I TOLLGATE"),
+        std::string("pkill -f ''"),
+        std::string("pkill -u dev"),
+        std::string("killall -u dev"),
+        std::string("pkill -9 -t pts/1"),
+        std::string("pkill --older 5"),
+        std::string("pkill -O 5"),
+        std::string("pkill -r S"),
+        std::string("pkill -FPID"),
+        std::string("kill -9 -1 99999"),
+        std::string("skill -KILL -u dev")}) {
     auto d = decide(cmd);
     EXPECT_EQ(d.effect, Effect::Deny) << cmd;
     EXPECT_EQ(d.actions[0].policies, std::vector<std::string>{"builtin:self-protection"}) << cmd;
@@ -279,7 +296,8 @@ TEST(Pdp, AnAgentMayNotStartADaemonNorStopThisOneByPidOrPattern) {
        {"kill " + std::to_string(::getpid() + 100000), std::string("pkill -f vite"), std::string("killall node"),
         std::string("pgrep tollgate"), std::string("pkill -f \"python manage.py runserver\""),
         std::string("pkill -f 'node.*vite'"), std::string("pkill -f http.server"), std::string("pkill -u dev node"),
-        std::string("pkill -9 -f 'next dev'"), std::string("killall -I NODE")})
+        std::string("pkill -9 -f 'next dev'"), std::string("killall -I NODE"), std::string("pkill -SIGTERM node"),
+        std::string("kill -1 123"), std::string("pkill -KILL -f vite")})
     EXPECT_EQ(decide(cmd).effect, Effect::Allow) << cmd;
 }
 
