@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -58,12 +59,19 @@ std::string lower(std::string_view s) {
 }
 
 // Argument names whose string values are file paths.
-constexpr std::array<std::string_view, 35> kPathKeys = {
-    "path",          "paths",      "file",        "files",    "file_path", "filepath",    "filename",
-    "filenames",     "source",     "destination", "src",      "dest",      "dir",         "directory",
-    "root",          "cwd",        "workdir",     "old_path", "new_path",  "target_path", "notebook_path",
-    "absolute_path", "file_name",  "pathname",    "dir_path", "dirpath",   "folder",      "input_path",
-    "output_path",   "input_file", "output_file", "output",   "location",  "target",      "working_directory"};
+constexpr std::array<std::string_view, 39> kPathKeys = {"relative_path", "working_dir",   "workingdirectory",
+                                                        "filepaths",     "path",          "paths",
+                                                        "file",          "files",         "file_path",
+                                                        "filepath",      "filename",      "filenames",
+                                                        "source",        "destination",   "src",
+                                                        "dest",          "dir",           "directory",
+                                                        "root",          "cwd",           "workdir",
+                                                        "old_path",      "new_path",      "target_path",
+                                                        "notebook_path", "absolute_path", "file_name",
+                                                        "pathname",      "dir_path",      "dirpath",
+                                                        "folder",        "input_path",    "output_path",
+                                                        "input_file",    "output_file",   "output",
+                                                        "location",      "target",        "working_directory"};
 
 // Argument names whose string values are shell commands, in tools whose
 // names say they run them (`execute_command`, `start_process`, `run_shell`).
@@ -84,8 +92,15 @@ bool is_url_value(std::string_view v) {
              return a == std::tolower(static_cast<unsigned char>(b));
            });
   };
-  return (starts_ci("http://") || starts_ci("https://") || starts_ci("ws://") || starts_ci("wss://")) &&
-         v.find_first_of(" \t\r\n") == std::string_view::npos;
+  return starts_ci("http://") || starts_ci("https://") || starts_ci("ws://") || starts_ci("wss://");
+}
+
+// A value without the blanks a server may strip from around it
+// (`" https://x.example/"` is fetched as `https://x.example/`).
+std::string_view trimmed(std::string_view v) {
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
+  return v;
 }
 
 // Tool names that change what they touch.
@@ -226,7 +241,28 @@ Result<std::vector<Action>> mcp_actions(const McpRequest& req, const Environment
   Kind file_kind = by_name;
   if (req.read_only.has_value() && !*req.read_only && by_name == Kind::FileRead) file_kind = Kind::FileWrite;
   out.push_back(call);
-  for (const auto& [k, v] : out.front().mcp_args) {
+  // A command given as a list of words (`"command": ["cat", "x"]`) is one
+  // shell command line, its words quoted.
+  const McpArgs args_seen = out.front().mcp_args;  // (out grows below)
+  std::map<std::string, std::string> command_lists;
+  for (const auto& [k, v] : args_seen) {
+    auto dot = k.rfind('.');
+    if (dot == std::string::npos || k.find_first_not_of("0123456789", dot + 1) != std::string::npos) continue;
+    std::string list = k.substr(0, dot);
+    if (!runs_command(tool_name, list)) continue;
+    std::string& line = command_lists[list];
+    if (!line.empty()) line += ' ';
+    line += '\'';
+    for (char ch : v) line += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    line += '\'';
+  }
+  for (const auto& [list, line] : command_lists)
+    for (auto& a : shell_actions(line, call.tool, env)) {
+      a.summary = "MCP tool " + call.resource + ": " + a.summary;
+      out.push_back(std::move(a));
+    }
+  for (const auto& [k, raw] : args_seen) {
+    const std::string v(trimmed(raw));
     if (is_url_value(v)) {
       Action n = net_action(v, call.tool);
       n.summary = "MCP tool " + call.resource + ": " + n.summary;

@@ -1713,6 +1713,11 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     // One word, or one name a glob matched (as written, absolute).
     auto one = [&](size_t i, std::string w) {
       bool definite = inline_code && i > code_word && !is_option(w);
+      // `node --env-file=.env -e '…'`: the environment the code is given
+      // comes from the file, and the code is the agent's own.
+      const bool env_file = w.rfind("--env-file", 0) == 0 || (i > 0 && c.args[i - 1].rfind("--env-file", 0) == 0 &&
+                                                              c.args[i - 1].find('=') == std::string::npos);
+      if (env_file && (inline_code || c.stdin_seen)) definite = true;
       if (w.rfind("--", 0) == 0) {
         auto eq = w.find('=');
         if (eq == std::string::npos) return;

@@ -82,6 +82,16 @@ std::string lower(Sv s) {
 }
 
 bool starts_with(Sv s, Sv p) { return s.substr(0, p.size()) == p; }
+// Whether `text` holds `word` delimited by what cannot be part of a name.
+bool has_word(Sv text, Sv word) {
+  auto name_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; };
+  for (size_t at = text.find(word); at != Sv::npos; at = text.find(word, at + 1)) {
+    size_t end = at + word.size();
+    if ((at == 0 || !name_char(text[at - 1])) && (end >= text.size() || !name_char(text[end]))) return true;
+  }
+  return false;
+}
+
 bool ends_with(Sv s, Sv p) { return s.size() >= p.size() && s.substr(s.size() - p.size()) == p; }
 
 std::string basename_of(Sv p) {
@@ -1395,7 +1405,18 @@ class Analyzer {
                            std::none_of(values.begin(), values.end(), [](const std::string& v) {
                              return v.find_first_of("*?{}~\\'\"") != std::string::npos;
                            });
-      if (literal && unrolled_ + values.size() <= kMaxUnrolled) {
+      // Not when the body could change or drop the variable other than by
+      // an assignment this analysis follows (`unset`, `eval`, `read`,
+      // functions, traps, `declare` …): its value would be stale.
+      bool stable = !ts_node_is_null(body);
+      if (stable) {
+        Sv bt = text(body);
+        for (Sv w : {"unset", "eval", "trap", "read", "declare", "local", "typeset", "mapfile", "readarray", "getopts",
+                     "source", "export", "readonly", "let", "function", "for", "select", "."})
+          if (has_word(bt, w)) stable = false;
+        if (bt.find("()") != Sv::npos || bt.find("printf -v") != Sv::npos) stable = false;
+      }
+      if (literal && stable && unrolled_ + values.size() <= kMaxUnrolled) {
         unrolled_ += values.size();
         const std::string name(text(var));
         for (const auto& v : values) {
@@ -3193,6 +3214,13 @@ class Analyzer {
     if (sub < w.size() && w[sub].value == "container") ++sub;
     if (sub < w.size() && w[sub].value == "compose") {
       ++sub;
+      // `--env-file F` puts F's values into the containers (and `config`
+      // prints them), as `docker run --env-file` does.
+      for (size_t k = sub; k + 1 < w.size() && starts_with(w[k].value, "-"); ++k) {
+        if (w[k].value == "--env-file") out_.redirections.push_back({w[k + 1].value, false, false, w[k + 1].unknown()});
+        if (starts_with(w[k].value, "--env-file="))
+          out_.redirections.push_back({w[k].value.substr(11), false, false, w[k].unknown()});
+      }
       skip_options({"-f", "--file", "-p", "--project-name", "--env-file", "--profile", "--project-directory"});
     }
     if (sub >= w.size() || !one_of(w[sub].value, {"run", "create"})) return;
