@@ -3932,12 +3932,29 @@ class Analyzer {
           --from;
         blank(from, at - from + inert.size());
       }
+    // `import m` (no alias, no `from`) of a module the code then mentions
+    // nowhere else (its version check gone above) uses nothing of it.
     for (size_t line = 0; line < used.size();) {
       size_t end = used.find_first_of("\n;", line);
       if (end == std::string::npos) end = used.size();
       size_t first = used.find_first_not_of(" \t", line);
-      if (first < end && (used.compare(first, 7, "import ") == 0 || used.compare(first, 5, "from ") == 0))
-        blank(first, end - first);
+      if (first < end && used.compare(first, 7, "import ") == 0) {
+        std::string stmt = used.substr(first, end - first);
+        if (stmt.find(" as ") == std::string::npos) {
+          std::string rest = used;
+          std::fill(rest.begin() + first, rest.begin() + end, ' ');
+          bool unused = true;
+          for (size_t at = 7; at < stmt.size() && unused;) {
+            size_t comma = std::min(stmt.find(',', at), stmt.size());
+            std::string m = stmt.substr(at, comma - at);
+            m.erase(0, m.find_first_not_of(' '));
+            m.erase(m.find_last_not_of(' ') + 1);
+            if (!m.empty() && rest.find(m) != std::string::npos) unused = false;
+            at = comma + 1;
+          }
+          if (unused) blank(first, end - first);
+        }
+      }
       line = end + 1;
     }
     bool url_named = false, path_named = false;

@@ -526,6 +526,25 @@ TEST(ShellActions, WhatTheRelaxationsDoNotLetThrough) {
   EXPECT_NE(find(r, Kind::FileDelete, "/home/dev/project"), nullptr);
 }
 
+TEST(ShellActions, InlineCodeIsJudgedOnWhatItUses) {
+  // Imports and version checks use nothing; code that runs programs, or
+  // reaches the network through what it imports, is not understood.
+  for (const char* cmd :
+       {"python -c 'import requests; print(requests.__version__)'",
+        "python -c 'import platform; print(platform.system())'",
+        "python3 -c 'import shutil; print(shutil.which(\"node\"))'", "node -e \"console.log(/a/.exec('a'))\""})
+    EXPECT_FALSE(any_opaque(shell_actions(cmd, "Bash", kEnv))) << cmd;
+  for (const char* cmd :
+       {"python3 -c 'from socket import create_connection as c; c((\"e.example\", 80))'",
+        "python3 -c 'import socket as s; s.create_connection((h, 80))'",
+        "python3 -c 'import subprocess; subprocess.run([\"curl\", \"https://x.example\"])'",
+        "perl -e 'system \"cat ~/.ssh/id_rsa\"'", "ruby -e 'puts %x(id)'", "python3 -c 'exec(input())'"})
+    EXPECT_TRUE(any_opaque(shell_actions(cmd, "Bash", kEnv))) << cmd;
+  // A path-taking call's argument is a path.
+  auto r = shell_actions("python3 -c \"import shutil; shutil.rmtree('build')\"", "Bash", kEnv);
+  EXPECT_NE(find(r, Kind::FileWrite, "/home/dev/project/build"), nullptr);
+}
+
 TEST(ShellActions, FindExecActsOnWhatFindSelects) {
   // Every file beneath the roots, and those of the names asked for.
   auto r = shell_actions("find ~ -name config -exec cat {} \\;", "Bash", kEnv);
