@@ -575,7 +575,14 @@ Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& e
           std::string dir = tree.path;
           out.push_back(std::move(tree));
           std::string name = each.substr(each.rfind('/') == std::string::npos ? 0 : each.rfind('/') + 1);
-          if (!name.empty() && name != "**") out.push_back(file_action(Kind::FileRead, dir + "/" + name, t, env));
+          // A last name that says nothing (`.*`, `**`, `*`) could be any file: not known.
+          if (name.find_first_not_of("*?.") == std::string::npos) {
+            Action any = file_action(Kind::FileRead, each, t, env);
+            any.opaque = true;
+            out.push_back(std::move(any));
+          } else {
+            out.push_back(file_action(Kind::FileRead, dir + "/" + name, t, env));
+          }
         }
       }
     }

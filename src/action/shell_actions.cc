@@ -523,20 +523,36 @@ bool credential_name(std::string_view name) {
   };
   // Where a credential is, or a setting about one, is none
   // (`NEXTAUTH_URL`, `PASSWORD_MIN_LENGTH`, `DB_PASSWORD_FILE`).
+  // Connection strings hold their password (`DATABASE_URL`, `REDIS_URL`,
+  // `SENTRY_DSN`, `*_CONNECTION_STRING`).
+  static const std::set<std::string_view> stores = {"DATABASE", "DB",   "REDIS",    "MONGO", "MONGODB", "POSTGRES",
+                                                    "PG",       "AMQP", "RABBITMQ", "MYSQL", "BROKER",  "CACHE"};
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (words[i] == "DSN" || words[i] == "PAT" || words[i] == "CREDS") return true;
+    if (i + 1 < words.size() && words[i] == "CONNECTION" && words[i + 1] == "STRING") return true;
+    if (i + 1 < words.size() && stores.count(words[i]) && (words[i + 1] == "URL" || words[i + 1] == "URI")) return true;
+    if (words[i] == "PWD" && words.size() > 1) return true;  // MYSQL_PWD (not the directory)
+    if (i + 1 < words.size() && (words[i] == "SIGNING" || words[i] == "ENCRYPTION") && words[i + 1] == "KEY") return true;
+  }
   static const std::set<std::string_view> about = {
-      "URL",    "URI",    "HOST",     "HOSTNAME",  "PORT",   "LENGTH",  "FILE",    "PATH",     "DIR",     "ENDPOINT",
-      "DOMAIN", "ISSUER", "ENABLED",  "TTL",       "EXPIRY", "EXPIRES", "TIMEOUT", "REGION",   "MODE",    "TYPE",
-      "NAME",   "USER",   "USERNAME", "ALGORITHM", "HEADER", "SCOPE",   "SCOPES",  "PROVIDER", "VERSION", "ID"};
-  if (words.size() > 1 && about.count(words.back())) return false;
+      "URL",    "URI",    "HOST",     "HOSTNAME",  "PORT",  "LENGTH",  "FILE",     "PATH",    "DIR",  "ENDPOINT",
+      "DOMAIN", "ISSUER", "ENABLED",  "TTL",       "EXPIRY", "EXPIRES", "TIMEOUT", "REGION",  "MODE", "TYPE",
+      "NAME",   "USER",   "USERNAME", "ALGORITHM", "SCOPE", "SCOPES",  "PROVIDER", "VERSION"};
+  // (An ID is about a credential — `AWS_ACCESS_KEY_ID` — unless a secret's:
+  // `VAULT_SECRET_ID`.)
+  const bool id_of_secret = words.size() > 1 && words.back() == "ID" && words[words.size() - 2] == "SECRET";
+  if (words.size() > 1 && (about.count(words.back()) || (words.back() == "ID" && !id_of_secret))) return false;
   if (n == "GOOGLE_APPLICATION_CREDENTIALS") return false;  // a file's path
   for (size_t i = 0; i < words.size(); ++i) {
     std::string_view w = words[i];
-    for (std::string_view k : {"TOKEN", "SECRET", "PASSWORD", "PASSWD", "APIKEY", "ACCESSKEY", "PRIVATEKEY"})
+    while (w.size() > 1 && std::isdigit(static_cast<unsigned char>(w.back()))) w.remove_suffix(1);  // TOKEN2
+    for (std::string_view k : {"TOKEN", "SECRET", "SECRETS", "PASSWORD", "PASSWORDS", "PASSWD", "APIKEY", "APIKEYS",
+                               "ACCESSKEY", "PRIVATEKEY", "SECRETKEY", "BASICAUTH"})
       if (ends(w, k)) return true;
     if (w == "AUTH" || w == "AUTHORIZATION" || w == "CREDENTIAL" || w == "CREDENTIALS" || w == "SECRETS" ||
         w == "PASS" || w == "PWD_HASH")
       return true;
-    if (i + 1 < words.size() && words[i + 1] == "KEY" &&
+    if (i + 1 < words.size() && (words[i + 1] == "KEY" || words[i + 1] == "KEYS") &&
         (w == "API" || w == "ACCESS" || w == "PRIVATE" || w == "SECRET"))
       return true;
   }
@@ -1782,7 +1798,8 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         {"shuf", "o", "--output", Kind::FileWrite},
         {"zstd", "o", "", Kind::FileWrite},
         {"openssl", "", "-out -keyout", Kind::FileWrite},
-        {"openssl", "", "-in -inkey -kfile -passin -key -CAkey -signkey -CA -cert -config", Kind::FileRead},
+        {"openssl", "", "-in -inkey -kfile -passin -key -CAkey -signkey -CA -cert -config -sign -signer -CAfile -keyfile -queryfile -prvkey", Kind::FileRead},
+        {"openssl", "", "-writerand", Kind::FileWrite},
         {"git", "F", "--file", Kind::FileRead},  // git commit -F MSG
     };
     // A list read from standard input names files Tollgate never sees

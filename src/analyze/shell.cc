@@ -1072,7 +1072,8 @@ bool is_risky_git_key(Sv key_in) {
          // diff.external and a driver's command or textconv run programs; diff.noprefix … do not.
          (starts_with(key, "diff.") && (key == "diff.external" || ends_with(key, ".command") ||
                                         ends_with(key, ".textconv") || std::count(key.begin(), key.end(), '.') > 1)) ||
-         starts_with(key, "merge.") || starts_with(key, "http.") || starts_with(key, "https.") ||
+         starts_with(key, "merge.") || starts_with(key, "difftool.") || starts_with(key, "mergetool.") ||
+         key == "diff.tool" || key == "diff.guitool" || starts_with(key, "http.") || starts_with(key, "https.") ||
          starts_with(key, "credential") || starts_with(key, "remote.") || starts_with(key, "submodule.") ||
          one_of(key, {"core.sshcommand", "core.gitproxy", "core.pager", "core.editor", "core.hookspath",
                       "core.fsmonitor", "core.askpass", "core.worktree", "sequence.editor", "include.path",
@@ -3216,7 +3217,7 @@ class Analyzer {
       ++sub;
       // `--env-file F` puts F's values into the containers (and `config`
       // prints them), as `docker run --env-file` does.
-      for (size_t k = sub; k + 1 < w.size() && starts_with(w[k].value, "-"); ++k) {
+      for (size_t k = sub; k + 1 < w.size(); ++k) {
         if (w[k].value == "--env-file") out_.redirections.push_back({w[k + 1].value, false, false, w[k + 1].unknown()});
         if (starts_with(w[k].value, "--env-file="))
           out_.redirections.push_back({w[k].value.substr(11), false, false, w[k].unknown()});
@@ -3911,9 +3912,28 @@ class Analyzer {
                                    "kernel.system",
                                    "open3",
                                    "pty.spawn"};
-    static constexpr Sv kFiles[] = {
-        "open(",   "remove(", "unlink", "rmtree",  "rename",   "writefile", "readfile", "copyfile",         "shutil",
-        "pathlib", "fs.",     "chmod",  "symlink", "truncate", "mkdir",     "rmdir",    "file_put_contents"};
+    static constexpr Sv kFiles[] = {"open(",
+                                    "remove(",
+                                    "unlink",
+                                    "rmtree",
+                                    "rename",
+                                    "writefile",
+                                    "readfile",
+                                    "copyfile",
+                                    "shutil",
+                                    "pathlib",
+                                    "fs.",
+                                    "chmod",
+                                    "symlink",
+                                    "truncate",
+                                    "mkdir",
+                                    "rmdir",
+                                    "file_put_contents",
+                                    "write_text",
+                                    "write_bytes",
+                                    "read_text",
+                                    "read_bytes",
+                                    ".touch("};
     std::string lc = lower(code);
     // What imports, version checks and a few inert calls mention is no use
     // of the network or of files (`import requests; print(requests.__version__)`,
@@ -3922,8 +3942,7 @@ class Analyzer {
     auto blank = [&](size_t at, size_t n) {
       std::fill(used.begin() + at, used.begin() + std::min(at + n, used.size()), ' ');
     };
-    for (Sv inert :
-         {".__version__", "shutil.which", "platform.system(", "socket.gethostname", "path.cwd(", "path.home("})
+    for (Sv inert : {".__version__", "shutil.which", "platform.system(", "socket.gethostname", "path.cwd("})
       for (size_t at = used.find(inert); at != std::string::npos; at = used.find(inert, at + 1)) {
         // The module path before it goes too (`pathlib.Path.cwd()`).
         size_t from = at;
@@ -4013,20 +4032,22 @@ class Analyzer {
     bool shell_quotes = (name == "perl" || name == "ruby" || name == "php") && code.find('`') != Sv::npos;
     bool runs = shell_quotes;
     for (Sv k : kRuns) runs = runs || used.find(k) != std::string::npos;
-    // `system(`, `exec(` as functions (not `re.exec(`, `platform.system(`),
-    // Perl's and Ruby's without parentheses, `qx`, `%x`.
+    // `system(`, `exec(` however they are reached (`os.system(`,
+    // `o.system(`, `Kernel.exec(`, `os .system (`), Perl's and Ruby's without
+    // parentheses — but JavaScript's `exec(` is a regular expression's (its
+    // child_process is named above). `platform.system()` is gone above.
+    const bool js = name == "node" || name == "nodejs" || name == "bun" || name == "deno" || name == "tsx";
     for (Sv k : {"system", "exec"}) {
+      if (js && k == "exec") continue;
       for (size_t at = used.find(k); at != std::string::npos && !runs; at = used.find(k, at + 1)) {
         size_t after = at + k.size();
         if (at > 0 && (std::isalnum(static_cast<unsigned char>(used[at - 1])) || used[at - 1] == '_')) continue;
         if (after < used.size() && (std::isalnum(static_cast<unsigned char>(used[after])) || used[after] == '_'))
           continue;
-        const bool method = at > 0 && used[at - 1] == '.';
-        const bool os_method = method && at >= 3 && used.compare(at - 3, 3, "os.") == 0;
         while (after < used.size() && used[after] == ' ') ++after;
-        const bool call = after < used.size() && (used[after] == '(' || used[after] == '"' || used[after] == '\'' ||
-                                                  used[after] == '{' || used[after] == '[');
-        if (call && (!method || os_method)) runs = true;
+        if (after < used.size() && (used[after] == '(' || used[after] == '"' || used[after] == '\'' ||
+                                    used[after] == '{' || used[after] == '['))
+          runs = true;
       }
     }
     if ((name == "perl" || name == "ruby") &&
@@ -4039,7 +4060,14 @@ class Analyzer {
     if (file) return;
     bool files = false;
     for (Sv k : kFiles) files = files || used.find(k) != std::string::npos;
-    if (files && !path_named) opaque(name + " code touches files Tollgate cannot name: " + clip(code));
+    // A path computed in the code (`expanduser`, `Path.home()`, `chr(126)`)
+    // is one it does not name, whatever else it names.
+    bool computed_path = false;
+    for (Sv k : {"expanduser", ".home(", "homedir(", "chr(", "fromhex", "b64decode", "unhexlify", "fromcharcode",
+                 "getenv(", "environ["})
+      computed_path = computed_path || used.find(k) != std::string::npos;
+    if (files && (!path_named || computed_path))
+      opaque(name + " code touches files Tollgate cannot name: " + clip(code));
   }
 
   Stream echo_output(const Words& w, size_t b) {

@@ -518,8 +518,12 @@ ActionDecision Pdp::decide_one(const Action& a, const Request& req) const {
                      {"in_home", Value(is_file(a.kind) && !req.home.empty() && session::path_within(a.path, req.home))},
                      // A temporary directory, or a workspace at the top (`/app`), is no
                      // system directory (but `/` and home stay broad whatever the workspace).
-                     {"broad", Value(is_file(a.kind) && is_broad(a.path, req.home) && !is_temp(a.path) &&
-                                     !((in_workspace || in_task_repo) && a.path != "/" && a.path != req.home))},
+                     // (Writing into /tmp whole is extracting there; deleting it whole is not.)
+                     {"broad", Value(is_file(a.kind) && is_broad(a.path, req.home) &&
+                                     !(is_temp(a.path) && a.kind != Kind::FileDelete) &&
+                                     !(a.path == s.cwd && a.path != "/" && a.path != req.home) &&
+                                     !(req.task && std::find(req.task->repos.begin(), req.task->repos.end(), a.path) !=
+                                                       req.task->repos.end()))},
                      {"host", Value(a.host)},
                      {"url", Value(a.url)},
                      {"command", command_value(a)},

@@ -252,7 +252,6 @@ LabelTable LabelTable::defaults(const std::string& home) {
                         "public.ecr.aws",
                         "gcr.io",
                         "registry.k8s.io",
-                        "test.pypi.org",
                         "download.pytorch.org",
                         "conda.anaconda.org",
                         "repo.anaconda.com",
@@ -411,7 +410,7 @@ std::vector<std::string> LabelTable::path_labels(std::string_view path) const {
   std::string_view name = basename(path);
   const bool name_pattern =
       name.find_first_of("*?[") != std::string_view::npos &&
-      std::count_if(name.begin(), name.end(), [](char c) { return c != '*' && c != '?' && c != '.'; }) >= 2;
+      std::count_if(name.begin(), name.end(), [](char c) { return c != '*' && c != '?' && c != '.'; }) >= 1;
   // `*.json` names a kind of file, most of them no secret: it carries the
   // labels of rules for that kind (`*.pem`, `*.env`), not of single names
   // that happen to have it (`credentials.json`, `secrets.yaml`).
