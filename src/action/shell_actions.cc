@@ -532,12 +532,13 @@ bool credential_name(std::string_view name) {
     if (i + 1 < words.size() && words[i] == "CONNECTION" && words[i + 1] == "STRING") return true;
     if (i + 1 < words.size() && stores.count(words[i]) && (words[i + 1] == "URL" || words[i + 1] == "URI")) return true;
     if (words[i] == "PWD" && words.size() > 1) return true;  // MYSQL_PWD (not the directory)
-    if (i + 1 < words.size() && (words[i] == "SIGNING" || words[i] == "ENCRYPTION") && words[i + 1] == "KEY") return true;
+    if (i + 1 < words.size() && (words[i] == "SIGNING" || words[i] == "ENCRYPTION") && words[i + 1] == "KEY")
+      return true;
   }
   static const std::set<std::string_view> about = {
-      "URL",    "URI",    "HOST",     "HOSTNAME",  "PORT",  "LENGTH",  "FILE",     "PATH",    "DIR",  "ENDPOINT",
-      "DOMAIN", "ISSUER", "ENABLED",  "TTL",       "EXPIRY", "EXPIRES", "TIMEOUT", "REGION",  "MODE", "TYPE",
-      "NAME",   "USER",   "USERNAME", "ALGORITHM", "SCOPE", "SCOPES",  "PROVIDER", "VERSION"};
+      "URL",    "URI",    "HOST",     "HOSTNAME",  "PORT",   "LENGTH",  "FILE",     "PATH",   "DIR",  "ENDPOINT",
+      "DOMAIN", "ISSUER", "ENABLED",  "TTL",       "EXPIRY", "EXPIRES", "TIMEOUT",  "REGION", "MODE", "TYPE",
+      "NAME",   "USER",   "USERNAME", "ALGORITHM", "SCOPE",  "SCOPES",  "PROVIDER", "VERSION"};
   // (An ID is about a credential — `AWS_ACCESS_KEY_ID` — unless a secret's:
   // `VAULT_SECRET_ID`.)
   const bool id_of_secret = words.size() > 1 && words.back() == "ID" && words[words.size() - 2] == "SECRET";
@@ -1798,7 +1799,10 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         {"shuf", "o", "--output", Kind::FileWrite},
         {"zstd", "o", "", Kind::FileWrite},
         {"openssl", "", "-out -keyout", Kind::FileWrite},
-        {"openssl", "", "-in -inkey -kfile -passin -key -CAkey -signkey -CA -cert -config -sign -signer -CAfile -keyfile -queryfile -prvkey", Kind::FileRead},
+        {"openssl", "",
+         "-in -inkey -kfile -passin -key -CAkey -signkey -CA -cert -config -sign -signer -CAfile -keyfile -queryfile "
+         "-prvkey",
+         Kind::FileRead},
         {"openssl", "", "-writerand", Kind::FileWrite},
         {"git", "F", "--file", Kind::FileRead},  // git commit -F MSG
     };
