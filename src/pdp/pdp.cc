@@ -635,15 +635,19 @@ Decision Pdp::decide(const std::vector<Action>& actions, const Request& req) con
   d.pack = pack_->hash;
   d.effect = Effect::Allow;
   // A secret the call reads is read before the rest of the call can use it:
-  // everything but the reads themselves is decided as the session will
+  // the reads are decided first, and everything else as the session will
   // stand after them (`cat .env && curl -d @.env …` under a task that
-  // grants `secret`, `env | curl --data-binary @- …`).
+  // grants `secret`, `env | curl --data-binary @- …`). A path an unmodelled
+  // program was given counts only where it holds credentials
+  // (action::Action::incidental).
+  std::vector<std::optional<ActionDecision>> decided(actions.size());
   std::optional<session::Session> after_reads;
-  for (const auto& a : actions) {
-    if (a.kind != Kind::FileRead || !counts(a)) continue;
-    session::Effects e = effects(a);
-    if (!e.secret_read) continue;
+  for (size_t i = 0; i < actions.size(); ++i) {
+    if (actions[i].kind != Kind::FileRead || !counts(actions[i])) continue;
+    decided[i] = decide_one(actions[i], req);
+    if (!decided[i]->effects.secret_read) continue;
     if (!after_reads) after_reads = *req.session;
+    session::Effects e = decided[i]->effects;
     e.hosts.clear();
     e.untrusted = false;
     session::apply(*after_reads, e);
@@ -655,12 +659,12 @@ Decision Pdp::decide(const std::vector<Action>& actions, const Request& req) con
     with_reads.session = &*after_reads;
     rest = &with_reads;
   }
-  for (const auto& a : actions) {
-    // A path an unmodelled program was given counts only where it holds
-    // credentials (action::Action::incidental).
-    if (!counts(a)) continue;
-    d.actions.push_back(decide_one(a, a.kind == Kind::FileRead ? req : *rest));
+  for (size_t i = 0; i < actions.size(); ++i) {
+    if (actions[i].kind == Kind::FileRead || !counts(actions[i])) continue;
+    decided[i] = decide_one(actions[i], *rest);
   }
+  for (auto& one : decided)
+    if (one) d.actions.push_back(std::move(*one));
   if (d.actions.empty()) {
     d.effect = Effect::Deny;
     d.reason = "the tool call names no action Tollgate can decide";
