@@ -1968,6 +1968,75 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     }
   };
 
+  // Cloud and forge clients that upload local files (consumers of keys,
+  // otherwise left alone) read what they send: `aws s3 cp|mv|sync`,
+  // `gsutil`/`gcloud storage cp|mv|rsync`, `az storage blob upload(-batch)`,
+  // `rclone copy|sync|move`, `gh gist create`, `gh release upload|create`
+  // assets, `--body-file`/`--input` files, aws's `file://`/`fileb://`
+  // parameters. A directory synced or copied recursively is read whole.
+  // aws's `--endpoint-url` is where the request goes.
+  auto upload_actions = [&](const analyze::SimpleCommand& c) {
+    const std::string& n = c.name;
+    if (n != "aws" && n != "gsutil" && n != "gcloud" && n != "az" && n != "rclone" && n != "gh") return;
+    std::vector<size_t> operands;  // positions of words that are no options
+    for (size_t i = 0; i < c.args.size(); ++i)
+      if (!is_option(c.args[i])) operands.push_back(i);
+    auto word = [&](size_t k) -> const std::string& { return c.args[operands[k]]; };
+    auto has = [&](std::string_view o) { return std::find(c.args.begin(), c.args.end(), o) != c.args.end(); };
+    const bool recursive = has("--recursive") || has("-r") || has("-R");
+    auto local = [](const std::string& w) {
+      return !w.empty() && w.find("://") == std::string::npos && w != "-" &&
+             (w.find(':') == std::string::npos || w[0] == '/' || w[0] == '.' || w[0] == '~');
+    };
+    auto read_local = [&](size_t k, bool whole) {
+      if (k < operands.size() && local(word(k))) file(Kind::FileRead, word(k), is_dynamic(c, operands[k]), whole);
+    };
+    // Options whose value is a file sent.
+    for (size_t i = 0; i + 1 <= c.args.size(); ++i) {
+      const std::string& w = c.args[i];
+      for (std::string_view pre : {"file://", "fileb://"})
+        if (auto at = w.find(pre); at != std::string::npos)
+          file(Kind::FileRead, w.substr(at + pre.size()), is_dynamic(c, i));
+      if (i + 1 < c.args.size() &&
+          (w == "--body-file" || w == "--input" || w == "--file" || w == "-F" || (n == "az" && w == "--source"))) {
+        std::string v = c.args[i + 1];
+        if (w == "-F") {  // gh api -F field=@file
+          auto at = v.find("=@");
+          if (at == std::string::npos) continue;
+          v = v.substr(at + 2);
+        }
+        file(Kind::FileRead, v, is_dynamic(c, i + 1), w == "--source");
+      }
+      if (n == "aws" && (w == "--endpoint-url" || w.rfind("--endpoint-url=", 0) == 0)) {
+        std::string url = w.find('=') != std::string::npos ? w.substr(w.find('=') + 1)
+                          : i + 1 < c.args.size()          ? c.args[i + 1]
+                                                           : std::string();
+        auto u = analyze::parse_url(url);
+        Action f = fetch_action(u && !u->host.empty() ? u->host : "unknown", {url}, tool);
+        if (!u || u->host.empty() || is_dynamic(c, i) || (i + 1 < c.args.size() && is_dynamic(c, i + 1)))
+          f.opaque = true;
+        f.full_command = full;
+        out.push_back(std::move(f));
+      }
+    }
+    auto sub_is = [&](size_t k, std::string_view v) { return k < operands.size() && word(k) == v; };
+    if (n == "aws" && sub_is(0, "s3") && operands.size() >= 4 &&
+        (sub_is(1, "cp") || sub_is(1, "mv") || sub_is(1, "sync")))
+      read_local(2, recursive || sub_is(1, "sync"));
+    if ((n == "gsutil" && (sub_is(0, "cp") || sub_is(0, "mv") || sub_is(0, "rsync"))) ||
+        (n == "gcloud" && sub_is(0, "storage") && (sub_is(1, "cp") || sub_is(1, "mv") || sub_is(1, "rsync")))) {
+      const size_t from = n == "gsutil" ? 1 : 2;
+      for (size_t k = from; k + 1 < operands.size(); ++k) read_local(k, recursive || sub_is(from - 1, "rsync"));
+    }
+    if (n == "rclone" && operands.size() >= 3 &&
+        (sub_is(0, "copy") || sub_is(0, "sync") || sub_is(0, "move") || sub_is(0, "copyto") || sub_is(0, "moveto")))
+      read_local(1, !sub_is(0, "copyto") && !sub_is(0, "moveto"));
+    if (n == "gh" && sub_is(0, "gist") && sub_is(1, "create"))
+      for (size_t k = 2; k < operands.size(); ++k) read_local(k, false);
+    if (n == "gh" && sub_is(0, "release") && (sub_is(1, "upload") || sub_is(1, "create")))
+      for (size_t k = 3; k < operands.size(); ++k) read_local(k, false);  // after the tag
+  };
+
   // patch [OPTIONS] [FILE [PATCHFILE]]: FILE is written; with none, the
   // files the diff names, beneath the directory it runs in (GNU patch
   // refuses absolute names and `..`), so that directory is written whole.
@@ -2255,6 +2324,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     }
 
     option_file_actions(c);
+    upload_actions(c);
     if (c.name == "patch") {
       patch_actions(c);
       continue;
