@@ -274,15 +274,10 @@ Action net_action(std::string_view url_text, std::string_view tool) {
 // takes `HTTPS://` as readily as `https://`).
 std::vector<std::string> urls_in_text(std::string_view text) {
   std::vector<std::string> out;
-  auto starts_ci = [](std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), s.begin(), [](char p, char c) {
-             return p == std::tolower(static_cast<unsigned char>(c));
-           });
-  };
   for (size_t pos = 0; pos < text.size(); ++pos) {
     if ((text[pos] | 0x20) != 'h') continue;
     std::string_view rest = text.substr(pos);
-    if (!starts_ci(rest, "http://") && !starts_ci(rest, "https://")) continue;
+    if (!starts_with_ci(rest, "http://") && !starts_with_ci(rest, "https://")) continue;
     size_t end = rest.find_first_of(" \t\r\n\"'<>)]}");
     out.emplace_back(rest.substr(0, end));
     pos += out.back().size() - 1;

@@ -1,6 +1,7 @@
 // Helpers shared by the adapters in src/action (not part of the public API).
 #pragma once
 
+#include <cctype>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +30,14 @@ void mark_tree(Action& a);
 // with or without an authority, escapes decoded, query and fragment
 // dropped, cut at a NUL); nullopt when `v` is no file URI.
 std::optional<std::string> file_uri_path(std::string_view v);
+
+// Whether `s` starts with `lower_prefix` (given in lower case), ignoring case.
+inline bool starts_with_ci(std::string_view s, std::string_view lower_prefix) {
+  if (s.size() < lower_prefix.size()) return false;
+  for (size_t i = 0; i < lower_prefix.size(); ++i)
+    if (lower_prefix[i] != static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])))) return false;
+  return true;
+}
 
 // Fetching `url_text` (opaque, host "unknown", when it names no host).
 Action net_action(std::string_view url_text, std::string_view tool);

@@ -20,10 +20,7 @@ using nlohmann::json;
 // (`file:///home/dev/project/%2Eenv?x` is `.env`). Nullopt when `v` is no
 // file URI.
 std::optional<std::string> file_uri_path(std::string_view v) {
-  if (v.size() < 5 || !std::equal(v.begin(), v.begin() + 5, "file:", [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) == b;
-      }))
-    return std::nullopt;
+  if (!starts_with_ci(v, "file:")) return std::nullopt;
   std::string_view rest = v.substr(5);
   if (rest.substr(0, 2) == "//") {
     rest.remove_prefix(2);
@@ -87,12 +84,9 @@ bool runs_command(std::string_view tool, std::string_view key) {
 // A value that is a whole http(s) or ws(s) URL (a fetch or browser tool's
 // `url`, a webhook's address): the tool contacts its host.
 bool is_url_value(std::string_view v) {
-  auto starts_ci = [&](std::string_view p) {
-    return v.size() > p.size() && std::equal(p.begin(), p.end(), v.begin(), [](char a, char b) {
-             return a == std::tolower(static_cast<unsigned char>(b));
-           });
-  };
-  return starts_ci("http://") || starts_ci("https://") || starts_ci("ws://") || starts_ci("wss://");
+  for (std::string_view scheme : {"http://", "https://", "ws://", "wss://"})
+    if (v.size() > scheme.size() && starts_with_ci(v, scheme)) return true;
+  return false;
 }
 
 // A value without the blanks a server may strip from around it

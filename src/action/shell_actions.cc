@@ -120,37 +120,27 @@ bool process_substitution(std::string_view w) {
   return w.size() > 3 && (w[0] == '<' || w[0] == '>') && w[1] == '(' && w.back() == ')';
 }
 
-// Whether `cp` makes symbolic links rather than copies (`-s`, `--symbolic-link`).
-bool cp_symbolic(const std::vector<std::string>& args) {
+// Whether any option before `--` is one of the one-letter `flags` (in any
+// cluster) or one of the long options `longs`.
+bool has_flag(const std::vector<std::string>& args, std::string_view flags,
+              std::initializer_list<std::string_view> longs) {
   for (const auto& a : args) {
     if (a == "--") break;
-    if (a == "--symbolic-link" || (a.size() > 1 && a[0] == '-' && a[1] != '-' && a.find('s') != std::string::npos))
+    if (std::find(longs.begin(), longs.end(), a) != longs.end() ||
+        (a.size() > 1 && a[0] == '-' && a[1] != '-' && a.find_first_of(flags, 1) != std::string::npos))
       return true;
   }
   return false;
 }
+
+// Whether `ln` makes symbolic links (`-s`, `--symbolic`); for `cp`, whether
+// it makes them rather than copies (`-s`, `--symbolic-link`).
+bool symbolic_link(const std::vector<std::string>& args) { return has_flag(args, "s", {"--symbolic"}); }
+bool cp_symbolic(const std::vector<std::string>& args) { return has_flag(args, "s", {"--symbolic-link"}); }
 
 // Whether the command makes links: `ln`, and `cp -s`/`-l` (`--link`).
 bool makes_links(const analyze::SimpleCommand& c) {
-  if (c.name == "ln") return true;
-  if (c.name != "cp") return false;
-  for (const auto& a : c.args) {
-    if (a == "--") break;
-    if (a == "--link" || a == "--symbolic-link" ||
-        (a.size() > 1 && a[0] == '-' && a[1] != '-' && a.find_first_of("sl") != std::string::npos))
-      return true;
-  }
-  return false;
-}
-
-// Whether `ln` makes symbolic links (`-s` in any cluster, `--symbolic`).
-bool symbolic_link(const std::vector<std::string>& args) {
-  for (const auto& a : args) {
-    if (a == "--") break;
-    if (a == "--symbolic" || (a.size() > 1 && a[0] == '-' && a[1] != '-' && a.find('s') != std::string::npos))
-      return true;
-  }
-  return false;
+  return c.name == "ln" || (c.name == "cp" && has_flag(c.args, "sl", {"--link", "--symbolic-link"}));
 }
 
 // Whether the program takes its file operands whole — every file beneath a
