@@ -1922,6 +1922,17 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         }
       }
     }
+    // Listing, testing or printing to stdout extracts nothing.
+    for (const auto& w : c.args) {
+      if (is_tar && (w == "-O" || w == "--to-stdout" ||
+                     (w.size() > 1 && w[0] == '-' && w[1] != '-' && w.find('O') != std::string::npos)))
+        extracts = false;
+      if (c.name == "unzip" && (w == "-l" || w == "-t" || w == "-p" || w == "-v" || w == "-z" || w == "-lv" ||
+                                w == "-tq" || w.rfind("-Z", 0) == 0))
+        extracts = false;
+    }
+    // With no directory named, the one the command runs in.
+    if (extracts && into.empty()) file(Kind::FileWrite, ".", false, true);
     if (extracts && !into.empty())
       for (const auto& [d, dyn] : into) file(Kind::FileWrite, d, dyn, true);
     // tar -c takes its operands in the directory -C names.
@@ -1964,7 +1975,10 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
   // `rclone copy|sync|move`, `gh gist create`, `gh release upload|create`
   // assets, `--body-file`/`--input` files, aws's `file://`/`fileb://`
   // parameters. A directory synced or copied recursively is read whole.
-  // aws's `--endpoint-url` is where the request goes.
+  // aws's `--endpoint-url` is where the request goes. An upload of local
+  // files is also egress to the storage service's host (`<bucket>.s3.
+  // amazonaws.com`, `storage.googleapis.com`, `<account>.blob.core.
+  // windows.net`, the forge); an rclone remote's host is not known here.
   auto upload_actions = [&](const analyze::SimpleCommand& c) {
     const std::string& n = c.name;
     if (n != "aws" && n != "gsutil" && n != "gcloud" && n != "az" && n != "rclone" && n != "gh") return;
@@ -1978,17 +1992,30 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       return !w.empty() && w.find("://") == std::string::npos && w != "-" &&
              (w.find(':') == std::string::npos || w[0] == '/' || w[0] == '.' || w[0] == '~');
     };
+    bool sends = false;  // a local file is sent
     auto read_local = [&](size_t k, bool whole) {
-      if (k < operands.size() && local(word(k))) file(Kind::FileRead, word(k), is_dynamic(c, operands[k]), whole);
+      if (k < operands.size() && local(word(k))) {
+        file(Kind::FileRead, word(k), is_dynamic(c, operands[k]), whole);
+        sends = true;
+      }
+    };
+    bool endpoint = false;  // aws --endpoint-url: the fetch is that host's
+    auto send_to = [&](const std::string& host, bool unknown) {
+      Action f = fetch_action(host, {}, tool);
+      f.opaque = unknown;
+      f.full_command = full;
+      out.push_back(std::move(f));
     };
     // Options whose value is a file sent.
     for (size_t i = 0; i + 1 <= c.args.size(); ++i) {
       const std::string& w = c.args[i];
       for (std::string_view pre : {"file://", "fileb://"})
-        if (auto at = w.find(pre); at != std::string::npos)
+        if (auto at = w.find(pre); at != std::string::npos) {
           file(Kind::FileRead, w.substr(at + pre.size()), is_dynamic(c, i));
-      if (i + 1 < c.args.size() &&
-          (w == "--body-file" || w == "--input" || w == "--file" || w == "-F" || (n == "az" && w == "--source"))) {
+          sends = true;
+        }
+      if (i + 1 < c.args.size() && (w == "--body-file" || w == "--input" || w == "--file" || w == "-F" ||
+                                    (n == "az" && w == "--source") || (n == "aws" && w == "--body"))) {
         std::string v = c.args[i + 1];
         if (w == "-F") {  // gh api -F field=@file
           auto at = v.find("=@");
@@ -1996,8 +2023,10 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
           v = v.substr(at + 2);
         }
         file(Kind::FileRead, v, is_dynamic(c, i + 1), w == "--source");
+        sends = true;
       }
       if (n == "aws" && (w == "--endpoint-url" || w.rfind("--endpoint-url=", 0) == 0)) {
+        endpoint = true;
         std::string url = w.find('=') != std::string::npos ? w.substr(w.find('=') + 1)
                           : i + 1 < c.args.size()          ? c.args[i + 1]
                                                            : std::string();
@@ -2025,6 +2054,44 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       for (size_t k = 2; k < operands.size(); ++k) read_local(k, false);
     if (n == "gh" && sub_is(0, "release") && (sub_is(1, "upload") || sub_is(1, "create")))
       for (size_t k = 3; k < operands.size(); ++k) read_local(k, false);  // after the tag
+    if (!sends) return;
+    // Where it goes: the bucket named by the last `s3://`/`gs://` operand
+    // or by aws's `--bucket`, the storage account, the forge.
+    auto value_of = [&](std::string_view opt) -> std::optional<size_t> {
+      for (size_t i = 0; i < c.args.size(); ++i) {
+        if (c.args[i] == opt && i + 1 < c.args.size()) return i + 1;
+      }
+      return std::nullopt;
+    };
+    if (n == "aws" && !endpoint) {
+      std::string bucket;
+      bool unknown = false;
+      for (size_t k = 0; k < operands.size(); ++k) {
+        if (word(k).rfind("s3://", 0) == 0) {
+          bucket = word(k).substr(
+              5, word(k).find('/', 5) == std::string::npos ? std::string::npos : word(k).find('/', 5) - 5);
+          unknown = is_dynamic(c, operands[k]);
+        }
+      }
+      if (auto v = value_of("--bucket")) {
+        bucket = c.args[*v];
+        unknown = is_dynamic(c, *v);
+      }
+      if (!bucket.empty()) {
+        send_to(bucket + ".s3.amazonaws.com", unknown);
+      } else {
+        send_to("amazonaws.com", false);  // lambda payloads, SQS bodies…: some AWS service
+      }
+    } else if (n == "gsutil" || n == "gcloud") {
+      send_to("storage.googleapis.com", false);
+    } else if (n == "az") {
+      auto v = value_of("--account-name");
+      send_to(v ? c.args[*v] + ".blob.core.windows.net" : std::string("blob.core.windows.net"), v && is_dynamic(c, *v));
+    } else if (n == "rclone") {
+      send_to("unknown", true);
+    } else if (n == "gh") {
+      send_to(sub_is(0, "gist") ? "gist.github.com" : "api.github.com", false);
+    }
   };
 
   // patch [OPTIONS] [FILE [PATCHFILE]]: FILE is written; with none, the

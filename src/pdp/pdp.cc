@@ -422,6 +422,22 @@ ActionDecision Pdp::decide_one(const Action& a, const Request& req) const {
   out.effects = effects(a, &out.labels);
 
   if (builtin(a, req, out)) return out;
+  // A tree written at the top of the workspace or of a task's repository
+  // (or above it: `tar x`, `unzip`, `cp -r x/. .`, `git apply`, `rsync -a
+  // x/ ./`) may create the git hooks, CI workflows, harness settings and
+  // shell configuration there: it carries their labels, so the policies
+  // that govern those edits decide it.
+  if (a.kind == Kind::FileWrite && a.tree) {
+    bool top = session::path_within(s.cwd, a.path);
+    if (req.task) {
+      for (const auto& r : req.task->repos) top = top || session::path_within(r, a.path);
+    }
+    if (top) {
+      for (auto& l : labels_.top_write_labels()) out.labels.push_back(std::move(l));
+      std::sort(out.labels.begin(), out.labels.end());
+      out.labels.erase(std::unique(out.labels.begin(), out.labels.end()), out.labels.end());
+    }
+  }
 
   // Entities: the principal with its task and agent, the action with its
   // groups, the resource with its ancestors.

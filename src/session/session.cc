@@ -463,6 +463,18 @@ std::vector<std::string> LabelTable::tree_labels(std::string_view path) const {
   return out;
 }
 
+std::vector<std::string> LabelTable::top_write_labels() const {
+  std::vector<std::string> out;
+  for (const auto& r : rules_) {
+    if (r.host || r.exclude || r.pattern.empty() || r.pattern[0] == '/') continue;
+    for (const auto& l : r.labels)
+      if (l == "exec-config" || l == "ci-config" || l == "agent-config") out.push_back(l);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 std::vector<std::string> LabelTable::host_labels(std::string_view host) const {
   std::vector<std::string> out;
   for (const auto& r : rules_)

@@ -56,6 +56,12 @@ class LabelTable {
   // anywhere (`.env`, `*.pem`) count only for the path itself: what lies
   // beneath a directory is not known without looking.
   std::vector<std::string> tree_labels(std::string_view path) const;
+  // What a tree written at the top of a workspace or repository may create:
+  // the configuration other programs run or obey, named relative to such a
+  // top (`.git/hooks/**`, `.github/workflows/**`, `.claude/settings.json`,
+  // `.envrc`) — the labels exec-config, ci-config and agent-config of the
+  // rules that are not anchored.
+  std::vector<std::string> top_write_labels() const;
   std::vector<std::string> host_labels(std::string_view host) const;
   const std::vector<LabelRule>& rules() const { return rules_; }
 
