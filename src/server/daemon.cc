@@ -699,7 +699,20 @@ int Daemon::run() {
         c.keep = k != h->end() && k->is_boolean() && k->get<bool>();
         auto w = h->find("wait");
         c.wait = w == h->end() || !w->is_boolean() || w->get<bool>();
-        int64_t bytes = h->value("bytes", int64_t{0});
+        // The header is the peer's: `bytes` of another type is refused, not
+        // converted (a conversion that throws here would stop the daemon).
+        auto b = h->find("bytes");
+        if (b != h->end() && !b->is_number_integer()) {
+          c.waited = true;
+          c.out += dump_json(json{{"ok", false}, {"error", "request header: `bytes` must be an integer"}}) + "\n";
+          c.keep = false;
+          return false;
+        }
+        int64_t bytes =
+            b == h->end() ? 0
+            : b->is_number_unsigned()
+                ? static_cast<int64_t>(std::min<uint64_t>(b->get<uint64_t>(), uint64_t{kMaxPayloadBytes} + 1))
+                : b->get<int64_t>();
         if (bytes < 0 || static_cast<size_t>(bytes) > kMaxPayloadBytes) {
           c.waited = true;
           c.out += dump_json(json{{"ok", true},

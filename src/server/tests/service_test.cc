@@ -323,6 +323,17 @@ struct DaemonFixture {
   }
 };
 
+TEST(Daemon, ABytesMemberOfAnotherTypeIsRefusedAndTheDaemonGoesOn) {
+  DaemonFixture f;
+  for (const char* header : {R"({"v":1,"op":"ping","bytes":"1"})", R"({"v":1,"op":"ping","bytes":null})",
+                             R"({"v":1,"op":"ping","bytes":1e30})", R"({"v":1,"op":"ping","bytes":[1]})"}) {
+    auto r = f.call(header);
+    EXPECT_NE(r["ok"], true) << header;
+  }
+  EXPECT_EQ(f.call(R"({"v":1,"op":"ping","bytes":18446744073709551615})")["verdict"], "deny");
+  EXPECT_EQ(f.call(R"({"v":1,"op":"ping","bytes":0})")["ok"], true);
+}
+
 TEST(Daemon, SeedsTheBaselineAndAnswersOnItsSocket) {
   DaemonFixture f;
   auto ping = f.call(R"({"v":1,"op":"ping","bytes":0})");
