@@ -69,15 +69,21 @@ std::string expand_tilde(std::string_view path, std::string_view home) {
 // Resolves symlinks component by component, as the kernel does when it
 // opens `abs`: each existing component is lstat'ed and a symlink is replaced
 // by its target (relative targets against the directory holding the link),
-// so `link/..` means the parent of the link's target. Once a component does
-// not exist the rest is applied lexically. A dangling symlink still maps to
-// where a write through it would land. Gives up following after 40 links.
+// so `link/..` means the parent of the link's target. Beneath a component
+// that does not exist the rest is applied lexically — until `..` leaves
+// it again: `missing/../link/x` (which `mkdir -p missing` earlier on the
+// line, or a harness that resolves `..` first, makes real) goes through
+// `link`. A dangling symlink still maps to where a write through it would
+// land. Gives up following after 40 links.
 std::string resolve(std::string_view abs) {
   std::vector<std::string> todo;  // remaining components, next one last
   for (auto c : split(abs)) todo.emplace_back(c);
   std::reverse(todo.begin(), todo.end());
   std::vector<std::string> stack;
-  bool exists = true;
+  // The depth of the first component that does not exist (or could not be
+  // followed); SIZE_MAX while every one does. Past 40 links: never again.
+  size_t missing = SIZE_MAX;
+  bool gave_up = false;
   int hops = 0;
   while (!todo.empty()) {
     std::string c = std::move(todo.back());
@@ -85,10 +91,11 @@ std::string resolve(std::string_view abs) {
     if (c == ".") continue;
     if (c == "..") {
       if (!stack.empty()) stack.pop_back();
+      if (!gave_up && stack.size() <= missing) missing = SIZE_MAX;
       continue;
     }
-    if (!exists || c.find('\0') != std::string::npos) {
-      exists = false;
+    if (gave_up || missing != SIZE_MAX || c.find('\0') != std::string::npos) {
+      missing = std::min(missing, stack.size());
       stack.push_back(std::move(c));
       continue;
     }
@@ -96,18 +103,18 @@ std::string resolve(std::string_view abs) {
     std::string cand = join(stack);
     struct stat st;
     if (lstat(cand.c_str(), &st) != 0) {
-      exists = false;
+      missing = stack.size() - 1;
       continue;
     }
     if (!S_ISLNK(st.st_mode)) continue;
     if (++hops > 40) {
-      exists = false;
+      gave_up = true;
       continue;
     }
     std::string target(PATH_MAX, '\0');
     ssize_t n = readlink(cand.c_str(), target.data(), target.size());
     if (n <= 0 || static_cast<size_t>(n) >= target.size()) {
-      exists = false;
+      missing = stack.size() - 1;
       continue;
     }
     target.resize(static_cast<size_t>(n));

@@ -241,6 +241,40 @@ std::string quote_summary(const Action& a) {
 Pdp::Pdp(std::shared_ptr<const policy::Pack> pack, session::LabelTable labels, Protected prot)
     : pack_(std::move(pack)), labels_(std::move(labels)), prot_(std::move(prot)) {}
 
+namespace {
+
+// A word as text that names paths, with `//`, `/./`, `dir/..` and a
+// trailing `/.` or `/` taken out (`/data/./keys`, `~/.claude/.`,
+// `/pack/x/../10-files.cedar`), so that a protected path it names shows
+// as a substring.
+std::string squash_path_text(std::string_view w) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (start <= w.size()) {
+    size_t slash = w.find('/', start);
+    std::string_view part = w.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (part == "." || (part.empty() && !parts.empty())) {
+      // dropped
+    } else if (part == ".." && !parts.empty() && !parts.back().empty() && parts.back() != ".." &&
+               parts.back().find('=') == std::string_view::npos) {
+      parts.pop_back();
+    } else {
+      parts.push_back(part);
+    }
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += '/';
+    out += parts[i];
+  }
+  if (out.empty() && !w.empty() && w[0] == '/') out = "/";
+  return out;
+}
+
+}  // namespace
+
 std::string Pdp::names_protected(const action::CommandInfo& c, std::string_view home) const {
   static const std::set<std::string_view> readers = {
       "cat",     "ls",       "ll",   "head",   "tail",      "less",  "more",   "bat",      "grep",
@@ -251,7 +285,12 @@ std::string Pdp::names_protected(const action::CommandInfo& c, std::string_view 
   static const std::vector<std::string_view> settings = {".claude/settings.json", ".claude/settings.local.json",
                                                          ".codex/hooks.json",     ".codex/config.toml",
                                                          ".cursor/hooks.json",    ".gemini/settings.json"};
-  for (const auto& arg : c.args) {
+  std::vector<std::string> texts;  // each word as written and squashed
+  for (const auto& word : c.args) {
+    texts.push_back(word);
+    if (std::string sq = squash_path_text(word); sq != word) texts.push_back(std::move(sq));
+  }
+  for (const auto& arg : texts) {
     for (const auto& p : prot_.paths) {
       std::string_view pv = p;
       if (arg.find(pv) != std::string::npos) return "Tollgate's own files (" + p + ")";
@@ -295,6 +334,15 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
     return deny("task-ended", "the task `" + req.task->id + "` has ended; everything issued under it is revoked");
   if (req.task && req.task->expires_ms && req.now_ms >= req.task->expires_ms)
     return deny("task-expired", "the task `" + req.task->id + "` has expired; start a new task to continue");
+  if (a.kind == Kind::FileRead) {
+    for (const auto& p : prot_.unreadable) {
+      // A file beneath it (or the file itself), or the directory taken
+      // whole; listing the directory's names is no read of its files.
+      if ((a.path != p && session::path_within(a.path, p)) || (a.path == p && a.tree))
+        return deny("self-protection", "Tollgate's own data (" + p +
+                                           ": keys, tokens, sealed secrets, the ledger) cannot be read by an agent");
+    }
+  }
   if (a.kind == Kind::FileWrite || a.kind == Kind::FileDelete) {
     for (const auto& p : prot_.paths) {
       // The file or directory itself, or one that holds it (rm -rf
@@ -377,6 +425,16 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
         past_sub = arg == c.subcommand;
       }
       bool reading = second == "list" || second == "show" || second == "pins";
+      // A hook event is the harness's to send: one from the agent's shell
+      // could speak for another session.
+      if (c.subcommand == "hook")
+        return deny("self-protection", "`tollgate hook` is run by the harness; an agent may not send hook events");
+      // The ledger's evidence: receiving, signing or exporting checkpoints
+      // and rotating their key are for people; verifying and reading are not.
+      static const std::set<std::string_view> audit_reads = {"verify",      "query", "timeline", "tail", "prove",
+                                                             "consistency", "keys",  "export",   "show"};
+      if (c.subcommand == "audit" && !audit_reads.count(second))
+        return deny("self-protection", "`tollgate audit " + second + "` is for people; an agent may not run it");
       // `contain` sets and releases quarantines and the kill switch: all of
       // it is for people but `contain list`; `detect list` only reads.
       if ((c.subcommand == "mcp" && second == "approve") ||

@@ -75,6 +75,9 @@ struct Decision {
 struct Protected {
   std::vector<std::string> paths;  // absolute: data dir, config file, policy dir, the binary
   std::vector<std::string> names;  // process names that must not be killed ("tollgate")
+  // Absolute: what no agent reads, whatever its task grants (the data
+  // directory with its keys and tokens, the broker's credential files).
+  std::vector<std::string> unreadable;
 };
 
 struct Request {

@@ -357,6 +357,18 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
     im.prot.paths.push_back(cr.file);
   }
   if (!opts.binary.empty()) im.prot.paths.push_back(opts.binary);
+  // Where checkpoints are exported is evidence too (before the PDP takes
+  // its copy of the protected paths).
+  for (const auto& dir : opts.checkpoints.dirs) {
+    if (!fs::is_directory(dir, ec)) return Error("checkpoint directory `" + dir + "` does not exist");
+    im.prot.paths.push_back(dir);
+  }
+  // The data directory holds the signing keys, the HTTP token, the sealed
+  // secrets and the ledger; static credentials' files are the broker's.
+  // No agent reads them, whatever its task grants.
+  im.prot.unreadable = {opts.data_dir};
+  for (const auto& cr : credentials)
+    if (!cr.file.empty()) im.prot.unreadable.push_back(cr.file);
   im.prot.names = {"tollgate"};
   auto pdp = std::make_shared<const pdp::Pdp>(*pack, im.labels, im.prot);
 
@@ -387,10 +399,6 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
   // Checkpoint keys: DATA/keys/ledger-keys.json (docs/ledger.md).
   auto ckeys = ledger::CheckpointKeys::open(opts.data_dir + "/keys", opts.now() / 1000);
   if (!ckeys) return Error("checkpoint keys: " + ckeys.error().message);
-  for (const auto& dir : opts.checkpoints.dirs) {
-    if (!fs::is_directory(dir, ec)) return Error("checkpoint directory `" + dir + "` does not exist");
-    im.prot.paths.push_back(dir);
-  }
   im.checkpointer = std::make_unique<Checkpointer>(d->service_->store(), std::move(*ckeys), opts.checkpoints);
   d->service_->set_checkpoint_handler([&im, now = opts.now](const std::string& op) {
     auto error = [](const std::string& m) { return dump_json(json{{"ok", false}, {"error", m}}); };

@@ -78,6 +78,14 @@ TEST_F(SymlinkTree, DotDotAfterSymlinkFollowsTheTarget) {
   EXPECT_EQ(normalize_path(root_ + "/link/../x", "/", "/h", true), root_ + "/real/x");
 }
 
+TEST_F(SymlinkTree, DotDotOutOfAMissingDirectoryFollowsLinksAgain) {
+  // `mkdir -p nx && cp x nx/../link/settings.json` writes through the link.
+  EXPECT_EQ(normalize_path("nx/../link/settings.json", root_, "/h", true), root_ + "/real/deep/settings.json");
+  EXPECT_EQ(normalize_path("a/b/../../link/file", root_, "/h", true), root_ + "/real/deep/file");
+  // Still beneath the missing directory: lexical.
+  EXPECT_EQ(normalize_path("a/b/../link/file", root_, "/h", true), root_ + "/a/link/file");
+}
+
 TEST_F(SymlinkTree, DanglingSymlinkMapsToWhereAWriteWouldLand) {
   EXPECT_EQ(normalize_path(root_ + "/dangling", "/", "/h", true), root_ + "/outside/target");
 }

@@ -66,7 +66,7 @@ Decision shell(const Pdp& pdp, const Request& req, const std::string& cmd) {
 
 Pdp make(std::shared_ptr<const policy::Pack> p) {
   return Pdp(std::move(p), session::LabelTable::defaults("/home/dev"),
-             Protected{{"/home/dev/.local/state/tollgate"}, {"tollgate"}});
+             Protected{{"/home/dev/.local/state/tollgate"}, {"tollgate"}, {"/home/dev/.local/state/tollgate"}});
 }
 
 TEST(Pdp, DefaultDenyWithoutAPermit) {
@@ -424,13 +424,46 @@ TEST(Pdp, ProgramsThatMayWriteAreNotGivenTollgatesFilesOrTheHookSettings) {
         "tar -xf payload.tar -C $HOME/.local/state/tollgate", "git -C ~/.local/state/tollgate/policies checkout .",
         "awk '{print > \"/home/dev/project/.claude/settings.json\"}' x", "sed -n 'w .claude/settings.json' x",
         "sort -o .claude/settings.json x", "git checkout evil -- .claude/settings.json", "rm -rf .claude",
-        "mv .claude .claude.old", "chmod 000 .codex", "rm -rf ~/.local/state", "unzip -o p.zip -d .gemini"}) {
+        "mv .claude .claude.old", "chmod 000 .codex", "rm -rf ~/.local/state", "unzip -o p.zip -d .gemini",
+        // Spelled past a substring match.
+        "ln -s ~/.claude/. y", "ln -s /home/dev/.local/state/tollgate/./policies/. pk",
+        "ln -s ~/.local/state/tollgate/x/../policies pk", "ln -s /home/dev//.local/state/tollgate p"}) {
     auto d = decide(cmd);
     EXPECT_EQ(d.effect, Effect::Deny) << cmd << ": " << d.reason;
   }
   for (const char* cmd : {"cat .claude/settings.json", "ls ~/.local/state/tollgate", "tollgate status",
                           "grep hooks .claude/settings.json", "find . -name '*.rs'", "rm -rf build"})
     EXPECT_EQ(decide(cmd).effect, Effect::Allow) << cmd;
+}
+
+TEST(Pdp, TollgatesDataIsUnreadableWhateverTheTaskGrants) {
+  Fixture f;
+  session::Task t;
+  t.id = "T-1";
+  t.grants = {"secret"};
+  f.req.task = &t;
+  auto pdp = make(baseline());
+  for (const char* cmd : {"cat ~/.local/state/tollgate/keys/k1.pem", "cat /home/dev/.local/state/tollgate/http.token",
+                          "grep -r BEGIN ~/.local/state/tollgate", "cp ~/.local/state/tollgate/tollgate.db /tmp/x"}) {
+    auto d = shell(pdp, f.req, cmd);
+    EXPECT_EQ(d.effect, Effect::Deny) << cmd;
+    EXPECT_NE(d.reason.find("builtin:self-protection"), std::string::npos) << cmd << ": " << d.reason;
+  }
+  EXPECT_EQ(pdp.decide({read("/home/dev/.local/state/tollgate/keys/ledger.pem")}, f.req).effect, Effect::Deny);
+  // The task's grant still lifts the baseline's own secret rule elsewhere.
+  EXPECT_EQ(pdp.decide({read("/home/dev/project/.env")}, f.req).effect, Effect::Allow);
+  EXPECT_EQ(shell(pdp, f.req, "ls ~/.local/state/tollgate").effect, Effect::Allow);
+}
+
+TEST(Pdp, AgentsSendNoHookEventsAndTouchNoCheckpoints) {
+  Fixture f;
+  auto pdp = make(baseline());
+  for (const char* cmd : {"tollgate audit receive --dir /srv/cps < old.txt",
+                          "tollgate audit checkpoint --local --sign --out /srv/cps/latest.checkpoint",
+                          "tollgate audit rotate-key", "echo '{}' | tollgate hook claude-code"})
+    EXPECT_EQ(shell(pdp, f.req, cmd).effect, Effect::Deny) << cmd;
+  for (const char* cmd : {"tollgate audit verify", "tollgate audit tail -n 5", "tollgate audit timeline s1"})
+    EXPECT_EQ(shell(pdp, f.req, cmd).effect, Effect::Allow) << cmd;
 }
 
 TEST(Pdp, ProgramsReachedByAnotherNameOrSshOptionsAfterTheHostAreSeen) {

@@ -334,6 +334,28 @@ TEST(Daemon, ABytesMemberOfAnotherTypeIsRefusedAndTheDaemonGoesOn) {
   EXPECT_EQ(f.call(R"({"v":1,"op":"ping","bytes":0})")["ok"], true);
 }
 
+TEST(Daemon, ItsCheckpointDirectoryIsProtectedFromTheFirstDecision) {
+  TempDir dir;
+  fs::create_directories(dir.path / "cps");
+  DaemonOptions o;
+  o.data_dir = (dir.path / "data").string();
+  o.reload_poll_ms = 3600000;
+  o.checkpoints.dirs = {(dir.path / "cps").string()};
+  auto d = Daemon::create(o);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  std::thread t([&] { (*d)->run(); });
+  std::string ev = claude("PreToolUse", "Write",
+                          {{"file_path", (dir.path / "cps" / "latest.checkpoint").string()}, {"content", "x"}})
+                       .dump();
+  auto r =
+      call_daemon((*d)->socket_path(),
+                  json{{"v", 1}, {"op", "hook"}, {"harness", "claude-code"}, {"bytes", ev.size()}}.dump(), ev, 5000);
+  (*d)->stop();
+  t.join();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(json::parse(*r)["verdict"], "deny") << *r;
+}
+
 TEST(Daemon, SeedsTheBaselineAndAnswersOnItsSocket) {
   DaemonFixture f;
   auto ping = f.call(R"({"v":1,"op":"ping","bytes":0})");
