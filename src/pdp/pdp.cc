@@ -199,6 +199,19 @@ bool is_broad(std::string_view path, std::string_view home) {
   return false;
 }
 
+// Whether a session's directory can stand for its workspace: not `/`, not
+// one that holds the home directory (a harness started in `~` or with a
+// cwd of its own choosing, as Codex reports it), not a top-level system
+// directory. Otherwise nothing is "in the workspace".
+bool is_workspace(std::string_view cwd, std::string_view home) {
+  if (cwd.empty() || cwd == "/") return false;
+  if (!home.empty() && session::path_within(home, cwd)) return false;
+  static const std::set<std::string_view> system = {"/etc",   "/usr",  "/bin",  "/sbin", "/lib", "/lib32",
+                                                    "/lib64", "/boot", "/var",  "/proc", "/sys", "/dev",
+                                                    "/root",  "/run",  "/home", "/opt",  "/snap"};
+  return !system.count(cwd);
+}
+
 Value command_value(const Action& a) {
   const action::CommandInfo empty;
   const action::CommandInfo& c = a.command ? *a.command : empty;
@@ -556,7 +569,7 @@ ActionDecision Pdp::decide_one(const Action& a, const Request& req) const {
   (void)ents.finalize();
 
   // Context.
-  bool in_workspace = is_file(a.kind) && session::path_within(a.path, s.cwd);
+  bool in_workspace = is_file(a.kind) && is_workspace(s.cwd, req.home) && session::path_within(a.path, s.cwd);
   bool in_task_repo = false;
   if (req.task && is_file(a.kind)) {
     for (const auto& r : req.task->repos) in_task_repo = in_task_repo || session::path_within(a.path, r);

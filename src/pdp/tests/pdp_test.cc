@@ -455,6 +455,29 @@ TEST(Pdp, TollgatesDataIsUnreadableWhateverTheTaskGrants) {
   EXPECT_EQ(shell(pdp, f.req, "ls ~/.local/state/tollgate").effect, Effect::Allow);
 }
 
+TEST(Pdp, ASessionInTheRootOrTheHomeDirectoryHasNoWorkspace) {
+  Fixture f;
+  auto pdp = make(baseline());
+  auto write = [&](const std::string& path) {
+    action::Action a;
+    a.kind = action::Kind::FileWrite;
+    a.path = a.resource = path;
+    a.tool = "Write";
+    return pdp.decide({a}, f.req).effect;
+  };
+  f.s.cwd = "/";
+  EXPECT_EQ(write("/etc/cron.d/evil"), Effect::Deny);
+  EXPECT_EQ(write("/root/.bashrc"), Effect::Deny);
+  f.s.cwd = "/home/dev";
+  EXPECT_EQ(write("/home/dev/.bashrc"), Effect::Ask);
+  f.s.cwd = "/home";
+  EXPECT_EQ(write("/home/dev/.profile"), Effect::Ask);
+  f.s.cwd = "/usr/src/app";  // a container's workspace
+  EXPECT_EQ(write("/usr/src/app/main.py"), Effect::Allow);
+  f.s.cwd = "/app";
+  EXPECT_EQ(write("/app/main.py"), Effect::Allow);
+}
+
 TEST(Pdp, AgentsSendNoHookEventsAndTouchNoCheckpoints) {
   Fixture f;
   auto pdp = make(baseline());
