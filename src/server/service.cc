@@ -660,10 +660,23 @@ Service::Entered Service::enter(const std::string& sid, std::string_view harness
     if (!named || !named->registered) {
       bind_error =
           "the agent `" + std::string(agent_id) + "` in TOLLGATE_AGENT is not registered (tollgate agent register)";
-    } else {
-      s.agent = named->id;
+    } else if (s.agent != named->id) {
+      // A session takes the agent named on its first event; later it keeps
+      // it (a session bound to a task is that task's agent's).
+      const std::string implicit = std::string(harness_name) + ":" + opts_.user + "@" + opts_.host;
+      if (s.agent == implicit && s.task_id.empty()) {
+        s.agent = named->id;
+      } else {
+        bind_error = "this session is the agent `" + s.agent + "`'s, but TOLLGATE_AGENT names `" + named->id + "`";
+      }
     }
   }
+  // A session bound to a task hears from its harness with the task's token
+  // on every event: one without it comes from somewhere else and does not
+  // get to use the task's grants.
+  if (task_token.empty() && !s.task_id.empty() && bind_error.empty())
+    bind_error = "this session is bound to the task `" + s.task_id +
+                 "`, and this event does not carry its token (TOLLGATE_TASK_TOKEN)";
   // A session is bound to the task whose token its harness carries
   // (TOLLGATE_TASK_TOKEN in the agent's environment).
   if (!task_token.empty()) {

@@ -169,6 +169,36 @@ TEST(TaskToken, HookBindsOnlyAVerifiedLiveToken) {
   EXPECT_EQ(f.hook(token, "s1", "ls")["verdict"], "deny");
 }
 
+TEST(TaskToken, ABoundSessionLendsItsTaskToNoEventWithoutTheTokenOrForAnotherAgent) {
+  Fixture f;
+  ASSERT_EQ(f.op({{"op", "agent_register"}, {"agent", "a"}, {"owner", "ana"}})["ok"], true);
+  ASSERT_EQ(f.op({{"op", "agent_register"}, {"agent", "other"}, {"owner", "bo"}})["ok"], true);
+  auto start = f.op({{"op", "task_start"}, {"agent", "a"}, {"ticket", "T-1"}, {"grants", {"infra"}}});
+  std::string token = start["token"];
+  auto hook = [&](const std::string& tok, const std::string& agent, const std::string& command) {
+    std::string payload =
+        json{{"session_id", "s1"},  {"cwd", "/home/dev/project"},           {"hook_event_name", "PreToolUse"},
+             {"tool_name", "Bash"}, {"tool_input", {{"command", command}}}, {"tool_use_id", "t"}}
+            .dump();
+    json h = {{"op", "hook"}, {"harness", "claude-code"}, {"bytes", payload.size()}};
+    if (!tok.empty()) h["task_token"] = tok;
+    if (!agent.empty()) h["agent"] = agent;
+    return json::parse(f.svc->handle(h.dump(), payload));
+  };
+  EXPECT_EQ(hook(token, "a", "terraform apply")["verdict"], "allow");
+  // The same session id, from an event that does not carry the token, or
+  // names another agent: the task's grant does not come with it.
+  auto r = hook("", "", "terraform apply");
+  EXPECT_EQ(r["verdict"], "deny");
+  EXPECT_NE(r["reason"].get<std::string>().find("does not carry its token"), std::string::npos) << r.dump();
+  r = hook("", "other", "terraform apply");
+  EXPECT_EQ(r["verdict"], "deny") << r.dump();
+  r = hook(token, "other", "ls");
+  EXPECT_EQ(r["verdict"], "deny") << r.dump();
+  // The harness's own events go on.
+  EXPECT_EQ(hook(token, "a", "terraform apply")["verdict"], "allow");
+}
+
 TEST(Service, HeaderMembersOfTheWrongTypeAreAnErrorNotACrash) {
   Fixture f;
   for (const char* h : {R"({"op":5})", R"({"op":"hook","harness":"claude-code","task_token":7})",
