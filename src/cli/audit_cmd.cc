@@ -210,7 +210,7 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
         return fail("rotate-key", j && j->is_object() ? j->value("error", *r) : *r);
       std::cout << dump_json(json{{"key", j->value("active_key", std::string())},
                                   {"previous", j->value("key", std::string())},
-                                  {"checkpoint_size", j->value("size", 0)}})
+                                  {"checkpoint_size", j->value("size", int64_t{0})}})
                 << "\n";
       return;
     }

@@ -57,8 +57,8 @@ void add_cred_commands(CLI::App& app, int& exit_code) {
     if (!r) return fail(r.error().message);
     for (const auto& l : (*r)["leases"])
       std::cout << l.value("lease", "") << "  " << l.value("credential", "") << "  " << l.value("kind", "") << "  "
-                << l.value("task", "") << "  " << l.value("agent", "") << "  expires_ms " << l.value("expires_ms", 0)
-                << "\n";
+                << l.value("task", "") << "  " << l.value("agent", "") << "  expires_ms "
+                << l.value("expires_ms", int64_t{0}) << "\n";
   });
   auto lease = std::make_shared<std::string>();
   auto* revoke = cred->add_subcommand("revoke", "Revoke a lease now (its revoke command runs)");

@@ -74,7 +74,7 @@ void add_secret_commands(CLI::App& app, int& exit_code) {
       return;
     }
     for (const auto& s : (*r)["secrets"])
-      std::cout << s.value("name", "") << "  " << s.value("bytes", 0) << " bytes  updated_ms "
+      std::cout << s.value("name", "") << "  " << s.value("bytes", int64_t{0}) << " bytes  updated_ms "
                 << s.value("updated_ms", int64_t{0}) << "\n";
   });
 

@@ -889,7 +889,12 @@ std::string Service::handle_hook(std::string_view harness_name, std::string_view
           std::vector<std::string> labels;
           session::Effects e = pdp.effects(a, &labels);
           for (const auto& l : labels)
-            if (l == "secret" || l == "credentials" || l == "pii") sensitive.insert(l);
+            if (l == "secret" || l == "credentials" || l == "pii" || l == "environment") sensitive.insert(l);
+          // What the broker hands out (`tollgate cred get`, a task's token)
+          // is printed for the agent, never kept.
+          if (a.command && a.command->name == "tollgate" &&
+              (a.command->subcommand == "cred" || a.command->subcommand == "token"))
+            sensitive.insert("credentials");
           if (ev->tool_failed && !shell) {
             e.labels_read.clear();
             e.secret_read = false;

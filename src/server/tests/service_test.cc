@@ -231,6 +231,19 @@ TEST(Service, RecordsIntentDecisionAndOutcomeLinkedByToolUseId) {
   EXPECT_EQ(decision["actions"][0]["policies"][0], "allow-development");
 }
 
+TEST(Service, TheOutputOfBrokeredCredentialsAndPrintedEnvironmentsIsNotRecorded) {
+  ServiceFixture f;
+  for (const char* cmd : {"tollgate cred get db", "printenv TOLLGATE_TASK_TOKEN", "npm test"}) {
+    f.hook("claude-code", claude("PostToolUse", "Bash", {{"command", cmd}}, "toolu_c",
+                                 {{"tool_response", {{"stdout", "ENVSECRET-xyz789\n"}}}}));
+    auto ev = f.events("outcome");
+    ASSERT_FALSE(ev.empty());
+    auto rec = json::parse(ev.back().record);
+    bool kept = rec["summary"].get<std::string>().find("ENVSECRET") != std::string::npos;
+    EXPECT_EQ(kept, std::string(cmd) == "npm test") << cmd << ": " << rec.dump();
+  }
+}
+
 TEST(Service, DecisionRecordCarriesTheCedarRequestItWasDecidedOn) {
   ServiceFixture f;
   f.hook("claude-code", claude("PostToolUse", "Read", {{"file_path", "/home/dev/project/.env"}}, "t1",
