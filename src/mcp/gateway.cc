@@ -295,6 +295,28 @@ Gateway::Output Gateway::handle_client_message(const json& m, std::string_view l
     return out;
   }
   const std::string& method = mit->get_ref<const std::string&>();
+  // A method spelled like one Tollgate decides or reviews but not exactly
+  // (`Tools/call`, `tools/call `): a server that matches methods loosely
+  // would run it undecided.
+  {
+    std::string folded;
+    for (char c : method)
+      if (static_cast<unsigned char>(c) > ' ') folded += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (folded != method && (is_decided_call(folded) || needs_review(folded) || folded == "resources/subscribe" ||
+                             folded.rfind("notifications/", 0) == 0)) {
+      record_event("method-lookalike", "a message names the method `" + method + "`", line.size());
+      refuse(has_id ? m["id"] : json(nullptr), -32601, "Tollgate: no method `" + method + "` (methods are exact)");
+      return out;
+    }
+  }
+  // Only notifications are sent without an id: a request method without one
+  // (`tools/call` as a notification) would run on a server that does not
+  // check, with no decision and no answer.
+  if (!has_id && method.rfind("notifications/", 0) != 0) {
+    record_event("request-as-notification", "a `" + method + "` was sent without an id", line.size());
+    refuse(nullptr, -32600, "Tollgate: `" + method + "` is a request and needs an id");
+    return out;
+  }
   if (!has_id) {  // a notification
     if (method == "notifications/cancelled") {
       // A cancelled request is not answered: it stops waiting.

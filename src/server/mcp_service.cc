@@ -365,7 +365,15 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
             session::Effects e = pdp.effects(a, &labels);
             for (const auto& l : labels)
               if (l == "secret" || l == "credentials" || l == "pii") sensitive.insert(l);
-            if (success) session::apply(s, e);
+            // A tool error or a JSON-RPC error still reaches the model with
+            // whatever the server wrote in it: untrusted input either way.
+            // A failed call read nothing.
+            if (!success) {
+              e.labels_read.clear();
+              e.secret_read = false;
+              e.untrusted = true;
+            }
+            session::apply(s, e);
           }
         }
         if (sensitive.empty()) {
