@@ -162,6 +162,10 @@ class Service {
   std::string handle_request(std::string_view header, std::string_view payload, int peer_pid);
   // Why an operator request from `peer_pid` is refused; empty when it is not.
   std::string refuse_agent_operator(const std::string& op, int peer_pid);
+  // The refusal of an `mcp` or operator request from a process running
+  // under a Tollgate process (an MCP server behind a stdio gateway); empty
+  // when it may go on.
+  std::string refuse_under_tollgate(const std::string& op, int peer_pid);
   void trace_harness(int peer_pid, const std::string& sid);  // mu_ held
   // The harness session an MCP gateway (`tollgate mcp`, process `peer_pid`,
   // its own session `gateway_sid`) runs under: the newest session of the

@@ -349,6 +349,35 @@ std::string Service::refuse_agent_operator(const std::string& op, int peer_pid) 
   return why;
 }
 
+std::string Service::refuse_under_tollgate(const std::string& op, int peer_pid) {
+  // A gateway's reviews and decisions come from the gateway, and people's
+  // requests from people: never from a process running under a Tollgate
+  // process — an MCP server a stdio gateway started (it inherits the
+  // socket) and whatever that server starts, a gateway nested in it
+  // included. (A process that detaches from its tree escapes this, as it
+  // escapes harness tracing.)
+  if (peer_pid <= 0) return {};
+  auto chain = process_ancestry(peer_pid, 32);
+  for (size_t i = 1; i < chain.size(); ++i) {
+    if (chain[i].comm != "tollgate") continue;
+    std::string why = "`" + op + "` is not taken from a process running under a Tollgate gateway (" + chain[0].comm +
+                      ", pid " + std::to_string(peer_pid) + ", under pid " + std::to_string(chain[i].pid) +
+                      "): an MCP server may not speak for its gateway or for people";
+    std::string err;
+    std::lock_guard lock(mu_);
+    record("", "operator_refused", "", "deny",
+           dump_json(json{{"type", "operator_refused"},
+                          {"op", op},
+                          {"peer_pid", peer_pid},
+                          {"under", chain[i].comm},
+                          {"under_pid", chain[i].pid},
+                          {"ts", opts_.now()}}),
+           &err);
+    return why;
+  }
+  return {};
+}
+
 void Service::trace_harness(int peer_pid, const std::string& sid) {
   // Called with mu_ held, on a session's first event and on each SessionStart.
   if (peer_pid <= 0) return;
@@ -403,6 +432,9 @@ std::string Service::handle_request(std::string_view header, std::string_view pa
   std::string op = h->value("op", std::string());
   if (operator_request(op, *h)) {
     if (std::string why = refuse_agent_operator(op, peer_pid); !why.empty()) return reply_error(why);
+  }
+  if (op == "mcp" || operator_request(op, *h)) {
+    if (std::string why = refuse_under_tollgate(op, peer_pid); !why.empty()) return reply_error(why);
   }
   if (op == "ping" || op == "status") {
     auto p = pdp();

@@ -164,6 +164,25 @@ TEST_F(Peers, RefusesOperatorRequestsFromAnAgentsSession) {
   EXPECT_EQ(refusals->size(), 2u);
 }
 
+TEST_F(Peers, AProcessUnderAGatewaySpeaksNeitherForItNorForPeople) {
+  // A stdio gateway (`tollgate`) and the MCP server it started (`node`),
+  // which inherits TOLLGATE_SOCKET: the server may not review its own tools
+  // or approve them, even before any harness is traced.
+  NamedProcess gateway{"tollgate", "node"};
+  ASSERT_GT(gateway.child, 0);
+  for (const json& h : {json{{"v", 1}, {"op", "mcp"}, {"kind", "approve"}, {"server", "x"}, {"bytes", 0}},
+                        json{{"v", 1}, {"op", "mcp"}, {"kind", "tools"}, {"server", "x"}, {"bytes", 0}},
+                        json::parse(task_start_header())}) {
+    json r = json::parse(svc->handle(h.dump(), "", gateway.child));
+    EXPECT_EQ(r["ok"], false) << h.dump();
+    EXPECT_NE(r.value("error", "").find("under a Tollgate gateway"), std::string::npos) << r.dump();
+  }
+  // The gateway itself is heard (here: an empty review request it would not send).
+  json r = json::parse(svc->handle(
+      json{{"v", 1}, {"op", "mcp"}, {"kind", "tools"}, {"server", "x"}, {"bytes", 0}}.dump(), "", gateway.pid));
+  EXPECT_EQ(r.value("error", "").find("under a Tollgate gateway"), std::string::npos) << r.dump();
+}
+
 TEST_F(Peers, RefusesContainmentRequestsFromAnAgentsSession) {
   ASSERT_NE(svc->handle(hook_header(), session_start("sess-contain"), harness.child).find("\"ok\":true"),
             std::string::npos);
