@@ -67,6 +67,37 @@ std::string str(const json& o, const char* key) {
 
 // One record as an OCSF 1.1 API Activity event (class 6003): the decision
 // in `disposition`/`status`, the determining policy in `policy`.
+// The columns beside a record that the views filter and show (`query
+// --decision`, `timeline`, the exports) are not hashed; the record is.
+// Where the record says what a column holds, they must agree, or the
+// views could be made to show a deny as an allow. Empty when they do.
+std::string column_mismatch(const store::Event& e) {
+  auto rec = parse_json(e.record, "record", 64);
+  if (!rec || !rec->is_object()) return {};
+  auto says = [&](const char* key, const std::string& column, const char* what) -> std::string {
+    auto it = rec->find(key);
+    if (it == rec->end() || !it->is_string() || it->get_ref<const std::string&>() == column) return {};
+    return std::string("its ") + what + " column reads `" + column + "` but the record says `" +
+           it->get_ref<const std::string&>() + "`: the row was modified outside the ledger";
+  };
+  for (auto m : {says("type", e.kind, "kind"), says("session", e.session, "session"),
+                 says("tool_use_id", e.tool_use_id, "tool_use_id")})
+    if (!m.empty()) return m;
+  if (e.kind == "decision") {
+    if (auto m = says("decision", e.effect, "effect"); !m.empty()) return m;
+  }
+  if (e.kind == "outcome") {
+    std::string expect = rec->contains("input_required")                                   ? "input_required"
+                         : rec->value("success", json()).is_boolean() && (*rec)["success"] ? "success"
+                         : rec->value("success", json()).is_boolean()                      ? "failure"
+                                                                                           : e.effect;
+    if (expect != e.effect)
+      return "its effect column reads `" + e.effect + "` but the record says `" + expect +
+             "`: the row was modified outside the ledger";
+  }
+  return {};
+}
+
 json ocsf_event(const store::Event& e, const json& rec) {
   std::string type = str(rec, "type");
   std::string effect = str(rec, "decision");
@@ -298,13 +329,25 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
       cp = *c;
     }
     ledger::Verifier verifier(cp ? &*cp : nullptr);
+    std::string column_problem;
+    int64_t column_seq = 0;
     if (auto st = each_event(*data,
-                             [&](const store::Event& e) { return verifier.add(e.seq, e.record, e.leaf, e.tree_root); });
+                             [&](const store::Event& e) {
+                               if (!verifier.add(e.seq, e.record, e.leaf, e.tree_root)) return false;
+                               column_problem = column_mismatch(e);
+                               column_seq = e.seq;
+                               return column_problem.empty();
+                             });
         !st)
       return fail("verify", st.error().message);
     auto r = verifier.finish();
     if (!r.ok) {
       std::cout << "FAILED at record " << r.first_bad_seq << ": " << r.problem << "\n";
+      exit_code = 1;
+      return;
+    }
+    if (!column_problem.empty()) {
+      std::cout << "FAILED at record " << column_seq << ": " << column_problem << "\n";
       exit_code = 1;
       return;
     }

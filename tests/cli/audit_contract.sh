@@ -79,7 +79,16 @@ sqlite3 "$DATA/tollgate.db" "DELETE FROM events WHERE seq = 4"
 out=$("$TG" audit verify --data "$DATA"); rc=$?
 [ $rc -eq 1 ] && [[ "$out" == *"record 4 was removed"* ]]; check "LedgerDetectsRemovedRecord" $?
 
-cp "$WORK/pristine.db" "$DATA/tollgate.db"
+cp "$WORK/pristine.db" "$DATA/tollgate.db"; rm -f "$DATA/tollgate.db-wal" "$DATA/tollgate.db-shm"
+denied=$("$TG" audit query --data "$DATA" --decision deny | head -1 | grep -o '"seq":[0-9]*' | head -1 | cut -d: -f2)
+sqlite3 "$DATA/tollgate.db" "UPDATE events SET effect = 'allow' WHERE seq = $denied"
+out=$("$TG" audit verify --data "$DATA"); rc=$?
+[ $rc -eq 1 ] && [[ "$out" == *"record $denied"*"effect column"* ]]; check "LedgerDetectsADenyTurnedIntoAnAllowInItsColumn" $?
+sqlite3 "$DATA/tollgate.db" "UPDATE events SET effect = 'deny', kind = 'outcome', session = 'other' WHERE seq = $denied"
+out=$("$TG" audit verify --data "$DATA"); rc=$?
+[ $rc -eq 1 ] && [[ "$out" == *"column"* ]]; check "LedgerDetectsARecordMovedOutOfItsSession" $?
+
+cp "$WORK/pristine.db" "$DATA/tollgate.db"; rm -f "$DATA/tollgate.db-wal" "$DATA/tollgate.db-shm"
 sqlite3 "$DATA/tollgate.db" "DELETE FROM events WHERE seq >= 6"
 out=$("$TG" audit verify --data "$DATA" --checkpoint "$WORK/checkpoint.txt"); rc=$?
 [ $rc -eq 1 ] && [[ "$out" == *"truncated"* ]]; check "CheckpointDetectsTruncation" $?
