@@ -266,13 +266,48 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
       "another account: sudo -u, ssh)");
   receive->add_option("--dir", *recv_dir, "Where to store it (checkpoint-<size>.txt and latest.checkpoint, 0644)")
       ->required();
-  receive->callback([recv_dir, fail] {
-    std::string text(8192, '\0');
-    std::cin.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<size_t>(std::cin.gcount()));
+  auto recv_key = std::make_shared<std::string>();
+  receive->add_option("--public-key", *recv_key,
+                      "The checkpoint keys (a manifest from `audit keys`, or a PEM public key): the signature must "
+                      "verify with one of them");
+  receive->callback([recv_dir, recv_key, fail] {
+    auto read_text = [](std::istream& in) {
+      std::string text(8192, '\0');
+      in.read(text.data(), static_cast<std::streamsize>(text.size()));
+      text.resize(static_cast<size_t>(in.gcount()));
+      return text;
+    };
+    std::string text = read_text(std::cin);
     auto c = ledger::parse_checkpoint(text);
     if (!c) return fail("receive", c.error().message);
     if (ledger::format_checkpoint(*c) != text) return fail("receive", "the checkpoint is not in its canonical form");
+    if (!recv_key->empty()) {
+      std::ifstream k(*recv_key, std::ios::binary);
+      if (!k) return fail("receive", "cannot read `" + *recv_key + "`");
+      auto keys = ledger::CheckpointKeys::from_text(read_text(k));
+      if (!keys) return fail("receive", *recv_key + ": " + keys.error().message);
+      if (auto st = (*keys)->verify(*c); !st) return fail("receive", st.error().message);
+    }
+    // The archive only grows: no checkpoint of a smaller ledger than the
+    // latest (an old one replayed), and none that gives a size already
+    // held a different root (a fork).
+    auto held = [&](const std::string& name) -> std::optional<std::string> {
+      std::ifstream in(*recv_dir + "/" + name, std::ios::binary);
+      if (!in) return std::nullopt;
+      return read_text(in);
+    };
+    if (auto same = held("checkpoint-" + std::to_string(c->size) + ".txt"); same && *same != text)
+      return fail("receive", "a different checkpoint of size " + std::to_string(c->size) +
+                                 " is already held: the ledger has forked, or this one is forged");
+    if (auto latest = held("latest.checkpoint")) {
+      auto l = ledger::parse_checkpoint(*latest);
+      if (l && l->size > c->size)
+        return fail("receive", "the latest checkpoint held is of size " + std::to_string(l->size) + "; one of size " +
+                                   std::to_string(c->size) + " would roll it back");
+      if (l && l->size == c->size && *latest != text)
+        return fail("receive", "a different checkpoint of size " + std::to_string(c->size) +
+                                   " is the latest held: the ledger has forked, or this one is forged");
+    }
     if (auto st = server::write_checkpoint_file(*recv_dir, *c); !st) return fail("receive", st.error().message);
   });
 

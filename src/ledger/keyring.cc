@@ -110,6 +110,8 @@ Result<std::unique_ptr<CheckpointKeys>> CheckpointKeys::from_text(std::string_vi
     e.public_pem = k["public_pem"].get<std::string>();
     if (k.contains("created") && k["created"].is_number_integer()) e.created = k["created"].get<int64_t>();
     if (k.contains("retired") && k["retired"].is_number_integer()) e.retired = k["retired"].get<int64_t>();
+    if (k.contains("retired_size") && k["retired_size"].is_number_unsigned())
+      e.retired_size = k["retired_size"].get<uint64_t>();
     auto id = key_id_of_public_pem(e.public_pem);
     if (!id) return Error(where + " (" + e.id + "): " + id.error().message);
     if (*id != e.id) return Error(where + ": its public key has id " + *id + ", not " + e.id);
@@ -164,13 +166,34 @@ const std::string* CheckpointKeys::public_pem(std::string_view key_id) const {
 Status CheckpointKeys::verify(const Checkpoint& c) const {
   const std::string* pem = public_pem(c.key_id);
   if (!pem) return Error("the checkpoint was signed with key " + c.key_id + ", which is not among the known keys");
-  return verify_checkpoint_signature(c, *pem);
+  if (auto st = verify_checkpoint_signature(c, *pem); !st) return st;
+  // A retired key (whose private half may have leaked) vouches for nothing
+  // after its handover.
+  for (const auto& e : keys_)
+    if (e.id == c.key_id && e.retired && e.retired_size && c.size > e.retired_size)
+      return Error("the checkpoint of size " + std::to_string(c.size) + " was signed with key " + c.key_id +
+                   ", which was retired at ledger size " + std::to_string(e.retired_size) +
+                   " and signs nothing larger");
+  return Status::Ok();
+}
+
+Status CheckpointKeys::set_retired_size(const std::string& key_id, uint64_t size) {
+  for (auto& e : keys_)
+    if (e.id == key_id && e.retired) {
+      e.retired_size = size;
+      return dir_.empty() ? Status::Ok() : save();
+    }
+  return Error("no retired checkpoint key " + key_id);
 }
 
 std::string CheckpointKeys::manifest_json() const {
   json keys = json::array();
   for (const auto& e : keys_)
-    keys.push_back({{"id", e.id}, {"created", e.created}, {"retired", e.retired}, {"public_pem", e.public_pem}});
+    keys.push_back({{"id", e.id},
+                    {"created", e.created},
+                    {"retired", e.retired},
+                    {"retired_size", e.retired_size},
+                    {"public_pem", e.public_pem}});
   return dump_json(json{{"v", 1}, {"active", active_.key_id}, {"keys", keys}});
 }
 

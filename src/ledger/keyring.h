@@ -52,6 +52,9 @@ class CheckpointKeys {
   // A new active key now; the previous one keeps only its public half.
   // Returns the new key's id.
   Result<std::string> rotate(int64_t now_s);
+  // The ledger size the retired key `key_id` vouched for last (its handover
+  // checkpoint): checkpoints it signs of a larger size are not accepted.
+  Status set_retired_size(const std::string& key_id, uint64_t size);
 
   // The public key in PEM for `key_id`; null when this set does not have it.
   const std::string* public_pem(std::string_view key_id) const;
@@ -64,6 +67,7 @@ class CheckpointKeys {
   struct Entry {
     std::string id, public_pem;
     int64_t created = 0, retired = 0;
+    uint64_t retired_size = 0;  // 0: not known (a manifest from before it was kept)
   };
   CheckpointKeys() = default;
   Status save() const;

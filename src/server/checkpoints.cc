@@ -170,6 +170,7 @@ Result<std::optional<ledger::Checkpoint>> Checkpointer::maybe_rotate(int64_t now
   // record that names it.
   auto c = sign_and_record(old, now_ms, "key rotation");
   if (!c) return std::move(c).error();
+  if (auto st = keys_->set_retired_size(old.key_id, c->size); !st) return st.error();
   return std::optional<ledger::Checkpoint>(std::move(*c));
 }
 

@@ -147,9 +147,21 @@ out=$("$TG" audit verify --data "$D2" --checkpoint "$WORK/junk.checkpoint" 2>&1)
 printf '{"v":1,"keys":[{"id":"00","public_pem":"x"}]}' >"$WORK/bad-keys.json"
 out=$("$TG" audit verify --data "$D2" --checkpoint "$WORK/after-rotation.checkpoint" --public-key "$WORK/bad-keys.json" 2>&1); rc=$?
 [ $rc -eq 2 ] && [[ "$out" == *"not a PEM P-256 public key"* ]]; check "DamagedKeyFileIsAClearError" $?
-printf 'tollgate checkpoint v1\nsize 1\nroot %064d\ntime t\nkey k\nsig s\n' 0 | "$TG" audit receive --dir "$VAULT" 
-[ -s "$VAULT/checkpoint-1.txt" ]; check "ReceiveStoresACheckpointFromStdin" $?
-echo "nonsense" | "$TG" audit receive --dir "$VAULT" 2>/dev/null; [ $? -eq 2 ]; check "ReceiveRefusesWhatIsNotACheckpoint" $?
+INBOX=$WORK/inbox
+mkdir -p "$INBOX"
+printf 'tollgate checkpoint v1\nsize 1\nroot %064d\ntime t\nkey k\nsig s\n' 0 | "$TG" audit receive --dir "$INBOX" 
+[ -s "$INBOX/checkpoint-1.txt" ]; check "ReceiveStoresACheckpointFromStdin" $?
+echo "nonsense" | "$TG" audit receive --dir "$INBOX" 2>/dev/null; [ $? -eq 2 ]; check "ReceiveRefusesWhatIsNotACheckpoint" $?
+out=$(printf 'tollgate checkpoint v1\nsize 1\nroot %063d1\ntime t\nkey k\nsig s\n' 0 | "$TG" audit receive --dir "$INBOX" 2>&1); rc=$?
+[ $rc -eq 2 ] && [[ "$out" == *"forked"* ]]; check "ReceiveRefusesAForkOfACheckpointHeld" $?
+printf 'tollgate checkpoint v1\nsize 2\nroot %064d\ntime t\nkey k\nsig s\n' 0 | "$TG" audit receive --dir "$INBOX"
+out=$(printf 'tollgate checkpoint v1\nsize 1\nroot %064d\ntime t\nkey k\nsig s\n' 0 | "$TG" audit receive --dir "$INBOX" 2>&1); rc=$?
+[ $rc -eq 2 ] && [[ "$out" == *"roll it back"* ]] && grep -qx "size 2" "$INBOX/latest.checkpoint"
+check "ReceiveRefusesARollback" $?
+"$TG" audit keys --data "$DATA" >"$WORK/published-keys.json"
+out=$(printf 'tollgate checkpoint v1\nsize 9\nroot %064d\ntime t\nkey k\nsig s\n' 0 |
+  "$TG" audit receive --dir "$INBOX" --public-key "$WORK/published-keys.json" 2>&1); rc=$?
+[ $rc -eq 2 ] && [ ! -e "$INBOX/checkpoint-9.txt" ]; check "ReceiveWithKeysRefusesAnUnsignedCheckpoint" $?
 
 echo "$fails failed"
 [ $fails -eq 0 ]

@@ -163,6 +163,7 @@ TEST(Checkpoints, RotatedKeysKeepOldCheckpointsVerifiable) {
   ASSERT_TRUE(first);
   std::string old_id = first->key_id;
 
+  const ledger::Signer stolen = *cp.keys().active();  // a copy of the key before it retires
   auto none = cp.maybe_rotate(kT0 + 1000, false, "schedule");
   ASSERT_TRUE(none);
   EXPECT_FALSE(*none);  // not due yet
@@ -192,6 +193,13 @@ TEST(Checkpoints, RotatedKeysKeepOldCheckpointsVerifiable) {
     EXPECT_TRUE(s) << c->key_id << ": " << s.error().message;
     EXPECT_TRUE(verify_store(*st, c).ok);
   }
+  // The retired key vouches for nothing after its handover: a checkpoint it
+  // signs of a larger ledger (a leaked key rewriting history) is refused.
+  auto forged = ledger::sign_checkpoint(second->size, second->root, "2026-01-01T00:00:00Z", stolen);
+  ASSERT_TRUE(forged);
+  auto refused = reopened->verify(*forged);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("retired at ledger size"), std::string::npos) << refused.error().message;
   // Rotating on demand works the same and keeps all three keys.
   auto again = cp.maybe_rotate(kT0 + 86400 * 1000 + 2, true, "on demand");
   ASSERT_TRUE(again && *again);
