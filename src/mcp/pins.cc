@@ -166,6 +166,7 @@ std::string pin_json(const Pin& p) {
             {"first_seen_ms", p.first_seen_ms},
             {"updated_ms", p.updated_ms}};
   if (p.read_only) j["read_only"] = *p.read_only;
+  if (p.tools_reviewed) j["tools_reviewed"] = true;
   return dump_json(j);
 }
 
@@ -186,6 +187,7 @@ Result<Pin> load_pin_json(std::string_view text) {
     p.first_seen_ms = j->value("first_seen_ms", int64_t{0});
     p.updated_ms = j->value("updated_ms", int64_t{0});
     if (auto ro = j->find("read_only"); ro != j->end() && ro->is_boolean()) p.read_only = ro->get<bool>();
+    if (auto tr = j->find("tools_reviewed"); tr != j->end() && tr->is_boolean()) p.tools_reviewed = tr->get<bool>();
     return p;
   } catch (const json::exception& e) {
     return Error(std::string("MCP pin: ") + e.what());
@@ -223,8 +225,13 @@ Review review_tools(std::string_view server, const std::vector<Pin>& pins, const
     else
       first_sight = false;
   }
+  if (server_pin && server_pin->tools_reviewed) first_sight = false;
   first_sight = first_sight || continues_first;
   r.first_sight = first_sight;
+  if (server_pin && !server_pin->tools_reviewed) {
+    r.server_update = *server_pin;
+    r.server_update->tools_reviewed = true;
+  }
   std::string server_blocked =
       server_pin && server_pin->status != "approved"
           ? "the MCP server `" + std::string(server) + "` is quarantined (" + server_pin->reason + ")"

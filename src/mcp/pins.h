@@ -44,6 +44,9 @@ struct Pin {
   std::optional<bool> read_only;   // the approved definition's readOnlyHint
   int64_t first_seen_ms = 0;
   int64_t updated_ms = 0;
+  // The server pin: a tool listing was reviewed (even an empty one), so a
+  // tool that appears later is new, not the server's first sight.
+  bool tools_reviewed = false;
 };
 
 std::string pin_json(const Pin& p);
@@ -83,11 +86,15 @@ struct Review {
   std::vector<Pin> updates;         // pins to store (new or changed)
   std::vector<std::string> events;  // one line per change, for the ledger: "pinned fs/read_file", …
   bool first_sight = false;         // reviewed as the server's first listing
+  // The server pin, marked as having had a listing reviewed (stored
+  // silently: it changes no definition).
+  std::optional<Pin> server_update;
 };
 
 // `pins`: every stored pin of this server (the server pin included, when
-// stored). A listing is the server's first sight when no tool of it was
-// ever pinned, or when it continues (a later page of) a listing that was:
+// stored). A listing is the server's first sight when no listing of it
+// was reviewed before (no tool pinned, and the server pin marks none), or
+// when it continues (a later page of) a listing that was:
 // `continues_first`. Its tools are pinned rather than quarantined as new.
 Review review_tools(std::string_view server, const std::vector<Pin>& pins, const std::vector<ToolDefinition>& listed,
                     int64_t now_ms, bool continues_first = false);

@@ -256,6 +256,8 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
       auto cont = body->find("continues_first");
       mcp::Review rv =
           mcp::review_tools(server, *pins, defs, now, cont != body->end() && cont->is_boolean() && cont->get<bool>());
+      if (rv.server_update)
+        if (auto st = save_pin(*rv.server_update); !st) return reply_error(st.error().message);
       for (const auto& u : rv.updates) {
         if (auto st = save_pin(u); !st) return reply_error(st.error().message);
         auto before = std::find_if(pins->begin(), pins->end(), [&](const mcp::Pin& p) { return p.tool == u.tool; });

@@ -106,6 +106,27 @@ TEST(McpPins, QuarantinesToolsThatAppearAfterThePin) {
   EXPECT_NE(later.tools[1].reason.find("appeared after"), std::string::npos);
 }
 
+TEST(McpPins, AnEmptyFirstListingStillPinsTheServer) {
+  auto server = review_server("calc", std::nullopt, server_definition("Calculator."), 1);
+  ASSERT_TRUE(server);
+  // The first listing is empty: nothing to pin but the fact of the review.
+  auto empty = review_tools("calc", {*server}, {}, 2);
+  EXPECT_TRUE(empty.first_sight);
+  ASSERT_TRUE(empty.server_update);
+  EXPECT_TRUE(empty.server_update->tools_reviewed);
+  auto stored = load_pin_json(pin_json(*empty.server_update));
+  ASSERT_TRUE(stored.ok());
+  EXPECT_TRUE(stored->tools_reviewed);
+  // A tool that shows up later is new, not first sight.
+  auto later = review_tools("calc", {*stored}, {def(R"({"name":"exfil"})")}, 3);
+  EXPECT_FALSE(later.first_sight);
+  ASSERT_EQ(later.tools.size(), 1u);
+  EXPECT_FALSE(later.tools[0].usable);
+  EXPECT_NE(later.tools[0].reason.find("appeared after"), std::string::npos);
+  // A later page of the first listing still counts as it.
+  EXPECT_TRUE(review_tools("calc", {*stored}, {def(R"({"name":"add"})")}, 3, true).tools[0].usable);
+}
+
 TEST(McpPins, ChangedInstructionsQuarantineTheServer) {
   auto pin = review_server("calc", std::nullopt, server_definition("Use add for sums."), 1);
   ASSERT_TRUE(pin);
