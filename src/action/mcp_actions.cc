@@ -109,7 +109,9 @@ bool is_path_key(std::string_view key) {
     std::string_view last = dot == std::string_view::npos ? key : key.substr(dot + 1);
     bool index = !last.empty() && std::all_of(last.begin(), last.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!index) {
-      std::string l = lower(last);
+      // Folded as a server that matches member names without case would
+      // (Go's encoding/json: `pathſ`, `PATH`, `Kind` with a Kelvin sign).
+      std::string l = fold_member_name(last);
       return std::find(kPathKeys.begin(), kPathKeys.end(), l) != kPathKeys.end();
     }
     if (dot == std::string_view::npos) return false;

@@ -314,6 +314,12 @@ TEST(Adapters, McpArgumentsThatAreUrlsPathsOrCommands) {
   r = acts(Harness::ClaudeCode, "mcp__desktop-commander__start_process", R"({"command":"cat ~/.ssh/id_rsa"})");
   EXPECT_NE(find(r, Kind::FileRead, "/home/dev/.ssh/id_rsa"), nullptr);
   EXPECT_NE(find(r, Kind::ShellExec, "cat"), nullptr);
+  // Path keys as a server that folds member names reads them.
+  for (const char* input : {R"({"PATH":"/home/dev/.ssh/id_rsa"})", "{\"path\u017f\":\"/home/dev/.ssh/id_rsa\"}",
+                            "{\"pa\u0074h\":\"/home/dev/.ssh/id_rsa\"}"}) {
+    r = acts(Harness::ClaudeCode, "mcp__files__read_text", input);
+    EXPECT_NE(find(r, Kind::FileRead, "/home/dev/.ssh/id_rsa"), nullptr) << input;
+  }
 }
 
 TEST(Adapters, MalformedToolInputIsAnError) {
