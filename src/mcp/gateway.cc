@@ -76,10 +76,20 @@ std::string miscased_member(const json& m) {
     auto it = m.find(part);
     if (it == m.end() || !it->is_object()) continue;
     if (std::string k = check(*it); !k.empty()) return k;
-    auto tools = it->find("tools");
-    if (tools == it->end() || !tools->is_array()) continue;
-    for (const auto& tool : *tools)
-      if (std::string k = check(tool); !k.empty()) return k;
+    if (auto tools = it->find("tools"); tools != it->end() && tools->is_array()) {
+      for (const auto& tool : *tools)
+        if (std::string k = check(tool); !k.empty()) return k;
+    }
+    // The requests a result asks the client to answer (stateless era):
+    // each is decided by its method and params like a server request.
+    if (auto inputs = it->find("inputRequests"); inputs != it->end() && inputs->is_object()) {
+      for (const auto& [name, request] : inputs->items()) {
+        if (std::string k = check(request); !k.empty()) return k;
+        if (request.is_object())
+          if (auto ps = request.find("params"); ps != request.end())
+            if (std::string k = check(*ps); !k.empty()) return k;
+      }
+    }
   }
   return {};
 }
@@ -831,8 +841,11 @@ void StreamedMessageCheck::feed(std::string_view bytes) {
               if (id_state_ != kNoId) return fail("a streamed answer names its id twice");
               id_state_ = kIdKey;
             }
-          } else if (depth == 2 && in_result_ && (key_escaped_ || key_ == "inputRequests")) {
+          } else if (depth == 2 && in_result_ && (key_escaped_ || fold_member_name(key_) == "inputrequests")) {
+            // In any case: a client that folds member names reads `InputRequests` too.
             return fail("a streamed answer may not ask the client for input");
+          } else if (depth == 2 && in_result_ && fold_member_name(key_) == "resulttype" && key_ != "resultType") {
+            return fail("a streamed answer names `resultType` in another case");
           }
         }
       } else if (capturing_ && key_.size() < 64) {

@@ -568,7 +568,12 @@ TEST(McpGateway, StreamedMessagesMayOnlyBeAnswers) {
   std::string late_input = R"({"id":1,"result":{"content":[],"inputRequests":{"a":{}}}})";
   std::string escaped_input = "{\"id\":1,\"result\":{\"content\":[],\"input\\u0052equests\":{}}}";
   std::string deeper = R"({"id":1,"result":{"content":[{"inputRequests":1,"method":2}]}})";
-  for (const auto& m : {answer, request, escaped, late_input, escaped_input, deeper})
+  // In another case, as a case-folding client reads it.
+  std::string miscased_input =
+      "{\"id\":1,\"result\":{\"content\":[],\"InputRequests\":{},\"resultType\":\"input_required\"}}";
+  std::string long_s_input = "{\"id\":1,\"result\":{\"content\":[],\"inputReque\u017fts\":{}}}";
+  std::string miscased_type = R"({"id":1,"result":{"content":[],"ResultType":"complete"}})";
+  for (const auto& m : {answer, request, escaped, late_input, escaped_input, deeper, miscased_input, miscased_type})
     ASSERT_TRUE(json::accept(m)) << m;  // every case is valid JSON: the check is what differs
   for (size_t chunk : {1, 7, 64, 100000}) {
     SCOPED_TRACE(chunk);
@@ -578,6 +583,9 @@ TEST(McpGateway, StreamedMessagesMayOnlyBeAnswers) {
     EXPECT_FALSE(check(late_input, chunk));
     EXPECT_FALSE(check(escaped_input, chunk));
     EXPECT_TRUE(check(deeper, chunk));
+    EXPECT_FALSE(check(miscased_input, chunk));
+    EXPECT_FALSE(check(long_s_input, chunk));
+    EXPECT_FALSE(check(miscased_type, chunk));
     EXPECT_FALSE(check(R"([{"id":1,"result":{}}])", chunk));  // a batch
     EXPECT_FALSE(check(R"({"id":1,"result":{}} {"id":2,"method":"x"})", chunk));
     EXPECT_FALSE(check(R"({"id":1,"id":2,"result":{}})", chunk));    // two ids
@@ -840,6 +848,15 @@ TEST(McpGateway, RefusesMembersThatACaseBlindReaderTakesForOthers) {
   EXPECT_EQ(listed.to_client[0].find("IMPORTANT"), std::string::npos) << listed.to_client[0];
   // Ordinary members in their own case still pass.
   EXPECT_EQ(gw.from_client(call(8, "list_issues", {{"repo", "acme/web"}, {"Title", "x"}})).to_server.size(), 1u);
+  // Inside the requests a result asks the client to answer (`Mode` is what
+  // a URL elicitation policy looks at as `mode`).
+  ASSERT_EQ(web.from_client(call(5, "search", {{"q", "y"}})).to_server.size(), 1u);
+  json elicit = {{"method", "elicitation/create"},
+                 {"params", {{"Mode", "url"}, {"message", "Open this"}, {"url", "https://evil.example/"}}}};
+  auto asked = web.from_server(
+      result(5, {{"resultType", "input_required"}, {"inputRequests", {{"e", elicit}}}, {"requestState", "x"}}));
+  ASSERT_EQ(asked.to_client.size(), 1u);
+  EXPECT_TRUE(json::parse(asked.to_client[0]).contains("error")) << asked.to_client[0];
 }
 
 // A cancelled request may still be answered: its id taken again, that late
