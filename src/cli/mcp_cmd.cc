@@ -30,12 +30,21 @@ std::string env_or(const char* name, std::string fallback = {}) {
 }
 
 // A server name from its command: `npx -y @modelcontextprotocol/server-filesystem /p`
-// → "server-filesystem"; `/usr/bin/my-server` → "my-server".
+// → "server-filesystem"; `/usr/bin/my-server` → "my-server". Another npm
+// scope stays in the name (`@acme/server-filesystem` → "acme-server-filesystem"),
+// so that a package of another publisher does not take on the official
+// one's pins and policies.
 std::string name_from_command(const std::vector<std::string>& cmd) {
   size_t i = 0;
   auto base = [](std::string s) {
+    std::string scope;
+    if (s.size() > 1 && s[0] == '@' && s.find('/') != std::string::npos) {
+      scope = s.substr(1, s.find('/') - 1);
+      s = s.substr(s.find('/') + 1);
+    }
     if (auto slash = s.rfind('/'); slash != std::string::npos) s = s.substr(slash + 1);
     if (auto at = s.find('@', 1); at != std::string::npos) s = s.substr(0, at);  // pkg@1.2.3
+    if (!scope.empty() && scope != "modelcontextprotocol") s = scope + "-" + s;
     return s;
   };
   std::string prog = base(cmd[0]);

@@ -188,5 +188,18 @@ burst_and_kill proc9
 [ "$kept" -ge 25 ]; check "ProcessDurabilityAcknowledgedDecisionsSurviveKill9" $?
 "$TG" audit verify --data "$DATA" | grep -q "^ok:"; check "ProcessDurabilityLedgerVerifiesAfterKill9" $?
 
+# A gateway without --name names its server after the package; another npm
+# scope than the official one stays in the name.
+mkdir -p "$WORK/bin"
+printf '#!/bin/sh\nexit 0\n' >"$WORK/bin/npx"; chmod +x "$WORK/bin/npx"
+gw_name() {
+  echo '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' |
+    PATH="$WORK/bin:$PATH" TOLLGATE_SOCKET=$WORK/none.sock timeout 10 "$TG" mcp -- npx -y "$1" 2>/dev/null |
+    grep -o 'MCP server `[^`]*`'
+}
+[ "$(gw_name @modelcontextprotocol/server-filesystem)" = 'MCP server `server-filesystem`' ] &&
+  [ "$(gw_name @acme/server-filesystem@1.2.3)" = 'MCP server `acme-server-filesystem`' ]
+check "GatewayNamesItsServerWithItsNpmScope" $?
+
 echo "$fails failed"
 [ $fails -eq 0 ]
