@@ -18,9 +18,11 @@ constexpr size_t kMaxToolBytes = 1u << 20;
 constexpr int kMaxToolDepth = 32;
 
 // Phrases that address the model behind the user's back (tool poisoning).
-constexpr std::array<std::string_view, 16> kHiddenInstructions = {"<important>",
-                                                                  "<system>",
-                                                                  "[system]",
+// Matched in the text as normalise_for_phrases() leaves it: tags by their
+// start (`<important priority="high">`).
+constexpr std::array<std::string_view, 16> kHiddenInstructions = {"<important",
+                                                                  "<system",
+                                                                  "[system",
                                                                   "ignore previous instructions",
                                                                   "ignore all previous",
                                                                   "ignore the previous",
@@ -41,11 +43,49 @@ constexpr std::array<std::string_view, 14> kHarnessTools = {
     "bash",     "read",      "write", "edit",  "multiedit",         "glob",       "grep", "ls",
     "webfetch", "websearch", "task",  "shell", "run_shell_command", "apply_patch"};
 
+// Code points that show nothing (or nothing of their own) in a client's
+// display: format controls, fillers, variation selectors, invisible
+// musical and shorthand formatting, line and paragraph separators.
 bool invisible(uint32_t cp) {
   return cp == 0xAD || cp == 0x34F || cp == 0x61C || cp == 0x115F || cp == 0x1160 || cp == 0x17B4 || cp == 0x17B5 ||
-         cp == 0x180E || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
-         (cp >= 0x2060 && cp <= 0x206F) || cp == 0x3164 || (cp >= 0xFE00 && cp <= 0xFE0E) || cp == 0xFEFF ||
-         cp == 0xFFA0 || (cp >= 0xE0000 && cp <= 0xE007F) || (cp >= 0xE0100 && cp <= 0xE01EF);
+         (cp >= 0x180B && cp <= 0x180F) || (cp >= 0x200B && cp <= 0x200F) || cp == 0x2028 || cp == 0x2029 ||
+         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x206F) || cp == 0x2800 || cp == 0x3164 ||
+         (cp >= 0xFE00 && cp <= 0xFE0E) || cp == 0xFEFF || cp == 0xFFA0 || (cp >= 0xFFF9 && cp <= 0xFFFB) ||
+         (cp >= 0x1BCA0 && cp <= 0x1BCA3) || (cp >= 0x1D173 && cp <= 0x1D17A) || (cp >= 0xE0000 && cp <= 0xE007F) ||
+         (cp >= 0xE0100 && cp <= 0xE01EF);
+}
+
+// The text as a reader sees it, for phrase matching: lowercase ASCII,
+// fullwidth forms as ASCII (`＜IMPORTANT＞`), invisible code points gone,
+// every run of white space one space, no space after `<` or `[`.
+std::string normalise_for_phrases(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  auto put = [&](char c) {
+    if (c == ' ' && (out.empty() || out.back() == ' ' || out.back() == '<' || out.back() == '[')) return;
+    out += c;
+  };
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      put(std::isspace(c) ? ' ' : static_cast<char>(std::tolower(c)));
+      ++i;
+      continue;
+    }
+    int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    if (i + len > s.size()) break;
+    uint32_t cp = len == 1 ? c : c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+    for (int k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    i += len;
+    if (cp >= 0xFF01 && cp <= 0xFF5E) {
+      put(static_cast<char>(std::tolower(static_cast<int>(cp - 0xFF01 + 0x21))));
+    } else if (cp == 0x3000 || cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029) {
+      put(' ');
+    } else if (!invisible(cp)) {
+      out.append(s.substr(i - len, len));
+    }
+  }
+  return out;
 }
 
 void add_flag(std::vector<std::string>& flags, std::string_view f) {
@@ -57,6 +97,9 @@ void inspect_into(std::string_view s, std::vector<std::string>& flags) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7F) add_flag(flags, "ansi-escape");
+      // A carriage return not ending a line sends a terminal back over what
+      // it showed: text written after it hides the text before.
+      if (c == '\r' && (i + 1 >= s.size() || s[i + 1] != '\n')) add_flag(flags, "ansi-escape");
       ++i;
       continue;
     }
@@ -79,11 +122,13 @@ void inspect_into(std::string_view s, std::vector<std::string>& flags) {
       continue;
     }
     if (cp >= 0x80 && cp <= 0x9F) add_flag(flags, "ansi-escape");  // C1 controls (CSI …)
-    if (invisible(cp)) add_flag(flags, "invisible-unicode");
+    // U+FE0F after an emoji asks for its colour form; after a letter it
+    // only hides.
+    if (invisible(cp) || (cp == 0xFE0F && i > 0 && static_cast<unsigned char>(s[i - 1]) < 0x80))
+      add_flag(flags, "invisible-unicode");
     i += len;
   }
-  std::string lower(s);
-  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  const std::string lower = normalise_for_phrases(s);
   for (auto phrase : kHiddenInstructions) {
     if (lower.find(phrase) != std::string::npos) {
       add_flag(flags, "hidden-instructions");
