@@ -232,12 +232,18 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
     if (kind == "tools") {
       auto tools = body->find("tools");
       if (tools == body->end() || !tools->is_array()) return reply_error("MCP tools review: expected `tools`");
+      // Reviewed (and on first sight pinned) under the daemon's lock: a
+      // bound keeps one server's listing from holding up every decision.
+      constexpr size_t kMaxToolsPerListing = 1000;
+      if (tools->size() > kMaxToolsPerListing)
+        return reply_error("the MCP server `" + server + "` listed " + std::to_string(tools->size()) +
+                           " tools in one page; Tollgate reviews at most " + std::to_string(kMaxToolsPerListing));
       auto pins = load_pins(server);
       if (!pins) return reply_error(pins.error().message);
       std::vector<mcp::ToolDefinition> defs;
       json verdicts = json::array();
       json removed = json::array();
-      std::vector<std::string> names;
+      std::set<std::string> names;
       for (const auto& t : *tools) {
         auto d = mcp::tool_definition(dump_json(t));
         if (!d) {
@@ -246,11 +252,10 @@ std::string Service::handle_mcp(const nlohmann::json& h, std::string_view payloa
           removed.push_back({{"name", name}, {"reason", d.error().message}});
           continue;
         }
-        if (std::find(names.begin(), names.end(), d->name) != names.end()) {
+        if (!names.insert(d->name).second) {
           removed.push_back({{"name", d->name}, {"reason", "the server lists this tool name twice"}});
           continue;
         }
-        names.push_back(d->name);
         defs.push_back(std::move(*d));
       }
       auto cont = body->find("continues_first");

@@ -285,6 +285,19 @@ TEST(McpGateway, RequestsSentAsNotificationsOrSpelledLooselyAreRefused) {
   EXPECT_EQ(gw.from_client(R"({"jsonrpc":"2.0","method":"notifications/initialized"})").to_server.size(), 1u);
 }
 
+TEST(McpGateway, AListingOfMoreToolsThanAreReviewedIsRefused) {
+  Fixture f;
+  auto gw = f.gateway("big");
+  std::vector<json> many;
+  for (int i = 0; i < 1001; ++i) many.push_back(tool("t" + std::to_string(i)));
+  gw.from_client(request(1, "tools/list"));
+  auto back = gw.from_server(result(1, tools_result(many)));
+  ASSERT_EQ(back.to_client.size(), 1u);
+  EXPECT_TRUE(json::parse(back.to_client[0]).contains("error")) << back.to_client[0].substr(0, 200);
+  many.pop_back();
+  EXPECT_EQ(list(gw, 2, many).size(), 1000u);
+}
+
 TEST(McpGateway, ErrorResultsAreUntrustedInputToo) {
   for (bool rpc_error : {false, true}) {
     Fixture f;
