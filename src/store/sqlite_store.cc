@@ -1,5 +1,7 @@
 #include <sqlite3.h>
 
+#include <cstdio>
+
 #include "store/store.h"
 
 namespace tollgate::store {
@@ -101,6 +103,40 @@ Result<std::optional<T>> first_of(Result<std::vector<T>> r) {
 
 Result<std::unique_ptr<Store>> Store::open_sqlite(const std::string& path, Mode mode) {
   sqlite3* db = nullptr;
+  if (mode == Mode::kAudit) {
+    // Evidence is read, never changed: read-only, nothing created, the
+    // journal mode left as it is. A WAL database on read-only media (no
+    // -shm beside it, none can be made) is read as immutable.
+    auto open_ro = [&](const std::string& name, int extra) {
+      sqlite3_close(db);
+      db = nullptr;
+      int rc = sqlite3_open_v2(name.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX | extra, nullptr);
+      return rc == SQLITE_OK &&
+             sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) == SQLITE_OK;
+    };
+    bool ok = open_ro(path, 0);
+    if (!ok) {
+      std::string uri = "file:";
+      for (char c : path) {
+        if (c == '%' || c == '?' || c == '#') {
+          char hex[4];
+          std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
+          uri += hex;
+        } else {
+          uri += c;
+        }
+      }
+      ok = open_ro(uri + "?immutable=1", SQLITE_OPEN_URI);
+    }
+    if (!ok) {
+      std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+      sqlite3_close(db);
+      return Error("cannot open the store `" + path + "` to read: " + msg);
+    }
+    std::unique_ptr<Store> s(new Store(db));
+    sqlite3_busy_timeout(db, 5000);
+    return s;
+  }
   int rc =
       sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
@@ -147,7 +183,6 @@ Result<std::unique_ptr<Store>> Store::open_sqlite(const std::string& path, Mode 
        }) {
     if (auto st = s->exec(sql); !st) return Error("cannot open the store `" + path + "`: " + st.error().message);
   }
-  if (mode == Mode::kAudit) return s;
   if (auto st = s->link_session_chains(); !st)
     return Error("cannot open the store `" + path + "`: " + st.error().message);
   if (auto st = s->load_frontier(); !st) return Error("cannot open the store `" + path + "`: " + st.error().message);

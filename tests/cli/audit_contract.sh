@@ -79,6 +79,20 @@ sqlite3 "$DATA/tollgate.db" "DELETE FROM events WHERE seq = 4"
 out=$("$TG" audit verify --data "$DATA"); rc=$?
 [ $rc -eq 1 ] && [[ "$out" == *"record 4 was removed"* ]]; check "LedgerDetectsRemovedRecord" $?
 
+# Reading evidence changes nothing: a copy in another journal mode, on a
+# directory nobody may write, is verified, exported and queried as it is.
+mkdir -p "$WORK/evidence"
+cp "$WORK/pristine.db" "$WORK/evidence/tollgate.db"
+sqlite3 "$WORK/evidence/tollgate.db" "PRAGMA journal_mode=DELETE" >/dev/null
+before=$(md5sum <"$WORK/evidence/tollgate.db")
+chmod a-w "$WORK/evidence"
+"$TG" audit verify --data "$WORK/evidence" | grep -q "^ok:" &&
+  "$TG" audit export --data "$WORK/evidence" >/dev/null &&
+  [ "$("$TG" audit query --data "$WORK/evidence" --decision deny | grep -c '"seq"')" -gt 0 ] &&
+  [ "$(md5sum <"$WORK/evidence/tollgate.db")" = "$before" ] && [ ! -e "$WORK/evidence/tollgate.db-wal" ]
+check "AuditReadsEvidenceWithoutChangingIt" $?
+chmod u+w "$WORK/evidence"
+
 cp "$WORK/pristine.db" "$DATA/tollgate.db"; rm -f "$DATA/tollgate.db-wal" "$DATA/tollgate.db-shm"
 denied=$("$TG" audit query --data "$DATA" --decision deny | head -1 | grep -o '"seq":[0-9]*' | head -1 | cut -d: -f2)
 sqlite3 "$DATA/tollgate.db" "UPDATE events SET effect = 'allow' WHERE seq = $denied"
