@@ -421,7 +421,8 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
   auto pa = std::make_shared<ProveArgs>();
   auto* prove = audit->add_subcommand("prove", "An RFC 9162 inclusion proof of record SEQ");
   prove->add_option("seq", pa->seq, "The record's sequence number (from 1)")->required();
-  prove->add_option("--size", pa->size, "The tree size to prove against (default: the whole ledger)");
+  prove->add_option("--size", pa->size, "The tree size to prove against (default: the whole ledger)")
+      ->check(CLI::PositiveNumber);
   prove->add_option("--data", *data, "The daemon's data directory");
   prove->callback([data, pa, fail] {
     auto loaded = load_leaves(*data);

@@ -588,6 +588,12 @@ Gateway::Output Gateway::handle_server_message(json& m, std::string_view line) {
   }
   bool has_id = m.contains("id");
   if (auto method = m.find("method"); method != m.end()) {
+    // A request method without an id (`sampling/createMessage`, `tasks/…`)
+    // would reach the client undecided: only notifications come without one.
+    if (!has_id && (!method->is_string() || method->get_ref<const std::string&>().rfind("notifications/", 0) != 0)) {
+      record_event("request-as-notification", "from the server: a request method without an id", line.size());
+      return out;
+    }
     if (!has_id) {  // a notification
       if (*method == "notifications/resources/updated") {
         // Only for what the client was allowed to watch: a server may not

@@ -283,6 +283,13 @@ TEST(McpGateway, RequestsSentAsNotificationsOrSpelledLooselyAreRefused) {
   }
   // Notifications pass.
   EXPECT_EQ(gw.from_client(R"({"jsonrpc":"2.0","method":"notifications/initialized"})").to_server.size(), 1u);
+  // From the server, a request method without an id never reaches the client.
+  for (const char* line : {R"({"jsonrpc":"2.0","method":"sampling/createMessage","params":{"maxTokens":5}})",
+                           R"({"jsonrpc":"2.0","method":"tasks/evil","params":{}})"})
+    EXPECT_TRUE(gw.from_server(line).to_client.empty()) << line;
+  EXPECT_EQ(gw.from_server(R"({"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"x"}})")
+                .to_client.size(),
+            1u);
 }
 
 TEST(McpGateway, AListingOfMoreToolsThanAreReviewedIsRefused) {
