@@ -351,7 +351,11 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
     for (const auto& p : prot_.unreadable) {
       // A file beneath it (or the file itself), or the directory taken
       // whole; listing the directory's names is no read of its files.
-      if ((a.path != p && session::path_within(a.path, p)) || (a.path == p && a.tree))
+      // So is a directory above it taken whole (`grep -r x ~/.local/state`,
+      // `cp -r ~/.local /tmp/x`) — but `/` and the home directory, which
+      // hold the secrets that need a task's grant anyway.
+      const bool above = a.tree && a.path != "/" && a.path != req.home && session::path_within(p, a.path);
+      if ((a.path != p && session::path_within(a.path, p)) || above)
         return deny("self-protection", "Tollgate's own data (" + p +
                                            ": keys, tokens, sealed secrets, the ledger) cannot be read by an agent");
     }
@@ -444,10 +448,13 @@ bool Pdp::builtin(const Action& a, const Request& req, ActionDecision& out) cons
         return deny("self-protection", "`tollgate hook` is run by the harness; an agent may not send hook events");
       // The ledger's evidence: receiving, signing or exporting checkpoints
       // and rotating their key are for people; verifying and reading are not.
-      static const std::set<std::string_view> audit_reads = {"verify",      "query", "timeline", "tail", "prove",
-                                                             "consistency", "keys",  "export",   "show"};
+      // The records themselves (every session's commands and output
+      // excerpts) are Tollgate's data, which no agent reads.
+      static const std::set<std::string_view> audit_reads = {"verify", "prove", "consistency", "keys"};
       if (c.subcommand == "audit" && !audit_reads.count(second))
-        return deny("self-protection", "`tollgate audit " + second + "` is for people; an agent may not run it");
+        return deny("self-protection",
+                    "`tollgate audit " + second +
+                        "` is for people (the ledger's records and checkpoints); an agent may not run it");
       // `contain` sets and releases quarantines and the kill switch: all of
       // it is for people but `contain list`; `detect list` only reads.
       if ((c.subcommand == "mcp" && second == "approve") ||

@@ -361,7 +361,9 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
   // its copy of the protected paths).
   for (const auto& dir : opts.checkpoints.dirs) {
     if (!fs::is_directory(dir, ec)) return Error("checkpoint directory `" + dir + "` does not exist");
-    im.prot.paths.push_back(dir);
+    // As decisions see paths: absolute, links resolved.
+    auto canonical = fs::canonical(dir, ec);
+    im.prot.paths.push_back(ec ? dir : canonical.string());
   }
   // The data directory holds the signing keys, the HTTP token, the sealed
   // secrets and the ledger; static credentials' files are the broker's.

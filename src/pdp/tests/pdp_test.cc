@@ -444,7 +444,8 @@ TEST(Pdp, TollgatesDataIsUnreadableWhateverTheTaskGrants) {
   f.req.task = &t;
   auto pdp = make(baseline());
   for (const char* cmd : {"cat ~/.local/state/tollgate/keys/k1.pem", "cat /home/dev/.local/state/tollgate/http.token",
-                          "grep -r BEGIN ~/.local/state/tollgate", "cp ~/.local/state/tollgate/tollgate.db /tmp/x"}) {
+                          "grep -r BEGIN ~/.local/state/tollgate", "cp ~/.local/state/tollgate/tollgate.db /tmp/x",
+                          "grep -r BEGIN ~/.local/state", "tar czf /tmp/s.tgz ~/.local"}) {
     auto d = shell(pdp, f.req, cmd);
     EXPECT_EQ(d.effect, Effect::Deny) << cmd;
     EXPECT_NE(d.reason.find("builtin:self-protection"), std::string::npos) << cmd << ": " << d.reason;
@@ -485,7 +486,9 @@ TEST(Pdp, AgentsSendNoHookEventsAndTouchNoCheckpoints) {
                           "tollgate audit checkpoint --local --sign --out /srv/cps/latest.checkpoint",
                           "tollgate audit rotate-key", "echo '{}' | tollgate hook claude-code"})
     EXPECT_EQ(shell(pdp, f.req, cmd).effect, Effect::Deny) << cmd;
-  for (const char* cmd : {"tollgate audit verify", "tollgate audit tail -n 5", "tollgate audit timeline s1"})
+  for (const char* cmd : {"tollgate audit tail -n 5", "tollgate audit export", "tollgate audit query --decision deny"})
+    EXPECT_EQ(shell(pdp, f.req, cmd).effect, Effect::Deny) << cmd;
+  for (const char* cmd : {"tollgate audit verify", "tollgate audit prove 3", "tollgate audit keys"})
     EXPECT_EQ(shell(pdp, f.req, cmd).effect, Effect::Allow) << cmd;
 }
 
