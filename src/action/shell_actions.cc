@@ -1923,10 +1923,20 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       }
     }
     // Listing, testing or printing to stdout extracts nothing.
-    for (const auto& w : c.args) {
-      if (is_tar && (w == "-O" || w == "--to-stdout" ||
-                     (w.size() > 1 && w[0] == '-' && w[1] != '-' && w.find('O') != std::string::npos)))
-        extracts = false;
+    for (size_t k = 0; k < c.args.size(); ++k) {
+      const std::string& w = c.args[k];
+      if (w == "--") break;
+      // `O` in a cluster of letters, before the one that takes a value
+      // (`-xOf a.tar`; not `-xfOld.tar`, whose archive is `Old.tar`).
+      auto o_in_cluster = [&] {
+        if (w.size() < 2 || (w[0] == '-' && w[1] == '-') || (w[0] != '-' && k != 0)) return false;
+        for (size_t j = w[0] == '-' ? 1 : 0; j < w.size(); ++j) {
+          if (w[j] == 'O') return true;
+          if (std::strchr("fCTXbgKLNVH", w[j])) return false;
+        }
+        return false;
+      };
+      if (is_tar && (w == "--to-stdout" || o_in_cluster())) extracts = false;
       if (c.name == "unzip" && (w == "-l" || w == "-t" || w == "-p" || w == "-v" || w == "-z" || w == "-lv" ||
                                 w == "-tq" || w.rfind("-Z", 0) == 0))
         extracts = false;
@@ -1992,8 +2002,9 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       return !w.empty() && w.find("://") == std::string::npos && w != "-" &&
              (w.find(':') == std::string::npos || w[0] == '/' || w[0] == '.' || w[0] == '~');
     };
-    bool sends = false;  // a local file is sent
+    bool sends = false;  // a local file (or standard input) is sent
     auto read_local = [&](size_t k, bool whole) {
+      if (k < operands.size() && word(k) == "-") sends = true;  // `aws s3 cp - s3://…`: what the pipe holds
       if (k < operands.size() && local(word(k))) {
         file(Kind::FileRead, word(k), is_dynamic(c, operands[k]), whole);
         sends = true;
