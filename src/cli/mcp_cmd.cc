@@ -31,7 +31,7 @@ std::string env_or(const char* name, std::string fallback = {}) {
 
 // A server name from its command: `npx -y @modelcontextprotocol/server-filesystem /p`
 // → "server-filesystem"; `/usr/bin/my-server` → "my-server". Another npm
-// scope stays in the name (`@acme/server-filesystem` → "acme-server-filesystem"),
+// scope stays in the name (`@acme/server-filesystem` → "acme~server-filesystem"),
 // so that a package of another publisher does not take on the official
 // one's pins and policies.
 std::string name_from_command(const std::vector<std::string>& cmd) {
@@ -44,7 +44,7 @@ std::string name_from_command(const std::vector<std::string>& cmd) {
     }
     if (auto slash = s.rfind('/'); slash != std::string::npos) s = s.substr(slash + 1);
     if (auto at = s.find('@', 1); at != std::string::npos) s = s.substr(0, at);  // pkg@1.2.3
-    if (!scope.empty() && scope != "modelcontextprotocol") s = scope + "-" + s;
+    if (!scope.empty() && scope != "modelcontextprotocol") s = scope + "~" + s;  // `~` is in no npm name
     return s;
   };
   std::string prog = base(cmd[0]);
@@ -57,8 +57,8 @@ std::string name_from_command(const std::vector<std::string>& cmd) {
   }
   std::string out;
   for (char c : prog) {
-    bool ok =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '.' || c == '~';
     out += ok ? c : '-';
   }
   if (auto dot = out.rfind('.'); dot != std::string::npos && dot > 0) out = out.substr(0, dot);  // server.js

@@ -94,6 +94,18 @@ std::string miscased_member(const json& m) {
   return {};
 }
 
+// A method as a lenient peer may take it: ASCII letters lowered, and
+// everything but letters, digits and `/_-.` dropped (blanks, no-break
+// spaces, a byte-order mark, format characters a `trim()` removes).
+std::string fold_method(std::string_view method) {
+  std::string out;
+  for (char ch : method) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '/' || c == '_' || c == '-' || c == '.') out += static_cast<char>(std::tolower(c));
+  }
+  return out;
+}
+
 bool batches_allowed(std::string_view version) { return !version.empty() && version <= "2025-03-26"; }
 
 // A bounded excerpt of a tool result's text content, for the record.
@@ -309,9 +321,7 @@ Gateway::Output Gateway::handle_client_message(const json& m, std::string_view l
   // (`Tools/call`, `tools/call `): a server that matches methods loosely
   // would run it undecided.
   {
-    std::string folded;
-    for (char c : method)
-      if (static_cast<unsigned char>(c) > ' ') folded += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string folded = fold_method(method);
     if (folded != method && (is_decided_call(folded) || needs_review(folded) || folded == "resources/subscribe" ||
                              folded.rfind("notifications/", 0) == 0)) {
       record_event("method-lookalike", "a message names the method `" + method + "`", line.size());
@@ -592,6 +602,12 @@ Gateway::Output Gateway::handle_server_message(json& m, std::string_view line) {
     // would reach the client undecided: only notifications come without one.
     if (!has_id && (!method->is_string() || method->get_ref<const std::string&>().rfind("notifications/", 0) != 0)) {
       record_event("request-as-notification", "from the server: a request method without an id", line.size());
+      return out;
+    }
+    // A notification spelled like another but not exactly would skip what
+    // Tollgate checks of it (`notifications/resources/updated `).
+    if (!has_id && fold_method(method->get_ref<const std::string&>()) != *method) {
+      record_event("method-lookalike", "from the server: a notification not spelled exactly", line.size());
       return out;
     }
     if (!has_id) {  // a notification

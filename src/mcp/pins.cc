@@ -18,11 +18,13 @@ constexpr size_t kMaxToolBytes = 1u << 20;
 constexpr int kMaxToolDepth = 32;
 
 // Phrases that address the model behind the user's back (tool poisoning).
-// Matched in the text as normalise_for_phrases() leaves it: tags by their
-// start (`<important priority="high">`).
-constexpr std::array<std::string_view, 16> kHiddenInstructions = {"<important",
-                                                                  "<system",
-                                                                  "[system",
+// Matched in the text as normalise_for_phrases() leaves it: tags with or
+// without attributes (`<important priority="high">`), not `<system-root>`.
+constexpr std::array<std::string_view, 18> kHiddenInstructions = {"<important>",
+                                                                  "<important ",
+                                                                  "<system>",
+                                                                  "<system ",
+                                                                  "[system]",
                                                                   "ignore previous instructions",
                                                                   "ignore all previous",
                                                                   "ignore the previous",
@@ -122,9 +124,9 @@ void inspect_into(std::string_view s, std::vector<std::string>& flags) {
       continue;
     }
     if (cp >= 0x80 && cp <= 0x9F) add_flag(flags, "ansi-escape");  // C1 controls (CSI …)
-    // U+FE0F after an emoji asks for its colour form; after a letter it
-    // only hides.
-    if (invisible(cp) || (cp == 0xFE0F && i > 0 && static_cast<unsigned char>(s[i - 1]) < 0x80))
+    // U+FE0F after an emoji or a keycap digit asks for its emoji form;
+    // after a letter it only hides.
+    if (invisible(cp) || (cp == 0xFE0F && i > 0 && std::isalpha(static_cast<unsigned char>(s[i - 1]))))
       add_flag(flags, "invisible-unicode");
     i += len;
   }

@@ -198,7 +198,7 @@ gw_name() {
     grep -o 'MCP server `[^`]*`'
 }
 [ "$(gw_name @modelcontextprotocol/server-filesystem)" = 'MCP server `server-filesystem`' ] &&
-  [ "$(gw_name @acme/server-filesystem@1.2.3)" = 'MCP server `acme-server-filesystem`' ]
+  [ "$(gw_name @acme/server-filesystem@1.2.3)" = 'MCP server `acme~server-filesystem`' ]
 check "GatewayNamesItsServerWithItsNpmScope" $?
 
 echo "$fails failed"

@@ -275,6 +275,8 @@ TEST(McpGateway, RequestsSentAsNotificationsOrSpelledLooselyAreRefused) {
        {std::string(R"({"jsonrpc":"2.0","method":"tools/call","params":{"name":"add","arguments":{}}})"),
         std::string(R"({"jsonrpc":"2.0","id":7,"method":"Tools/call","params":{"name":"add","arguments":{}}})"),
         std::string(R"({"jsonrpc":"2.0","id":8,"method":"tools/call ","params":{"name":"add","arguments":{}}})"),
+        std::string("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\u00a0\",\"params\":{\"name\":\"add\"}}"),
+        std::string("{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"\ufefftools/call\",\"params\":{\"name\":\"add\"}}"),
         std::string(R"({"jsonrpc":"2.0","method":"resources/read","params":{"uri":"file:///etc/passwd"}})")}) {
     auto out = gw.from_client(line);
     EXPECT_TRUE(out.to_server.empty()) << line;
@@ -287,6 +289,8 @@ TEST(McpGateway, RequestsSentAsNotificationsOrSpelledLooselyAreRefused) {
   for (const char* line : {R"({"jsonrpc":"2.0","method":"sampling/createMessage","params":{"maxTokens":5}})",
                            R"({"jsonrpc":"2.0","method":"tasks/evil","params":{}})"})
     EXPECT_TRUE(gw.from_server(line).to_client.empty()) << line;
+  EXPECT_TRUE(gw.from_server(R"({"jsonrpc":"2.0","method":"notifications/resources/updated ","params":{"uri":"x"}})")
+                  .to_client.empty());
   EXPECT_EQ(gw.from_server(R"({"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"x"}})")
                 .to_client.size(),
             1u);
