@@ -284,7 +284,10 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
     if (!recv_key->empty()) {
       std::ifstream k(*recv_key, std::ios::binary);
       if (!k) return fail("receive", "cannot read `" + *recv_key + "`");
-      auto keys = ledger::CheckpointKeys::from_text(read_text(k));
+      std::string ktext(1 << 20, '\0');  // a manifest grows by a key per rotation
+      k.read(ktext.data(), static_cast<std::streamsize>(ktext.size()));
+      ktext.resize(static_cast<size_t>(k.gcount()));
+      auto keys = ledger::CheckpointKeys::from_text(ktext);
       if (!keys) return fail("receive", *recv_key + ": " + keys.error().message);
       if (auto st = (*keys)->verify(*c); !st) return fail("receive", st.error().message);
     }
@@ -309,6 +312,9 @@ void add_audit_commands(CLI::App& app, int& exit_code) {
                                    " is the latest held: the ledger has forked, or this one is forged");
     }
     if (auto st = server::write_checkpoint_file(*recv_dir, *c); !st) return fail("receive", st.error().message);
+    if (recv_key->empty())
+      std::cerr << "tollgate audit receive: stored without checking its signature; give --public-key (the manifest "
+                   "`tollgate audit keys` prints) so that only checkpoints the ledger's keys signed are kept\n";
   });
 
   auto* keys_cmd = audit->add_subcommand(

@@ -126,7 +126,7 @@ int64_t CheckpointKeys::active_since() const {
   return 0;
 }
 
-Result<std::string> CheckpointKeys::rotate(int64_t now_s) {
+Result<std::string> CheckpointKeys::rotate(int64_t now_s, uint64_t handover_size) {
   if (dir_.empty() || !active()) return Error("these checkpoint keys cannot sign");
   auto k = crypto::EcKey::generate();
   if (!k) return Error("cannot generate a checkpoint key");
@@ -140,14 +140,17 @@ Result<std::string> CheckpointKeys::rotate(int64_t now_s) {
     return Error("cannot write the new checkpoint key: " + st.error().message);
   std::string old_id = active_.key_id;
   for (auto& e : keys_)
-    if (e.id == old_id) e.retired = now_s;
-  keys_.push_back({next.key_id, next.public_pem, now_s, 0});
+    if (e.id == old_id) {
+      e.retired = now_s;
+      e.retired_size = handover_size;
+    }
+  keys_.push_back({next.key_id, next.public_pem, now_s, 0, 0});
   Signer old = std::move(active_);
   active_ = std::move(next);
   if (auto st = save(); !st) {
     keys_.pop_back();
     for (auto& e : keys_)
-      if (e.id == old_id) e.retired = 0;
+      if (e.id == old_id) e.retired = 0, e.retired_size = 0;
     active_ = std::move(old);
     return st.error();
   }

@@ -51,7 +51,9 @@ class CheckpointKeys {
   int64_t active_since() const;  // seconds; 0 when unknown
   // A new active key now; the previous one keeps only its public half.
   // Returns the new key's id.
-  Result<std::string> rotate(int64_t now_s);
+  // `handover_size`: the ledger size the old key's last checkpoint will
+  // cover, saved with the rotation itself (0: not known).
+  Result<std::string> rotate(int64_t now_s, uint64_t handover_size = 0);
   // The ledger size the retired key `key_id` vouched for last (its handover
   // checkpoint): checkpoints it signs of a larger size are not accepted.
   Status set_retired_size(const std::string& key_id, uint64_t size);

@@ -154,7 +154,11 @@ Result<std::optional<ledger::Checkpoint>> Checkpointer::maybe_rotate(int64_t now
   if (!force && (opts_.key_rotate_every_s <= 0 || now_s - keys_->active_since() < opts_.key_rotate_every_s))
     return std::optional<ledger::Checkpoint>();
   ledger::Signer old = *keys_->active();  // its private half stays in memory for one last signature
-  auto id = keys_->rotate(now_s);
+  // The old key's last checkpoint covers the record that names the new key,
+  // the next one appended: its size is known before the rotation is saved.
+  auto count = store_.event_count();
+  if (!count) return std::move(count).error();
+  auto id = keys_->rotate(now_s, static_cast<uint64_t>(*count) + 1);
   if (!id) return std::move(id).error();
   store::Event e;
   e.ts_ms = now_ms;
@@ -170,7 +174,8 @@ Result<std::optional<ledger::Checkpoint>> Checkpointer::maybe_rotate(int64_t now
   // record that names it.
   auto c = sign_and_record(old, now_ms, "key rotation");
   if (!c) return std::move(c).error();
-  if (auto st = keys_->set_retired_size(old.key_id, c->size); !st) return st.error();
+  if (c->size != static_cast<uint64_t>(*count) + 1)  // a record appended in between
+    if (auto st = keys_->set_retired_size(old.key_id, c->size); !st) return st.error();
   return std::optional<ledger::Checkpoint>(std::move(*c));
 }
 

@@ -111,11 +111,15 @@ Result<std::unique_ptr<Store>> Store::open_sqlite(const std::string& path, Mode 
       sqlite3_close(db);
       db = nullptr;
       int rc = sqlite3_open_v2(name.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX | extra, nullptr);
-      return rc == SQLITE_OK &&
-             sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) == SQLITE_OK;
+      if (rc != SQLITE_OK) return rc;
+      sqlite3_busy_timeout(db, 5000);  // a running daemon's writes are waited for, not read around
+      return sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
     };
-    bool ok = open_ro(path, 0);
-    if (!ok) {
+    int rc = open_ro(path, 0);
+    bool ok = rc == SQLITE_OK;
+    // Only where the WAL's shared memory cannot be opened or made (read-only
+    // media), never because a writer is busy.
+    if (!ok && ((rc & 0xFF) == SQLITE_CANTOPEN || (rc & 0xFF) == SQLITE_READONLY)) {
       std::string uri = "file:";
       for (char c : path) {
         if (c == '%' || c == '?' || c == '#') {
@@ -126,7 +130,7 @@ Result<std::unique_ptr<Store>> Store::open_sqlite(const std::string& path, Mode 
           uri += c;
         }
       }
-      ok = open_ro(uri + "?immutable=1", SQLITE_OPEN_URI);
+      ok = open_ro(uri + "?immutable=1", SQLITE_OPEN_URI) == SQLITE_OK;
     }
     if (!ok) {
       std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
