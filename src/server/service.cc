@@ -933,6 +933,8 @@ std::string Service::handle_hook(std::string_view harness_name, std::string_view
           }
           session::apply(s, e);
         }
+      } else {
+        sensitive.insert("unknown");  // what the call touched is not known: its output is not kept
       }
       if (sensitive.empty()) {
         rec["summary"] = ev->tool_output.substr(0, 512);
