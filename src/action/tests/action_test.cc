@@ -581,7 +581,8 @@ TEST(ShellActions, ExtractionWritesWhereItRuns) {
     EXPECT_TRUE(w->tree) << cmd;
   }
   for (const char* cmd : {"tar xfOld.tar", "tar -xf x.tar -- -O"}) {
-    const Action* w = find(shell_actions(cmd, "Bash", kEnv), Kind::FileWrite, "/home/dev/project");
+    auto r = shell_actions(cmd, "Bash", kEnv);
+    const Action* w = find(r, Kind::FileWrite, "/home/dev/project");
     EXPECT_TRUE(w && w->tree) << cmd;
   }
   for (const char* cmd : {"tar tzf x.tgz", "tar -xOf x.tar a.txt", "unzip -l x.zip", "unzip -p x.zip a.txt"})
