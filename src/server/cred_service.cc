@@ -64,8 +64,8 @@ json lease_json(const store::Lease& l) {
 
 }  // namespace
 
-Service::Issued Service::issue(std::string_view task_token, const std::string& name, std::string_view via,
-                               int64_t now) {
+Service::Issued Service::issue(std::unique_lock<std::mutex>& lock, std::string_view task_token, const std::string& name,
+                               std::string_view via, int64_t now) {
   Issued out;
   std::string digest = task_token.empty() ? std::string() : crypto::sha256_hex(task_token);
   // What the agent asked for goes into the record bounded, never whole.
@@ -146,15 +146,24 @@ Service::Issued Service::issue(std::string_view task_token, const std::string& n
   detect_cred_request(task, asked, true);
   if (auto it = tasks_.find(task.id); it != tasks_.end() && it->second.ended)
     return refuse("the task " + task.id + " was revoked by a detector (tollgate detect list)");
-  {
+  // Whether the task may still have the credential: it has not ended and
+  // its agent is not contained. Asked again after a mint command ran.
+  auto withdrawn = [&]() -> std::string {
+    if (auto it = tasks_.find(task.id); it != tasks_.end() && it->second.ended)
+      return "the task " + task.id + " ended while the credential was being minted";
+    if (session::Agent* a = agent_for(task.agent); a && a->status != "active")
+      return "the agent " + task.agent + " is " + a->status;
     pdp::Request again = req;
+    again.agent = agent_for(task.agent);
     again.kill_switch.clear();
     again.quarantine.clear();
     apply_containment(again);
     if (!again.kill_switch.empty() || !again.quarantine.empty())
-      return refuse("Tollgate denied the credential `" + cred->name +
-                    "`: " + (again.kill_switch.empty() ? again.quarantine : again.kill_switch));
-  }
+      return "Tollgate denied the credential `" + cred->name +
+             "`: " + (again.kill_switch.empty() ? again.quarantine : again.kill_switch);
+    return {};
+  };
+  if (std::string why = withdrawn(); !why.empty()) return refuse(why);
 
   // The lease: never longer than the credential's TTL or the task.
   store::Lease l;
@@ -190,17 +199,33 @@ Service::Issued Service::issue(std::string_view task_token, const std::string& n
         secret = secrets_->get(cred->store);
       break;
     case CredKind::Command: {
-      auto printed = run_command(cred->mint, command_env(*cred, l, subject), "", cred->timeout_ms);
+      // The command may take up to its timeout: decisions go on meanwhile.
+      // `cred` points into opts_, which does not change while the service
+      // lives.
+      EnvPairs env = command_env(*cred, l, subject);
+      lock.unlock();
+      auto printed = run_command(cred->mint, env, "", cred->timeout_ms);
+      lock.lock();
       secret = printed ? clean_secret(std::move(*printed), "what the mint command printed") : std::move(printed);
       break;
     }
   }
   if (!secret) return refuse("the credential `" + cred->name + "` could not be issued: " + secret.error().message);
+  // Not issued after all (the task ended, the agent was contained while the
+  // command ran, or the lease cannot be stored): what was minted is revoked.
+  auto unmint = [&] {
+    if (cred->kind == CredKind::Command && !cred->revoke.empty())
+      queue_revoke({cred->revoke, command_env(*cred, l, subject), *secret, cred->timeout_ms, l.id, cred->name});
+  };
+  if (cred->kind == CredKind::Command) {
+    if (std::string why = withdrawn(); !why.empty()) {
+      unmint();
+      return refuse(why);
+    }
+  }
   l.secret_sha256 = secret_digest(l.id, *secret);
   if (auto st = store_->put_lease(l); !st) {
-    // Not recorded, not issued; a minted command credential is revoked at once.
-    if (cred->kind == CredKind::Command && !cred->revoke.empty())
-      (void)run_command(cred->revoke, command_env(*cred, l, subject), *secret, cred->timeout_ms);
+    unmint();
     return refuse("the lease could not be stored (" + st.error().message + ")");
   }
   rec["decision"] = "allow";
@@ -247,13 +272,15 @@ void Service::revoke_leases(const std::function<bool(const store::Lease&)>& whic
       if (c.name == l.credential) cred = &c;
     if (cred && cred->kind == CredKind::Command && !cred->revoke.empty()) {
       // The secret on standard input while this daemon still holds it (not
-      // after a restart); the lease id always, in TOLLGATE_LEASE_ID.
+      // after a restart); the lease id always, in TOLLGATE_LEASE_ID. The
+      // lease is dead for Tollgate now; the command runs on the revoker
+      // thread and its outcome is a record of its own.
       auto secret = lease_secrets_.find(id);
       std::string input = secret == lease_secrets_.end() ? std::string() : secret->second;
-      auto r = run_command(cred->revoke,
-                           command_env(*cred, l, identity::spiffe_id(opts_.tokens.trust_domain, l.agent, l.task)),
-                           input, cred->timeout_ms);
-      rec["revoke_command"] = r ? "ok" : "failed: " + r.error().message;
+      queue_revoke({cred->revoke,
+                    command_env(*cred, l, identity::spiffe_id(opts_.tokens.trust_domain, l.agent, l.task)),
+                    std::move(input), cred->timeout_ms, l.id, cred->name});
+      rec["revoke_command"] = "queued";
     }
     (void)store_->put_lease(l);
     std::string err;
@@ -261,6 +288,47 @@ void Service::revoke_leases(const std::function<bool(const store::Lease&)>& whic
     leases_.erase(id);
     lease_secrets_.erase(id);
   }
+}
+
+void Service::queue_revoke(RevokeJob job) {
+  std::lock_guard lock(revoke_mu_);
+  revoke_jobs_.push_back(std::move(job));
+  if (!revoker_.joinable()) revoker_ = std::thread([this] { run_revocations(); });
+  revoke_cv_.notify_all();
+}
+
+void Service::run_revocations() {
+  std::unique_lock lock(revoke_mu_);
+  while (true) {
+    // What is queued runs even when the service is stopping: a minted
+    // secret must not outlive its lease because the daemon exited.
+    revoke_cv_.wait(lock, [&] { return revoke_stop_ || !revoke_jobs_.empty(); });
+    if (revoke_jobs_.empty()) return;
+    RevokeJob job = std::move(revoke_jobs_.front());
+    revoke_jobs_.pop_front();
+    ++revoke_running_;
+    lock.unlock();
+    auto r = run_command(job.argv, job.env, job.input, job.timeout_ms);
+    {
+      std::lock_guard service(mu_);
+      int64_t now = opts_.now();
+      json rec = {{"type", "cred_revoke_command"},
+                  {"lease", job.lease},
+                  {"credential", job.credential},
+                  {"result", r ? std::string("ok") : "failed: " + r.error().message},
+                  {"ts", now}};
+      std::string err;
+      record("", "cred_revoke_command", "", "", dump_json(rec), &err);
+    }
+    lock.lock();
+    --revoke_running_;
+    revoke_cv_.notify_all();
+  }
+}
+
+void Service::drain_revocations() {
+  std::unique_lock lock(revoke_mu_);
+  revoke_cv_.wait(lock, [&] { return revoke_jobs_.empty() && revoke_running_ == 0; });
 }
 
 std::optional<std::string> Service::introspect_lease(std::string_view token, int64_t now) {
@@ -307,7 +375,7 @@ std::optional<std::string> Service::introspect_lease(std::string_view token, int
 }
 
 std::string Service::handle_cred(const json& h) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   int64_t now = opts_.now();
   std::string op = h.value("op", std::string());
   if (op == "cred_get") {
@@ -315,7 +383,7 @@ std::string Service::handle_cred(const json& h) {
     auto token = h.find("token");
     if (name == h.end() || !name->is_string()) return reply_error("cred_get needs a `credential`");
     if (token != h.end() && !token->is_string()) return reply_error("cred_get: `token` must be a string");
-    Issued is = issue(token == h.end() ? std::string_view() : token->get_ref<const std::string&>(),
+    Issued is = issue(lock, token == h.end() ? std::string_view() : token->get_ref<const std::string&>(),
                       name->get<std::string>(), "cred get", now);
     if (!is.error.empty()) return reply_error(is.error);
     json j = lease_json(is.lease);
@@ -343,8 +411,8 @@ std::string Service::handle_cred(const json& h) {
 Result<Service::UpstreamCredential> Service::upstream_credential(std::string_view task_token,
                                                                  const std::string& credential,
                                                                  const std::string& upstream) {
-  std::lock_guard lock(mu_);
-  Issued is = issue(task_token, credential, "mcp:" + upstream, opts_.now());
+  std::unique_lock lock(mu_);
+  Issued is = issue(lock, task_token, credential, "mcp:" + upstream, opts_.now());
   if (!is.error.empty()) return Error(is.error);
   return UpstreamCredential{std::move(is.secret), is.lease.id, is.lease.expires_ms};
 }
@@ -425,7 +493,7 @@ std::pair<int, std::string> Service::token_exchange(const std::map<std::string, 
   std::string audience = get("audience");
   if (audience.empty()) return oauth("invalid_request", "audience (the downstream service) is required");
 
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   int64_t now = opts_.now();
   // The audience names a jwt credential; its `cred.request` is the decision.
   std::string name;
@@ -444,7 +512,7 @@ std::pair<int, std::string> Service::token_exchange(const std::map<std::string, 
            &err);
     return oauth("invalid_target", "no credential is configured for this audience");
   }
-  Issued is = issue(get("subject_token"), name, "token-exchange", now);
+  Issued is = issue(lock, get("subject_token"), name, "token-exchange", now);
   if (!is.error.empty()) return oauth(is.oauth_error, is.error);
   return {200, dump_json(json{{"access_token", is.secret},
                               {"issued_token_type", kJwtType},

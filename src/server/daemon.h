@@ -31,7 +31,9 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -40,6 +42,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -97,6 +100,10 @@ class Service {
   // Operator requests from a process of a governed agent's session are
   // refused (server/peers.h).
   std::string handle(std::string_view header, std::string_view payload, int peer_pid = 0);
+
+  // Waits until every revoke command queued so far has run and its outcome
+  // is recorded.
+  void drain_revocations();
 
   // Swaps in a new decision point (after a pack reload) and records it.
   void set_pdp(std::shared_ptr<const pdp::Pdp> pdp);
@@ -211,10 +218,26 @@ class Service {
   std::string handle_cred(const nlohmann::json& header);
   // secret_set (payload: the value), secret_list, secret_rm (server/cred_service.cc).
   std::string handle_secret(const nlohmann::json& header, std::string_view payload);
-  Issued issue(std::string_view task_token, const std::string& name, std::string_view via, int64_t now);
-  // Revokes every live lease `which` selects, running revoke commands, and
-  // records each revocation.
+  // `lock` holds mu_; it is released while a mint command runs, so that a
+  // slow command holds up no decision, and the task and the agent are
+  // checked again when it is taken back.
+  Issued issue(std::unique_lock<std::mutex>& lock, std::string_view task_token, const std::string& name,
+               std::string_view via, int64_t now);
+  // Revokes every live lease `which` selects and records each revocation;
+  // their revoke commands are queued for the revoker thread.
   void revoke_leases(const std::function<bool(const store::Lease&)>& which, const std::string& why, int64_t now);
+  // A revoke command to run, off mu_: commands may take up to their
+  // timeout, and decisions do not wait for them. The outcome is recorded
+  // as a `cred_revoke_command`.
+  struct RevokeJob {
+    std::vector<std::string> argv;
+    EnvPairs env;
+    std::string input;  // the secret, when the daemon still holds it
+    int64_t timeout_ms = 0;
+    std::string lease, credential;
+  };
+  void queue_revoke(RevokeJob job);
+  void run_revocations();
   // Introspection of a token the broker issued: nullopt when it is not one.
   std::optional<std::string> introspect_lease(std::string_view token, int64_t now);
   // The session an event belongs to (loaded or created), its agent
@@ -269,6 +292,14 @@ class Service {
   std::unordered_map<std::string, store::Lease> leases_;        // guarded by mu_
   std::unique_ptr<SecretStore> secrets_;                        // guarded by mu_
   std::unordered_map<std::string, std::string> lease_secrets_;  // guarded by mu_
+  // The revoker: one thread, started on the first job, that runs queued
+  // revoke commands in order; the destructor runs what is left and joins.
+  std::mutex revoke_mu_;
+  std::condition_variable revoke_cv_;
+  std::deque<RevokeJob> revoke_jobs_;  // guarded by revoke_mu_
+  size_t revoke_running_ = 0;          // guarded by revoke_mu_
+  bool revoke_stop_ = false;           // guarded by revoke_mu_
+  std::thread revoker_;
   // Risk reports by agent, recomputed when the decision point, the agent's
   // status or tool connections, or its live tasks change.
   struct RiskEntry {

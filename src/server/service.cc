@@ -123,7 +123,14 @@ Service::Service(std::unique_ptr<store::Store> store, std::shared_ptr<const pdp:
   }
 }
 
-Service::~Service() = default;
+Service::~Service() {
+  {
+    std::lock_guard lock(revoke_mu_);
+    revoke_stop_ = true;
+  }
+  revoke_cv_.notify_all();
+  if (revoker_.joinable()) revoker_.join();
+}
 
 void Service::set_keys(std::unique_ptr<identity::KeySet> keys) {
   std::lock_guard lock(mu_);
@@ -459,8 +466,16 @@ std::string Service::handle_request(std::string_view header, std::string_view pa
     }
     return dump_json(j);
   }
-  if (op == "task_start" || op == "task_end" || op == "task_list" || op == "task_show") return handle_task(op, *h);
-  if (op.rfind("agent_", 0) == 0) return handle_agent(op, *h);
+  // An operator who ends a task, suspends an agent or revokes a lease gets
+  // the answer once the revoke commands have run at the provider.
+  auto revoked = [&](std::string reply) {
+    drain_revocations();
+    return reply;
+  };
+  if (op == "task_end") return revoked(handle_task(op, *h));
+  if (op == "task_start" || op == "task_list" || op == "task_show") return handle_task(op, *h);
+  if (op.rfind("agent_", 0) == 0) return revoked(handle_agent(op, *h));
+  if (op == "cred_revoke") return revoked(handle_cred(*h));
   if (op.rfind("cred_", 0) == 0) return handle_cred(*h);
   if (op.rfind("secret_", 0) == 0) return handle_secret(*h, payload);
   if (op == "token_jwks") return dump_json(json{{"ok", true}, {"jwks", json::parse(jwks())}});

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
+#include <future>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -197,11 +200,99 @@ TEST(Broker, CommandCredentialsAreMintedAndRevokedWithTheirTaskAndAgent) {
   EXPECT_NE(log.find("lease=" + second["lease"].get<std::string>()), std::string::npos);
   EXPECT_EQ(f.live_leases(), 0u);
   for (const auto& e : f.events("cred_revoke")) {
-    EXPECT_EQ(json::parse(e.record)["revoke_command"], "ok");
+    EXPECT_EQ(json::parse(e.record)["revoke_command"], "queued");
     EXPECT_EQ(json::parse(e.record)["revoked_why"], "agent suspended");
   }
+  auto outcomes = f.events("cred_revoke_command");
+  ASSERT_EQ(outcomes.size(), 2u);
+  for (const auto& e : outcomes) EXPECT_EQ(json::parse(e.record)["result"], "ok") << e.record;
   // And a suspended agent gets nothing more.
   EXPECT_EQ(f.get(token, "cloud")["ok"], false);
+}
+
+// A mint command that says it started on one FIFO and prints its secret
+// once a line arrives on another, so a test holds it mid-run without
+// sleeping.
+struct HeldMint {
+  TempDir dir;
+  fs::path started = dir.path / "started", release = dir.path / "release";
+  Credential cred;
+  HeldMint() {
+    EXPECT_EQ(::mkfifo(started.c_str(), 0600), 0);
+    EXPECT_EQ(::mkfifo(release.c_str(), 0600), 0);
+    write_script(dir.path / "mint", "echo started > '" + started.string() + "'; read x < '" + release.string() +
+                                        "'; echo \"held-$TOLLGATE_LEASE_ID\"");
+    write_script(dir.path / "revoke",
+                 "{ printf '%s=' \"$TOLLGATE_LEASE_ID\"; cat; echo; } >> '" + (dir.path / "revoked").string() + "'");
+    cred.name = "held";
+    cred.kind = CredKind::Command;
+    cred.mint = {(dir.path / "mint").string()};
+    cred.revoke = {(dir.path / "revoke").string()};
+    cred.timeout_ms = 60'000;
+  }
+  // Blocks until the command is running.
+  void wait_started() {
+    std::ifstream in(started);
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "started");
+  }
+  void release_it() { std::ofstream(release) << "go\n"; }
+  std::string revoked() { return slurp(dir.path / "revoked"); }
+};
+
+TEST(Broker, AMintCommandHoldsUpNoDecision) {
+  HeldMint held;
+  Fixture f({held.cred});
+  auto [task, token] = f.task({"cred:held"});
+  auto issued = std::async(std::launch::async, [&] {
+    return json::parse(f.svc->handle(json{{"op", "cred_get"}, {"credential", "held"}, {"token", token}}.dump(), ""));
+  });
+  held.wait_started();
+  // While the command runs, a hook's decision and an operator's request
+  // are answered (the daemon's lock is not held across the command).
+  auto decided = std::async(std::launch::async, [&] {
+    json ev = {{"session_id", "s-held"}, {"cwd", "/home/dev/project"},        {"hook_event_name", "PreToolUse"},
+               {"tool_name", "Bash"},    {"tool_input", {{"command", "ls"}}}, {"tool_use_id", "t1"}};
+    std::string payload = ev.dump();
+    json h = {{"v", 1}, {"op", "hook"}, {"harness", "claude-code"}, {"bytes", payload.size()}};
+    return json::parse(f.svc->handle(h.dump(), payload));
+  });
+  bool answered = decided.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  EXPECT_TRUE(answered) << "a decision waited for a mint command";
+  held.release_it();
+  json r = issued.get();
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["secret"], "held-" + r["lease"].get<std::string>());
+  EXPECT_EQ(decided.get()["verdict"], "allow");
+  EXPECT_EQ(f.live_leases(), 1u);
+}
+
+TEST(Broker, AnAgentSuspendedWhileItsCredentialIsMintedGetsNothingAndTheSecretIsRevoked) {
+  HeldMint held;
+  Fixture f({held.cred});
+  f.op({{"op", "agent_register"}, {"agent", "builder"}, {"owner", "ana"}});
+  auto [task, token] = f.task({"cred:held"});
+  auto issued = std::async(std::launch::async, [&] {
+    return json::parse(f.svc->handle(json{{"op", "cred_get"}, {"credential", "held"}, {"token", token}}.dump(), ""));
+  });
+  held.wait_started();
+  json suspended = json::parse(f.svc->handle(json{{"op", "agent_suspend"}, {"agent", "builder"}}.dump(), ""));
+  EXPECT_EQ(suspended["ok"], true) << suspended.dump();
+  held.release_it();
+  json r = issued.get();
+  EXPECT_EQ(r["ok"], false) << r.dump();
+  EXPECT_NE(r["error"].get<std::string>().find("suspended"), std::string::npos) << r.dump();
+  EXPECT_EQ(r.find("secret"), r.end());
+  EXPECT_EQ(f.live_leases(), 0u);
+  // What the command minted is withdrawn at the provider.
+  f.svc->drain_revocations();
+  std::string log = held.revoked();
+  EXPECT_NE(log.find("=held-lease-"), std::string::npos) << log;
+  auto outcomes = f.events("cred_revoke_command");
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(json::parse(outcomes[0].record)["result"], "ok");
+  EXPECT_TRUE(f.events("cred_issue").empty());
 }
 
 TEST(Broker, FailingMintCommandsIssueNothingAndLeakNothing) {
