@@ -126,6 +126,43 @@ constexpr int64_t kKeptIdleMs = 10 * 60 * 1000;
 // answers advertise a shorter `Keep-Alive: timeout`, mcp_http.cc, so the
 // client stops using it before the daemon closes it).
 constexpr int64_t kHttpKeptIdleMs = 35 * 1000;
+// HTTP connections open at once (those a gateway worker holds are counted by
+// the worker cap), and the unfinished input they may hold together.
+constexpr ptrdiff_t kMaxHttpConns = 256;
+constexpr size_t kMaxHttpBuffered = 64u << 20;
+
+// Whether a request may be for the API itself: its `Host`, when it has one,
+// names 127.0.0.1, localhost or [::1] (a browser sends the name it looked
+// up, so a name rebound to this address is refused), and so does its
+// `Origin`, when it has one (a page of another site posting a form). A
+// client without either is no browser.
+bool loopback_authority(const HttpRequest& r) {
+  auto is_loopback = [](std::string_view authority) {
+    if (size_t colon = authority.rfind(':');
+        colon != std::string_view::npos && authority.find(']', colon) == std::string_view::npos) {
+      std::string_view port = authority.substr(colon + 1);
+      if (port.empty() || port.size() > 5 ||
+          !std::all_of(port.begin(), port.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+        return false;
+      authority = authority.substr(0, colon);
+    }
+    std::string host(authority);
+    std::transform(host.begin(), host.end(), host.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    return host == "127.0.0.1" || host == "localhost" || host == "[::1]";
+  };
+  if (auto host = r.headers.find("host"); host != r.headers.end() && !is_loopback(host->second)) return false;
+  if (auto origin = r.headers.find("origin"); origin != r.headers.end()) {
+    std::string_view o = origin->second;
+    if (o.rfind("http://", 0) == 0)
+      o.remove_prefix(7);
+    else if (o.rfind("https://", 0) == 0)
+      o.remove_prefix(8);
+    else
+      return false;  // `null` (a sandboxed page, a file) included
+    if (!is_loopback(o)) return false;
+  }
+  return true;
+}
 
 // Whether process `pid` holds `cap` connections already (DaemonOptions::
 // max_conns_per_process; the descriptor limit is the last line).
@@ -219,7 +256,8 @@ struct Daemon::Impl {
   int signal_fd = -1;
   int spare_fd = -1;  // held in reserve for refusing clients when out of descriptors
   bool out_of_fds = false;
-  int capped_pid = 0;  // the last process refused for holding too many connections (logged once)
+  bool http_capped = false;  // the HTTP connection cap was met (logged once until a connection is taken)
+  int capped_pid = 0;        // the last process refused for holding too many connections (logged once)
   sigset_t old_mask{};
   bool mask_set = false;
   std::unordered_map<int, Conn> conns;
@@ -548,9 +586,12 @@ Status Daemon::reload_mcp() {
   std::error_code ec;
   std::string text;
   if (fs::exists(im.mcp_config, ec)) {
+    // A file that cannot be read (out of descriptors, permissions) is not
+    // an empty one: the upstreams in force stay.
     std::ifstream in(im.mcp_config, std::ios::binary);
     std::stringstream ss;
-    ss << in.rdbuf();
+    if (in) ss << in.rdbuf();
+    if (!in || in.bad()) return Error("cannot read `" + im.mcp_config + "`");
     text = ss.str();
   } else if (!opts_.mcp_config.empty()) {
     return Error("cannot read `" + im.mcp_config + "`");
@@ -756,6 +797,14 @@ int Daemon::run() {
   // for holders of DATA/http.token.
   auto route_http = [&](Conn& c, const HttpRequest& r) {
     auto err = [](std::string_view m) { return dump_json(json{{"ok", false}, {"error", m}}); };
+    // A web page the developer has open can reach 127.0.0.1 too: through a
+    // name it rebinds to this address (its own name in `Host`), or by
+    // posting a form across sites (its `Origin`). The API answers only
+    // requests addressed to a loopback name, from no page or a loopback one.
+    if (!loopback_authority(r))
+      return respond_http(c, 403,
+                          err("Tollgate's HTTP API answers only requests for 127.0.0.1, localhost or [::1], "
+                              "from no other web origin"));
     bool authorized = false;
     if (auto it = r.headers.find("authorization"); it != r.headers.end())
       authorized = it->second == "Bearer " + im.http_token;
@@ -846,6 +895,17 @@ int Daemon::run() {
       ssize_t n = ::recv(c.fd, buf, sizeof(buf), 0);
       if (n > 0 && c.http) {
         c.in.append(buf, static_cast<size_t>(n));
+        // Bodies are read whole before a route checks who sent them: what
+        // all HTTP clients may have in flight at once is bounded.
+        size_t buffered = 0;
+        for (const auto& [cfd, other] : im.conns)
+          if (other.http) buffered += other.in.size();
+        if (buffered > kMaxHttpBuffered)
+          return respond_http(c, 503,
+                              dump_json(json{{"ok", false},
+                                             {"error",
+                                              "the daemon holds as much unfinished HTTP input as it "
+                                              "may; retry"}}));
         HttpRequest req;
         int status = 0;
         std::string why;
@@ -957,6 +1017,21 @@ int Daemon::run() {
           Conn c;
           c.fd = cfd;
           c.http = fd == im.http_fd;
+          if (c.http && std::count_if(im.conns.begin(), im.conns.end(), [](const auto& x) { return x.second.http; }) >=
+                            kMaxHttpConns) {
+            // Anyone on the machine may connect to the HTTP port: its
+            // connections are capped, so that they cannot take the
+            // descriptors the hooks' socket needs.
+            static const std::string kBusy =
+                http_response(503, R"({"ok":false,"error":"too many connections to the HTTP API; retry"})");
+            (void)!::send(cfd, kBusy.data(), kBusy.size(), MSG_NOSIGNAL);
+            ::close(cfd);
+            if (!im.http_capped)
+              std::cerr << "tollgate serve: " << kMaxHttpConns << " HTTP connections are open; more are refused\n";
+            im.http_capped = true;
+            continue;
+          }
+          if (c.http) im.http_capped = false;
           if (!c.http) {
             ucred cred{};
             socklen_t len = sizeof cred;

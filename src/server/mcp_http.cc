@@ -2,6 +2,7 @@
 #include "server/mcp_http.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,6 +26,12 @@ namespace tollgate::server {
 using nlohmann::json;
 
 namespace {
+
+// Whether the client of `fd` has closed or reset its connection.
+bool client_gone(int fd) {
+  pollfd p{fd, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
 
 constexpr size_t kMaxUpstreamBody = 16u << 20;
 constexpr size_t kMaxStates = 1000;
@@ -568,7 +575,12 @@ bool McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
   auto h = up.pool->exchange(req.method, headers, req.method == "POST" ? first.to_server.front() : "", conn.c, tracker);
   if (!h) return fail(h.error().message);
   std::string upstream_session = h->header("mcp-session-id");
-  if (upstream_session.find_first_of("\r\n") != std::string::npos) upstream_session.clear();
+  // A session id is visible ASCII (the MCP transport spec); anything else
+  // would reach the client's headers and logs (control bytes, escapes).
+  if (upstream_session.size() > 1024 || std::any_of(upstream_session.begin(), upstream_session.end(), [](char ch) {
+        return static_cast<unsigned char>(ch) < 0x21 || static_cast<unsigned char>(ch) > 0x7e;
+      }))
+    upstream_session.clear();
   if (!upstream_session.empty() && client_session.empty()) {
     // The upstream opened a session (initialize): later requests carry its
     // id. An id it gave another client already would merge the two
@@ -648,6 +660,10 @@ bool McpHttpGateway::serve(int fd, const HttpRequest& req, const std::string& na
       auto piece = conn.c->read_some();
       if (!piece) break;
       if (piece->empty()) break;
+      // An upstream may keep a stream alive with comments alone: nothing is
+      // written to the client, so its leaving is looked for here, or the
+      // worker would stay with the upstream for as long as it liked.
+      if (client_gone(fd)) break;
       std::vector<mcp::SseSplitter::Event> events;
       if (!splitter.feed(*piece, events)) break;
       bool written = true;

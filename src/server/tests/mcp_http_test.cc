@@ -284,6 +284,17 @@ TEST_F(McpHttpConnections, AnUpstreamThatGivesTwoClientsOneSessionIdIsRefused) {
   ::close(b.fd);
 }
 
+TEST_F(McpHttpConnections, AnUpstreamSessionIdWithControlBytesNeverReachesTheClient) {
+  up_.set_session(std::string("ab\x01\x7f\x1b[31mcd", 10));
+  Wire client(testing::connect_loopback(daemon_->http_port()));
+  ASSERT_GE(client.fd, 0);
+  std::string init = ask(client, initialize("2025-06-18"));
+  EXPECT_EQ(init.find("HTTP/1.1 200"), 0u) << init;
+  EXPECT_EQ(init.find("Mcp-Session-Id"), std::string::npos) << init;
+  EXPECT_EQ(init.find('\x1b'), std::string::npos) << init;
+  ::close(client.fd);
+}
+
 TEST_F(McpHttpConnections, AnUpstreamSessionIsReachedOnlyByTheCredentialThatOpenedIt) {
   up_.set_session("S1");
   Wire client(testing::connect_loopback(daemon_->http_port()));

@@ -831,6 +831,102 @@ TEST(Daemon, HttpApiNeedsTheTokenToDecide) {
   t.join();
 }
 
+TEST(Daemon, HttpApiRefusesReboundHostsAndOtherSitesOrigins) {
+  TempDir dir;
+  DaemonOptions o;
+  o.data_dir = dir.path.string();
+  o.http = "127.0.0.1:0";
+  o.reload_poll_ms = 3600000;
+  auto d = Daemon::create(o);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  std::thread t([&] { (*d)->run(); });
+  int port = (*d)->http_port();
+  auto status = [&](const std::string& headers) {
+    return http_call(port, "GET /v1/status HTTP/1.1\r\n" + headers + "\r\n").substr(0, 12);
+  };
+  const std::string self = "Host: 127.0.0.1:" + std::to_string(port) + "\r\n";
+  EXPECT_EQ(status(self), "HTTP/1.1 200");
+  EXPECT_EQ(status("Host: localhost:" + std::to_string(port) + "\r\n"), "HTTP/1.1 200");
+  EXPECT_EQ(status("Host: [::1]\r\n"), "HTTP/1.1 200");
+  EXPECT_EQ(status(self + "Origin: http://localhost:3000\r\n"), "HTTP/1.1 200");
+  // A page whose name was rebound to 127.0.0.1, and pages of other sites.
+  EXPECT_EQ(status("Host: rebind.evil.example:" + std::to_string(port) + "\r\n"), "HTTP/1.1 403");
+  EXPECT_EQ(status("Host: 127.0.0.1.evil.example\r\n"), "HTTP/1.1 403");
+  EXPECT_EQ(status(self + "Origin: http://evil.example\r\n"), "HTTP/1.1 403");
+  EXPECT_EQ(status(self + "Origin: https://localhost.evil.example\r\n"), "HTTP/1.1 403");
+  EXPECT_EQ(status(self + "Origin: null\r\n"), "HTTP/1.1 403");
+  // Token exchange is refused before the form is read.
+  std::string form = "grant_type=x";
+  std::string r =
+      http_call(port, "POST /token HTTP/1.1\r\n" + self +
+                          "Origin: http://evil.example\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                          "Content-Length: " +
+                          std::to_string(form.size()) + "\r\n\r\n" + form);
+  EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 403") << r;
+  (*d)->stop();
+  t.join();
+}
+
+TEST(Daemon, HttpClientsCannotTakeTheHooksDescriptorsOrMemory) {
+  TempDir dir;
+  DaemonOptions o;
+  o.data_dir = dir.path.string();
+  o.http = "127.0.0.1:0";
+  o.reload_poll_ms = 3600000;
+  o.read_timeout_ms = 60000;
+  auto d = Daemon::create(o);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  std::thread t([&] { (*d)->run(); });
+  int port = (*d)->http_port();
+  // Idle connections, as many as the cap: the next one is refused, and the
+  // hooks' socket still answers.
+  std::vector<int> idle;
+  for (int i = 0; i < 256; ++i) {
+    int fd = testing::connect_loopback(port);
+    ASSERT_GE(fd, 0);
+    idle.push_back(fd);
+  }
+  // Connections are accepted in the order they arrived: when the next one
+  // is, the 256 are open.
+  EXPECT_EQ(http_call(port, "GET /healthz HTTP/1.1\r\n\r\n").substr(0, 12), "HTTP/1.1 503");
+  auto ping = call_daemon((*d)->socket_path(), R"({"v":1,"op":"ping","bytes":0})", "", 5000);
+  EXPECT_TRUE(ping.ok()) << ping.error().message;
+  for (int fd : idle) ::close(fd);
+  // Unfinished bodies: what all clients may have buffered is bounded, and
+  // the client that goes past it is answered 503.
+  std::vector<int> senders;
+  std::string chunk(1 << 20, 'x');
+  std::string last;
+  for (int i = 0; i < 6 && last.empty(); ++i) {
+    int fd = -1;
+    // The closed idle connections may not all be gone yet: retry on 503.
+    for (int attempt = 0; attempt < 1000 && fd < 0; ++attempt) {
+      fd = testing::connect_loopback(port);
+      std::string head = "POST /mcp/x HTTP/1.1\r\nContent-Length: 16000000\r\n\r\n";
+      if (::send(fd, head.data(), head.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(head.size())) {
+        ::close(fd);
+        fd = -1;
+      }
+    }
+    ASSERT_GE(fd, 0);
+    senders.push_back(fd);
+    for (int mb = 0; mb < 15; ++mb) {
+      if (::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(chunk.size())) {
+        char buf[256];
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        last.assign(buf, n > 0 ? static_cast<size_t>(n) : 0);
+        break;
+      }
+    }
+  }
+  EXPECT_EQ(last.substr(0, 12), "HTTP/1.1 503") << last;
+  for (int fd : senders) ::close(fd);
+  ping = call_daemon((*d)->socket_path(), R"({"v":1,"op":"ping","bytes":0})", "", 5000);
+  EXPECT_TRUE(ping.ok()) << ping.error().message;
+  (*d)->stop();
+  t.join();
+}
+
 }  // namespace
 }  // namespace tollgate::server
 
