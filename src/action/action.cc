@@ -178,6 +178,19 @@ Result<HookEvent> parse_hook_event(Harness harness, std::string_view text) {
   if (ev.source.empty()) ev.source = str_field(j, "trigger");
   if (auto it = j.find("tool_input"); it != j.end()) ev.tool_input = dump_json(*it);
   if (harness == Harness::Cursor) cursor_tool(ev.event_name, j, ev);
+  // Gemini CLI names an MCP server's tool `mcp_<server>_<tool>` (made into
+  // a valid function name, so not always reversible) and says which server
+  // and tool in `mcp_context`, which it builds itself from its own server
+  // list: that is what the call is decided as, `mcp__server__tool` as the
+  // other harnesses name it. A server name with `__` in it would not split
+  // back into the same two parts, and stays an unknown tool.
+  if (harness == Harness::Gemini && ev.tool_name.rfind("mcp_", 0) == 0) {
+    if (auto ctx = j.find("mcp_context"); ctx != j.end() && ctx->is_object()) {
+      std::string server = str_field(*ctx, "server_name"), tool = str_field(*ctx, "tool_name");
+      if (!server.empty() && !tool.empty() && server.find("__") == std::string::npos)
+        ev.tool_name = "mcp__" + server + "__" + tool;
+    }
+  }
   if (ev.tool_input.empty()) ev.tool_input = "{}";
   if (ev.event_name == "PostToolUseFailure" || ev.event_name == "postToolUseFailure") ev.tool_failed = true;
   for (const char* key : {"tool_response", "tool_output", "tool_result"}) {
@@ -451,7 +464,8 @@ bool is_internal_tool(std::string_view t) {
       "update_plan",
       // Gemini CLI
       "write_todos", "complete_task", "update_topic", "enter_plan_mode", "exit_plan_mode", "activate_skill",
-      "list_background_processes", "read_background_output"};
+      "list_background_processes", "read_background_output", "ask_user", "get_internal_docs", "tracker_create_task",
+      "tracker_update_task", "tracker_get_task", "tracker_list_tasks", "tracker_add_dependency", "tracker_visualize"};
   return std::find(std::begin(kInternal), std::end(kInternal), t) != std::end(kInternal);
 }
 
@@ -615,13 +629,15 @@ Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& e
     if (a.resource.empty()) a.resource = "general-purpose";
     a.summary = "start subagent " + a.resource;
     out.push_back(std::move(a));
-  } else if (t == "ListMcpResourcesTool" || t == "ReadMcpResourceTool") {
+  } else if (t == "ListMcpResourcesTool" || t == "ReadMcpResourceTool" || t == "list_mcp_resources" ||
+             t == "read_mcp_resource") {
+    const bool list = t == "ListMcpResourcesTool" || t == "list_mcp_resources";
     Action a;
-    a.kind = t == "ListMcpResourcesTool" ? Kind::McpList : Kind::McpCall;
+    a.kind = list ? Kind::McpList : Kind::McpCall;
     a.tool = t;
-    a.mcp_server = first_string(in, {"server"});
+    a.mcp_server = first_string(in, {"server", "serverName"});
     if (a.mcp_server.empty()) a.mcp_server = "unknown";
-    a.resource = a.mcp_server + (t == "ListMcpResourcesTool" ? "/resources/list" : "/resources/read");
+    a.resource = a.mcp_server + (list ? "/resources/list" : "/resources/read");
     a.summary = "read MCP resources of " + a.mcp_server;
     out.push_back(std::move(a));
   } else if (is_internal_tool(t)) {

@@ -181,6 +181,44 @@ TEST(Adapters, GeminiToolsMapToTheSameActions) {
   EXPECT_NE(find(r, Kind::FileRead, "/home/dev/project/.env*"), nullptr);
 }
 
+TEST(Adapters, GeminiMcpToolsAreDecidedAsTheServersToolsAndItsOwnToolsAreKnown) {
+  // Gemini CLI 0.61: `mcp_<server>_<tool>`, the server and tool in mcp_context.
+  auto ev = parse_hook_event(Harness::Gemini, R"({"hook_event_name":"BeforeTool","session_id":"g",
+      "tool_name":"mcp_filesystem_read_text_file","tool_input":{"path":"/home/dev/.aws/credentials"},
+      "mcp_context":{"server_name":"filesystem","tool_name":"read_text_file","command":"npx"}})");
+  ASSERT_TRUE(ev.ok()) << ev.error().message;
+  EXPECT_EQ(ev->tool_name, "mcp__filesystem__read_text_file");
+  auto r = to_actions(*ev, kEnv);
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(find(*r, Kind::McpCall, "filesystem/read_text_file"), nullptr);
+  EXPECT_NE(find(*r, Kind::FileRead, "/home/dev/.aws/credentials"), nullptr);
+  // Without the context, or for a tool that is not named as an MCP tool, the
+  // name stays as it came (an unknown tool).
+  ev = parse_hook_event(Harness::Gemini, R"({"hook_event_name":"BeforeTool","tool_name":"mcp_x_y","tool_input":{}})");
+  ASSERT_TRUE(ev.ok());
+  EXPECT_EQ(ev->tool_name, "mcp_x_y");
+  ev = parse_hook_event(Harness::Gemini, R"({"hook_event_name":"BeforeTool","tool_name":"run_shell_command",
+      "tool_input":{"command":"ls"},"mcp_context":{"server_name":"s","tool_name":"t"}})");
+  ASSERT_TRUE(ev.ok());
+  EXPECT_EQ(ev->tool_name, "run_shell_command");
+  ev = parse_hook_event(Harness::Gemini, R"({"hook_event_name":"BeforeTool","tool_name":"mcp_a__b_c",
+      "tool_input":{},"mcp_context":{"server_name":"a__b","tool_name":"c"}})");
+  ASSERT_TRUE(ev.ok());
+  EXPECT_EQ(ev->tool_name, "mcp_a__b_c");
+  for (const char* tool : {"ask_user", "tracker_create_task", "tracker_list_tasks", "get_internal_docs"}) {
+    auto v = acts(Harness::Gemini, tool, "{}");
+    ASSERT_EQ(v.size(), 1u) << tool;
+    EXPECT_TRUE(v[0].internal) << tool;
+  }
+  auto v = acts(Harness::Gemini, "list_mcp_resources", R"({"serverName":"docs"})");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].kind, Kind::McpList);
+  EXPECT_EQ(v[0].resource, "docs/resources/list");
+  v = acts(Harness::Gemini, "read_mcp_resource", R"({"uri":"file:///x"})");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].kind, Kind::McpCall);
+}
+
 TEST(Adapters, GeminiReadsWhatItsIncludesAndAnyCaseOrSeparatorName) {
   auto r = acts(Harness::Gemini, "read_many_files", R"({"paths":["README.md"],"include":[".env"]})");
   EXPECT_NE(find(r, Kind::FileRead, "/home/dev/project/.env"), nullptr);
