@@ -3933,7 +3933,14 @@ class Analyzer {
                                     "write_bytes",
                                     "read_text",
                                     "read_bytes",
-                                    ".touch("};
+                                    ".touch(",
+                                    "file.read",
+                                    "file.open",
+                                    "file.write",
+                                    "file.foreach",
+                                    "io.read",
+                                    "io.foreach",
+                                    "io.write"};
     std::string lc = lower(code);
     // What imports, version checks and a few inert calls mention is no use
     // of the network or of files (`import requests; print(requests.__version__)`,
@@ -3991,7 +3998,10 @@ class Analyzer {
       if (from == at) continue;
       if (add_target_value(url, url, false, false)) url_named = true;
     }
-    // Quoted strings that name files.
+    // Quoted strings that name files. A string built from pieces (`'.en' +
+    // 'v'`, Perl's `".e" . "nv"`, Python's `'.e' 'nv'`, a format) names a
+    // file none of its pieces does.
+    bool built = false;
     int strings = 0, paths = 0;
     const int max_strings = file ? 8192 : 64, max_paths = file ? 256 : 64;
     for (size_t i = 0; i < code.size() && strings < max_strings && paths < max_paths; ++i) {
@@ -4002,6 +4012,20 @@ class Analyzer {
       Sv lit = code.substr(i + 1, end - i - 1);
       i = end;
       ++strings;
+      {
+        size_t open_at = i - lit.size() - 1, after = i + 1, before = open_at;
+        while (after < code.size() && (code[after] == ' ' || code[after] == '\t')) ++after;
+        while (before > 0 && (code[before - 1] == ' ' || code[before - 1] == '\t')) --before;
+        const char next = after < code.size() ? code[after] : '\0', prev = before > 0 ? code[before - 1] : '\0';
+        const bool pathish = !lit.empty() && (lit[0] == '.' || lit[0] == '/' || lit[0] == '~' || file_name_like(lit));
+        // Joined with another piece, next to a piece that looks like a path.
+        if (pathish && (next == '+' || next == '.' || next == '"' || next == '\'' || next == '[' || next == '*' ||
+                        prev == '+' || (prev == '.' && before >= 2 && code[before - 2] == ' ')))
+          built = true;
+        // Formats and joins, whatever the pieces look like.
+        if (next == '%' || code.substr(after, 8) == ".format(" || code.substr(after, 6) == ".join(") built = true;
+        if ((prev == 'f' || prev == 'F') && before == open_at && lit.find('{') != Sv::npos) built = true;
+      }
       if (lit.empty() || lit.size() > 4096 || lit.find("://") != Sv::npos || lit.find('\n') != Sv::npos) continue;
       // The argument of a call that takes a path (`Path('src')`,
       // `rmtree('build')`, `readdirSync('src')`) is one, however it looks.
@@ -4060,11 +4084,14 @@ class Analyzer {
     if (file) return;
     bool files = false;
     for (Sv k : kFiles) files = files || used.find(k) != std::string::npos;
+    // Perl's `open F, "…"` and `open(my $f, …)`, `-e $x` file tests aside.
+    if (name == "perl" && (used.find("open ") != std::string::npos || used.find("sysopen") != std::string::npos))
+      files = true;
     // A path computed in the code (`expanduser`, `Path.home()`, `chr(126)`)
     // is one it does not name, whatever else it names.
-    bool computed_path = false;
+    bool computed_path = built;
     for (Sv k : {"expanduser", ".home(", "homedir(", "chr(", "fromhex", "b64decode", "unhexlify", "fromcharcode",
-                 "getenv(", "environ["})
+                 "getenv(", "environ[", "+=", "[::-1]", "reversed(", ".reverse(", "codecs.", "rot13", "].join("})
       computed_path = computed_path || used.find(k) != std::string::npos;
     if (files && (!path_named || computed_path))
       opaque(name + " code touches files Tollgate cannot name: " + clip(code));

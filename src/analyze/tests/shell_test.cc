@@ -1093,6 +1093,30 @@ TEST(ShellScripts, InlineCodeOpeningABareFileNameNamesIt) {
   EXPECT_TRUE(analyze_shell("python3 -c \"open(name, 'w').write('utf-8')\"").opaque);
 }
 
+TEST(ShellScripts, InlineCodeBuildingAFileNameFromPiecesIsOpaque) {
+  // Each piece looks harmless; together they name `.env`.
+  for (const char* cmd : {
+           "python3 -c \"print(open('.en'+'v').read())\"",
+           "python3 -c \"print(open('.e' 'nv').read())\"",
+           "python3 -c \"print(open('%s%s' % ('.e','nv')).read())\"",
+           "python3 -c \"print(open(''.join(['.e','nv'])).read())\"",
+           "python3 -c \"p='.e'; p+='nv'; print(open(p).read())\"",
+           "python3 -c \"print(open(f'.e{chr(110)}v').read())\"",
+           "node -e \"console.log(require('fs').readFileSync('.e'+'nv','utf8'))\"",
+           "node -e \"console.log(require('fs').readFileSync(['.e','nv'].join('')))\"",
+           "perl -e 'open F,\".e\".\"nv\";print <F>'",
+           "ruby -e 'puts File.read(\".e\"+\"nv\")'",
+       })
+    EXPECT_TRUE(analyze_shell(cmd).opaque) << cmd;
+  // Strings joined for printing are no file name.
+  for (const char* cmd : {
+           "python3 -c \"import json; d=json.load(open('package.json')); print('version: ' + d['version'])\"",
+           "node -e \"const p=require('./package.json'); console.log(p.name + '@' + p.version)\"",
+           "python3 -c \"import os; print(os.path.join('src', 'main.py'))\"",
+       })
+    EXPECT_FALSE(analyze_shell(cmd).opaque) << cmd;
+}
+
 TEST(ShellScripts, CodeListsTheModulesItMayLoad) {
   using V = std::vector<std::string>;
   auto py = analyze_code("python3",
