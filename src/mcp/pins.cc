@@ -39,11 +39,35 @@ constexpr std::array<std::string_view, 18> kHiddenInstructions = {"<important>",
                                                                   "not visible to the user",
                                                                   "conceal this"};
 
-// Tools every harness has under these names; an MCP tool named so could
-// be mistaken for them.
-constexpr std::array<std::string_view, 14> kHarnessTools = {
-    "bash",     "read",      "write", "edit",  "multiedit",         "glob",       "grep", "ls",
-    "webfetch", "websearch", "task",  "shell", "run_shell_command", "apply_patch"};
+// Tools the harnesses have under these names (Claude Code, Codex, Gemini
+// CLI, Cursor), compared without case, separators or look-alike letters;
+// an MCP tool named so could be mistaken for them. Names common MCP servers
+// use for their own tools (`read_file`, `write_file`, `list_directory`) are
+// not among them.
+constexpr std::array<std::string_view, 24> kHarnessTools = {"bash",
+                                                            "read",
+                                                            "write",
+                                                            "edit",
+                                                            "multiedit",
+                                                            "glob",
+                                                            "grep",
+                                                            "ls",
+                                                            "webfetch",
+                                                            "websearch",
+                                                            "task",
+                                                            "shell",
+                                                            "runshellcommand",
+                                                            "applypatch",
+                                                            "execcommand",
+                                                            "writestdin",
+                                                            "runterminalcmd",
+                                                            "notebookedit",
+                                                            "todowrite",
+                                                            "bashoutput",
+                                                            "killshell",
+                                                            "googlewebsearch",
+                                                            "readmanyfiles",
+                                                            "localshell"};
 
 // Code points that show nothing (or nothing of their own) in a client's
 // display: format controls, fillers, variation selectors, invisible
@@ -161,9 +185,33 @@ std::vector<std::string> inspect_text(std::string_view text) {
 }
 
 bool shadows_harness_tool(std::string_view name) {
-  std::string l(name);
-  for (auto& ch : l) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return std::find(kHarnessTools.begin(), kHarnessTools.end(), l) != kHarnessTools.end();
+  // As a reader sees it: lowercase, fullwidth forms as ASCII, invisible
+  // code points gone; then the Cyrillic and Greek letters that look like
+  // Latin ones as those, and no spaces or separators.
+  std::string seen = normalise_for_phrases(name);
+  // Another server's tool in the harnesses' own naming (`mcp__github__x`).
+  if (seen.rfind("mcp__", 0) == 0) return true;
+  static constexpr std::pair<std::string_view, char> kLookAlike[] = {
+      {"а", 'a'}, {"е", 'e'}, {"о", 'o'}, {"р", 'p'}, {"с", 'c'}, {"х", 'x'}, {"у", 'y'}, {"і", 'i'},
+      {"ѕ", 's'}, {"ј", 'j'}, {"һ", 'h'}, {"ԁ", 'd'}, {"ӏ", 'l'}, {"α", 'a'}, {"ε", 'e'}, {"ο", 'o'},
+      {"ρ", 'p'}, {"τ", 't'}, {"ι", 'i'}, {"κ", 'k'}, {"ν", 'v'}, {"Ь", 'b'}, {"в", 'b'}, {"т", 't'}};
+  std::string folded;
+  for (size_t i = 0; i < seen.size();) {
+    bool matched = false;
+    for (const auto& [from, to] : kLookAlike) {
+      if (seen.compare(i, from.size(), from) == 0) {
+        folded += to;
+        i += from.size();
+        matched = true;
+        break;
+      }
+    }
+    if (matched) continue;
+    char ch = seen[i++];
+    if (ch == ' ' || ch == '_' || ch == '-' || ch == '.') continue;
+    folded += ch;
+  }
+  return std::find(kHarnessTools.begin(), kHarnessTools.end(), folded) != kHarnessTools.end();
 }
 
 Result<ToolDefinition> tool_definition(std::string_view tool_json) {
