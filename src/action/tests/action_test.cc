@@ -922,6 +922,10 @@ TEST(HookProtocol, CursorAndGeminiAnswers) {
   a = render_answer(Harness::Gemini, EventKind::PreTool, "BeforeTool", Verdict::Deny, "no");
   EXPECT_EQ(a.out, R"({"decision":"deny","reason":"no"})"
                    "\n");
+  // No ask in Gemini CLI: a deny that says approval is needed and cannot be asked for.
+  a = render_answer(Harness::Gemini, EventKind::PreTool, "BeforeTool", Verdict::Ask, "push --force");
+  EXPECT_EQ(a.out, R"({"decision":"deny","reason":"approval needed, and Gemini CLI cannot ask: push --force"})"
+                   "\n");
   a = render_answer(Harness::Gemini, EventKind::PostTool, "AfterTool", Verdict::Record, "");
   EXPECT_EQ(a.out, "{}\n");
 }
