@@ -2352,7 +2352,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     // reads the process's environment.
     if (auto store = credential_store(c)) file(Kind::FileRead, *store, false);
     // (Not /proc/self: the daemon would resolve that to its own process.)
-    if (prints_environment(c)) file(Kind::FileRead, "/proc/agent/environ", false);
+    if (prints_environment(c)) file(Kind::FileRead, "/proc/self/environ", false);
 
     // Files named by option values: what `sort -o` writes, and the archive
     // `tar -c`/`-r`/`-u` writes (`-x`/`-t` read it). The word is no operand.

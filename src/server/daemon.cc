@@ -665,9 +665,15 @@ int Daemon::run() {
   if (im.http_fd >= 0)
     std::cerr << "tollgate serve: HTTP API on " << opts_.http.substr(0, opts_.http.rfind(':')) << ":" << im.http_port
               << " (token in " << opts_.data_dir << "/http.token)\n";
-  if (auto head = service_->store().ledger_head())
-    std::cerr << "tollgate serve: ledger recovered to its last complete record: " << head->first << " records, root "
-              << head->second.substr(0, 16) << "…\n";
+  if (auto head = service_->store().ledger_head()) {
+    // A new ledger holds only this start's own record: nothing was recovered.
+    if (head->first > 1)
+      std::cerr << "tollgate serve: ledger recovered to its last complete record: " << head->first << " records, root "
+                << head->second.substr(0, 16) << "…\n";
+    else
+      std::cerr << "tollgate serve: ledger started: " << head->first << " record, root " << head->second.substr(0, 16)
+                << "…\n";
+  }
   std::cerr << "tollgate serve: listening on " << opts_.socket_path << " (policy pack "
             << service_->pdp()->pack().short_hash() << ", data " << opts_.data_dir << ")\n";
   int64_t next_poll = opts_.now() + opts_.reload_poll_ms;

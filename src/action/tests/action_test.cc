@@ -371,7 +371,7 @@ TEST(Adapters, MalformedToolInputIsAnError) {
 // named like a credential).
 bool reads_environment(const std::string& cmd) {
   auto r = shell_actions(cmd, "Bash", kEnv);
-  return find(r, Kind::FileRead, "/proc/agent/environ") != nullptr;
+  return find(r, Kind::FileRead, "/proc/self/environ") != nullptr;
 }
 
 bool has_opaque(const std::vector<Action>& r, Kind k) {
@@ -491,7 +491,7 @@ TEST(ShellActions, OrdinaryFormsThatAreUnderstood) {
         "echo ${OPENAI_API_KEY:+set}"}) {
     auto r = shell_actions(cmd, "Bash", kEnv);
     EXPECT_FALSE(any_opaque(r)) << cmd;
-    EXPECT_EQ(find(r, Kind::FileRead, "/proc/agent/environ"), nullptr) << cmd;
+    EXPECT_EQ(find(r, Kind::FileRead, "/proc/self/environ"), nullptr) << cmd;
   }
   // … and their dangerous neighbours, which are not.
   for (const char* cmd :
