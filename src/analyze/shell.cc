@@ -5184,11 +5184,34 @@ class Analyzer {
         key = 1;
       if (const Opt* f = a.find({"-f", "--file"}); f && f->has_value && reads)
         out_.redirections.push_back({f->value, false, false, f->dynamic});  // reading a named file
-      // Reading a value runs nothing, whatever the key.
+      // Reading a value runs nothing, whatever the key. Setting one that
+      // runs commands or redirects traffic is an edit of the configuration
+      // file it lands in (git's config is exec-config, docs/policies.md);
+      // an editor or pager that is a known program runs nothing new.
       if (key < a.operands.size() && !reads) {
         const Word& k = w[a.operands[key]];
-        if (k.unknown() || is_risky_git_key(k.value))
-          opaque("git config " + clip(k.raw) + " can run commands or redirect traffic");
+        const Word* value = key + 1 < a.operands.size() ? &w[a.operands[key + 1]] : nullptr;
+        std::string lk = lower(k.value);
+        const bool viewer_key =
+            one_of(lk, {"core.pager", "core.editor", "sequence.editor"}) || starts_with(lk, "pager.");
+        const bool known_viewer =
+            value && !value->unknown() &&
+            (harmless_viewer(value->value) ||
+             one_of(value->value, {"vi", "vim", "nvim", "nano", "emacs", "emacs -nw", "micro", "hx", "ed",
+                                   "code --wait", "code -w", "subl -w", "subl --wait", "less -S"}));
+        bool elsewhere = false;  // git -C / --git-dir / --work-tree: the file is not where it seems
+        for (size_t g = 1; g < sub; ++g)
+          elsewhere = elsewhere || one_of(w[g].value, {"-C", "--git-dir", "--work-tree"}) ||
+                      starts_with(w[g].value, "--git-dir=") || starts_with(w[g].value, "--work-tree=");
+        if (k.unknown() || elsewhere || a.find({"-f", "--file"})) {
+          if (k.unknown() || is_risky_git_key(k.value))
+            opaque("git config " + clip(k.raw) + " can run commands or redirect traffic");
+        } else if (is_risky_git_key(k.value) && !(viewer_key && known_viewer)) {
+          Sv file = a.has({"--global"})   ? Sv("~/.gitconfig")
+                    : a.has({"--system"}) ? Sv("/etc/gitconfig")
+                                          : Sv(".git/config");
+          out_.redirections.push_back({std::string(file), true, false, false});
+        }
       }
     } else if (cmd == "send-email" || cmd == "imap-send") {
       // Mail leaves for the recipients' domains.

