@@ -185,11 +185,19 @@ Result<HookEvent> parse_hook_event(Harness harness, std::string_view text) {
   // other harnesses name it. A server name with `__` in it would not split
   // back into the same two parts, and stays an unknown tool.
   if (harness == Harness::Gemini && ev.tool_name.rfind("mcp_", 0) == 0) {
+    bool mapped = false;
     if (auto ctx = j.find("mcp_context"); ctx != j.end() && ctx->is_object()) {
       std::string server = str_field(*ctx, "server_name"), tool = str_field(*ctx, "tool_name");
-      if (!server.empty() && !tool.empty() && server.find("__") == std::string::npos)
+      // `github_` would read back as `github` (`mcp__github___x`).
+      if (!server.empty() && !tool.empty() && server.find("__") == std::string::npos && server.front() != '_' &&
+          server.back() != '_') {
         ev.tool_name = "mcp__" + server + "__" + tool;
+        mapped = true;
+      }
     }
+    // Gemini's own name of a server `_github__x` is `mcp__github__x_…`: it
+    // must not be read as the other harnesses' naming of `github`'s tool.
+    if (!mapped && ev.tool_name.rfind("mcp__", 0) == 0) ev.tool_name = "gemini:" + ev.tool_name;
   }
   if (ev.tool_input.empty()) ev.tool_input = "{}";
   if (ev.event_name == "PostToolUseFailure" || ev.event_name == "postToolUseFailure") ev.tool_failed = true;
@@ -632,12 +640,21 @@ Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& e
   } else if (t == "ListMcpResourcesTool" || t == "ReadMcpResourceTool" || t == "list_mcp_resources" ||
              t == "read_mcp_resource") {
     const bool list = t == "ListMcpResourcesTool" || t == "list_mcp_resources";
+    std::string server = first_string(in, {"server", "serverName"});
+    if (server.empty()) server = "unknown";
+    if (!list) {
+      // A read is the gateway's resources/read: a file: resource is a read
+      // of that file too.
+      McpRequest req{server, "resources/read", first_string(in, {"uri"}), "{}", std::nullopt, t};
+      auto acts = mcp_actions(req, env);
+      if (!acts) return std::move(acts).error();
+      return std::move(*acts);
+    }
     Action a;
-    a.kind = list ? Kind::McpList : Kind::McpCall;
+    a.kind = Kind::McpList;
     a.tool = t;
-    a.mcp_server = first_string(in, {"server", "serverName"});
-    if (a.mcp_server.empty()) a.mcp_server = "unknown";
-    a.resource = a.mcp_server + (list ? "/resources/list" : "/resources/read");
+    a.mcp_server = server;
+    a.resource = a.mcp_server + "/resources/list";
     a.summary = "read MCP resources of " + a.mcp_server;
     out.push_back(std::move(a));
   } else if (is_internal_tool(t)) {

@@ -293,6 +293,7 @@ void Service::revoke_leases(const std::function<bool(const store::Lease&)>& whic
 void Service::queue_revoke(RevokeJob job) {
   std::lock_guard lock(revoke_mu_);
   revoke_jobs_.push_back(std::move(job));
+  ++revoke_queued_;
   if (!revoker_.joinable()) revoker_ = std::thread([this] { run_revocations(); });
   revoke_cv_.notify_all();
 }
@@ -306,7 +307,6 @@ void Service::run_revocations() {
     if (revoke_jobs_.empty()) return;
     RevokeJob job = std::move(revoke_jobs_.front());
     revoke_jobs_.pop_front();
-    ++revoke_running_;
     lock.unlock();
     auto r = run_command(job.argv, job.env, job.input, job.timeout_ms);
     {
@@ -321,14 +321,20 @@ void Service::run_revocations() {
       record("", "cred_revoke_command", "", "", dump_json(rec), &err);
     }
     lock.lock();
-    --revoke_running_;
+    ++revoke_done_;
     revoke_cv_.notify_all();
   }
 }
 
-void Service::drain_revocations() {
+uint64_t Service::revocations_queued() {
+  std::lock_guard lock(revoke_mu_);
+  return revoke_queued_;
+}
+
+void Service::drain_revocations(uint64_t upto) {
   std::unique_lock lock(revoke_mu_);
-  revoke_cv_.wait(lock, [&] { return revoke_jobs_.empty() && revoke_running_ == 0; });
+  if (upto == UINT64_MAX) upto = revoke_queued_;
+  revoke_cv_.wait(lock, [&] { return revoke_done_ >= upto; });
 }
 
 std::optional<std::string> Service::introspect_lease(std::string_view token, int64_t now) {

@@ -591,8 +591,11 @@ Status Daemon::reload_mcp() {
     std::ifstream in(im.mcp_config, std::ios::binary);
     std::stringstream ss;
     if (in) ss << in.rdbuf();
-    if (!in || in.bad()) return Error("cannot read `" + im.mcp_config + "`");
     text = ss.str();
+    std::error_code size_ec;
+    auto size = fs::file_size(im.mcp_config, size_ec);
+    if (!in || !fs::is_regular_file(im.mcp_config, ec) || size_ec || size != text.size())
+      return Error("cannot read `" + im.mcp_config + "`");
   } else if (!opts_.mcp_config.empty()) {
     return Error("cannot read `" + im.mcp_config + "`");
   }

@@ -101,9 +101,10 @@ class Service {
   // refused (server/peers.h).
   std::string handle(std::string_view header, std::string_view payload, int peer_pid = 0);
 
-  // Waits until every revoke command queued so far has run and its outcome
-  // is recorded.
-  void drain_revocations();
+  // Waits until the first `upto` revoke commands ever queued (all queued so
+  // far by default) have run and their outcomes are recorded.
+  void drain_revocations(uint64_t upto = UINT64_MAX);
+  uint64_t revocations_queued();
 
   // Swaps in a new decision point (after a pack reload) and records it.
   void set_pdp(std::shared_ptr<const pdp::Pdp> pdp);
@@ -297,7 +298,8 @@ class Service {
   std::mutex revoke_mu_;
   std::condition_variable revoke_cv_;
   std::deque<RevokeJob> revoke_jobs_;  // guarded by revoke_mu_
-  size_t revoke_running_ = 0;          // guarded by revoke_mu_
+  uint64_t revoke_queued_ = 0;         // guarded by revoke_mu_: jobs ever queued
+  uint64_t revoke_done_ = 0;           // guarded by revoke_mu_: jobs run and recorded
   bool revoke_stop_ = false;           // guarded by revoke_mu_
   std::thread revoker_;
   // Risk reports by agent, recomputed when the decision point, the agent's

@@ -27,10 +27,16 @@ using nlohmann::json;
 
 namespace {
 
-// Whether the client of `fd` has closed or reset its connection.
+// Whether the client of `fd` has gone. A client that only shut its sending
+// side still reads: when it has, an SSE comment is written, which fails
+// (now or, once the peer's reset is back, the next time) if it has closed.
 bool client_gone(int fd) {
   pollfd p{fd, POLLRDHUP, 0};
-  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  if (::poll(&p, 1, 0) <= 0) return false;
+  if (p.revents & (POLLHUP | POLLERR)) return true;
+  if (!(p.revents & POLLRDHUP)) return false;
+  static constexpr char kComment[] = ":\n\n";
+  return ::send(fd, kComment, sizeof kComment - 1, MSG_NOSIGNAL) < 0;
 }
 
 constexpr size_t kMaxUpstreamBody = 16u << 20;

@@ -466,15 +466,17 @@ std::string Service::handle_request(std::string_view header, std::string_view pa
     }
     return dump_json(j);
   }
-  // An operator who ends a task, suspends an agent or revokes a lease gets
-  // the answer once the revoke commands have run at the provider.
+  // An operator who ends a task, suspends or offboards an agent or revokes
+  // a lease gets the answer once the revoke commands queued so far have run
+  // at the provider (the ones this request queued among them).
   auto revoked = [&](std::string reply) {
-    drain_revocations();
+    drain_revocations(revocations_queued());
     return reply;
   };
   if (op == "task_end") return revoked(handle_task(op, *h));
   if (op == "task_start" || op == "task_list" || op == "task_show") return handle_task(op, *h);
-  if (op.rfind("agent_", 0) == 0) return revoked(handle_agent(op, *h));
+  if (op == "agent_suspend" || op == "agent_offboard") return revoked(handle_agent(op, *h));
+  if (op.rfind("agent_", 0) == 0) return handle_agent(op, *h);
   if (op == "cred_revoke") return revoked(handle_cred(*h));
   if (op.rfind("cred_", 0) == 0) return handle_cred(*h);
   if (op.rfind("secret_", 0) == 0) return handle_secret(*h, payload);

@@ -205,6 +205,16 @@ TEST(Adapters, GeminiMcpToolsAreDecidedAsTheServersToolsAndItsOwnToolsAreKnown) 
       "tool_input":{},"mcp_context":{"server_name":"a__b","tool_name":"c"}})");
   ASSERT_TRUE(ev.ok());
   EXPECT_EQ(ev->tool_name, "mcp_a__b_c");
+  // Server names that would read back as another server's.
+  ev = parse_hook_event(Harness::Gemini, R"({"hook_event_name":"BeforeTool","tool_name":"mcp_github__create_issue",
+      "tool_input":{},"mcp_context":{"server_name":"github_","tool_name":"create_issue"}})");
+  ASSERT_TRUE(ev.ok());
+  EXPECT_EQ(ev->tool_name, "mcp_github__create_issue");
+  ev = parse_hook_event(Harness::Gemini, R"({"hook_event_name":"BeforeTool","tool_name":"mcp__github__x_tool",
+      "tool_input":{},"mcp_context":{"server_name":"_github__x","tool_name":"tool"}})");
+  ASSERT_TRUE(ev.ok());
+  EXPECT_EQ(ev->tool_name, "gemini:mcp__github__x_tool");
+  EXPECT_EQ(find(acts(Harness::Gemini, ev->tool_name, "{}"), Kind::McpCall, "github/x_tool"), nullptr);
   for (const char* tool : {"ask_user", "tracker_create_task", "tracker_list_tasks", "get_internal_docs"}) {
     auto v = acts(Harness::Gemini, tool, "{}");
     ASSERT_EQ(v.size(), 1u) << tool;
@@ -214,9 +224,13 @@ TEST(Adapters, GeminiMcpToolsAreDecidedAsTheServersToolsAndItsOwnToolsAreKnown) 
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].kind, Kind::McpList);
   EXPECT_EQ(v[0].resource, "docs/resources/list");
-  v = acts(Harness::Gemini, "read_mcp_resource", R"({"uri":"file:///x"})");
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_EQ(v[0].kind, Kind::McpCall);
+  // A file: resource is a read of that file, here as through the gateway.
+  v = acts(Harness::Gemini, "read_mcp_resource", R"({"uri":"file:///home/dev/.ssh/id_rsa"})");
+  EXPECT_NE(find(v, Kind::McpCall, "unknown/resources/read"), nullptr);
+  EXPECT_NE(find(v, Kind::FileRead, "/home/dev/.ssh/id_rsa"), nullptr);
+  v = acts(Harness::ClaudeCode, "ReadMcpResourceTool", R"({"server":"fs","uri":"file:///home/dev/.env"})");
+  EXPECT_NE(find(v, Kind::McpCall, "fs/resources/read"), nullptr);
+  EXPECT_NE(find(v, Kind::FileRead, "/home/dev/.env"), nullptr);
 }
 
 TEST(Adapters, GeminiReadsWhatItsIncludesAndAnyCaseOrSeparatorName) {
