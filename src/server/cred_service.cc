@@ -279,10 +279,11 @@ void Service::revoke_leases(const std::function<bool(const store::Lease&)>& whic
       std::string input = secret == lease_secrets_.end() ? std::string() : secret->second;
       queue_revoke({cred->revoke,
                     command_env(*cred, l, identity::spiffe_id(opts_.tokens.trust_domain, l.agent, l.task)),
-                    std::move(input), cred->timeout_ms, l.id, cred->name});
+                    std::move(input), cred->timeout_ms, l.id, cred->name, l});
       rec["revoke_command"] = "queued";
+    } else {
+      (void)store_->put_lease(l);
     }
-    (void)store_->put_lease(l);
     std::string err;
     record("", "cred_revoke", "", "", dump_json(rec), &err);
     leases_.erase(id);
@@ -319,6 +320,7 @@ void Service::run_revocations() {
                   {"ts", now}};
       std::string err;
       record("", "cred_revoke_command", "", "", dump_json(rec), &err);
+      if (job.revoked) (void)store_->put_lease(*job.revoked);
     }
     lock.lock();
     ++revoke_done_;

@@ -117,6 +117,11 @@ struct Conn {
   bool wait = true;     // the request being read: its sender waits for the answer ("wait": false: not)
   bool waited = false;  // `out` holds an answer someone waits for: it leaves after the commit
   bool held = false;    // its answers wait for this turn's commit
+  std::string op;       // the request being read: its header's `op`
+  // A request that may take long (a credential a command mints) is
+  // answered on a thread of its own: header and payload, for that thread.
+  bool offload = false;
+  std::string offload_header, offload_payload;
 };
 
 // How long a kept connection may sit idle between requests. Its client
@@ -130,6 +135,8 @@ constexpr int64_t kHttpKeptIdleMs = 35 * 1000;
 // the worker cap), and the unfinished input they may hold together.
 constexpr ptrdiff_t kMaxHttpConns = 256;
 constexpr size_t kMaxHttpBuffered = 64u << 20;
+// Requests answered off the loop at once (Conn::offload).
+constexpr size_t kMaxOffloaded = 16;
 
 // Whether a request may be for the API itself: its `Host`, when it has one,
 // names 127.0.0.1, localhost or [::1] (a browser sends the name it looked
@@ -258,6 +265,13 @@ struct Daemon::Impl {
   bool out_of_fds = false;
   bool http_capped = false;  // the HTTP connection cap was met (logged once until a connection is taken)
   int capped_pid = 0;        // the last process refused for holding too many connections (logged once)
+  // Threads answering one request each off the loop (`cred_get`): joined
+  // when done (looked at as the next starts) and at shutdown.
+  struct Offloaded {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<Offloaded> offloaded;
   sigset_t old_mask{};
   bool mask_set = false;
   std::unordered_map<int, Conn> conns;
@@ -731,6 +745,51 @@ int Daemon::run() {
       try_write(c);
     }
   };
+  // Answers a request on a thread of its own (Conn::offload): the
+  // connection leaves the loop; the thread writes the answer once its
+  // records are on disk, and closes it.
+  auto offload = [&](Conn& c) {
+    for (auto it = im.offloaded.begin(); it != im.offloaded.end();) {
+      if (!it->done->load()) {
+        ++it;
+        continue;
+      }
+      it->thread.join();
+      it = im.offloaded.erase(it);
+    }
+    c.offload = false;
+    if (im.offloaded.size() >= kMaxOffloaded) {
+      // So many at once: this one waits its turn on the loop.
+      c.out += service_->handle(c.offload_header, c.offload_payload, c.peer_pid) + "\n";
+      c.waited = c.waited || c.wait;
+      return send(c);
+    }
+    const int fd = c.fd, peer = c.peer_pid;
+    std::string header = std::move(c.offload_header), payload = std::move(c.offload_payload);
+    ::epoll_ctl(im.epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+    im.conns.erase(fd);
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    Service* svc = service_.get();
+    std::thread t([svc, fd, peer, done, header = std::move(header), payload = std::move(payload)] {
+      std::string reply = svc->handle(header, payload, peer);
+      // What was issued is on disk before the secret leaves.
+      if (auto durable = svc->store().wait_durable(); !durable)
+        reply = dump_json(json{{"ok", false},
+                               {"error", "the issue could not be recorded (" + durable.error().message +
+                                             "); do not use what was issued"}});
+      reply += "\n";
+      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+      for (size_t off = 0; off < reply.size();) {
+        ssize_t n = ::send(fd, reply.data() + off, reply.size() - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        off += static_cast<size_t>(n);
+      }
+      ::close(fd);
+      done->store(true);
+    });
+    im.offloaded.push_back({std::move(t), std::move(done)});
+  };
   // Answers every complete request buffered on a unix connection, in order,
   // appending to c.out. False once the connection takes no more requests.
   auto serve_buffered = [&](Conn& c) {
@@ -757,6 +816,8 @@ int Daemon::run() {
         }
         auto k = h->find("keep");
         c.keep = k != h->end() && k->is_boolean() && k->get<bool>();
+        auto op = h->find("op");
+        c.op = op != h->end() && op->is_string() ? op->get<std::string>() : std::string();
         auto w = h->find("wait");
         c.wait = w == h->end() || !w->is_boolean() || w->get<bool>();
         // The header is the peer's: `bytes` of another type is refused, not
@@ -790,6 +851,15 @@ int Daemon::run() {
       std::string payload = c.in.substr(0, c.need);
       c.in.erase(0, c.need);
       c.header_done = false;
+      // A credential's mint command may run for up to its timeout: the
+      // request is answered on a thread of its own, so that hooks are not
+      // held up (one request on its connection, nothing before it unsent).
+      if (c.op == "cred_get" && !c.keep && c.in.empty() && c.out.empty()) {
+        c.offload = true;
+        c.offload_header = c.header;
+        c.offload_payload = std::move(payload);
+        return false;
+      }
       c.out += service_->handle(c.header, payload, c.peer_pid) + "\n";
       c.waited = c.waited || c.wait;
       if (!c.keep) return false;
@@ -926,6 +996,7 @@ int Daemon::run() {
       } else if (n > 0) {
         c.in.append(buf, static_cast<size_t>(n));
         if (!serve_buffered(c)) {
+          if (c.offload) return offload(c);
           c.in.clear();
           c.in.shrink_to_fit();
           return send(c);
@@ -1149,6 +1220,8 @@ int Daemon::run() {
   }
   std::cerr << "tollgate serve: shutting down\n";
   if (im.mcp_http) im.mcp_http->abort_all();
+  for (auto& o : im.offloaded) o.thread.join();
+  im.offloaded.clear();
   for (auto it = im.conns.begin(); it != im.conns.end();) {
     ::close(it->first);
     it = im.conns.erase(it);

@@ -236,6 +236,9 @@ class Service {
     std::string input;  // the secret, when the daemon still holds it
     int64_t timeout_ms = 0;
     std::string lease, credential;
+    // The lease as revoked, saved once the command has run: a daemon that
+    // stops before then finds the lease live again, and revokes it again.
+    std::optional<store::Lease> revoked;
   };
   void queue_revoke(RevokeJob job);
   void run_revocations();
@@ -300,7 +303,10 @@ class Service {
   std::deque<RevokeJob> revoke_jobs_;  // guarded by revoke_mu_
   uint64_t revoke_queued_ = 0;         // guarded by revoke_mu_: jobs ever queued
   uint64_t revoke_done_ = 0;           // guarded by revoke_mu_: jobs run and recorded
-  bool revoke_stop_ = false;           // guarded by revoke_mu_
+  // Leases found live at start whose task had ended: their revoke command
+  // had not run. The first tick revokes them.
+  std::vector<std::string> unrevoked_at_start_;  // guarded by mu_
+  bool revoke_stop_ = false;                     // guarded by revoke_mu_
   std::thread revoker_;
   // Risk reports by agent, recomputed when the decision point, the agent's
   // status or tool connections, or its live tasks change.

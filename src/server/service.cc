@@ -102,7 +102,12 @@ Service::Service(std::unique_ptr<store::Store> store, std::shared_ptr<const pdp:
   if (auto ks = identity::KeySet::open(ko, opts_.now() / 1000)) keys_ = std::move(*ks);
   // Leases issued before a restart are revoked on schedule like any other.
   if (auto live = store_->live_leases())
-    for (auto& l : *live) leases_[l.id] = std::move(l);
+    for (auto& l : *live) {
+      // Its task ended and its revoke command had not run (the daemon
+      // stopped first): revoked again at the first tick.
+      if (auto t = store_->get_task(l.task); t && *t && (*t)->ended) unrevoked_at_start_.push_back(l.id);
+      leases_[l.id] = std::move(l);
+    }
   // Detectors, and the containments in force before a restart.
   detector_ = std::make_unique<detect::Detector>(opts_.detect, opts_.now);
   detector_->set_decision_lookup([this](const std::string& sid, const std::string& id) -> std::optional<std::string> {
@@ -237,6 +242,11 @@ Result<std::string> Service::rotate_keys() {
 void Service::tick() {
   std::lock_guard lock(mu_);
   int64_t now = opts_.now();
+  if (!unrevoked_at_start_.empty()) {
+    std::set<std::string> ids(unrevoked_at_start_.begin(), unrevoked_at_start_.end());
+    unrevoked_at_start_.clear();
+    revoke_leases([&](const store::Lease& l) { return ids.count(l.id) > 0; }, "task ended", now);
+  }
   revoke_leases([&](const store::Lease& l) { return l.expires_ms <= now; }, "expired", now);
   if (!keys_) return;
   std::string before = keys_->active_kid();

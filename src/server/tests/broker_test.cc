@@ -21,6 +21,7 @@
 #include "server/broker.h"
 #include "server/daemon.h"
 #include "server/mcp_http.h"
+#include "server/protocol.h"
 #include "server/tests/test_util.h"
 
 namespace tollgate::server {
@@ -51,6 +52,7 @@ struct Fixture {
   std::unique_ptr<Service> svc;
   std::vector<std::string> secrets;  // everything issued, for the leak checks
   std::vector<std::string> replies;  // every error the service answered
+  std::vector<Credential> credentials;
 
   explicit Fixture(std::vector<Credential> extra = {}) {
     ::setenv("TOLLGATE_TEST_BROKER_SECRET", kEnvSecret, 1);
@@ -75,6 +77,7 @@ struct Fixture {
     auto st = parse_credentials(config, "config.json", creds);
     EXPECT_TRUE(st.ok()) << st.error().message;
     for (auto& c : extra) creds.push_back(std::move(c));
+    credentials = creds;
     svc = testing::test_service(dir.path, &now, std::move(creds));
     EXPECT_TRUE(svc);
   }
@@ -268,6 +271,60 @@ TEST(Broker, AMintCommandHoldsUpNoDecision) {
   EXPECT_EQ(f.live_leases(), 1u);
 }
 
+TEST(Broker, ADaemonAnswersHooksWhileACredentialIsMinted) {
+  // Through the daemon's socket, as `tollgate cred get` and the hooks reach it.
+  HeldMint held;
+  TempDir dir;
+  std::ofstream(dir.path / "config.json") << json{
+      {"credentials",
+       {{"held",
+         {{"kind", "command"},
+          {"mint", held.cred.mint},
+          {"revoke", held.cred.revoke},
+          {"timeout_ms", 60000}}}}}}.dump();
+  DaemonOptions o;
+  o.data_dir = dir.path.string();
+  o.reload_poll_ms = 3600000;
+  auto d = Daemon::create(o);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  std::thread loop([&] { (*d)->run(); });
+  json started = json::parse((*d)->service().handle(
+      json{{"op", "task_start"}, {"agent", "builder"}, {"ticket", "T-1"}, {"grants", {"cred:held"}}}.dump(), ""));
+  ASSERT_EQ(started["ok"], true) << started.dump();
+  const std::string socket = (*d)->socket_path();
+  auto issued = std::async(std::launch::async, [&] {
+    return call_daemon(
+        socket,
+        json{{"v", 1}, {"op", "cred_get"}, {"credential", "held"}, {"token", started["token"]}, {"bytes", 0}}.dump(),
+        "", 60000);
+  });
+  held.wait_started();
+  auto decided = std::async(std::launch::async, [&] {
+    std::string ev = json{
+        {"session_id", "s-held"},
+        {"cwd", "/tmp"},
+        {"hook_event_name", "PreToolUse"},
+        {"tool_name", "Bash"},
+        {"tool_input", {{"command", "ls"}}},
+        {"tool_use_id",
+         "t1"}}.dump();
+    return call_daemon(socket, json{{"v", 1}, {"op", "hook"}, {"harness", "claude-code"}, {"bytes", ev.size()}}.dump(),
+                       ev, 30000);
+  });
+  bool answered = decided.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  EXPECT_TRUE(answered) << "a hook waited for a mint command";
+  held.release_it();
+  auto r = issued.get();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  json got = json::parse(*r);
+  EXPECT_EQ(got["ok"], true) << got.dump();
+  auto hook = decided.get();
+  ASSERT_TRUE(hook.ok()) << hook.error().message;
+  EXPECT_EQ(json::parse(*hook)["verdict"], "allow") << *hook;
+  (*d)->stop();
+  loop.join();
+}
+
 TEST(Broker, AnAgentSuspendedWhileItsCredentialIsMintedGetsNothingAndTheSecretIsRevoked) {
   HeldMint held;
   Fixture f({held.cred});
@@ -293,6 +350,27 @@ TEST(Broker, AnAgentSuspendedWhileItsCredentialIsMintedGetsNothingAndTheSecretIs
   ASSERT_EQ(outcomes.size(), 1u);
   EXPECT_EQ(json::parse(outcomes[0].record)["result"], "ok");
   EXPECT_TRUE(f.events("cred_issue").empty());
+}
+
+TEST(Broker, ALeaseWhoseRevokeCommandHadNotRunIsRevokedAfterARestart) {
+  Fixture f;
+  auto [task, token] = f.task({"cred:cloud"});
+  json r = f.get(token, "cloud");
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  std::string lease = r["lease"];
+  // The daemon stopped after the task ended and before the revoke command
+  // ran: the store has the task ended and the lease still live.
+  auto t = f.svc->store().get_task(task);
+  ASSERT_TRUE(t.ok() && t->has_value());
+  session::Task ended = **t;
+  ended.ended = true;
+  ASSERT_TRUE(f.svc->store().put_task(ended).ok());
+  auto restarted = testing::test_service(f.dir.path, &f.now, f.credentials);
+  ASSERT_TRUE(restarted);
+  restarted->tick();
+  restarted->drain_revocations();
+  EXPECT_NE(f.revoked().find("lease=" + lease), std::string::npos) << f.revoked();
+  EXPECT_TRUE(restarted->store().live_leases()->empty());
 }
 
 TEST(Broker, FailingMintCommandsIssueNothingAndLeakNothing) {
