@@ -733,6 +733,48 @@ bool is_shell(Sv n) {
 
 // A bare file name with an extension (`package.json`, `notes.txt`): in
 // code given on the command line, a file it opens.
+// Whether a call that opens or reads a file (`open(`, `readFileSync(`,
+// `File.read(`, `Path(` …) in inline code is given a path it computes: its
+// first argument is anything but one plain string literal (`'.en' + 'v'`,
+// `''.join(…)`, `'%s' % x`, an f-string, a variable, a literal with
+// escapes). `lc` is `code` in lower case (same length).
+bool file_call_computes_path(Sv lc, Sv code) {
+  static constexpr Sv kCalls[] = {
+      "open(",         "opensync(",     "readfilesync(",      "readfile(", "createreadstream(",
+      "path(",         "file.read(",    "file.open(",         "io.read(",  "file.readlines(",
+      "file.foreach(", "io.readlines(", "copyfile(",          "copy(",     "copy2(",
+      "readlines(",    "fopen(",        "file_get_contents(", "read_file("};
+  for (Sv call : kCalls) {
+    for (size_t at = lc.find(call); at != Sv::npos; at = lc.find(call, at + 1)) {
+      // A word of its own: `reopen(` is not `open(`; `os.open(` and
+      // `fs.readFileSync(` are.
+      if (at > 0 && (std::isalnum(static_cast<unsigned char>(lc[at - 1])) || lc[at - 1] == '_') &&
+          call.find('.') == Sv::npos)
+        continue;
+      size_t p = at + call.size();
+      while (p < code.size() && (code[p] == ' ' || code[p] == '\t')) ++p;
+      if (p >= code.size()) return true;
+      if (code[p] == ')') continue;  // no argument
+      if ((code[p] == 'r' || code[p] == 'b' || code[p] == 'R' || code[p] == 'B') && p + 1 < code.size() &&
+          (code[p + 1] == '\'' || code[p + 1] == '"'))
+        ++p;  // a raw or bytes literal is a literal
+      const char q = code[p];
+      if (q != '\'' && q != '"' && q != '`') return true;
+      size_t e = p + 1;
+      while (e < code.size() && code[e] != q) {
+        if (code[e] == '\\') return true;  // escapes spell what the text does not show
+        ++e;
+      }
+      if (e >= code.size()) return true;
+      if (q == '`' && code.substr(p, e - p).find("${") != Sv::npos) return true;
+      size_t n = e + 1;
+      while (n < code.size() && (code[n] == ' ' || code[n] == '\t')) ++n;
+      if (n >= code.size() || (code[n] != ',' && code[n] != ')')) return true;
+    }
+  }
+  return false;
+}
+
 bool file_name_like(Sv s) {
   size_t dot = s.rfind('.');
   if (dot == Sv::npos || dot == 0 || s.size() - dot - 1 < 1 || s.size() - dot - 1 > 8 || s.size() > 255) return false;
@@ -3998,9 +4040,9 @@ class Analyzer {
       if (from == at) continue;
       if (add_target_value(url, url, false, false)) url_named = true;
     }
-    // Quoted strings that name files. A string built from pieces (`'.en' +
-    // 'v'`, Perl's `".e" . "nv"`, Python's `'.e' 'nv'`, a format) names a
-    // file none of its pieces does.
+    // Quoted strings that name files. Perl opens a file it names by an
+    // expression without parentheses (`open F, ".e" . "nv"`): a path-like
+    // piece joined to another there names a file none of its pieces does.
     bool built = false;
     int strings = 0, paths = 0;
     const int max_strings = file ? 8192 : 64, max_paths = file ? 256 : 64;
@@ -4012,19 +4054,13 @@ class Analyzer {
       Sv lit = code.substr(i + 1, end - i - 1);
       i = end;
       ++strings;
-      {
-        size_t open_at = i - lit.size() - 1, after = i + 1, before = open_at;
+      if (name == "perl" && !lit.empty() && (lit[0] == '.' || lit[0] == '/' || lit[0] == '~' || file_name_like(lit))) {
+        size_t after = i + 1, before = i - lit.size() - 1;
         while (after < code.size() && (code[after] == ' ' || code[after] == '\t')) ++after;
         while (before > 0 && (code[before - 1] == ' ' || code[before - 1] == '\t')) --before;
-        const char next = after < code.size() ? code[after] : '\0', prev = before > 0 ? code[before - 1] : '\0';
-        const bool pathish = !lit.empty() && (lit[0] == '.' || lit[0] == '/' || lit[0] == '~' || file_name_like(lit));
-        // Joined with another piece, next to a piece that looks like a path.
-        if (pathish && (next == '+' || next == '.' || next == '"' || next == '\'' || next == '[' || next == '*' ||
-                        prev == '+' || (prev == '.' && before >= 2 && code[before - 2] == ' ')))
+        if ((after < code.size() && (code[after] == '.' || code[after] == 'x')) ||
+            (before > 0 && code[before - 1] == '.'))
           built = true;
-        // Formats and joins, whatever the pieces look like.
-        if (next == '%' || code.substr(after, 8) == ".format(" || code.substr(after, 6) == ".join(") built = true;
-        if ((prev == 'f' || prev == 'F') && before == open_at && lit.find('{') != Sv::npos) built = true;
       }
       if (lit.empty() || lit.size() > 4096 || lit.find("://") != Sv::npos || lit.find('\n') != Sv::npos) continue;
       // The argument of a call that takes a path (`Path('src')`,
@@ -4085,14 +4121,26 @@ class Analyzer {
     bool files = false;
     for (Sv k : kFiles) files = files || used.find(k) != std::string::npos;
     // Perl's `open F, "…"` and `open(my $f, …)`, `-e $x` file tests aside.
-    if (name == "perl" && (used.find("open ") != std::string::npos || used.find("sysopen") != std::string::npos))
-      files = true;
+    if (name == "perl") {
+      for (size_t at = used.find("open"); at != std::string::npos && !files; at = used.find("open", at + 1)) {
+        if (at > 0 && (std::isalnum(static_cast<unsigned char>(used[at - 1])) || used[at - 1] == '_')) continue;
+        size_t p = at + 4;
+        while (p < used.size() && used[p] == ' ') ++p;
+        // `open F, …`, `open(my $f, …)`, `open $fh, …` — not the word in a pattern.
+        files = p > at + 4 || (p < used.size() && used[p] == '(')
+                    ? p < used.size() &&
+                          (std::isalpha(static_cast<unsigned char>(used[p])) || used[p] == '$' || used[p] == '(')
+                    : false;
+      }
+    }
     // A path computed in the code (`expanduser`, `Path.home()`, `chr(126)`)
     // is one it does not name, whatever else it names.
-    bool computed_path = built;
+    bool computed_path = built || file_call_computes_path(lc, code);
     for (Sv k : {"expanduser", ".home(", "homedir(", "chr(", "fromhex", "b64decode", "unhexlify", "fromcharcode",
-                 "getenv(", "environ[", "+=", "[::-1]", "reversed(", ".reverse(", "codecs.", "rot13", "].join("})
+                 "getenv(", "environ[", "codecs.", "rot13"})
       computed_path = computed_path || used.find(k) != std::string::npos;
+    // Past the strings it reads, what the code names is not known whole.
+    if (strings >= max_strings) computed_path = true;
     if (files && (!path_named || computed_path))
       opaque(name + " code touches files Tollgate cannot name: " + clip(code));
   }

@@ -1118,13 +1118,26 @@ TEST(ShellScripts, InlineCodeBuildingAFileNameFromPiecesIsOpaque) {
            "node -e \"console.log(require('fs').readFileSync(['.e','nv'].join('')))\"",
            "perl -e 'open F,\".e\".\"nv\";print <F>'",
            "ruby -e 'puts File.read(\".e\"+\"nv\")'",
+           "ruby -e 'puts File.read(\".e\" << \"nv\")'",
+           "python3 -c \"print(open(str.__add__('.e','nv')).read())\"",
+           "python3 -c \"print(open('.e\\x6ev').read())\"",
        })
     EXPECT_TRUE(analyze_shell(cmd).opaque) << cmd;
+  // Past the strings the code is read for, what it opens is not known.
+  std::string padded = "python3 -c \"";
+  for (int i = 0; i < 70; ++i) padded += "x" + std::to_string(i) + "='p'; ";
+  padded += "print(open('README.md').read())\"";
+  EXPECT_TRUE(analyze_shell(padded).opaque);
   // Strings joined for printing are no file name.
   for (const char* cmd : {
            "python3 -c \"import json; d=json.load(open('package.json')); print('version: ' + d['version'])\"",
            "node -e \"const p=require('./package.json'); console.log(p.name + '@' + p.version)\"",
            "python3 -c \"import os; print(os.path.join('src', 'main.py'))\"",
+           "python3 -c \"import json; v=json.load(open('package.json'))['version']; "
+           "print('.'.join(v.split('.')[:2]))\"",
+           "python3 -c \"import json; d=json.load(open('package.json')); print('%s@%s' % (d['name'], d['version']))\"",
+           "python3 -c \"import shutil; shutil.copy('config.yml','config.yml' + '.bak')\"",
+           "perl -ne 'print if /connection open /' app.log",
        })
     EXPECT_FALSE(analyze_shell(cmd).opaque) << cmd;
 }
