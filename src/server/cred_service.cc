@@ -218,7 +218,14 @@ Service::Issued Service::issue(std::unique_lock<std::mutex>& lock, std::string_v
       queue_revoke({cred->revoke, command_env(*cred, l, subject), *secret, cred->timeout_ms, l.id, cred->name});
   };
   if (cred->kind == CredKind::Command) {
-    if (std::string why = withdrawn(); !why.empty()) {
+    // Time passed while the command ran: the lease's end was set before it.
+    const int64_t after = opts_.now();
+    std::string why = withdrawn();
+    if (why.empty() && task.expires_ms && task.expires_ms <= after)
+      why = "the task " + task.id + " expired while the credential was being minted";
+    if (why.empty() && l.expires_ms - after < 1000)
+      why = "the lease would end less than a second after the mint command finished";
+    if (!why.empty()) {
       unmint();
       return refuse(why);
     }

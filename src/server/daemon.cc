@@ -62,15 +62,30 @@ Status load_config(const std::string& path, session::LabelTable& labels, pdp::Pr
   }
   if (auto it = j->find("labels"); it != j->end()) {
     if (!it->is_array()) return Error(path + ": `labels` must be an array of rules");
-    for (const auto& r : *it) {
-      if (!r.is_object() || !r.contains("pattern") || !r["pattern"].is_string() || !r.contains("labels") ||
-          !r["labels"].is_array())
-        return Error(path + ": each label rule needs a string `pattern` and an array `labels`");
+    static const std::vector<std::string_view> rule_keys = {"pattern", "labels", "host", "exclude"};
+    for (size_t n = 0; n < it->size(); ++n) {
+      const json& r = (*it)[n];
+      const std::string where =
+          path + ": label rule " + std::to_string(n + 1) + " (`labels[" + std::to_string(n) + "]`)";
+      if (!r.is_object()) return Error(where + " must be an object");
+      for (const auto& [key, value] : r.items()) {
+        if (std::find(rule_keys.begin(), rule_keys.end(), key) != rule_keys.end()) continue;
+        std::string msg = where + ": unknown key `" + key + "`";
+        if (auto sug = nearest(key, rule_keys, [](std::string_view k) { return k; }))
+          msg += "; did you mean `" + *sug + "`?";
+        return Error(msg);
+      }
+      if (!r.contains("pattern") || !r["pattern"].is_string() || !r.contains("labels") || !r["labels"].is_array())
+        return Error(where + " needs a string `pattern` and an array `labels`");
       session::LabelRule rule;
       rule.pattern = r["pattern"].get<std::string>();
       for (const auto& l : r["labels"]) {
-        if (!l.is_string()) return Error(path + ": labels must be strings");
+        if (!l.is_string()) return Error(where + ": labels must be strings");
         rule.labels.push_back(l.get<std::string>());
+      }
+      for (const char* flag : {"host", "exclude"}) {
+        if (r.contains(flag) && !r[flag].is_boolean())
+          return Error(where + ": `" + std::string(flag) + "` must be true or false");
       }
       rule.host = r.value("host", false);
       rule.exclude = r.value("exclude", false);

@@ -421,5 +421,25 @@ TEST(DetectService, ConfigFileDetectSectionIsReadAndCheckedByLoadConfig) {
       << bad.error().message;
 }
 
+TEST(Config, ALabelRuleErrorNamesTheRuleAndSuggestsTheKey) {
+  TempDir dir;
+  auto load = [&](const json& j) {
+    std::ofstream(dir.path / "config.json") << j.dump();
+    session::LabelTable labels;
+    pdp::Protected prot;
+    return load_config((dir.path / "config.json").string(), labels, prot, nullptr, nullptr);
+  };
+  auto bad = load({{"labels", {{{"pattern", "a"}, {"labels", {"pii"}}}, {{"pattern", "x"}, {"label", {"pii"}}}}}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("label rule 2 (`labels[1]`): unknown key `label`; did you mean `labels`?"),
+            std::string::npos)
+      << bad.error().message;
+  // A flag of another type is an error, not an exception.
+  bad = load({{"labels", {{{"pattern", "x"}, {"labels", {"pii"}}, {"host", "yes"}}}}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("`host` must be true or false"), std::string::npos) << bad.error().message;
+  EXPECT_TRUE(load({{"labels", {{{"pattern", "*.corp"}, {"labels", {"internal"}}, {"host", true}}}}}).ok());
+}
+
 }  // namespace
 }  // namespace tollgate::server
