@@ -65,9 +65,10 @@ HookAnswer render_answer(Harness h, EventKind kind, std::string_view event_name,
     case Harness::Gemini:
       if ((kind == EventKind::PreTool || kind == EventKind::Prompt) && (v == Verdict::Deny || v == Verdict::Ask)) {
         // Gemini CLI's hooks have no "ask": a question becomes a deny that says so.
-        a.out = line({{"decision", "deny"},
-                       {"reason", v == Verdict::Ask ? "approval needed, and Gemini CLI cannot ask: " + std::string(reason)
-                                                    : std::string(reason)}});
+        a.out =
+            line({{"decision", "deny"},
+                  {"reason", v == Verdict::Ask ? "approval needed, and Gemini CLI cannot ask: " + std::string(reason)
+                                               : std::string(reason)}});
       } else if (kind == EventKind::SessionStart && !notice.empty()) {
         a.out = line({{"systemMessage", notice}});
       } else {
