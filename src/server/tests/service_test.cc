@@ -831,16 +831,36 @@ TEST(Daemon, HttpApiNeedsTheTokenToDecide) {
   t.join();
 }
 
-TEST(Daemon, HttpApiRefusesReboundHostsAndOtherSitesOrigins) {
+// A daemon with the loopback HTTP API on a free port, served on a thread of
+// its own until the end of the scope.
+struct HttpDaemon {
   TempDir dir;
-  DaemonOptions o;
-  o.data_dir = dir.path.string();
-  o.http = "127.0.0.1:0";
-  o.reload_poll_ms = 3600000;
-  auto d = Daemon::create(o);
-  ASSERT_TRUE(d.ok()) << d.error().message;
-  std::thread t([&] { (*d)->run(); });
-  int port = (*d)->http_port();
+  std::unique_ptr<Daemon> daemon;
+  std::thread loop;
+  int port = 0;
+  explicit HttpDaemon(int64_t read_timeout_ms = 10000) {
+    DaemonOptions o;
+    o.data_dir = dir.path.string();
+    o.http = "127.0.0.1:0";
+    o.reload_poll_ms = 3600000;
+    o.read_timeout_ms = read_timeout_ms;
+    auto d = Daemon::create(o);
+    EXPECT_TRUE(d.ok()) << d.error().message;
+    if (!d.ok()) return;
+    daemon = std::move(*d);
+    loop = std::thread([this] { daemon->run(); });
+    port = daemon->http_port();
+  }
+  ~HttpDaemon() {
+    if (daemon) daemon->stop();
+    if (loop.joinable()) loop.join();
+  }
+};
+
+TEST(Daemon, HttpApiRefusesReboundHostsAndOtherSitesOrigins) {
+  HttpDaemon h;
+  ASSERT_TRUE(h.daemon);
+  const int port = h.port;
   auto status = [&](const std::string& headers) {
     return http_call(port, "GET /v1/status HTTP/1.1\r\n" + headers + "\r\n").substr(0, 12);
   };
@@ -863,21 +883,13 @@ TEST(Daemon, HttpApiRefusesReboundHostsAndOtherSitesOrigins) {
                           "Content-Length: " +
                           std::to_string(form.size()) + "\r\n\r\n" + form);
   EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 403") << r;
-  (*d)->stop();
-  t.join();
 }
 
 TEST(Daemon, HttpClientsCannotTakeTheHooksDescriptorsOrMemory) {
-  TempDir dir;
-  DaemonOptions o;
-  o.data_dir = dir.path.string();
-  o.http = "127.0.0.1:0";
-  o.reload_poll_ms = 3600000;
-  o.read_timeout_ms = 60000;
-  auto d = Daemon::create(o);
-  ASSERT_TRUE(d.ok()) << d.error().message;
-  std::thread t([&] { (*d)->run(); });
-  int port = (*d)->http_port();
+  HttpDaemon h(60000);
+  ASSERT_TRUE(h.daemon);
+  const int port = h.port;
+  Daemon* d = h.daemon.get();
   // Idle connections, as many as the cap: the next one is refused, and the
   // hooks' socket still answers.
   std::vector<int> idle;
@@ -889,7 +901,7 @@ TEST(Daemon, HttpClientsCannotTakeTheHooksDescriptorsOrMemory) {
   // Connections are accepted in the order they arrived: when the next one
   // is, the 256 are open.
   EXPECT_EQ(http_call(port, "GET /healthz HTTP/1.1\r\n\r\n").substr(0, 12), "HTTP/1.1 503");
-  auto ping = call_daemon((*d)->socket_path(), R"({"v":1,"op":"ping","bytes":0})", "", 5000);
+  auto ping = call_daemon(d->socket_path(), R"({"v":1,"op":"ping","bytes":0})", "", 5000);
   EXPECT_TRUE(ping.ok()) << ping.error().message;
   for (int fd : idle) ::close(fd);
   // Unfinished bodies: what all clients may have buffered is bounded, and
@@ -921,10 +933,8 @@ TEST(Daemon, HttpClientsCannotTakeTheHooksDescriptorsOrMemory) {
   }
   EXPECT_EQ(last.substr(0, 12), "HTTP/1.1 503") << last;
   for (int fd : senders) ::close(fd);
-  ping = call_daemon((*d)->socket_path(), R"({"v":1,"op":"ping","bytes":0})", "", 5000);
+  ping = call_daemon(d->socket_path(), R"({"v":1,"op":"ping","bytes":0})", "", 5000);
   EXPECT_TRUE(ping.ok()) << ping.error().message;
-  (*d)->stop();
-  t.join();
 }
 
 }  // namespace
