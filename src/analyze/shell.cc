@@ -740,21 +740,30 @@ bool is_shell(Sv n) {
 // escapes). `lc` is `code` in lower case (same length).
 bool file_call_computes_path(Sv lc, Sv code) {
   static constexpr Sv kCalls[] = {
-      "open(",         "opensync(",     "readfilesync(",      "readfile(", "createreadstream(",
-      "path(",         "file.read(",    "file.open(",         "io.read(",  "file.readlines(",
-      "file.foreach(", "io.readlines(", "copyfile(",          "copy(",     "copy2(",
-      "readlines(",    "fopen(",        "file_get_contents(", "read_file("};
+      "open",     "opensync",  "readfilesync", "readfile",          "createreadstream", "path",         "posixpath",
+      "purepath", "file.read", "file.open",    "io.read",           "file.readlines",   "file.foreach", "io.readlines",
+      "copyfile", "readlines", "fopen",        "file_get_contents", "read_file",        "file.new",     "binread",
+      "fileio"};
+  auto blank = [&](size_t i) {
+    return i < code.size() && (code[i] == ' ' || code[i] == '\t' || code[i] == '\n' || code[i] == '\r');
+  };
   for (Sv call : kCalls) {
     for (size_t at = lc.find(call); at != Sv::npos; at = lc.find(call, at + 1)) {
       // A word of its own: `reopen(` is not `open(`; `os.open(` and
-      // `fs.readFileSync(` are.
-      if (at > 0 && (std::isalnum(static_cast<unsigned char>(lc[at - 1])) || lc[at - 1] == '_') &&
-          call.find('.') == Sv::npos)
-        continue;
+      // `fs.readFileSync (` are.
+      if (at > 0 && (std::isalnum(static_cast<unsigned char>(lc[at - 1])) || lc[at - 1] == '_')) continue;
       size_t p = at + call.size();
-      while (p < code.size() && (code[p] == ' ' || code[p] == '\t')) ++p;
+      if (p < lc.size() && (std::isalnum(static_cast<unsigned char>(lc[p])) || lc[p] == '_')) continue;
+      while (blank(p)) ++p;
+      if (p >= code.size() || code[p] != '(') continue;  // not called here
+      ++p;
+      while (blank(p)) ++p;
       if (p >= code.size()) return true;
       if (code[p] == ')') continue;  // no argument
+      // A descriptor (`readFileSync(0, …)`: standard input) names no file.
+      if (std::isdigit(static_cast<unsigned char>(code[p])) && p + 1 < code.size() &&
+          (code[p + 1] == ',' || code[p + 1] == ')'))
+        continue;
       if ((code[p] == 'r' || code[p] == 'b' || code[p] == 'R' || code[p] == 'B') && p + 1 < code.size() &&
           (code[p + 1] == '\'' || code[p + 1] == '"'))
         ++p;  // a raw or bytes literal is a literal
@@ -768,7 +777,7 @@ bool file_call_computes_path(Sv lc, Sv code) {
       if (e >= code.size()) return true;
       if (q == '`' && code.substr(p, e - p).find("${") != Sv::npos) return true;
       size_t n = e + 1;
-      while (n < code.size() && (code[n] == ' ' || code[n] == '\t')) ++n;
+      while (blank(n)) ++n;
       if (n >= code.size() || (code[n] != ',' && code[n] != ')')) return true;
     }
   }
@@ -1117,9 +1126,11 @@ bool is_risky_git_key(Sv key_in) {
          starts_with(key, "merge.") || starts_with(key, "difftool.") || starts_with(key, "mergetool.") ||
          key == "diff.tool" || key == "diff.guitool" || starts_with(key, "http.") || starts_with(key, "https.") ||
          starts_with(key, "credential") || starts_with(key, "remote.") || starts_with(key, "submodule.") ||
-         one_of(key, {"core.sshcommand", "core.gitproxy", "core.pager", "core.editor", "core.hookspath",
-                      "core.fsmonitor", "core.askpass", "core.worktree", "sequence.editor", "include.path",
-                      "uploadpack.packobjectshook", "pager.log", "gpg.program", "gpg.ssh.program", "core.sshcommand"});
+         starts_with(key, "pager.") || starts_with(key, "gpg.") || starts_with(key, "includeif.") ||
+         starts_with(key, "trailer.") || starts_with(key, "interactive.") ||
+         one_of(key,
+                {"core.sshcommand", "core.gitproxy", "core.pager", "core.editor", "core.hookspath", "core.fsmonitor",
+                 "core.askpass", "core.worktree", "sequence.editor", "include.path", "uploadpack.packobjectshook"});
 }
 
 // ---------------------------------------------------------------------------
@@ -4046,20 +4057,31 @@ class Analyzer {
     bool built = false;
     int strings = 0, paths = 0;
     const int max_strings = file ? 8192 : 64, max_paths = file ? 256 : 64;
+    size_t scanned_to = 0;
     for (size_t i = 0; i < code.size() && strings < max_strings && paths < max_paths; ++i) {
       char q = code[i];
       if (q != '"' && q != '\'') continue;
-      size_t end = code.find(q, i + 1);
-      if (end == Sv::npos) break;
+      // The closing quote, past escaped ones (`'\''` is one quote).
+      size_t end = i + 1;
+      while (end < code.size() && code[end] != q) end += code[end] == '\\' ? 2 : 1;
+      if (end >= code.size()) {
+        built = true;  // a quote that does not close: the strings cannot be told apart
+        break;
+      }
       Sv lit = code.substr(i + 1, end - i - 1);
       i = end;
+      scanned_to = end + 1;
       ++strings;
-      if (name == "perl" && !lit.empty() && (lit[0] == '.' || lit[0] == '/' || lit[0] == '~' || file_name_like(lit))) {
+      // A path-like piece joined to another names a file neither does:
+      // `'.e' + 'nv'`, `".e" << "nv"`, adjacent `'.e' 'nv'`, and Perl's
+      // `".e" . "nv"` (its open takes an expression without parentheses).
+      if (!lit.empty() && (lit[0] == '.' || lit[0] == '/' || lit[0] == '~' || file_name_like(lit))) {
         size_t after = i + 1, before = i - lit.size() - 1;
         while (after < code.size() && (code[after] == ' ' || code[after] == '\t')) ++after;
         while (before > 0 && (code[before - 1] == ' ' || code[before - 1] == '\t')) --before;
-        if ((after < code.size() && (code[after] == '.' || code[after] == 'x')) ||
-            (before > 0 && code[before - 1] == '.'))
+        const char next = after < code.size() ? code[after] : '\0', prev = before > 0 ? code[before - 1] : '\0';
+        if (next == '+' || next == '<' || next == '"' || next == '\'' || prev == '+' ||
+            (name == "perl" && (next == '.' || next == 'x' || prev == '.')))
           built = true;
       }
       if (lit.empty() || lit.size() > 4096 || lit.find("://") != Sv::npos || lit.find('\n') != Sv::npos) continue;
@@ -4120,6 +4142,9 @@ class Analyzer {
     if (file) return;
     bool files = false;
     for (Sv k : kFiles) files = files || used.find(k) != std::string::npos;
+    for (Sv k : {"file_get_contents", "binread", "fileinput", "linecache", "fileio", "readstream", "file.new", "file(",
+                 "file::read", "getattr(", "eval(", "__builtins__", "__import__"})
+      files = files || used.find(k) != std::string::npos;
     // Perl's `open F, "…"` and `open(my $f, …)`, `-e $x` file tests aside.
     if (name == "perl") {
       for (size_t at = used.find("open"); at != std::string::npos && !files; at = used.find("open", at + 1)) {
@@ -4140,7 +4165,7 @@ class Analyzer {
                  "getenv(", "environ[", "codecs.", "rot13"})
       computed_path = computed_path || used.find(k) != std::string::npos;
     // Past the strings it reads, what the code names is not known whole.
-    if (strings >= max_strings) computed_path = true;
+    if (strings >= max_strings && code.find_first_of("'\"", scanned_to) != Sv::npos) computed_path = true;
     if (files && (!path_named || computed_path))
       opaque(name + " code touches files Tollgate cannot name: " + clip(code));
   }
@@ -5251,10 +5276,16 @@ class Analyzer {
         for (size_t g = 1; g < sub; ++g)
           elsewhere = elsewhere || one_of(w[g].value, {"-C", "--git-dir", "--work-tree"}) ||
                       starts_with(w[g].value, "--git-dir=") || starts_with(w[g].value, "--work-tree=");
+        // Renaming or removing a section moves its keys under another name
+        // (`foo.sshCommand` becomes `core.sshCommand`): risky, whatever
+        // the section.
+        const bool section_op =
+            a.has({"--rename-section", "--remove-section"}) ||
+            (!a.operands.empty() && one_of(w[a.operands[0]].value, {"rename-section", "remove-section"}));
+        const bool risky = section_op || is_risky_git_key(k.value);
         if (k.unknown() || elsewhere || a.find({"-f", "--file"})) {
-          if (k.unknown() || is_risky_git_key(k.value))
-            opaque("git config " + clip(k.raw) + " can run commands or redirect traffic");
-        } else if (is_risky_git_key(k.value) && !(viewer_key && known_viewer)) {
+          if (k.unknown() || risky) opaque("git config " + clip(k.raw) + " can run commands or redirect traffic");
+        } else if (risky && !(viewer_key && known_viewer)) {
           Sv file = a.has({"--global"})   ? Sv("~/.gitconfig")
                     : a.has({"--system"}) ? Sv("/etc/gitconfig")
                                           : Sv(".git/config");

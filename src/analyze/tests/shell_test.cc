@@ -763,6 +763,10 @@ TEST(ShellNetwork, GitConfigThatRunsCommandsIsOpaque) {
   EXPECT_TRUE(wrote("git config core.pager 'sh -c id'", ".git/config"));
   EXPECT_TRUE(wrote("git config --global alias.st '!sh -c id'", "~/.gitconfig"));
   EXPECT_TRUE(wrote("git config --system core.hooksPath /tmp/h", "/etc/gitconfig"));
+  // A section renamed into a risky one, and every pager, GPG or trailer command.
+  EXPECT_TRUE(wrote("git config --rename-section foo core", ".git/config"));
+  EXPECT_TRUE(wrote("git config --global pager.diff 'sh -c id'", "~/.gitconfig"));
+  EXPECT_TRUE(wrote("git config trailer.x.command 'sh -c id'", ".git/config"));
   EXPECT_FALSE(wrote("git config --global core.editor vim", "~/.gitconfig"));
   EXPECT_FALSE(analyze_shell("git config --global core.editor vim").opaque);
   EXPECT_TRUE(analyze_shell("git -C /tmp/x config core.pager 'sh -c id'").opaque);
@@ -1121,6 +1125,10 @@ TEST(ShellScripts, InlineCodeBuildingAFileNameFromPiecesIsOpaque) {
            "ruby -e 'puts File.read(\".e\" << \"nv\")'",
            "python3 -c \"print(open(str.__add__('.e','nv')).read())\"",
            "python3 -c \"print(open('.e\\x6ev').read())\"",
+           "python3 -c \"import pathlib; print(pathlib.PosixPath('.e'+'nv').read_text())\"",
+           "python3 -c \"import pathlib; print(pathlib.Path ('.e'+'nv').read_text())\"",
+           "node -e \"console.log(require('fs')['readFileSync']('.e'+'nv','utf8'))\"",
+           "php -r 'echo file_get_contents(\".e\".\"nv\");'",
        })
     EXPECT_TRUE(analyze_shell(cmd).opaque) << cmd;
   // Past the strings the code is read for, what it opens is not known.
@@ -1136,10 +1144,14 @@ TEST(ShellScripts, InlineCodeBuildingAFileNameFromPiecesIsOpaque) {
            "python3 -c \"import json; v=json.load(open('package.json'))['version']; "
            "print('.'.join(v.split('.')[:2]))\"",
            "python3 -c \"import json; d=json.load(open('package.json')); print('%s@%s' % (d['name'], d['version']))\"",
-           "python3 -c \"import shutil; shutil.copy('config.yml','config.yml' + '.bak')\"",
            "perl -ne 'print if /connection open /' app.log",
+           "python3 -c \"import json, copy; d=json.load(open('package.json')); print(copy.copy(d)['name'])\"",
        })
     EXPECT_FALSE(analyze_shell(cmd).opaque) << cmd;
+  // An escaped quote does not end a string: what follows is read as code.
+  auto a = analyze_shell("python3 -c \"y='a.txt'; x='\\''; print(open('.env').read())\"");
+  EXPECT_TRUE(
+      std::any_of(a.redirections.begin(), a.redirections.end(), [](const auto& r) { return r.path == ".env"; }));
 }
 
 TEST(ShellScripts, CodeListsTheModulesItMayLoad) {
