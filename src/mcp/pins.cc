@@ -44,7 +44,7 @@ constexpr std::array<std::string_view, 18> kHiddenInstructions = {"<important>",
 // an MCP tool named so could be mistaken for them. Names common MCP servers
 // use for their own tools (`read_file`, `write_file`, `list_directory`) are
 // not among them.
-constexpr std::array<std::string_view, 24> kHarnessTools = {"bash",
+constexpr std::array<std::string_view, 29> kHarnessTools = {"bash",
                                                             "read",
                                                             "write",
                                                             "edit",
@@ -67,7 +67,12 @@ constexpr std::array<std::string_view, 24> kHarnessTools = {"bash",
                                                             "killshell",
                                                             "googlewebsearch",
                                                             "readmanyfiles",
-                                                            "localshell"};
+                                                            "localshell",
+                                                            "listdir",
+                                                            "deletefile",
+                                                            "grepsearch",
+                                                            "codebasesearch",
+                                                            "killbash"};
 
 // Code points that show nothing (or nothing of their own) in a client's
 // display: format controls, fillers, variation selectors, invisible
@@ -192,9 +197,12 @@ bool shadows_harness_tool(std::string_view name) {
   // Another server's tool in the harnesses' own naming (`mcp__github__x`).
   if (seen.rfind("mcp__", 0) == 0) return true;
   static constexpr std::pair<std::string_view, char> kLookAlike[] = {
-      {"а", 'a'}, {"е", 'e'}, {"о", 'o'}, {"р", 'p'}, {"с", 'c'}, {"х", 'x'}, {"у", 'y'}, {"і", 'i'},
-      {"ѕ", 's'}, {"ј", 'j'}, {"һ", 'h'}, {"ԁ", 'd'}, {"ӏ", 'l'}, {"α", 'a'}, {"ε", 'e'}, {"ο", 'o'},
-      {"ρ", 'p'}, {"τ", 't'}, {"ι", 'i'}, {"κ", 'k'}, {"ν", 'v'}, {"Ь", 'b'}, {"в", 'b'}, {"т", 't'}};
+      {"а", 'a'}, {"е", 'e'}, {"о", 'o'}, {"р", 'p'}, {"с", 'c'}, {"х", 'x'}, {"у", 'y'}, {"і", 'i'}, {"ѕ", 's'},
+      {"ј", 'j'}, {"һ", 'h'}, {"ԁ", 'd'}, {"ӏ", 'l'}, {"α", 'a'}, {"ε", 'e'}, {"ο", 'o'}, {"ρ", 'p'}, {"τ", 't'},
+      {"ι", 'i'}, {"κ", 'k'}, {"ν", 'v'}, {"Ь", 'b'}, {"в", 'b'}, {"т", 't'}, {"А", 'a'}, {"В", 'b'}, {"Е", 'e'},
+      {"К", 'k'}, {"М", 'm'}, {"Н", 'h'}, {"О", 'o'}, {"Р", 'p'}, {"С", 'c'}, {"Т", 't'}, {"Х", 'x'}, {"У", 'y'},
+      {"Ѕ", 's'}, {"І", 'i'}, {"Ј", 'j'}, {"Α", 'a'}, {"Β", 'b'}, {"Ε", 'e'}, {"Ζ", 'z'}, {"Η", 'h'}, {"Ι", 'i'},
+      {"Κ", 'k'}, {"Μ", 'm'}, {"Ν", 'n'}, {"Ο", 'o'}, {"Ρ", 'p'}, {"Τ", 't'}, {"Υ", 'y'}, {"Χ", 'x'}};
   std::string folded;
   for (size_t i = 0; i < seen.size();) {
     bool matched = false;

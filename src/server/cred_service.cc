@@ -288,6 +288,12 @@ void Service::revoke_leases(const std::function<bool(const store::Lease&)>& whic
                     command_env(*cred, l, identity::spiffe_id(opts_.tokens.trust_domain, l.agent, l.task)),
                     std::move(input), cred->timeout_ms, l.id, cred->name, l});
       rec["revoke_command"] = "queued";
+      // Saved live with the revocation pending: a daemon stopped before the
+      // command has run revokes the lease again at its next start.
+      store::Lease pending = l;
+      pending.revoked_ms = 0;
+      pending.revoked_why = std::string(kRevokePending) + why;
+      (void)store_->put_lease(pending);
     } else {
       (void)store_->put_lease(l);
     }
@@ -327,12 +333,19 @@ void Service::run_revocations() {
                   {"ts", now}};
       std::string err;
       record("", "cred_revoke_command", "", "", dump_json(rec), &err);
-      if (job.revoked) (void)store_->put_lease(*job.revoked);
+      // A command that failed leaves the revocation pending (retried at the
+      // next start): the secret may still be live at the provider.
+      if (job.revoked && r) (void)store_->put_lease(*job.revoked);
     }
     lock.lock();
     ++revoke_done_;
     revoke_cv_.notify_all();
   }
+}
+
+void Service::withdraw_lease(const std::string& lease, const std::string& why) {
+  std::lock_guard lock(mu_);
+  revoke_leases([&](const store::Lease& l) { return l.id == lease; }, why, opts_.now());
 }
 
 uint64_t Service::revocations_queued() {

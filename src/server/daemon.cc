@@ -342,6 +342,8 @@ struct Daemon::Impl {
 
   ~Impl() {
     if (mcp_http) mcp_http->abort_all();
+    for (auto& o : offloaded)
+      if (o.thread.joinable()) o.thread.join();
     if (courier.joinable()) {
       {
         std::lock_guard lock(courier_mu);
@@ -774,9 +776,11 @@ int Daemon::run() {
     }
     c.offload = false;
     if (im.offloaded.size() >= kMaxOffloaded) {
-      // So many at once: this one waits its turn on the loop.
-      c.out += service_->handle(c.offload_header, c.offload_payload, c.peer_pid) + "\n";
-      c.waited = c.waited || c.wait;
+      // So many at once: refused, not run on the loop (a mint may take
+      // minutes, and every hook would wait for it).
+      c.out +=
+          dump_json(json{{"ok", false}, {"error", "too many credential requests are being answered at once; retry"}}) +
+          "\n";
       return send(c);
     }
     const int fd = c.fd, peer = c.peer_pid;
@@ -787,13 +791,20 @@ int Daemon::run() {
     Service* svc = service_.get();
     std::thread t([svc, fd, peer, done, header = std::move(header), payload = std::move(payload)] {
       std::string reply = svc->handle(header, payload, peer);
-      // What was issued is on disk before the secret leaves.
-      if (auto durable = svc->store().wait_durable(); !durable)
-        reply = dump_json(json{{"ok", false},
-                               {"error", "the issue could not be recorded (" + durable.error().message +
-                                             "); do not use what was issued"}});
+      // What was issued is on disk before the secret leaves; if it is not,
+      // nothing was issued: the lease is revoked (a command's revoke runs).
+      if (auto durable = svc->store().wait_durable(); !durable) {
+        auto issued = parse_json(reply, "answer", 4);
+        if (issued && issued->is_object() && issued->contains("lease") && (*issued)["lease"].is_string())
+          svc->withdraw_lease((*issued)["lease"].get<std::string>(), "the issue could not be recorded");
+        reply = dump_json(
+            json{{"ok", false},
+                 {"error", "the issue could not be recorded (" + durable.error().message + "); nothing was issued"}});
+      }
       reply += "\n";
       ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+      timeval limit{10, 0};  // a client that does not read its answer does not hold the thread
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
       for (size_t off = 0; off < reply.size();) {
         ssize_t n = ::send(fd, reply.data() + off, reply.size() - off, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
@@ -869,7 +880,17 @@ int Daemon::run() {
       // A credential's mint command may run for up to its timeout: the
       // request is answered on a thread of its own, so that hooks are not
       // held up (one request on its connection, nothing before it unsent).
-      if (c.op == "cred_get" && !c.keep && c.in.empty() && c.out.empty()) {
+      if (c.op == "cred_get") {
+        // Never on the loop: alone on its connection, or refused.
+        c.waited = true;
+        c.keep = false;
+        if (!c.in.empty() || !c.out.empty()) {
+          c.out +=
+              dump_json(json{{"ok", false},
+                             {"error", "cred_get must be the only request on its connection; nothing was issued"}}) +
+              "\n";
+          return false;
+        }
         c.offload = true;
         c.offload_header = c.header;
         c.offload_payload = std::move(payload);

@@ -86,6 +86,10 @@ struct ServiceOptions {
   detect::Config detect;                // detectors and their responses (docs/detect.md)
 };
 
+// How a lease whose revoke command has not run yet is saved: live, its
+// `revoked_why` starting with this.
+inline constexpr std::string_view kRevokePending = "pending: ";
+
 // The issuer's signing keys start in memory; the daemon installs its
 // persisted key set (DATA/keys) with set_keys().
 class Service {
@@ -100,6 +104,10 @@ class Service {
   // Operator requests from a process of a governed agent's session are
   // refused (server/peers.h).
   std::string handle(std::string_view header, std::string_view payload, int peer_pid = 0);
+
+  // Revokes one live lease (running its revoke command), e.g. when what
+  // issued it could not be recorded after all.
+  void withdraw_lease(const std::string& lease, const std::string& why);
 
   // Waits until the first `upto` revoke commands ever queued (all queued so
   // far by default) have run and their outcomes are recorded.

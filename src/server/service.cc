@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <utility>
 
 #include "action/action.h"
 #include "action/hook_protocol.h"
@@ -103,9 +104,14 @@ Service::Service(std::unique_ptr<store::Store> store, std::shared_ptr<const pdp:
   // Leases issued before a restart are revoked on schedule like any other.
   if (auto live = store_->live_leases())
     for (auto& l : *live) {
-      // Its task ended and its revoke command had not run (the daemon
-      // stopped first): revoked again at the first tick.
-      if (auto t = store_->get_task(l.task); t && *t && (*t)->ended) unrevoked_at_start_.push_back(l.id);
+      // Its revocation was pending (the daemon stopped before the revoke
+      // command ran, or the command failed), or its task ended meanwhile:
+      // revoked again at the first tick.
+      if (l.revoked_why.rfind(kRevokePending, 0) == 0) {
+        unrevoked_at_start_.push_back(l.id);
+      } else if (auto t = store_->get_task(l.task); t && *t && (*t)->ended) {
+        unrevoked_at_start_.push_back(l.id);
+      }
       leases_[l.id] = std::move(l);
     }
   // Detectors, and the containments in force before a restart.
@@ -242,10 +248,13 @@ Result<std::string> Service::rotate_keys() {
 void Service::tick() {
   std::lock_guard lock(mu_);
   int64_t now = opts_.now();
-  if (!unrevoked_at_start_.empty()) {
-    std::set<std::string> ids(unrevoked_at_start_.begin(), unrevoked_at_start_.end());
-    unrevoked_at_start_.clear();
-    revoke_leases([&](const store::Lease& l) { return ids.count(l.id) > 0; }, "task ended", now);
+  for (const auto& id : std::exchange(unrevoked_at_start_, {})) {
+    auto it = leases_.find(id);
+    if (it == leases_.end()) continue;
+    std::string why = it->second.revoked_why.rfind(kRevokePending, 0) == 0
+                          ? it->second.revoked_why.substr(kRevokePending.size())
+                          : std::string("task ended");
+    revoke_leases([&](const store::Lease& l) { return l.id == id; }, why, now);
   }
   revoke_leases([&](const store::Lease& l) { return l.expires_ms <= now; }, "expired", now);
   if (!keys_) return;

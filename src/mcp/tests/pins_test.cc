@@ -73,8 +73,9 @@ TEST(McpPins, FlagsHiddenInstructionsInvisibleUnicodeAndEscapes) {
 TEST(McpPins, ANameThatLooksLikeAHarnessToolShadowsIt) {
   // Spacing, fullwidth and look-alike letters, other harnesses' tools, and
   // another server's tool in the harnesses' own naming.
-  for (const char* name : {"Bash ", "\uff22ash", "B\u0430sh", "b\u200bash", "exec_command", "run_terminal_cmd",
-                           "Run-Shell-Command", "mcp__std__echo", "apply patch", "Web_Fetch"}) {
+  for (const char* name :
+       {"Bash ", "\uff22ash", "B\u0430sh", "b\u200bash", "exec_command", "run_terminal_cmd", "Run-Shell-Command",
+        "mcp__std__echo", "apply patch", "Web_Fetch", "\u0412ash", "\u0395dit", "codebase_search"}) {
     nlohmann::json j = {{"name", name}};
     auto flags = def(j.dump()).flags;
     EXPECT_NE(std::find(flags.begin(), flags.end(), "shadows-harness-tool"), flags.end()) << name;

@@ -373,6 +373,55 @@ TEST(Broker, ALeaseWhoseRevokeCommandHadNotRunIsRevokedAfterARestart) {
   EXPECT_TRUE(restarted->store().live_leases()->empty());
 }
 
+TEST(Broker, ARevocationPendingWhenTheDaemonStoppedRunsAtTheNextStart) {
+  Fixture f;
+  auto [task, token] = f.task({"cred:cloud"});
+  json r = f.get(token, "cloud");
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  std::string lease = r["lease"];
+  // As revoke_leases saves it before the command has run.
+  auto live = f.svc->store().live_leases();
+  ASSERT_TRUE(live.ok() && live->size() == 1u);
+  store::Lease pending = live->front();
+  pending.revoked_why = std::string(kRevokePending) + "agent suspended";
+  ASSERT_TRUE(f.svc->store().put_lease(pending).ok());
+  auto restarted = testing::test_service(f.dir.path, &f.now, f.credentials);
+  ASSERT_TRUE(restarted);
+  restarted->tick();
+  restarted->drain_revocations();
+  EXPECT_NE(f.revoked().find("lease=" + lease), std::string::npos) << f.revoked();
+  EXPECT_TRUE(restarted->store().live_leases()->empty());
+  store::EventFilter filter;
+  filter.kind = "cred_revoke";
+  auto revokes = *restarted->store().events(filter);
+  ASSERT_FALSE(revokes.empty());
+  EXPECT_EQ(json::parse(revokes.back().record)["revoked_why"], "agent suspended");
+}
+
+TEST(Broker, AFailedRevokeCommandLeavesTheRevocationPending) {
+  TempDir scripts;
+  write_script(scripts.path / "mint", "echo minted");
+  write_script(scripts.path / "revoke", "exit 7");
+  Credential c;
+  c.name = "stubborn";
+  c.kind = CredKind::Command;
+  c.mint = {(scripts.path / "mint").string()};
+  c.revoke = {(scripts.path / "revoke").string()};
+  Fixture f({c});
+  auto [task, token] = f.task({"cred:stubborn"});
+  ASSERT_EQ(f.get(token, "stubborn")["ok"], true);
+  f.op({{"op", "task_end"}, {"task", task}});
+  f.svc->drain_revocations();
+  EXPECT_EQ(f.op({{"op", "cred_leases"}})["leases"].size(), 0u);  // dead for Tollgate
+  auto live = f.svc->store().live_leases();
+  ASSERT_TRUE(live.ok());
+  ASSERT_EQ(live->size(), 1u);  // but not saved as revoked: the provider may still honour it
+  EXPECT_EQ(live->front().revoked_why.rfind(kRevokePending, 0), 0u) << live->front().revoked_why;
+  auto outcomes = f.events("cred_revoke_command");
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_NE(json::parse(outcomes[0].record)["result"].get<std::string>().find("failed"), std::string::npos);
+}
+
 TEST(Broker, FailingMintCommandsIssueNothingAndLeakNothing) {
   TempDir scripts;
   write_script(scripts.path / "fails", "echo 'leaked-on-stdout-77'; echo 'leaked-on-stderr-77' >&2; exit 3");
