@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startModelServer } from './model_server.mjs';
 import {
-  Checks, baseEnv, events, finish, log, makeSandbox, maybeCapture, parseArgs, readJson, requireCli, run,
+  Checks, E2E_DIR, baseEnv, events, finish, log, makeSandbox, maybeCapture, parseArgs, readJson, requireCli, run,
   startDaemon, summary, tollgateCopy,
 } from './lib.mjs';
 
@@ -35,12 +35,14 @@ const steps = [
   /* 7 allowed, in a subdirectory given as dir_path */
   { name: 'run_shell_command', input: { command: 'touch dir-path-file.txt', dir_path: 'sub', description: 'create a file in sub' } },
   /* 8 allowed, fails */ { name: 'run_shell_command', input: { command: 'ls /nonexistent-e2e-dir', description: 'list a missing directory' } },
-  /* 9 the daemon is stopped before this step: fail closed */
+  /* 9 allowed: an MCP server's tool, which Gemini CLI names mcp_<server>_<tool> */
+  { name: 'mcp_calc_add', input: { a: 2, b: 3 } },
+  /* 10 the daemon is stopped before this step: fail closed */
   { name: 'run_shell_command', input: { command: 'touch fail-closed-file.txt', description: 'create a file' } },
-  /* 10 the hook's binary is gone too (uninstalled or moved while the agent runs) */
+  /* 11 the hook's binary is gone too (uninstalled or moved while the agent runs) */
   { name: 'run_shell_command', input: { command: 'touch binary-gone-file.txt', description: 'create a file' } },
 ];
-const BINARY_GONE_STEP = 10;
+const BINARY_GONE_STEP = 11;
 // The subagent's own conversation: its tool calls go through the hooks too.
 const agents = [{
   name: 'sub',
@@ -52,7 +54,7 @@ const agents = [{
   ],
   final: 'Subagent finished.',
 }];
-const FAIL_CLOSED_STEP = 9;
+const FAIL_CLOSED_STEP = 10;
 
 async function main() {
   const daemon = await startDaemon(opt.tollgate, sb);
@@ -60,6 +62,7 @@ async function main() {
   fs.writeFileSync(path.join(sb.home, '.gemini/settings.json'), JSON.stringify({
     security: { auth: { selectedType: 'gemini-api-key' } },
     privacy: { usageStatisticsEnabled: false },
+    mcpServers: { calc: { command: process.execPath, args: [path.join(E2E_DIR, 'mcp_test_server.mjs')] } },
   }, null, 2));
   const env = baseEnv(sb);
 
@@ -132,8 +135,12 @@ async function main() {
   t.ok(fs.existsSync(path.join(WS, 'sub/dir-path-file.txt')), 'run_shell_command with dir_path ran in that directory');
 
   t.ok(!fs.existsSync(path.join(WS, 'fail-closed-file.txt')), 'with the daemon stopped, the command left no trace');
-  t.includes(r(9), 'Tool execution blocked', 'the model was told the call was blocked');
-  t.includes(r(9), 'tollgate serve', '… and how to fix it (start `tollgate serve`)');
+  // (Gemini CLI's own client then rejects this test server's result shape; what matters here is that
+  // the call was decided and not blocked.)
+  t.ok(typeof r(9) === 'string' && !r(9).includes('Tool execution blocked') && r(9).includes('add'),
+    'the MCP call was not blocked: it reached the server', r(9));
+  t.includes(r(10), 'Tool execution blocked', 'the model was told the call was blocked');
+  t.includes(r(10), 'tollgate serve', '… and how to fix it (start `tollgate serve`)');
 
   // Fail closed when the hook itself cannot run: Gemini CLI blocks on a hook
   // that fails to start.
@@ -173,6 +180,8 @@ async function main() {
     'the failing command\'s outcome is recorded as a failure (Gemini CLI\'s AfterTool reports it only as "Exit Code: 2" inside tool_response.llmContent)',
     outcomes.map((e) => e.record));
   t.ok(byAction('ask-marker')?.effect === 'ask', 'decision ask for the ask-marker command', summary(decisions));
+  const mcp = decisions.find((e) => (e.record?.actions || []).some((a) => a.action === 'mcp.call' && (a.resource || '').includes('calc/add')));
+  t.ok(mcp?.effect === 'allow', 'the MCP call (mcp_calc_add, with mcp_context) was decided as mcp.call on calc/add', summary(decisions));
   const inSub = `Path::${path.join(WS, 'sub/dir-path-file.txt')}`;
   t.ok(byAction(inSub)?.effect === 'allow',
     `run_shell_command's dir_path is the command's working directory: the write is decided as ${inSub}`,
