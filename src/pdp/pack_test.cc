@@ -83,7 +83,7 @@ Result<CaseResult> run_case(const std::shared_ptr<const policy::Pack>& pack, con
   auto in = c.find("input");
   ev.tool_input = in == c.end() ? "{}" : dump_json(*in);
   action::Environment env{*cwd, *home, false, {}, {}};
-  Pdp pdp(pack, session::LabelTable::defaults(*home), Protected{{"/home/dev/.local/state/tollgate"}, {"tollgate"}});
+  Pdp pdp(pack, session::LabelTable::defaults(*home), Protected{{"/home/dev/.local/state/tollgate"}, {"tollgate"}, {}});
   Request req;
   req.session = &s;
   req.task = has_task ? &task : nullptr;

@@ -21,7 +21,7 @@ Pdp pdp_with(const std::string& extra = {}) {
   auto p = policy::load_pack_files(files, "test");
   EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error().message);
   return Pdp(*p, session::LabelTable::defaults("/home/dev"),
-             Protected{{"/home/dev/.local/state/tollgate"}, {"tollgate"}});
+             Protected{{"/home/dev/.local/state/tollgate"}, {"tollgate"}, {}});
 }
 
 session::Agent agent() {

@@ -247,7 +247,7 @@ struct HeldMint {
 TEST(Broker, AMintCommandHoldsUpNoDecision) {
   HeldMint held;
   Fixture f({held.cred});
-  auto [task, token] = f.task({"cred:held"});
+  const std::string token = f.task({"cred:held"}).second;
   auto issued = std::async(std::launch::async, [&] {
     return json::parse(f.svc->handle(json{{"op", "cred_get"}, {"credential", "held"}, {"token", token}}.dump(), ""));
   });
@@ -329,7 +329,7 @@ TEST(Broker, AnAgentSuspendedWhileItsCredentialIsMintedGetsNothingAndTheSecretIs
   HeldMint held;
   Fixture f({held.cred});
   f.op({{"op", "agent_register"}, {"agent", "builder"}, {"owner", "ana"}});
-  auto [task, token] = f.task({"cred:held"});
+  const std::string token = f.task({"cred:held"}).second;
   auto issued = std::async(std::launch::async, [&] {
     return json::parse(f.svc->handle(json{{"op", "cred_get"}, {"credential", "held"}, {"token", token}}.dump(), ""));
   });

@@ -34,7 +34,7 @@ std::shared_ptr<const pdp::Pdp> baseline_pdp() {
   auto p = policy::load_pack_files(policy::baseline_pack_files(), "baseline");
   EXPECT_TRUE(p.ok());
   return std::make_shared<const pdp::Pdp>(*p, session::LabelTable::defaults("/home/dev"),
-                                          pdp::Protected{{"/data"}, {"tollgate"}});
+                                          pdp::Protected{{"/data"}, {"tollgate"}, {}});
 }
 
 struct ServiceFixture {
