@@ -72,6 +72,32 @@ void BM_DecideInProcess(benchmark::State& state) {
 }
 BENCHMARK(BM_DecideInProcess);
 
+// The look beneath a directory a shell command reads whole (`grep -r x .`):
+// a workspace of state.range(0) files in directories of 100, one `.env`
+// among them, walked with the default labels' test of each name.
+void BM_TreeLook(benchmark::State& state) {
+  fs::path root = fs::temp_directory_path() / ("tollgate-bencht-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    fs::path dir = root / ("d" + std::to_string(i / 100));
+    if (i % 100 == 0) fs::create_directories(dir);
+    std::ofstream(dir / ("f" + std::to_string(i) + ".ts")) << "x";
+  }
+  std::ofstream(root / ".env") << "K=v\n";
+  auto labels = session::LabelTable::defaults("/home/dev");
+  auto lister = action::file_tree_lister([&](const std::string& p) { return labels.sensitive_file(p); });
+  size_t found = 0;
+  for (auto _ : state) {
+    auto l = lister(root.string(), action::TreeScope{}, 1'000'000);
+    found = l.paths.size();
+    benchmark::DoNotOptimize(l);
+  }
+  if (found != 1) state.SkipWithError("the .env was not found");
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  fs::remove_all(root);
+}
+BENCHMARK(BM_TreeLook)->Arg(1000)->Arg(10000)->Arg(50000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // An agent's risk tier (pdp/risk.h): every probe, with no task and under one
 // task, through the baseline pack.
 void BM_RiskAssessment(benchmark::State& state) {

@@ -101,6 +101,18 @@ struct CommandInfo {
 // JSON. At most kMaxMcpArgs pairs: a call with more is refused (an Error),
 // never decided on a prefix.
 using McpArgs = std::vector<std::pair<std::string, std::string>>;
+
+// Which files beneath a directory a program that reads it whole reads (the
+// files it skips), so that the labelled ones among them can be looked for
+// (Environment::tree). Globs are fnmatch(3) patterns on a base name.
+struct TreeScope {
+  bool hidden = true;                    // dot-names are read (`rg` skips them unless --hidden or -uu)
+  bool gitignore = false;                // names a `.gitignore` on the way ignores are skipped (`rg --hidden`)
+  bool follow_links = false;             // symbolic links beneath are followed (`grep -R`)
+  std::vector<std::string> include;      // only these names are read (`grep --include`, `rg -g`); empty: all
+  std::vector<std::string> exclude;      // names not read (`--exclude`, `rg -g '!x'`)
+  std::vector<std::string> exclude_dir;  // directories not entered (`grep --exclude-dir`)
+};
 inline constexpr size_t kMaxMcpArgs = 256;
 inline constexpr int kMaxMcpArgDepth = 8;
 
@@ -113,6 +125,10 @@ struct Action {
   bool internal = false;  // a harness-internal tool with no effect outside the session (todo lists …)
   std::string path;       // file actions: absolute, normalised
   bool tree = false;      // file actions: on everything beneath `path` too (grep -r, tar c, cp -r, rm -r)
+  // file reads taken whole by a program whose choice of files is known: what
+  // it reads beneath `path`. Unset: not looked at (ignore-file-driven
+  // searches such as `rg` and the harnesses' Grep tools skip dot-files).
+  std::optional<TreeScope> tree_scope;
   // file reads: a path given to a program whose arguments Tollgate does not
   // model, which may read it; decided only when the path holds credentials.
   bool incidental = false;
@@ -160,6 +176,24 @@ using GlobExpander = std::function<GlobMatches(const std::string& pattern)>;
 // opened with O_DIRECTORY, so a FIFO or device never stalls the caller.
 GlobExpander file_glob_expander();
 
+// The labelled files beneath a directory read whole, as its reader reads
+// it (TreeScope): regular files whose absolute path `wanted` accepts — with
+// follow_links, those the links beneath lead to as well, by their own path.
+struct TreeListing {
+  bool complete = false;           // false: more entries than allowed, or a directory could not be read
+  std::vector<std::string> paths;  // absolute, sorted; at most kMaxTreeFound
+  std::size_t scanned = 0;         // directory entries looked at
+};
+inline constexpr std::size_t kMaxTreeFound = 64;
+using TreeLister = std::function<TreeListing(const std::string& root, const TreeScope& scope, std::size_t max_entries)>;
+
+// Walks the file system without following links (unless the scope says so:
+// then each directory is entered once), opening directories with
+// O_DIRECTORY|O_NOFOLLOW so that a FIFO or device never stalls the caller;
+// directories it may not read are skipped, as their reader skips them. At
+// most 64 levels deep.
+TreeLister file_tree_lister(std::function<bool(const std::string& path)> wanted);
+
 // What an adapter needs to know about the session's machine.
 struct Environment {
   std::string cwd;   // the session's working directory (absolute)
@@ -173,6 +207,10 @@ struct Environment {
   // whether a copy's destination is a directory. Empty: a glob leaves its
   // command opaque, and `cp a b` writes b and b/a.
   GlobExpander glob;
+  // Looks beneath directories that shell commands read whole (`grep -r x .`,
+  // `tar c .`, `cp -r . /tmp/x`) for the labelled files they would read too:
+  // each found is read as well. Empty: not looked at.
+  TreeLister tree = {};
 };
 
 // The actions one tool call would perform. An Error means the tool input

@@ -202,6 +202,128 @@ bool whole_operands(std::string_view name, const std::vector<std::string>& args)
   return false;
 }
 
+// A name glob that says nothing of the name (`*`, `.*`, `**`): it selects
+// any file.
+bool any_name(std::string_view glob) { return glob.find_first_not_of("*?.") == std::string_view::npos; }
+
+// How a program that reads directories whole picks the files beneath them
+// (TreeScope), from its options; nullopt when that is up to ignore files and
+// it skips dot-files (`rg`, `ag` without -uu/--hidden/--no-ignore: a `.env`
+// is not read), or it reads names only (`rg --files`). Options whose value
+// could be read as another option over-approximate what is read (`grep -e
+// -R` follows links).
+std::optional<TreeScope> tree_scope_of(std::string_view name, const std::vector<std::string>& args) {
+  TreeScope s;
+  // `--opt=V` or `--opt V` (and `-o V`, `-oV` for a one-letter `shortopt`).
+  auto value = [&](size_t& i, std::string_view opt, char shortopt = 0) -> std::optional<std::string> {
+    const std::string& w = args[i];
+    if (w.size() > opt.size() && w.compare(0, opt.size(), opt) == 0 && w[opt.size()] == '=')
+      return w.substr(opt.size() + 1);
+    if ((w == opt || (shortopt && w.size() == 2 && w[0] == '-' && w[1] == shortopt)) && i + 1 < args.size())
+      return args[++i];
+    if (shortopt && w.size() > 2 && w[0] == '-' && w[1] == shortopt) return w.substr(2);
+    return std::nullopt;
+  };
+  auto short_has = [](const std::string& w, char f) {
+    return w.size() > 1 && w[0] == '-' && w[1] != '-' && w.find(f, 1) != std::string::npos;
+  };
+  // A name glob, or a directory's with a trailing `/` (`node_modules/`).
+  auto add_exclude = [&](std::string g) {
+    if (!g.empty() && g.back() == '/') {
+      g.pop_back();
+      if (!g.empty() && g.find('/') == std::string::npos) s.exclude_dir.push_back(g);
+      return;
+    }
+    if (!g.empty() && g.find('/') == std::string::npos) s.exclude.push_back(std::move(g));
+  };
+  if (name == "grep" || name == "egrep" || name == "fgrep") {
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == "--") break;
+      if (auto v = value(i, "--include")) {
+        s.include.push_back(*v);
+      } else if (auto v = value(i, "--exclude-dir")) {
+        if (v->find('/') == std::string::npos) s.exclude_dir.push_back(*v);
+      } else if (auto v = value(i, "--exclude")) {
+        add_exclude(*v);
+      } else if (args[i] == "--dereference-recursive" || short_has(args[i], 'R')) {
+        s.follow_links = true;
+      }
+    }
+    return s;
+  }
+  if (name == "rg" || name == "ag") {
+    int unrestricted = 0;
+    bool hidden = false, no_ignore = false, named = false;
+    for (size_t i = 0; i < args.size(); ++i) {
+      const std::string& w = args[i];
+      if (w == "--") break;
+      if (name == "rg" && (w == "--files" || w == "--type-list")) return std::nullopt;  // names only
+      if (w == "--hidden" || w == "-." || (name == "ag" && w == "--all-types")) hidden = true;
+      if (w == "--no-hidden") hidden = false;
+      if (w == "--no-ignore" || w == "--no-ignore-vcs" || w == "--skip-vcs-ignores" || (name == "ag" && w == "-U"))
+        no_ignore = true;
+      if (w == "--unrestricted" || w == "--search-binary") ++unrestricted;
+      if (w == "-a" && name == "ag") hidden = no_ignore = true;  // ag -a: all files, hidden and ignored
+      if (w.size() > 1 && w[0] == '-' && w[1] != '-') {
+        if (name == "rg" && (w[1] == 'g' || w[1] == 'e' || w[1] == 'f' || w[1] == 't' || w[1] == 'T')) {
+          // -g takes a glob, -e/-f a pattern, -t/-T a type: the rest is their value.
+          if (w[1] != 'g' && w.size() == 2) ++i;
+          if (w[1] != 'g') continue;
+        } else {
+          unrestricted += static_cast<int>(std::count(w.begin() + 1, w.end(), 'u'));
+        }
+      }
+      std::optional<std::string> g = value(i, "--glob", 'g');
+      if (!g && name == "rg") g = value(i, "--iglob");
+      if (!g) continue;
+      if (!g->empty() && (*g)[0] == '!') {
+        add_exclude(g->substr(1));
+        continue;
+      }
+      std::string base = g->substr(g->rfind('/') == std::string::npos ? 0 : g->rfind('/') + 1);
+      s.include.push_back(base);
+      named = named || !any_name(base);
+    }
+    if (unrestricted >= 1) no_ignore = true;
+    if (unrestricted >= 2 || (name == "ag" && unrestricted >= 1)) hidden = true;  // ag -u: everything
+    if (!hidden && !no_ignore) {
+      // Only what the ignore files let through, dot-files skipped: not looked
+      // at, but files a glob names are read (and labelled) by their name.
+      if (!named) return std::nullopt;
+      std::erase_if(s.include, [](const std::string& g) { return any_name(g); });
+      return s;
+    }
+    s.hidden = hidden;
+    s.gitignore = !no_ignore;
+    return s;
+  }
+  const bool archive = name == "tar" || name == "gtar" || name == "bsdtar";
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& w = args[i];
+    if (w == "--") break;
+    if (archive || name == "rsync" || name == "diff") {
+      if (auto v = value(i, "--exclude")) {
+        add_exclude(*v);
+        continue;
+      }
+    }
+    if (name == "diff") {
+      if (auto v = value(i, "-x")) add_exclude(*v);
+    }
+    // Links beneath are followed by `cp -L`, `rsync -L`/`--copy-links`,
+    // `tar -h`, and always by `zip` (unless -y), `scp -r` and `diff -r`.
+    if ((name == "cp" && (w == "--dereference" || short_has(w, 'L'))) ||
+        (name == "rsync" && (w == "--copy-links" || w == "--copy-unsafe-links" || short_has(w, 'L'))) ||
+        (archive && (w == "--dereference" || short_has(w, 'h') || (i == 0 && w.find('h') != std::string::npos))))
+      s.follow_links = true;
+  }
+  if (name == "scp" || name == "diff" ||
+      (name == "zip" && std::none_of(args.begin(), args.end(),
+                                     [&](const std::string& w) { return w == "--symlinks" || short_has(w, 'y'); })))
+    s.follow_links = true;
+  return s;
+}
+
 // `$HOME/x`, `${HOME}/x` and `$PWD/x` are known to Tollgate; expand them so
 // the common spellings of a path are not needlessly opaque. `$PWD` is
 // wherever the command is when it runs (after a `cd` in it, not the
@@ -1414,10 +1536,56 @@ GlobExpander file_glob_expander() {
   };
 }
 
+namespace {
+
+// Directory entries looked at beneath the trees of one command line.
+constexpr size_t kMaxTreeEntries = 50'000;
+
+// Each directory a command reads whole, as its program reads it
+// (TreeScope): the labelled files beneath it are read too, so that `grep -r
+// TODO .` reads the `.env` there as `cat .env` does. A search kept to some
+// names reads the files of those names, labelled by the name; a tree too
+// large to look through in full is not known.
+void expand_trees(std::vector<Action>& out, const Environment& env) {
+  size_t budget = kMaxTreeEntries;
+  for (size_t k = 0, n = out.size(); k < n; ++k) {
+    if (out[k].kind != Kind::FileRead || !out[k].tree || !out[k].tree_scope || out[k].opaque) continue;
+    const Action root = out[k];  // (out grows below)
+    const TreeScope& scope = *root.tree_scope;
+    auto read = [&](const std::string& path, std::string summary) {
+      Action a = root;
+      a.tree = false;
+      a.tree_scope.reset();
+      a.path = a.resource = path;
+      a.summary = std::move(summary);
+      out.push_back(std::move(a));
+      return &out.back();
+    };
+    // Kept to names that say what they are (`--include='*.py'`, `rg -g
+    // '*.pem'`): those names are read, labelled by them (as the command's
+    // own actions have it), and nothing else is.
+    if (!scope.include.empty() && std::none_of(scope.include.begin(), scope.include.end(), any_name)) continue;
+    if (!env.tree) continue;
+    TreeListing l = env.tree(root.path, scope, budget);
+    budget -= std::min(budget, l.scanned);
+    for (const auto& p : l.paths) read(p, "read " + p + " (beneath " + root.path + ", which is read whole)");
+    if (!l.complete) {
+      Action* a =
+          read(root.path, "read everything beneath " + root.path + " (more than " + std::to_string(kMaxTreeEntries) +
+                              " entries, or a directory that could not be read: not all looked at)");
+      a->tree = true;
+      a->opaque = true;
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<Action> shell_actions(std::string_view command, std::string_view tool, const Environment& env) {
   ScriptBudget budget;
   std::vector<Action> out = shell_actions_in(command, tool, env, 0, budget);
   if (budget.recent_opaque) mark_opaque(out);
+  expand_trees(out, env);
   return out;
 }
 
@@ -1538,6 +1706,8 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
 
   // What `{}` stands for in the command being decided (find -exec).
   const std::vector<std::string>* found_now = nullptr;
+  // How the command at hand reads the directories it takes whole.
+  std::optional<TreeScope> scope_now;
   // File actions whose word goes up with `..`: through a link made on the
   // line it goes up from the link's target, which lexical `..` does not.
   std::vector<size_t> dotdot;
@@ -1573,6 +1743,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
                                                             : "write ") +
                      (each.opaque ? word : each.path);
       if (tree) mark_tree(each);
+      if (tree && kind == Kind::FileRead) each.tree_scope = scope_now;
       out.push_back(std::move(each));
     }
   };
@@ -1583,10 +1754,21 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     // keeps its place among the operands: `cp <(…) ~/.bashrc` writes ~/.bashrc.)
     if (dynamic && process_substitution(word)) return;
     if (word != "{}" || !found_now || found_now->empty()) return file_one(kind, word, dynamic, tree);
+    // find's -name patterns select the files by name (labelled by it); with
+    // none, or one that says nothing (`-name '*'`), every file beneath is
+    // looked at.
+    bool named = false, any = false;
+    for (const auto& f : *found_now) {
+      if (f.size() > 3 && f.compare(f.size() - 3, 3, "/**") == 0) continue;
+      (any_name(std::string_view(f).substr(f.rfind('/') + 1)) ? any : named) = true;
+    }
+    const std::optional<TreeScope> scope = scope_now;
+    if (named && !any) scope_now.reset();
     for (const auto& f : *found_now) {
       const bool beneath = f.size() > 3 && f.compare(f.size() - 3, 3, "/**") == 0;
       file_one(kind, beneath ? f.substr(0, f.size() - 3) : f, false, tree || beneath);
     }
+    scope_now = scope;
   };
 
   // What a glob argument matches: the absolute paths, or the word itself
@@ -1815,7 +1997,11 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
           size_t end = longs.find(' ', at);
           std::string_view l = longs.substr(at, end == std::string_view::npos ? end : end - at);
           at = end == std::string_view::npos ? longs.size() : end + 1;
-          if (std::string_view(w).substr(0, w.find('=')) != l && !long_option_is(w, l)) continue;
+          const std::string_view opt = std::string_view(w).substr(0, w.find('='));
+          // `--exclude=PATTERN` is an option of its own, no abbreviation of
+          // `--exclude-from`.
+          if (opt == "--exclude" || opt == "--include") continue;
+          if (opt != l && !long_option_is(w, l)) continue;
           matched = true;
           if (w.find('=') != std::string::npos) {
             named(fo.kind, w.substr(w.find('=') + 1), is_dynamic(c, i));
@@ -2232,6 +2418,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
   };
   for (const auto& c : sa.commands) {
     found_now = &c.found;
+    scope_now = tree_scope_of(c.name, c.args);
     if (ln_from) ln_actions.emplace_back(*ln_from, out.size());
     ln_from.reset();
     if (c.name == "ln") ln_from = out.size();
@@ -2519,6 +2706,11 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         // zip's options with a value (the archive is its first operand).
         static const std::set<std::string_view> zip_values = {"-b", "-n", "-t", "-tt", "-P", "-Z", "-s", "-O", "--out"};
         if (c.name == "zip" && zip_values.count(w)) ++i;
+        // The patterns archivers and copiers leave out (`tar --exclude .env`).
+        const bool archiver = c.name == "tar" || c.name == "gtar" || c.name == "bsdtar" || c.name == "rsync";
+        if ((archiver && (w == "--exclude" || w == "--include")) ||
+            (c.name == "diff" && (w == "-x" || w == "--exclude")))
+          ++i;
         continue;
       }
       if (w == "-" || i == option_file) continue;  // standard input or output, or an option's file (above)
@@ -2655,6 +2847,9 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       for (const auto& [d, ddyn] : dirs)
         for (const auto& [n, ndyn] : names) file(Kind::FileRead, d + "/" + n, ddyn || ndyn);
     }
+    // A recursive search given no file searches the directory it runs in
+    // (`grep -r TODO`, `rg -uu KEY`).
+    if (role == Role::ReadSkipFirst && whole && operands.empty()) file(Kind::FileRead, ".", false, true);
     if (c.name == "chmod" || c.name == "chown" || c.name == "chgrp") {
       if (!operands.empty()) operands.erase(operands.begin());  // the mode or owner
     }

@@ -327,7 +327,68 @@ LabelTable LabelTable::defaults(const std::string& home) {
 void LabelTable::add(LabelRule rule) {
   if (!rule.host && rule.pattern.size() >= 2 && rule.pattern[0] == '~' && rule.pattern[1] == '/')
     rule.pattern = home_ + rule.pattern.substr(1);
+  const bool sensitive = std::any_of(rule.labels.begin(), rule.labels.end(), [](const std::string& l) {
+    return l == "secret" || l == "credentials" || l == "pii";
+  });
+  if (sensitive && !rule.host && !rule.exclude && !rule.pattern.empty()) {
+    // How the quick test of sensitive_file() matches it.
+    const std::string& p = rule.pattern;
+    Quick q;
+    const size_t wild = p.find_first_of("*?[");
+    if (p[0] == '/') {
+      q.kind = Quick::kPathPrefix;  // anchored: the text before its first wildcard
+      q.text = p.substr(0, wild);
+    } else if (p.find('/') != std::string::npos) {
+      q.kind = Quick::kPathGlob;
+      q.text = "**/" + p;
+      // Its longest run of text without wildcards, which a match holds.
+      for (size_t at = 0; at < q.text.size();) {
+        size_t end = std::min(q.text.find_first_of("*?[", at), q.text.size());
+        if (end - at > q.literal.size()) q.literal = q.text.substr(at, end - at);
+        at = end + 1;
+      }
+    } else if (wild == std::string::npos) {
+      q.kind = Quick::kName;
+      q.text = p;
+    } else if (wild == 0 && p.find_first_of("*?[", 1) == std::string::npos) {
+      q.kind = Quick::kNameSuffix;
+      q.text = p.substr(1);
+    } else if (wild == p.size() - 1 && p.back() == '*') {
+      q.kind = Quick::kNamePrefix;
+      q.text = p.substr(0, wild);
+    } else {
+      q.kind = Quick::kNameGlob;
+      q.text = p;
+    }
+    quick_.push_back(std::move(q));
+  }
   rules_.push_back(std::move(rule));
+}
+
+bool LabelTable::sensitive_file(std::string_view path) const {
+  const std::string_view name = basename(path);
+  bool maybe = false;
+  for (const auto& q : quick_) {
+    switch (q.kind) {
+      case Quick::kName: maybe = name == q.text; break;
+      case Quick::kNamePrefix: maybe = name.substr(0, q.text.size()) == q.text; break;
+      case Quick::kNameSuffix:
+        maybe = name.size() >= q.text.size() && name.substr(name.size() - q.text.size()) == q.text;
+        break;
+      case Quick::kNameGlob: maybe = glob_match(q.text, name); break;
+      case Quick::kPathPrefix:
+        // (The last character first: most paths differ there.)
+        maybe = path.size() >= q.text.size() && (q.text.empty() || path[q.text.size() - 1] == q.text.back()) &&
+                path.substr(0, q.text.size()) == q.text;
+        break;
+      case Quick::kPathGlob: maybe = path.find(q.literal) != std::string_view::npos && glob_match(q.text, path); break;
+    }
+    if (maybe) break;
+  }
+  if (!maybe) return false;
+  auto labels = path_labels(path);
+  return std::any_of(labels.begin(), labels.end(),
+                     [](const std::string& l) { return l == "secret" || l == "credentials" || l == "pii"; });
 }
 
 namespace {

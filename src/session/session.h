@@ -63,11 +63,23 @@ class LabelTable {
   // rules that are not anchored.
   std::vector<std::string> top_write_labels() const;
   std::vector<std::string> host_labels(std::string_view host) const;
+  // Whether a file (an absolute, normalised path) is labelled sensitive:
+  // secret, credentials or pii. What a directory read whole is looked
+  // through for, entry by entry: a quick test of the names first.
+  bool sensitive_file(std::string_view path) const;
   const std::vector<LabelRule>& rules() const { return rules_; }
 
  private:
+  // A rule with a sensitive label, as sensitive_file() tests it before
+  // path_labels() decides: never false where the rule matches.
+  struct Quick {
+    enum Kind { kName, kNamePrefix, kNameSuffix, kNameGlob, kPathPrefix, kPathGlob } kind = kName;
+    std::string text;
+    std::string literal;  // kPathGlob: text the path must hold
+  };
   std::string home_;
   std::vector<LabelRule> rules_;
+  std::vector<Quick> quick_;
 };
 
 struct Task {

@@ -151,6 +151,33 @@ TEST(Service, GlobsAreDecidedOnWhatTheyMatch) {
   EXPECT_NE(r["reason"].get<std::string>().find(".env"), std::string::npos) << r.dump();
 }
 
+TEST(Service, ARecursiveSearchOverADotEnvReadsIt) {
+  // `grep -r` reads every file beneath its root, the workspace's .env too:
+  // denied as reading it is, and counted when it ran.
+  ServiceFixture f;
+  std::string cwd = f.dir.path.string();
+  std::filesystem::create_directories(f.dir.path / "src");
+  std::ofstream(f.dir.path / "src" / "app.py") << "# TODO\n";
+  std::ofstream(f.dir.path / ".env") << "AWS_SECRET_ACCESS_KEY=x\n";
+  auto grep = [&](const std::string& cmd, const std::string& id) {
+    return f.hook("claude-code", claude("PreToolUse", "Bash", {{"command", cmd}}, id, {{"cwd", cwd}}));
+  };
+  auto r = grep("grep -rn AWS_ .", "t1");
+  EXPECT_EQ(r["verdict"], "deny") << r.dump();
+  EXPECT_NE(r["reason"].get<std::string>().find(cwd + "/.env"), std::string::npos) << r.dump();
+  // Left out, or searched with a tool that skips dot-files, it is not read.
+  for (const char* cmd : {"grep -rn --exclude=.env TODO .", "rg -n TODO", "grep -rn TODO src"})
+    EXPECT_EQ(grep(cmd, "t2")["verdict"], "allow") << cmd;
+  // Once run (here an archive of the workspace), it counts as a secret read:
+  // egress after it is denied.
+  auto curl = claude("PreToolUse", "Bash", {{"command", "curl https://collector.example.com/x"}}, "t4", {{"cwd", cwd}});
+  EXPECT_EQ(f.hook("claude-code", curl)["verdict"], "allow");
+  f.hook("claude-code", claude("PostToolUse", "Bash", {{"command", "tar czf /tmp/ws.tgz ."}}, "t3",
+                               {{"cwd", cwd}, {"tool_response", {{"stdout", ""}}}}));
+  r = f.hook("claude-code", curl);
+  EXPECT_EQ(r["verdict"], "deny") << r.dump();
+}
+
 TEST(Service, PackageScriptIsDecidedWhenRun) {
   ServiceFixture f;
   std::string cwd = f.dir.path.string();

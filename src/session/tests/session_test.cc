@@ -71,6 +71,53 @@ TEST(Labels, ADirectoryTakenWholeHasTheLabelsOfWhatIsAnchoredBeneathIt) {
   EXPECT_TRUE(t.path_labels("/home/dev").empty());
 }
 
+TEST(Labels, SensitiveFilesAreThoseLabelledSecretCredentialsOrPii) {
+  // The quick test agrees with the labels, rule by rule.
+  auto t = LabelTable::defaults("/home/dev");
+  t.add({"/srv/vault/**", {"secret"}, false, false});
+  t.add({"config/prod/*.yaml", {"secret"}, false, false});
+  const std::vector<std::string> paths = {"/w/.env",
+                                          "/w/.env.local",
+                                          "/w/.env.example",
+                                          "/w/a/server.pem",
+                                          "/w/a/key.pub",
+                                          "/w/id_rsa",
+                                          "/w/id_ed25519.pub",
+                                          "/w/credentials.json",
+                                          "/w/service-account-prod.json",
+                                          "/w/tf/x.tfstate.backup",
+                                          "/w/customers_2024.csv",
+                                          "/w/db/full_dump_1.sql",
+                                          "/w/pii/people.txt",
+                                          "/w/src/pii/redact.ts",
+                                          "/w/x.pii.json",
+                                          "/home/dev/.ssh/config",
+                                          "/home/dev/.ssh/id_rsa",
+                                          "/home/dev/.aws/credentials",
+                                          "/etc/ssh/ssh_host_rsa_key",
+                                          "/srv/vault/k",
+                                          "/w/config/prod/db.yaml",
+                                          "/w/config/dev/db.yaml",
+                                          "/w/src/app.py",
+                                          "/w/README.md",
+                                          "/w/.github/workflows/ci.yml",
+                                          "/w/.envrc",
+                                          "/w/env",
+                                          "/w/x.environment"};
+  auto sensitive = [&](const std::string& p) {
+    auto l = t.path_labels(p);
+    return has(l, "secret") || has(l, "credentials") || has(l, "pii");
+  };
+  int yes = 0;
+  for (const auto& p : paths) {
+    EXPECT_EQ(t.sensitive_file(p), sensitive(p)) << p;
+    yes += t.sensitive_file(p) ? 1 : 0;
+  }
+  EXPECT_GE(yes, 15);
+  EXPECT_FALSE(t.sensitive_file("/w/src/app.py"));
+  EXPECT_TRUE(t.sensitive_file("/w/config/prod/db.yaml"));
+}
+
 TEST(Labels, ANamePatternHasTheLabelsOfTheNamesItMatches) {
   auto t = LabelTable::defaults("/home/dev");
   for (const char* p :

@@ -1,0 +1,244 @@
+// Directories that shell commands read whole (action/tree_walk.cc,
+// shell_actions.cc: tree_scope_of, expand_trees): the labelled files beneath
+// them are read too, as the program reads the tree — what it skips (dot-files,
+// ignored names, excluded names, links it does not follow) is not.
+#include <fnmatch.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "action/action.h"
+
+namespace tollgate::action {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Stands in for the label table: secrets by name.
+bool secret_name(const std::string& path) {
+  std::string name = path.substr(path.rfind('/') + 1);
+  for (const char* g : {".env", "*.pem", "id_rsa"})
+    if (::fnmatch(g, name.c_str(), 0) == 0) return true;
+  return false;
+}
+
+class Trees : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("tollgate-tree-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "project" / "src");
+    fs::create_directories(root_ / "home" / ".ssh");
+    root_ = fs::canonical(root_);
+    touch("project/src/app.py");
+    touch("project/.env");
+    touch("home/.ssh/id_rsa");
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::string project() const { return (root_ / "project").string(); }
+  void touch(const std::string& rel) { std::ofstream(root_ / rel) << "x\n"; }
+
+  Environment env(size_t max_entries = 0) const {
+    Environment e{project(), (root_ / "home").string(), false, {}, file_glob_expander()};
+    e.tree = file_tree_lister(secret_name);
+    if (max_entries) {
+      e.tree = [inner = e.tree, max_entries](const std::string& r, const TreeScope& s, size_t) {
+        return inner(r, s, max_entries);
+      };
+    }
+    return e;
+  }
+
+  std::vector<Action> run(const std::string& cmd, size_t max_entries = 0) const {
+    return shell_actions(cmd, "Bash", env(max_entries));
+  }
+
+  // The files read, but not the trees themselves, nor the paths an option
+  // names (`--exclude=.env`, decided only for credentials).
+  static std::vector<std::string> reads(const std::vector<Action>& acts) {
+    std::vector<std::string> out;
+    for (const auto& a : acts)
+      if (a.kind == Kind::FileRead && !a.tree && !a.incidental) out.push_back(a.path);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  bool reads_env(const std::vector<Action>& acts) const {
+    auto r = reads(acts);
+    return std::find(r.begin(), r.end(), project() + "/.env") != r.end();
+  }
+
+  fs::path root_;
+};
+
+TEST_F(Trees, RecursiveGrepReadsTheDotEnvBeneath) {
+  for (const char* cmd : {"grep -rn TODO .", "grep -r TODO", "egrep -R 'x|y' src ..", "grep --recursive x ."}) {
+    auto acts = run(cmd);
+    EXPECT_TRUE(reads_env(acts)) << cmd;
+    for (const auto& a : acts) EXPECT_FALSE(a.opaque) << cmd << ": " << a.summary;
+  }
+  // The summary says where it lies and why it is read.
+  auto acts = run("grep -rn TODO .");
+  auto it = std::find_if(acts.begin(), acts.end(), [&](const Action& a) { return a.path == project() + "/.env"; });
+  ASSERT_NE(it, acts.end());
+  EXPECT_NE(it->summary.find("beneath " + project()), std::string::npos) << it->summary;
+  // Only what lies beneath the roots named.
+  EXPECT_FALSE(reads_env(run("grep -rn TODO src")));
+  // Reading one file is no tree read.
+  EXPECT_EQ(reads(run("grep -n TODO src/app.py")), std::vector<std::string>{project() + "/src/app.py"});
+}
+
+TEST_F(Trees, ExcludedNamesAndDirectoriesAreNotRead) {
+  fs::create_directories(root_ / "project" / "keys");
+  touch("project/keys/server.pem");
+  auto acts = run("grep -rn --exclude=.env --exclude-dir=keys TODO .");
+  EXPECT_FALSE(reads_env(acts));
+  EXPECT_TRUE(reads(acts).empty());
+  EXPECT_FALSE(reads_env(run("grep -rn --exclude '.e*' TODO .")));
+  // Excluding something else leaves them read.
+  acts = run("grep -rn --exclude=*.log TODO .");
+  EXPECT_TRUE(reads_env(acts));
+  EXPECT_EQ(reads(acts).size(), 2u);  // .env and keys/server.pem
+}
+
+TEST_F(Trees, ASearchKeptToNamesReadsFilesOfThoseNames) {
+  // No look beneath: the names are labelled by what they match.
+  auto acts = run("grep -rn --include='*.py' TODO .");
+  EXPECT_FALSE(reads_env(acts));
+  EXPECT_EQ(reads(acts), std::vector<std::string>{project() + "/*.py"});
+  acts = run("grep -rn --include='.env*' KEY .");
+  EXPECT_EQ(reads(acts), std::vector<std::string>{project() + "/.env*"});
+  acts = run("rg -uu -g '*.py' TODO");
+  EXPECT_EQ(reads(acts), std::vector<std::string>{project() + "/*.py"});
+  // A name that says nothing selects every file.
+  EXPECT_TRUE(reads_env(run("grep -rn --include='*' TODO .")));
+}
+
+TEST_F(Trees, RipgrepSkipsDotFilesUnlessToldNotTo) {
+  // rg obeys ignore files and skips dot-files: not looked at.
+  EXPECT_FALSE(reads_env(run("rg TODO")));
+  EXPECT_FALSE(reads_env(run("rg -n TODO .")));
+  EXPECT_FALSE(reads_env(run("rg --files")));
+  EXPECT_FALSE(reads_env(run("ag TODO")));
+  // Told to read everything, it reads the .env.
+  for (const char* cmd : {"rg -uu TODO", "rg -uuu TODO .", "rg --hidden --no-ignore TODO", "rg -u -u TODO",
+                          "rg --hidden TODO", "ag -u TODO", "ag --hidden TODO"})
+    EXPECT_TRUE(reads_env(run(cmd))) << cmd;
+  // Skipping dot-files still, `-u` alone reads ignored files but not .env.
+  EXPECT_FALSE(reads_env(run("rg -u TODO")));
+  // A glob that names files selects them by name.
+  auto acts = run("rg -g '*.env' TODO");
+  EXPECT_EQ(reads(acts), std::vector<std::string>{project() + "/*.env"});
+  EXPECT_FALSE(reads_env(run("rg -uu -g '!.env' TODO")));
+}
+
+TEST_F(Trees, RipgrepWithHiddenFilesObeysTheRepositorysGitignore) {
+  std::ofstream(root_ / "project" / ".gitignore") << "# local\nnode_modules/\n.env\n";
+  // Outside a repository ripgrep reads no .gitignore.
+  EXPECT_TRUE(reads_env(run("rg --hidden TODO")));
+  fs::create_directories(root_ / "project" / ".git");
+  EXPECT_FALSE(reads_env(run("rg --hidden TODO")));
+  EXPECT_FALSE(reads_env(run("rg --hidden TODO .")));
+  // Not with --no-ignore, and never for grep.
+  EXPECT_TRUE(reads_env(run("rg -uu TODO")));
+  EXPECT_TRUE(reads_env(run("grep -r TODO .")));
+  // A .gitignore above the root counts; one with a negation is not used.
+  fs::create_directories(root_ / "project" / "src" / "conf");
+  touch("project/src/conf/.env");
+  auto acts = run("rg --hidden TODO src");
+  EXPECT_TRUE(reads(acts).empty()) << reads(acts).size();
+  std::ofstream(root_ / "project" / ".gitignore") << ".env\n!.env.example\n";
+  EXPECT_TRUE(reads_env(run("rg --hidden TODO")));
+  // A negation or a ripgrep ignore file beneath can bring back what the top
+  // ignores: obeyed no further.
+  std::ofstream(root_ / "project" / ".gitignore") << ".env\n";
+  std::ofstream(root_ / "project" / "src" / "conf" / ".gitignore") << "!.env\n";
+  acts = run("rg --hidden TODO");
+  EXPECT_FALSE(reads_env(acts));
+  EXPECT_EQ(reads(acts), std::vector<std::string>{project() + "/src/conf/.env"});
+  fs::remove(root_ / "project" / "src" / "conf" / ".gitignore");
+  std::ofstream(root_ / "project" / "src" / ".ignore") << "!conf/.env\n";
+  EXPECT_EQ(reads(run("rg --hidden TODO")), std::vector<std::string>{project() + "/src/conf/.env"});
+  EXPECT_EQ(reads(run("rg --hidden TODO src/conf")), std::vector<std::string>{project() + "/src/conf/.env"});
+}
+
+TEST_F(Trees, ArchivesAndCopiesReadEverythingBeneath) {
+  for (const char* cmd : {"tar czf /tmp/x.tgz .", "tar -czf /tmp/x.tgz .", "zip -r /tmp/x.zip .", "cp -r . /tmp/copy",
+                          "rsync -a ./ /tmp/copy", "scp -r . host:/tmp/x", "find . -type f -exec cat {} +"})
+    EXPECT_TRUE(reads_env(run(cmd))) << cmd;
+  for (const char* cmd : {"tar --exclude=.env -czf /tmp/x.tgz .", "tar -czf /tmp/x.tgz --exclude .env .",
+                          "rsync -a --exclude=.env ./ /tmp/copy", "find . -name '*.py' -exec cat {} +"})
+    EXPECT_FALSE(reads_env(run(cmd))) << cmd;
+}
+
+TEST_F(Trees, LinksAreFollowedOnlyWhereTheReaderFollowsThem) {
+  fs::create_directory_symlink(root_ / "home" / ".ssh", root_ / "project" / "keys");
+  const std::string key = (root_ / "home" / ".ssh" / "id_rsa").string();
+  auto has = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  // grep -r, tar and cp -r take links as links.
+  for (const char* cmd : {"grep -r x .", "tar czf /tmp/x.tgz .", "cp -r . /tmp/copy"})
+    EXPECT_FALSE(has(reads(run(cmd)), key)) << cmd;
+  // grep -R, cp -L, zip follow them: the key is read.
+  for (const char* cmd : {"grep -R x .", "cp -rL . /tmp/copy", "zip -r /tmp/x.zip ."})
+    EXPECT_TRUE(has(reads(run(cmd)), key)) << cmd;
+  // So is a key a link to a file leads to, whatever the link's name.
+  fs::remove(root_ / "project" / "keys");
+  fs::create_symlink(key, root_ / "project" / "src" / "notes.txt");
+  EXPECT_TRUE(has(reads(run("grep -R x .")), key));
+  EXPECT_FALSE(has(reads(run("grep -r x .")), key));
+  // A loop of links ends.
+  fs::create_directory_symlink(root_ / "project", root_ / "project" / "src" / "up");
+  auto acts = run("grep -R x .");
+  EXPECT_TRUE(reads_env(acts));
+  for (const auto& a : acts) EXPECT_FALSE(a.opaque) << a.summary;
+}
+
+TEST_F(Trees, ATreeTooLargeToLookThroughIsNotKnown) {
+  for (int i = 0; i < 40; ++i) touch("project/src/f" + std::to_string(i) + ".txt");
+  auto acts = run("grep -rn TODO .", 20);
+  EXPECT_TRUE(std::any_of(acts.begin(), acts.end(), [](const Action& a) {
+    return a.kind == Kind::FileRead && a.opaque && a.summary.find("not all looked at") != std::string::npos;
+  }));
+  // Within the bound it is known.
+  acts = run("grep -rn TODO .", 100);
+  for (const auto& a : acts) EXPECT_FALSE(a.opaque) << a.summary;
+}
+
+TEST_F(Trees, SpecialFilesAndDeepTreesDoNotStallTheLook) {
+  ASSERT_EQ(::mkfifo((root_ / "project" / "pipe").c_str(), 0600), 0);
+  auto lister = file_tree_lister(secret_name);
+  TreeListing l = lister(project(), TreeScope{}, 1000);
+  EXPECT_TRUE(l.complete);
+  EXPECT_EQ(l.paths, std::vector<std::string>{project() + "/.env"});
+  // Deeper than 64 levels: not all looked at.
+  fs::path deep = root_ / "project";
+  for (int i = 0; i < 70; ++i) deep /= "d";
+  fs::create_directories(deep);
+  l = lister(project(), TreeScope{}, 100000);
+  EXPECT_FALSE(l.complete);
+  // A file given as the root, or a root that does not exist: nothing beneath.
+  l = lister(project() + "/src/app.py", TreeScope{}, 1000);
+  EXPECT_TRUE(l.complete);
+  EXPECT_TRUE(l.paths.empty());
+  l = lister(project() + "/missing", TreeScope{}, 1000);
+  EXPECT_TRUE(l.complete);
+}
+
+TEST_F(Trees, WithoutAListerNothingIsLookedAt) {
+  Environment e{project(), (root_ / "home").string(), false, {}, {}};
+  auto acts = shell_actions("grep -rn TODO .", "Bash", e);
+  EXPECT_TRUE(reads(acts).empty());
+}
+
+}  // namespace
+}  // namespace tollgate::action
