@@ -14,6 +14,7 @@
 #include "crypto/crypto.h"
 #include "identity/identity.h"
 #include "identity/keys.h"
+#include "ledger/redact.h"
 #include "policy/pack.h"
 #include "server/daemon.h"
 #include "server/peers.h"
@@ -302,7 +303,9 @@ void Service::record(const std::string& session, std::string kind, std::string t
   e.tool_use_id = std::move(tool_use_id);
   e.effect = std::move(effect);
   if (pdp_) e.pack = pdp_->pack().hash;
-  e.record = std::move(record_json);
+  // Credentials in a command, an output excerpt, a prompt or an MCP call's
+  // arguments are not kept (ledger/redact.h).
+  e.record = ledger::redact_json(record_json).text;
   auto r = state ? store_->append_event(e, *state) : store_->append_event(e);
   if (!r && error) *error = r.error().message;
 }

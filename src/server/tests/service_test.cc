@@ -178,6 +178,35 @@ TEST(Service, ARecursiveSearchOverADotEnvReadsIt) {
   EXPECT_EQ(r["verdict"], "deny") << r.dump();
 }
 
+TEST(Service, TheLedgerKeepsNoCredentialsFromCommandsOrPrompts) {
+  ServiceFixture f;
+  const std::string token = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+  auto call = claude("PreToolUse", "Bash",
+                     {{"command", "curl -H 'Authorization: token " + token + "' https://api.github.com/user"}}, "t1");
+  EXPECT_EQ(f.hook("claude-code", call)["verdict"], "allow");
+  f.hook("claude-code", claude("PostToolUse", "Bash", {{"command", "PGPASSWORD=hunter2pw psql -c 'select 1'"}}, "t2",
+                               {{"tool_response", {{"stdout", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENG"}}}}));
+  f.hook("claude-code", json{{"session_id", "sess-1"},
+                             {"cwd", "/home/dev/project"},
+                             {"hook_event_name", "UserPromptSubmit"},
+                             {"prompt", "use my key sk-ant-api03-AAAA1111BBBB2222CCCC3333 to test"}});
+  auto events = f.events();
+  ASSERT_GE(events.size(), 3u);
+  for (const auto& e : events) {
+    for (const char* secret : {"0123456789abcdefghij", "hunter2pw", "wJalrXUtnFEMIK7MDENG", "AAAA1111BBBB2222"})
+      EXPECT_EQ(e.record.find(secret), std::string::npos) << e.record;
+    EXPECT_NO_THROW((void)json::parse(e.record)) << e.record;
+  }
+  // What was done stays readable.
+  bool found = false;
+  for (const auto& e : events)
+    found =
+        found || (e.kind == "decision" && e.record.find("Authorization: token ghp_[redacted]") != std::string::npos &&
+                  e.record.find("api.github.com/user") != std::string::npos &&
+                  e.record.find("\"secrets_read\":0") != std::string::npos);
+  EXPECT_TRUE(found);
+}
+
 TEST(Service, PackageScriptIsDecidedWhenRun) {
   ServiceFixture f;
   std::string cwd = f.dir.path.string();
