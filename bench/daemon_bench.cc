@@ -85,7 +85,7 @@ void BM_TreeLook(benchmark::State& state) {
   }
   std::ofstream(root / ".env") << "K=v\n";
   auto labels = session::LabelTable::defaults("/home/dev");
-  auto lister = action::file_tree_lister([&](const std::string& p) { return labels.sensitive_file(p); });
+  auto lister = action::file_tree_lister([&](const std::string& p) { return labels.sensitive_labels(p); });
   size_t found = 0;
   for (auto _ : state) {
     auto l = lister(root.string(), action::TreeScope{}, 1'000'000);

@@ -106,12 +106,12 @@ using McpArgs = std::vector<std::pair<std::string, std::string>>;
 // files it skips), so that the labelled ones among them can be looked for
 // (Environment::tree). Globs are fnmatch(3) patterns on a base name.
 struct TreeScope {
-  bool hidden = true;                    // dot-names are read (`rg` skips them unless --hidden or -uu)
-  bool gitignore = false;                // names a `.gitignore` on the way ignores are skipped (`rg --hidden`)
-  bool follow_links = false;             // symbolic links beneath are followed (`grep -R`)
+  bool hidden = true;                    // dot-names are read (`rg -u` skips them)
+  bool follow_links = false;             // symbolic links beneath are followed (`grep -R`, `zip`)
   std::vector<std::string> include;      // only these names are read (`grep --include`, `rg -g`); empty: all
   std::vector<std::string> exclude;      // names not read (`--exclude`, `rg -g '!x'`)
   std::vector<std::string> exclude_dir;  // directories not entered (`grep --exclude-dir`)
+  std::vector<std::string> exclude_top;  // names not read directly beneath the root (`rsync --exclude=/x`)
 };
 inline constexpr size_t kMaxMcpArgs = 256;
 inline constexpr int kMaxMcpArgDepth = 8;
@@ -177,22 +177,24 @@ using GlobExpander = std::function<GlobMatches(const std::string& pattern)>;
 GlobExpander file_glob_expander();
 
 // The labelled files beneath a directory read whole, as its reader reads
-// it (TreeScope): regular files whose absolute path `wanted` accepts — with
-// follow_links, those the links beneath lead to as well, by their own path.
+// it (TreeScope): regular files of a kind (`kind_of` gives one: their
+// labels) — with follow_links, those the links beneath lead to as well, by
+// their own path.
 struct TreeListing {
-  bool complete = false;           // false: more entries than allowed, or a directory could not be read
-  std::vector<std::string> paths;  // absolute, sorted; at most kMaxTreeFound
+  bool complete = false;           // false: too many entries or links, too long, or a directory unreadable
+  std::vector<std::string> paths;  // absolute, sorted; up to kMaxTreeFound, and some of every kind
   std::size_t scanned = 0;         // directory entries looked at
 };
 inline constexpr std::size_t kMaxTreeFound = 64;
 using TreeLister = std::function<TreeListing(const std::string& root, const TreeScope& scope, std::size_t max_entries)>;
 
 // Walks the file system without following links (unless the scope says so:
-// then each directory is entered once), opening directories with
-// O_DIRECTORY|O_NOFOLLOW so that a FIFO or device never stalls the caller;
-// directories it may not read are skipped, as their reader skips them. At
-// most 64 levels deep.
-TreeLister file_tree_lister(std::function<bool(const std::string& path)> wanted);
+// then each directory is entered once, and at most 1,000 links), opening
+// directories with O_DIRECTORY|O_NOFOLLOW so that a FIFO or device never
+// stalls the caller; directories it may not read are skipped, as their
+// reader skips them. At most 64 levels deep and 250 ms. `kind_of` returns
+// "" for a file of no interest.
+TreeLister file_tree_lister(std::function<std::string(const std::string& path)> kind_of);
 
 // What an adapter needs to know about the session's machine.
 struct Environment {

@@ -143,6 +143,15 @@ bool makes_links(const analyze::SimpleCommand& c) {
   return c.name == "ln" || (c.name == "cp" && has_flag(c.args, "sl", {"--link", "--symbolic-link"}));
 }
 
+// Whether `word` is the long option `name` as GNU getopt takes it: whole,
+// or shortened to at least two letters (`--rec` for `--recursive`), with
+// or without `=VALUE`. An ambiguous shortening fails the command; taking it
+// for each option it shortens errs on the safe side.
+bool abbreviates(std::string_view word, std::string_view name) {
+  std::string_view opt = word.substr(0, word.find('='));
+  return opt.size() >= 4 && opt.size() <= name.size() && opt.rfind("--", 0) == 0 && name.substr(0, opt.size()) == opt;
+}
+
 // Whether the program takes its file operands whole — every file beneath a
 // directory operand is read, copied, archived or removed: `grep -r`, `rg`,
 // `tar -c`, `zip -r`, `cp -r`, `rsync -a`, `scp -r`, `diff -r`, `rm -r`,
@@ -155,7 +164,7 @@ bool whole_operands(std::string_view name, const std::vector<std::string>& args)
   std::vector<std::string_view> longs;
   if (name == "grep" || name == "egrep" || name == "fgrep") {
     flags = "rR";
-    longs = {"--recursive", "--dereference-recursive", "--directories=recurse"};
+    longs = {"--recursive", "--dereference-recursive"};
   } else if (name == "cp") {
     flags = "rRa";
     longs = {"--recursive", "--archive"};
@@ -183,7 +192,8 @@ bool whole_operands(std::string_view name, const std::vector<std::string>& args)
     for (size_t i = 0; i < args.size(); ++i) {
       const std::string& w = args[i];
       if (w == "--no-recursion") return false;
-      if (w == "--create" || w == "--append" || w == "--update") creates = true;
+      for (std::string_view l : {"--create", "--append", "--update"})
+        if (abbreviates(w, l)) creates = true;
       bool cluster = (w.size() > 1 && w[0] == '-' && w[1] != '-') || (i == 0 && !w.empty() && w[0] != '-');
       if (cluster && w.find_first_of("cru", w[0] == '-' ? 1 : 0) != std::string::npos) creates = true;
     }
@@ -192,11 +202,22 @@ bool whole_operands(std::string_view name, const std::vector<std::string>& args)
     return false;
   }
   const bool grep = name == "grep" || name == "egrep" || name == "fgrep";
+  // A value of `--directories` that GNU's argmatch takes for `recurse`.
+  auto recurse = [](std::string_view v) {
+    return v.size() >= 3 && std::string_view("recurse").substr(0, v.size()) == v;
+  };
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& w = args[i];
     if (w == "--") break;
-    if (std::find(longs.begin(), longs.end(), w) != longs.end()) return true;
-    if (grep && (w == "-d" || w == "--directories") && i + 1 < args.size() && args[i + 1] == "recurse") return true;
+    for (std::string_view l : longs)
+      if (abbreviates(w, l)) return true;
+    if (grep && (w == "-d" || abbreviates(w, "--directories")) && w.find('=') == std::string::npos &&
+        i + 1 < args.size() && recurse(args[i + 1]))
+      return true;
+    if (grep && abbreviates(w, "--directories") && w.find('=') != std::string::npos &&
+        recurse(w.substr(w.find('=') + 1)))
+      return true;
+    if (grep && w.size() > 2 && w.rfind("-d", 0) == 0 && recurse(w.substr(2))) return true;
     if (w.size() > 1 && w[0] == '-' && w[1] != '-' && w.find_first_of(flags, 1) != std::string::npos) return true;
   }
   return false;
@@ -208,10 +229,10 @@ bool any_name(std::string_view glob) { return glob.find_first_not_of("*?.") == s
 
 // How a program that reads directories whole picks the files beneath them
 // (TreeScope), from its options; nullopt when that is up to ignore files and
-// it skips dot-files (`rg`, `ag` without -uu/--hidden/--no-ignore: a `.env`
-// is not read), or it reads names only (`rg --files`). Options whose value
-// could be read as another option over-approximate what is read (`grep -e
-// -R` follows links).
+// it skips dot-files (`rg`, `ag` without -u/--hidden/--no-ignore or a glob:
+// a `.env` is not read), or it reads names only (`rg --files`). Where an
+// option could keep a file in as well as out (an include rule, a filter, an
+// anchored pattern), its exclusions are not taken: more is read, never less.
 std::optional<TreeScope> tree_scope_of(std::string_view name, const std::vector<std::string>& args) {
   TreeScope s;
   // `--opt=V` or `--opt V` (and `-o V`, `-oV` for a one-letter `shortopt`).
@@ -227,14 +248,23 @@ std::optional<TreeScope> tree_scope_of(std::string_view name, const std::vector<
   auto short_has = [](const std::string& w, char f) {
     return w.size() > 1 && w[0] == '-' && w[1] != '-' && w.find(f, 1) != std::string::npos;
   };
-  // A name glob, or a directory's with a trailing `/` (`node_modules/`).
-  auto add_exclude = [&](std::string g) {
-    if (!g.empty() && g.back() == '/') {
-      g.pop_back();
-      if (!g.empty() && g.find('/') == std::string::npos) s.exclude_dir.push_back(g);
-      return;
+  bool keeps_in = false;  // an option that can keep a file in: exclusions are not taken
+  // A name glob (`.env`, `*.pem`), a directory's with a trailing `/`
+  // (`node_modules/`), one anchored at the root (`/.env`, `./.env`); others
+  // (`a/b`) are not taken.
+  auto add_exclude = [&](std::string g, bool anchored_by_slash) {
+    bool top = false;
+    if (g.rfind("./", 0) == 0) {
+      g.erase(0, 2);
+      top = true;
+    } else if (anchored_by_slash && !g.empty() && g[0] == '/') {
+      g.erase(0, 1);
+      top = true;
     }
-    if (!g.empty() && g.find('/') == std::string::npos) s.exclude.push_back(std::move(g));
+    const bool dir = !g.empty() && g.back() == '/';
+    if (dir) g.pop_back();
+    if (g.empty() || g.find('/') != std::string::npos) return;
+    (top ? s.exclude_top : dir ? s.exclude_dir : s.exclude).push_back(std::move(g));
   };
   if (name == "grep" || name == "egrep" || name == "fgrep") {
     for (size_t i = 0; i < args.size(); ++i) {
@@ -244,26 +274,27 @@ std::optional<TreeScope> tree_scope_of(std::string_view name, const std::vector<
       } else if (auto v = value(i, "--exclude-dir")) {
         if (v->find('/') == std::string::npos) s.exclude_dir.push_back(*v);
       } else if (auto v = value(i, "--exclude")) {
-        add_exclude(*v);
-      } else if (args[i] == "--dereference-recursive" || short_has(args[i], 'R')) {
+        add_exclude(*v, false);
+      } else if (abbreviates(args[i], "--dereference-recursive") || short_has(args[i], 'R')) {
         s.follow_links = true;
       }
     }
-    return s;
-  }
-  if (name == "rg" || name == "ag") {
+    // The last of --include and --exclude that matches a name wins.
+    if (!s.include.empty()) s.exclude.clear();
+  } else if (name == "rg" || name == "ag") {
     int unrestricted = 0;
-    bool hidden = false, no_ignore = false, named = false;
+    bool hidden = false, no_ignore = false;
     for (size_t i = 0; i < args.size(); ++i) {
       const std::string& w = args[i];
       if (w == "--") break;
       if (name == "rg" && (w == "--files" || w == "--type-list")) return std::nullopt;  // names only
-      if (w == "--hidden" || w == "-." || (name == "ag" && w == "--all-types")) hidden = true;
+      if (w == "--hidden" || w == "-." || (name == "ag" && (w == "-u" || w == "--unrestricted"))) hidden = true;
       if (w == "--no-hidden") hidden = false;
-      if (w == "--no-ignore" || w == "--no-ignore-vcs" || w == "--skip-vcs-ignores" || (name == "ag" && w == "-U"))
+      if (w.rfind("--no-ignore", 0) == 0 || w == "--skip-vcs-ignores" ||
+          (name == "ag" && (w == "-U" || w == "-a" || w == "-t" || w == "--all-types" || w == "--all-text")))
         no_ignore = true;
-      if (w == "--unrestricted" || w == "--search-binary") ++unrestricted;
-      if (w == "-a" && name == "ag") hidden = no_ignore = true;  // ag -a: all files, hidden and ignored
+      if (w == "--unrestricted") ++unrestricted;
+      if (w == "--follow" || (name == "rg" && w == "-L") || (name == "ag" && w == "-f")) s.follow_links = true;
       if (w.size() > 1 && w[0] == '-' && w[1] != '-') {
         if (name == "rg" && (w[1] == 'g' || w[1] == 'e' || w[1] == 'f' || w[1] == 't' || w[1] == 'T')) {
           // -g takes a glob, -e/-f a pattern, -t/-T a type: the rest is their value.
@@ -271,56 +302,84 @@ std::optional<TreeScope> tree_scope_of(std::string_view name, const std::vector<
           if (w[1] != 'g') continue;
         } else {
           unrestricted += static_cast<int>(std::count(w.begin() + 1, w.end(), 'u'));
+          if (name == "rg" && w.find('L', 1) != std::string::npos) s.follow_links = true;
         }
       }
       std::optional<std::string> g = value(i, "--glob", 'g');
       if (!g && name == "rg") g = value(i, "--iglob");
       if (!g) continue;
       if (!g->empty() && (*g)[0] == '!') {
-        add_exclude(g->substr(1));
+        add_exclude(g->substr(1), true);
         continue;
       }
-      std::string base = g->substr(g->rfind('/') == std::string::npos ? 0 : g->rfind('/') + 1);
-      s.include.push_back(base);
-      named = named || !any_name(base);
+      s.include.push_back(g->substr(g->rfind('/') == std::string::npos ? 0 : g->rfind('/') + 1));
     }
     if (unrestricted >= 1) no_ignore = true;
-    if (unrestricted >= 2 || (name == "ag" && unrestricted >= 1)) hidden = true;  // ag -u: everything
-    if (!hidden && !no_ignore) {
-      // Only what the ignore files let through, dot-files skipped: not looked
-      // at, but files a glob names are read (and labelled) by their name.
-      if (!named) return std::nullopt;
-      std::erase_if(s.include, [](const std::string& g) { return any_name(g); });
-      return s;
-    }
-    s.hidden = hidden;
-    s.gitignore = !no_ignore;
+    if (unrestricted >= 2) hidden = true;
+    // A glob that keeps names in overrides the ignore files and the skipping
+    // of dot-files for what it matches (`rg -g '*' KEY` reads `.env`).
+    const bool globbed = !s.include.empty();
+    if (!hidden && !no_ignore && !globbed) return std::nullopt;
+    s.hidden = hidden || globbed;
     return s;
-  }
-  const bool archive = name == "tar" || name == "gtar" || name == "bsdtar";
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& w = args[i];
-    if (w == "--") break;
-    if (archive || name == "rsync" || name == "diff") {
-      if (auto v = value(i, "--exclude")) {
-        add_exclude(*v);
-        continue;
+  } else {
+    const bool archive = name == "tar" || name == "gtar" || name == "bsdtar";
+    bool zip_list = false;  // in zip's -x/-i list
+    for (size_t i = 0; i < args.size(); ++i) {
+      const std::string& w = args[i];
+      if (w == "--") break;
+      if (name == "zip") {
+        // `zip -r a.zip . -x PATTERN…`: patterns match the whole stored path,
+        // `*` across `/`: `.env` is the top one, `*.env` any.
+        if (w == "-x" || w == "--exclude" || w == "-i" || w == "--include") {
+          zip_list = w == "-x" || w == "--exclude";
+          keeps_in = keeps_in || !zip_list;
+          continue;
+        }
+        if (!w.empty() && w[0] == '-') {
+          zip_list = false;
+        } else if (zip_list) {
+          if (w.rfind("*/", 0) == 0 || (w[0] == '*' && w.find('/') == std::string::npos))
+            add_exclude(w.rfind("*/", 0) == 0 ? w.substr(2) : w, false);
+          else if (w.find_first_of("*?[/") == std::string::npos)
+            s.exclude_top.push_back(w);
+          continue;
+        }
       }
+      if (archive || name == "rsync" || name == "diff") {
+        if (auto v = value(i, "--exclude")) {
+          // rsync's `+ x` is a rule that keeps x in; `- x` leaves it out.
+          if (name == "rsync" && v->rfind("+ ", 0) == 0) keeps_in = true;
+          add_exclude(name == "rsync" && v->rfind("- ", 0) == 0 ? v->substr(2) : *v, name == "rsync");
+          continue;
+        }
+      }
+      if (name == "rsync" && (abbreviates(w, "--include") || abbreviates(w, "--filter") || w == "-f" || w == "-F" ||
+                              w.rfind("-f", 0) == 0))
+        keeps_in = true;
+      if (archive && abbreviates(w, "--anchored")) keeps_in = true;
+      if (name == "diff") {
+        if (auto v = value(i, "-x")) add_exclude(*v, false);
+      }
+      // Links beneath are followed by `cp -L`, `rsync -L`/`-k`, `tar -h`, and
+      // always by `zip` (unless -y), `scp -r` and `diff -r`.
+      if ((name == "cp" && (abbreviates(w, "--dereference") || short_has(w, 'L'))) ||
+          (name == "rsync" && (abbreviates(w, "--copy-links") || abbreviates(w, "--copy-unsafe-links") ||
+                               abbreviates(w, "--copy-dirlinks") || short_has(w, 'L') || short_has(w, 'k'))) ||
+          (archive &&
+           (abbreviates(w, "--dereference") || short_has(w, 'h') || (i == 0 && w.find('h') != std::string::npos))))
+        s.follow_links = true;
     }
-    if (name == "diff") {
-      if (auto v = value(i, "-x")) add_exclude(*v);
-    }
-    // Links beneath are followed by `cp -L`, `rsync -L`/`--copy-links`,
-    // `tar -h`, and always by `zip` (unless -y), `scp -r` and `diff -r`.
-    if ((name == "cp" && (w == "--dereference" || short_has(w, 'L'))) ||
-        (name == "rsync" && (w == "--copy-links" || w == "--copy-unsafe-links" || short_has(w, 'L'))) ||
-        (archive && (w == "--dereference" || short_has(w, 'h') || (i == 0 && w.find('h') != std::string::npos))))
+    if (name == "scp" || name == "diff" ||
+        (name == "zip" && std::none_of(args.begin(), args.end(),
+                                       [&](const std::string& w) { return w == "--symlinks" || short_has(w, 'y'); })))
       s.follow_links = true;
   }
-  if (name == "scp" || name == "diff" ||
-      (name == "zip" && std::none_of(args.begin(), args.end(),
-                                     [&](const std::string& w) { return w == "--symlinks" || short_has(w, 'y'); })))
-    s.follow_links = true;
+  if (keeps_in) {
+    s.exclude.clear();
+    s.exclude_dir.clear();
+    s.exclude_top.clear();
+  }
   return s;
 }
 
@@ -1764,6 +1823,8 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     }
     const std::optional<TreeScope> scope = scope_now;
     if (named && !any) scope_now.reset();
+    // The command opens each file find names, a link as what it leads to.
+    if (scope_now) scope_now->follow_links = true;
     for (const auto& f : *found_now) {
       const bool beneath = f.size() > 3 && f.compare(f.size() - 3, 3, "/**") == 0;
       file_one(kind, beneath ? f.substr(0, f.size() - 3) : f, false, tree || beneath);
@@ -2017,6 +2078,53 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         } else if (i + 1 < c.args.size()) {
           named(fo.kind, c.args[i + 1], is_dynamic(c, i + 1));
         }
+      }
+    }
+    // A list of names read from a file (`tar -cf - -T list`, `rsync
+    // --files-from=list`): each name in it is read (a directory whole, as
+    // the operands are); a list that cannot be read (or of more than 256
+    // names) leaves them unknown.
+    if (c.name == "tar" || c.name == "gtar" || c.name == "bsdtar" || c.name == "rsync") {
+      for (size_t i = 0; i < c.args.size(); ++i) {
+        const std::string& w = c.args[i];
+        if (w == "--") break;
+        std::optional<std::string> list;
+        size_t at = i + 1;  // the word that holds it
+        if (abbreviates(w, "--files-from") && w.find('=') != std::string::npos) {
+          list = w.substr(w.find('=') + 1);
+          at = i;
+        }
+        if ((abbreviates(w, "--files-from") && w.find('=') == std::string::npos) || (c.name != "rsync" && w == "-T"))
+          list = i + 1 < c.args.size() ? c.args[i + 1] : std::string();
+        if (c.name != "rsync" && w.size() > 2 && w.rfind("-T", 0) == 0) {
+          list = w.substr(2);
+          at = i;
+        }
+        if (!list || *list == "-" || *list == "/dev/stdin") continue;
+        std::optional<std::vector<std::string>> names;
+        if (env.read_script && !list->empty() && at < c.args.size() && !is_dynamic(c, at) && !cwd_unknown) {
+          ScriptFile f = env.read_script(analyze::normalize_path(*list, env.cwd, env.home, env.resolve_symlinks));
+          if (f.state == ScriptFile::State::Text) {
+            names.emplace();
+            for (size_t at = 0; at < f.text.size() && names;) {
+              size_t nl = std::min(f.text.find('\n', at), f.text.size());
+              std::string n = f.text.substr(at, nl - at);
+              at = nl + 1;
+              if (!n.empty() && n.back() == '\r') n.pop_back();
+              if (n.empty()) continue;
+              if (names->size() >= 256)
+                names.reset();
+              else
+                names->push_back(std::move(n));
+            }
+          }
+        }
+        if (!names) {
+          file(Kind::FileRead, "(the files named in " + *list + ")", true);
+          continue;
+        }
+        const bool whole = whole_operands(c.name, c.args) || c.name != "rsync";
+        for (const auto& n : *names) file(Kind::FileRead, n, false, whole);
       }
     }
     // A container given a directory can print all of it: bind mounts
@@ -2603,7 +2711,8 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
     const bool pattern_first =
         role == Role::ReadSkipFirst ||
         ((c.name == "sed" || c.name == "awk" || c.name == "gawk" || c.name == "yq") && role == Role::Write);
-    bool jq_args = false;  // jq --args: the words after the filter are no files
+    bool jq_args = false;       // jq --args: the words after the filter are no files
+    bool zip_patterns = false;  // in zip's -x/-i list
     for (size_t i = 0; i < c.args.size(); ++i) {
       const std::string& w = c.args[i];
       if (!options_done && w == "--") {
@@ -2660,6 +2769,8 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
           }
         }
       }
+      if (c.name == "zip" && !options_done && is_option(w))
+        zip_patterns = w == "-x" || w == "-i" || w == "--exclude" || w == "--include";
       if (!options_done && is_option(w)) {
         // Options whose value is the next word (install -m 755 …).
         static const std::set<std::string_view> install_values = {"-m",     "-o",      "-g",      "-S",
@@ -2711,6 +2822,13 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         if ((archiver && (w == "--exclude" || w == "--include")) ||
             (c.name == "diff" && (w == "-x" || w == "--exclude")))
           ++i;
+        continue;
+      }
+      // zip's -x/-i lists of patterns, up to the next option; `-` as the
+      // archive is standard output (`zip -r - .`).
+      if (c.name == "zip" && zip_patterns) continue;
+      if (c.name == "zip" && w == "-" && operands.empty()) {
+        operands.emplace_back("/dev/stdout", false);
         continue;
       }
       if (w == "-" || i == option_file) continue;  // standard input or output, or an option's file (above)

@@ -9,9 +9,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
-#include <memory>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -25,139 +26,45 @@ namespace tollgate::action {
 namespace {
 
 constexpr int kMaxDepth = 64;
-constexpr size_t kMaxIgnoreBytes = 64 * 1024;
-
-struct Ignore {
-  std::string glob;
-  bool dir_only = false;
-};
-using Ignores = std::vector<Ignore>;
+// Links followed per walk: each costs a resolution of up to 40 links.
+constexpr size_t kMaxLinks = 1000;
+// Of the files of one kind (their labels), those named: enough to decide on,
+// and a file of another kind still finds room.
+constexpr size_t kMaxPerKind = 8;
+// Time a walk may take, checked as it goes: past it, not all is looked at.
+constexpr auto kMaxWalkTime = std::chrono::milliseconds(250);
 
 bool matches_any(const std::vector<std::string>& globs, const char* name) {
   return std::any_of(globs.begin(), globs.end(),
                      [&](const std::string& g) { return ::fnmatch(g.c_str(), name, 0) == 0; });
 }
 
-// Reads at most kMaxIgnoreBytes of a regular file in `dir`; nullopt when it
-// is missing, no regular file, or larger.
-std::optional<std::string> small_file(const std::string& dir, const char* name) {
-  std::string path = dir + "/" + name;
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return std::nullopt;
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > static_cast<off_t>(kMaxIgnoreBytes)) {
-    ::close(fd);
-    return std::nullopt;
-  }
-  std::string text(static_cast<size_t>(st.st_size), '\0');
-  size_t got = 0;
-  while (got < text.size()) {
-    ssize_t r = ::read(fd, text.data() + got, text.size() - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += static_cast<size_t>(r);
-  }
-  ::close(fd);
-  text.resize(got);
-  return text;
-}
-
-// Adds the patterns of `dir/.gitignore` that name files by their name alone
-// (`node_modules`, `*.log`, `.env`, `dist/`) to `beneath`, and those anchored
-// to `dir` (`/build`, which apply only to its own entries) to `here`.
-// Patterns with a slash inside name paths, not names: left out. A negation
-// (`!keep.env`) or an escape can bring back what an outer file ignores, and
-// ripgrep's own `.ignore`/`.rgignore` files (not read here) can too: then
-// nothing from outside is obeyed for this directory and beneath. What is
-// left out is looked at — more, never less, than the reader reads.
-void read_ignores(const std::string& dir, Ignores& beneath, Ignores& here) {
-  struct stat st {};
-  if (::lstat((dir + "/.ignore").c_str(), &st) == 0 || ::lstat((dir + "/.rgignore").c_str(), &st) == 0) {
-    beneath.clear();
-    here.clear();
-    return;
-  }
-  auto text = small_file(dir, ".gitignore");
-  if (!text) return;
-  Ignores b, h;
-  size_t at = 0;
-  while (at <= text->size()) {
-    size_t nl = std::min(text->find('\n', at), text->size());
-    std::string line = text->substr(at, nl - at);
-    at = nl + 1;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    if (line[0] == '!' || line.find('\\') != std::string::npos) {
-      beneath.clear();
-      here.clear();
-      return;
-    }
-    Ignore ig;
-    if (line.back() == '/') {
-      ig.dir_only = true;
-      line.pop_back();
-    }
-    const bool anchored = !line.empty() && line[0] == '/';
-    if (anchored) line.erase(0, 1);
-    if (line.empty() || line.find('/') != std::string::npos || line.find("**") != std::string::npos) continue;
-    ig.glob = std::move(line);
-    (anchored ? h : b).push_back(std::move(ig));
-  }
-  beneath.insert(beneath.end(), b.begin(), b.end());
-  here.insert(here.end(), h.begin(), h.end());
-}
-
-bool ignored(const Ignores& patterns, const char* name, bool is_dir) {
-  return std::any_of(patterns.begin(), patterns.end(), [&](const Ignore& ig) {
-    return (is_dir || !ig.dir_only) && ::fnmatch(ig.glob.c_str(), name, 0) == 0;
-  });
-}
-
-// The directory at or above `dir` that holds `.git` (a git repository's
-// top), or "" when there is none: ripgrep obeys `.gitignore` only inside one.
-std::string repository_top(std::string dir) {
-  for (;;) {
-    struct stat st {};
-    if (::lstat((dir + "/.git").c_str(), &st) == 0) return dir;
-    if (dir.empty() || dir == "/") return "";
-    size_t slash = dir.rfind('/');
-    dir = slash == 0 ? "/" : dir.substr(0, slash);
-  }
-}
-
 }  // namespace
 
-TreeLister file_tree_lister(std::function<bool(const std::string& path)> wanted) {
-  return [wanted = std::move(wanted)](const std::string& root, const TreeScope& scope, std::size_t max_entries) {
+TreeLister file_tree_lister(std::function<std::string(const std::string& path)> kind_of) {
+  return [kind_of = std::move(kind_of)](const std::string& root, const TreeScope& scope, std::size_t max_entries) {
     TreeListing out;
     if (root.empty() || root[0] != '/') return out;
+    const auto deadline = std::chrono::steady_clock::now() + kMaxWalkTime;
     struct Dir {
       std::string path;
       int depth;
-      std::shared_ptr<const Ignores> ignores;  // inherited name patterns
     };
-    Ignores start;
-    std::string top = scope.gitignore ? repository_top(root == "/" ? "" : root) : "";
-    const bool obey_ignores = scope.gitignore && !top.empty();
-    if (obey_ignores && top != root) {
-      // The ignore files above the root, from the repository's top down.
-      std::vector<std::string> above;
-      for (std::string dir = root; dir != top && dir.size() > top.size();) {
-        dir = dir.substr(0, dir.rfind('/'));
-        above.push_back(dir.empty() ? "/" : dir);
-      }
-      for (auto it = above.rbegin(); it != above.rend(); ++it) {
-        Ignores unused;
-        read_ignores(*it, start, unused);
-      }
-    }
-    std::vector<Dir> todo = {{root, 0, std::make_shared<const Ignores>(std::move(start))}};
+    std::vector<Dir> todo = {{root, 0}};
     std::set<std::pair<dev_t, ino_t>> seen;  // directories entered, when links are followed
+    std::map<std::string, size_t> per_kind;
+    size_t links = 0;
     bool complete = true;
-    auto found = [&](std::vector<std::string>& into, std::string path) {
-      if (into.size() < kMaxTreeFound) into.push_back(std::move(path));
+    // A file read: kept when it is of a kind (labelled), within the bounds.
+    auto consider = [&](const std::string& path) {
+      std::string kind = kind_of(path);
+      if (kind.empty()) return;
+      size_t& n = per_kind[kind];
+      if (n >= kMaxPerKind || (out.paths.size() >= kMaxTreeFound && n > 0)) return;
+      ++n;
+      out.paths.push_back(path);
     };
-    while (!todo.empty()) {
+    while (!todo.empty() && complete) {
       Dir d = std::move(todo.back());
       todo.pop_back();
       // The root may be a link named on the command line (its reader follows
@@ -186,13 +93,6 @@ TreeLister file_tree_lister(std::function<bool(const std::string& path)> wanted)
         complete = false;
         break;
       }
-      std::shared_ptr<const Ignores> inherited = d.ignores;
-      Ignores here;
-      if (obey_ignores) {
-        Ignores mine = *d.ignores;
-        read_ignores(d.path, mine, here);
-        if (mine.size() != d.ignores->size()) inherited = std::make_shared<const Ignores>(std::move(mine));
-      }
       const std::string prefix = d.path == "/" ? "" : d.path;
       for (;;) {
         errno = 0;
@@ -203,7 +103,7 @@ TreeLister file_tree_lister(std::function<bool(const std::string& path)> wanted)
         }
         const char* name = e->d_name;
         if (std::string_view(name) == "." || std::string_view(name) == "..") continue;
-        if (++out.scanned > max_entries) {
+        if (++out.scanned > max_entries || ((out.scanned & 63) == 0 && std::chrono::steady_clock::now() > deadline)) {
           complete = false;
           break;
         }
@@ -218,46 +118,47 @@ TreeLister file_tree_lister(std::function<bool(const std::string& path)> wanted)
                                        : DT_UNKNOWN;
         }
         std::string path = prefix + "/" + name;
-        bool is_dir = type == DT_DIR;
         if (type == DT_LNK) {
           if (!scope.follow_links) continue;
+          if (++links > kMaxLinks || std::chrono::steady_clock::now() > deadline) {
+            complete = false;
+            break;
+          }
           struct stat st {};
           if (::fstatat(::dirfd(dh), name, &st, 0) != 0) continue;  // dangling
+          const bool is_dir = S_ISDIR(st.st_mode);
+          if (!is_dir && !S_ISREG(st.st_mode)) continue;
+          if (is_dir ? matches_any(scope.exclude_dir, name) : matches_any(scope.exclude, name)) continue;
           char resolved[PATH_MAX];
           if (!::realpath(path.c_str(), resolved)) continue;
-          is_dir = S_ISDIR(st.st_mode);
-          if (!is_dir && !S_ISREG(st.st_mode)) continue;
-          if (obey_ignores && (ignored(*inherited, name, is_dir) || ignored(here, name, is_dir))) continue;
-          if (is_dir ? matches_any(scope.exclude_dir, name) : matches_any(scope.exclude, name)) continue;
-          // What it leads to is read, by the link's name and its own.
-          if (!is_dir && wanted(path)) found(out.paths, path);
-          if (!is_dir && wanted(resolved)) found(out.paths, resolved);
           if (is_dir) {
             if (d.depth + 1 > kMaxDepth) {
               complete = false;
               break;
             }
-            todo.push_back({resolved, d.depth + 1, inherited});
+            todo.push_back({resolved, d.depth + 1});
+          } else {
+            // What it leads to is read, by the link's name and its own.
+            consider(path);
+            consider(resolved);
           }
           continue;
         }
-        if (!is_dir && type != DT_REG) continue;  // FIFOs, sockets, devices: not read
-        if (obey_ignores && (ignored(*inherited, name, is_dir) || ignored(here, name, is_dir))) continue;
-        if (is_dir) {
-          if (matches_any(scope.exclude_dir, name)) continue;
+        if (type == DT_DIR) {
+          if (matches_any(scope.exclude_dir, name) || (d.depth == 0 && matches_any(scope.exclude_top, name))) continue;
           if (d.depth + 1 > kMaxDepth) {
             complete = false;
             break;
           }
-          todo.push_back({std::move(path), d.depth + 1, inherited});
+          todo.push_back({std::move(path), d.depth + 1});
           continue;
         }
-        if (matches_any(scope.exclude, name)) continue;
+        if (type != DT_REG) continue;  // FIFOs, sockets, devices: not read
+        if (matches_any(scope.exclude, name) || (d.depth == 0 && matches_any(scope.exclude_top, name))) continue;
         if (!scope.include.empty() && !matches_any(scope.include, name)) continue;
-        if (wanted(path)) found(out.paths, std::move(path));
+        consider(path);
       }
       ::closedir(dh);
-      if (!complete) break;
     }
     std::sort(out.paths.begin(), out.paths.end());
     out.paths.erase(std::unique(out.paths.begin(), out.paths.end()), out.paths.end());

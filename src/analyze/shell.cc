@@ -4298,9 +4298,13 @@ class Analyzer {
       roots.push_back(x.value);
     }
     if (roots.empty()) roots.push_back(".");
+    // With alternatives (`-o`, `,`, `-prune`), a name test may not be what
+    // selects the files `-exec` is given: then any name may be (`*`).
+    bool alternatives = false;
     for (; k < w.size(); ++k) {
       const Word& x = w[k];
       if (x.unknown()) return {};
+      if (one_of(x.value, {"-o", "-or", ",", "-prune"})) alternatives = true;
       if (one_of(x.value, {"-exec", "-execdir", "-ok", "-okdir"})) {
         // The command's words are its own, up to `;` or `+`.
         while (k + 1 < w.size() && !(!w[k + 1].unknown() && (w[k + 1].value == ";" || w[k + 1].value == "+"))) ++k;
@@ -4321,6 +4325,7 @@ class Analyzer {
         ++k;
       }
     }
+    if (alternatives) names.push_back("*");
     std::vector<std::string> out;
     for (const auto& r : roots) {
       std::string root = r.size() > 1 && r.back() == '/' ? r.substr(0, r.size() - 1) : r;

@@ -875,7 +875,7 @@ std::string Service::handle_hook(std::string_view harness_name, std::string_view
   const std::string& bind_error = en.bind_error;
   action::Environment env{cwd, opts_.home, true, action::file_script_reader(s.started_ms),
                           action::file_glob_expander()};
-  env.tree = action::file_tree_lister([&pdp](const std::string& path) { return pdp.labels().sensitive_file(path); });
+  env.tree = action::file_tree_lister([&pdp](const std::string& path) { return pdp.labels().sensitive_labels(path); });
   std::string err;
   json rec = {{"type", std::string(action::event_kind_name(ev->kind))},
               {"session", sid},

@@ -331,7 +331,7 @@ void LabelTable::add(LabelRule rule) {
     return l == "secret" || l == "credentials" || l == "pii";
   });
   if (sensitive && !rule.host && !rule.exclude && !rule.pattern.empty()) {
-    // How the quick test of sensitive_file() matches it.
+    // How the quick test of sensitive_labels() matches it.
     const std::string& p = rule.pattern;
     Quick q;
     const size_t wild = p.find_first_of("*?[");
@@ -365,7 +365,7 @@ void LabelTable::add(LabelRule rule) {
   rules_.push_back(std::move(rule));
 }
 
-bool LabelTable::sensitive_file(std::string_view path) const {
+std::string LabelTable::sensitive_labels(std::string_view path) const {
   const std::string_view name = basename(path);
   bool maybe = false;
   for (const auto& q : quick_) {
@@ -385,10 +385,11 @@ bool LabelTable::sensitive_file(std::string_view path) const {
     }
     if (maybe) break;
   }
-  if (!maybe) return false;
-  auto labels = path_labels(path);
-  return std::any_of(labels.begin(), labels.end(),
-                     [](const std::string& l) { return l == "secret" || l == "credentials" || l == "pii"; });
+  if (!maybe) return {};
+  std::string out;
+  for (const auto& l : path_labels(path))  // (sorted)
+    if (l == "secret" || l == "credentials" || l == "pii") out += (out.empty() ? "" : ",") + l;
+  return out;
 }
 
 namespace {
@@ -408,6 +409,26 @@ void apply_rule(const LabelRule& r, std::vector<std::string>& out) {
 
 namespace {
 
+// Where the bracket expression that opens at `open` closes (its `]`), as
+// fnmatch(3) reads it: a leading `!`/`^` and `]` are members, and
+// `[:class:]`, `[.x.]`, `[=x=]` are units. npos when it does not close.
+size_t bracket_end(const std::string& n, size_t open) {
+  size_t j = open + 1;
+  if (j < n.size() && (n[j] == '!' || n[j] == '^')) ++j;
+  if (j < n.size() && n[j] == ']') ++j;
+  while (j < n.size() && n[j] != ']') {
+    if (n[j] == '[' && j + 1 < n.size() && (n[j + 1] == ':' || n[j + 1] == '.' || n[j + 1] == '=')) {
+      const char kind = n[j + 1];
+      size_t close = n.find(std::string{kind, ']'}, j + 2);
+      if (close == std::string::npos) return std::string::npos;
+      j = close + 2;
+      continue;
+    }
+    ++j;
+  }
+  return j < n.size() ? j : std::string::npos;
+}
+
 // The names a name pattern can stand for, as label rules can match them:
 // braces expanded (`*.{pem,key}`, at most 32 names), a bracket expression
 // (`[.]env`) taken as any one character, and each in lower case too (a
@@ -421,7 +442,11 @@ std::vector<std::string> name_variants(std::string_view name) {
     if (close == std::string::npos) {
       std::string flat;
       for (size_t i = 0; i < n.size(); ++i) {
-        size_t end = n[i] == '[' ? n.find(']', i + 2) : std::string::npos;
+        if (n[i] == '\\' && i + 1 < n.size()) {  // an escaped character is itself
+          flat += n[++i];
+          continue;
+        }
+        size_t end = n[i] == '[' ? bracket_end(n, i) : std::string::npos;
         if (end != std::string::npos) {
           flat += '?';
           i = end;
@@ -452,11 +477,11 @@ std::vector<std::string> LabelTable::path_labels(std::string_view path) const {
   // A name that is a pattern with braces or brackets: the labels of every
   // name it can stand for.
   if (std::string_view base = basename(path);
-      base.find_first_of("{[") != std::string_view::npos && base.find_first_of("*?[{") != std::string_view::npos) {
+      base.find_first_of("{[\\") != std::string_view::npos && base.find_first_of("*?[{\\") != std::string_view::npos) {
     std::string_view dir = path.substr(0, path.size() - base.size());
     std::vector<std::string> all;
     for (const auto& v : name_variants(base)) {
-      if (v.find_first_of("{[") != std::string::npos) continue;  // unbalanced: as written below
+      if (v.find_first_of("{[\\") != std::string::npos) continue;  // unbalanced: as written below
       for (auto& l : path_labels(std::string(dir) + v)) add_unique(all, l);
     }
     std::sort(all.begin(), all.end());

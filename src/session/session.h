@@ -63,14 +63,15 @@ class LabelTable {
   // rules that are not anchored.
   std::vector<std::string> top_write_labels() const;
   std::vector<std::string> host_labels(std::string_view host) const;
-  // Whether a file (an absolute, normalised path) is labelled sensitive:
-  // secret, credentials or pii. What a directory read whole is looked
-  // through for, entry by entry: a quick test of the names first.
-  bool sensitive_file(std::string_view path) const;
+  // The sensitive labels of a file (an absolute, normalised path): secret,
+  // credentials, pii, sorted and joined by commas; "" for none. What a
+  // directory read whole is looked through for, entry by entry: a quick test
+  // of the names first.
+  std::string sensitive_labels(std::string_view path) const;
   const std::vector<LabelRule>& rules() const { return rules_; }
 
  private:
-  // A rule with a sensitive label, as sensitive_file() tests it before
+  // A rule with a sensitive label, as sensitive_labels() tests it before
   // path_labels() decides: never false where the rule matches.
   struct Quick {
     enum Kind { kName, kNamePrefix, kNameSuffix, kNameGlob, kPathPrefix, kPathGlob } kind = kName;

@@ -21,12 +21,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Stands in for the label table: secrets by name.
-bool secret_name(const std::string& path) {
+// Stands in for the label table: secrets and personal data by name.
+std::string secret_name(const std::string& path) {
   std::string name = path.substr(path.rfind('/') + 1);
   for (const char* g : {".env", "*.pem", "id_rsa"})
-    if (::fnmatch(g, name.c_str(), 0) == 0) return true;
-  return false;
+    if (::fnmatch(g, name.c_str(), 0) == 0) return "secret";
+  return ::fnmatch("users*.csv", name.c_str(), 0) == 0 ? "pii" : "";
 }
 
 class Trees : public ::testing::Test {
@@ -48,7 +48,7 @@ class Trees : public ::testing::Test {
   void touch(const std::string& rel) { std::ofstream(root_ / rel) << "x\n"; }
 
   Environment env(size_t max_entries = 0) const {
-    Environment e{project(), (root_ / "home").string(), false, {}, file_glob_expander()};
+    Environment e{project(), (root_ / "home").string(), false, file_script_reader(0), file_glob_expander()};
     e.tree = file_tree_lister(secret_name);
     if (max_entries) {
       e.tree = [inner = e.tree, max_entries](const std::string& r, const TreeScope& s, size_t) {
@@ -140,34 +140,101 @@ TEST_F(Trees, RipgrepSkipsDotFilesUnlessToldNotTo) {
   EXPECT_FALSE(reads_env(run("rg -uu -g '!.env' TODO")));
 }
 
-TEST_F(Trees, RipgrepWithHiddenFilesObeysTheRepositorysGitignore) {
-  std::ofstream(root_ / "project" / ".gitignore") << "# local\nnode_modules/\n.env\n";
-  // Outside a repository ripgrep reads no .gitignore.
-  EXPECT_TRUE(reads_env(run("rg --hidden TODO")));
-  fs::create_directories(root_ / "project" / ".git");
-  EXPECT_FALSE(reads_env(run("rg --hidden TODO")));
-  EXPECT_FALSE(reads_env(run("rg --hidden TODO .")));
-  // Not with --no-ignore, and never for grep.
-  EXPECT_TRUE(reads_env(run("rg -uu TODO")));
-  EXPECT_TRUE(reads_env(run("grep -r TODO .")));
-  // A .gitignore above the root counts; one with a negation is not used.
-  fs::create_directories(root_ / "project" / "src" / "conf");
-  touch("project/src/conf/.env");
-  auto acts = run("rg --hidden TODO src");
-  EXPECT_TRUE(reads(acts).empty()) << reads(acts).size();
-  std::ofstream(root_ / "project" / ".gitignore") << ".env\n!.env.example\n";
-  EXPECT_TRUE(reads_env(run("rg --hidden TODO")));
-  // A negation or a ripgrep ignore file beneath can bring back what the top
-  // ignores: obeyed no further.
+TEST_F(Trees, RipgrepTakenOutOfItsDefaultsReadsWhatItIsTold) {
+  // Its ignore files are not read: --hidden reads every dot-file.
   std::ofstream(root_ / "project" / ".gitignore") << ".env\n";
-  std::ofstream(root_ / "project" / "src" / "conf" / ".gitignore") << "!.env\n";
-  acts = run("rg --hidden TODO");
-  EXPECT_FALSE(reads_env(acts));
-  EXPECT_EQ(reads(acts), std::vector<std::string>{project() + "/src/conf/.env"});
-  fs::remove(root_ / "project" / "src" / "conf" / ".gitignore");
-  std::ofstream(root_ / "project" / "src" / ".ignore") << "!conf/.env\n";
-  EXPECT_EQ(reads(run("rg --hidden TODO")), std::vector<std::string>{project() + "/src/conf/.env"});
-  EXPECT_EQ(reads(run("rg --hidden TODO src/conf")), std::vector<std::string>{project() + "/src/conf/.env"});
+  fs::create_directories(root_ / "project" / ".git");
+  EXPECT_TRUE(reads_env(run("rg --hidden TODO")));
+  // A glob that keeps names in overrides the skipping of dot-files.
+  for (const char* cmd : {"rg -g '*' AWS", "rg -g '.*' AWS", "rg --iglob '*' AWS", "rg --hidden -g '*' AWS"})
+    EXPECT_TRUE(reads_env(run(cmd))) << cmd;
+  // Links are followed with -L / --follow.
+  fs::create_directories(root_ / "secrets");
+  touch("secrets/.env");
+  fs::remove(root_ / "project" / ".env");
+  fs::create_directory_symlink(root_ / "secrets", root_ / "project" / "linked");
+  auto linked = [&](const std::vector<Action>& acts) {
+    auto r = reads(acts);
+    return std::find(r.begin(), r.end(), (root_ / "secrets" / ".env").string()) != r.end();
+  };
+  EXPECT_FALSE(linked(run("rg -uu AWS")));
+  EXPECT_TRUE(linked(run("rg -uu -L AWS")));
+  EXPECT_TRUE(linked(run("rg --hidden --follow AWS")));
+}
+
+TEST_F(Trees, ShortenedLongOptionsAreTheOptionsTheyShorten) {
+  for (const char* cmd :
+       {"grep --recur AWS .", "grep --rec AWS .", "grep -d rec AWS .", "grep --directories=recu AWS .",
+        "grep --deref AWS .", "cp --recu . /tmp/c2", "cp --ar . /tmp/c2", "tar --cre . -f /tmp/x.tar"})
+    EXPECT_TRUE(reads_env(run(cmd))) << cmd;
+}
+
+TEST_F(Trees, AnExclusionAnotherOptionCanUndoIsNotTaken) {
+  for (const char* cmd :
+       {"grep -r --exclude=.env --include='*' AWS .", "tar -cf - --anchored --exclude=.env .",
+        "rsync -a --include=.env --exclude=.env . /tmp/o/", "rsync -a --exclude='+ .env' --exclude=.env . /tmp/o/",
+        "rsync -r --filter='+ .env' --exclude=.env . /tmp/o/"})
+    EXPECT_TRUE(reads_env(run(cmd))) << cmd;
+  // Anchored at the top, an exclusion leaves the nested ones read.
+  fs::create_directories(root_ / "project" / "sub");
+  touch("project/sub/.env");
+  for (const char* cmd :
+       {"tar czf /tmp/x.tgz --exclude=./.env .", "rsync -a --exclude=/.env . /tmp/o/", "zip -r /tmp/x.zip . -x .env"}) {
+    auto acts = run(cmd);
+    EXPECT_FALSE(reads_env(acts)) << cmd;
+    EXPECT_EQ(reads(acts), std::vector<std::string>{project() + "/sub/.env"}) << cmd;
+  }
+  EXPECT_TRUE(reads(run("zip -r /tmp/x.zip . -x '*.env'")).empty());
+  EXPECT_TRUE(reads(run("zip -r /tmp/x.zip . -x '*/.env' .env")).empty());
+}
+
+TEST_F(Trees, AnArchiveOnStandardOutputAndANameListAreReads) {
+  EXPECT_TRUE(reads_env(run("zip -qr - .")));
+  // A list of names in a file: what it names is read.
+  std::ofstream(root_ / "project" / "list") << "src/app.py\n.env\n";
+  for (const char* cmd : {"tar -cf - -T list", "tar --files-from=list -cf -", "rsync -a --files-from=list . /tmp/o"}) {
+    auto acts = run(cmd);  // (taken whole, as a directory named would be)
+    EXPECT_TRUE(std::any_of(acts.begin(), acts.end(), [&](const Action& a) {
+      return a.kind == Kind::FileRead && a.path == project() + "/.env";
+    })) << cmd;
+  }
+  // One that cannot be read leaves them unknown.
+  auto acts = run("tar -cf - -T missing-list");
+  EXPECT_TRUE(
+      std::any_of(acts.begin(), acts.end(), [](const Action& a) { return a.kind == Kind::FileRead && a.opaque; }));
+}
+
+TEST_F(Trees, FindsAlternativesAndLinksDoNotHideFiles) {
+  for (const char* cmd : {"find . -name node_modules -prune -o -type f -exec cat {} +",
+                          "find . -name '*.py' -o -type f -exec cat {} +", "find . -type f -exec grep -H AWS {} +"})
+    EXPECT_TRUE(reads_env(run(cmd))) << cmd;
+  // cat opens the link find names.
+  fs::create_directories(root_ / "secrets");
+  std::ofstream(root_ / "secrets" / ".env") << "K=v\n";
+  fs::create_symlink(root_ / "secrets" / ".env", root_ / "project" / "src" / "notes.txt");
+  auto r = reads(run("find src -exec cat {} +"));
+  EXPECT_NE(std::find(r.begin(), r.end(), (root_ / "secrets" / ".env").string()), r.end());
+}
+
+TEST_F(Trees, EveryKindOfLabelledFileIsNamedHoweverManyOfOne) {
+  fs::create_directories(root_ / "project" / "a");
+  for (int i = 0; i < 100; ++i) touch("project/a/users" + std::to_string(i) + ".csv");
+  fs::create_directories(root_ / "project" / "z");
+  touch("project/z/.env");
+  auto r = reads(run("grep -r AWS a z"));
+  EXPECT_NE(std::find(r.begin(), r.end(), project() + "/z/.env"), r.end());
+  EXPECT_LE(r.size(), 16u);
+}
+
+TEST_F(Trees, TooManyLinksAreNotFollowedToTheEnd) {
+  fs::create_directories(root_ / "project" / "links");
+  for (int i = 0; i < 1100; ++i)
+    fs::create_symlink(root_ / "project" / "src" / "app.py", root_ / "project" / "links" / ("l" + std::to_string(i)));
+  auto acts = run("grep -R x links");
+  EXPECT_TRUE(
+      std::any_of(acts.begin(), acts.end(), [](const Action& a) { return a.kind == Kind::FileRead && a.opaque; }));
+  // Not followed, they cost nothing.
+  for (const auto& a : run("grep -r x links")) EXPECT_FALSE(a.opaque) << a.summary;
 }
 
 TEST_F(Trees, ArchivesAndCopiesReadEverythingBeneath) {

@@ -110,16 +110,24 @@ TEST(Labels, SensitiveFilesAreThoseLabelledSecretCredentialsOrPii) {
   };
   int yes = 0;
   for (const auto& p : paths) {
-    EXPECT_EQ(t.sensitive_file(p), sensitive(p)) << p;
-    yes += t.sensitive_file(p) ? 1 : 0;
+    EXPECT_EQ(!t.sensitive_labels(p).empty(), sensitive(p)) << p;
+    yes += t.sensitive_labels(p).empty() ? 0 : 1;
   }
   EXPECT_GE(yes, 15);
-  EXPECT_FALSE(t.sensitive_file("/w/src/app.py"));
-  EXPECT_TRUE(t.sensitive_file("/w/config/prod/db.yaml"));
+  EXPECT_EQ(t.sensitive_labels("/w/src/app.py"), "");
+  EXPECT_EQ(t.sensitive_labels("/w/config/prod/db.yaml"), "secret");
+  EXPECT_EQ(t.sensitive_labels("/home/dev/.aws/credentials"), "credentials,secret");
+  EXPECT_EQ(t.sensitive_labels("/w/users.csv"), "pii");
 }
 
 TEST(Labels, ANamePatternHasTheLabelsOfTheNamesItMatches) {
   auto t = LabelTable::defaults("/home/dev");
+  // Character classes and escapes as fnmatch(3) reads them.
+  for (const char* p :
+       {"/w/[[:punct:]]env", "/w/.e[[:alpha:]]v", "/w/.en\\v", "/w/\\.env", "/w/[.]env", "/w/.e[!x]v", "/w/[]a.]env"})
+    EXPECT_TRUE(has(t.path_labels(p), "secret")) << p;
+  EXPECT_TRUE(t.path_labels("/w/x\\").empty());
+  EXPECT_TRUE(t.path_labels("/w/[[:punct:]").empty());
   for (const char* p :
        {"/home/dev/project/.env*", "/home/dev/project/*.pem", "/home/dev/project/id_*", "/home/dev/project/*env*"})
     EXPECT_TRUE(has(t.path_labels(p), "secret")) << p;
