@@ -549,6 +549,7 @@ Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& e
       Action a = file_action(Kind::FileRead, root, t, env);
       if (content) mark_tree(a);
       std::string dir = a.path;
+      const size_t at = out.size();
       out.push_back(std::move(a));
       // A search kept to some names (`glob: ".env*"`, `include: "*.pem"`)
       // reads the files of those names beneath its root.
@@ -558,9 +559,16 @@ Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& e
         std::string g = it->get<std::string>();
         g = g.substr(g.rfind('/') == std::string::npos ? 0 : g.rfind('/') + 1);
         if (g.empty() || g[0] == '!') continue;
+        // A glob that says nothing of the name (`*`) keeps every file in,
+        // dot-files too (it overrides ripgrep's skipping them): looked through.
+        if (g.find_first_not_of("*?.") == std::string::npos) {
+          TreeScope all;
+          out[at].tree_scope = all;
+        }
         out.push_back(file_action(Kind::FileRead, dir + "/" + g, t, env));
       }
     }
+    expand_trees(out, env);
   } else if (t == "read_many_files") {
     // Gemini globs `paths` and `include` together, ignoring case, with `\`
     // taken as `/`; a path that names no file is a pattern too. Each is

@@ -26,6 +26,10 @@ Action file_action(Kind kind, std::string_view raw, std::string_view tool, const
 // Marks a file action as reaching everything beneath its path (a recursive
 // search, archive, copy or removal), and says so in its summary.
 void mark_tree(Action& a);
+// Each file read taken whole with a known scope (Action::tree_scope) is
+// looked through with env.tree: the labelled files beneath it that its
+// program reads are read too (shell_actions.cc).
+void expand_trees(std::vector<Action>& out, const Environment& env);
 // The path a `file:` URI names, as client libraries read it (any case,
 // with or without an authority, escapes decoded, query and fragment
 // dropped, cut at a NUL); nullopt when `v` is no file URI.

@@ -1600,6 +1600,8 @@ namespace {
 // Directory entries looked at beneath the trees of one command line.
 constexpr size_t kMaxTreeEntries = 50'000;
 
+}  // namespace
+
 // Each directory a command reads whole, as its program reads it
 // (TreeScope): the labelled files beneath it are read too, so that `grep -r
 // TODO .` reads the `.env` there as `cat .env` does. A search kept to some
@@ -1637,8 +1639,6 @@ void expand_trees(std::vector<Action>& out, const Environment& env) {
     }
   }
 }
-
-}  // namespace
 
 std::vector<Action> shell_actions(std::string_view command, std::string_view tool, const Environment& env) {
   ScriptBudget budget;

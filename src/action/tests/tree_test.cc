@@ -301,6 +301,23 @@ TEST_F(Trees, SpecialFilesAndDeepTreesDoNotStallTheLook) {
   EXPECT_TRUE(l.complete);
 }
 
+TEST_F(Trees, AHarnessSearchWithACatchAllGlobReadsDotFiles) {
+  auto grep = [&](const std::string& input) {
+    HookEvent ev;
+    ev.harness = Harness::ClaudeCode;
+    ev.tool_name = "Grep";
+    ev.tool_input = input;
+    auto acts = to_actions(ev, env());
+    EXPECT_TRUE(acts.ok());
+    return acts.ok() ? *acts : std::vector<Action>{};
+  };
+  // Ripgrep under the tool skips dot-files; a glob of `*` keeps them in.
+  EXPECT_FALSE(reads_env(grep(R"({"pattern":"AWS"})")));
+  EXPECT_FALSE(reads_env(grep(R"({"pattern":"AWS","glob":"*.py"})")));
+  EXPECT_TRUE(reads_env(grep(R"({"pattern":"AWS","glob":"*"})")));
+  EXPECT_TRUE(reads_env(grep(R"({"pattern":"AWS","glob":"**/*","path":"."})")));
+}
+
 TEST_F(Trees, WithoutAListerNothingIsLookedAt) {
   Environment e{project(), (root_ / "home").string(), false, {}, {}};
   auto acts = shell_actions("grep -rn TODO .", "Bash", e);
