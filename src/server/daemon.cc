@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -120,6 +121,7 @@ struct Conn {
   std::string in, out;
   size_t out_off = 0;
   int64_t deadline_ms = 0;
+  uint64_t seq = 0;  // the order it was accepted in
   bool header_done = false;
   std::string header;
   size_t need = 0;
@@ -279,6 +281,7 @@ struct Daemon::Impl {
   int spare_fd = -1;  // held in reserve for refusing clients when out of descriptors
   bool out_of_fds = false;
   bool http_capped = false;  // the HTTP connection cap was met (logged once until a connection is taken)
+  uint64_t conn_seq = 0;     // counts connections accepted: their order
   int capped_pid = 0;        // the last process refused for holding too many connections (logged once)
   // Threads answering one request each off the loop (`cred_get`): joined
   // when done (looked at as the next starts) and at shutdown.
@@ -1132,22 +1135,39 @@ int Daemon::run() {
           im.out_of_fds = false;
           Conn c;
           c.fd = cfd;
+          c.seq = ++im.conn_seq;
           c.http = fd == im.http_fd;
+          static const std::string kBusy =
+              http_response(503, R"({"ok":false,"error":"too many connections to the HTTP API; retry"})");
           if (c.http && std::count_if(im.conns.begin(), im.conns.end(), [](const auto& x) { return x.second.http; }) >=
                             kMaxHttpConns) {
             // Anyone on the machine may connect to the HTTP port: its
             // connections are capped, so that they cannot take the
-            // descriptors the hooks' socket needs.
-            static const std::string kBusy =
-                http_response(503, R"({"ok":false,"error":"too many connections to the HTTP API; retry"})");
-            (void)!::send(cfd, kBusy.data(), kBusy.size(), MSG_NOSIGNAL);
-            ::close(cfd);
+            // descriptors the hooks' socket needs. At the cap, the one
+            // whose request has been coming longest, or that has sat idle
+            // longest, makes room (nothing owed to it): a client that holds
+            // connections open cannot lock the others out.
+            int victim = -1;
+            std::pair<int64_t, uint64_t> oldest{std::numeric_limits<int64_t>::max(), 0};
+            for (const auto& [vfd, v] : im.conns)
+              if (v.http && v.out.empty() && !v.waited && !v.offload && std::pair{v.deadline_ms, v.seq} < oldest) {
+                oldest = {v.deadline_ms, v.seq};
+                victim = vfd;
+              }
             if (!im.http_capped)
-              std::cerr << "tollgate serve: " << kMaxHttpConns << " HTTP connections are open; more are refused\n";
+              std::cerr << "tollgate serve: " << kMaxHttpConns
+                        << " HTTP connections are open; the oldest waiting ones make room\n";
             im.http_capped = true;
-            continue;
+            if (victim < 0) {
+              (void)!::send(cfd, kBusy.data(), kBusy.size(), MSG_NOSIGNAL);
+              ::close(cfd);
+              continue;
+            }
+            (void)!::send(victim, kBusy.data(), kBusy.size(), MSG_NOSIGNAL);
+            close_conn(victim);
+          } else if (c.http) {
+            im.http_capped = false;
           }
-          if (c.http) im.http_capped = false;
           if (!c.http) {
             ucred cred{};
             socklen_t len = sizeof cred;
