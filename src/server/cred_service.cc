@@ -64,6 +64,23 @@ json lease_json(const store::Lease& l) {
 
 }  // namespace
 
+bool Service::record_unknown_refusal(json& rec, int64_t now) {
+  if (now - refusals_window_ms_ >= 60'000 || now < refusals_window_ms_) {
+    refusals_window_ms_ = now;
+    refusals_in_window_ = 0;
+  }
+  if (refusals_in_window_ >= kMaxUnknownRefusals) {
+    ++refusals_suppressed_;
+    return false;
+  }
+  ++refusals_in_window_;
+  if (refusals_suppressed_) {
+    rec["suppressed"] = refusals_suppressed_;  // refusals like it, not recorded, since the last one that was
+    refusals_suppressed_ = 0;
+  }
+  return true;
+}
+
 Service::Issued Service::issue(std::unique_lock<std::mutex>& lock, std::string_view task_token, const std::string& name,
                                std::string_view via, int64_t now) {
   Issued out;
@@ -80,7 +97,8 @@ Service::Issued Service::issue(std::unique_lock<std::mutex>& lock, std::string_v
     rec["decision"] = "deny";
     rec["reason"] = out.error;
     std::string err;
-    record("", "cred_request", "", "deny", dump_json(rec), &err);
+    if (!task.id.empty() || record_unknown_refusal(rec, now))
+      record("", "cred_request", "", "deny", dump_json(rec), &err);
     if (!task.id.empty() && !counted) detect_cred_request(task, asked, false);
     return out;
   };
@@ -529,15 +547,14 @@ std::pair<int, std::string> Service::token_exchange(const std::map<std::string, 
     if (c.kind == CredKind::Jwt && c.audience == audience) name = c.name;
   if (name.empty()) {
     std::string err;
-    record("", "cred_request", "", "deny",
-           dump_json(json{{"type", "cred_request"},
-                          {"via", "token-exchange"},
-                          {"audience", audience.substr(0, 256)},
-                          {"token_sha256", crypto::sha256_hex(get("subject_token"))},
-                          {"decision", "deny"},
-                          {"reason", "no jwt credential has this audience"},
-                          {"ts", now}}),
-           &err);
+    json rec = {{"type", "cred_request"},
+                {"via", "token-exchange"},
+                {"audience", audience.substr(0, 256)},
+                {"token_sha256", crypto::sha256_hex(get("subject_token"))},
+                {"decision", "deny"},
+                {"reason", "no jwt credential has this audience"},
+                {"ts", now}};
+    if (record_unknown_refusal(rec, now)) record("", "cred_request", "", "deny", dump_json(rec), &err);
     return oauth("invalid_target", "no credential is configured for this audience");
   }
   Issued is = issue(lock, get("subject_token"), name, "token-exchange", now);

@@ -268,8 +268,18 @@ class Service {
   session::Session& session_for(const std::string& id, const std::string& harness, const std::string& cwd);
   void record(const std::string& session, std::string kind, std::string tool_use_id, std::string effect,
               std::string record_json, std::string* error, const session::Session* state = nullptr);
+  // Whether a refused credential request from nobody known (no task token
+  // that verifies) is recorded: at most kMaxUnknownRefusals a minute, so that
+  // anyone on the machine flooding /token cannot grow the ledger without
+  // bound. The next one recorded says how many were not (`suppressed`).
+  // mu_ held.
+  bool record_unknown_refusal(nlohmann::json& rec, int64_t now);
+  static constexpr int kMaxUnknownRefusals = 100;
 
   mutable std::mutex mu_;
+  int64_t refusals_window_ms_ = 0;   // guarded by mu_: the minute being counted
+  int refusals_in_window_ = 0;       // guarded by mu_
+  int64_t refusals_suppressed_ = 0;  // guarded by mu_
   std::unique_ptr<store::Store> store_;
   std::shared_ptr<const pdp::Pdp> pdp_;  // guarded by mu_
   ServiceOptions opts_;

@@ -541,6 +541,34 @@ TEST(Broker, TokenExchangeIssuesTheAudiencesCredentialByPolicy) {
   EXPECT_EQ(f.events("cred_issue").size(), 1u);
 }
 
+TEST(Broker, AFloodOfRequestsFromNobodyKnownCannotGrowTheLedgerWithoutBound) {
+  Fixture f;
+  auto [task, token] = f.task({"cred:ci-api"}, 600'000);
+  std::map<std::string, std::string> form = {{"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
+                                             {"subject_token", "garbage"},
+                                             {"subject_token_type", "urn:ietf:params:oauth:token-type:jwt"},
+                                             {"audience", "ci"}};
+  auto unknown_audience = form;
+  unknown_audience["audience"] = "nobody";
+  for (int i = 0; i < 500; ++i) {
+    EXPECT_EQ(f.svc->token_exchange(i % 2 ? form : unknown_audience).first, 400);
+  }
+  // A minute's worth is recorded, no more; the rest are counted.
+  EXPECT_EQ(f.events("cred_request").size(), 100u);
+  f.now += 61'000;
+  EXPECT_EQ(f.svc->token_exchange(form).first, 400);
+  auto recs = f.events("cred_request");
+  ASSERT_EQ(recs.size(), 101u);
+  EXPECT_EQ(json::parse(recs.back().record)["suppressed"], 400);
+  // A request with a task token that verifies is always recorded.
+  for (int i = 0; i < 120; ++i) f.svc->token_exchange(form);
+  EXPECT_EQ(f.events("cred_request").size(), 200u);
+  form["subject_token"] = token;
+  form["audience"] = "short-lived";  // configured, not granted: refused
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(f.svc->token_exchange(form).first, 400);
+  EXPECT_EQ(f.events("cred_request").size(), 203u);
+}
+
 TEST(Broker, SecretsNeverReachTheLedgerTheStoreFileOrAnError) {
   Fixture f;
   f.op({{"op", "agent_register"}, {"agent", "builder"}, {"owner", "ana"}});
