@@ -18,6 +18,7 @@
 // resolution in paths; thread-safe; never throw.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -186,14 +187,15 @@ struct TreeListing {
   std::size_t scanned = 0;         // directory entries looked at
 };
 inline constexpr std::size_t kMaxTreeFound = 64;
-using TreeLister = std::function<TreeListing(const std::string& root, const TreeScope& scope, std::size_t max_entries)>;
+using TreeLister = std::function<TreeListing(const std::string& root, const TreeScope& scope, std::size_t max_entries,
+                                             std::chrono::steady_clock::time_point deadline)>;
 
 // Walks the file system without following links (unless the scope says so:
 // then each directory is entered once, and at most 1,000 links), opening
 // directories with O_DIRECTORY|O_NOFOLLOW so that a FIFO or device never
 // stalls the caller; directories it may not read are skipped, as their
-// reader skips them. At most 64 levels deep and 250 ms. `kind_of` returns
-// "" for a file of no interest.
+// reader skips them. At most 64 levels deep, 250 ms, and never past
+// `deadline`. `kind_of` returns "" for a file of no interest.
 TreeLister file_tree_lister(std::function<std::string(const std::string& path)> kind_of);
 
 // What an adapter needs to know about the session's machine.

@@ -58,9 +58,9 @@ Role role_of(std::string_view name, const std::vector<std::string>& args) {
       "paste", "fold", "rev", "column", "pr", "iconv", "comm", "join", "fmt", "expand", "unexpand", "split", "csplit",
       "shuf", "tsort", "gzip", "bzip2", "bunzip2", "bzcat", "xz", "unxz", "xzcat", "lzma", "unlzma", "zstd", "unzstd",
       "zstdcat", "lz4", "lz4cat", "brotli", "cksum", "sum", "b2sum", "sha224sum", "sha384sum", "ed", "ex", "vim", "vi",
-      "nvim", "nano", "emacs", "xmllint", "cpp", "sdiff", "basenc", "uuencode", "hd", "ptx"};
+      "nvim", "nano", "emacs", "xmllint", "cpp", "sdiff", "basenc", "uuencode", "hd", "ptx", "gtar", "bsdtar"};
   // jq and yq take their filter first, then the files.
-  static const std::set<std::string_view> pattern_first = {"grep", "egrep", "fgrep", "rg",   "ag",  "awk",
+  static const std::set<std::string_view> pattern_first = {"grep", "egrep", "fgrep", "rg",   "ag",  "ack", "awk",
                                                            "gawk", "look",  "jq",    "gojq", "jaq", "yq"};
   static const std::set<std::string_view> writers = {"touch", "mkdir", "truncate", "chmod",  "chown",
                                                      "chgrp", "ln",    "install",  "mkfifo", "shred"};
@@ -1597,8 +1597,10 @@ GlobExpander file_glob_expander() {
 
 namespace {
 
-// Directory entries looked at beneath the trees of one command line.
+// Directory entries looked at beneath the trees of one command line, and
+// the time they may take together.
 constexpr size_t kMaxTreeEntries = 50'000;
+constexpr auto kMaxTreesTime = std::chrono::milliseconds(400);
 
 }  // namespace
 
@@ -1609,10 +1611,22 @@ constexpr size_t kMaxTreeEntries = 50'000;
 // large to look through in full is not known.
 void expand_trees(std::vector<Action>& out, const Environment& env) {
   size_t budget = kMaxTreeEntries;
+  // All the trees of a command line together: as long as one may take.
+  const auto deadline = std::chrono::steady_clock::now() + kMaxTreesTime;
+  std::set<std::string> walked;
   for (size_t k = 0, n = out.size(); k < n; ++k) {
     if (out[k].kind != Kind::FileRead || !out[k].tree || !out[k].tree_scope || out[k].opaque) continue;
     const Action root = out[k];  // (out grows below)
-    const TreeScope& scope = *root.tree_scope;
+    TreeScope scope = *root.tree_scope;
+    // Names anchored at the top are taken only for the directory the
+    // command runs in (`tar --exclude=./.env .`); beneath another operand
+    // the program matches them against other paths.
+    if (root.path != env.cwd) scope.exclude_top.clear();
+    // The same tree, read the same way, once (`grep -R x R R R`).
+    std::string key = root.path + '\0' + (scope.hidden ? "h" : "") + (scope.follow_links ? "l" : "");
+    for (const auto* v : {&scope.include, &scope.exclude, &scope.exclude_dir, &scope.exclude_top})
+      for (const auto& g : *v) key += '\0' + g;
+    if (!walked.insert(key).second) continue;
     auto read = [&](const std::string& path, std::string summary) {
       Action a = root;
       a.tree = false;
@@ -1627,7 +1641,7 @@ void expand_trees(std::vector<Action>& out, const Environment& env) {
     // own actions have it), and nothing else is.
     if (!scope.include.empty() && std::none_of(scope.include.begin(), scope.include.end(), any_name)) continue;
     if (!env.tree) continue;
-    TreeListing l = env.tree(root.path, scope, budget);
+    TreeListing l = env.tree(root.path, scope, budget, deadline);
     budget -= std::min(budget, l.scanned);
     for (const auto& p : l.paths) read(p, "read " + p + " (beneath " + root.path + ", which is read whole)");
     if (!l.complete) {
@@ -1943,7 +1957,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       }
     }
     std::string sub;
-    bool no_index = false;
+    bool no_index = false, untracked = false;
     // git's operands are taken in the directory -C or --work-tree names.
     std::string git_dir;
     for (size_t i = 0; i < c.args.size(); ++i) {
@@ -1956,6 +1970,7 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       if (git && sub.empty() && w.rfind("--work-tree=", 0) == 0) git_dir = w.substr(12);
       if (sub.empty() && !is_option(w) && !value) sub = w;
       no_index = no_index || w == "--no-index";
+      untracked = untracked || w == "--untracked";
       // A path outside the repository makes `git diff` compare files (`git diff /dev/null .env`).
       if (git && sub == "diff" && w != sub && !w.empty() && (w[0] == '/' || w[0] == '~')) no_index = true;
     }
@@ -1996,9 +2011,32 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       if (git && (sub == "add" || sub == "hash-object" || sub == "stage") && w != sub) definite = true;
       if (w.empty() || w.find("://") != std::string::npos || (git && w == sub && !definite)) return;
       size_t first = out.size();
-      file(in_place && definite ? Kind::FileWrite : Kind::FileRead, w, false);
+      // Directories `git diff --no-index` compares are read whole.
+      file(in_place && definite ? Kind::FileWrite : Kind::FileRead, w, false, git && sub == "diff" && no_index);
       for (size_t k = first; k < out.size(); ++k) out[k].incidental = !definite;
     };
+    // `git grep --no-index`/`--untracked` searches the files beneath its
+    // paths (the directory it runs in when it names none), not git's.
+    if (git && sub == "grep" && (no_index || untracked)) {
+      std::vector<std::pair<std::string, bool>> paths;
+      bool past_sub = false, pattern_given = false, pattern_skipped = false;
+      for (size_t i = 0; i < c.args.size(); ++i) {
+        const std::string& w = c.args[i];
+        if (!past_sub) {
+          past_sub = w == sub;
+          continue;
+        }
+        if (w == "-e" || w == "-f" || w.rfind("--regexp", 0) == 0 || w.rfind("--file", 0) == 0) pattern_given = true;
+        if (is_option(w) || w == "--") continue;
+        if (!pattern_given && !pattern_skipped) {
+          pattern_skipped = true;  // the pattern
+          continue;
+        }
+        paths.emplace_back(git_dir.empty() || w[0] == '/' || w[0] == '~' ? w : git_dir + "/" + w, is_dynamic(c, i));
+      }
+      if (paths.empty()) paths.emplace_back(git_dir.empty() ? "." : git_dir, false);
+      for (const auto& [p, dyn] : paths) file(Kind::FileRead, p, dyn, true);
+    }
     for (size_t i = 0; i < c.args.size(); ++i) {
       if (i == code_word) continue;
       if (!is_dynamic(c, i) || (c.args[i] == "{}" && !c.found.empty())) {
@@ -2099,6 +2137,12 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         if (c.name != "rsync" && w.size() > 2 && w.rfind("-T", 0) == 0) {
           list = w.substr(2);
           at = i;
+        } else if (c.name != "rsync" && w.find('T') != std::string::npos &&
+                   ((w.size() > 2 && w[0] == '-' && w[1] != '-') || (i == 0 && !w.empty() && w[0] != '-'))) {
+          // T in a cluster (`-czT list`, `cvzfT x.tgz list`): which word is
+          // its list depends on the letters before it; not known.
+          file(Kind::FileRead, "(the files named in a list given to " + c.name + " " + w + ")", true);
+          continue;
         }
         if (!list || *list == "-" || *list == "/dev/stdin") continue;
         std::optional<std::vector<std::string>> names;
@@ -2202,9 +2246,9 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         extracts = true;
       std::string_view dir_opt = is_tar ? "C" : c.name == "unzip" ? "d" : "";
       if (dir_opt.empty()) continue;
-      if (is_tar && w.rfind("--directory=", 0) == 0) {
-        into.emplace_back(w.substr(12), is_dynamic(c, i));
-      } else if ((is_tar && w == "--directory") || w == std::string("-") + std::string(dir_opt)) {
+      if (is_tar && abbreviates(w, "--directory") && w.find('=') != std::string::npos) {
+        into.emplace_back(w.substr(w.find('=') + 1), is_dynamic(c, i));
+      } else if ((is_tar && abbreviates(w, "--directory")) || w == std::string("-") + std::string(dir_opt)) {
         if (i + 1 < c.args.size()) into.emplace_back(c.args[i + 1], is_dynamic(c, i + 1));
       } else if (w.size() > 2 && w[0] == '-' && w[1] != '-' && w.find(dir_opt[0], 1) != std::string::npos) {
         // In a cluster: `-CDIR`, `-cC/home/dev`, `-xzC dir`.

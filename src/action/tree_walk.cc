@@ -42,10 +42,12 @@ bool matches_any(const std::vector<std::string>& globs, const char* name) {
 }  // namespace
 
 TreeLister file_tree_lister(std::function<std::string(const std::string& path)> kind_of) {
-  return [kind_of = std::move(kind_of)](const std::string& root, const TreeScope& scope, std::size_t max_entries) {
+  return [kind_of = std::move(kind_of)](const std::string& root, const TreeScope& scope, std::size_t max_entries,
+                                        std::chrono::steady_clock::time_point until) {
     TreeListing out;
     if (root.empty() || root[0] != '/') return out;
-    const auto deadline = std::chrono::steady_clock::now() + kMaxWalkTime;
+    const auto deadline = std::min(until, std::chrono::steady_clock::now() + kMaxWalkTime);
+    if (std::chrono::steady_clock::now() > deadline) return out;  // (not complete)
     struct Dir {
       std::string path;
       int depth;

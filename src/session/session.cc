@@ -328,7 +328,7 @@ void LabelTable::add(LabelRule rule) {
   if (!rule.host && rule.pattern.size() >= 2 && rule.pattern[0] == '~' && rule.pattern[1] == '/')
     rule.pattern = home_ + rule.pattern.substr(1);
   const bool sensitive = std::any_of(rule.labels.begin(), rule.labels.end(), [](const std::string& l) {
-    return l == "secret" || l == "credentials" || l == "pii";
+    return l == "secret" || l == "credentials" || l == "pii" || l == "environment";
   });
   if (sensitive && !rule.host && !rule.exclude && !rule.pattern.empty()) {
     // How the quick test of sensitive_labels() matches it.
@@ -388,7 +388,7 @@ std::string LabelTable::sensitive_labels(std::string_view path) const {
   if (!maybe) return {};
   std::string out;
   for (const auto& l : path_labels(path))  // (sorted)
-    if (l == "secret" || l == "credentials" || l == "pii") out += (out.empty() ? "" : ",") + l;
+    if (l == "secret" || l == "credentials" || l == "pii" || l == "environment") out += (out.empty() ? "" : ",") + l;
   return out;
 }
 

@@ -64,7 +64,7 @@ class LabelTable {
   std::vector<std::string> top_write_labels() const;
   std::vector<std::string> host_labels(std::string_view host) const;
   // The sensitive labels of a file (an absolute, normalised path): secret,
-  // credentials, pii, sorted and joined by commas; "" for none. What a
+  // credentials, pii, environment, sorted and joined by commas; "" for none. What a
   // directory read whole is looked through for, entry by entry: a quick test
   // of the names first.
   std::string sensitive_labels(std::string_view path) const;

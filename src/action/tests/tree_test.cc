@@ -20,6 +20,7 @@ namespace tollgate::action {
 namespace {
 
 namespace fs = std::filesystem;
+const auto kForever = std::chrono::steady_clock::time_point::max();
 
 // Stands in for the label table: secrets and personal data by name.
 std::string secret_name(const std::string& path) {
@@ -51,8 +52,9 @@ class Trees : public ::testing::Test {
     Environment e{project(), (root_ / "home").string(), false, file_script_reader(0), file_glob_expander()};
     e.tree = file_tree_lister(secret_name);
     if (max_entries) {
-      e.tree = [inner = e.tree, max_entries](const std::string& r, const TreeScope& s, size_t) {
-        return inner(r, s, max_entries);
+      e.tree = [inner = e.tree, max_entries](const std::string& r, const TreeScope& s, size_t,
+                                             std::chrono::steady_clock::time_point until) {
+        return inner(r, s, max_entries, until);
       };
     }
     return e;
@@ -284,20 +286,20 @@ TEST_F(Trees, ATreeTooLargeToLookThroughIsNotKnown) {
 TEST_F(Trees, SpecialFilesAndDeepTreesDoNotStallTheLook) {
   ASSERT_EQ(::mkfifo((root_ / "project" / "pipe").c_str(), 0600), 0);
   auto lister = file_tree_lister(secret_name);
-  TreeListing l = lister(project(), TreeScope{}, 1000);
+  TreeListing l = lister(project(), TreeScope{}, 1000, kForever);
   EXPECT_TRUE(l.complete);
   EXPECT_EQ(l.paths, std::vector<std::string>{project() + "/.env"});
   // Deeper than 64 levels: not all looked at.
   fs::path deep = root_ / "project";
   for (int i = 0; i < 70; ++i) deep /= "d";
   fs::create_directories(deep);
-  l = lister(project(), TreeScope{}, 100000);
+  l = lister(project(), TreeScope{}, 100000, kForever);
   EXPECT_FALSE(l.complete);
   // A file given as the root, or a root that does not exist: nothing beneath.
-  l = lister(project() + "/src/app.py", TreeScope{}, 1000);
+  l = lister(project() + "/src/app.py", TreeScope{}, 1000, kForever);
   EXPECT_TRUE(l.complete);
   EXPECT_TRUE(l.paths.empty());
-  l = lister(project() + "/missing", TreeScope{}, 1000);
+  l = lister(project() + "/missing", TreeScope{}, 1000, kForever);
   EXPECT_TRUE(l.complete);
 }
 
@@ -316,6 +318,47 @@ TEST_F(Trees, AHarnessSearchWithACatchAllGlobReadsDotFiles) {
   EXPECT_FALSE(reads_env(grep(R"({"pattern":"AWS","glob":"*.py"})")));
   EXPECT_TRUE(reads_env(grep(R"({"pattern":"AWS","glob":"*"})")));
   EXPECT_TRUE(reads_env(grep(R"({"pattern":"AWS","glob":"**/*","path":"."})")));
+}
+
+TEST_F(Trees, MoreProgramsThatReadTreesWhole) {
+  fs::create_directories(root_ / "empty");
+  for (const char* cmd :
+       {"ack AWS", "ack AWS .", "gtar czf /tmp/x.tgz .", "bsdtar -cf - .", "git grep --no-index AWS",
+        "git grep --untracked -n AWS", "git grep --no-index -e AWS -- .", "git diff --no-index . ../empty"})
+    EXPECT_TRUE(reads_env(run(cmd)) || [&] {
+      auto acts = run(cmd);
+      return std::any_of(acts.begin(), acts.end(), [&](const Action& a) {
+        return a.kind == Kind::FileRead && a.tree && a.path == project() && a.tree_scope;
+      });
+    }()) << cmd;
+  // Plain `git grep` searches what git tracks: not looked at here.
+  EXPECT_FALSE(reads_env(run("git grep AWS")));
+  // A name list given inside a cluster is not known.
+  std::ofstream(root_ / "project" / "list") << ".env\n";
+  for (const char* cmd : {"tar -czT list -f /tmp/x.tgz", "tar cvzfT /tmp/x.tgz list"}) {
+    auto acts = run(cmd);
+    EXPECT_TRUE(std::any_of(acts.begin(), acts.end(), [](const Action& a) {
+      return a.kind == Kind::FileRead && a.opaque;
+    })) << cmd;
+  }
+}
+
+TEST_F(Trees, NamesAnchoredAtTheTopCountOnlyForTheDirectoryTheCommandRunsIn) {
+  fs::create_directories(root_ / "project" / "sub");
+  touch("project/sub/.env");
+  for (const char* cmd : {"zip -r /tmp/z.zip sub -x .env", "tar -czf /tmp/t.tgz --exclude=./.env sub",
+                          "rsync -a --exclude=/.env sub /tmp/r1"}) {
+    auto r = reads(run(cmd));
+    EXPECT_NE(std::find(r.begin(), r.end(), project() + "/sub/.env"), r.end()) << cmd;
+  }
+}
+
+TEST_F(Trees, TheSameTreeNamedManyTimesIsWalkedOnce) {
+  std::string cmd = "grep -R x";
+  for (int i = 0; i < 200; ++i) cmd += " .";
+  auto acts = run(cmd);
+  EXPECT_EQ(std::count_if(acts.begin(), acts.end(), [&](const Action& a) { return a.path == project() + "/.env"; }), 1);
+  for (const auto& a : acts) EXPECT_FALSE(a.opaque) << a.summary;
 }
 
 TEST_F(Trees, WithoutAListerNothingIsLookedAt) {
