@@ -13,6 +13,8 @@ namespace tollgate::ledger {
 namespace {
 
 constexpr std::string_view kMark = "[redacted]";
+// The longest quoted value taken whole (`PASSWORD="…"`).
+constexpr size_t kMaxQuoted = 1024;
 
 bool alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 bool word_char(char c) { return alnum(c) || c == '_'; }
@@ -254,12 +256,28 @@ class Redactor {
       copy_to(e);
       return true;
     }
-    if (!skip_quote() && json_name) {
+    const size_t opened = v;
+    const bool quoted = skip_quote();
+    if (!quoted && json_name) {
       copy_to(e);
       return true;
     }
     size_t end = v;
-    while (end < t_.size() && value_char(t_[end])) ++end;
+    if (quoted && v - opened == 2) {
+      // Quoted as `\"…\"` inside JSON text: up to the closing one, by whole
+      // escapes (`PASSWORD=\"two words\"`).
+      while (end + 1 < t_.size() && end - v < kMaxQuoted && !(t_[end] == '\\' && t_[end + 1] == '"'))
+        end += t_[end] == '\\' ? 2 : 1;
+      if (end + 1 >= t_.size() || t_[end] != '\\') end = v;  // not closed: as unquoted, below
+    } else if (quoted) {
+      // Quoted as `"…"` or `'…'`: up to the same quote, never across a
+      // backslash or a line.
+      const char q = t_[opened];
+      while (end < t_.size() && end - v < kMaxQuoted && t_[end] != q && t_[end] != '\\' && t_[end] != '\n') ++end;
+      if (end >= t_.size() || t_[end] != q) end = v;
+    }
+    if (end == v)
+      while (end < t_.size() && value_char(t_[end])) ++end;
     if (no_credential(t_.substr(v, end - v))) {
       copy_to(e);
       return true;

@@ -47,6 +47,14 @@ TEST(Redact, ValuesOfCredentialNamesAreReplaced) {
   EXPECT_EQ(R("psql postgres://app:pa55word@db:5432/app"), "psql postgres://app:[redacted]@db:5432/app");
 }
 
+TEST(Redact, AQuotedValueGoesWhole) {
+  EXPECT_EQ(R("PGPASSWORD='two words' psql"), "PGPASSWORD='[redacted]' psql");
+  EXPECT_EQ(R("--password \"a b c\" -u x"), "--password \"[redacted]\" -u x");
+  // Not closed, or across a line: up to the first space only.
+  EXPECT_EQ(R("PASSWORD='abc def"), "PASSWORD='[redacted] def");
+  EXPECT_EQ(R("PASSWORD='abc\ndef'"), "PASSWORD='[redacted]\ndef'");
+}
+
 TEST(Redact, PrivateKeyBlocksLoseTheirBody) {
   EXPECT_EQ(
       R("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nAAAA==\n-----END OPENSSH PRIVATE KEY-----"),
@@ -75,7 +83,7 @@ TEST(Redact, JsonStaysValidAndItsCredentialsGo) {
   EXPECT_EQ(back["arguments"], R"({"token":"[redacted]","query":"x"})");
   EXPECT_EQ(back["output"], "-----BEGIN RSA PRIVATE KEY-----[redacted]-----END RSA PRIVATE KEY-----\n");
   EXPECT_EQ(back["client_secret"], "[redacted]");
-  EXPECT_EQ(back["env"], "DB_PASSWORD=\"[redacted] value\" run");
+  EXPECT_EQ(back["env"], "DB_PASSWORD=\"[redacted]\" run");
   EXPECT_EQ(back["type"], "decision");
   EXPECT_EQ(back["secrets_read"], 2);
   EXPECT_EQ(back["secret_sha256"], "9f86d081884c7d659a2feaa0c55ad015");
