@@ -218,6 +218,10 @@ bool whole_operands(std::string_view name, const std::vector<std::string>& args)
         recurse(w.substr(w.find('=') + 1)))
       return true;
     if (grep && w.size() > 2 && w.rfind("-d", 0) == 0 && recurse(w.substr(2))) return true;
+    // `-nd recurse`: d last in a cluster takes the next word.
+    if (grep && w.size() > 2 && w[0] == '-' && w[1] != '-' && w.back() == 'd' && i + 1 < args.size() &&
+        recurse(args[i + 1]))
+      return true;
     if (w.size() > 1 && w[0] == '-' && w[1] != '-' && w.find_first_of(flags, 1) != std::string::npos) return true;
   }
   return false;
@@ -274,7 +278,9 @@ std::optional<TreeScope> tree_scope_of(std::string_view name, const std::vector<
       } else if (auto v = value(i, "--exclude-dir")) {
         if (v->find('/') == std::string::npos) s.exclude_dir.push_back(*v);
       } else if (auto v = value(i, "--exclude")) {
-        add_exclude(*v, false);
+        // grep matches the files it finds by their base name: a glob with a
+        // `/` leaves none out.
+        if (v->find('/') == std::string::npos) add_exclude(*v, false);
       } else if (abbreviates(args[i], "--dereference-recursive") || short_has(args[i], 'R')) {
         s.follow_links = true;
       }
@@ -339,8 +345,9 @@ std::optional<TreeScope> tree_scope_of(std::string_view name, const std::vector<
         if (!w.empty() && w[0] == '-') {
           zip_list = false;
         } else if (zip_list) {
-          if (w.rfind("*/", 0) == 0 || (w[0] == '*' && w.find('/') == std::string::npos))
-            add_exclude(w.rfind("*/", 0) == 0 ? w.substr(2) : w, false);
+          // (`*/.env` leaves the top one in: not taken.)
+          if (w[0] == '*' && w.find('/') == std::string::npos)
+            add_exclude(w, false);
           else if (w.find_first_of("*?[/") == std::string::npos)
             s.exclude_top.push_back(w);
           continue;
@@ -1624,8 +1631,11 @@ void expand_trees(std::vector<Action>& out, const Environment& env) {
     if (root.path != env.cwd) scope.exclude_top.clear();
     // The same tree, read the same way, once (`grep -R x R R R`).
     std::string key = root.path + '\0' + (scope.hidden ? "h" : "") + (scope.follow_links ? "l" : "");
-    for (const auto* v : {&scope.include, &scope.exclude, &scope.exclude_dir, &scope.exclude_top})
-      for (const auto& g : *v) key += '\0' + g;
+    char list = 'a';  // which list each glob is in
+    for (const auto* v : {&scope.include, &scope.exclude, &scope.exclude_dir, &scope.exclude_top}) {
+      for (const auto& g : *v) key += std::string(1, '\0') + list + g;
+      ++list;
+    }
     if (!walked.insert(key).second) continue;
     auto read = [&](const std::string& path, std::string summary) {
       Action a = root;
@@ -1636,18 +1646,17 @@ void expand_trees(std::vector<Action>& out, const Environment& env) {
       out.push_back(std::move(a));
       return &out.back();
     };
-    // Kept to names that say what they are (`--include='*.py'`, `rg -g
-    // '*.pem'`): those names are read, labelled by them (as the command's
-    // own actions have it), and nothing else is.
-    if (!scope.include.empty() && std::none_of(scope.include.begin(), scope.include.end(), any_name)) continue;
+    // (Kept to some names, `--include='*.json'`, it is walked too: a kind of
+    // file does not carry the labels of single names of that kind,
+    // `service-account.json`; the walk keeps to the names.)
     if (!env.tree) continue;
     TreeListing l = env.tree(root.path, scope, budget, deadline);
     budget -= std::min(budget, l.scanned);
     for (const auto& p : l.paths) read(p, "read " + p + " (beneath " + root.path + ", which is read whole)");
     if (!l.complete) {
-      Action* a =
-          read(root.path, "read everything beneath " + root.path + " (more than " + std::to_string(kMaxTreeEntries) +
-                              " entries, or a directory that could not be read: not all looked at)");
+      Action* a = read(root.path, "read everything beneath " + root.path +
+                                      " (too many entries or links, too long to look through, or a directory "
+                                      "that could not be read: not all looked at)");
       a->tree = true;
       a->opaque = true;
     }
@@ -1836,11 +1845,14 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
       (any_name(std::string_view(f).substr(f.rfind('/') + 1)) ? any : named) = true;
     }
     const std::optional<TreeScope> scope = scope_now;
-    if (named && !any) scope_now.reset();
-    // The command opens each file find names, a link as what it leads to.
-    if (scope_now) scope_now->follow_links = true;
     for (const auto& f : *found_now) {
       const bool beneath = f.size() > 3 && f.compare(f.size() - 3, 3, "/**") == 0;
+      // Beneath the roots: the files find selects (by name, when named),
+      // each opened as what its link leads to. A file of a name: as the
+      // command reads it (`-exec tar czf x {} +` takes a directory whole).
+      scope_now = scope;
+      if (beneath && named && !any) scope_now.reset();
+      if (beneath && scope_now) scope_now->follow_links = true;
       file_one(kind, beneath ? f.substr(0, f.size() - 3) : f, false, tree || beneath);
     }
     scope_now = scope;
@@ -2027,6 +2039,25 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
           continue;
         }
         if (w == "-e" || w == "-f" || w.rfind("--regexp", 0) == 0 || w.rfind("--file", 0) == 0) pattern_given = true;
+        // Options whose value is the next word: a pattern, a file of them, a count.
+        static const std::set<std::string_view> takes_value = {"-e",
+                                                               "-f",
+                                                               "-A",
+                                                               "-B",
+                                                               "-C",
+                                                               "-m",
+                                                               "--max-depth",
+                                                               "--threads",
+                                                               "--max-count",
+                                                               "--regexp",
+                                                               "--file",
+                                                               "--after-context",
+                                                               "--before-context",
+                                                               "--context"};
+        if (takes_value.count(w)) {
+          ++i;
+          continue;
+        }
         if (is_option(w) || w == "--") continue;
         if (!pattern_given && !pattern_skipped) {
           pattern_skipped = true;  // the pattern
@@ -2146,17 +2177,23 @@ std::vector<Action> shell_actions_in(std::string_view command, std::string_view 
         }
         if (!list || *list == "-" || *list == "/dev/stdin") continue;
         std::optional<std::vector<std::string>> names;
-        if (env.read_script && !list->empty() && at < c.args.size() && !is_dynamic(c, at) && !cwd_unknown) {
+        // rsync takes the names beneath its source; `--null` lists are split
+        // on NULs: neither is read here.
+        const bool nul = std::any_of(c.args.begin(), c.args.end(),
+                                     [](const std::string& a) { return a == "--null" || a == "-0" || a == "--from0"; });
+        if (env.read_script && c.name != "rsync" && !nul && !list->empty() && at < c.args.size() &&
+            !is_dynamic(c, at) && !cwd_unknown) {
           ScriptFile f = env.read_script(analyze::normalize_path(*list, env.cwd, env.home, env.resolve_symlinks));
           if (f.state == ScriptFile::State::Text) {
             names.emplace();
-            for (size_t at = 0; at < f.text.size() && names;) {
-              size_t nl = std::min(f.text.find('\n', at), f.text.size());
-              std::string n = f.text.substr(at, nl - at);
-              at = nl + 1;
+            for (size_t pos = 0; pos < f.text.size() && names;) {
+              size_t nl = std::min(f.text.find('\n', pos), f.text.size());
+              std::string n = f.text.substr(pos, nl - pos);
+              pos = nl + 1;
               if (!n.empty() && n.back() == '\r') n.pop_back();
               if (n.empty()) continue;
-              if (names->size() >= 256)
+              // A line that is an option (`-C DIR`) changes what the next ones are.
+              if (names->size() >= 256 || n[0] == '-')
                 names.reset();
               else
                 names->push_back(std::move(n));

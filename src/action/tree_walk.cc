@@ -122,6 +122,8 @@ TreeLister file_tree_lister(std::function<std::string(const std::string& path)> 
         std::string path = prefix + "/" + name;
         if (type == DT_LNK) {
           if (!scope.follow_links) continue;
+          // (Names left out cost nothing: `node_modules/.bin` excluded.)
+          if (matches_any(scope.exclude_dir, name) && matches_any(scope.exclude, name)) continue;
           if (++links > kMaxLinks || std::chrono::steady_clock::now() > deadline) {
             complete = false;
             break;

@@ -120,8 +120,7 @@ class Redactor {
 
   Redacted run_all() {
     while (i_ < t_.size()) {
-      const bool word_start = i_ == 0 || !word_char(t_[i_ - 1]);
-      if (word_start && (key_block() || token() || scheme() || named())) continue;
+      if (word_start() && (key_block() || token() || scheme() || named())) continue;
       if (t_[i_] == ':' && url_password()) continue;
       out_ += t_[i_++];
     }
@@ -129,6 +128,23 @@ class Redactor {
   }
 
  private:
+  // Backslashes right before `at` (up to 16: past that, the parity is
+  // guessed; a guess only moves where words start, never what is kept).
+  size_t backslashes_before(size_t at) const {
+    size_t n = 0;
+    while (n < 16 && n < at && t_[at - 1 - n] == '\\') ++n;
+    return n;
+  }
+  // Where a word starts: after a character that is no part of one, after an
+  // escape (`\n`, `\t` in JSON text: the line a key or token begins), never
+  // at an escaped character itself.
+  bool word_start() const {
+    if (i_ == 0) return true;
+    if (backslashes_before(i_) % 2 == 1) return false;
+    const char p = t_[i_ - 1];
+    return p == '\\' || !word_char(p) || (i_ >= 2 && backslashes_before(i_ - 1) % 2 == 1);
+  }
+
   // Copies [i_, to) and moves there.
   void copy_to(size_t to) {
     out_.append(t_.substr(i_, to - i_));
@@ -247,6 +263,10 @@ class Redactor {
     // (`"secrets_read":0` is a count).
     const bool json_name = i_ > 0 && t_[i_ - 1] == '"' && v < t_.size() && (t_[v] == '"' || t_[v] == '\\');
     skip_quote();
+    // (`aws_secret_access_key = …`, `password = "…"`: spaces before the sign.)
+    size_t sign = v;
+    while (sign < t_.size() && sign - v < 8 && (t_[sign] == ' ' || t_[sign] == '\t')) ++sign;
+    if (sign < t_.size() && (t_[sign] == '=' || t_[sign] == ':')) v = sign;
     if (v < t_.size() && (t_[v] == '=' || t_[v] == ':')) {
       ++v;
       while (v < t_.size() && t_[v] == ' ') ++v;
@@ -268,13 +288,14 @@ class Redactor {
       // escapes (`PASSWORD=\"two words\"`).
       while (end + 1 < t_.size() && end - v < kMaxQuoted && !(t_[end] == '\\' && t_[end + 1] == '"'))
         end += t_[end] == '\\' ? 2 : 1;
-      if (end + 1 >= t_.size() || t_[end] != '\\') end = v;  // not closed: as unquoted, below
+      const bool closed = end + 1 < t_.size() && t_[end] == '\\' && t_[end + 1] == '"';
+      if (!closed && end - v < kMaxQuoted) end = v;  // not closed: as unquoted, below (past the cap: up to it)
     } else if (quoted) {
       // Quoted as `"…"` or `'…'`: up to the same quote, never across a
       // backslash or a line.
       const char q = t_[opened];
       while (end < t_.size() && end - v < kMaxQuoted && t_[end] != q && t_[end] != '\\' && t_[end] != '\n') ++end;
-      if (end >= t_.size() || t_[end] != q) end = v;
+      if ((end >= t_.size() || t_[end] != q) && end - v < kMaxQuoted) end = v;
     }
     if (end == v)
       while (end < t_.size() && value_char(t_[end])) ++end;
@@ -319,9 +340,20 @@ Redacted redact_json(std::string_view t) {
   Redacted out;
   out.text.reserve(t.size());
   size_t i = 0;
-  std::string_view name;  // the member whose value comes next, if any
+  std::string_view name;   // the member whose value comes next, if any
+  std::string_view array;  // the member whose array the values are in (`"tokens":["…"]`)
+  int depth = 0;           // brackets open within that array
   while (i < t.size()) {
     if (t[i] != '"') {
+      if (t[i] == '[') {
+        if (!name.empty() && array.empty()) {
+          array = name;
+          depth = 0;
+        }
+        if (!array.empty()) ++depth;
+      } else if (t[i] == ']' && !array.empty() && --depth == 0) {
+        array = {};
+      }
       if (t[i] != ':' && t[i] != ' ' && t[i] != '\n' && t[i] != '\t' && t[i] != '\r') name = {};
       out.text += t[i++];
       continue;
@@ -336,7 +368,8 @@ Redacted redact_json(std::string_view t) {
     if (next < t.size() && t[next] == ':') {
       out.text.append(body);  // a member's name
       name = body;
-    } else if (!name.empty() && secret_name(name) && !no_credential(body)) {
+    } else if (!(name.empty() ? array : name).empty() && secret_name(name.empty() ? array : name) &&
+               !no_credential(body)) {
       out.text += kMark;  // `"client_secret":"…"`
       ++out.count;
     } else {

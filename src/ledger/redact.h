@@ -29,10 +29,11 @@ struct Redacted {
 // JSON stays valid. Linear in the size of `text`.
 Redacted redact_secrets(std::string_view text);
 
-// The same for JSON text (a record): each string value is redacted, member
-// names never are, so the record keeps its members (`"secrets_read":0` is a
-// count, whatever its name says). Text that is not JSON is redacted up to
-// where it stops being so and copied from there.
+// The same for JSON text (a record): each string value is redacted (an
+// array's too: `"tokens":["…"]`), member names never are, so the record
+// keeps its members (`"secrets_read":0` is a count, whatever its name says).
+// Only strings are redacted: text outside them, and an unterminated string,
+// is copied as it is.
 Redacted redact_json(std::string_view json);
 
 }  // namespace tollgate::ledger

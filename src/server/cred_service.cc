@@ -554,7 +554,21 @@ std::pair<int, std::string> Service::token_exchange(const std::map<std::string, 
                 {"decision", "deny"},
                 {"reason", "no jwt credential has this audience"},
                 {"ts", now}};
-    if (record_unknown_refusal(rec, now)) record("", "cred_request", "", "deny", dump_json(rec), &err);
+    // A task whose token verifies is known: its refusal is always recorded,
+    // and counted by the detectors (probing audiences).
+    session::Task task;
+    bool known = false;
+    if (keys_) {
+      identity::VerifyOptions vo;
+      vo.skew_s = opts_.tokens.skew_s;
+      known = check_task_token(get("subject_token"), *keys_, *store_, now, vo, &task).ok();
+    }
+    if (known) {
+      rec["task"] = task.id;
+      rec["agent"] = task.agent;
+    }
+    if (known || record_unknown_refusal(rec, now)) record("", "cred_request", "", "deny", dump_json(rec), &err);
+    if (known) detect_cred_request(task, audience.substr(0, 64), false);
     return oauth("invalid_target", "no credential is configured for this audience");
   }
   Issued is = issue(lock, get("subject_token"), name, "token-exchange", now);

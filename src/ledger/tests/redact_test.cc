@@ -47,6 +47,28 @@ TEST(Redact, ValuesOfCredentialNamesAreReplaced) {
   EXPECT_EQ(R("psql postgres://app:pa55word@db:5432/app"), "psql postgres://app:[redacted]@db:5432/app");
 }
 
+TEST(Redact, CredentialsOnLaterLinesOfJsonTextAreFound) {
+  nlohmann::json j = {
+      {"summary", "line1\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==\n-----END OPENSSH PRIVATE KEY-----"},
+      {"a", "x\nghp_0123456789abcdefghijABCDEFGHIJ012345"},
+      {"b", "x\tAKIAIOSFODNN7EXAMPLE"},
+      {"c", "x\tBearer abcdef123456"},
+      {"d", "[default]\naws_secret_access_key = wJalrXUtnFEMIK7MDENG\n"},
+      {"github_token", {"abcdef123456", "zz9"}},
+      {"max_tokens", {"keep"}}};
+  auto r = redact_json(j.dump());
+  auto back = nlohmann::json::parse(r.text);
+  EXPECT_EQ(back["summary"], "line1\n-----BEGIN OPENSSH PRIVATE KEY-----[redacted]-----END OPENSSH PRIVATE KEY-----");
+  EXPECT_EQ(back["a"], "x\nghp_[redacted]");
+  EXPECT_EQ(back["b"], "x\tAKIA[redacted]");
+  EXPECT_EQ(back["c"], "x\tBearer [redacted]");
+  EXPECT_EQ(back["d"], "[default]\naws_secret_access_key = [redacted]\n");
+  EXPECT_EQ(back["github_token"], nlohmann::json({"[redacted]", "[redacted]"}));
+  EXPECT_EQ(back["max_tokens"], nlohmann::json({"keep"}));
+  // An escaped backslash before a word: the word starts after it.
+  EXPECT_EQ(R("a\\\\ghp_0123456789abcdefghijABCDEFGHIJ012345"), "a\\\\ghp_[redacted]");
+}
+
 TEST(Redact, AQuotedValueGoesWhole) {
   EXPECT_EQ(R("PGPASSWORD='two words' psql"), "PGPASSWORD='[redacted]' psql");
   EXPECT_EQ(R("--password \"a b c\" -u x"), "--password \"[redacted]\" -u x");

@@ -567,6 +567,11 @@ TEST(Broker, AFloodOfRequestsFromNobodyKnownCannotGrowTheLedgerWithoutBound) {
   form["audience"] = "short-lived";  // configured, not granted: refused
   for (int i = 0; i < 3; ++i) EXPECT_EQ(f.svc->token_exchange(form).first, 400);
   EXPECT_EQ(f.events("cred_request").size(), 203u);
+  form["audience"] = "nobody";  // an audience no credential has, asked by a known task
+  EXPECT_EQ(f.svc->token_exchange(form).first, 400);
+  auto last = json::parse(f.events("cred_request").back().record);
+  EXPECT_EQ(last["audience"], "nobody");
+  EXPECT_EQ(last["task"], task);
 }
 
 TEST(Broker, SecretsNeverReachTheLedgerTheStoreFileOrAnError) {

@@ -959,7 +959,10 @@ TEST(Daemon, HttpClientsCannotTakeTheHooksDescriptorsOrMemory) {
   // is, the 256 are open.
   EXPECT_EQ(http_call(port, "GET /healthz HTTP/1.1\r\n\r\n").substr(0, 12), "HTTP/1.1 200");
   char buf[64];
-  ssize_t n = ::recv(idle[0], buf, sizeof buf, 0);  // (blocks until the daemon has closed it)
+  timeval tv{5, 0};  // (a wrong choice fails the test rather than hanging it)
+  ::setsockopt(idle[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(idle.back(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ssize_t n = ::recv(idle[0], buf, sizeof buf, 0);
   EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0).substr(0, 12), "HTTP/1.1 503");
   // Those made room for go first; the others are still open.
   for (int i = 0; i < 20; ++i)

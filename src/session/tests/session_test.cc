@@ -103,10 +103,15 @@ TEST(Labels, SensitiveFilesAreThoseLabelledSecretCredentialsOrPii) {
                                           "/w/.github/workflows/ci.yml",
                                           "/w/.envrc",
                                           "/w/env",
-                                          "/w/x.environment"};
+                                          "/w/x.environment",
+                                          "/w/pii",
+                                          "/w/x/pii",
+                                          "/home/dev/.ssh",
+                                          "/srv/vault",
+                                          "/proc/12/environ"};
   auto sensitive = [&](const std::string& p) {
     auto l = t.path_labels(p);
-    return has(l, "secret") || has(l, "credentials") || has(l, "pii");
+    return has(l, "secret") || has(l, "credentials") || has(l, "pii") || has(l, "environment");
   };
   int yes = 0;
   for (const auto& p : paths) {
