@@ -30,6 +30,10 @@ void mark_tree(Action& a);
 // looked through with env.tree: the labelled files beneath it that its
 // program reads are read too (shell_actions.cc).
 void expand_trees(std::vector<Action>& out, const Environment& env);
+// The mount points in /proc/PID/mountinfo text whose file systems are served
+// by a process or over the network (fuse*, nfs, cifs, smb): a walk does not
+// enter them (tree_walk.cc).
+std::vector<std::string> remote_mount_points(std::string_view mountinfo);
 // The path a `file:` URI names, as client libraries read it (any case,
 // with or without an authority, escapes decoded, query and fragment
 // dropped, cut at a NUL); nullopt when `v` is no file URI.

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "action/action.h"
+#include "action/action_internal.h"
 
 namespace tollgate::action {
 
@@ -34,12 +35,70 @@ constexpr size_t kMaxPerKind = 8;
 // Time a walk may take, checked as it goes: past it, not all is looked at.
 constexpr auto kMaxWalkTime = std::chrono::milliseconds(250);
 
+bool within(std::string_view path, std::string_view dir) {
+  return dir == "/" || path == dir ||
+         (path.size() > dir.size() && path.substr(0, dir.size()) == dir && path[dir.size()] == '/');
+}
+
+std::vector<std::string> remote_mounts_now() {
+  int fd = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string text;
+  char buf[65536];
+  for (ssize_t n; text.size() < (1u << 20) && (n = ::read(fd, buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return remote_mount_points(text);
+}
+
 bool matches_any(const std::vector<std::string>& globs, const char* name) {
   return std::any_of(globs.begin(), globs.end(),
                      [&](const std::string& g) { return ::fnmatch(g.c_str(), name, 0) == 0; });
 }
 
 }  // namespace
+
+std::vector<std::string> remote_mount_points(std::string_view mountinfo) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at < mountinfo.size()) {
+    size_t nl = std::min(mountinfo.find('\n', at), mountinfo.size());
+    std::string_view line = mountinfo.substr(at, nl - at);
+    at = nl + 1;
+    // ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS [OPTIONAL…] - FSTYPE SOURCE SUPER-OPTIONS
+    std::vector<std::string_view> f;
+    for (size_t p = 0; p < line.size() && f.size() < 64;) {
+      size_t sp = std::min(line.find(' ', p), line.size());
+      f.push_back(line.substr(p, sp - p));
+      p = sp + 1;
+    }
+    auto dash = std::find(f.begin(), f.end(), "-");
+    if (f.size() < 5 || dash == f.end() || dash + 1 == f.end()) continue;
+    std::string_view type = *(dash + 1);
+    // (FUSE: any user can mount one, served by a process of theirs. 9p and
+    // virtiofs, a virtual machine's host sharing, answer as a disk does.)
+    const bool remote = type.rfind("fuse", 0) == 0 || type == "nfs" || type == "nfs4" || type == "cifs" ||
+                        type == "smb3" || type == "smbfs";
+    if (!remote) continue;
+    // The mount point, with its octal escapes (`\040` for a space) undone.
+    std::string point;
+    std::string_view raw = f[4];
+    for (size_t k = 0; k < raw.size(); ++k) {
+      auto octal = [&](size_t j) { return raw[j] >= '0' && raw[j] <= '7'; };
+      if (raw[k] == '\\' && k + 3 < raw.size() && octal(k + 1) && octal(k + 2) && octal(k + 3)) {
+        point += static_cast<char>((raw[k + 1] - '0') * 64 + (raw[k + 2] - '0') * 8 + (raw[k + 3] - '0'));
+        k += 3;
+      } else {
+        point += raw[k];
+      }
+    }
+    out.push_back(std::move(point));
+  }
+  return out;
+}
 
 TreeLister file_tree_lister(std::function<std::string(const std::string& path)> kind_of) {
   return [kind_of = std::move(kind_of)](const std::string& root, const TreeScope& scope, std::size_t max_entries,
@@ -52,6 +111,15 @@ TreeLister file_tree_lister(std::function<std::string(const std::string& path)> 
       std::string path;
       int depth;
     };
+    // A file system whose directories are served by a process or over the
+    // network (FUSE, NFS, SMB …) can keep an open or a read waiting for
+    // ever: what is on one is not looked at, and so not known.
+    const std::vector<std::string> remote = remote_mounts_now();
+    auto on_remote = [&](const std::string& dir, bool root_dir) {
+      return std::any_of(remote.begin(), remote.end(),
+                         [&](const std::string& m) { return root_dir ? within(dir, m) : dir == m; });
+    };
+    if (on_remote(root, true)) return out;  // (not complete)
     std::vector<Dir> todo = {{root, 0}};
     std::set<std::pair<dev_t, ino_t>> seen;  // directories entered, when links are followed
     std::map<std::string, size_t> per_kind;
@@ -69,6 +137,10 @@ TreeLister file_tree_lister(std::function<std::string(const std::string& path)> 
     while (!todo.empty() && complete) {
       Dir d = std::move(todo.back());
       todo.pop_back();
+      if (d.depth > 0 && !remote.empty() && on_remote(d.path, d.path.rfind(root, 0) != 0)) {
+        complete = false;
+        break;
+      }
       // The root may be a link named on the command line (its reader follows
       // those); beneath it, a link is entered by its target's path.
       int fd = ::open(d.path.c_str(), O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC | (d.depth > 0 ? O_NOFOLLOW : 0));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "action/action.h"
+#include "action/action_internal.h"
 
 namespace tollgate::action {
 namespace {
@@ -389,6 +390,19 @@ TEST_F(Trees, TheSameTreeNamedManyTimesIsWalkedOnce) {
   auto acts = run(cmd);
   EXPECT_EQ(std::count_if(acts.begin(), acts.end(), [&](const Action& a) { return a.path == project() + "/.env"; }), 1);
   for (const auto& a : acts) EXPECT_FALSE(a.opaque) << a.summary;
+}
+
+TEST(TreeMounts, FileSystemsServedByAProcessOrTheNetworkAreFound) {
+  const std::string info =
+      "22 27 0:21 / /proc rw,relatime - proc proc rw\n"
+      "27 1 254:1 / / rw,relatime - ext4 /dev/vda1 rw\n"
+      "40 27 0:40 / /home/dev/mnt/remote\\040box rw,nosuid shared:5 - fuse.sshfs dev@box: rw,user_id=1000\n"
+      "41 27 0:41 / /srv/nfs rw - nfs4 server:/export rw\n"
+      "42 27 0:42 / /work rw - 9p share rw\n"
+      "garbage line\n"
+      "43 27 0:43 / /x rw -\n";
+  EXPECT_EQ(remote_mount_points(info), (std::vector<std::string>{"/home/dev/mnt/remote box", "/srv/nfs"}));
+  EXPECT_TRUE(remote_mount_points("").empty());
 }
 
 TEST_F(Trees, WithoutAListerNothingIsLookedAt) {
