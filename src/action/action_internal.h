@@ -34,6 +34,10 @@ void expand_trees(std::vector<Action>& out, const Environment& env);
 // by a process or over the network (fuse*, nfs, cifs, smb): a walk does not
 // enter them (tree_walk.cc).
 std::vector<std::string> remote_mount_points(std::string_view mountinfo);
+// Those mounted now, and whether `path` (absolute) lies on one of them: the
+// script reader and the glob expander do not open what is there.
+std::vector<std::string> remote_mounts();
+bool on_remote_mount(std::string_view path, const std::vector<std::string>& mounts);
 // The path a `file:` URI names, as client libraries read it (any case,
 // with or without an authority, escapes decoded, query and fragment
 // dropped, cut at a NUL); nullopt when `v` is no file URI.

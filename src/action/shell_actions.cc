@@ -1446,6 +1446,9 @@ ScriptReader file_script_reader(int64_t since_ms) {
     auto changed_ms = [](const struct stat& st) {
       return int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
     };
+    // A file system served by a process can keep an open waiting for ever.
+    if (on_remote_mount(path, remote_mounts()))
+      return unreadable("on a file system served by a process or over the network");
     struct stat before {
     }, link{};
     if (::stat(path.c_str(), &before) != 0) {
@@ -1535,6 +1538,7 @@ GlobExpander file_glob_expander() {
     };
     std::vector<std::string> paths = {""};  // "" stands for the root
     size_t entries = 0;
+    const std::vector<std::string> remote = remote_mounts();
     auto failed = [&] {
       GlobMatches f;
       f.scanned = entries;  // what it cost, for the caller's budget
@@ -1557,6 +1561,7 @@ GlobExpander file_glob_expander() {
         std::string pat(comp);
         for (const auto& p : paths) {
           std::string dir = p.empty() ? "/" : p;
+          if (on_remote_mount(dir, remote)) return failed();  // an open there can wait for ever
           int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
           if (fd < 0) {
             if (errno == ENOENT || errno == ENOTDIR) continue;  // bash skips what is not a directory
@@ -1589,6 +1594,8 @@ GlobExpander file_glob_expander() {
     // Literal names after the last glob (`*/Makefile`) match only where
     // they exist.
     if (!last_globbed) {
+      if (std::any_of(paths.begin(), paths.end(), [&](const std::string& p) { return on_remote_mount(p, remote); }))
+        return failed();
       std::erase_if(paths, [](const std::string& p) {
         struct stat st {};
         return ::lstat(p.c_str(), &st) != 0;

@@ -100,6 +100,14 @@ std::vector<std::string> remote_mount_points(std::string_view mountinfo) {
   return out;
 }
 
+bool on_remote_mount(std::string_view path, const std::vector<std::string>& mounts) {
+  for (const auto& m : mounts)
+    if (within(path, m)) return true;
+  return false;
+}
+
+std::vector<std::string> remote_mounts() { return remote_mounts_now(); }
+
 TreeLister file_tree_lister(std::function<std::string(const std::string& path)> kind_of) {
   return [kind_of = std::move(kind_of)](const std::string& root, const TreeScope& scope, std::size_t max_entries,
                                         std::chrono::steady_clock::time_point until) {
