@@ -967,7 +967,8 @@ TEST(Daemon, HttpClientsCannotTakeTheHooksDescriptorsOrMemory) {
   // Those made room for go first; the others are still open.
   for (int i = 0; i < 20; ++i)
     EXPECT_EQ(http_call(port, "GET /healthz HTTP/1.1\r\n\r\n").substr(0, 12), "HTTP/1.1 200") << i;
-  EXPECT_EQ(::send(idle.back(), "GET /healthz HTTP/1.1\r\n\r\n", 27, MSG_NOSIGNAL), 27);
+  const std::string get = "GET /healthz HTTP/1.1\r\n\r\n";
+  EXPECT_EQ(::send(idle.back(), get.data(), get.size(), MSG_NOSIGNAL), static_cast<ssize_t>(get.size()));
   n = ::recv(idle.back(), buf, sizeof buf, 0);
   EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0).substr(0, 12), "HTTP/1.1 200");
   auto ping = call_daemon(d->socket_path(), R"({"v":1,"op":"ping","bytes":0})", "", 5000);
