@@ -561,7 +561,7 @@ Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& e
         if (g.empty() || g[0] == '!') continue;
         // A glob that says nothing of the name (`*`) keeps every file in,
         // dot-files too (it overrides ripgrep's skipping them): looked through.
-        if (g.find_first_not_of("*?.") == std::string::npos) {
+        if (any_name(g)) {
           TreeScope all;
           out[at].tree_scope = all;
         }
@@ -601,7 +601,7 @@ Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& e
           out.push_back(std::move(tree));
           std::string name = each.substr(each.rfind('/') == std::string::npos ? 0 : each.rfind('/') + 1);
           // A last name that says nothing (`.*`, `**`, `*`) could be any file: not known.
-          if (name.find_first_not_of("*?.") == std::string::npos) {
+          if (any_name(name)) {
             Action any = file_action(Kind::FileRead, each, t, env);
             any.opaque = true;
             out.push_back(std::move(any));

@@ -26,6 +26,9 @@ Action file_action(Kind kind, std::string_view raw, std::string_view tool, const
 // Marks a file action as reaching everything beneath its path (a recursive
 // search, archive, copy or removal), and says so in its summary.
 void mark_tree(Action& a);
+// A name glob that says nothing of the name (`*`, `.*`, `**`): it selects
+// any file.
+inline bool any_name(std::string_view glob) { return glob.find_first_not_of("*?.") == std::string_view::npos; }
 // Each file read taken whole with a known scope (Action::tree_scope) is
 // looked through with env.tree: the labelled files beneath it that its
 // program reads are read too (shell_actions.cc).

@@ -227,10 +227,6 @@ bool whole_operands(std::string_view name, const std::vector<std::string>& args)
   return false;
 }
 
-// A name glob that says nothing of the name (`*`, `.*`, `**`): it selects
-// any file.
-bool any_name(std::string_view glob) { return glob.find_first_not_of("*?.") == std::string_view::npos; }
-
 // How a program that reads directories whole picks the files beneath them
 // (TreeScope), from its options; nullopt when that is up to ignore files and
 // it skips dot-files (`rg`, `ag` without -u/--hidden/--no-ignore or a glob:

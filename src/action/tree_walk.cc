@@ -40,20 +40,6 @@ bool within(std::string_view path, std::string_view dir) {
          (path.size() > dir.size() && path.substr(0, dir.size()) == dir && path[dir.size()] == '/');
 }
 
-std::vector<std::string> remote_mounts_now() {
-  int fd = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  std::string text;
-  char buf[65536];
-  for (ssize_t n; text.size() < (1u << 20) && (n = ::read(fd, buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return remote_mount_points(text);
-}
-
 bool matches_any(const std::vector<std::string>& globs, const char* name) {
   return std::any_of(globs.begin(), globs.end(),
                      [&](const std::string& g) { return ::fnmatch(g.c_str(), name, 0) == 0; });
@@ -106,7 +92,19 @@ bool on_remote_mount(std::string_view path, const std::vector<std::string>& moun
   return false;
 }
 
-std::vector<std::string> remote_mounts() { return remote_mounts_now(); }
+std::vector<std::string> remote_mounts() {
+  int fd = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string text;
+  char buf[65536];
+  for (ssize_t n; text.size() < (1u << 20) && (n = ::read(fd, buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return remote_mount_points(text);
+}
 
 TreeLister file_tree_lister(std::function<std::string(const std::string& path)> kind_of) {
   return [kind_of = std::move(kind_of)](const std::string& root, const TreeScope& scope, std::size_t max_entries,
@@ -122,7 +120,7 @@ TreeLister file_tree_lister(std::function<std::string(const std::string& path)> 
     // A file system whose directories are served by a process or over the
     // network (FUSE, NFS, SMB …) can keep an open or a read waiting for
     // ever: what is on one is not looked at, and so not known.
-    const std::vector<std::string> remote = remote_mounts_now();
+    const std::vector<std::string> remote = remote_mounts();
     auto on_remote = [&](const std::string& dir, bool root_dir) {
       return std::any_of(remote.begin(), remote.end(),
                          [&](const std::string& m) { return root_dir ? within(dir, m) : dir == m; });
