@@ -127,9 +127,10 @@ struct Conn {
   bool header_done = false;
   std::string header;
   size_t need = 0;
-  bool http = false;   // a connection to the loopback HTTP API
-  int peer_pid = 0;    // the client process (unix socket only)
-  ConnPeer http_peer;  // an MCP client's kept HTTP connection: what its last request learned
+  bool http = false;        // a connection to the loopback HTTP API
+  int peer_pid = 0;         // the client process (unix socket only)
+  bool peer_clear = false;  // Service::Peer::clear_of_tollgate, learnt on this connection
+  ConnPeer http_peer;       // an MCP client's kept HTTP connection: what its last request learned
   // The client asked to keep the connection ("keep": true in a header):
   // requests are answered in order and the connection stays open for more.
   bool keep = false;
@@ -902,7 +903,9 @@ int Daemon::run() {
         c.offload_payload = std::move(payload);
         return false;
       }
-      c.out += service_->handle(c.header, payload, c.peer_pid) + "\n";
+      Service::Peer peer{c.peer_pid, c.peer_clear};
+      c.out += service_->handle(c.header, payload, peer) + "\n";
+      c.peer_clear = peer.clear_of_tollgate;
       c.waited = c.waited || c.wait;
       if (!c.keep) return false;
     }

@@ -104,6 +104,16 @@ class Service {
   // Operator requests from a process of a governed agent's session are
   // refused (server/peers.h).
   std::string handle(std::string_view header, std::string_view payload, int peer_pid = 0);
+  // The process on the other end of a kept connection, and what was learnt
+  // of it while serving the connection's earlier requests.
+  struct Peer {
+    int pid = 0;  // SO_PEERCRED; 0: unknown
+    // Found not to run under a Tollgate process. A process's ancestors only
+    // ever leave (an orphan is adopted by an ancestor that reaps orphans, or
+    // by init), so this holds for the life of the connection.
+    bool clear_of_tollgate = false;
+  };
+  std::string handle(std::string_view header, std::string_view payload, Peer& peer);
 
   // Revokes one live lease (running its revoke command), e.g. when what
   // issued it could not be recorded after all.
@@ -175,13 +185,13 @@ class Service {
   uint64_t harness_generation() const { return harness_generation_.load(std::memory_order_relaxed); }
 
  private:
-  std::string handle_request(std::string_view header, std::string_view payload, int peer_pid);
+  std::string handle_request(std::string_view header, std::string_view payload, Peer& peer);
   // Why an operator request from `peer_pid` is refused; empty when it is not.
   std::string refuse_agent_operator(const std::string& op, int peer_pid);
   // The refusal of an `mcp` or operator request from a process running
   // under a Tollgate process (an MCP server behind a stdio gateway); empty
   // when it may go on.
-  std::string refuse_under_tollgate(const std::string& op, int peer_pid);
+  std::string refuse_under_tollgate(const std::string& op, Peer& peer);
   void trace_harness(int peer_pid, const std::string& sid);  // mu_ held
   // The harness session an MCP gateway (`tollgate mcp`, process `peer_pid`,
   // its own session `gateway_sid`) runs under: the newest session of the

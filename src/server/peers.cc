@@ -3,12 +3,14 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -28,22 +30,40 @@ constexpr std::array<std::string_view, 12> kBetween = {"sh",   "bash",    "dash"
 constexpr std::array<std::string_view, 6> kHarnesses = {"claude", "codex", "gemini", "node", "cursor-agent", "cursor"};
 
 bool read_stat(int pid, ProcId& out, int& ppid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string s;
-  if (!f || !std::getline(f, s)) return false;
+  // One read, no streams: the daemon reads a peer's ancestry on requests.
+  char path[32];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[1024];  // the command is at most 64 bytes; the fields up to 22 fit
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return false;
+  std::string_view s(buf, static_cast<size_t>(n));
   auto open = s.find('('), close = s.rfind(')');
-  if (open == std::string::npos || close == std::string::npos || close < open) return false;
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) return false;
   out.pid = pid;
-  out.comm = s.substr(open + 1, close - open - 1);
-  std::istringstream rest(s.substr(close + 1));
-  std::string field;
-  // After the command: state (3), ppid (4), … starttime (22).
-  for (int i = 3; i <= 22 && rest >> field; ++i) {
-    if (i == 4) ppid = std::atoi(field.c_str());
-    if (i == 22) {
-      out.start = std::strtoull(field.c_str(), nullptr, 10);
-      return true;
+  out.comm.assign(s.substr(open + 1, close - open - 1));
+  // After the command: state (3), ppid (4), … starttime (22), separated by
+  // single spaces.
+  size_t at = close + 1;
+  for (int i = 3; i <= 22; ++i) {
+    while (at < s.size() && s[at] == ' ') ++at;
+    size_t end = at;
+    while (end < s.size() && s[end] != ' ' && s[end] != '\n') ++end;
+    if (end == at) return false;
+    std::string_view field = s.substr(at, end - at);
+    if (i == 4 || i == 22) {
+      uint64_t v = 0;
+      auto [p, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+      if (ec != std::errc() || p != field.data() + field.size()) return false;
+      if (i == 4) ppid = static_cast<int>(v);
+      if (i == 22) {
+        out.start = v;
+        return true;
+      }
     }
+    at = end;
   }
   return false;
 }
@@ -148,14 +168,19 @@ int loopback_peer_pid(int fd, const std::vector<int>& roots, int max_processes) 
   return 0;
 }
 
-std::vector<ProcId> process_ancestry(int pid, int max) {
+std::vector<ProcId> process_ancestry(int pid, int max, bool* complete) {
   std::vector<ProcId> out;
+  if (complete) *complete = false;
   while (pid > 1 && static_cast<int>(out.size()) < max) {
     ProcId p;
     int ppid = 0;
     if (!read_stat(pid, p, ppid)) break;
     out.push_back(std::move(p));
     if (ppid == pid) break;
+    if (ppid <= 1) {
+      if (complete) *complete = true;
+      break;
+    }
     pid = ppid;
   }
   return out;

@@ -334,9 +334,14 @@ session::Session& Service::session_for(const std::string& id, const std::string&
 }
 
 std::string Service::handle(std::string_view header, std::string_view payload, int peer_pid) {
+  Peer peer{peer_pid};
+  return handle(header, payload, peer);
+}
+
+std::string Service::handle(std::string_view header, std::string_view payload, Peer& peer) {
   // A header member of the wrong type (`{"op":5}`) must not take the daemon down.
   try {
-    return handle_request(header, payload, peer_pid);
+    return handle_request(header, payload, peer);
   } catch (const json::exception& e) {
     return reply_error(std::string("request header: ") + e.what());
   }
@@ -378,15 +383,17 @@ std::string Service::refuse_agent_operator(const std::string& op, int peer_pid) 
   return why;
 }
 
-std::string Service::refuse_under_tollgate(const std::string& op, int peer_pid) {
+std::string Service::refuse_under_tollgate(const std::string& op, Peer& peer) {
   // A gateway's reviews and decisions come from the gateway, and people's
   // requests from people: never from a process running under a Tollgate
   // process — an MCP server a stdio gateway started (it inherits the
   // socket) and whatever that server starts, a gateway nested in it
   // included. (A process that detaches from its tree escapes this, as it
   // escapes harness tracing.)
-  if (peer_pid <= 0) return {};
-  auto chain = process_ancestry(peer_pid, 32);
+  const int peer_pid = peer.pid;
+  if (peer_pid <= 0 || peer.clear_of_tollgate) return {};
+  bool complete = false;
+  auto chain = process_ancestry(peer_pid, 32, &complete);
   for (size_t i = 1; i < chain.size(); ++i) {
     if (chain[i].comm != "tollgate") continue;
     std::string why = "`" + op + "` is not taken from a process running under a Tollgate gateway (" + chain[0].comm +
@@ -404,6 +411,9 @@ std::string Service::refuse_under_tollgate(const std::string& op, int peer_pid) 
            &err);
     return why;
   }
+  // A chain cut short (32 levels, an ancestor gone while it was read) proves
+  // nothing: it is read again on the next request.
+  peer.clear_of_tollgate = complete;
   return {};
 }
 
@@ -454,7 +464,8 @@ std::string Service::harness_session_of_gateway(const std::string& gateway_sid, 
   return it->second;
 }
 
-std::string Service::handle_request(std::string_view header, std::string_view payload, int peer_pid) {
+std::string Service::handle_request(std::string_view header, std::string_view payload, Peer& peer) {
+  const int peer_pid = peer.pid;
   auto h = parse_json(header, "request header", 4);
   if (!h) return reply_error(h.error().message);
   if (!h->is_object()) return reply_error("request header: expected a JSON object");
@@ -463,7 +474,7 @@ std::string Service::handle_request(std::string_view header, std::string_view pa
     if (std::string why = refuse_agent_operator(op, peer_pid); !why.empty()) return reply_error(why);
   }
   if (op == "mcp" || operator_request(op, *h)) {
-    if (std::string why = refuse_under_tollgate(op, peer_pid); !why.empty()) return reply_error(why);
+    if (std::string why = refuse_under_tollgate(op, peer); !why.empty()) return reply_error(why);
   }
   if (op == "ping" || op == "status") {
     auto p = pdp();

@@ -194,7 +194,7 @@ Result<std::unique_ptr<Store>> Store::open_sqlite(const std::string& path, Mode 
 }
 
 Store::~Store() {
-  for (sqlite3_stmt* st : {select_head_, upsert_head_, select_link_}) sqlite3_finalize(st);
+  for (sqlite3_stmt* st : {select_head_, upsert_head_, select_link_, begin_, commit_, rollback_}) sqlite3_finalize(st);
   sqlite3_finalize(insert_event_);
   sqlite3_finalize(upsert_session_);
   sqlite3_close(db_);
@@ -208,6 +208,15 @@ Status Store::exec(const char* sql) {
     return Error(msg);
   }
   return Status::Ok();
+}
+
+Status Store::exec_prepared(sqlite3_stmt*& slot, const char* sql) {
+  auto st = prepared(slot, sql);
+  if (!st) return st.error();
+  int rc = sqlite3_step(*st);
+  Status out = rc == SQLITE_DONE ? Status::Ok() : Status(Error(sqlite3_errmsg(db_)));
+  sqlite3_reset(*st);
+  return out;
 }
 
 Status Store::set_durability(Durability d) {
@@ -228,7 +237,7 @@ Status Store::commit_locked() {
   // the log is one file, so that flush covers every earlier commit too.
   const bool flush = sync_next_ && durability_ != Durability::kDisk;
   if (flush) (void)exec("PRAGMA synchronous=FULL");
-  Status st = exec("COMMIT");
+  Status st = exec_prepared(commit_, "COMMIT");
   if (flush) (void)exec("PRAGMA synchronous=NORMAL");
   if (st) sync_next_ = false;
   return st;
@@ -406,14 +415,14 @@ Result<int64_t> Store::append_event(const Event& e, const session::Session& s) {
 Result<int64_t> Store::append_in_transaction_locked(const Event& e, const session::Session* s) {
   // One transaction for the record, its session's head and the state it
   // changed: all or nothing.
-  if (auto st = exec("BEGIN IMMEDIATE"); !st) return st.error();
+  if (auto st = begin_locked(); !st) return st.error();
   ledger::Frontier before = frontier_;
   auto seq = append_event_locked(e);
   Status put = !seq ? Status(seq.error()) : s ? put_session_locked(*s) : Status::Ok();
   if (put) put = write_heads_locked();
   if (put) put = commit_locked();
   if (!put) {
-    (void)exec("ROLLBACK");
+    rollback_locked();
     frontier_ = std::move(before);
     pending_heads_.clear();
     return put.error();
@@ -424,7 +433,7 @@ Result<int64_t> Store::append_in_transaction_locked(const Event& e, const sessio
 Status Store::begin_batch() {
   std::lock_guard lock(mu_);
   if (batch_) return Error("store: a batch is already open");
-  if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
+  if (auto st = begin_locked(); !st) return st;
   batch_ = true;
   batch_owner_ = std::this_thread::get_id();
   ++batch_gen_;
@@ -456,7 +465,7 @@ Status Store::commit_batch() {
   if (st) st = write_heads_locked();
   if (st) st = commit_locked();
   if (!st) {
-    (void)exec("ROLLBACK");
+    rollback_locked();
     pending_heads_.clear();
     frontier_ = frontier_batch_;
     failed_gen_ = batch_gen_;

@@ -194,6 +194,11 @@ class Store {
  private:
   explicit Store(sqlite3* db) : db_(db) {}
   Status exec(const char* sql);
+  // Runs a statement without results from `slot`, prepared on first use:
+  // BEGIN, COMMIT and ROLLBACK run for every record outside a batch.
+  Status exec_prepared(sqlite3_stmt*& slot, const char* sql);
+  Status begin_locked() { return exec_prepared(begin_, "BEGIN IMMEDIATE"); }
+  void rollback_locked() { (void)exec_prepared(rollback_, "ROLLBACK"); }
   // COMMIT, flushed when sync_next_commit() asked for it.
   Status commit_locked();
   Status load_frontier();
@@ -217,6 +222,9 @@ class Store {
   sqlite3_stmt* select_head_ = nullptr;     // guarded by mu_: prepared once
   sqlite3_stmt* upsert_head_ = nullptr;     // guarded by mu_: prepared once
   sqlite3_stmt* select_link_ = nullptr;     // guarded by mu_: prepared once
+  sqlite3_stmt* begin_ = nullptr;           // guarded by mu_: prepared once
+  sqlite3_stmt* commit_ = nullptr;          // guarded by mu_: prepared once
+  sqlite3_stmt* rollback_ = nullptr;        // guarded by mu_: prepared once
   ledger::Frontier frontier_;               // guarded by mu_
   ledger::Frontier frontier_batch_;         // guarded by mu_: for rollback of a batch
   bool batch_ = false;                      // guarded by mu_

@@ -183,6 +183,45 @@ TEST_F(Peers, AProcessUnderAGatewaySpeaksNeitherForItNorForPeople) {
   EXPECT_EQ(r.value("error", "").find("under a Tollgate gateway"), std::string::npos) << r.dump();
 }
 
+TEST_F(Peers, AConnectionRemembersOnlyThatItsPeerIsClearOfAGateway) {
+  // A kept connection reads its peer's ancestry once it is found clear; a
+  // peer under a gateway is refused on every request, never cleared.
+  NamedProcess gateway{"tollgate", "node"};
+  ASSERT_GT(gateway.child, 0);
+  const std::string tools = json{{"v", 1}, {"op", "mcp"}, {"kind", "tools"}, {"server", "x"}, {"bytes", 0}}.dump();
+  Service::Peer under{gateway.child};
+  for (int i = 0; i < 2; ++i) {
+    json r = json::parse(svc->handle(tools, "", under));
+    EXPECT_NE(r.value("error", "").find("under a Tollgate gateway"), std::string::npos) << r.dump();
+    EXPECT_FALSE(under.clear_of_tollgate);
+  }
+  Service::Peer clear{harness.pid};
+  json r = json::parse(svc->handle(tools, "", clear));
+  EXPECT_EQ(r.value("error", "").find("under a Tollgate gateway"), std::string::npos) << r.dump();
+  EXPECT_TRUE(clear.clear_of_tollgate);
+  // A process that cannot be read is not cleared.
+  Service::Peer gone{999999999};
+  (void)svc->handle(tools, "", gone);
+  EXPECT_FALSE(gone.clear_of_tollgate);
+}
+
+TEST(ProcessAncestry, SaysWhetherTheChainReachedInit) {
+  bool complete = false;
+  auto chain = process_ancestry(static_cast<int>(::getpid()), 64, &complete);
+  ASSERT_FALSE(chain.empty());
+  EXPECT_EQ(chain[0].pid, ::getpid());
+  EXPECT_GT(chain[0].start, 0u);
+  EXPECT_TRUE(complete);
+  // Cut short by the level cap (a test runner has a parent besides init).
+  if (::getppid() > 1) {
+    chain = process_ancestry(static_cast<int>(::getpid()), 1, &complete);
+    EXPECT_EQ(chain.size(), 1u);
+    EXPECT_FALSE(complete);
+  }
+  process_ancestry(999999999, 64, &complete);
+  EXPECT_FALSE(complete);
+}
+
 TEST_F(Peers, RefusesContainmentRequestsFromAnAgentsSession) {
   ASSERT_NE(svc->handle(hook_header(), session_start("sess-contain"), harness.child).find("\"ok\":true"),
             std::string::npos);
