@@ -265,7 +265,10 @@ Action file_action(Kind kind, std::string_view raw, std::string_view tool, const
   }
   a.resource = a.path;
   a.summary = std::string(kind == Kind::FileRead ? "read " : kind == Kind::FileDelete ? "delete " : "write ") + a.path;
-  if (analyze::through_process_links(raw)) a.opaque = true;  // the agent's process's view, not the daemon's
+  // The agent's process's view, not the daemon's; or what a process serving
+  // the file system says.
+  if (analyze::through_process_links(raw) || (env.resolve_symlinks && analyze::on_process_served_mount(a.path)))
+    a.opaque = true;
   return a;
 }
 
@@ -479,7 +482,9 @@ bool is_internal_tool(std::string_view t) {
 
 }  // namespace
 
-Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& env) {
+namespace {
+
+Result<std::vector<Action>> tool_actions(const HookEvent& ev, const Environment& env) {
   auto parsed = parse_json(ev.tool_input, "tool input", kMaxEventDepth);
   if (!parsed) return std::move(parsed).error();
   json in = parsed->is_object() ? std::move(*parsed) : json::object();
@@ -670,6 +675,18 @@ Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& e
   } else {
     out.push_back(generic(t, ev.harness));
   }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& env) {
+  auto out = tool_actions(ev, env);
+  // What a path on a file system served by a process leads to is that
+  // process's to say (analyze::on_process_served_mount): not known.
+  if (out && env.resolve_symlinks)
+    for (auto& a : *out)
+      if (!a.path.empty() && analyze::on_process_served_mount(a.path)) a.opaque = true;
   return out;
 }
 

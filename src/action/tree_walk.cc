@@ -21,6 +21,7 @@
 
 #include "action/action.h"
 #include "action/action_internal.h"
+#include "analyze/paths.h"
 
 namespace tollgate::action {
 
@@ -35,10 +36,7 @@ constexpr size_t kMaxPerKind = 8;
 // Time a walk may take, checked as it goes: past it, not all is looked at.
 constexpr auto kMaxWalkTime = std::chrono::milliseconds(250);
 
-bool within(std::string_view path, std::string_view dir) {
-  return dir == "/" || path == dir ||
-         (path.size() > dir.size() && path.substr(0, dir.size()) == dir && path[dir.size()] == '/');
-}
+bool within(std::string_view path, std::string_view dir) { return analyze::within_dir(path, dir); }
 
 bool matches_any(const std::vector<std::string>& globs, const char* name) {
   return std::any_of(globs.begin(), globs.end(),
@@ -48,42 +46,12 @@ bool matches_any(const std::vector<std::string>& globs, const char* name) {
 }  // namespace
 
 std::vector<std::string> remote_mount_points(std::string_view mountinfo) {
-  std::vector<std::string> out;
-  size_t at = 0;
-  while (at < mountinfo.size()) {
-    size_t nl = std::min(mountinfo.find('\n', at), mountinfo.size());
-    std::string_view line = mountinfo.substr(at, nl - at);
-    at = nl + 1;
-    // ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS [OPTIONAL…] - FSTYPE SOURCE SUPER-OPTIONS
-    std::vector<std::string_view> f;
-    for (size_t p = 0; p < line.size() && f.size() < 64;) {
-      size_t sp = std::min(line.find(' ', p), line.size());
-      f.push_back(line.substr(p, sp - p));
-      p = sp + 1;
-    }
-    auto dash = std::find(f.begin(), f.end(), "-");
-    if (f.size() < 5 || dash == f.end() || dash + 1 == f.end()) continue;
-    std::string_view type = *(dash + 1);
-    // (FUSE: any user can mount one, served by a process of theirs. 9p and
-    // virtiofs, a virtual machine's host sharing, answer as a disk does.)
-    const bool remote = type.rfind("fuse", 0) == 0 || type == "nfs" || type == "nfs4" || type == "cifs" ||
-                        type == "smb3" || type == "smbfs";
-    if (!remote) continue;
-    // The mount point, with its octal escapes (`\040` for a space) undone.
-    std::string point;
-    std::string_view raw = f[4];
-    for (size_t k = 0; k < raw.size(); ++k) {
-      auto octal = [&](size_t j) { return raw[j] >= '0' && raw[j] <= '7'; };
-      if (raw[k] == '\\' && k + 3 < raw.size() && octal(k + 1) && octal(k + 2) && octal(k + 3)) {
-        point += static_cast<char>((raw[k + 1] - '0') * 64 + (raw[k + 2] - '0') * 8 + (raw[k + 3] - '0'));
-        k += 3;
-      } else {
-        point += raw[k];
-      }
-    }
-    out.push_back(std::move(point));
-  }
-  return out;
+  // (FUSE: any user can mount one, served by a process of theirs. 9p and
+  // virtiofs, a virtual machine's host sharing, answer as a disk does.)
+  return analyze::mount_points(mountinfo, [](std::string_view type) {
+    return type.rfind("fuse", 0) == 0 || type == "nfs" || type == "nfs4" || type == "cifs" || type == "smb3" ||
+           type == "smbfs";
+  });
 }
 
 bool on_remote_mount(std::string_view path, const std::vector<std::string>& mounts) {

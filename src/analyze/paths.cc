@@ -1,10 +1,15 @@
 #include "analyze/paths.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
+#include <memory>
+#include <mutex>
 
 namespace tollgate::analyze {
 namespace {
@@ -66,6 +71,57 @@ std::string expand_tilde(std::string_view path, std::string_view home) {
   return base + std::string(rest);
 }
 
+bool process_served(std::string_view type) { return type.rfind("fuse", 0) == 0; }
+
+using Mounts = std::shared_ptr<const std::vector<std::string>>;
+
+// The FUSE mount points, read again from /proc/self/mountinfo only when the
+// mount table changed (the kernel flags the open file POLLPRI then).
+class MountTable {
+ public:
+  Mounts served() {
+    std::lock_guard lock(mu_);
+    if (testing_) return served_;
+    if (fd_ < 0) fd_ = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return served_;  // no /proc: nothing known to avoid
+    pollfd p{fd_, POLLPRI, 0};
+    int n;
+    while ((n = ::poll(&p, 1, 0)) < 0 && errno == EINTR) {
+    }
+    if (served_ && n == 0) return served_;
+    std::string text;
+    char buf[65536];
+    (void)::lseek(fd_, 0, SEEK_SET);
+    for (ssize_t got; text.size() < (4u << 20) && (got = ::read(fd_, buf, sizeof buf)) != 0;) {
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) break;
+      text.append(buf, static_cast<size_t>(got));
+    }
+    served_ = std::make_shared<const std::vector<std::string>>(mount_points(text, process_served));
+    return served_;
+  }
+  void use(std::optional<std::string> text) {
+    std::lock_guard lock(mu_);
+    testing_ = text.has_value();
+    served_ = text ? std::make_shared<const std::vector<std::string>>(mount_points(*text, process_served)) : nullptr;
+  }
+
+ private:
+  std::mutex mu_;
+  int fd_ = -1;  // kept open: its poll says when the table changed
+  bool testing_ = false;
+  Mounts served_;
+};
+
+MountTable& mount_table() {
+  static MountTable* t = new MountTable();  // never destroyed: used until exit
+  return *t;
+}
+
+bool on_any(std::string_view path, const std::vector<std::string>& mounts) {
+  return std::any_of(mounts.begin(), mounts.end(), [&](const std::string& m) { return within_dir(path, m); });
+}
+
 // Resolves symlinks component by component, as the kernel does when it
 // opens `abs`: each existing component is lstat'ed and a symlink is replaced
 // by its target (relative targets against the directory holding the link),
@@ -74,8 +130,11 @@ std::string expand_tilde(std::string_view path, std::string_view home) {
 // it again: `missing/../link/x` (which `mkdir -p missing` earlier on the
 // line, or a harness that resolves `..` first, makes real) goes through
 // `link`. A dangling symlink still maps to where a write through it would
-// land. Gives up following after 40 links.
+// land. Gives up following after 40 links. On a file system served by a
+// process nothing is looked up: the rest is applied lexically, as beneath a
+// missing component.
 std::string resolve(std::string_view abs) {
+  const Mounts served = mount_table().served();
   std::vector<std::string> todo;  // remaining components, next one last
   for (auto c : split(abs)) todo.emplace_back(c);
   std::reverse(todo.begin(), todo.end());
@@ -102,7 +161,7 @@ std::string resolve(std::string_view abs) {
     stack.push_back(c);
     std::string cand = join(stack);
     struct stat st;
-    if (lstat(cand.c_str(), &st) != 0) {
+    if ((served && on_any(cand, *served)) || lstat(cand.c_str(), &st) != 0) {
       missing = stack.size() - 1;
       continue;
     }
@@ -159,6 +218,50 @@ bool through_process_links(std::string_view path) {
       return true;
   }
   return false;
+}
+
+bool within_dir(std::string_view path, std::string_view dir) {
+  return dir == "/" || path == dir ||
+         (path.size() > dir.size() && path.substr(0, dir.size()) == dir && path[dir.size()] == '/');
+}
+
+bool on_process_served_mount(std::string_view abs) {
+  const Mounts served = mount_table().served();
+  return served && on_any(abs, *served);
+}
+
+void use_mount_table_for_testing(std::optional<std::string> mountinfo) { mount_table().use(std::move(mountinfo)); }
+
+std::vector<std::string> mount_points(std::string_view mountinfo, bool (*keep)(std::string_view type)) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at < mountinfo.size()) {
+    size_t nl = std::min(mountinfo.find('\n', at), mountinfo.size());
+    std::string_view line = mountinfo.substr(at, nl - at);
+    at = nl + 1;
+    // ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS [OPTIONAL…] - FSTYPE SOURCE SUPER-OPTIONS
+    std::vector<std::string_view> f;
+    for (size_t p = 0; p < line.size() && f.size() < 64;) {
+      size_t sp = std::min(line.find(' ', p), line.size());
+      f.push_back(line.substr(p, sp - p));
+      p = sp + 1;
+    }
+    auto dash = std::find(f.begin(), f.end(), "-");
+    if (f.size() < 5 || dash == f.end() || dash + 1 == f.end() || !keep(*(dash + 1))) continue;
+    std::string point;
+    std::string_view raw = f[4];
+    for (size_t k = 0; k < raw.size(); ++k) {
+      auto octal = [&](size_t j) { return raw[j] >= '0' && raw[j] <= '7'; };
+      if (raw[k] == '\\' && k + 3 < raw.size() && octal(k + 1) && octal(k + 2) && octal(k + 3)) {
+        point += static_cast<char>((raw[k + 1] - '0') * 64 + (raw[k + 2] - '0') * 8 + (raw[k + 3] - '0'));
+        k += 3;
+      } else {
+        point += raw[k];
+      }
+    }
+    out.push_back(std::move(point));
+  }
+  return out;
 }
 
 std::vector<std::string> path_ancestors(std::string_view abs) {

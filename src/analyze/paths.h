@@ -16,6 +16,7 @@
 // throws.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,20 @@ std::string normalize_path(std::string_view path, std::string_view cwd, std::str
 // is the agent's process's view, which the daemon cannot resolve (it would
 // resolve its own), so such a path names no file Tollgate knows.
 bool through_process_links(std::string_view path);
+
+// File systems served by a process (FUSE: any user can mount one, and its
+// server may never answer a lookup). normalize_path does not resolve links
+// on them: what a path there leads to is the serving process's to say, so
+// it names no file Tollgate knows.
+bool on_process_served_mount(std::string_view abs);
+// The mount points of a /proc/self/mountinfo text whose file-system type
+// `keep` accepts, with their octal escapes (`\040`) undone.
+std::vector<std::string> mount_points(std::string_view mountinfo, bool (*keep)(std::string_view type));
+// Whether `path` is `dir` or beneath it (both absolute and normalised).
+bool within_dir(std::string_view path, std::string_view dir);
+// Tests: the mount table as this text instead of /proc/self/mountinfo;
+// std::nullopt goes back to /proc.
+void use_mount_table_for_testing(std::optional<std::string> mountinfo);
 
 // The directories containing an absolute normalised path, nearest first:
 // "/a/b/c" → {"/a/b", "/a", "/"}; "/" has none.

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "action/hook_protocol.h"
+#include "analyze/paths.h"
 
 namespace tollgate::action {
 namespace {
@@ -133,6 +134,35 @@ TEST(Adapters, ClaudeCodeFileToolsNormalisePaths) {
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].kind, Kind::FileRead);
   EXPECT_EQ(r[0].path, "/home/dev/project");
+}
+
+TEST(Adapters, PathsOnAFileSystemServedByAProcessAreNotKnown) {
+  // What a FUSE server says a path is (a link to ~/.ssh/id_rsa) is its own:
+  // a read or write there is opaque (asked about), wherever it comes from.
+  analyze::use_mount_table_for_testing("40 25 0:44 / /home/dev/mnt rw - fuse.sshfs dev@box:/ rw\n");
+  const Environment env{"/home/dev/project", "/home/dev", true, {}, {}};
+  auto run = [&](const std::string& tool, const std::string& input) {
+    auto r = to_actions(pre(Harness::ClaudeCode, tool, input), env);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : std::vector<Action>{};
+  };
+  auto read = run("Read", R"({"file_path":"/home/dev/mnt/key"})");
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_TRUE(read[0].opaque);
+  auto shell = run("Bash", R"({"command":"cat ../mnt/key > out.txt"})");
+  const Action* cat = find(shell, Kind::FileRead, "/home/dev/mnt/key");
+  ASSERT_NE(cat, nullptr);
+  EXPECT_TRUE(cat->opaque);
+  const Action* out = find(shell, Kind::FileWrite, "/home/dev/project/out.txt");
+  ASSERT_NE(out, nullptr);
+  EXPECT_FALSE(out->opaque);
+  auto elsewhere = run("Read", R"({"file_path":"/home/dev/mnt2/key"})");
+  ASSERT_EQ(elsewhere.size(), 1u);
+  EXPECT_FALSE(elsewhere[0].opaque);
+  analyze::use_mount_table_for_testing(std::nullopt);
+  read = run("Read", R"({"file_path":"/home/dev/mnt/key"})");
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_FALSE(read[0].opaque);
 }
 
 TEST(Adapters, NetworkMcpAgentAndUnknownTools) {

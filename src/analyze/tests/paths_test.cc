@@ -97,6 +97,45 @@ TEST_F(SymlinkTree, SymlinkLoopDoesNotHang) {
   EXPECT_FALSE(r.empty());
 }
 
+TEST_F(SymlinkTree, NothingIsLookedUpOnAFileSystemServedByAProcess) {
+  // A FUSE mount's server answers every lookup there, or never: a link on
+  // it is not followed (and the mount point is not stat'ed).
+  fs::create_directories(root_ + "/mnt dir");
+  fs::create_symlink(root_ + "/real/deep/file", root_ + "/mnt dir/key");
+  EXPECT_EQ(normalize_path(root_ + "/mnt dir/key", "/", "/h", true), root_ + "/real/deep/file");
+  std::string mnt = root_ + "/mnt\\040dir";  // mountinfo escapes a space
+  use_mount_table_for_testing(
+      "36 25 0:31 / /proc rw - proc proc rw\n"
+      "40 25 0:44 / " +
+      mnt +
+      " rw,nosuid,nodev - fuse.sshfs dev@box:/ rw,user_id=0\n"
+      "41 25 0:45 / " +
+      root_ + "/link rw - nfs4 srv:/x rw\n");
+  EXPECT_EQ(normalize_path(root_ + "/mnt dir/key", "/", "/h", true), root_ + "/mnt dir/key");
+  EXPECT_EQ(normalize_path("key/../x", root_ + "/mnt dir", "/h", true), root_ + "/mnt dir/x");
+  EXPECT_TRUE(on_process_served_mount(root_ + "/mnt dir/key"));
+  EXPECT_TRUE(on_process_served_mount(root_ + "/mnt dir"));
+  EXPECT_FALSE(on_process_served_mount(root_ + "/mnt"));
+  EXPECT_FALSE(on_process_served_mount(root_ + "/mnt dirt/key"));
+  // Out of it again, links are followed; NFS is served by the kernel.
+  EXPECT_EQ(normalize_path(root_ + "/mnt dir/../link/file", "/", "/h", true), root_ + "/real/deep/file");
+  EXPECT_FALSE(on_process_served_mount(root_ + "/link/file"));
+  use_mount_table_for_testing(std::nullopt);
+  EXPECT_EQ(normalize_path(root_ + "/mnt dir/key", "/", "/h", true), root_ + "/real/deep/file");
+}
+
+TEST(MountPoints, ReadsTheTypesAskedForWithEscapesUndone) {
+  const std::string info =
+      "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+      "40 22 0:44 / /home/dev/a\\040b rw - fuse.sshfs x rw\n"
+      "41 22 0:45 / /srv/blk rw shared:1 - fuseblk /dev/sdb1 rw\n"
+      "garbage line\n"
+      "42 22 0:46 / /srv/nfs rw - nfs4 s:/ rw";
+  auto fuse = [](std::string_view t) { return t.rfind("fuse", 0) == 0; };
+  EXPECT_EQ(mount_points(info, fuse), (V{"/home/dev/a b", "/srv/blk"}));
+  EXPECT_TRUE(mount_points("", fuse).empty());
+}
+
 TEST(PathAncestors, ListsEveryContainingDirectoryNearestFirst) {
   EXPECT_EQ(path_ancestors("/a/b/c"), (V{"/a/b", "/a", "/"}));
   EXPECT_EQ(path_ancestors("/a"), (V{"/"}));
