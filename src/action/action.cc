@@ -680,13 +680,17 @@ Result<std::vector<Action>> tool_actions(const HookEvent& ev, const Environment&
 
 }  // namespace
 
-Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& env) {
-  auto out = tool_actions(ev, env);
+void mark_served_paths(std::vector<Action>& actions, const Environment& env) {
   // What a path on a file system served by a process leads to is that
   // process's to say (analyze::on_process_served_mount): not known.
-  if (out && env.resolve_symlinks)
-    for (auto& a : *out)
-      if (!a.path.empty() && analyze::on_process_served_mount(a.path)) a.opaque = true;
+  if (!env.resolve_symlinks) return;
+  for (auto& a : actions)
+    if (!a.path.empty() && analyze::on_process_served_mount(a.path)) a.opaque = true;
+}
+
+Result<std::vector<Action>> to_actions(const HookEvent& ev, const Environment& env) {
+  auto out = tool_actions(ev, env);
+  if (out) mark_served_paths(*out, env);
   return out;
 }
 

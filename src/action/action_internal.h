@@ -37,6 +37,9 @@ void expand_trees(std::vector<Action>& out, const Environment& env);
 // by a process or over the network (fuse*, nfs, cifs, smb): a walk does not
 // enter them (tree_walk.cc).
 std::vector<std::string> remote_mount_points(std::string_view mountinfo);
+// Marks opaque each action on a path on a file system served by a process
+// (analyze::on_process_served_mount), when env resolves links.
+void mark_served_paths(std::vector<Action>& actions, const Environment& env);
 // Those mounted now, and whether `path` (absolute) lies on one of them: the
 // script reader and the glob expander do not open what is there.
 std::vector<std::string> remote_mounts();

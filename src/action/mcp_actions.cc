@@ -278,6 +278,7 @@ Result<std::vector<Action>> mcp_actions(const McpRequest& req, const Environment
     f.summary = "MCP tool " + call.resource + ": " + f.summary;
     out.push_back(std::move(f));
   }
+  mark_served_paths(out, env);
   return out;
 }
 

@@ -1442,8 +1442,10 @@ ScriptReader file_script_reader(int64_t since_ms) {
     auto changed_ms = [](const struct stat& st) {
       return int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
     };
-    // A file system served by a process can keep an open waiting for ever.
-    if (on_remote_mount(path, remote_mounts()))
+    // A file system served by a process can keep an open waiting for ever:
+    // neither the path nor where its links lead may be on one.
+    if (const auto remote = remote_mounts();
+        on_remote_mount(path, remote) || on_remote_mount(analyze::normalize_path(path, "/", "", true), remote))
       return unreadable("on a file system served by a process or over the network");
     struct stat before {
     }, link{};
@@ -1557,7 +1559,9 @@ GlobExpander file_glob_expander() {
         std::string pat(comp);
         for (const auto& p : paths) {
           std::string dir = p.empty() ? "/" : p;
-          if (on_remote_mount(dir, remote)) return failed();  // an open there can wait for ever
+          // An open there can wait for ever, through a link too.
+          if (on_remote_mount(dir, remote) || on_remote_mount(analyze::normalize_path(dir, "/", "", true), remote))
+            return failed();
           int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
           if (fd < 0) {
             if (errno == ENOENT || errno == ENOTDIR) continue;  // bash skips what is not a directory
@@ -1590,7 +1594,9 @@ GlobExpander file_glob_expander() {
     // Literal names after the last glob (`*/Makefile`) match only where
     // they exist.
     if (!last_globbed) {
-      if (std::any_of(paths.begin(), paths.end(), [&](const std::string& p) { return on_remote_mount(p, remote); }))
+      if (std::any_of(paths.begin(), paths.end(), [&](const std::string& p) {
+            return on_remote_mount(p, remote) || on_remote_mount(analyze::normalize_path(p, "/", "", true), remote);
+          }))
         return failed();
       std::erase_if(paths, [](const std::string& p) {
         struct stat st {};

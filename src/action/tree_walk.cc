@@ -65,13 +65,25 @@ std::vector<std::string> remote_mounts() {
   if (fd < 0) return {};
   std::string text;
   char buf[65536];
-  for (ssize_t n; text.size() < (1u << 20) && (n = ::read(fd, buf, sizeof buf)) != 0;) {
+  bool whole = false;
+  while (text.size() < (16u << 20)) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
+    if (n <= 0) {
+      whole = n == 0;
+      break;
+    }
     text.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
-  return remote_mount_points(text);
+  // A table not read to its end may hide a mount (new ones come last): then
+  // everything is taken to be on one.
+  if (!whole) return {"/"};
+  std::vector<std::string> out = remote_mount_points(text);
+  // (The same FUSE mounts, as path resolution knows them.)
+  for (auto& m : analyze::process_served_mounts())
+    if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(std::move(m));
+  return out;
 }
 
 TreeLister file_tree_lister(std::function<std::string(const std::string& path)> kind_of) {
@@ -174,13 +186,19 @@ TreeLister file_tree_lister(std::function<std::string(const std::string& path)> 
             complete = false;
             break;
           }
+          // Where it leads, resolved without a look-up on a file system a
+          // process serves; one that leads onto such a system, or a remote
+          // one, is not followed there (a look-up can wait for ever).
+          std::string resolved = analyze::normalize_path(path, "/", "", true);
+          if (on_remote(resolved, true)) {
+            complete = false;
+            break;
+          }
           struct stat st {};
-          if (::fstatat(::dirfd(dh), name, &st, 0) != 0) continue;  // dangling
+          if (::stat(resolved.c_str(), &st) != 0) continue;  // dangling
           const bool is_dir = S_ISDIR(st.st_mode);
           if (!is_dir && !S_ISREG(st.st_mode)) continue;
           if (is_dir ? matches_any(scope.exclude_dir, name) : matches_any(scope.exclude, name)) continue;
-          char resolved[PATH_MAX];
-          if (!::realpath(path.c_str(), resolved)) continue;
           if (is_dir) {
             if (d.depth + 1 > kMaxDepth) {
               complete = false;

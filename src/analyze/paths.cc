@@ -75,6 +75,9 @@ bool process_served(std::string_view type) { return type.rfind("fuse", 0) == 0; 
 
 using Mounts = std::shared_ptr<const std::vector<std::string>>;
 
+// Room for thousands of mounts with long names; past it, see MountTable.
+constexpr size_t kMaxMountTable = 16u << 20;
+
 // The FUSE mount points, read again from /proc/self/mountinfo only when the
 // mount table changed (the kernel flags the open file POLLPRI then).
 class MountTable {
@@ -92,12 +95,20 @@ class MountTable {
     std::string text;
     char buf[65536];
     (void)::lseek(fd_, 0, SEEK_SET);
-    for (ssize_t got; text.size() < (4u << 20) && (got = ::read(fd_, buf, sizeof buf)) != 0;) {
+    bool whole = false;
+    while (text.size() < kMaxMountTable) {
+      ssize_t got = ::read(fd_, buf, sizeof buf);
       if (got < 0 && errno == EINTR) continue;
-      if (got < 0) break;
+      if (got <= 0) {
+        whole = got == 0;
+        break;
+      }
       text.append(buf, static_cast<size_t>(got));
     }
-    served_ = std::make_shared<const std::vector<std::string>>(mount_points(text, process_served));
+    // A table not read to its end may hide a mount (new ones come last):
+    // then every path is taken to be on one.
+    served_ = std::make_shared<const std::vector<std::string>>(whole ? mount_points(text, process_served)
+                                                                     : std::vector<std::string>{"/"});
     return served_;
   }
   void use(std::optional<std::string> text) {
@@ -228,6 +239,11 @@ bool within_dir(std::string_view path, std::string_view dir) {
 bool on_process_served_mount(std::string_view abs) {
   const Mounts served = mount_table().served();
   return served && on_any(abs, *served);
+}
+
+std::vector<std::string> process_served_mounts() {
+  const Mounts served = mount_table().served();
+  return served ? *served : std::vector<std::string>{};
 }
 
 void use_mount_table_for_testing(std::optional<std::string> mountinfo) { mount_table().use(std::move(mountinfo)); }

@@ -175,6 +175,9 @@ std::vector<ProcId> process_ancestry(int pid, int max, bool* complete) {
     ProcId p;
     int ppid = 0;
     if (!read_stat(pid, p, ppid)) break;
+    // A parent started after its child is another process that took the
+    // pid of one that exited while the chain was read: the chain ends here.
+    if (!out.empty() && p.start > out.back().start) break;
     out.push_back(std::move(p));
     if (ppid == pid) break;
     if (ppid <= 1) {

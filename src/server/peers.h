@@ -35,7 +35,8 @@ struct ProcId {
 // `pid` and its ancestors, nearest first, stopping before pid 1 and after
 // `max` levels. Empty when /proc cannot be read. `complete`, when given, says
 // whether the chain reached a child of init (pid 1) or of the kernel (0)
-// rather than stopping at `max` or at a process that could not be read.
+// rather than stopping at `max`, at a process that could not be read, or at
+// a parent younger than its child (a pid reused while the chain was read).
 std::vector<ProcId> process_ancestry(int pid, int max = 64, bool* complete = nullptr);
 
 // The harness a hook process runs under: the first ancestor that is neither

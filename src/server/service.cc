@@ -392,8 +392,9 @@ std::string Service::refuse_under_tollgate(const std::string& op, Peer& peer) {
   // escapes harness tracing.)
   const int peer_pid = peer.pid;
   if (peer_pid <= 0 || peer.clear_of_tollgate) return {};
+  constexpr size_t kMaxLevels = 64;
   bool complete = false;
-  auto chain = process_ancestry(peer_pid, 32, &complete);
+  auto chain = process_ancestry(peer_pid, static_cast<int>(kMaxLevels), &complete);
   for (size_t i = 1; i < chain.size(); ++i) {
     if (chain[i].comm != "tollgate") continue;
     std::string why = "`" + op + "` is not taken from a process running under a Tollgate gateway (" + chain[0].comm +
@@ -411,8 +412,23 @@ std::string Service::refuse_under_tollgate(const std::string& op, Peer& peer) {
            &err);
     return why;
   }
-  // A chain cut short (32 levels, an ancestor gone while it was read) proves
-  // nothing: it is read again on the next request.
+  // A chain deeper than any a harness makes could hide its gateway above the
+  // levels read: refused. One cut short otherwise (an ancestor gone while it
+  // was read, or hidden from this user by /proc's hidepid) is let through
+  // but proves nothing: it is read again on the next request.
+  if (!complete && chain.size() >= kMaxLevels) {
+    std::string err;
+    std::lock_guard lock(mu_);
+    record("", "operator_refused", "", "deny",
+           dump_json(json{{"type", "operator_refused"},
+                          {"op", op},
+                          {"peer_pid", peer_pid},
+                          {"levels", chain.size()},
+                          {"ts", opts_.now()}}),
+           &err);
+    return "`" + op + "` is not taken from a process more than " + std::to_string(kMaxLevels) + " levels below init (" +
+           chain[0].comm + ", pid " + std::to_string(peer_pid) + "): a Tollgate gateway could be above what was read";
+  }
   peer.clear_of_tollgate = complete;
   return {};
 }

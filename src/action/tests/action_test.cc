@@ -156,6 +156,13 @@ TEST(Adapters, PathsOnAFileSystemServedByAProcessAreNotKnown) {
   const Action* out = find(shell, Kind::FileWrite, "/home/dev/project/out.txt");
   ASSERT_NE(out, nullptr);
   EXPECT_FALSE(out->opaque);
+  // An MCP tool that runs a command reads there too.
+  McpRequest req{"shell", "tools/call", "run_command", R"({"command":"cat /home/dev/mnt/key"})", std::nullopt, ""};
+  auto mcp = mcp_actions(req, env);
+  ASSERT_TRUE(mcp.ok());
+  const Action* via_mcp = find(*mcp, Kind::FileRead, "/home/dev/mnt/key");
+  ASSERT_NE(via_mcp, nullptr);
+  EXPECT_TRUE(via_mcp->opaque);
   auto elsewhere = run("Read", R"({"file_path":"/home/dev/mnt2/key"})");
   ASSERT_EQ(elsewhere.size(), 1u);
   EXPECT_FALSE(elsewhere[0].opaque);

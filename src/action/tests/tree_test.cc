@@ -16,6 +16,7 @@
 
 #include "action/action.h"
 #include "action/action_internal.h"
+#include "analyze/paths.h"
 
 namespace tollgate::action {
 namespace {
@@ -401,6 +402,39 @@ TEST(TreeMounts, FileSystemsServedByAProcessOrTheNetworkAreFound) {
       "43 27 0:43 / /x rw -\n";
   EXPECT_EQ(remote_mount_points(info), (std::vector<std::string>{"/home/dev/mnt/remote box", "/srv/nfs"}));
   EXPECT_TRUE(remote_mount_points("").empty());
+}
+
+TEST_F(Trees, ALinkIntoAFileSystemServedByAProcessIsNotFollowed) {
+  // `l` leads onto a FUSE mount: its server may never answer a look-up, so
+  // the glob, the script reader and the walk do not go there (not known).
+  fs::create_directories(root_ / "mnt");
+  touch("mnt/.env");
+  std::ofstream(root_ / "mnt/x.sh") << "cat ~/.ssh/id_rsa\n";
+  fs::create_directory_symlink(root_ / "mnt", root_ / "project/l");
+  const std::string mnt = (root_ / "mnt").string();
+  auto read = [](const std::vector<Action>& acts, const std::string& path) {
+    auto r = reads(acts);
+    return std::find(r.begin(), r.end(), path) != r.end();
+  };
+  auto opaque = [](const std::vector<Action>& acts) {
+    return std::any_of(acts.begin(), acts.end(), [](const Action& a) { return a.opaque; });
+  };
+  // Before the mount, all three look through the link.
+  auto glob = run("cat l/*");
+  EXPECT_TRUE(read(glob, project() + "/l/x.sh"));
+  EXPECT_FALSE(opaque(run("bash l/x.sh")));
+  auto walk = run("grep -R KEY .");
+  EXPECT_TRUE(read(walk, mnt + "/.env"));
+
+  analyze::use_mount_table_for_testing("40 25 0:44 / " + mnt + " rw - fuse.sshfs dev@box:/ rw\n");
+  glob = run("cat l/*");
+  EXPECT_TRUE(opaque(glob));
+  EXPECT_FALSE(read(glob, project() + "/l/x.sh"));
+  EXPECT_TRUE(opaque(run("bash l/x.sh")));
+  walk = run("grep -R KEY .");
+  EXPECT_TRUE(unknown_read(walk));
+  EXPECT_FALSE(read(walk, mnt + "/.env"));
+  analyze::use_mount_table_for_testing(std::nullopt);
 }
 
 TEST_F(Trees, WithoutAListerNothingIsLookedAt) {

@@ -205,6 +205,64 @@ TEST_F(Peers, AConnectionRemembersOnlyThatItsPeerIsClearOfAGateway) {
   EXPECT_FALSE(gone.clear_of_tollgate);
 }
 
+// A chain of `depth` processes under one named `top`, each the child of the
+// one before; `deepest` is the last. Killing `top` takes the rest with it.
+struct ProcessChain {
+  pid_t top = -1;
+  pid_t deepest = -1;
+  ProcessChain(const char* top_name, int depth) {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    top = ::fork();
+    if (top == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      ::prctl(PR_SET_NAME, top_name);
+      for (int level = 0; level < depth; ++level) {
+        pid_t c = ::fork();
+        if (c != 0) break;  // this level waits; its child goes on
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        ::prctl(PR_SET_NAME, "sh");
+        if (level + 1 == depth) {
+          pid_t me = ::getpid();
+          (void)!::write(fds[1], &me, sizeof me);
+        }
+      }
+      for (;;) ::pause();
+    }
+    ::close(fds[1]);
+    if (::read(fds[0], &deepest, sizeof deepest) != static_cast<ssize_t>(sizeof deepest)) deepest = -1;
+    ::close(fds[0]);
+  }
+  ~ProcessChain() {
+    if (top > 0) {
+      ::kill(top, SIGKILL);
+      ::waitpid(top, nullptr, 0);
+    }
+  }
+};
+
+TEST_F(Peers, AGatewayHiddenDeeperThanTheLevelsReadIsNotAssumedAway) {
+  // A server under a gateway nests 70 shells: the gateway is above the 64
+  // levels read. Refused, where a shallower chain is read to its end.
+  const std::string tools = json{{"v", 1}, {"op", "mcp"}, {"kind", "tools"}, {"server", "x"}, {"bytes", 0}}.dump();
+  ProcessChain deep("tollgate", 70);
+  ASSERT_GT(deep.deepest, 0);
+  Service::Peer peer{deep.deepest};
+  json r = json::parse(svc->handle(tools, "", peer));
+  EXPECT_NE(r.value("error", "").find("levels below init"), std::string::npos) << r.dump();
+  EXPECT_FALSE(peer.clear_of_tollgate);
+  ProcessChain shallow("tollgate", 20);
+  ASSERT_GT(shallow.deepest, 0);
+  r = json::parse(svc->handle(tools, "", shallow.deepest));
+  EXPECT_NE(r.value("error", "").find("under a Tollgate gateway"), std::string::npos) << r.dump();
+  ProcessChain plain("make", 20);
+  ASSERT_GT(plain.deepest, 0);
+  Service::Peer clear{plain.deepest};
+  r = json::parse(svc->handle(tools, "", clear));
+  EXPECT_EQ(r.value("error", "").find("Tollgate"), std::string::npos) << r.dump();
+  EXPECT_TRUE(clear.clear_of_tollgate);
+}
+
 TEST(ProcessAncestry, SaysWhetherTheChainReachedInit) {
   bool complete = false;
   auto chain = process_ancestry(static_cast<int>(::getpid()), 64, &complete);
