@@ -62,7 +62,9 @@ bool on_remote_mount(std::string_view path, const std::vector<std::string>& moun
 
 std::vector<std::string> remote_mounts() {
   int fd = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
+  // No /proc: nothing known to avoid; any other failure (out of
+  // descriptors): everything is taken to be remote.
+  if (fd < 0) return errno == ENOENT ? std::vector<std::string>{} : std::vector<std::string>{"/"};
   std::string text;
   char buf[65536];
   bool whole = false;
@@ -171,6 +173,10 @@ TreeLister file_tree_lister(std::function<std::string(const std::string& path)> 
         unsigned char type = e->d_type;
         if (type == DT_UNKNOWN) {
           struct stat st {};
+          if (on_remote(prefix + "/" + name, false)) {  // a mount point: its root would be asked
+            complete = false;
+            break;
+          }
           if (::fstatat(::dirfd(dh), name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
           type = S_ISDIR(st.st_mode)   ? DT_DIR
                  : S_ISREG(st.st_mode) ? DT_REG
@@ -194,8 +200,10 @@ TreeLister file_tree_lister(std::function<std::string(const std::string& path)> 
             complete = false;
             break;
           }
+          // Resolved whole, it is no link; one still is after 40 links (the
+          // program gets ELOOP), and is not followed afresh here.
           struct stat st {};
-          if (::stat(resolved.c_str(), &st) != 0) continue;  // dangling
+          if (::lstat(resolved.c_str(), &st) != 0 || S_ISLNK(st.st_mode)) continue;  // dangling
           const bool is_dir = S_ISDIR(st.st_mode);
           if (!is_dir && !S_ISREG(st.st_mode)) continue;
           if (is_dir ? matches_any(scope.exclude_dir, name) : matches_any(scope.exclude, name)) continue;

@@ -10,6 +10,9 @@
 #include <climits>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <unordered_set>
+#include <utility>
 
 namespace tollgate::analyze {
 namespace {
@@ -73,25 +76,89 @@ std::string expand_tilde(std::string_view path, std::string_view home) {
 
 bool process_served(std::string_view type) { return type.rfind("fuse", 0) == 0; }
 
-using Mounts = std::shared_ptr<const std::vector<std::string>>;
-
 // Room for thousands of mounts with long names; past it, see MountTable.
 constexpr size_t kMaxMountTable = 16u << 20;
 
-// The FUSE mount points, read again from /proc/self/mountinfo only when the
-// mount table changed (the kernel flags the open file POLLPRI then).
+// Each mount of a /proc/self/mountinfo text whose type `keep` accepts: its
+// ID (which stays when a directory above it is renamed) and its mount point.
+std::vector<std::pair<uint64_t, std::string>> parse_mounts(std::string_view mountinfo,
+                                                           bool (*keep)(std::string_view type)) {
+  std::vector<std::pair<uint64_t, std::string>> out;
+  size_t at = 0;
+  while (at < mountinfo.size()) {
+    size_t nl = std::min(mountinfo.find('\n', at), mountinfo.size());
+    std::string_view line = mountinfo.substr(at, nl - at);
+    at = nl + 1;
+    // ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS [OPTIONAL…] - FSTYPE SOURCE SUPER-OPTIONS
+    std::vector<std::string_view> f;
+    for (size_t p = 0; p < line.size() && f.size() < 64;) {
+      size_t sp = std::min(line.find(' ', p), line.size());
+      f.push_back(line.substr(p, sp - p));
+      p = sp + 1;
+    }
+    auto dash = std::find(f.begin(), f.end(), "-");
+    if (f.size() < 5 || dash == f.end() || dash + 1 == f.end() || !keep(*(dash + 1))) continue;
+    uint64_t id = 0;
+    for (char ch : f[0]) id = ch >= '0' && ch <= '9' && id < UINT64_MAX / 10 ? id * 10 + (ch - '0') : id;
+    std::string point;
+    std::string_view raw = f[4];
+    for (size_t k = 0; k < raw.size(); ++k) {
+      auto octal = [&](size_t j) { return raw[j] >= '0' && raw[j] <= '7'; };
+      if (raw[k] == '\\' && k + 3 < raw.size() && octal(k + 1) && octal(k + 2) && octal(k + 3)) {
+        point += static_cast<char>((raw[k + 1] - '0') * 64 + (raw[k + 2] - '0') * 8 + (raw[k + 3] - '0'));
+        k += 3;
+      } else {
+        point += raw[k];
+      }
+    }
+    out.emplace_back(id, std::move(point));
+  }
+  return out;
+}
+
+// The FUSE mounts: their points as the table names them ("/" alone: every
+// path counts as on one), their IDs, and the points path resolution found by
+// ID where a rename above them moved them since the table was read.
+struct Served {
+  std::vector<std::string> points;
+  std::unordered_set<uint64_t> ids;
+};
+using Mounts = std::shared_ptr<const Served>;
+
+Mounts served_from(std::string_view text) {
+  auto s = std::make_shared<Served>();
+  for (auto& [id, point] : parse_mounts(text, process_served)) {
+    s->ids.insert(id);
+    s->points.push_back(std::move(point));
+  }
+  return s;
+}
+
+Mounts everything() {
+  auto s = std::make_shared<Served>();
+  s->points = {"/"};
+  return s;
+}
+
+// Read again from /proc/self/mountinfo only when the mount table changed
+// (the kernel flags the open file POLLPRI then) or the last read failed.
 class MountTable {
  public:
   Mounts served() {
     std::lock_guard lock(mu_);
     if (testing_) return served_;
     if (fd_ < 0) fd_ = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) return served_;  // no /proc: nothing known to avoid
+    if (fd_ < 0) {
+      // No /proc at all: nothing known to avoid. Any other failure (out of
+      // descriptors): every path counts as on such a file system.
+      if (errno == ENOENT) return nullptr;
+      return everything();
+    }
     pollfd p{fd_, POLLPRI, 0};
     int n;
     while ((n = ::poll(&p, 1, 0)) < 0 && errno == EINTR) {
     }
-    if (served_ && n == 0) return served_;
+    if (served_ && n == 0 && !retry_) return served_;
     std::string text;
     char buf[65536];
     (void)::lseek(fd_, 0, SEEK_SET);
@@ -106,22 +173,36 @@ class MountTable {
       text.append(buf, static_cast<size_t>(got));
     }
     // A table not read to its end may hide a mount (new ones come last):
-    // then every path is taken to be on one.
-    served_ = std::make_shared<const std::vector<std::string>>(whole ? mount_points(text, process_served)
-                                                                     : std::vector<std::string>{"/"});
+    // then every path is taken to be on one (and the table read again next
+    // time, unless it is too large).
+    retry_ = !whole && text.size() < kMaxMountTable;
+    served_ = whole ? served_from(text) : everything();
+    moved_.clear();
     return served_;
+  }
+  // A mount point path resolution found by its ID.
+  void moved(const std::string& point) {
+    std::lock_guard lock(mu_);
+    if (moved_.size() < 1024) moved_.insert(point);
+  }
+  bool on_moved(std::string_view path) {
+    std::lock_guard lock(mu_);
+    return std::any_of(moved_.begin(), moved_.end(), [&](const std::string& m) { return within_dir(path, m); });
   }
   void use(std::optional<std::string> text) {
     std::lock_guard lock(mu_);
     testing_ = text.has_value();
-    served_ = text ? std::make_shared<const std::vector<std::string>>(mount_points(*text, process_served)) : nullptr;
+    served_ = text ? served_from(*text) : nullptr;
+    moved_.clear();
   }
 
  private:
   std::mutex mu_;
   int fd_ = -1;  // kept open: its poll says when the table changed
   bool testing_ = false;
+  bool retry_ = false;
   Mounts served_;
+  std::set<std::string> moved_;
 };
 
 MountTable& mount_table() {
@@ -142,8 +223,9 @@ bool on_any(std::string_view path, const std::vector<std::string>& mounts) {
 // line, or a harness that resolves `..` first, makes real) goes through
 // `link`. A dangling symlink still maps to where a write through it would
 // land. Gives up following after 40 links. On a file system served by a
-// process nothing is looked up: the rest is applied lexically, as beneath a
-// missing component.
+// process nothing is looked up: the path is that mount's point followed by
+// the rest as written (`..` included: what it leaves is the server's to
+// say), so that it is seen to be on the mount.
 std::string resolve(std::string_view abs) {
   const Mounts served = mount_table().served();
   std::vector<std::string> todo;  // remaining components, next one last
@@ -171,12 +253,31 @@ std::string resolve(std::string_view abs) {
     }
     stack.push_back(c);
     std::string cand = join(stack);
-    struct stat st;
-    if ((served && on_any(cand, *served)) || lstat(cand.c_str(), &st) != 0) {
-      missing = stack.size() - 1;
-      continue;
+    // Found by the table's path, or by the mount's ID (it stays when a
+    // directory above the mount is renamed). The attributes are the cached
+    // ones (AT_STATX_DONT_SYNC): a FUSE mount's root is not asked.
+    bool on_served = served && on_any(cand, served->points);
+    struct statx sx {};
+    if (!on_served) {
+      if (::statx(AT_FDCWD, cand.c_str(), AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, STATX_TYPE | STATX_MNT_ID, &sx) !=
+          0) {
+        missing = stack.size() - 1;
+        continue;
+      }
+      if (served && (sx.stx_mask & STATX_MNT_ID) && served->ids.count(sx.stx_mnt_id)) {
+        on_served = true;
+        mount_table().moved(cand);
+      }
     }
-    if (!S_ISLNK(st.st_mode)) continue;
+    if (on_served) {
+      std::string out = cand;
+      for (size_t i = todo.size(); i-- > 0;) {
+        out += '/';
+        out += todo[i];
+      }
+      return out;
+    }
+    if (!S_ISLNK(sx.stx_mode)) continue;
     if (++hops > 40) {
       gave_up = true;
       continue;
@@ -238,45 +339,19 @@ bool within_dir(std::string_view path, std::string_view dir) {
 
 bool on_process_served_mount(std::string_view abs) {
   const Mounts served = mount_table().served();
-  return served && on_any(abs, *served);
+  return served && (on_any(abs, served->points) || mount_table().on_moved(abs));
 }
 
 std::vector<std::string> process_served_mounts() {
   const Mounts served = mount_table().served();
-  return served ? *served : std::vector<std::string>{};
+  return served ? served->points : std::vector<std::string>{};
 }
 
 void use_mount_table_for_testing(std::optional<std::string> mountinfo) { mount_table().use(std::move(mountinfo)); }
 
 std::vector<std::string> mount_points(std::string_view mountinfo, bool (*keep)(std::string_view type)) {
   std::vector<std::string> out;
-  size_t at = 0;
-  while (at < mountinfo.size()) {
-    size_t nl = std::min(mountinfo.find('\n', at), mountinfo.size());
-    std::string_view line = mountinfo.substr(at, nl - at);
-    at = nl + 1;
-    // ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS [OPTIONAL…] - FSTYPE SOURCE SUPER-OPTIONS
-    std::vector<std::string_view> f;
-    for (size_t p = 0; p < line.size() && f.size() < 64;) {
-      size_t sp = std::min(line.find(' ', p), line.size());
-      f.push_back(line.substr(p, sp - p));
-      p = sp + 1;
-    }
-    auto dash = std::find(f.begin(), f.end(), "-");
-    if (f.size() < 5 || dash == f.end() || dash + 1 == f.end() || !keep(*(dash + 1))) continue;
-    std::string point;
-    std::string_view raw = f[4];
-    for (size_t k = 0; k < raw.size(); ++k) {
-      auto octal = [&](size_t j) { return raw[j] >= '0' && raw[j] <= '7'; };
-      if (raw[k] == '\\' && k + 3 < raw.size() && octal(k + 1) && octal(k + 2) && octal(k + 3)) {
-        point += static_cast<char>((raw[k + 1] - '0') * 64 + (raw[k + 2] - '0') * 8 + (raw[k + 3] - '0'));
-        k += 3;
-      } else {
-        point += raw[k];
-      }
-    }
-    out.push_back(std::move(point));
-  }
+  for (auto& [id, point] : parse_mounts(mountinfo, keep)) out.push_back(std::move(point));
   return out;
 }
 

@@ -139,7 +139,7 @@ TEST(Adapters, ClaudeCodeFileToolsNormalisePaths) {
 TEST(Adapters, PathsOnAFileSystemServedByAProcessAreNotKnown) {
   // What a FUSE server says a path is (a link to ~/.ssh/id_rsa) is its own:
   // a read or write there is opaque (asked about), wherever it comes from.
-  analyze::use_mount_table_for_testing("40 25 0:44 / /home/dev/mnt rw - fuse.sshfs dev@box:/ rw\n");
+  analyze::use_mount_table_for_testing("900040 25 0:44 / /home/dev/mnt rw - fuse.sshfs dev@box:/ rw\n");
   const Environment env{"/home/dev/project", "/home/dev", true, {}, {}};
   auto run = [&](const std::string& tool, const std::string& input) {
     auto r = to_actions(pre(Harness::ClaudeCode, tool, input), env);

@@ -2,7 +2,9 @@
 // symlink resolution against a real temporary directory tree.
 #include "analyze/paths.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -105,23 +107,40 @@ TEST_F(SymlinkTree, NothingIsLookedUpOnAFileSystemServedByAProcess) {
   EXPECT_EQ(normalize_path(root_ + "/mnt dir/key", "/", "/h", true), root_ + "/real/deep/file");
   std::string mnt = root_ + "/mnt\\040dir";  // mountinfo escapes a space
   use_mount_table_for_testing(
-      "36 25 0:31 / /proc rw - proc proc rw\n"
-      "40 25 0:44 / " +
+      "900036 25 0:31 / /proc rw - proc proc rw\n"
+      "900040 25 0:44 / " +
       mnt +
       " rw,nosuid,nodev - fuse.sshfs dev@box:/ rw,user_id=0\n"
-      "41 25 0:45 / " +
+      "900041 25 0:45 / " +
       root_ + "/link rw - nfs4 srv:/x rw\n");
   EXPECT_EQ(normalize_path(root_ + "/mnt dir/key", "/", "/h", true), root_ + "/mnt dir/key");
-  EXPECT_EQ(normalize_path("key/../x", root_ + "/mnt dir", "/h", true), root_ + "/mnt dir/x");
+  // `..` beneath it is the server's to say too (`key` may be a link): kept
+  // as written, on the mount.
+  EXPECT_EQ(normalize_path("key/../x", root_ + "/mnt dir", "/h", true), root_ + "/mnt dir/key/../x");
+  EXPECT_TRUE(on_process_served_mount(normalize_path("key/../../link/file", root_ + "/mnt dir", "/h", true)));
   EXPECT_TRUE(on_process_served_mount(root_ + "/mnt dir/key"));
   EXPECT_TRUE(on_process_served_mount(root_ + "/mnt dir"));
   EXPECT_FALSE(on_process_served_mount(root_ + "/mnt"));
   EXPECT_FALSE(on_process_served_mount(root_ + "/mnt dirt/key"));
-  // Out of it again, links are followed; NFS is served by the kernel.
-  EXPECT_EQ(normalize_path(root_ + "/mnt dir/../link/file", "/", "/h", true), root_ + "/real/deep/file");
+  // NFS is served by the kernel: links there are followed.
+  EXPECT_EQ(normalize_path(root_ + "/link/file", "/", "/h", true), root_ + "/real/deep/file");
   EXPECT_FALSE(on_process_served_mount(root_ + "/link/file"));
   use_mount_table_for_testing(std::nullopt);
   EXPECT_EQ(normalize_path(root_ + "/mnt dir/key", "/", "/h", true), root_ + "/real/deep/file");
+}
+
+TEST_F(SymlinkTree, AServedMountIsKnownByItsIdAfterARenameAboveIt) {
+  // The table names the mount where it was before a directory above it was
+  // renamed; its ID names it still.
+  struct statx sx {};
+  ASSERT_EQ(::statx(AT_FDCWD, root_.c_str(), 0, STATX_MNT_ID, &sx), 0);
+  if (!(sx.stx_mask & STATX_MNT_ID)) GTEST_SKIP() << "no mount IDs from statx";
+  use_mount_table_for_testing(std::to_string(sx.stx_mnt_id) + " 1 0:44 / /before/rename rw - fuse.sshfs x rw\n");
+  std::string p = normalize_path(root_ + "/link/file", "/", "/h", true);
+  EXPECT_NE(p, root_ + "/real/deep/file") << "nothing on it is looked up";
+  EXPECT_TRUE(on_process_served_mount(p));
+  use_mount_table_for_testing(std::nullopt);
+  EXPECT_EQ(normalize_path(root_ + "/link/file", "/", "/h", true), root_ + "/real/deep/file");
 }
 
 TEST(MountPoints, ReadsTheTypesAskedForWithEscapesUndone) {
