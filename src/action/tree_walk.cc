@@ -46,12 +46,7 @@ bool matches_any(const std::vector<std::string>& globs, const char* name) {
 }  // namespace
 
 std::vector<std::string> remote_mount_points(std::string_view mountinfo) {
-  // (FUSE: any user can mount one, served by a process of theirs. 9p and
-  // virtiofs, a virtual machine's host sharing, answer as a disk does.)
-  return analyze::mount_points(mountinfo, [](std::string_view type) {
-    return type.rfind("fuse", 0) == 0 || type == "nfs" || type == "nfs4" || type == "cifs" || type == "smb3" ||
-           type == "smbfs";
-  });
+  return analyze::mount_points(mountinfo, analyze::served_or_network_type);
 }
 
 bool on_remote_mount(std::string_view path, const std::vector<std::string>& mounts) {
@@ -60,33 +55,7 @@ bool on_remote_mount(std::string_view path, const std::vector<std::string>& moun
   return false;
 }
 
-std::vector<std::string> remote_mounts() {
-  int fd = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-  // No /proc: nothing known to avoid; any other failure (out of
-  // descriptors): everything is taken to be remote.
-  if (fd < 0) return errno == ENOENT ? std::vector<std::string>{} : std::vector<std::string>{"/"};
-  std::string text;
-  char buf[65536];
-  bool whole = false;
-  while (text.size() < (16u << 20)) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      whole = n == 0;
-      break;
-    }
-    text.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  // A table not read to its end may hide a mount (new ones come last): then
-  // everything is taken to be on one.
-  if (!whole) return {"/"};
-  std::vector<std::string> out = remote_mount_points(text);
-  // (The same FUSE mounts, as path resolution knows them.)
-  for (auto& m : analyze::process_served_mounts())
-    if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(std::move(m));
-  return out;
-}
+std::vector<std::string> remote_mounts() { return analyze::served_or_network_mounts(); }
 
 TreeLister file_tree_lister(std::function<std::string(const std::string& path)> kind_of) {
   return [kind_of = std::move(kind_of)](const std::string& root, const TreeScope& scope, std::size_t max_entries,

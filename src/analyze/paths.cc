@@ -122,6 +122,7 @@ std::vector<std::pair<uint64_t, std::string>> parse_mounts(std::string_view moun
 struct Served {
   std::vector<std::string> points;
   std::unordered_set<uint64_t> ids;
+  std::vector<std::string> with_network;  // and NFS and SMB mounts' points
 };
 using Mounts = std::shared_ptr<const Served>;
 
@@ -131,12 +132,14 @@ Mounts served_from(std::string_view text) {
     s->ids.insert(id);
     s->points.push_back(std::move(point));
   }
+  s->with_network = mount_points(text, served_or_network_type);
   return s;
 }
 
 Mounts everything() {
   auto s = std::make_shared<Served>();
   s->points = {"/"};
+  s->with_network = {"/"};
   return s;
 }
 
@@ -332,6 +335,11 @@ bool through_process_links(std::string_view path) {
   return false;
 }
 
+bool served_or_network_type(std::string_view type) {
+  // (9p and virtiofs, a virtual machine's host sharing, answer as a disk does.)
+  return process_served(type) || type == "nfs" || type == "nfs4" || type == "cifs" || type == "smb3" || type == "smbfs";
+}
+
 bool within_dir(std::string_view path, std::string_view dir) {
   return dir == "/" || path == dir ||
          (path.size() > dir.size() && path.substr(0, dir.size()) == dir && path[dir.size()] == '/');
@@ -342,9 +350,9 @@ bool on_process_served_mount(std::string_view abs) {
   return served && (on_any(abs, served->points) || mount_table().on_moved(abs));
 }
 
-std::vector<std::string> process_served_mounts() {
+std::vector<std::string> served_or_network_mounts() {
   const Mounts served = mount_table().served();
-  return served ? served->points : std::vector<std::string>{};
+  return served ? served->with_network : std::vector<std::string>{};
 }
 
 void use_mount_table_for_testing(std::optional<std::string> mountinfo) { mount_table().use(std::move(mountinfo)); }

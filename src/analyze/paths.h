@@ -36,8 +36,12 @@ bool through_process_links(std::string_view path);
 // on them: what a path there leads to is the serving process's to say, so
 // it names no file Tollgate knows.
 bool on_process_served_mount(std::string_view abs);
-// Their mount points ("/" alone when the mount table could not be read whole).
-std::vector<std::string> process_served_mounts();
+// Their mount points and those of NFS and SMB file systems, whose look-ups
+// can wait for ever too ("/" alone when the mount table could not be read
+// whole). Thread-safe; the table is read again only when it changed.
+std::vector<std::string> served_or_network_mounts();
+// Whether a mountinfo file-system type is one of those (FUSE, NFS, SMB).
+bool served_or_network_type(std::string_view type);
 // The mount points of a /proc/self/mountinfo text whose file-system type
 // `keep` accepts, with their octal escapes (`\040`) undone.
 std::vector<std::string> mount_points(std::string_view mountinfo, bool (*keep)(std::string_view type));

@@ -395,40 +395,31 @@ std::string Service::refuse_under_tollgate(const std::string& op, Peer& peer) {
   constexpr size_t kMaxLevels = 64;
   bool complete = false;
   auto chain = process_ancestry(peer_pid, static_cast<int>(kMaxLevels), &complete);
-  for (size_t i = 1; i < chain.size(); ++i) {
-    if (chain[i].comm != "tollgate") continue;
-    std::string why = "`" + op + "` is not taken from a process running under a Tollgate gateway (" + chain[0].comm +
-                      ", pid " + std::to_string(peer_pid) + ", under pid " + std::to_string(chain[i].pid) +
-                      "): an MCP server may not speak for its gateway or for people";
+  // The refusal is recorded with what it found.
+  auto refuse = [&](json found, std::string why) {
+    json rec = {{"type", "operator_refused"}, {"op", op}, {"peer_pid", peer_pid}, {"ts", opts_.now()}};
+    rec.update(found);
     std::string err;
     std::lock_guard lock(mu_);
-    record("", "operator_refused", "", "deny",
-           dump_json(json{{"type", "operator_refused"},
-                          {"op", op},
-                          {"peer_pid", peer_pid},
-                          {"under", chain[i].comm},
-                          {"under_pid", chain[i].pid},
-                          {"ts", opts_.now()}}),
-           &err);
+    record("", "operator_refused", "", "deny", dump_json(rec), &err);
     return why;
+  };
+  for (size_t i = 1; i < chain.size(); ++i) {
+    if (chain[i].comm != "tollgate") continue;
+    return refuse({{"under", chain[i].comm}, {"under_pid", chain[i].pid}},
+                  "`" + op + "` is not taken from a process running under a Tollgate gateway (" + chain[0].comm +
+                      ", pid " + std::to_string(peer_pid) + ", under pid " + std::to_string(chain[i].pid) +
+                      "): an MCP server may not speak for its gateway or for people");
   }
   // A chain deeper than any a harness makes could hide its gateway above the
   // levels read: refused. One cut short otherwise (an ancestor gone while it
   // was read, or hidden from this user by /proc's hidepid) is let through
   // but proves nothing: it is read again on the next request.
-  if (!complete && chain.size() >= kMaxLevels) {
-    std::string err;
-    std::lock_guard lock(mu_);
-    record("", "operator_refused", "", "deny",
-           dump_json(json{{"type", "operator_refused"},
-                          {"op", op},
-                          {"peer_pid", peer_pid},
-                          {"levels", chain.size()},
-                          {"ts", opts_.now()}}),
-           &err);
-    return "`" + op + "` is not taken from a process more than " + std::to_string(kMaxLevels) + " levels below init (" +
-           chain[0].comm + ", pid " + std::to_string(peer_pid) + "): a Tollgate gateway could be above what was read";
-  }
+  if (!complete && chain.size() >= kMaxLevels)
+    return refuse({{"levels", chain.size()}}, "`" + op + "` is not taken from a process more than " +
+                                                  std::to_string(kMaxLevels) + " levels below init (" + chain[0].comm +
+                                                  ", pid " + std::to_string(peer_pid) +
+                                                  "): a Tollgate gateway could be above what was read");
   peer.clear_of_tollgate = complete;
   return {};
 }
