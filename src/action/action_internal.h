@@ -44,6 +44,9 @@ void mark_served_paths(std::vector<Action>& actions, const Environment& env);
 // script reader and the glob expander do not open what is there.
 std::vector<std::string> remote_mounts();
 bool on_remote_mount(std::string_view path, const std::vector<std::string>& mounts);
+// Whether `path`, or where its links lead, is on one of `mounts` or on a
+// FUSE mount known by its ID: a look-up or open there can wait for ever.
+bool leads_onto_remote_mount(const std::string& path, const std::vector<std::string>& mounts);
 // The path a `file:` URI names, as client libraries read it (any case,
 // with or without an authority, escapes decoded, query and fragment
 // dropped, cut at a NUL); nullopt when `v` is no file URI.

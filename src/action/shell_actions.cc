@@ -1444,8 +1444,7 @@ ScriptReader file_script_reader(int64_t since_ms) {
     };
     // A file system served by a process can keep an open waiting for ever:
     // neither the path nor where its links lead may be on one.
-    if (const auto remote = remote_mounts();
-        on_remote_mount(path, remote) || on_remote_mount(analyze::normalize_path(path, "/", "", true), remote))
+    if (const auto remote = remote_mounts(); leads_onto_remote_mount(path, remote))
       return unreadable("on a file system served by a process or over the network");
     struct stat before {
     }, link{};
@@ -1560,8 +1559,7 @@ GlobExpander file_glob_expander() {
         for (const auto& p : paths) {
           std::string dir = p.empty() ? "/" : p;
           // An open there can wait for ever, through a link too.
-          if (on_remote_mount(dir, remote) || on_remote_mount(analyze::normalize_path(dir, "/", "", true), remote))
-            return failed();
+          if (leads_onto_remote_mount(dir, remote)) return failed();
           int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
           if (fd < 0) {
             if (errno == ENOENT || errno == ENOTDIR) continue;  // bash skips what is not a directory
@@ -1594,9 +1592,8 @@ GlobExpander file_glob_expander() {
     // Literal names after the last glob (`*/Makefile`) match only where
     // they exist.
     if (!last_globbed) {
-      if (std::any_of(paths.begin(), paths.end(), [&](const std::string& p) {
-            return on_remote_mount(p, remote) || on_remote_mount(analyze::normalize_path(p, "/", "", true), remote);
-          }))
+      if (std::any_of(paths.begin(), paths.end(),
+                      [&](const std::string& p) { return leads_onto_remote_mount(p, remote); }))
         return failed();
       std::erase_if(paths, [](const std::string& p) {
         struct stat st {};

@@ -49,6 +49,14 @@ std::vector<std::string> remote_mount_points(std::string_view mountinfo) {
   return analyze::mount_points(mountinfo, analyze::served_or_network_type);
 }
 
+bool leads_onto_remote_mount(const std::string& path, const std::vector<std::string>& mounts) {
+  if (on_remote_mount(path, mounts)) return true;
+  // Resolved without a look-up on a FUSE mount, which it recognises by ID
+  // as well as by path.
+  std::string resolved = analyze::normalize_path(path, "/", "", true);
+  return on_remote_mount(resolved, mounts) || analyze::on_process_served_mount(resolved);
+}
+
 bool on_remote_mount(std::string_view path, const std::vector<std::string>& mounts) {
   for (const auto& m : mounts)
     if (within(path, m)) return true;
@@ -76,7 +84,7 @@ TreeLister file_tree_lister(std::function<std::string(const std::string& path)> 
       return std::any_of(remote.begin(), remote.end(),
                          [&](const std::string& m) { return root_dir ? within(dir, m) : dir == m; });
     };
-    if (on_remote(root, true)) return out;  // (not complete)
+    if (leads_onto_remote_mount(root, remote)) return out;  // (not complete)
     std::vector<Dir> todo = {{root, 0}};
     std::set<std::pair<dev_t, ino_t>> seen;  // directories entered, when links are followed
     std::map<std::string, size_t> per_kind;
@@ -94,7 +102,8 @@ TreeLister file_tree_lister(std::function<std::string(const std::string& path)> 
     while (!todo.empty() && complete) {
       Dir d = std::move(todo.back());
       todo.pop_back();
-      if (d.depth > 0 && !remote.empty() && on_remote(d.path, d.path.rfind(root, 0) != 0)) {
+      if (d.depth > 0 &&
+          ((!remote.empty() && on_remote(d.path, d.path.rfind(root, 0) != 0)) || analyze::served_by_process(d.path))) {
         complete = false;
         break;
       }
@@ -165,7 +174,7 @@ TreeLister file_tree_lister(std::function<std::string(const std::string& path)> 
           // process serves; one that leads onto such a system, or a remote
           // one, is not followed there (a look-up can wait for ever).
           std::string resolved = analyze::normalize_path(path, "/", "", true);
-          if (on_remote(resolved, true)) {
+          if (on_remote(resolved, true) || analyze::on_process_served_mount(resolved)) {
             complete = false;
             break;
           }

@@ -350,6 +350,18 @@ bool on_process_served_mount(std::string_view abs) {
   return served && (on_any(abs, served->points) || mount_table().on_moved(abs));
 }
 
+bool served_by_process(const std::string& abs) {
+  const Mounts served = mount_table().served();
+  if (!served) return false;
+  if (on_any(abs, served->points) || mount_table().on_moved(abs)) return true;
+  if (served->ids.empty()) return false;
+  struct statx sx {};
+  if (::statx(AT_FDCWD, abs.c_str(), AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, STATX_MNT_ID, &sx) != 0) return false;
+  if (!(sx.stx_mask & STATX_MNT_ID) || !served->ids.count(sx.stx_mnt_id)) return false;
+  mount_table().moved(abs);
+  return true;
+}
+
 std::vector<std::string> served_or_network_mounts() {
   const Mounts served = mount_table().served();
   return served ? served->with_network : std::vector<std::string>{};

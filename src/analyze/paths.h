@@ -36,6 +36,11 @@ bool through_process_links(std::string_view path);
 // on them: what a path there leads to is the serving process's to say, so
 // it names no file Tollgate knows.
 bool on_process_served_mount(std::string_view abs);
+// As on_process_served_mount, and also by the mount ID of `abs` itself, for
+// a directory about to be opened whose ancestors are known not to be on
+// such a mount (its attributes are the cached ones: nothing is asked of a
+// FUSE server).
+bool served_by_process(const std::string& abs);
 // Their mount points and those of NFS and SMB file systems, whose look-ups
 // can wait for ever too ("/" alone when the mount table could not be read
 // whole). Thread-safe; the table is read again only when it changed.

@@ -2,6 +2,7 @@
 // shell_actions.cc: tree_scope_of, expand_trees): the labelled files beneath
 // them are read too, as the program reads the tree — what it skips (dot-files,
 // ignored names, excluded names, links it does not follow) is not.
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -437,6 +438,25 @@ TEST_F(Trees, ALinkIntoAFileSystemServedByAProcessIsNotFollowed) {
   EXPECT_TRUE(unknown_read(walk));
   EXPECT_FALSE(read(walk, mnt + "/.env"));
   analyze::use_mount_table_for_testing(std::nullopt);
+}
+
+TEST_F(Trees, AServedMountMovedByARenameIsKnownByItsId) {
+  // The table names the mount elsewhere (a directory above it was renamed
+  // since); its ID is the tree's: not walked, nor globbed, nor read.
+  struct statx sx {};
+  ASSERT_EQ(::statx(AT_FDCWD, project().c_str(), 0, STATX_MNT_ID, &sx), 0);
+  if (!(sx.stx_mask & STATX_MNT_ID)) GTEST_SKIP() << "no mount IDs from statx";
+  std::ofstream(root_ / "project/x.sh") << "echo hi\n";
+  analyze::use_mount_table_for_testing(std::to_string(sx.stx_mnt_id) + " 1 0:44 / /before/rename rw - fuse.x x rw\n");
+  auto walk = run("grep -r KEY .");
+  EXPECT_TRUE(unknown_read(walk));
+  EXPECT_TRUE(reads(walk).empty());
+  auto acts = run("cat *.py; bash x.sh");
+  EXPECT_TRUE(std::any_of(acts.begin(), acts.end(), [](const Action& a) { return a.opaque; }));
+  analyze::use_mount_table_for_testing(std::nullopt);
+  walk = run("grep -r KEY .");
+  EXPECT_FALSE(unknown_read(walk));
+  EXPECT_FALSE(reads(walk).empty());
 }
 
 TEST_F(Trees, WithoutAListerNothingIsLookedAt) {
