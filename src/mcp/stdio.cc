@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,9 +81,14 @@ int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& po
   ::signal(SIGPIPE, SIG_IGN);
   // The stop signals arrive through a signalfd in the poll loop; the server
   // starts with the default dispositions and an empty mask.
+  // The gateway adopts what the server leaves behind (a double fork, a
+  // `setsid` daemon): orphans stay beneath it, where the daemon refuses
+  // them what it refuses the server, instead of escaping to init. They are
+  // reaped as they exit (SIGCHLD, through the same signalfd).
+  (void)::prctl(PR_SET_CHILD_SUBREAPER, 1);
   sigset_t stop_signals, old_mask;
   sigemptyset(&stop_signals);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stop_signals, sig);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&stop_signals, sig);
   ::sigprocmask(SIG_BLOCK, &stop_signals, &old_mask);
   int sig_fd = ::signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
   int to_child[2], from_child[2];
@@ -262,6 +268,17 @@ int run_stdio(const StdioOptions& opts, const Decider& decider, const Poster& po
     if (i_sig >= 0 && fds[i_sig].revents) {
       signalfd_siginfo si{};
       while (::read(sig_fd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+        if (si.ssi_signo == SIGCHLD) {
+          // Adopted orphans only: the server itself is waited for where its
+          // output ends, so that its exit status is the one reported.
+          siginfo_t w{};
+          while (::waitid(P_ALL, 0, &w, WEXITED | WNOHANG | WNOWAIT) == 0 && w.si_pid != 0) {
+            if (w.si_pid == pid) break;
+            ::waitpid(w.si_pid, nullptr, WNOHANG);
+            w = siginfo_t{};
+          }
+          continue;
+        }
         stopped_by = static_cast<int>(si.ssi_signo);
         if (server_open) ::kill(pid, stopped_by);  // the server stops the way the gateway was told to
         client_open = false;

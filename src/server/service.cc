@@ -388,8 +388,9 @@ std::string Service::refuse_under_tollgate(const std::string& op, Peer& peer) {
   // requests from people: never from a process running under a Tollgate
   // process — an MCP server a stdio gateway started (it inherits the
   // socket) and whatever that server starts, a gateway nested in it
-  // included. (A process that detaches from its tree escapes this, as it
-  // escapes harness tracing.)
+  // included. (The stdio gateway adopts the orphans its server leaves, so a
+  // double fork stays beneath it while it runs; a process an agent's
+  // harness detaches escapes harness tracing.)
   const int peer_pid = peer.pid;
   if (peer_pid <= 0 || peer.clear_of_tollgate) return {};
   constexpr size_t kMaxLevels = 64;
