@@ -79,11 +79,16 @@ bool process_served(std::string_view type) { return type.rfind("fuse", 0) == 0; 
 // Room for thousands of mounts with long names; past it, see MountTable.
 constexpr size_t kMaxMountTable = 16u << 20;
 
-// Each mount of a /proc/self/mountinfo text whose type `keep` accepts: its
-// ID (which stays when a directory above it is renamed) and its mount point.
-std::vector<std::pair<uint64_t, std::string>> parse_mounts(std::string_view mountinfo,
-                                                           bool (*keep)(std::string_view type)) {
-  std::vector<std::pair<uint64_t, std::string>> out;
+// One mount of /proc/self/mountinfo: its ID (which stays when a directory
+// above it is renamed), its mount point and its file-system type.
+struct Mount {
+  uint64_t id = 0;
+  std::string point;
+  std::string_view type;
+};
+
+std::vector<Mount> parse_mounts(std::string_view mountinfo) {
+  std::vector<Mount> out;
   size_t at = 0;
   while (at < mountinfo.size()) {
     size_t nl = std::min(mountinfo.find('\n', at), mountinfo.size());
@@ -97,7 +102,7 @@ std::vector<std::pair<uint64_t, std::string>> parse_mounts(std::string_view moun
       p = sp + 1;
     }
     auto dash = std::find(f.begin(), f.end(), "-");
-    if (f.size() < 5 || dash == f.end() || dash + 1 == f.end() || !keep(*(dash + 1))) continue;
+    if (f.size() < 5 || dash == f.end() || dash + 1 == f.end()) continue;
     uint64_t id = 0;
     for (char ch : f[0]) id = ch >= '0' && ch <= '9' && id < UINT64_MAX / 10 ? id * 10 + (ch - '0') : id;
     std::string point;
@@ -111,14 +116,13 @@ std::vector<std::pair<uint64_t, std::string>> parse_mounts(std::string_view moun
         point += raw[k];
       }
     }
-    out.emplace_back(id, std::move(point));
+    out.push_back({id, std::move(point), *(dash + 1)});
   }
   return out;
 }
 
 // The FUSE mounts: their points as the table names them ("/" alone: every
-// path counts as on one), their IDs, and the points path resolution found by
-// ID where a rename above them moved them since the table was read.
+// path counts as on one) and their IDs; with the NFS and SMB mounts too.
 struct Served {
   std::vector<std::string> points;
   std::unordered_set<uint64_t> ids;
@@ -128,11 +132,14 @@ using Mounts = std::shared_ptr<const Served>;
 
 Mounts served_from(std::string_view text) {
   auto s = std::make_shared<Served>();
-  for (auto& [id, point] : parse_mounts(text, process_served)) {
-    s->ids.insert(id);
-    s->points.push_back(std::move(point));
+  for (auto& m : parse_mounts(text)) {
+    if (!served_or_network_type(m.type)) continue;
+    if (process_served(m.type)) {
+      s->ids.insert(m.id);
+      s->points.push_back(m.point);
+    }
+    s->with_network.push_back(std::move(m.point));
   }
-  s->with_network = mount_points(text, served_or_network_type);
   return s;
 }
 
@@ -205,7 +212,7 @@ class MountTable {
   bool testing_ = false;
   bool retry_ = false;
   Mounts served_;
-  std::set<std::string> moved_;
+  std::set<std::string> moved_;  // points path resolution found by ID, moved by a rename since the read
 };
 
 MountTable& mount_table() {
@@ -371,7 +378,8 @@ void use_mount_table_for_testing(std::optional<std::string> mountinfo) { mount_t
 
 std::vector<std::string> mount_points(std::string_view mountinfo, bool (*keep)(std::string_view type)) {
   std::vector<std::string> out;
-  for (auto& [id, point] : parse_mounts(mountinfo, keep)) out.push_back(std::move(point));
+  for (auto& m : parse_mounts(mountinfo))
+    if (keep(m.type)) out.push_back(std::move(m.point));
   return out;
 }
 
